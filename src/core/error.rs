@@ -1,0 +1,83 @@
+//! The one error type of sendonce, with a stable machine-readable code per variant.
+
+use thiserror::Error;
+
+/// Everything that can go wrong in sendonce, each with a stable [`SendonceError::code`].
+///
+/// Bad input is reported before anything is sent or stored.
+///
+/// ```
+/// use sendonce::core::key::validate_key;
+/// let err = validate_key("").unwrap_err();
+/// assert_eq!(err.code(), "invalid_key");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SendonceError {
+    /// An explicit idempotency key is empty, too long or has characters that are not visible ASCII.
+    #[error("invalid key: {0}")]
+    InvalidKey(String),
+    /// A window (how long a finished action answers repeats) could not be read or is out of bounds.
+    #[error("invalid window {input:?}: {reason}")]
+    InvalidWindow {
+        /// What the caller wrote.
+        input: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// An option has a wrong type or value.
+    #[error("invalid option `{name}`: {reason}")]
+    InvalidOption {
+        /// The option's name as the caller spells it.
+        name: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// The payload cannot be fingerprinted or encoded (for example, nested too deeply).
+    #[error("invalid payload: {0}")]
+    InvalidPayload(String),
+    /// Text that should be JSON is not.
+    #[error("invalid JSON at byte {offset}: {reason}")]
+    InvalidJson {
+        /// Byte offset of the problem.
+        offset: usize,
+        /// What was expected there.
+        reason: String,
+    },
+    /// A stored record does not decode (foreign, corrupt or from a newer schema).
+    #[error("corrupt record: {0}")]
+    CorruptRecord(String),
+    /// The storage refused a read or a write.
+    #[error("storage error: {0}")]
+    Storage(String),
+    /// The request could not be made or the transport failed.
+    #[error("network error: {0}")]
+    Network(String),
+    /// The object was used after `dispose()` or `forget()`.
+    #[error("{0} was disposed")]
+    Disposed(String),
+}
+
+impl SendonceError {
+    /// A stable, machine-readable code for this error (`invalid_key`, `invalid_window`, ...).
+    pub fn code(&self) -> &'static str {
+        match self {
+            SendonceError::InvalidKey(_) => "invalid_key",
+            SendonceError::InvalidWindow { .. } => "invalid_window",
+            SendonceError::InvalidOption { .. } => "invalid_option",
+            SendonceError::InvalidPayload(_) => "invalid_payload",
+            SendonceError::InvalidJson { .. } => "invalid_json",
+            SendonceError::CorruptRecord(_) => "corrupt_record",
+            SendonceError::Storage(_) => "storage",
+            SendonceError::Network(_) => "network",
+            SendonceError::Disposed(_) => "disposed",
+        }
+    }
+
+    /// Shorthand for [`SendonceError::InvalidOption`].
+    pub fn option(name: &str, reason: impl Into<String>) -> Self {
+        SendonceError::InvalidOption {
+            name: name.to_string(),
+            reason: reason.into(),
+        }
+    }
+}

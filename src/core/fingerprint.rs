@@ -1,0 +1,165 @@
+//! Fingerprints: SHA-256 over the canonical form of what the user sent, so that the same
+//! meaning gives the same fingerprint whatever the field order, and a meaningful change gives
+//! a different one.
+
+use crate::core::json::{self, Value};
+use sha2::{Digest, Sha256};
+
+/// Fields that change on every attempt without changing the meaning of an action. They are
+/// removed (at any depth) before fingerprinting.
+pub const VOLATILE_FIELDS: &[&str] = &["timestamp", "ts", "sentAt", "nonce", "requestId", "attempt"];
+
+/// A fingerprint: 64 lowercase hex digits of SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Fingerprint(String);
+
+impl Fingerprint {
+    /// The fingerprint as hex text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Wraps hex text read back from storage. Returns `None` unless it is 64 lowercase hex digits.
+    pub fn from_hex(s: &str) -> Option<Self> {
+        (s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+            .then(|| Fingerprint(s.to_string()))
+    }
+}
+
+impl std::fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// SHA-256 of `bytes` as a [`Fingerprint`].
+pub fn sha256_hex(bytes: &[u8]) -> Fingerprint {
+    let digest = Sha256::digest(bytes);
+    let mut hex = String::with_capacity(64);
+    for b in digest.iter() {
+        hex.push(char::from(HEX[(b >> 4) as usize]));
+        hex.push(char::from(HEX[(b & 15) as usize]));
+    }
+    Fingerprint(hex)
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn strip(value: &Value, exclude: &[String]) -> Value {
+    match value {
+        Value::Object(members) => Value::Object(
+            members
+                .iter()
+                .filter(|(k, _)| {
+                    !VOLATILE_FIELDS.contains(&k.as_str()) && !exclude.iter().any(|e| e == k)
+                })
+                .map(|(k, v)| (k.clone(), strip(v, exclude)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(|v| strip(v, exclude)).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The canonical text of a payload: volatile and `exclude`d fields removed at any depth,
+/// object keys sorted, one spelling of numbers and strings.
+///
+/// ```
+/// use sendonce::core::{fingerprint::canonical, json::parse};
+/// let v = parse(r#"{"b":2,"a":1,"nonce":"x9"}"#).unwrap();
+/// assert_eq!(canonical(&v, &[]), r#"{"a":1,"b":2}"#);
+/// ```
+pub fn canonical(value: &Value, exclude: &[String]) -> String {
+    strip(value, exclude).canonical()
+}
+
+/// The fingerprint of a JSON-like payload (see [`canonical`]).
+///
+/// ```
+/// use sendonce::core::{fingerprint::fingerprint_value, json::parse};
+/// let a = parse(r#"{"item":"tea","qty":2,"ts":1}"#).unwrap();
+/// let b = parse(r#"{"qty":2.0,"item":"tea","ts":2}"#).unwrap();
+/// assert_eq!(fingerprint_value(&a, &[]), fingerprint_value(&b, &[]));
+/// ```
+pub fn fingerprint_value(value: &Value, exclude: &[String]) -> Fingerprint {
+    sha256_hex(canonical(value, exclude).as_bytes())
+}
+
+/// The fingerprint of a request body as a server sees it: JSON bodies by their canonical form
+/// (so the server computes what the browser computed for the payload), anything else by its
+/// bytes. Returns hex text.
+///
+/// ```
+/// use sendonce::core::fingerprint::{fingerprint_body, fingerprint_value};
+/// use sendonce::core::json::parse;
+/// let body = br#"{"qty":2,"item":"tea"}"#;
+/// let payload = parse(r#"{"item":"tea","qty":2}"#).unwrap();
+/// assert_eq!(fingerprint_body(Some("application/json"), body), fingerprint_value(&payload, &[]).to_string());
+/// ```
+pub fn fingerprint_body(content_type: Option<&str>, body: &[u8]) -> String {
+    let looks_json = content_type.is_none_or(|ct| ct.to_ascii_lowercase().contains("json"));
+    if looks_json {
+        if let Ok(text) = std::str::from_utf8(body) {
+            if let Ok(value) = json::parse(text) {
+                return fingerprint_value(&value, &[]).0;
+            }
+        }
+    }
+    sha256_hex(body).0
+}
+
+/// One value of a form field, as the form fingerprint sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FormValue {
+    /// A text value (inputs, selects, textareas, checked boxes).
+    Text(String),
+    /// A file, by name, size and last modification time (its bytes are not read).
+    File {
+        /// The file name.
+        name: String,
+        /// Size in bytes.
+        size: u64,
+        /// `lastModified` in Unix milliseconds.
+        last_modified: u64,
+    },
+}
+
+/// The canonical value of a form: an object of field name -> array of its values in DOM
+/// order (repeated names keep their order), with `exclude`d and volatile names removed.
+pub fn form_value(fields: &[(String, FormValue)], exclude: &[String]) -> Value {
+    let mut members: Vec<(String, Value)> = Vec::new();
+    for (name, value) in fields {
+        if VOLATILE_FIELDS.contains(&name.as_str()) || exclude.iter().any(|e| e == name) {
+            continue;
+        }
+        let v = match value {
+            FormValue::Text(s) => Value::String(s.clone()),
+            FormValue::File {
+                name,
+                size,
+                last_modified,
+            } => Value::object([
+                ("file", Value::from(name.as_str())),
+                ("size", Value::from(*size)),
+                ("lastModified", Value::from(*last_modified)),
+            ]),
+        };
+        match members.iter_mut().find(|(k, _)| k == name) {
+            Some((_, Value::Array(values))) => values.push(v),
+            _ => members.push((name.clone(), Value::Array(vec![v]))),
+        }
+    }
+    Value::Object(members)
+}
+
+/// The fingerprint of a form's fields (see [`form_value`]).
+///
+/// ```
+/// use sendonce::core::fingerprint::{fingerprint_form, FormValue};
+/// let f = |v: &[(&str, &str)]| v.iter().map(|(k, v)| (k.to_string(), FormValue::Text(v.to_string()))).collect::<Vec<_>>();
+/// assert_eq!(fingerprint_form(&f(&[("a", "1"), ("b", "2")]), &[]), fingerprint_form(&f(&[("b", "2"), ("a", "1")]), &[]));
+/// assert_ne!(fingerprint_form(&f(&[("t", "1"), ("t", "2")]), &[]), fingerprint_form(&f(&[("t", "2"), ("t", "1")]), &[]));
+/// ```
+pub fn fingerprint_form(fields: &[(String, FormValue)], exclude: &[String]) -> Fingerprint {
+    fingerprint_value(&form_value(fields, exclude), &[])
+}

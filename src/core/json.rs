@@ -1,0 +1,488 @@
+//! A small JSON value, parser and writer.
+//!
+//! sendonce needs JSON in three places: payloads (to fingerprint them and to send the same
+//! bytes on every retry), stored records, and server replies. A dedicated ~300-line module
+//! costs far less wasm than a general serializer and gives one canonical spelling that the
+//! browser and a Rust server share. Parsing is bounded (depth) and never panics.
+
+use crate::core::error::SendonceError;
+use std::fmt::Write as _;
+
+/// Deepest nesting the parser and the canonical writer accept. Deeper payloads are refused
+/// with a clear error instead of exhausting the stack.
+pub const MAX_DEPTH: usize = 64;
+
+/// A JSON value. Objects keep their members in insertion order; [`Value::canonical`] sorts them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `null` (also what non-finite numbers become, as in `JSON.stringify`).
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number; JSON has one number type, a double.
+    Number(f64),
+    /// A string.
+    String(String),
+    /// An array.
+    Array(Vec<Value>),
+    /// An object, members in insertion order.
+    Object(Vec<(String, Value)>),
+}
+
+impl Value {
+    /// The member `name` of an object (the last one if repeated), or `None`.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        match self {
+            Value::Object(members) => members.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The string inside a `Value::String`.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The number inside a `Value::Number`.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The number as a non-negative integer, if it is one that fits.
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Value::Number(n) if n.is_finite() && *n >= 0.0 && n.fract() == 0.0 && *n < 1.8e19 => {
+                Some(*n as u64)
+            }
+            _ => None,
+        }
+    }
+
+    /// The bool inside a `Value::Bool`.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// Writes this value as compact JSON, members in insertion order.
+    ///
+    /// ```
+    /// use sendonce::core::json::{parse, Value};
+    /// let v = parse(r#"{"b": 1.50, "a": [true, null]}"#).unwrap();
+    /// assert_eq!(v.to_json(), r#"{"b":1.5,"a":[true,null]}"#);
+    /// ```
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        write_value(&mut out, self, false);
+        out
+    }
+
+    /// Writes this value in its canonical form: object members sorted by key (the last of
+    /// repeated keys wins), numbers and strings in one spelling. Same meaning, same text.
+    ///
+    /// ```
+    /// use sendonce::core::json::parse;
+    /// let a = parse(r#"{"b": 1.0, "a": "x"}"#).unwrap();
+    /// let b = parse(r#"{"a": "\u0078", "b": 1}"#).unwrap();
+    /// assert_eq!(a.canonical(), b.canonical());
+    /// ```
+    pub fn canonical(&self) -> String {
+        let mut out = String::new();
+        write_value(&mut out, self, true);
+        out
+    }
+
+    /// A shorthand to build an object from pairs.
+    pub fn object<I, K>(members: I) -> Value
+    where
+        I: IntoIterator<Item = (K, Value)>,
+        K: Into<String>,
+    {
+        Value::Object(members.into_iter().map(|(k, v)| (k.into(), v)).collect())
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::String(s.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::String(s)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(n: f64) -> Self {
+        Value::Number(n)
+    }
+}
+
+impl From<u64> for Value {
+    fn from(n: u64) -> Self {
+        Value::Number(n as f64)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+
+/// Writes a number in sendonce's one spelling: integers without a fraction, `-0` as `0`,
+/// non-finite numbers as `null` (as `JSON.stringify` does).
+pub fn write_number(out: &mut String, n: f64) {
+    if !n.is_finite() {
+        out.push_str("null");
+    } else if n == 0.0 {
+        out.push('0');
+    } else {
+        let _ = write!(out, "{n}");
+    }
+}
+
+/// Writes `s` as a JSON string literal with the minimal escapes.
+pub fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn write_value(out: &mut String, v: &Value, canonical: bool) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(n) => write_number(out, *n),
+        Value::String(s) => write_string(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(out, item, canonical);
+            }
+            out.push(']');
+        }
+        Value::Object(members) => {
+            out.push('{');
+            if canonical {
+                for (i, (k, v)) in sorted_members(members).into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_string(out, k);
+                    out.push(':');
+                    write_value(out, v, canonical);
+                }
+            } else {
+                for (i, (k, v)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_string(out, k);
+                    out.push(':');
+                    write_value(out, v, canonical);
+                }
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// Members sorted by key, the last of repeated keys kept (as `JSON.parse` does).
+pub fn sorted_members(members: &[(String, Value)]) -> Vec<(&str, &Value)> {
+    let mut sorted: Vec<(&str, &Value)> = Vec::with_capacity(members.len());
+    for (k, v) in members {
+        match sorted.iter_mut().find(|(sk, _)| *sk == k.as_str()) {
+            Some(slot) => slot.1 = v,
+            None => sorted.push((k.as_str(), v)),
+        }
+    }
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    sorted
+}
+
+/// Parses JSON text. Whitespace around the value is allowed; anything after it is an error.
+/// Nesting deeper than [`MAX_DEPTH`] is refused. Never panics.
+///
+/// ```
+/// use sendonce::core::json::{parse, Value};
+/// assert_eq!(parse(" [1, \"a\"] ").unwrap(), Value::Array(vec![1.0.into(), "a".into()]));
+/// assert_eq!(parse("[1,").unwrap_err().code(), "invalid_json");
+/// ```
+pub fn parse(text: &str) -> Result<Value, SendonceError> {
+    let mut p = Parser {
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
+    p.skip_ws();
+    let v = p.value(0)?;
+    p.skip_ws();
+    if p.pos != p.bytes.len() {
+        return Err(p.err("end of input"));
+    }
+    Ok(v)
+}
+
+struct Parser<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn err(&self, expected: &str) -> SendonceError {
+        SendonceError::InvalidJson {
+            offset: self.pos,
+            reason: format!("expected {expected}"),
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, literal: &str) -> Result<(), SendonceError> {
+        if self.bytes[self.pos..].starts_with(literal.as_bytes()) {
+            self.pos += literal.len();
+            Ok(())
+        } else {
+            Err(self.err(literal))
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value, SendonceError> {
+        if depth >= MAX_DEPTH {
+            return Err(self.err("less nesting"));
+        }
+        match self.peek() {
+            Some(b'n') => self.eat("null").map(|_| Value::Null),
+            Some(b't') => self.eat("true").map(|_| Value::Bool(true)),
+            Some(b'f') => self.eat("false").map(|_| Value::Bool(false)),
+            Some(b'"') => self.string().map(Value::String),
+            Some(b'[') => {
+                self.pos += 1;
+                let mut items = Vec::new();
+                self.skip_ws();
+                if self.peek() == Some(b']') {
+                    self.pos += 1;
+                    return Ok(Value::Array(items));
+                }
+                loop {
+                    self.skip_ws();
+                    items.push(self.value(depth + 1)?);
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b',') => self.pos += 1,
+                        Some(b']') => {
+                            self.pos += 1;
+                            return Ok(Value::Array(items));
+                        }
+                        _ => return Err(self.err("',' or ']'")),
+                    }
+                }
+            }
+            Some(b'{') => {
+                self.pos += 1;
+                let mut members = Vec::new();
+                self.skip_ws();
+                if self.peek() == Some(b'}') {
+                    self.pos += 1;
+                    return Ok(Value::Object(members));
+                }
+                loop {
+                    self.skip_ws();
+                    if self.peek() != Some(b'"') {
+                        return Err(self.err("a member name"));
+                    }
+                    let k = self.string()?;
+                    self.skip_ws();
+                    self.eat(":")?;
+                    self.skip_ws();
+                    let v = self.value(depth + 1)?;
+                    members.push((k, v));
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b',') => self.pos += 1,
+                        Some(b'}') => {
+                            self.pos += 1;
+                            return Ok(Value::Object(members));
+                        }
+                        _ => return Err(self.err("',' or '}'")),
+                    }
+                }
+            }
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => Err(self.err("a value")),
+        }
+    }
+
+    fn number(&mut self) -> Result<Value, SendonceError> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        let digits = |p: &mut Self| {
+            let s = p.pos;
+            while let Some(b'0'..=b'9') = p.peek() {
+                p.pos += 1;
+            }
+            p.pos - s
+        };
+        let int_start = self.pos;
+        let int_digits = digits(self);
+        if int_digits == 0 || (int_digits > 1 && self.bytes[int_start] == b'0') {
+            return Err(self.err("a number"));
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if digits(self) == 0 {
+                return Err(self.err("digits after '.'"));
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if digits(self) == 0 {
+                return Err(self.err("exponent digits"));
+            }
+        }
+        // The slice is ASCII digits and signs only, so it is valid UTF-8.
+        let text = std::str::from_utf8(&self.bytes[start..self.pos]).map_err(|_| self.err("a number"))?;
+        text.parse::<f64>()
+            .map(Value::Number)
+            .map_err(|_| self.err("a number"))
+    }
+
+    fn hex4(&mut self) -> Result<u32, SendonceError> {
+        let mut n = 0u32;
+        for _ in 0..4 {
+            let d = match self.peek() {
+                Some(b @ b'0'..=b'9') => b - b'0',
+                Some(b @ b'a'..=b'f') => b - b'a' + 10,
+                Some(b @ b'A'..=b'F') => b - b'A' + 10,
+                _ => return Err(self.err("four hex digits")),
+            };
+            n = n * 16 + d as u32;
+            self.pos += 1;
+        }
+        Ok(n)
+    }
+
+    fn string(&mut self) -> Result<String, SendonceError> {
+        self.pos += 1; // opening quote
+        let mut out = String::new();
+        loop {
+            // Copy the run of plain bytes at once; the input is a &str, so runs that stop at
+            // ASCII '"' or '\\' are whole UTF-8 sequences.
+            let run_start = self.pos;
+            while let Some(b) = self.peek() {
+                if b == b'"' || b == b'\\' || b < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            let run = std::str::from_utf8(&self.bytes[run_start..self.pos])
+                .map_err(|_| self.err("UTF-8 text"))?;
+            out.push_str(run);
+            match self.peek() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    let esc = self.peek().ok_or_else(|| self.err("an escape"))?;
+                    self.pos += 1;
+                    match esc {
+                        b'"' => out.push('"'),
+                        b'\\' => out.push('\\'),
+                        b'/' => out.push('/'),
+                        b'b' => out.push('\u{08}'),
+                        b'f' => out.push('\u{0c}'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'u' => {
+                            let hi = self.hex4()?;
+                            let c = if (0xD800..0xDC00).contains(&hi)
+                                && self.bytes[self.pos..].starts_with(b"\\u")
+                            {
+                                let save = self.pos;
+                                self.pos += 2;
+                                let lo = self.hex4()?;
+                                if (0xDC00..0xE000).contains(&lo) {
+                                    char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))
+                                } else {
+                                    self.pos = save;
+                                    None
+                                }
+                            } else {
+                                char::from_u32(hi)
+                            };
+                            // A lone surrogate becomes U+FFFD, as browsers do when decoding.
+                            out.push(c.unwrap_or('\u{FFFD}'));
+                        }
+                        _ => return Err(self.err("a valid escape")),
+                    }
+                }
+                _ => return Err(self.err("'\"'")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_canonical_spelling() {
+        let v = parse(r#"{"z":[1e2,-0,0.5,"\ud83d\ude00\n"],"a":{"y":null,"x":false}}"#).unwrap();
+        assert_eq!(v.canonical(), "{\"a\":{\"x\":false,\"y\":null},\"z\":[100,0,0.5,\"😀\\n\"]}");
+        assert_eq!(parse(&v.to_json()).unwrap(), v);
+    }
+
+    #[test]
+    fn refuses_bad_input_without_panicking() {
+        for bad in ["", "{", "[1,]", "01", "1.", "\"\\x\"", "\"abc", "nul", "{\"a\" 1}", "1 2", "-"] {
+            assert!(parse(bad).is_err(), "{bad:?} should not parse");
+        }
+        let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
+        assert_eq!(parse(&deep).unwrap_err().code(), "invalid_json");
+    }
+}

@@ -1,0 +1,239 @@
+//! Status codes and the calm texts a person reads, in four built-in locales, overridable per
+//! code.
+
+use crate::core::error::SendonceError;
+
+/// The state of an action as a person sees it. The code is stable; the text is the locale's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StatusCode {
+    /// Before the first send.
+    Idle,
+    /// Request in flight (first attempt).
+    Sending,
+    /// Waiting to retry, or retrying, with the same key.
+    Retrying,
+    /// 202, or 409 "still in progress": the server has it and is working.
+    Accepted,
+    /// Another tab holds this key's lock.
+    Elsewhere,
+    /// First success.
+    Done,
+    /// A replay from the server, or a repeat answered locally within the window.
+    AlreadyReceived,
+    /// Network retries exhausted, or the browser is offline.
+    Offline,
+    /// 422 / 417: the key was reused with other data.
+    Changed,
+    /// Another 4xx: not retried; the draft is kept.
+    Rejected,
+    /// 5xx exhausted, or a server-cached (replayed) 5xx.
+    Failed,
+}
+
+/// Every status code, in the order of the SPEC's table.
+pub const ALL_CODES: [StatusCode; 11] = [
+    StatusCode::Idle,
+    StatusCode::Sending,
+    StatusCode::Retrying,
+    StatusCode::Accepted,
+    StatusCode::Elsewhere,
+    StatusCode::Done,
+    StatusCode::AlreadyReceived,
+    StatusCode::Offline,
+    StatusCode::Changed,
+    StatusCode::Rejected,
+    StatusCode::Failed,
+];
+
+impl StatusCode {
+    /// The stable code: `"idle"`, `"sending"`, ..., `"already_received"`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusCode::Idle => "idle",
+            StatusCode::Sending => "sending",
+            StatusCode::Retrying => "retrying",
+            StatusCode::Accepted => "accepted",
+            StatusCode::Elsewhere => "elsewhere",
+            StatusCode::Done => "done",
+            StatusCode::AlreadyReceived => "already_received",
+            StatusCode::Offline => "offline",
+            StatusCode::Changed => "changed",
+            StatusCode::Rejected => "rejected",
+            StatusCode::Failed => "failed",
+        }
+    }
+
+    /// Reads a code written by [`StatusCode::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        ALL_CODES.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// True once the action has an answer and nothing more will be sent for it on its own:
+    /// done, already received, changed, rejected or failed.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            StatusCode::Done
+                | StatusCode::AlreadyReceived
+                | StatusCode::Changed
+                | StatusCode::Rejected
+                | StatusCode::Failed
+        )
+    }
+
+    /// True when the server confirmed the action (done or already received).
+    pub fn is_confirmed(self) -> bool {
+        matches!(self, StatusCode::Done | StatusCode::AlreadyReceived)
+    }
+}
+
+/// A built-in locale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Locale {
+    /// English (the fallback).
+    #[default]
+    En,
+    /// Brazilian Portuguese.
+    PtBr,
+    /// Spanish.
+    Es,
+    /// Russian.
+    Ru,
+}
+
+impl Locale {
+    /// Reads a locale tag; the language part decides (`"pt"` and `"pt-BR"` are Portuguese,
+    /// `"es-MX"` Spanish). Unknown tags fall back to English, as the SPEC says.
+    pub fn parse(tag: &str) -> Locale {
+        let lang = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        match lang.as_str() {
+            "pt" => Locale::PtBr,
+            "es" => Locale::Es,
+            "ru" => Locale::Ru,
+            _ => Locale::En,
+        }
+    }
+
+    /// The default text of `code` in this locale. `{reason}` is replaced by [`Messages::text`].
+    pub fn text(self, code: StatusCode) -> &'static str {
+        use StatusCode::*;
+        match self {
+            Locale::En => match code {
+                Idle => "",
+                Sending | Retrying => "Sending...",
+                Accepted => "Request accepted, waiting for a response",
+                Elsewhere => "Already sending from another tab",
+                Done => "Sent",
+                AlreadyReceived => "We already received this request",
+                Offline => "Connection lost. Retry?",
+                Changed => "This request changed. Send it as a new one?",
+                Rejected => "Could not send: {reason}",
+                Failed => "Something went wrong. Retry?",
+            },
+            Locale::PtBr => match code {
+                Idle => "",
+                Sending | Retrying => "Enviando...",
+                Accepted => "Pedido aceito, aguardando resposta",
+                Elsewhere => "Já está sendo enviado em outra aba",
+                Done => "Enviado",
+                AlreadyReceived => "Já recebemos este pedido",
+                Offline => "Conexão perdida. Tentar de novo?",
+                Changed => "Este pedido mudou. Enviar como um novo?",
+                Rejected => "Não foi possível enviar: {reason}",
+                Failed => "Algo deu errado. Tentar de novo?",
+            },
+            Locale::Es => match code {
+                Idle => "",
+                Sending | Retrying => "Enviando...",
+                Accepted => "Solicitud aceptada, esperando respuesta",
+                Elsewhere => "Ya se está enviando desde otra pestaña",
+                Done => "Enviado",
+                AlreadyReceived => "Ya recibimos esta solicitud",
+                Offline => "Se perdió la conexión. ¿Reintentar?",
+                Changed => "Esta solicitud cambió. ¿Enviarla como nueva?",
+                Rejected => "No se pudo enviar: {reason}",
+                Failed => "Algo salió mal. ¿Reintentar?",
+            },
+            Locale::Ru => match code {
+                Idle => "",
+                Sending | Retrying => "Отправка...",
+                Accepted => "Запрос принят, ждём ответа",
+                Elsewhere => "Уже отправляется из другой вкладки",
+                Done => "Отправлено",
+                AlreadyReceived => "Мы уже получили этот запрос",
+                Offline => "Связь потеряна. Повторить?",
+                Changed => "Запрос изменился. Отправить как новый?",
+                Rejected => "Не удалось отправить: {reason}",
+                Failed => "Что-то пошло не так. Повторить?",
+            },
+        }
+    }
+}
+
+/// Status texts: a locale plus per-code overrides (option `messages`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Messages {
+    locale: Locale,
+    overrides: Vec<(StatusCode, String)>,
+}
+
+impl Messages {
+    /// Texts of `locale` with no overrides.
+    pub fn new(locale: Locale) -> Self {
+        Messages {
+            locale,
+            overrides: Vec::new(),
+        }
+    }
+
+    /// Replaces the text of the status named `code`; unknown codes are a clear error.
+    pub fn set(&mut self, code: &str, text: &str) -> Result<(), SendonceError> {
+        let c = StatusCode::parse(code).ok_or_else(|| {
+            SendonceError::option(
+                "messages",
+                format!("unknown status code {code:?}; known: idle, sending, retrying, accepted, elsewhere, done, already_received, offline, changed, rejected, failed"),
+            )
+        })?;
+        self.overrides.retain(|(k, _)| *k != c);
+        self.overrides.push((c, text.to_string()));
+        Ok(())
+    }
+
+    /// The text for `code`, with `{reason}` replaced by `reason` (or a neutral word when absent).
+    ///
+    /// ```
+    /// use sendonce::core::status::{Locale, Messages, StatusCode};
+    /// let mut m = Messages::new(Locale::parse("en"));
+    /// assert_eq!(m.text(StatusCode::Rejected, Some("Email is required")), "Could not send: Email is required");
+    /// m.set("done", "Order placed").unwrap();
+    /// assert_eq!(m.text(StatusCode::Done, None), "Order placed");
+    /// ```
+    pub fn text(&self, code: StatusCode, reason: Option<&str>) -> String {
+        let template = self
+            .overrides
+            .iter()
+            .find(|(k, _)| *k == code)
+            .map(|(_, t)| t.as_str())
+            .unwrap_or_else(|| self.locale.text(code));
+        if template.contains("{reason}") {
+            let reason = reason.filter(|r| !r.trim().is_empty()).unwrap_or(match self.locale {
+                Locale::En => "the server refused the request",
+                Locale::PtBr => "o servidor recusou o pedido",
+                Locale::Es => "el servidor rechazó la solicitud",
+                Locale::Ru => "сервер отклонил запрос",
+            });
+            template.replace("{reason}", reason)
+        } else {
+            template.to_string()
+        }
+    }
+}
+
+/// A status as the user sees it: a stable code and the text to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// The stable code.
+    pub code: StatusCode,
+    /// The text in the configured locale, with overrides applied.
+    pub text: String,
+}

@@ -1,0 +1,19 @@
+//! sendonce makes a user's action happen once.
+//!
+//! The crate has three layers (see `STYLE` in the project docs):
+//! - [`core`]: every decision, pure and deterministic: keys, fingerprints, windows, the action
+//!   state machine, retry decisions, reply classification, status texts and stored records.
+//!   Time and random bytes are parameters, so it is tested natively on a fake clock and the
+//!   reference server computes exactly what the browser computes.
+//! - `platform` (wasm only): web adapters for storage, timers, fetch, locks and the DOM.
+//! - `bindings` (wasm only): the `#[wasm_bindgen]` surface that converts JS values, calls the
+//!   core and turns its errors into JS `Error`s.
+#![deny(missing_docs)]
+
+pub mod core;
+
+#[cfg(target_arch = "wasm32")]
+mod platform;
+
+#[cfg(target_arch = "wasm32")]
+mod bindings;
