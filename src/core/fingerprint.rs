@@ -7,7 +7,8 @@ use sha2::{Digest, Sha256};
 
 /// Fields that change on every attempt without changing the meaning of an action. They are
 /// removed (at any depth) before fingerprinting.
-pub const VOLATILE_FIELDS: &[&str] = &["timestamp", "ts", "sentAt", "nonce", "requestId", "attempt"];
+pub const VOLATILE_FIELDS: &[&str] =
+    &["timestamp", "ts", "sentAt", "nonce", "requestId", "attempt"];
 
 /// A fingerprint: 64 lowercase hex digits of SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -21,8 +22,10 @@ impl Fingerprint {
 
     /// Wraps hex text read back from storage. Returns `None` unless it is 64 lowercase hex digits.
     pub fn from_hex(s: &str) -> Option<Self> {
-        (s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-            .then(|| Fingerprint(s.to_string()))
+        (s.len() == 64
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        .then(|| Fingerprint(s.to_string()))
     }
 }
 

@@ -33,7 +33,11 @@ impl Value {
     /// The member `name` of an object (the last one if repeated), or `None`.
     pub fn get(&self, name: &str) -> Option<&Value> {
         match self {
-            Value::Object(members) => members.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v),
+            Value::Object(members) => members
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v),
             _ => None,
         }
     }
@@ -382,7 +386,8 @@ impl Parser<'_> {
             }
         }
         // The slice is ASCII digits and signs only, so it is valid UTF-8.
-        let text = std::str::from_utf8(&self.bytes[start..self.pos]).map_err(|_| self.err("a number"))?;
+        let text =
+            std::str::from_utf8(&self.bytes[start..self.pos]).map_err(|_| self.err("a number"))?;
         text.parse::<f64>()
             .map(Value::Number)
             .map_err(|_| self.err("a number"))
@@ -473,13 +478,28 @@ mod tests {
     #[test]
     fn round_trips_and_canonical_spelling() {
         let v = parse(r#"{"z":[1e2,-0,0.5,"\ud83d\ude00\n"],"a":{"y":null,"x":false}}"#).unwrap();
-        assert_eq!(v.canonical(), "{\"a\":{\"x\":false,\"y\":null},\"z\":[100,0,0.5,\"😀\\n\"]}");
+        assert_eq!(
+            v.canonical(),
+            "{\"a\":{\"x\":false,\"y\":null},\"z\":[100,0,0.5,\"😀\\n\"]}"
+        );
         assert_eq!(parse(&v.to_json()).unwrap(), v);
     }
 
     #[test]
     fn refuses_bad_input_without_panicking() {
-        for bad in ["", "{", "[1,]", "01", "1.", "\"\\x\"", "\"abc", "nul", "{\"a\" 1}", "1 2", "-"] {
+        for bad in [
+            "",
+            "{",
+            "[1,]",
+            "01",
+            "1.",
+            "\"\\x\"",
+            "\"abc",
+            "nul",
+            "{\"a\" 1}",
+            "1 2",
+            "-",
+        ] {
             assert!(parse(bad).is_err(), "{bad:?} should not parse");
         }
         let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);

@@ -105,7 +105,11 @@ impl Locale {
     /// Reads a locale tag; the language part decides (`"pt"` and `"pt-BR"` are Portuguese,
     /// `"es-MX"` Spanish). Unknown tags fall back to English, as the SPEC says.
     pub fn parse(tag: &str) -> Locale {
-        let lang = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        let lang = tag
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         match lang.as_str() {
             "pt" => Locale::PtBr,
             "es" => Locale::Es,
@@ -216,12 +220,14 @@ impl Messages {
             .map(|(_, t)| t.as_str())
             .unwrap_or_else(|| self.locale.text(code));
         if template.contains("{reason}") {
-            let reason = reason.filter(|r| !r.trim().is_empty()).unwrap_or(match self.locale {
-                Locale::En => "the server refused the request",
-                Locale::PtBr => "o servidor recusou o pedido",
-                Locale::Es => "el servidor rechazó la solicitud",
-                Locale::Ru => "сервер отклонил запрос",
-            });
+            let reason = reason
+                .filter(|r| !r.trim().is_empty())
+                .unwrap_or(match self.locale {
+                    Locale::En => "the server refused the request",
+                    Locale::PtBr => "o servidor recusou o pedido",
+                    Locale::Es => "el servidor rechazó la solicitud",
+                    Locale::Ru => "сервер отклонил запрос",
+                });
             template.replace("{reason}", reason)
         } else {
             template.to_string()

@@ -1,0 +1,1 @@
+//! Web adapters (wasm only): storage, timers, fetch, locks and the DOM.
