@@ -5,5 +5,6 @@ pub mod error;
 pub mod fingerprint;
 pub mod json;
 pub mod key;
+pub mod record;
 pub mod status;
 pub mod window;
