@@ -1,0 +1,633 @@
+//! The action state machine, sans-IO (in the manner of quinn-proto): inputs come in through
+//! [`ActionMachine::handle`] and [`ActionMachine::handle_timeout`], outputs are pulled with
+//! [`ActionMachine::poll`], and [`ActionMachine::poll_timeout`] says when to wake it. It never
+//! reads a clock, never draws randomness and never does IO, so every transition is tested
+//! natively on a fake clock.
+//!
+//! One machine is one action: one key for its whole life. Nothing in here can create another.
+
+use std::collections::VecDeque;
+
+use crate::core::fingerprint::Fingerprint;
+use crate::core::key::Key;
+use crate::core::record::{ActionRecord, StoredReply, StoredRequest};
+use crate::core::reply::{classify_reply, job_state, reason, JobState, Reply, ReplyClass};
+use crate::core::retry::{decide, parse_retry_after, Decision, RetryPolicy};
+use crate::core::status::StatusCode;
+use crate::core::window::{ActionKind, Window};
+
+/// Largest reply body kept in storage with a finished action. Bigger bodies are still returned
+/// to the caller, but a later local repeat gets the status without the body.
+pub const MAX_STORED_BODY: usize = 2_048;
+
+/// What an action is, fixed at birth.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionConfig {
+    /// The idempotency key, for every attempt of this action.
+    pub key: Key,
+    /// The action's name (`"createOrder"`).
+    pub action: String,
+    /// Where it comes from.
+    pub kind: ActionKind,
+    /// The payload's fingerprint.
+    pub fingerprint: Fingerprint,
+    /// How long a finished action answers repeats locally.
+    pub window: Window,
+    /// Retry limits.
+    pub retry: RetryPolicy,
+    /// The header that carries the key (`Idempotency-Key`).
+    pub header_name: String,
+    /// The header that marks replays (`Idempotent-Replayed`).
+    pub replay_header: String,
+}
+
+/// Something that happened to the action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// The user (or `retry()`, or `resumePending()`) asked to send. The request is taken from the
+    /// first `Send` that carries one; later ones are joined to the same bytes.
+    Send(Option<StoredRequest>),
+    /// The reply to the attempt in flight.
+    Reply(Reply),
+    /// The attempt in flight failed in the network (no HTTP answer, or the body was cut).
+    NetworkError,
+    /// The attempt in flight timed out and was aborted.
+    AttemptTimeout,
+    /// The reply to a job status poll.
+    PollReply(Reply),
+    /// A job status poll failed in the network.
+    PollFailed,
+    /// The browser went offline.
+    Offline,
+    /// The browser came back online.
+    Online,
+    /// Another tab holds this key's lock: it is sending this action.
+    LockedElsewhere,
+    /// The other tab finished; this is its stored record.
+    ElsewhereFinished(ActionRecord),
+}
+
+/// A decision log entry for `onEvent`. It never carries payload values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Note {
+    /// Event type (`send.attempt`, `send.retry`, `reply.replayed`, `reply.conflict`,
+    /// `action.repeat`, `offline`, `online`, `elsewhere`).
+    pub kind: &'static str,
+    /// Attempt number, when it concerns an attempt.
+    pub attempt: Option<u32>,
+    /// HTTP status, when it concerns a reply.
+    pub http_status: Option<u16>,
+    /// A duration in ms (the wait before a retry).
+    pub ms: Option<u64>,
+}
+
+/// How a send ended, for the callers waiting on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The status the action rests in.
+    pub code: StatusCode,
+    /// A reason for `rejected`, from the server's body.
+    pub reason: Option<String>,
+    /// The last HTTP reply, if there was one (for a local repeat: the stored one).
+    pub reply: Option<Reply>,
+    /// The answer came from a stored result (server replay or local repeat).
+    pub replayed: bool,
+    /// Attempts made so far.
+    pub attempts: u32,
+}
+
+/// What the driver must do next.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Send this request now and feed back `Reply`, `NetworkError` or `AttemptTimeout`.
+    /// `headers` already carry the key.
+    Transmit {
+        /// Attempt number (1 for the first).
+        attempt: u32,
+        /// The request, byte for byte the same on every attempt.
+        request: StoredRequest,
+        /// Abort the attempt after this many ms.
+        timeout_ms: u64,
+    },
+    /// GET this job status URL and feed back `PollReply` or `PollFailed`.
+    Poll {
+        /// The status URL.
+        url: String,
+        /// Abort after this many ms.
+        timeout_ms: u64,
+    },
+    /// The status changed: show it.
+    Status {
+        /// The new code.
+        code: StatusCode,
+        /// A reason (for `rejected`).
+        reason: Option<String>,
+    },
+    /// Write this record to storage (before any `Transmit` that follows it).
+    Persist(ActionRecord),
+    /// Log this decision.
+    Event(Note),
+    /// The action came to rest (final, offline, or accepted): resolve waiting `send()`s.
+    Settled(Outcome),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    Idle,
+    InFlight,
+    Waiting { until: u64 },
+    Polling { url: String, until: u64, in_flight: bool },
+    Elsewhere,
+    Offline,
+    Resting(StatusCode),
+}
+
+/// One action's state machine.
+#[derive(Debug, Clone)]
+pub struct ActionMachine {
+    cfg: ActionConfig,
+    record: ActionRecord,
+    request: Option<StoredRequest>,
+    phase: Phase,
+    /// Attempts in this run (since the last `Send` that started one).
+    run_attempts: u32,
+    /// Failed attempts in this run that count against `retry.attempts`.
+    failures: u32,
+    run_started_at: u64,
+    online: bool,
+    status: StatusCode,
+    reason: Option<String>,
+    last_reply: Option<Reply>,
+    replayed: bool,
+    outputs: VecDeque<Output>,
+}
+
+impl ActionMachine {
+    /// A new action, idle, born at `now_ms`.
+    pub fn new(cfg: ActionConfig, now_ms: u64) -> Self {
+        let record = ActionRecord {
+            key: cfg.key.clone(),
+            action: cfg.action.clone(),
+            kind: cfg.kind,
+            fingerprint: cfg.fingerprint.clone(),
+            request: None,
+            status: StatusCode::Idle,
+            attempts: 0,
+            created_at: now_ms,
+            finished_at: None,
+            window_ms: cfg.window.ms(),
+            reply: None,
+        };
+        Self::from_parts(cfg, record)
+    }
+
+    /// An action restored from storage (after a reload, or a repeat inside the window). A
+    /// confirmed record answers `Send` locally; an unconfirmed one resends its stored request
+    /// with its key.
+    pub fn restore(cfg: ActionConfig, record: ActionRecord) -> Self {
+        let mut cfg = cfg;
+        cfg.key = record.key.clone();
+        Self::from_parts(cfg, record)
+    }
+
+    fn from_parts(cfg: ActionConfig, record: ActionRecord) -> Self {
+        let status = record.status;
+        let phase = if record.status.is_final() {
+            Phase::Resting(record.status)
+        } else {
+            Phase::Idle
+        };
+        let last_reply = record.reply.as_ref().map(reply_from_stored);
+        ActionMachine {
+            request: record.request.clone(),
+            replayed: record.reply.as_ref().is_some_and(|r| r.replayed),
+            cfg,
+            record,
+            phase,
+            run_attempts: 0,
+            failures: 0,
+            run_started_at: 0,
+            online: true,
+            status,
+            reason: None,
+            last_reply,
+            outputs: VecDeque::new(),
+        }
+    }
+
+    /// The key. It never changes.
+    pub fn key(&self) -> &Key {
+        &self.cfg.key
+    }
+
+    /// The current status code.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The reason that goes with a `rejected` status.
+    pub fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
+    }
+
+    /// The record as it stands.
+    pub fn record(&self) -> &ActionRecord {
+        &self.record
+    }
+
+    /// True while a send is under way (in flight, waiting to retry, polling a job, or waiting
+    /// for another tab): a new `Send` joins it instead of starting another.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::InFlight | Phase::Waiting { .. } | Phase::Polling { .. } | Phase::Elsewhere
+        )
+    }
+
+    /// The next output, if any.
+    pub fn poll(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// When to call [`ActionMachine::handle_timeout`] next, if at all.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        match &self.phase {
+            Phase::Waiting { until } => Some(*until),
+            Phase::Polling {
+                until,
+                in_flight: false,
+                ..
+            } => Some(*until),
+            _ => None,
+        }
+    }
+
+    /// Time passed: start the next attempt or poll if its time has come.
+    pub fn handle_timeout(&mut self, now_ms: u64) {
+        match &mut self.phase {
+            Phase::Waiting { until } if now_ms >= *until => self.transmit(now_ms),
+            Phase::Polling {
+                url,
+                until,
+                in_flight,
+            } if !*in_flight && now_ms >= *until => {
+                *in_flight = true;
+                let url = url.clone();
+                self.outputs.push_back(Output::Poll {
+                    url,
+                    timeout_ms: self.cfg.retry.timeout_ms,
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// Feeds one input. `random` is a fresh random number, used for backoff jitter.
+    pub fn handle(&mut self, input: Input, now_ms: u64, random: u32) {
+        match input {
+            Input::Send(request) => self.on_send(request, now_ms),
+            Input::Reply(reply) if self.phase == Phase::InFlight => {
+                self.on_reply(reply, now_ms, random)
+            }
+            Input::NetworkError | Input::AttemptTimeout if self.phase == Phase::InFlight => {
+                self.on_network_failure(now_ms, random)
+            }
+            Input::PollReply(reply) => self.on_poll_reply(reply, now_ms, random),
+            Input::PollFailed => self.schedule_poll(now_ms, random),
+            Input::Offline => {
+                self.online = false;
+                if let Phase::Waiting { .. } = self.phase {
+                    self.go_offline();
+                }
+            }
+            Input::Online => {
+                self.online = true;
+                if self.phase == Phase::Offline {
+                    self.note("online", None, None, None);
+                    self.start_run(now_ms);
+                }
+            }
+            Input::LockedElsewhere => {
+                if matches!(self.phase, Phase::Idle | Phase::Resting(_) | Phase::Offline) {
+                    self.phase = Phase::Elsewhere;
+                    self.note("elsewhere", None, None, None);
+                    self.set_status(StatusCode::Elsewhere, None);
+                }
+            }
+            Input::ElsewhereFinished(record) => {
+                if self.phase == Phase::Elsewhere && record.key == self.cfg.key {
+                    self.last_reply = record.reply.as_ref().map(reply_from_stored);
+                    self.replayed = true;
+                    let code = record.status;
+                    self.record = record;
+                    self.phase = Phase::Resting(code);
+                    self.status = code;
+                    self.outputs.push_back(Output::Status { code, reason: None });
+                    self.settle();
+                }
+            }
+            // A late reply or failure for an attempt that is no longer in flight.
+            Input::Reply(_) | Input::NetworkError | Input::AttemptTimeout => {}
+        }
+    }
+
+    fn on_send(&mut self, request: Option<StoredRequest>, now_ms: u64) {
+        if self.request.is_none() {
+            self.request = request;
+        }
+        match self.phase.clone() {
+            Phase::InFlight | Phase::Waiting { .. } | Phase::Polling { .. } => {}
+            Phase::Resting(code) if code.is_confirmed() => {
+                // A repeat of a confirmed action: the stored result, no request.
+                self.note("action.repeat", None, None, None);
+                self.replayed = true;
+                self.set_status(StatusCode::AlreadyReceived, None);
+                self.settle();
+            }
+            Phase::Idle | Phase::Resting(_) | Phase::Offline | Phase::Elsewhere => {
+                if self.request.is_none() {
+                    // Nothing to send: a restored record without its request.
+                    self.set_status(StatusCode::Rejected, Some("nothing to send".into()));
+                    self.settle();
+                } else if !self.online {
+                    self.go_offline();
+                } else {
+                    self.start_run(now_ms);
+                }
+            }
+        }
+    }
+
+    fn start_run(&mut self, now_ms: u64) {
+        self.run_attempts = 0;
+        self.failures = 0;
+        self.run_started_at = now_ms;
+        self.replayed = false;
+        self.record.finished_at = None;
+        self.transmit(now_ms);
+    }
+
+    fn transmit(&mut self, now_ms: u64) {
+        let Some(mut request) = self.request.clone() else {
+            return;
+        };
+        self.run_attempts += 1;
+        self.record.attempts = self.record.attempts.saturating_add(1);
+        let attempt = self.record.attempts;
+        let code = if self.run_attempts == 1 && attempt == 1 {
+            StatusCode::Sending
+        } else {
+            StatusCode::Retrying
+        };
+        if self.status != StatusCode::Accepted || code == StatusCode::Sending {
+            self.set_status(code, None);
+        }
+        self.phase = Phase::InFlight;
+        self.record.request = Some(request.clone());
+        // The key is in storage before the request leaves.
+        self.persist();
+        let _ = now_ms;
+        request
+            .headers
+            .retain(|(k, _)| !k.eq_ignore_ascii_case(&self.cfg.header_name));
+        request
+            .headers
+            .push((self.cfg.header_name.clone(), self.cfg.key.to_string()));
+        self.note("send.attempt", Some(attempt), None, None);
+        self.outputs.push_back(Output::Transmit {
+            attempt,
+            request,
+            timeout_ms: self.cfg.retry.timeout_ms,
+        });
+    }
+
+    fn on_reply(&mut self, reply: Reply, now_ms: u64, random: u32) {
+        let class = classify_reply(&reply, &self.cfg.replay_header);
+        let status = reply.status;
+        let retry_after = reply
+            .header("retry-after")
+            .and_then(|v| parse_retry_after(v, now_ms));
+        self.last_reply = Some(reply);
+        match class {
+            ReplyClass::Success { replayed } => {
+                self.replayed = replayed;
+                let code = if replayed {
+                    self.note("reply.replayed", Some(self.record.attempts), Some(status), None);
+                    StatusCode::AlreadyReceived
+                } else {
+                    StatusCode::Done
+                };
+                self.finish(code, None, now_ms);
+            }
+            ReplyClass::Accepted { poll_url } => {
+                self.set_status(StatusCode::Accepted, None);
+                match poll_url {
+                    Some(url) => {
+                        self.phase = Phase::Polling {
+                            url,
+                            until: now_ms,
+                            in_flight: false,
+                        };
+                        self.persist();
+                        self.schedule_poll(now_ms, random);
+                    }
+                    None => {
+                        self.phase = Phase::Resting(StatusCode::Accepted);
+                        self.persist();
+                        self.settle();
+                    }
+                }
+            }
+            ReplyClass::InProgress => {
+                self.note("reply.conflict", Some(self.record.attempts), Some(status), None);
+                self.set_status(StatusCode::Accepted, None);
+                self.retry_or(now_ms, random, retry_after, false, StatusCode::Accepted);
+            }
+            ReplyClass::Changed => {
+                self.note("reply.conflict", Some(self.record.attempts), Some(status), None);
+                self.finish(StatusCode::Changed, None, now_ms);
+            }
+            ReplyClass::Retryable => {
+                self.failures += 1;
+                self.retry_or(now_ms, random, retry_after, true, StatusCode::Failed);
+            }
+            ReplyClass::ReplayedFailure => {
+                self.replayed = true;
+                self.note("reply.replayed", Some(self.record.attempts), Some(status), None);
+                self.finish(StatusCode::Failed, None, now_ms);
+            }
+            ReplyClass::Rejected { reason } => self.finish(StatusCode::Rejected, reason, now_ms),
+        }
+    }
+
+    fn on_network_failure(&mut self, now_ms: u64, random: u32) {
+        self.failures += 1;
+        if !self.online {
+            self.go_offline();
+            return;
+        }
+        self.retry_or(now_ms, random, None, true, StatusCode::Offline);
+    }
+
+    /// Retries after the policy's wait, or comes to rest with `give_up` when the attempts or
+    /// the deadline are used up.
+    fn retry_or(
+        &mut self,
+        now_ms: u64,
+        random: u32,
+        retry_after: Option<u64>,
+        counts: bool,
+        give_up: StatusCode,
+    ) {
+        let elapsed = now_ms.saturating_sub(self.run_started_at);
+        let attempt_no = if counts { self.failures } else { 0 };
+        match decide(&self.cfg.retry, attempt_no.max(1), elapsed, retry_after, random, counts) {
+            Decision::Retry(ms) => {
+                self.note("send.retry", Some(self.record.attempts), None, Some(ms));
+                if give_up != StatusCode::Accepted {
+                    self.set_status(StatusCode::Retrying, None);
+                }
+                self.phase = Phase::Waiting {
+                    until: now_ms.saturating_add(ms),
+                };
+                if !self.online {
+                    self.go_offline();
+                }
+            }
+            Decision::Stop(_) => match give_up {
+                StatusCode::Offline => self.go_offline(),
+                StatusCode::Accepted => {
+                    // The server still has it in progress past our deadline: it has the
+                    // request, so say so rather than "failed".
+                    self.phase = Phase::Resting(StatusCode::Accepted);
+                    self.set_status(StatusCode::Accepted, None);
+                    self.persist();
+                    self.settle();
+                }
+                code => self.finish(code, None, now_ms),
+            },
+        }
+    }
+
+    fn go_offline(&mut self) {
+        self.phase = Phase::Offline;
+        self.note("offline", Some(self.record.attempts), None, None);
+        self.set_status(StatusCode::Offline, None);
+        self.persist();
+        self.settle();
+    }
+
+    fn on_poll_reply(&mut self, reply: Reply, now_ms: u64, random: u32) {
+        if !matches!(self.phase, Phase::Polling { in_flight: true, .. }) {
+            return;
+        }
+        match job_state(&reply) {
+            Some(JobState::Done) => {
+                self.last_reply = Some(reply);
+                self.finish(StatusCode::Done, None, now_ms);
+            }
+            Some(JobState::Error) => {
+                let why = reason(&reply);
+                self.last_reply = Some(reply);
+                self.finish(StatusCode::Failed, why, now_ms);
+            }
+            _ => self.schedule_poll(now_ms, random),
+        }
+    }
+
+    fn schedule_poll(&mut self, now_ms: u64, random: u32) {
+        let elapsed = now_ms.saturating_sub(self.run_started_at);
+        let polls = self.run_attempts;
+        if let Phase::Polling {
+            until, in_flight, ..
+        } = &mut self.phase
+        {
+            if elapsed >= self.cfg.retry.deadline_ms {
+                self.phase = Phase::Resting(StatusCode::Accepted);
+                self.persist();
+                self.settle();
+                return;
+            }
+            // Poll with a gentle backoff: at least the base delay, growing to the maximum.
+            let wait = self
+                .cfg
+                .retry
+                .backoff_ms(polls.saturating_add(2), random)
+                .max(self.cfg.retry.base_delay_ms);
+            *until = now_ms.saturating_add(wait);
+            *in_flight = false;
+            self.run_attempts = self.run_attempts.saturating_add(1);
+        }
+    }
+
+    fn finish(&mut self, code: StatusCode, reason: Option<String>, now_ms: u64) {
+        self.phase = Phase::Resting(code);
+        self.set_status(code, reason);
+        // Confirmed, rejected and changed actions are finished: their key is done with.
+        // A failed one is not: the server may have done it, so it keeps its key for 24 h.
+        if code != StatusCode::Failed {
+            self.record.finished_at = Some(now_ms);
+        }
+        self.record.reply = self.last_reply.as_ref().map(|r| StoredReply {
+            status: r.status,
+            content_type: r.header("content-type").map(str::to_string),
+            body: if r.body.len() <= MAX_STORED_BODY {
+                r.body.clone()
+            } else {
+                String::new()
+            },
+            replayed: self.replayed,
+        });
+        if code.is_confirmed() {
+            // The request is no longer needed to resend anything.
+            self.record.request = None;
+        }
+        self.persist();
+        self.settle();
+    }
+
+    fn set_status(&mut self, code: StatusCode, reason: Option<String>) {
+        if self.status == code && self.reason == reason {
+            return;
+        }
+        self.status = code;
+        self.reason = reason.clone();
+        self.record.status = code;
+        self.outputs.push_back(Output::Status { code, reason });
+    }
+
+    fn persist(&mut self) {
+        self.outputs.push_back(Output::Persist(self.record.clone()));
+    }
+
+    fn settle(&mut self) {
+        self.outputs.push_back(Output::Settled(Outcome {
+            code: self.status,
+            reason: self.reason.clone(),
+            reply: self.last_reply.clone(),
+            replayed: self.replayed,
+            attempts: self.record.attempts,
+        }));
+    }
+
+    fn note(&mut self, kind: &'static str, attempt: Option<u32>, http_status: Option<u16>, ms: Option<u64>) {
+        self.outputs.push_back(Output::Event(Note {
+            kind,
+            attempt,
+            http_status,
+            ms,
+        }));
+    }
+}
+
+fn reply_from_stored(r: &StoredReply) -> Reply {
+    Reply {
+        status: r.status,
+        headers: r
+            .content_type
+            .iter()
+            .map(|ct| ("content-type".to_string(), ct.clone()))
+            .collect(),
+        body: r.body.clone(),
+    }
+}

@@ -1,0 +1,168 @@
+//! Reading server replies the way the IETF draft "The Idempotency-Key HTTP Header Field"
+//! (draft-ietf-httpapi-idempotency-key-header-07) describes, and tolerantly, the way real
+//! servers answer: replays keep their original status (201, not 200), the replay header may be
+//! missing or in any letter case, 409 bodies may be HTML, a key mismatch may be 422 or 417,
+//! some servers cache and replay a 5xx.
+
+use crate::core::json::{self, Value};
+
+/// Longest reason text taken from a server body into a status text.
+pub const MAX_REASON_CHARS: usize = 200;
+
+/// An HTTP reply as the core sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers (names in any letter case).
+    pub headers: Vec<(String, String)>,
+    /// Body text (already size-bounded by the transport).
+    pub body: String,
+}
+
+impl Reply {
+    /// The first header named `name`, compared without regard to letter case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body parsed as JSON, if it is JSON.
+    pub fn json(&self) -> Option<Value> {
+        let looks_json = self
+            .header("content-type")
+            .is_none_or(|ct| ct.to_ascii_lowercase().contains("json"));
+        if looks_json {
+            json::parse(&self.body).ok()
+        } else {
+            None
+        }
+    }
+}
+
+/// What a reply means for an action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyClass {
+    /// 2xx (but 202): the action happened. `replayed` when the server says it is a replay.
+    Success {
+        /// The server answered from its stored result.
+        replayed: bool,
+    },
+    /// 202 Accepted: the server has it; poll `poll_url` (from `Location` or a `statusUrl`
+    /// field) when given.
+    Accepted {
+        /// Where to ask about the job.
+        poll_url: Option<String>,
+    },
+    /// 409 (or 425): a request with this key is still being processed. Wait and ask again.
+    InProgress,
+    /// 422 or 417: the key was already used with other data.
+    Changed,
+    /// 408, 429, 500, 502, 503, 504: try again with the same key.
+    Retryable,
+    /// A 5xx marked as a replay: the server stored a failure for this key. Retrying is useless.
+    ReplayedFailure,
+    /// Any other status: not retried. `reason` is short text for the person, from the body
+    /// (`detail`, `title`, `message` or `error`) when it has one.
+    Rejected {
+        /// Why, in the server's words, bounded.
+        reason: Option<String>,
+    },
+}
+
+/// True when the header value says "replayed": `true`, `1` or `yes`, in any letter case.
+fn truthy(v: &str) -> bool {
+    matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "?1")
+}
+
+/// Classifies a reply. `replay_header` is the header that marks replays (option
+/// `replayHeader`, default `Idempotent-Replayed`); its absence never turns a success into an
+/// error.
+///
+/// ```
+/// use sendonce::core::reply::{classify_reply, Reply, ReplyClass};
+/// let r = Reply { status: 201, headers: vec![("idempotent-replayed".into(), "TRUE".into())], body: "{}".into() };
+/// assert_eq!(classify_reply(&r, "Idempotent-Replayed"), ReplyClass::Success { replayed: true });
+/// let html_409 = Reply { status: 409, headers: vec![], body: "<html>Conflict</html>".into() };
+/// assert_eq!(classify_reply(&html_409, "Idempotent-Replayed"), ReplyClass::InProgress);
+/// ```
+pub fn classify_reply(reply: &Reply, replay_header: &str) -> ReplyClass {
+    let replayed = reply.header(replay_header).is_some_and(truthy);
+    match reply.status {
+        202 => ReplyClass::Accepted {
+            poll_url: reply
+                .header("location")
+                .map(str::to_string)
+                .or_else(|| {
+                    reply
+                        .json()
+                        .and_then(|v| v.get("statusUrl").and_then(Value::as_str).map(str::to_string))
+                })
+                .filter(|u| !u.trim().is_empty()),
+        },
+        200..=299 => ReplyClass::Success { replayed },
+        409 | 425 => ReplyClass::InProgress,
+        422 | 417 => ReplyClass::Changed,
+        500..=599 if replayed => ReplyClass::ReplayedFailure,
+        408 | 429 | 500 | 502 | 503 | 504 => ReplyClass::Retryable,
+        _ => ReplyClass::Rejected {
+            reason: reason(reply),
+        },
+    }
+}
+
+/// A short reason from a problem+json or JSON error body, or from a short plain-text body.
+pub fn reason(reply: &Reply) -> Option<String> {
+    let text = match reply.json() {
+        Some(v) => ["detail", "title", "message", "error"]
+            .iter()
+            .find_map(|k| v.get(k).and_then(Value::as_str).map(str::to_string))?,
+        None => {
+            let ct = reply.header("content-type").unwrap_or("").to_ascii_lowercase();
+            let body = reply.body.trim();
+            // HTML error pages are not reasons a person should read.
+            if ct.contains("html") || body.starts_with('<') || body.is_empty() {
+                return None;
+            }
+            body.to_string()
+        }
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let mut out: String = text.chars().take(MAX_REASON_CHARS).collect();
+    if text.chars().count() > MAX_REASON_CHARS {
+        out.push('…');
+    }
+    Some(out)
+}
+
+/// Reads a job status body (`{"state": "accepted" | "in_progress" | "done" | "error"}`, with
+/// `status` accepted as a synonym of `state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    /// Queued.
+    Accepted,
+    /// Running.
+    InProgress,
+    /// Finished well.
+    Done,
+    /// Finished badly.
+    Error,
+}
+
+/// The job state in a poll reply, if the body says one.
+pub fn job_state(reply: &Reply) -> Option<JobState> {
+    let v = reply.json()?;
+    let s = v.get("state").or_else(|| v.get("status"))?.as_str()?;
+    Some(match s.to_ascii_lowercase().as_str() {
+        "accepted" | "queued" | "pending" => JobState::Accepted,
+        "in_progress" | "running" | "processing" => JobState::InProgress,
+        "done" | "succeeded" | "completed" => JobState::Done,
+        "error" | "failed" => JobState::Error,
+        _ => return None,
+    })
+}
