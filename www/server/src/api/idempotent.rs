@@ -1,0 +1,317 @@
+//! The request flow shared by every idempotent POST: key, fingerprint, fault, claim, effect,
+//! stored response or replay.
+//!
+//! Endpoints only parse their body and describe their effect; everything the draft asks of a
+//! server happens here, in one order for all of them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rusqlite::Transaction;
+use sendonce::core::fingerprint::fingerprint_body;
+use sendonce::core::key::validate_key;
+
+use crate::clock::now_ms;
+use crate::faults::{Fault, RequestKind};
+use crate::idem::{self, Claim, EffectContext, IdemRequest, StoredResponse};
+use crate::log::{LogEntry, Outcome};
+use crate::problem::{internal, problem};
+use crate::server::CloseConnection;
+use crate::state::SharedState;
+
+/// The header a client uses to name one action.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// The header a replay carries.
+pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
+/// The test header that asks for a fault on the first request with its key.
+pub const FAULT_HEADER: &str = "x-sendonce-fault";
+
+/// A side effect: writes its rows in the given transaction and describes the response.
+///
+/// It is an `Fn` behind an `Arc` because the `duplicate` fault delivers a request twice.
+pub type Effect = Arc<
+    dyn Fn(&Transaction<'_>, EffectContext<'_>) -> rusqlite::Result<StoredResponse> + Send + Sync,
+>;
+
+/// Reads and validates the `Idempotency-Key` header, or answers 400.
+pub fn require_key(headers: &HeaderMap) -> Result<String, Response> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
+        return Err(problem(
+            StatusCode::BAD_REQUEST,
+            "missing-key",
+            "Idempotency-Key is missing",
+            "this endpoint is idempotent and needs an Idempotency-Key header",
+        ));
+    };
+    let text = value.to_str().map_err(|_| {
+        problem(
+            StatusCode::BAD_REQUEST,
+            "invalid-key",
+            "Idempotency-Key is invalid",
+            "the key must be visible ASCII",
+        )
+    })?;
+    // The draft's examples quote the key as a structured-field string; accept both spellings.
+    let text = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text);
+    validate_key(text)
+        .map(|key| key.as_str().to_string())
+        .map_err(|err| {
+            problem(
+                StatusCode::BAD_REQUEST,
+                "invalid-key",
+                "Idempotency-Key is invalid",
+                format!("{err} ({})", err.code()),
+            )
+        })
+}
+
+/// Reads the `X-Sendonce-Fault` header, or answers 400 for a name the server does not know.
+pub fn fault_header(headers: &HeaderMap) -> Result<Option<Fault>, Response> {
+    let Some(value) = headers.get(FAULT_HEADER) else {
+        return Ok(None);
+    };
+    let text = String::from_utf8_lossy(value.as_bytes());
+    Fault::parse(&text).map(Some).map_err(|why| {
+        problem(
+            StatusCode::BAD_REQUEST,
+            "unknown-fault",
+            "Unknown fault",
+            why,
+        )
+    })
+}
+
+/// Everything about the request the flow needs, taken from the endpoint.
+pub struct IdempotentCall<'a> {
+    /// The request headers (content type, fault header).
+    pub headers: &'a HeaderMap,
+    /// The request path, which with the method scopes the key.
+    pub path: &'a str,
+    /// The validated key (see [`require_key`]).
+    pub key: String,
+    /// The raw body, fingerprinted as sent.
+    pub body: &'a [u8],
+}
+
+/// Runs one idempotent request and answers it.
+pub async fn run(state: &SharedState, call: IdempotentCall<'_>, effect: Effect) -> Response {
+    let fault_from_header = match fault_header(call.headers) {
+        Ok(f) => f,
+        Err(response) => return response,
+    };
+    let content_type = call
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let req = IdemRequest {
+        scope: format!("POST {}", call.path),
+        fingerprint: fingerprint_body(content_type, call.body),
+        key: call.key,
+    };
+    let once_id = format!("{} {}", req.scope, req.key);
+    let fault = state.faults.pick(
+        RequestKind::Idempotent,
+        call.path,
+        &once_id,
+        fault_from_header,
+    );
+
+    let (mut response, replayed) = match fault {
+        Some(Fault::Reset) => (StatusCode::NO_CONTENT.into_response(), false),
+        Some(Fault::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let detail = format!("fault {code} injected on purpose; nothing was stored, retry");
+            (
+                problem(status, "injected-fault", "Injected failure", detail),
+                false,
+            )
+        }
+        Some(Fault::TooManyRequests(secs)) => {
+            let mut r = problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                "injected-fault",
+                "Too many requests",
+                format!("fault 429 injected on purpose; retry after {secs} s"),
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            (r, false)
+        }
+        Some(Fault::Duplicate) => {
+            // The first delivery's answer goes nowhere, as when a proxy gives up on it and
+            // retries; the client gets the second, which finds the first one's record.
+            let first = deliver(state, req.clone(), 0, Arc::clone(&effect)).await;
+            state.log.push(LogEntry {
+                seq: 0,
+                at: 0,
+                method: "POST".into(),
+                path: call.path.to_string(),
+                key: Some(req.key.clone()),
+                status: first.0.status().as_u16(),
+                fault: Some(Fault::Duplicate.to_string()),
+                replayed: first.1,
+            });
+            deliver(state, req, 0, effect).await
+        }
+        Some(Fault::Delay(ms)) => deliver(state, req, ms, effect).await,
+        Some(Fault::Drop) | Some(Fault::Cut) | None => deliver(state, req, 0, effect).await,
+    };
+    if matches!(fault, Some(Fault::Drop | Fault::Reset)) {
+        response.extensions_mut().insert(CloseConnection);
+    }
+    response.extensions_mut().insert(Outcome {
+        fault: fault.map(|f| f.to_string()),
+        replayed,
+    });
+    response
+}
+
+/// Runs the claim-effect-store sequence in its own task, so a client that hangs up (a
+/// timeout, a `drop` on another attempt) cannot cancel it half way: the effect either runs
+/// and its record is stored, or the key is released. Returns the answer and whether it is a
+/// replay.
+async fn deliver(
+    state: &SharedState,
+    req: IdemRequest,
+    delay_ms: u64,
+    effect: Effect,
+) -> (Response, bool) {
+    let task = tokio::spawn(execute(Arc::clone(state), req, delay_ms, effect));
+    match task.await {
+        Ok(answer) => answer,
+        Err(err) => (internal(err), false),
+    }
+}
+
+async fn execute(
+    state: SharedState,
+    req: IdemRequest,
+    delay_ms: u64,
+    effect: Effect,
+) -> (Response, bool) {
+    let retention = state.retention_ms;
+    let now = now_ms();
+    let claim_req = req.clone();
+    let claim = state
+        .db
+        .call(move |conn| Ok(idem::claim(conn, &claim_req, now, retention)?))
+        .await;
+    let since = match claim {
+        Err(err) => return (internal(err), false),
+        Ok(Claim::Mismatch) => return (mismatch(&req.key), false),
+        Ok(Claim::InFlight) => return (in_flight(&req.key), false),
+        Ok(Claim::Done(stored)) => return (stored_response(stored, true), true),
+        Ok(Claim::Fresh { since }) => since,
+    };
+    if delay_ms > 0 {
+        // The key is held in flight during the wait, so a retry meanwhile gets a 409.
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+    }
+    let outcome = state
+        .db
+        .call(move |conn| {
+            let done = idem::complete(conn, &req, since, now_ms(), retention, |tx, ctx| {
+                effect(tx, ctx)
+            });
+            if done.is_err() {
+                // Nothing committed: free the key so a retry can run the effect.
+                let _ = idem::release(conn, &req, since);
+            }
+            Ok(done?)
+        })
+        .await;
+    match outcome {
+        Ok(stored) => (stored_response(stored, false), false),
+        Err(err) => (internal(err), false),
+    }
+}
+
+/// Turns a stored response into an answer; a replay says so in `Idempotent-Replayed`.
+fn stored_response(stored: StoredResponse, replayed: bool) -> Response {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, stored.body).into_response();
+    let headers = response.headers_mut();
+    if let Ok(ct) = HeaderValue::from_str(&stored.content_type) {
+        headers.insert(header::CONTENT_TYPE, ct);
+    }
+    if let Some(location) = stored.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        headers.insert(header::LOCATION, location);
+    }
+    if replayed {
+        headers.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    }
+    response
+}
+
+fn in_flight(key: &str) -> Response {
+    let mut r = problem(
+        StatusCode::CONFLICT,
+        "request-in-flight",
+        "A request with this key is still being processed",
+        format!("the request with Idempotency-Key {key:?} has not finished; retry shortly"),
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    r
+}
+
+fn mismatch(key: &str) -> Response {
+    problem(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "key-reused",
+        "Idempotency-Key reused with a different payload",
+        format!(
+            "Idempotency-Key {key:?} was already used with a different request body; \
+             use a new key for a new action"
+        ),
+    )
+}
+
+/// A response to store: JSON with the given status.
+pub fn json_response(status: u16, value: &serde_json::Value) -> StoredResponse {
+    StoredResponse {
+        status,
+        content_type: "application/json".into(),
+        body: value.to_string().into_bytes(),
+        location: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(key: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(IDEMPOTENCY_KEY, HeaderValue::from_str(key).unwrap());
+        h
+    }
+
+    #[test]
+    fn key_rules() {
+        assert_eq!(require_key(&headers("abc")).unwrap(), "abc");
+        assert_eq!(require_key(&headers("\"abc\"")).unwrap(), "abc");
+        assert_eq!(require_key(&HeaderMap::new()).unwrap_err().status(), 400);
+        assert_eq!(
+            require_key(&headers(&"k".repeat(256)))
+                .unwrap_err()
+                .status(),
+            400
+        );
+        assert!(require_key(&headers(&"k".repeat(255))).is_ok());
+    }
+
+    #[test]
+    fn unknown_fault_header_is_refused() {
+        let mut h = HeaderMap::new();
+        h.insert(FAULT_HEADER, HeaderValue::from_static("explode"));
+        assert_eq!(fault_header(&h).unwrap_err().status(), 400);
+        h.insert(FAULT_HEADER, HeaderValue::from_static("429=3"));
+        assert_eq!(fault_header(&h).unwrap(), Some(Fault::TooManyRequests(3)));
+    }
+}

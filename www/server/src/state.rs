@@ -1,0 +1,27 @@
+//! What every handler shares.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::db::Db;
+use crate::faults::FaultBoard;
+use crate::log::RequestLog;
+
+/// The shared state, handed to handlers as `State<SharedState>`.
+pub struct AppState {
+    /// The SQLite connection.
+    pub db: Db,
+    /// Armed faults, header memory and the random profile.
+    pub faults: Arc<FaultBoard>,
+    /// The in-memory request log.
+    pub log: Arc<RequestLog>,
+    /// How long a finished idempotency record answers repeats.
+    pub retention_ms: i64,
+    /// Directory served at `/`.
+    pub www: PathBuf,
+    /// Directory served at `/pkg/`.
+    pub pkg: PathBuf,
+}
+
+/// The state as handlers receive it.
+pub type SharedState = Arc<AppState>;

@@ -1,0 +1,155 @@
+//! Static files: `/pkg/*` from the wasm-pack output, everything else from the site directory.
+//!
+//! Written out instead of pulling in a file-serving crate because the rules are few and must
+//! be exact: `application/wasm` (browsers refuse streaming compilation otherwise),
+//! `text/javascript` for modules, and `Cache-Control: no-store` so a rebuilt package is never
+//! hidden behind a cached one during development.
+
+use std::path::{Component, Path, PathBuf};
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::problem::not_found;
+use crate::state::SharedState;
+
+/// The content type for a file name, by extension.
+pub fn content_type(path: &Path) -> &'static str {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    match ext.as_str() {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript",
+        "wasm" => "application/wasm",
+        "css" => "text/css; charset=utf-8",
+        "json" | "map" => "application/json",
+        "webmanifest" => "application/manifest+json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        "woff" => "font/woff",
+        "txt" | "md" | "ts" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Decodes `%XX` escapes; `None` for a broken escape or bytes that are not UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Maps a URL path under `root` to a file path, refusing anything that could leave `root`
+/// (`..`, absolute parts, backslashes, NUL).
+pub fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
+    let decoded = percent_decode(url_path)?;
+    if decoded.contains('\\') || decoded.contains('\0') {
+        return None;
+    }
+    let mut path = root.to_path_buf();
+    for part in decoded.split('/').filter(|p| !p.is_empty()) {
+        let mut components = Path::new(part).components();
+        match (components.next(), components.next()) {
+            (Some(Component::Normal(name)), None) => path.push(name),
+            _ => return None,
+        }
+    }
+    Some(path)
+}
+
+/// Fallback handler: serves a file for GET and HEAD, 404 otherwise.
+pub async fn serve(State(state): State<SharedState>, req: Request) -> Response {
+    let url_path = req.uri().path();
+    if url_path.starts_with("/api/") || url_path == "/api" {
+        return not_found(format!("no API endpoint {url_path}"));
+    }
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "GET, HEAD")],
+        )
+            .into_response();
+    }
+    let (root, rest) = match url_path.strip_prefix("/pkg/") {
+        Some(rest) => (&state.pkg, rest),
+        None => (&state.www, url_path),
+    };
+    let Some(mut file) = resolve(root, rest) else {
+        return plain(StatusCode::BAD_REQUEST, "bad path");
+    };
+    if tokio::fs::metadata(&file).await.is_ok_and(|m| m.is_dir()) {
+        file.push("index.html");
+    }
+    match tokio::fs::read(&file).await {
+        Ok(bytes) => {
+            let mut response = (StatusCode::OK, bytes).into_response();
+            let h = response.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(content_type(&file)),
+            );
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(_) => plain(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response {
+    let mut response = (status, text).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types_browsers_insist_on() {
+        assert_eq!(
+            content_type(Path::new("a/sendonce_bg.wasm")),
+            "application/wasm"
+        );
+        assert_eq!(content_type(Path::new("sendonce.js")), "text/javascript");
+        assert_eq!(content_type(Path::new("x.MJS")), "text/javascript");
+        assert_eq!(
+            content_type(Path::new("index.html")),
+            "text/html; charset=utf-8"
+        );
+    }
+
+    #[test]
+    fn paths_cannot_leave_the_root() {
+        let root = Path::new("site");
+        assert_eq!(resolve(root, "/a/b.js"), Some(root.join("a").join("b.js")));
+        assert_eq!(resolve(root, "/a%20b.txt"), Some(root.join("a b.txt")));
+        assert_eq!(resolve(root, "/"), Some(root.to_path_buf()));
+        assert_eq!(resolve(root, "/../secret"), None);
+        assert_eq!(resolve(root, "/a/%2e%2e/%2e%2e/secret"), None);
+        assert_eq!(resolve(root, "/a\\..\\b"), None);
+        assert_eq!(resolve(root, "/%zz"), None);
+    }
+}
