@@ -99,27 +99,28 @@ fn is_separator(c: char) -> bool {
     matches!(c, ' ' | '-' | '.' | '(' | ')')
 }
 
-/// Pass 2: numbers. A candidate starts at a digit, `+` or `(` that does not follow a letter
-/// or digit, and takes digits and separators (at most two separators in a row).
+/// Pass 2: numbers. A span starts at a digit, `+` or `(` that does not follow a letter or
+/// digit, and takes digits and separators (at most two separators in a row). Its digit groups
+/// are then cut into numbers: from each group, the longest run of groups (19 digits at most)
+/// that is a card, an id or a phone is masked, so that "4111 1111 1111 1111 123456789012" is
+/// a card and an id, not one long number left alone.
 fn mask_numbers(text: &str) -> String {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut out = String::with_capacity(text.len());
-    let mut i = 0;
     let mut copied_to = 0; // byte offset in `text` up to which `out` is written
+    let mut i = 0;
     while i < chars.len() {
-        let (start, c) = chars[i];
+        let c = chars[i].1;
         let after_word = i > 0 && is_word(chars[i - 1].1);
-        let next_is = |j: usize, f: fn(char) -> bool| chars.get(j).is_some_and(|(_, c)| f(*c));
+        let next = chars.get(i + 1).map(|(_, c)| *c);
         let starts = !after_word
             && (c.is_ascii_digit()
-                || (c == '+'
-                    && (next_is(i + 1, |c| c.is_ascii_digit()) || next_is(i + 1, |c| c == '(')))
-                || (c == '(' && next_is(i + 1, |c| c.is_ascii_digit())));
+                || (c == '+' && next.is_some_and(|n| n.is_ascii_digit() || n == '('))
+                || (c == '(' && next.is_some_and(|n| n.is_ascii_digit())));
         if !starts {
             i += 1;
             continue;
         }
-        // Take the candidate: digits and separators, no more than two separators in a row.
         let mut j = i + 1;
         let mut seps_in_row = 0;
         while let Some(&(_, d)) = chars.get(j) {
@@ -132,25 +133,88 @@ fn mask_numbers(text: &str) -> String {
             }
             j += 1;
         }
-        // Trailing separators are punctuation of the sentence, not part of the number.
-        let mut end = j;
-        while end > i + 1 && !chars[end - 1].1.is_ascii_digit() {
-            end -= 1;
-        }
-        let end_byte = chars.get(end).map_or(text.len(), |(b, _)| *b);
-        let glued = chars.get(end).is_some_and(|(_, c)| is_word(*c));
-        let candidate = &text[start..end_byte];
-        let placeholder = if glued { None } else { classify(candidate) };
-        if let Some(p) = placeholder {
-            out.push_str(&text[copied_to..start]);
-            out.push_str(p);
-            copied_to = end_byte;
-        }
-        // Either way, go on after the candidate: never scan into it again.
-        i = j.max(i + 1);
+        mask_span(text, &chars, i, j, &mut out, &mut copied_to);
+        // Never scan into a span again: each character is looked at a bounded number of times.
+        i = j;
     }
     out.push_str(&text[copied_to..]);
     out
+}
+
+/// Most digits a number can have (the longest card numbers).
+const MAX_DIGITS: usize = 19;
+
+/// Masks the numbers inside the span of `chars[from..to]`.
+fn mask_span(
+    text: &str,
+    chars: &[(usize, char)],
+    from: usize,
+    to: usize,
+    out: &mut String,
+    copied_to: &mut usize,
+) {
+    let byte = |k: usize| chars.get(k).map_or(text.len(), |(b, _)| *b);
+    // The digit groups: (first char index, end char index, digit count).
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    let mut k = from;
+    while k < to {
+        if chars[k].1.is_ascii_digit() {
+            let s = k;
+            while k < to && chars[k].1.is_ascii_digit() {
+                k += 1;
+            }
+            groups.push((s, k));
+        } else {
+            k += 1;
+        }
+    }
+    // A span glued to a word at its end ("5551234x") is a code: its last group is not a number.
+    let glued = groups
+        .last()
+        .and_then(|(_, end)| chars.get(*end))
+        .is_some_and(|(_, c)| is_word(*c));
+    let mut g = 0;
+    while g < groups.len() {
+        // Where a number starting at group g starts: the span's start for the first group (a
+        // leading '+' or '('), else the group, with a '(' right before it.
+        let start = if g == 0 {
+            from
+        } else if chars[groups[g].0 - 1].1 == '(' {
+            groups[g].0 - 1
+        } else {
+            groups[g].0
+        };
+        let mut found = None;
+        let mut digits = 0;
+        let mut h = g;
+        while h < groups.len() {
+            digits += groups[h].1 - groups[h].0;
+            if digits > MAX_DIGITS {
+                break;
+            }
+            h += 1;
+        }
+        // Longest first: groups g..h, then g..h-1, down to g alone.
+        while h > g {
+            let last_in_span = h == groups.len();
+            if !(last_in_span && glued) {
+                if let Some(p) = classify(&text[byte(start)..byte(groups[h - 1].1)]) {
+                    found = Some((p, h));
+                    break;
+                }
+            }
+            h -= 1;
+        }
+        match found {
+            Some((placeholder, h)) => {
+                out.push_str(&text[*copied_to..byte(start)]);
+                out.push_str(placeholder);
+                *copied_to = byte(groups[h - 1].1);
+                g = h;
+            }
+            None => g += 1,
+        }
+    }
 }
 
 /// Letters and digits of any script, and `_`: a number glued to one is part of a word.
