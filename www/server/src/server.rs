@@ -82,7 +82,12 @@ fn spawn_connection(stream: tokio::net::TcpStream, app: Router, graceful: &Grace
             Ok::<_, Infallible>(response)
         }
     });
+    // One request per connection. Browsers silently resend a request, POST included, when a
+    // *reused* keep-alive connection closes before any response (they take it for a stale
+    // socket), which would hide the `drop` and `reset` faults from the page and from the SDK.
+    // On loopback a fresh connection per request costs nothing worth keeping that for.
     let conn = http1::Builder::new()
+        .keep_alive(false)
         .timer(TokioTimer::new())
         .serve_connection(TokioIo::new(stream), service);
     let conn = graceful.watch(conn);
