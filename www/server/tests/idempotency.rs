@@ -209,3 +209,19 @@ fn reset_forgets_everything() {
     assert_eq!((again.status, again.replayed()), (201, false));
     assert_eq!(again.json()["id"], 1, "ids start over");
 }
+
+#[test]
+fn a_plain_html_form_post_creates_one_order_too() {
+    let db = TempPath::new("form");
+    let server = Server::start(&db.path, &[]);
+    let headers = [
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Idempotency-Key", "f1"),
+    ];
+    let first = server.request("POST", "/api/orders", &headers, "item=tea&qty=2");
+    assert_eq!(first.status, 201);
+    assert_eq!(first.json()["order"]["item"], "tea");
+    let again = server.request("POST", "/api/orders", &headers, "item=tea&qty=2");
+    assert!(again.replayed());
+    assert_eq!(server.order_count(), 1);
+}

@@ -2,6 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -84,8 +85,12 @@ pub async fn list_faults(State(state): State<SharedState>) -> Response {
 }
 
 /// `POST /api/faults` with `{"path": "/api/orders", "faults": ["drop", "500"]}`.
-pub async fn arm_faults(State(state): State<SharedState>, body: Bytes) -> Response {
-    let payload = match json_body(&body, false) {
+pub async fn arm_faults(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let payload = match json_body(&headers, &body, false) {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -118,8 +123,12 @@ pub async fn clear_faults(State(state): State<SharedState>) -> Response {
 }
 
 /// `POST /api/faults/profile` with `{"rate": 0.3, "seed": 7}`; rate 0 turns it off.
-pub async fn set_profile(State(state): State<SharedState>, body: Bytes) -> Response {
-    let payload = match json_body(&body, false) {
+pub async fn set_profile(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let payload = match json_body(&headers, &body, false) {
         Ok(p) => p,
         Err(r) => return r,
     };

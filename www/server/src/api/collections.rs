@@ -73,7 +73,7 @@ async fn create(
         Ok(key) => key,
         Err(response) => return response,
     };
-    let payload = match json_body(&body, false) {
+    let payload = match json_body(&headers, &body, false) {
         Ok(payload) => payload,
         Err(response) => return response,
     };

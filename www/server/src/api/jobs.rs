@@ -46,7 +46,7 @@ pub async fn create(State(state): State<SharedState>, headers: HeaderMap, body: 
         Ok(key) => key,
         Err(response) => return response,
     };
-    let payload = match json_body(&body, true) {
+    let payload = match json_body(&headers, &body, true) {
         Ok(payload) => payload,
         Err(response) => return response,
     };

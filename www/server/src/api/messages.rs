@@ -42,7 +42,7 @@ pub async fn create(
         Ok(key) => key,
         Err(response) => return response,
     };
-    let payload = match json_body(&body, false) {
+    let payload = match json_body(&headers, &body, false) {
         Ok(payload) => payload,
         Err(response) => return response,
     };
