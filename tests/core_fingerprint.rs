@@ -1,0 +1,191 @@
+//! Fingerprints: the same meaning gives the same fingerprint (so a repeat is recognised),
+//! a meaningful change gives another (so changed data gets a new key).
+
+use proptest::prelude::*;
+use sendonce::core::fingerprint::{
+    fingerprint_body, fingerprint_form, fingerprint_value, FormValue, VOLATILE_FIELDS,
+};
+use sendonce::core::json::{parse, Value};
+
+fn fp(v: &Value) -> String {
+    fingerprint_value(v, &[]).to_string()
+}
+
+/// An object with distinct member names (repeated names mean "the last one wins", which a
+/// reordering would change).
+fn members() -> impl Strategy<Value = Vec<(String, Value)>> {
+    prop::collection::btree_map(
+        "[a-z]{1,6}".prop_filter("not volatile", |k| !VOLATILE_FIELDS.contains(&k.as_str())),
+        prop_oneof![
+            any::<i32>().prop_map(|n| Value::Number(n.into())),
+            "\\PC{0,8}".prop_map(Value::String),
+            any::<bool>().prop_map(Value::Bool),
+            prop::collection::vec(any::<i16>().prop_map(|n| Value::Number(n.into())), 0..4)
+                .prop_map(Value::Array),
+        ],
+        1..8,
+    )
+    .prop_map(|m| m.into_iter().collect())
+}
+
+proptest! {
+    #[test]
+    fn field_order_never_changes_a_fingerprint(
+        (m, shuffled) in members().prop_flat_map(|m| (Just(m.clone()), Just(m).prop_shuffle()))
+    ) {
+        let nested = |m: Vec<(String, Value)>| Value::object([("order", Value::Object(m))]);
+        prop_assert_eq!(fp(&Value::Object(m.clone())), fp(&Value::Object(shuffled.clone())));
+        prop_assert_eq!(fp(&nested(m)), fp(&nested(shuffled)));
+    }
+
+    #[test]
+    fn a_changed_value_or_name_changes_it(m in members(), idx in any::<prop::sample::Index>()) {
+        let i = idx.index(m.len());
+        let original = fp(&Value::Object(m.clone()));
+        let mut changed = m.clone();
+        changed[i].1 = Value::String(format!("{}!", changed[i].1.to_json()));
+        prop_assert_ne!(&original, &fp(&Value::Object(changed)));
+        let mut renamed = m.clone();
+        renamed[i].0.push('_');
+        prop_assert_ne!(&original, &fp(&Value::Object(renamed)));
+    }
+
+    #[test]
+    fn volatile_fields_do_not_count(m in members(), stamp in any::<u32>()) {
+        let mut with = m.clone();
+        for name in VOLATILE_FIELDS {
+            with.push((name.to_string(), Value::Number(stamp.into())));
+        }
+        prop_assert_eq!(fp(&Value::Object(m)), fp(&Value::Object(with)));
+    }
+
+    #[test]
+    fn body_bytes_fingerprint_like_the_payload(m in members()) {
+        let v = Value::Object(m.clone());
+        let body = v.to_json();
+        prop_assert_eq!(fingerprint_body(Some("application/json"), body.as_bytes()), fp(&v));
+        prop_assert_eq!(fingerprint_body(None, body.as_bytes()), fp(&v));
+        // With spaces and the members the other way round: the server computes the same thing.
+        let spaced: Vec<String> = m
+            .iter()
+            .rev()
+            .map(|(k, v)| format!("{} : {}", Value::from(k.as_str()).to_json(), v.to_json()))
+            .collect();
+        let spaced = format!(" {{ {} }} ", spaced.join(" ,\n "));
+        let ct = Some("application/json; charset=utf-8");
+        prop_assert_eq!(fingerprint_body(ct, spaced.as_bytes()), fp(&v));
+    }
+}
+
+#[test]
+fn array_order_and_types_matter() {
+    let a = parse(r#"{"items":["tea","cake"]}"#).unwrap();
+    let b = parse(r#"{"items":["cake","tea"]}"#).unwrap();
+    assert_ne!(fp(&a), fp(&b));
+    assert_ne!(
+        fp(&parse(r#"{"qty":1}"#).unwrap()),
+        fp(&parse(r#"{"qty":"1"}"#).unwrap())
+    );
+    assert_ne!(
+        fp(&parse(r#"{"x":null}"#).unwrap()),
+        fp(&parse(r#"{}"#).unwrap())
+    );
+}
+
+#[test]
+fn one_and_one_point_zero_agree() {
+    let base = fp(&parse(r#"{"qty":1,"price":250}"#).unwrap());
+    for same in [
+        r#"{"qty":1.0,"price":250}"#,
+        r#"{"price":2.5e2,"qty":1}"#,
+        r#"{"qty":1E0,"price":250.000}"#,
+        r#"{ "qty" : 1 , "price" : 250 , "ts" : 1700000000 }"#,
+    ] {
+        assert_eq!(fp(&parse(same).unwrap()), base, "{same}");
+    }
+}
+
+#[test]
+fn excluded_and_nested_volatile_fields_do_not_count() {
+    let a = parse(r#"{"name":"Ana","captcha":"x1","meta":{"nonce":"a","sentAt":1}}"#).unwrap();
+    let b = parse(r#"{"name":"Ana","captcha":"y2","meta":{"nonce":"b"}}"#).unwrap();
+    let exclude = ["captcha".to_string()];
+    assert_eq!(
+        fingerprint_value(&a, &exclude),
+        fingerprint_value(&b, &exclude)
+    );
+    assert_ne!(fingerprint_value(&a, &[]), fingerprint_value(&b, &[]));
+}
+
+fn text(name: &str, v: &str) -> (String, FormValue) {
+    (name.to_string(), FormValue::Text(v.to_string()))
+}
+
+fn file(name: &str, file: &str, size: u64, last_modified: u64) -> (String, FormValue) {
+    (
+        name.to_string(),
+        FormValue::File {
+            name: file.to_string(),
+            size,
+            last_modified,
+        },
+    )
+}
+
+#[test]
+fn forms_keep_dom_order_of_repeated_names_and_read_files_by_metadata() {
+    let f = |fields: &[(String, FormValue)]| fingerprint_form(fields, &[]).to_string();
+    let base = [
+        text("name", "Ana"),
+        text("tag", "a"),
+        text("tag", "b"),
+        file("cv", "cv.pdf", 1000, 5),
+    ];
+    // Other names may move; repeated names keep their order.
+    let moved = [
+        file("cv", "cv.pdf", 1000, 5),
+        text("tag", "a"),
+        text("name", "Ana"),
+        text("tag", "b"),
+    ];
+    assert_eq!(f(&base), f(&moved));
+    let swapped = [
+        text("name", "Ana"),
+        text("tag", "b"),
+        text("tag", "a"),
+        file("cv", "cv.pdf", 1000, 5),
+    ];
+    assert_ne!(f(&base), f(&swapped));
+    // A file is its name, size and lastModified: the same metadata is the same file.
+    for other in [
+        file("cv", "cv2.pdf", 1000, 5),
+        file("cv", "cv.pdf", 1001, 5),
+        file("cv", "cv.pdf", 1000, 6),
+    ] {
+        let mut changed = base.clone();
+        changed[3] = other;
+        assert_ne!(f(&base), f(&changed));
+    }
+    // Volatile and excluded names are not part of it.
+    let mut noisy = base.to_vec();
+    noisy.push(text("ts", "123"));
+    noisy.push(text("captcha", "zz"));
+    assert_eq!(
+        fingerprint_form(&base, &["captcha".to_string()]),
+        fingerprint_form(&noisy, &["captcha".to_string()])
+    );
+}
+
+#[test]
+fn non_json_bodies_are_fingerprinted_by_their_bytes() {
+    let a = fingerprint_body(Some("text/plain"), b"{\"a\":1}");
+    let b = fingerprint_body(Some("text/plain"), b"{ \"a\": 1 }");
+    assert_ne!(a, b);
+    assert_eq!(a.len(), 64);
+    // Broken JSON claimed as JSON: bytes, no panic.
+    assert_eq!(
+        fingerprint_body(Some("application/json"), b"{\"a\":").len(),
+        64
+    );
+    assert_eq!(fingerprint_body(None, &[0xff, 0xfe, 0x00]).len(), 64);
+}

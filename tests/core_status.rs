@@ -1,0 +1,112 @@
+//! Status texts: what a person reads, in their language.
+
+use sendonce::core::status::{Locale, Messages, StatusCode, ALL_CODES};
+
+const LOCALES: [Locale; 4] = [Locale::En, Locale::PtBr, Locale::Es, Locale::Ru];
+
+#[test]
+fn every_locale_has_a_text_for_every_code_but_idle() {
+    for locale in LOCALES {
+        let m = Messages::new(locale);
+        for code in ALL_CODES {
+            let text = m.text(code, None);
+            if code == StatusCode::Idle {
+                assert_eq!(text, "", "{locale:?}");
+            } else {
+                assert!(!text.trim().is_empty(), "{locale:?} {code:?}");
+                assert!(!text.contains('{'), "{locale:?} {code:?}: {text}");
+            }
+        }
+    }
+}
+
+#[test]
+fn english_texts_are_the_specs() {
+    let m = Messages::new(Locale::En);
+    assert_eq!(m.text(StatusCode::Sending, None), "Sending...");
+    assert_eq!(
+        m.text(StatusCode::AlreadyReceived, None),
+        "We already received this request"
+    );
+    assert_eq!(m.text(StatusCode::Offline, None), "Connection lost. Retry?");
+    assert_eq!(m.text(StatusCode::Done, None), "Sent");
+}
+
+#[test]
+fn the_reason_is_filled_in_every_locale() {
+    for locale in LOCALES {
+        let m = Messages::new(locale);
+        let text = m.text(StatusCode::Rejected, Some("Email is required"));
+        assert!(text.ends_with("Email is required"), "{locale:?}: {text}");
+        // No reason, or a blank one: a neutral phrase, never a bare "{reason}".
+        for reason in [None, Some(""), Some("   ")] {
+            let text = m.text(StatusCode::Rejected, reason);
+            assert!(
+                !text.contains("{reason}") && text.len() > 20,
+                "{locale:?}: {text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn overrides_replace_one_text() {
+    let mut m = Messages::new(Locale::parse("pt-BR"));
+    m.set("done", "Pedido feito").unwrap();
+    m.set("done", "Pedido registrado").unwrap();
+    m.set("rejected", "Não deu: {reason}").unwrap();
+    assert_eq!(m.text(StatusCode::Done, None), "Pedido registrado");
+    assert_eq!(
+        m.text(StatusCode::Rejected, Some("CPF inválido")),
+        "Não deu: CPF inválido"
+    );
+    assert_eq!(m.text(StatusCode::Sending, None), "Enviando...");
+    let err = m.set("finished", "x").unwrap_err();
+    assert_eq!(err.code(), "invalid_option");
+    assert!(err.to_string().contains("already_received"), "{err}");
+}
+
+#[test]
+fn unknown_locales_fall_back_to_english() {
+    for (tag, locale) in [
+        ("en", Locale::En),
+        ("pt-BR", Locale::PtBr),
+        ("pt", Locale::PtBr),
+        ("es-MX", Locale::Es),
+        ("ru_RU", Locale::Ru),
+        ("RU", Locale::Ru),
+        ("fr", Locale::En),
+        ("", Locale::En),
+        ("zz-ZZ-x", Locale::En),
+        ("日本語", Locale::En),
+    ] {
+        assert_eq!(Locale::parse(tag), locale, "{tag:?}");
+    }
+}
+
+#[test]
+fn codes_are_stable() {
+    let names: Vec<&str> = ALL_CODES.iter().map(|c| c.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "idle",
+            "sending",
+            "retrying",
+            "accepted",
+            "elsewhere",
+            "done",
+            "already_received",
+            "offline",
+            "changed",
+            "rejected",
+            "failed"
+        ]
+    );
+    for c in ALL_CODES {
+        assert_eq!(StatusCode::parse(c.as_str()), Some(c));
+    }
+    assert!(StatusCode::Done.is_confirmed() && StatusCode::AlreadyReceived.is_confirmed());
+    assert!(!StatusCode::Accepted.is_final() && !StatusCode::Offline.is_final());
+    assert!(StatusCode::Failed.is_final() && !StatusCode::Failed.is_confirmed());
+}
