@@ -1,1 +1,10 @@
-//! The `#[wasm_bindgen]` surface: converts JS values, calls the core, turns errors into JS errors.
+//! The `#[wasm_bindgen]` surface: converts JS values to core types, calls the core and the
+//! platform, and turns core errors into JS `Error`s. No decisions of its own.
+
+mod action;
+mod chat;
+mod convert;
+mod form;
+mod quick;
+mod sendonce;
+mod types;

@@ -135,8 +135,14 @@ pub enum Output {
 enum Phase {
     Idle,
     InFlight,
-    Waiting { until: u64 },
-    Polling { url: String, until: u64, in_flight: bool },
+    Waiting {
+        until: u64,
+    },
+    Polling {
+        url: String,
+        until: u64,
+        in_flight: bool,
+    },
     Elsewhere,
     Offline,
     Resting(StatusCode),
@@ -322,7 +328,8 @@ impl ActionMachine {
                     self.record = record;
                     self.phase = Phase::Resting(code);
                     self.status = code;
-                    self.outputs.push_back(Output::Status { code, reason: None });
+                    self.outputs
+                        .push_back(Output::Status { code, reason: None });
                     self.settle();
                 }
             }
@@ -412,7 +419,12 @@ impl ActionMachine {
             ReplyClass::Success { replayed } => {
                 self.replayed = replayed;
                 let code = if replayed {
-                    self.note("reply.replayed", Some(self.record.attempts), Some(status), None);
+                    self.note(
+                        "reply.replayed",
+                        Some(self.record.attempts),
+                        Some(status),
+                        None,
+                    );
                     StatusCode::AlreadyReceived
                 } else {
                     StatusCode::Done
@@ -439,12 +451,22 @@ impl ActionMachine {
                 }
             }
             ReplyClass::InProgress => {
-                self.note("reply.conflict", Some(self.record.attempts), Some(status), None);
+                self.note(
+                    "reply.conflict",
+                    Some(self.record.attempts),
+                    Some(status),
+                    None,
+                );
                 self.set_status(StatusCode::Accepted, None);
                 self.retry_or(now_ms, random, retry_after, false, StatusCode::Accepted);
             }
             ReplyClass::Changed => {
-                self.note("reply.conflict", Some(self.record.attempts), Some(status), None);
+                self.note(
+                    "reply.conflict",
+                    Some(self.record.attempts),
+                    Some(status),
+                    None,
+                );
                 self.finish(StatusCode::Changed, None, now_ms);
             }
             ReplyClass::Retryable => {
@@ -453,7 +475,12 @@ impl ActionMachine {
             }
             ReplyClass::ReplayedFailure => {
                 self.replayed = true;
-                self.note("reply.replayed", Some(self.record.attempts), Some(status), None);
+                self.note(
+                    "reply.replayed",
+                    Some(self.record.attempts),
+                    Some(status),
+                    None,
+                );
                 self.finish(StatusCode::Failed, None, now_ms);
             }
             ReplyClass::Rejected { reason } => self.finish(StatusCode::Rejected, reason, now_ms),
@@ -481,7 +508,14 @@ impl ActionMachine {
     ) {
         let elapsed = now_ms.saturating_sub(self.run_started_at);
         let attempt_no = if counts { self.failures } else { 0 };
-        match decide(&self.cfg.retry, attempt_no.max(1), elapsed, retry_after, random, counts) {
+        match decide(
+            &self.cfg.retry,
+            attempt_no.max(1),
+            elapsed,
+            retry_after,
+            random,
+            counts,
+        ) {
             Decision::Retry(ms) => {
                 self.note("send.retry", Some(self.record.attempts), None, Some(ms));
                 if give_up != StatusCode::Accepted {
@@ -518,7 +552,13 @@ impl ActionMachine {
     }
 
     fn on_poll_reply(&mut self, reply: Reply, now_ms: u64, random: u32) {
-        if !matches!(self.phase, Phase::Polling { in_flight: true, .. }) {
+        if !matches!(
+            self.phase,
+            Phase::Polling {
+                in_flight: true,
+                ..
+            }
+        ) {
             return;
         }
         match job_state(&reply) {
@@ -610,7 +650,13 @@ impl ActionMachine {
         }));
     }
 
-    fn note(&mut self, kind: &'static str, attempt: Option<u32>, http_status: Option<u16>, ms: Option<u64>) {
+    fn note(
+        &mut self,
+        kind: &'static str,
+        attempt: Option<u32>,
+        http_status: Option<u16>,
+        ms: Option<u64>,
+    ) {
         self.outputs.push_back(Output::Event(Note {
             kind,
             attempt,

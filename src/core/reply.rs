@@ -74,7 +74,10 @@ pub enum ReplyClass {
 
 /// True when the header value says "replayed": `true`, `1` or `yes`, in any letter case.
 fn truthy(v: &str) -> bool {
-    matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "?1")
+    matches!(
+        v.trim().to_ascii_lowercase().as_str(),
+        "true" | "1" | "yes" | "?1"
+    )
 }
 
 /// Classifies a reply. `replay_header` is the header that marks replays (option
@@ -96,9 +99,11 @@ pub fn classify_reply(reply: &Reply, replay_header: &str) -> ReplyClass {
                 .header("location")
                 .map(str::to_string)
                 .or_else(|| {
-                    reply
-                        .json()
-                        .and_then(|v| v.get("statusUrl").and_then(Value::as_str).map(str::to_string))
+                    reply.json().and_then(|v| {
+                        v.get("statusUrl")
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
+                    })
                 })
                 .filter(|u| !u.trim().is_empty()),
         },
@@ -120,7 +125,10 @@ pub fn reason(reply: &Reply) -> Option<String> {
             .iter()
             .find_map(|k| v.get(k).and_then(Value::as_str).map(str::to_string))?,
         None => {
-            let ct = reply.header("content-type").unwrap_or("").to_ascii_lowercase();
+            let ct = reply
+                .header("content-type")
+                .unwrap_or("")
+                .to_ascii_lowercase();
             let body = reply.body.trim();
             // HTML error pages are not reasons a person should read.
             if ct.contains("html") || body.starts_with('<') || body.is_empty() {

@@ -1,1 +1,61 @@
-//! Web adapters (wasm only): storage, timers, fetch, locks and the DOM.
+//! Web adapters (wasm only): the clock, randomness, timers, storage and fetch. They work in a
+//! page and in Node >= 20 (everything is looked up on `globalThis`, nothing needs a DOM).
+
+pub mod storage;
+pub mod transport;
+
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// Milliseconds since the Unix epoch, from `Date.now()`.
+pub fn now_ms() -> u64 {
+    js_sys::Date::now().max(0.0) as u64
+}
+
+/// `globalThis`.
+pub fn global() -> js_sys::Object {
+    js_sys::global()
+}
+
+/// A property of `obj`, `undefined` when missing or when the lookup throws.
+pub fn get(obj: &JsValue, name: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Sets a property, ignoring failures (frozen objects).
+pub fn set(obj: &JsValue, name: &str, value: &JsValue) {
+    let _ = Reflect::set(obj, &JsValue::from_str(name), value);
+}
+
+/// 16 bytes from the platform's CSPRNG (`crypto.getRandomValues`), never `Math.random`.
+/// Returns `None` when no CSPRNG exists, and the caller refuses to make a key.
+pub fn random_bytes() -> Option<[u8; 16]> {
+    let crypto = get(&global(), "crypto");
+    let f = get(&crypto, "getRandomValues")
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    let buf = Uint8Array::new_with_length(16);
+    f.call1(&crypto, &buf).ok()?;
+    let mut out = [0u8; 16];
+    buf.copy_to(&mut out);
+    Some(out)
+}
+
+/// A random u32 for backoff jitter (from the CSPRNG too; jitter needs no secrecy, but one
+/// source keeps it simple).
+pub fn random_u32() -> u32 {
+    random_bytes()
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .unwrap_or(0x9e37_79b9)
+}
+
+/// Waits `ms` milliseconds (a `setTimeout`, so it works in pages, workers and Node).
+pub async fn sleep(ms: u64) {
+    gloo_timers::future::TimeoutFuture::new(ms.min(u32::MAX as u64) as u32).await;
+}
+
+/// `navigator.onLine`, or true where there is no navigator (Node).
+pub fn is_online() -> bool {
+    let nav = get(&global(), "navigator");
+    get(&nav, "onLine").as_bool().unwrap_or(true)
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The demo: installs what is missing, builds pkg/, starts the reference server on 127.0.0.1
+# (SQLite file sendonce-demo.sqlite3) serving www/, and prints the URL. Ctrl-C stops it.
+# PORT=8080 by default; extra arguments go to the server (for example --chaos 0.3).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+./scripts/build.sh
+cargo build --quiet --release -p sendonce-server
+exec target/release/sendonce-server --addr "127.0.0.1:${PORT:-8080}" --db sendonce-demo.sqlite3 --www www --pkg pkg "$@"

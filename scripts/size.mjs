@@ -1,0 +1,25 @@
+// Prints the size of the built package: the .wasm and the JS glue, raw, gzip -9 and brotli.
+// With --json, prints the same figures as JSON (the benchmark reads them).
+import { readFileSync } from "node:fs";
+import { gzipSync, brotliCompressSync, constants } from "node:zlib";
+
+const files = { wasm: "pkg/sendonce_bg.wasm", js: "pkg/sendonce.js" };
+const rows = {};
+for (const [name, path] of Object.entries(files)) {
+  const bytes = readFileSync(new URL(`../${path}`, import.meta.url));
+  rows[name] = {
+    raw: bytes.length,
+    gzip: gzipSync(bytes, { level: 9 }).length,
+    brotli: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+  };
+}
+rows.total = Object.fromEntries(["raw", "gzip", "brotli"].map((k) => [k, rows.wasm[k] + rows.js[k]]));
+if (process.argv.includes("--json")) {
+  console.log(JSON.stringify(rows));
+} else {
+  const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+  console.log("package size      raw        gzip -9    brotli");
+  for (const [name, r] of Object.entries(rows)) {
+    console.log(`  ${name.padEnd(14)}  ${kb(r.raw).padEnd(9)}  ${kb(r.gzip).padEnd(9)}  ${kb(r.brotli)}`);
+  }
+}

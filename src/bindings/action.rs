@@ -1,0 +1,324 @@
+//! `so.action(...)`: the JS object of one action, and the driver that runs its core state
+//! machine: it performs the machine's outputs (fetch, timers, storage, statuses) and feeds the
+//! results back. Single flight: concurrent `send()`s share one run and one result.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+
+use super::convert::{headers_list, js_error, opt_string, reply_object, status_object};
+use super::sendonce::Shared;
+use crate::core::action::{ActionMachine, Input, Outcome, Output};
+use crate::core::error::SendonceError;
+use crate::core::events::{Event, EventKind};
+use crate::core::record::{stored_headers, Record, StoredRequest};
+use crate::platform::{self, get, transport};
+
+type Waiter = (Function, Function);
+
+/// One action's machine, its listeners and the callers waiting on it.
+pub(crate) struct ActionCell {
+    shared: Rc<Shared>,
+    machine: RefCell<ActionMachine>,
+    waiters: RefCell<Vec<Waiter>>,
+    listeners: RefCell<Vec<(u32, Function)>>,
+    next_listener: Cell<u32>,
+    running: Cell<bool>,
+    /// Headers that must not be stored (credentials), kept in memory for this page's attempts.
+    private_headers: RefCell<Vec<(String, String)>>,
+    last: RefCell<Option<Outcome>>,
+}
+
+impl ActionCell {
+    pub fn new(shared: Rc<Shared>, machine: ActionMachine) -> Rc<Self> {
+        Rc::new(ActionCell {
+            shared,
+            machine: RefCell::new(machine),
+            waiters: RefCell::new(Vec::new()),
+            listeners: RefCell::new(Vec::new()),
+            next_listener: Cell::new(1),
+            running: Cell::new(false),
+            private_headers: RefCell::new(Vec::new()),
+            last: RefCell::new(None),
+        })
+    }
+
+    pub fn key(&self) -> String {
+        self.machine.borrow().key().to_string()
+    }
+
+    pub fn status(&self) -> JsValue {
+        let m = self.machine.borrow();
+        status_object(&self.shared.messages, m.status(), m.reason())
+    }
+
+    /// Feeds an input and makes sure the driver runs.
+    pub fn feed(self: &Rc<Self>, input: Input) {
+        self.machine
+            .borrow_mut()
+            .handle(input, platform::now_ms(), platform::random_u32());
+        self.drive();
+    }
+
+    /// Asks to send (joining a run in flight) and returns a Promise of the reply.
+    pub fn send_promise(self: &Rc<Self>, request: Option<StoredRequest>) -> Promise {
+        let this = self.clone();
+        Promise::new(&mut |resolve, reject| {
+            this.waiters.borrow_mut().push((resolve, reject));
+            if this.machine.borrow().is_busy() {
+                let ev = this.event(EventKind::ClickSuppressed);
+                this.shared.emit(ev);
+            }
+            let online = platform::is_online();
+            if !online {
+                this.machine
+                    .borrow_mut()
+                    .handle(Input::Offline, platform::now_ms(), 0);
+            }
+            this.feed(Input::Send(request.clone()));
+        })
+    }
+
+    fn event(&self, kind: EventKind) -> Event {
+        let m = self.machine.borrow();
+        Event::new(kind)
+            .with_key(m.key().as_str())
+            .with_action(&m.record().action)
+    }
+
+    /// Runs the machine's outputs until it has nothing to do, one driver per action.
+    fn drive(self: &Rc<Self>) {
+        if self.running.replace(true) {
+            return;
+        }
+        let this = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            this.run().await;
+            this.running.set(false);
+        });
+    }
+
+    async fn run(self: &Rc<Self>) {
+        loop {
+            let out = self.machine.borrow_mut().poll();
+            match out {
+                Some(Output::Transmit {
+                    request,
+                    timeout_ms,
+                    ..
+                }) => {
+                    let mut request = request;
+                    request
+                        .headers
+                        .extend(self.private_headers.borrow().iter().cloned());
+                    let input =
+                        match transport::send(&self.shared.fetch, &request, timeout_ms).await {
+                            Ok(reply) => Input::Reply(reply),
+                            Err(transport::Failure::Timeout) => Input::AttemptTimeout,
+                            Err(transport::Failure::Network) => Input::NetworkError,
+                        };
+                    self.machine.borrow_mut().handle(
+                        input,
+                        platform::now_ms(),
+                        platform::random_u32(),
+                    );
+                }
+                Some(Output::Poll { url, timeout_ms }) => {
+                    let input = match transport::get_url(&self.shared.fetch, &url, timeout_ms).await
+                    {
+                        Ok(reply) => Input::PollReply(reply),
+                        Err(_) => Input::PollFailed,
+                    };
+                    self.machine.borrow_mut().handle(
+                        input,
+                        platform::now_ms(),
+                        platform::random_u32(),
+                    );
+                }
+                Some(Output::Status { code, reason }) => {
+                    let status = status_object(&self.shared.messages, code, reason.as_deref());
+                    self.shared
+                        .emit(self.event(EventKind::Status).with_code(code));
+                    let listeners: Vec<Function> = self
+                        .listeners
+                        .borrow()
+                        .iter()
+                        .map(|(_, f)| f.clone())
+                        .collect();
+                    for f in listeners {
+                        // A listener that throws must not stop the action.
+                        let _ = f.call1(&JsValue::NULL, &status);
+                    }
+                }
+                Some(Output::Persist(record)) => self.shared.write(&Record::Action(record)),
+                Some(Output::Event(note)) => {
+                    if let Some(kind) = EventKind::parse(note.kind) {
+                        let mut e = self.event(kind);
+                        e.attempt = note.attempt;
+                        e.status = note.http_status;
+                        e.ms = note.ms;
+                        self.shared.emit(e);
+                    }
+                }
+                Some(Output::Settled(outcome)) => {
+                    let reply = reply_object(
+                        outcome.reply.as_ref(),
+                        outcome.code,
+                        outcome.replayed,
+                        outcome.attempts,
+                        &self.key(),
+                    );
+                    for (resolve, _) in self.waiters.borrow_mut().drain(..) {
+                        let _ = resolve.call1(&JsValue::NULL, &reply);
+                    }
+                    *self.last.borrow_mut() = Some(outcome);
+                }
+                None => {
+                    let wake = self.machine.borrow().poll_timeout();
+                    match wake {
+                        Some(at) => {
+                            platform::sleep(at.saturating_sub(platform::now_ms())).await;
+                            self.machine.borrow_mut().handle_timeout(platform::now_ms());
+                        }
+                        None => return,
+                    }
+                }
+            }
+        }
+    }
+
+    fn add_listener(&self, f: Function) -> u32 {
+        let id = self.next_listener.get();
+        self.next_listener.set(id + 1);
+        self.listeners.borrow_mut().push((id, f));
+        id
+    }
+
+    fn remove_listener(&self, id: u32) {
+        self.listeners.borrow_mut().retain(|(i, _)| *i != id);
+    }
+}
+
+/// One user action: one key for its whole life.
+#[wasm_bindgen]
+pub struct Action {
+    cell: Rc<ActionCell>,
+    body: String,
+}
+
+impl Action {
+    pub(crate) fn from_cell(cell: Rc<ActionCell>, body: String) -> Action {
+        Action { cell, body }
+    }
+
+    fn request(&self, url: &str, init: &JsValue) -> Result<StoredRequest, SendonceError> {
+        if url.is_empty() {
+            return Err(SendonceError::option("url", "must not be empty"));
+        }
+        let init = super::convert::options_object(init, "init")?;
+        let method = opt_string(&init, "method")?
+            .unwrap_or_else(|| "POST".into())
+            .to_ascii_uppercase();
+        if !method.bytes().all(|b| b.is_ascii_alphabetic()) || method.is_empty() {
+            return Err(SendonceError::option(
+                "method",
+                "must be an HTTP method like \"POST\"",
+            ));
+        }
+        let mut headers = headers_list(&get(&init, "headers"))?;
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        {
+            headers.push(("Content-Type".into(), "application/json".into()));
+        }
+        let kept = stored_headers(&headers);
+        *self.cell.private_headers.borrow_mut() =
+            headers.into_iter().filter(|h| !kept.contains(h)).collect();
+        let body = if method == "GET" || method == "HEAD" {
+            None
+        } else {
+            Some(self.body.clone())
+        };
+        Ok(StoredRequest {
+            url: url.to_string(),
+            method,
+            headers: kept,
+            body,
+        })
+    }
+}
+
+#[wasm_bindgen]
+impl Action {
+    /// The idempotency key. It never changes for this action.
+    #[wasm_bindgen(getter)]
+    pub fn key(&self) -> String {
+        self.cell.key()
+    }
+
+    /// The payload's fingerprint (64 hex digits of SHA-256 over its canonical form).
+    #[wasm_bindgen(getter)]
+    pub fn fingerprint(&self) -> String {
+        self.cell.machine.borrow().record().fingerprint.to_string()
+    }
+
+    /// The current status, `{ code, text }`.
+    #[wasm_bindgen(getter)]
+    pub fn status(&self) -> JsValue {
+        self.cell.status()
+    }
+
+    /// Calls `callback(status)` on every status change; returns a function that stops it.
+    #[wasm_bindgen(js_name = onStatus)]
+    pub fn on_status(&self, callback: Function) -> Function {
+        let id = self.cell.add_listener(callback);
+        let cell = Rc::downgrade(&self.cell);
+        Closure::once_into_js(move || {
+            if let Some(c) = cell.upgrade() {
+                c.remove_listener(id);
+            }
+        })
+        .unchecked_into()
+    }
+
+    /// Sends the action to `url` with `init` (`method`, default `POST`; `headers`). The body is
+    /// the payload as JSON, the same bytes on every attempt. A send while one is under way
+    /// joins it. Resolves with `{ status, headers, body, replayed, outcome, attempts, key }`.
+    pub fn send(&self, url: &str, init: JsValue) -> Promise {
+        if self.cell.shared.disposed.get() {
+            return Promise::reject(&js_error(&SendonceError::Disposed("this Sendonce".into())));
+        }
+        match self.request(url, &init) {
+            Ok(req) => self.cell.send_promise(Some(req)),
+            Err(e) => Promise::reject(&js_error(&e)),
+        }
+    }
+
+    /// Sends again with the same key and bytes (after `offline`, `failed`, ...).
+    pub fn retry(&self) -> Promise {
+        self.cell.send_promise(None)
+    }
+
+    /// Forgets this action: removes its record, so the same data later is a new action.
+    pub fn forget(&self) {
+        let key = self.cell.machine.borrow().key().clone();
+        let rec = self.cell.machine.borrow().record().clone();
+        let ns = &self.cell.shared.ns;
+        self.cell
+            .shared
+            .store
+            .delete(&crate::core::record::action_key(ns, &key));
+        self.cell
+            .shared
+            .store
+            .delete(&crate::core::record::index_key(
+                ns,
+                &rec.action,
+                &rec.fingerprint,
+            ));
+        self.cell.shared.live.borrow_mut().remove(key.as_str());
+    }
+}

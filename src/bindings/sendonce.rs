@@ -1,0 +1,627 @@
+//! `new Sendonce(options)`: the options, normalised once, the store, the event log and the
+//! registry of live actions.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+
+use js_sys::{Array, Function, Object};
+use wasm_bindgen::prelude::*;
+
+use super::action::{Action, ActionCell};
+use super::convert::{
+    js, opt_bool, opt_function, opt_number, opt_string, options_object, to_value,
+};
+use crate::core::action::{ActionConfig, ActionMachine, Input};
+use crate::core::error::SendonceError;
+use crate::core::events::{Event, EventKind, Stats};
+use crate::core::fingerprint::fingerprint_value;
+use crate::core::key::{new_key, validate_key, Key, KeyFormat};
+use crate::core::record::{self, ActionPlan, ActionRecord, Record};
+use crate::core::retry::RetryPolicy;
+use crate::core::status::{Locale, Messages};
+use crate::core::window::{ActionKind, Window, Windows};
+use crate::platform::storage::{Backend, Store, WriteResult};
+use crate::platform::{self, get, set};
+
+/// An event listener on `globalThis` (name, callback), removed on `dispose()`.
+type WindowListener = (String, Closure<dyn FnMut()>);
+
+/// Everything a `Sendonce` instance shares with its actions.
+pub(crate) struct Shared {
+    pub ns: String,
+    pub store: Store,
+    pub messages: Messages,
+    pub header_name: String,
+    pub replay_header: String,
+    pub key_format: KeyFormat,
+    pub retry: RetryPolicy,
+    pub windows: Windows,
+    pub fetch: JsValue,
+    on_event: Option<Function>,
+    stats: RefCell<Stats>,
+    pub live: RefCell<HashMap<String, Weak<ActionCell>>>,
+    pub disposed: Cell<bool>,
+    listeners: RefCell<Vec<WindowListener>>,
+}
+
+impl Shared {
+    /// Logs an event: counts it and hands it to `onEvent` (errors in the callback are swallowed:
+    /// logging never breaks sending).
+    pub fn emit(&self, event: Event) {
+        self.stats.borrow_mut().record(&event);
+        if let Some(f) = &self.on_event {
+            let _ = f.call1(
+                &JsValue::NULL,
+                &super::convert::from_value(&event.to_value()),
+            );
+        }
+    }
+
+    /// An event of `kind` about the action with `key`.
+    pub fn event(&self, kind: EventKind, key: &Key, action: &str) -> Event {
+        Event::new(kind).with_key(key.as_str()).with_action(action)
+    }
+
+    /// Writes a record under its storage key; full storage evicts what the core allows, and a
+    /// refusing storage falls back to memory with a `storage.fallback` event.
+    pub fn write(&self, record: &Record) {
+        let key = record.storage_key(&self.ns);
+        let ttl = record.expires_at().saturating_sub(platform::now_ms());
+        let result = self.store.set(&key, &record.encode(), ttl, |store| {
+            let entries: Vec<(String, Record)> = store
+                .keys(&record::prefix(&self.ns))
+                .into_iter()
+                .filter_map(|k| {
+                    let text = store.get(&k)?;
+                    match Record::decode(&text, platform::now_ms()) {
+                        Ok(Some(r)) => Some((k, r)),
+                        // Expired or corrupt: evict those first.
+                        _ => {
+                            store.delete(&k);
+                            None
+                        }
+                    }
+                })
+                .collect();
+            record::eviction_order(&entries, platform::now_ms())
+        });
+        if let WriteResult::FellBack(reason) = result {
+            self.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
+        }
+    }
+
+    /// Reads and decodes a record; expired records are removed, corrupt or foreign ones are
+    /// removed and reported with `record.corrupt`.
+    pub fn read(&self, storage_key: &str) -> Option<Record> {
+        let text = self.store.get(storage_key)?;
+        match Record::decode(&text, platform::now_ms()) {
+            Ok(Some(r)) => Some(r),
+            Ok(None) => {
+                self.store.delete(storage_key);
+                None
+            }
+            Err(e) => {
+                self.store.delete(storage_key);
+                self.emit(Event::new(EventKind::RecordCorrupt).with_detail(&e.to_string()));
+                None
+            }
+        }
+    }
+
+    /// The stored action with `key`, if any.
+    pub fn read_action(&self, key: &Key) -> Option<ActionRecord> {
+        match self.read(&record::action_key(&self.ns, key))? {
+            Record::Action(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The action config for a new or restored action.
+    pub fn config(
+        &self,
+        key: Key,
+        action: &str,
+        kind: ActionKind,
+        fingerprint: crate::core::fingerprint::Fingerprint,
+        window: Window,
+    ) -> ActionConfig {
+        ActionConfig {
+            key,
+            action: action.to_string(),
+            kind,
+            fingerprint,
+            window,
+            retry: self.retry,
+            header_name: self.header_name.clone(),
+            replay_header: self.replay_header.clone(),
+        }
+    }
+
+    /// A fresh key from the CSPRNG.
+    pub fn new_key(&self) -> Result<Key, SendonceError> {
+        let bytes = platform::random_bytes().ok_or_else(|| {
+            SendonceError::Storage(
+                "no crypto.getRandomValues here: sendonce will not make keys from a weaker source"
+                    .into(),
+            )
+        })?;
+        Ok(new_key(self.key_format, bytes, platform::now_ms()))
+    }
+
+    /// The live action with `key`, or a new cell for `machine`, registered.
+    pub fn adopt(self: &Rc<Self>, machine: ActionMachine) -> Rc<ActionCell> {
+        let key = machine.key().to_string();
+        if let Some(cell) = self.live.borrow().get(&key).and_then(Weak::upgrade) {
+            return cell;
+        }
+        let cell = ActionCell::new(self.clone(), machine);
+        self.live.borrow_mut().insert(key, Rc::downgrade(&cell));
+        cell
+    }
+
+    /// Feeds `input` to every live action (online / offline).
+    fn broadcast(&self, input: Input) {
+        let cells: Vec<Rc<ActionCell>> = self
+            .live
+            .borrow()
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for cell in cells {
+            cell.feed(input.clone());
+        }
+    }
+}
+
+/// The entry point: `new Sendonce(options)`.
+#[wasm_bindgen]
+pub struct Sendonce {
+    shared: Rc<Shared>,
+    // Keeps actions resumed without a caller holding them alive until they settle.
+    resumed: RefCell<Vec<Rc<ActionCell>>>,
+}
+
+#[wasm_bindgen]
+impl Sendonce {
+    /// Creates an instance. Bad options throw a `SendonceError` with `code = "invalid_option"`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<Sendonce, JsValue> {
+        js(Self::build(&options))
+    }
+
+    fn build(options: &JsValue) -> Result<Sendonce, SendonceError> {
+        let o = options_object(options, "options")?;
+        let ns = opt_string(&o, "namespace")?.unwrap_or_else(|| "sendonce".into());
+        if ns.is_empty() || ns.len() > 64 || ns.contains(':') {
+            return Err(SendonceError::option(
+                "namespace",
+                "must be 1..=64 characters without ':'",
+            ));
+        }
+        let mut fallback = None;
+        let storage_opt = get(&o, "storage");
+        let backend = if storage_opt.is_object() {
+            for m in ["get", "set", "delete"] {
+                if !get(&storage_opt, m).is_function() {
+                    return Err(SendonceError::option(
+                        "storage",
+                        format!("an adapter needs a {m}() method"),
+                    ));
+                }
+            }
+            Backend::Adapter(storage_opt)
+        } else {
+            let which = if storage_opt.is_undefined() || storage_opt.is_null() {
+                "local".to_string()
+            } else {
+                storage_opt.as_string().ok_or_else(|| {
+                    SendonceError::option(
+                        "storage",
+                        "must be \"local\", \"session\", \"memory\" or an adapter object",
+                    )
+                })?
+            };
+            match which.as_str() {
+                "memory" => Backend::Memory,
+                "local" | "session" => match Store::open_web(&which) {
+                    Ok(s) => Backend::Web(s),
+                    Err(reason) => {
+                        fallback = Some(reason);
+                        Backend::Memory
+                    }
+                },
+                other => {
+                    return Err(SendonceError::option(
+                        "storage",
+                        format!("must be \"local\", \"session\", \"memory\" or an adapter object, got {other:?}"),
+                    ))
+                }
+            }
+        };
+        let mut messages = Messages::new(Locale::parse(
+            &opt_string(&o, "locale")?.unwrap_or_default(),
+        ));
+        let m = get(&o, "messages");
+        if !m.is_undefined() && !m.is_null() {
+            if !m.is_object() {
+                return Err(SendonceError::option(
+                    "messages",
+                    "must be an object of status code -> text",
+                ));
+            }
+            for entry in Object::entries(m.unchecked_ref()).iter() {
+                let k = js_sys::Reflect::get_u32(&entry, 0)
+                    .ok()
+                    .and_then(|v| v.as_string())
+                    .unwrap_or_default();
+                let v = js_sys::Reflect::get_u32(&entry, 1)
+                    .ok()
+                    .and_then(|v| v.as_string())
+                    .ok_or_else(|| {
+                        SendonceError::option(
+                            "messages",
+                            format!("the text of {k:?} must be a string"),
+                        )
+                    })?;
+                messages.set(&k, &v)?;
+            }
+        }
+        let header_name = header_option(&o, "headerName", "Idempotency-Key")?;
+        let replay_header = header_option(&o, "replayHeader", "Idempotent-Replayed")?;
+        let key_format = match opt_string(&o, "keyFormat")? {
+            Some(s) => KeyFormat::parse(&s)?,
+            None => KeyFormat::default(),
+        };
+        let r = options_object(&get(&o, "retry"), "retry")?;
+        let d = RetryPolicy::default();
+        let num = |name: &str, default: u64| -> Result<u64, SendonceError> {
+            Ok(opt_number(&r, name)
+                .map_err(|_| {
+                    SendonceError::option(&format!("retry.{name}"), "must be a finite number >= 0")
+                })?
+                .map(|n| n as u64)
+                .unwrap_or(default))
+        };
+        let retry = RetryPolicy {
+            attempts: num("attempts", d.attempts as u64)?.min(u32::MAX as u64) as u32,
+            base_delay_ms: num("baseDelayMs", d.base_delay_ms)?,
+            max_delay_ms: num("maxDelayMs", d.max_delay_ms)?,
+            timeout_ms: num("timeoutMs", d.timeout_ms)?,
+            deadline_ms: num("deadlineMs", d.deadline_ms)?,
+        }
+        .validate()?;
+        let w = options_object(&get(&o, "windows"), "windows")?;
+        let mut windows = Windows::default();
+        for (name, slot) in [
+            ("default", &mut windows.default),
+            ("form", &mut windows.form),
+            ("chat", &mut windows.chat),
+            ("quickReply", &mut windows.quick_reply),
+        ] {
+            if let Some(win) = window_value(&get(&w, name))? {
+                *slot = win;
+            }
+        }
+        let fetch = get(&o, "fetch");
+        if !fetch.is_undefined() && !fetch.is_null() && !fetch.is_function() {
+            return Err(SendonceError::option(
+                "fetch",
+                "must be a function like globalThis.fetch",
+            ));
+        }
+        let on_event = opt_function(&o, "onEvent")?;
+        let auto_resume = opt_bool(&o, "autoResume")?.unwrap_or(false);
+
+        let shared = Rc::new(Shared {
+            ns,
+            store: Store::new(backend),
+            messages,
+            header_name,
+            replay_header,
+            key_format,
+            retry,
+            windows,
+            fetch,
+            on_event,
+            stats: RefCell::new(Stats::default()),
+            live: RefCell::new(HashMap::new()),
+            disposed: Cell::new(false),
+            listeners: RefCell::new(Vec::new()),
+        });
+        if let Some(reason) = fallback {
+            shared.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
+        }
+        // Online / offline: pause and resume every live action (pages only; Node has no events).
+        let window = get(&platform::global(), "addEventListener");
+        if window.is_function() {
+            for (name, input) in [("online", Input::Online), ("offline", Input::Offline)] {
+                let weak = Rc::downgrade(&shared);
+                let cb = Closure::<dyn FnMut()>::new(move || {
+                    if let Some(s) = weak.upgrade() {
+                        s.broadcast(input.clone());
+                    }
+                });
+                let add: Function = window.clone().unchecked_into();
+                let _ = add.call2(
+                    &platform::global(),
+                    &JsValue::from_str(name),
+                    cb.as_ref().unchecked_ref(),
+                );
+                shared.listeners.borrow_mut().push((name.to_string(), cb));
+            }
+        }
+        let so = Sendonce {
+            shared,
+            resumed: RefCell::new(Vec::new()),
+        };
+        if auto_resume {
+            so.resume_all();
+        }
+        Ok(so)
+    }
+
+    /// Starts (or finds) the action `name` for `payload`. A confirmed repeat inside the window
+    /// answers locally; an unfinished one with the same data keeps its key; anything else gets
+    /// a new key. `options`: `{ window, key }`.
+    pub fn action(
+        &self,
+        name: &str,
+        payload: JsValue,
+        options: JsValue,
+    ) -> Result<Action, JsValue> {
+        js(self.start_action(name, &payload, &options, ActionKind::Default))
+    }
+
+    /// Actions restored from storage that are not confirmed yet (after a reload), as
+    /// `{ key, action, status, attempts, createdAt }`.
+    pub fn pending(&self) -> Array {
+        let out = Array::new();
+        for rec in self.pending_records() {
+            let o = Object::new();
+            set(&o, "key", &JsValue::from_str(rec.key.as_str()));
+            set(&o, "action", &JsValue::from_str(&rec.action));
+            set(&o, "status", &JsValue::from_str(rec.status.as_str()));
+            set(&o, "attempts", &JsValue::from_f64(rec.attempts as f64));
+            set(&o, "createdAt", &JsValue::from_f64(rec.created_at as f64));
+            out.push(&o);
+        }
+        out
+    }
+
+    /// Resends every pending action with its own key. Resolves with their replies.
+    #[wasm_bindgen(js_name = resumePending)]
+    pub fn resume_pending(&self) -> js_sys::Promise {
+        let cells = self.resume_all();
+        let promises: Array = cells
+            .iter()
+            .map(|c| JsValue::from(c.send_promise(None)))
+            .collect();
+        js_sys::Promise::all(&promises)
+    }
+
+    /// Binds a web form: submit intercepted, draft kept, button guarded. See the forms docs.
+    pub fn form(&self, form: JsValue, options: JsValue) -> Result<super::form::Form, JsValue> {
+        js(super::form::create(self, &form, &options))
+    }
+
+    /// A chat outbox for one conversation: `send(text)` returns the message id at once.
+    pub fn chat(&self, options: JsValue) -> Result<super::chat::Chat, JsValue> {
+        js(super::chat::create(self, &options))
+    }
+
+    /// Bot quick replies for one conversation, with deterministic keys.
+    #[wasm_bindgen(js_name = quickReplies)]
+    pub fn quick_replies(&self, options: JsValue) -> Result<super::quick::QuickReplies, JsValue> {
+        js(super::quick::create(self, &options))
+    }
+
+    /// Counters: `{ actions, sends, retries, clicksSuppressed, localRepeats, serverReplays,
+    /// conflicts, rotations, failures }`.
+    pub fn stats(&self) -> JsValue {
+        super::convert::from_value(&self.shared.stats.borrow().to_value())
+    }
+
+    /// Stops listening to online/offline events and refuses further use. Pending actions stay
+    /// in storage for the next page.
+    pub fn dispose(&self) {
+        self.shared.disposed.set(true);
+        let remove = get(&platform::global(), "removeEventListener");
+        if let Ok(f) = remove.dyn_into::<Function>() {
+            for (name, cb) in self.shared.listeners.borrow_mut().drain(..) {
+                let _ = f.call2(
+                    &platform::global(),
+                    &JsValue::from_str(&name),
+                    cb.as_ref().unchecked_ref(),
+                );
+            }
+        }
+        self.resumed.borrow_mut().clear();
+    }
+}
+
+impl Sendonce {
+    /// What the form, chat and quick-reply bindings share with this instance.
+    #[allow(dead_code)] // used by the form, chat and quick-reply bindings as they land
+    pub(crate) fn shared(&self) -> &Rc<Shared> {
+        &self.shared
+    }
+
+    fn pending_records(&self) -> Vec<ActionRecord> {
+        let prefix = record::prefix(&self.shared.ns);
+        let mut out: Vec<ActionRecord> = self
+            .shared
+            .store
+            .keys(&prefix)
+            .iter()
+            .filter_map(|k| match self.shared.read(k) {
+                Some(Record::Action(a)) if !a.status.is_final() && a.request.is_some() => Some(a),
+                _ => None,
+            })
+            .collect();
+        out.sort_by_key(|a| a.created_at);
+        out
+    }
+
+    fn resume_all(&self) -> Vec<Rc<ActionCell>> {
+        let mut cells = Vec::new();
+        for rec in self.pending_records() {
+            let fp = rec.fingerprint.clone();
+            let cfg = self.shared.config(
+                rec.key.clone(),
+                &rec.action,
+                rec.kind,
+                fp,
+                Window::from_ms(rec.window_ms as f64).unwrap_or(self.shared.windows.default),
+            );
+            let cell = self.shared.adopt(ActionMachine::restore(cfg, rec));
+            self.resumed.borrow_mut().push(cell.clone());
+            cells.push(cell);
+        }
+        cells
+    }
+
+    pub(crate) fn start_action(
+        &self,
+        name: &str,
+        payload: &JsValue,
+        options: &JsValue,
+        kind: ActionKind,
+    ) -> Result<Action, SendonceError> {
+        if self.shared.disposed.get() {
+            return Err(SendonceError::Disposed("this Sendonce".into()));
+        }
+        if name.is_empty() || name.len() > 100 {
+            return Err(SendonceError::option(
+                "action",
+                "the action name must be 1..=100 characters",
+            ));
+        }
+        let o = options_object(options, "options")?;
+        let window = match window_value(&get(&o, "window"))? {
+            Some(w) => w,
+            None => self.shared.windows.for_kind(kind),
+        };
+        let explicit = opt_string(&o, "key")?
+            .map(|k| validate_key(&k))
+            .transpose()?;
+        let exclude: Vec<String> = match get(&o, "exclude") {
+            v if v.is_undefined() || v.is_null() => Vec::new(),
+            v => Array::from(&v)
+                .iter()
+                .filter_map(|x| x.as_string())
+                .collect(),
+        };
+        let value = to_value(payload, "the payload")?;
+        let fingerprint = fingerprint_value(&value, &exclude);
+        let body = value.to_json();
+        let now = platform::now_ms();
+
+        let plan = match &explicit {
+            Some(k) => match self.shared.read_action(k) {
+                Some(rec) if rec.fingerprint == fingerprint => {
+                    record::plan_action(Some(&rec), &fingerprint, now)
+                }
+                _ => ActionPlan::New,
+            },
+            None => {
+                let index = record::index_key(&self.shared.ns, name, &fingerprint);
+                let existing = self
+                    .shared
+                    .store
+                    .get(&index)
+                    .and_then(|k| validate_key(&k).ok())
+                    .and_then(|k| self.shared.read_action(&k));
+                record::plan_action(existing.as_ref(), &fingerprint, now)
+            }
+        };
+        let machine = match plan {
+            ActionPlan::Repeat(rec) => {
+                let cfg =
+                    self.shared
+                        .config(rec.key.clone(), name, kind, fingerprint.clone(), window);
+                ActionMachine::restore(cfg, rec)
+            }
+            ActionPlan::Resume(key) => match self
+                .shared
+                .live
+                .borrow()
+                .get(key.as_str())
+                .and_then(Weak::upgrade)
+            {
+                Some(cell) => return Ok(Action::from_cell(cell, body)),
+                None => match self.shared.read_action(&key) {
+                    Some(rec) => {
+                        let cfg = self.shared.config(
+                            key.clone(),
+                            name,
+                            kind,
+                            fingerprint.clone(),
+                            window,
+                        );
+                        self.shared
+                            .emit(self.shared.event(EventKind::ActionResume, &key, name));
+                        ActionMachine::restore(cfg, rec)
+                    }
+                    None => ActionMachine::new(
+                        self.shared
+                            .config(key, name, kind, fingerprint.clone(), window),
+                        now,
+                    ),
+                },
+            },
+            ActionPlan::New => {
+                let key = match explicit {
+                    Some(k) => k,
+                    None => self.shared.new_key()?,
+                };
+                self.shared
+                    .emit(self.shared.event(EventKind::ActionNew, &key, name));
+                let index = record::index_key(&self.shared.ns, name, &fingerprint);
+                let _ = self
+                    .shared
+                    .store
+                    .set(&index, key.as_str(), window.ms(), |_| Vec::new());
+                ActionMachine::new(
+                    self.shared
+                        .config(key, name, kind, fingerprint.clone(), window),
+                    now,
+                )
+            }
+        };
+        let cell = self.shared.adopt(machine);
+        Ok(Action::from_cell(cell, body))
+    }
+}
+
+fn header_option(o: &JsValue, name: &str, default: &str) -> Result<String, SendonceError> {
+    let v = opt_string(o, name)?.unwrap_or_else(|| default.to_string());
+    if v.is_empty()
+        || !v
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    {
+        return Err(SendonceError::option(
+            name,
+            "must be a valid HTTP header name",
+        ));
+    }
+    Ok(v)
+}
+
+/// A window given as a number of ms or a string like `"10m"`.
+pub(crate) fn window_value(v: &JsValue) -> Result<Option<Window>, SendonceError> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    if let Some(n) = v.as_f64() {
+        return Window::from_ms(n).map(Some);
+    }
+    match v.as_string() {
+        Some(s) => Window::parse(&s).map(Some),
+        None => Err(SendonceError::InvalidWindow {
+            input: "(not a string or number)".into(),
+            reason: "a window is a number of ms or a string like \"10s\"".into(),
+        }),
+    }
+}

@@ -1,0 +1,272 @@
+//! Storage: `localStorage`, `sessionStorage`, memory, or a caller's adapter object whose methods
+//! may return values or Promises. A storage that throws (disabled, SecurityError) or is full
+//! makes room as the core says and then falls back to memory; it never crashes and never loses
+//! an action.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use super::{get, global};
+
+/// Where records live.
+pub enum Backend {
+    /// `localStorage` or `sessionStorage`.
+    Web(web_sys::Storage),
+    /// In memory: gone on reload.
+    Memory,
+    /// A caller's `StorageAdapter`; an in-memory mirror answers synchronous reads.
+    Adapter(JsValue),
+}
+
+/// The store: a backend plus an in-memory map that holds everything when the backend is
+/// memory, mirrors an adapter, and takes over when web storage fails.
+pub struct Store {
+    backend: RefCell<Backend>,
+    memory: RefCell<BTreeMap<String, String>>,
+}
+
+/// What happened to a write, so the caller can report it.
+pub enum WriteResult {
+    /// Written where it should be.
+    Stored,
+    /// The backend refused it; it is kept in memory from now on. Carries the reason.
+    FellBack(String),
+}
+
+// The adapter reads are used by quick replies and bot servers (async `run()`).
+#[allow(dead_code)]
+impl Store {
+    /// A store over `backend`.
+    pub fn new(backend: Backend) -> Self {
+        Store {
+            backend: RefCell::new(backend),
+            memory: RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    /// Opens `localStorage` or `sessionStorage`, probing that it really works (Safari private
+    /// mode and sandboxed frames throw on access or on write). `Err` carries the reason.
+    pub fn open_web(which: &str) -> Result<web_sys::Storage, String> {
+        let name = if which == "session" {
+            "sessionStorage"
+        } else {
+            "localStorage"
+        };
+        let value = js_sys::Reflect::get(&global(), &JsValue::from_str(name))
+            .map_err(|e| format!("{name} is not accessible: {}", describe(&e)))?;
+        let storage: web_sys::Storage = value
+            .dyn_into()
+            .map_err(|_| format!("{name} is not available here"))?;
+        let probe = "sendonce:probe";
+        storage
+            .set_item(probe, "1")
+            .map_err(|e| format!("{name} refused a write: {}", describe(&e)))?;
+        let _ = storage.remove_item(probe);
+        Ok(storage)
+    }
+
+    /// True when records go to a caller's adapter.
+    pub fn is_adapter(&self) -> bool {
+        matches!(*self.backend.borrow(), Backend::Adapter(_))
+    }
+
+    /// Reads a value. Web storage is read directly (another tab may have written it).
+    pub fn get(&self, key: &str) -> Option<String> {
+        if let Backend::Web(s) = &*self.backend.borrow() {
+            if let Ok(v) = s.get_item(key) {
+                return v;
+            }
+        }
+        self.memory.borrow().get(key).cloned()
+    }
+
+    /// Reads through the adapter (awaiting its Promise), refreshing the mirror. For other
+    /// backends the same as [`Store::get`].
+    pub async fn get_async(&self, key: &str) -> Result<Option<String>, String> {
+        let adapter = match &*self.backend.borrow() {
+            Backend::Adapter(a) => a.clone(),
+            _ => return Ok(self.get(key)),
+        };
+        let v = call_adapter(&adapter, "get", &[JsValue::from_str(key)]).await?;
+        let v = if v.is_null() || v.is_undefined() {
+            None
+        } else if let Some(s) = v.as_string() {
+            Some(s)
+        } else {
+            // An adapter that parsed our JSON for us: write it back as text.
+            js_sys::JSON::stringify(&v).ok().and_then(|s| s.as_string())
+        };
+        let mut mem = self.memory.borrow_mut();
+        match &v {
+            Some(s) => mem.insert(key.to_string(), s.clone()),
+            None => mem.remove(key),
+        };
+        Ok(v)
+    }
+
+    /// Writes a value. `evict` is asked for storage keys to remove, in order, when the backend
+    /// is full; if it is still full, the store falls back to memory.
+    pub fn set(
+        &self,
+        key: &str,
+        value: &str,
+        ttl_ms: u64,
+        evict: impl Fn(&Store) -> Vec<String>,
+    ) -> WriteResult {
+        let web = match &*self.backend.borrow() {
+            Backend::Web(s) => Some(s.clone()),
+            Backend::Memory => None,
+            Backend::Adapter(a) => {
+                self.memory
+                    .borrow_mut()
+                    .insert(key.to_string(), value.to_string());
+                let a = a.clone();
+                let args = [
+                    JsValue::from_str(key),
+                    JsValue::from_str(value),
+                    JsValue::from_f64(ttl_ms as f64),
+                ];
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = call_adapter(&a, "set", &args).await;
+                });
+                return WriteResult::Stored;
+            }
+        };
+        let Some(storage) = web else {
+            self.memory
+                .borrow_mut()
+                .insert(key.to_string(), value.to_string());
+            return WriteResult::Stored;
+        };
+        let first = match storage.set_item(key, value) {
+            Ok(()) => return WriteResult::Stored,
+            Err(e) => describe(&e),
+        };
+        // Full (QuotaExceededError) or refused: evict what the core allows, then try again.
+        for victim in evict(self) {
+            let _ = storage.remove_item(&victim);
+            if storage.set_item(key, value).is_ok() {
+                return WriteResult::Stored;
+            }
+        }
+        // Still refused: move everything of ours to memory and carry on there.
+        self.fall_back_to_memory(&storage);
+        self.memory
+            .borrow_mut()
+            .insert(key.to_string(), value.to_string());
+        WriteResult::FellBack(first)
+    }
+
+    fn fall_back_to_memory(&self, storage: &web_sys::Storage) {
+        let len = storage.length().unwrap_or(0);
+        let mut mem = self.memory.borrow_mut();
+        for i in 0..len {
+            if let Ok(Some(k)) = storage.key(i) {
+                if k.starts_with("sendonce") || k.contains(":v1:") {
+                    if let Ok(Some(v)) = storage.get_item(&k) {
+                        mem.insert(k, v);
+                    }
+                }
+            }
+        }
+        drop(mem);
+        *self.backend.borrow_mut() = Backend::Memory;
+    }
+
+    /// Removes a value.
+    pub fn delete(&self, key: &str) {
+        self.memory.borrow_mut().remove(key);
+        match &*self.backend.borrow() {
+            Backend::Web(s) => {
+                let _ = s.remove_item(key);
+            }
+            Backend::Memory => {}
+            Backend::Adapter(a) => {
+                let a = a.clone();
+                let args = [JsValue::from_str(key)];
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = call_adapter(&a, "delete", &args).await;
+                });
+            }
+        }
+    }
+
+    /// Storage keys that start with `prefix`.
+    pub fn keys(&self, prefix: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        if let Backend::Web(s) = &*self.backend.borrow() {
+            let len = s.length().unwrap_or(0);
+            for i in 0..len {
+                if let Ok(Some(k)) = s.key(i) {
+                    if k.starts_with(prefix) {
+                        out.push(k);
+                    }
+                }
+            }
+        }
+        for k in self.memory.borrow().keys() {
+            if k.starts_with(prefix) && !out.contains(k) {
+                out.push(k.clone());
+            }
+        }
+        out
+    }
+
+    /// Loads an adapter's records under `prefix` into the mirror (when it has `keys`).
+    pub async fn load_adapter(&self, prefix: &str) -> Result<(), String> {
+        let adapter = match &*self.backend.borrow() {
+            Backend::Adapter(a) => a.clone(),
+            _ => return Ok(()),
+        };
+        if get(&adapter, "keys").dyn_ref::<Function>().is_none() {
+            return Ok(());
+        }
+        let keys = call_adapter(&adapter, "keys", &[JsValue::from_str(prefix)]).await?;
+        let Some(iter) = js_sys::try_iter(&keys).ok().flatten() else {
+            return Err("keys() did not return a list".into());
+        };
+        for k in iter.flatten() {
+            if let Some(k) = k.as_string() {
+                self.get_async(&k).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Calls `adapter[method](...args)` and awaits the result if it is a Promise.
+async fn call_adapter(
+    adapter: &JsValue,
+    method: &str,
+    args: &[JsValue],
+) -> Result<JsValue, String> {
+    let f: Function = get(adapter, method)
+        .dyn_into()
+        .map_err(|_| format!("the storage adapter has no {method}() method"))?;
+    let arr: js_sys::Array = args.iter().collect();
+    let v = f
+        .apply(adapter, &arr)
+        .map_err(|e| format!("storage adapter {method}() threw: {}", describe(&e)))?;
+    if v.has_type::<Promise>() || get(&v, "then").is_function() {
+        JsFuture::from(Promise::resolve(&v))
+            .await
+            .map_err(|e| format!("storage adapter {method}() rejected: {}", describe(&e)))
+    } else {
+        Ok(v)
+    }
+}
+
+/// A short description of a thrown JS value (its `name: message`, or its string form).
+pub fn describe(e: &JsValue) -> String {
+    let name = get(e, "name").as_string();
+    let msg = get(e, "message").as_string();
+    match (name, msg) {
+        (Some(n), Some(m)) => format!("{n}: {m}"),
+        (None, Some(m)) => m,
+        _ => e.as_string().unwrap_or_else(|| "unknown error".into()),
+    }
+}

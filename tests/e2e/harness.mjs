@@ -1,0 +1,111 @@
+// Shared by the end-to-end tests: starts the reference server on a free loopback port with
+// a fresh SQLite file, and launches Debian's Chromium through playwright-core.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const root = new URL("../..", import.meta.url).pathname;
+const serverBin = join(root, "target/debug/sendonce-server");
+
+/** Starts the reference server; resolves with `{ url, stop(), restart(), dir }`. */
+export async function startServer({ args = [], dir } = {}) {
+  dir ??= mkdtempSync(join(tmpdir(), "sendonce-e2e-"));
+  const db = join(dir, "e2e.sqlite3");
+  let proc;
+  let url;
+  async function start(port = 0) {
+    proc = spawn(serverBin, ["--addr", `127.0.0.1:${port}`, "--db", db, "--www", join(root, "www"), "--pkg", join(root, "pkg"), "--quiet", ...args], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    url = await new Promise((resolve, reject) => {
+      let out = "";
+      const timer = setTimeout(() => reject(new Error("the server did not start in 20 s")), 20_000);
+      proc.stdout.on("data", (d) => {
+        out += d;
+        const m = out.match(/sendonce reference server: (http:\/\/\S+)/);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1].replace(/\/$/, ""));
+        }
+      });
+      proc.on("exit", (code) => reject(new Error(`the server exited with ${code}`)));
+    });
+    return url;
+  }
+  await start();
+  const api = {
+    dir,
+    get url() {
+      return url;
+    },
+    async stop() {
+      if (proc.exitCode === null) {
+        const exited = new Promise((r) => proc.once("exit", r));
+        proc.kill("SIGTERM");
+        await exited;
+      }
+    },
+    /** Stops and starts again on the same port with the same database file. */
+    async restart() {
+      const port = new URL(url).port;
+      await api.stop();
+      await start(port);
+    },
+    async json(path, init) {
+      const r = await fetch(url + path, init);
+      return r.json();
+    },
+    async arm(path, faults) {
+      await fetch(url + "/api/faults", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ path, faults }),
+      });
+    },
+    async orders() {
+      return (await api.json("/api/orders")).count;
+    },
+    async effects() {
+      return api.json("/api/effects");
+    },
+    async cleanup() {
+      await api.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return api;
+}
+
+/** Launches headless Chromium with the flags this machine needs. Each test takes a fresh
+ * context (its own localStorage) with `newContext()`. */
+export async function launchBrowser() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  return {
+    browser,
+    newContext: () => browser.newContext(),
+    close: () => browser.close(),
+  };
+}
+
+/** Opens `path` in a new tab and waits until the page says it is ready. */
+export async function openPage(context, url) {
+  const page = await context.newPage();
+  page.on("pageerror", (e) => console.error("page error:", e.message));
+  await page.goto(url);
+  await page.waitForFunction(() => window.sendonceReady === true);
+  return page;
+}
