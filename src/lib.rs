@@ -15,5 +15,6 @@ pub mod core;
 #[cfg(target_arch = "wasm32")]
 mod platform;
 
+/// The JS surface. Public for the crate's browser tests; JS users see it as the npm package.
 #[cfg(target_arch = "wasm32")]
-mod bindings;
+pub mod bindings;

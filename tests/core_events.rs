@@ -1,4 +1,5 @@
 //! Events and stats: what `onEvent` and `so.stats()` tell an app about its users' actions.
+#![cfg(not(target_arch = "wasm32"))]
 
 use sendonce::core::events::{Event, EventKind, Stats, ALL_KINDS};
 use sendonce::core::json::Value;

@@ -1,5 +1,6 @@
 //! Fingerprints: the same meaning gives the same fingerprint (so a repeat is recognised),
 //! a meaningful change gives another (so changed data gets a new key).
+#![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
 use sendonce::core::fingerprint::{

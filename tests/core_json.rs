@@ -1,5 +1,6 @@
 //! JSON: payloads and records go through it, so it must give back what it was given and must
 //! never crash on what a server or a broken storage hands it.
+#![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
 use sendonce::core::json::{parse, Value, MAX_DEPTH};

@@ -1,4 +1,5 @@
 //! Keys: what goes into the `Idempotency-Key` header, and which keys a caller may bring.
+#![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
 use sendonce::core::key::{bot_key, new_key, validate_key, KeyFormat, MAX_KEY_LEN};

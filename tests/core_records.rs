@@ -1,5 +1,6 @@
 //! Stored records: what a user gets back after a reload, and what a broken or foreign record
 //! does (nothing: it is skipped, never a crash).
+#![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
 use sendonce::core::fingerprint::{sha256_hex, Fingerprint, FormValue};

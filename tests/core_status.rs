@@ -1,4 +1,5 @@
 //! Status texts: what a person reads, in their language.
+#![cfg(not(target_arch = "wasm32"))]
 
 use sendonce::core::status::{Locale, Messages, StatusCode, ALL_CODES};
 

@@ -1,4 +1,5 @@
 //! Windows: how long a finished action answers "already received" to a repeat.
+#![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
 use sendonce::core::window::{ActionKind, Window, Windows, MAX_WINDOW_MS, MIN_WINDOW_MS};

@@ -8,3 +8,9 @@ mod form;
 mod quick;
 mod sendonce;
 mod types;
+
+pub use action::Action;
+pub use chat::Chat;
+pub use form::Form;
+pub use quick::QuickReplies;
+pub use sendonce::Sendonce;
