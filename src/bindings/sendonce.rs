@@ -72,6 +72,7 @@ impl Shared {
             let entries: Vec<(String, Record)> = store
                 .keys(&record::prefix(&self.ns))
                 .into_iter()
+                .filter(|k| !record::is_index_key(&self.ns, k))
                 .filter_map(|k| {
                     let text = store.get(&k)?;
                     match Record::decode(&text, platform::now_ms()) {
@@ -448,7 +449,7 @@ impl Sendonce {
     }
 
     fn pending_records(&self) -> Vec<ActionRecord> {
-        let prefix = record::prefix(&self.shared.ns);
+        let prefix = record::action_prefix(&self.shared.ns);
         let mut out: Vec<ActionRecord> = self
             .shared
             .store

@@ -815,6 +815,20 @@ pub fn action_key(ns: &str, key: &Key) -> String {
 
 /// The storage key of the index from an action name and fingerprint to the key of the latest
 /// action with that data: `{ns}:v1:i:{action}:{fingerprint}`. Its value is the plain key text.
+/// True for the index entries written by [`index_key`]. Their value is a plain key, not a
+/// record, so they must not be decoded as records (nor removed as corrupt for failing to).
+pub fn is_index_key(ns: &str, storage_key: &str) -> bool {
+    storage_key
+        .strip_prefix(&prefix(ns))
+        .is_some_and(|rest| rest.starts_with("i:"))
+}
+
+/// The storage key prefix of all action records of `ns`.
+pub fn action_prefix(ns: &str) -> String {
+    format!("{}a:", prefix(ns))
+}
+
+/// Where the key of the latest action `action` with `fingerprint` is kept.
 pub fn index_key(ns: &str, action: &str, fingerprint: &Fingerprint) -> String {
     format!(
         "{}i:{}:{}",

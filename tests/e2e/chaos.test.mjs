@@ -1,0 +1,38 @@
+// The chaos run in a small configuration: real SDK in Chromium, the server failing at random
+// (30 % of requests), page reloads in flight and a second tab. Nothing may be done twice and
+// nothing may be lost.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { chaos } from "../../scripts/chaos.mjs";
+import { startServer, launchBrowser, openPage } from "./harness.mjs";
+
+test("chaos: 60 actions at 30 % faults -> 0 duplicate effects, 0 lost actions", { timeout: 600_000 }, async () => {
+  const figures = await chaos({ actions: 60, rate: 0.3, seed: 11 });
+  console.log(JSON.stringify(figures));
+  assert.ok(figures.faultsInjected > 0, "faults were injected");
+  assert.equal(figures.duplicateEffects, 0);
+  assert.equal(figures.lostActions, 0);
+  assert.equal(figures.keyChanges, 0, "no action changed its key across a reload or a second tab");
+  assert.equal(figures.effects, figures.actions, "one effect per action");
+});
+
+test("after a reload and a resume, the same data again keeps its key and makes no second order", async () => {
+  const server = await startServer();
+  const browser = await launchBrowser();
+  try {
+    const page = await openPage(await browser.newContext(), server.url + "/chaos.html");
+    await server.arm("/api/orders", ["delay=1000"]);
+    const key = await page.evaluate(() => window.chaos.start(1, "reload"));
+    await page.reload();
+    await page.waitForFunction(() => window.sendonceReady === true);
+    const resumed = await page.evaluate(() => window.chaos.resume());
+    assert.deepEqual(resumed.map((r) => r.key), [key]);
+    const again = await page.evaluate(() => window.chaos.order(1, "reload"));
+    assert.equal(again.key, key);
+    assert.equal(again.outcome, "already_received");
+    assert.equal(await server.orders(), 1);
+  } finally {
+    await browser.close();
+    await server.cleanup();
+  }
+});
