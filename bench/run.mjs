@@ -1,0 +1,132 @@
+// Serves pkg/ and bench/ on 127.0.0.1 (a tiny static server, cross-origin isolated so that
+// performance.now() has its fine resolution), runs bench/bench.html in headless Chromium,
+// prints a table and writes bench/results.json. Usage: node bench/run.mjs [--quick]
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { dirname, join, normalize } from "node:path";
+import os from "node:os";
+import { chromium } from "playwright-core";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const quick = process.argv.includes("--quick");
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
+
+const server = createServer(async (req, res) => {
+  const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
+  const allowed = path.startsWith("/pkg/") || path.startsWith("/bench/");
+  const ext = path.slice(path.lastIndexOf("."));
+  try {
+    if (path === "/favicon.ico") return res.writeHead(204).end();
+    if (!allowed || path.includes("..")) throw new Error("not served");
+    const body = await readFile(join(root, path));
+    res.writeHead(200, {
+      "Content-Type": TYPES[ext] || "application/octet-stream",
+      "Cross-Origin-Opener-Policy": "same-origin",
+      "Cross-Origin-Embedder-Policy": "require-corp",
+      "Cache-Control": "no-store",
+    });
+    res.end(body);
+  } catch {
+    res.writeHead(404).end();
+  }
+});
+await new Promise((r) => server.listen(0, "127.0.0.1", r));
+const base = `http://127.0.0.1:${server.address().port}`;
+
+const size = JSON.parse(execFileSync("node", [join(root, "scripts/size.mjs"), "--json"], { encoding: "utf8" }));
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+let r;
+try {
+  const page = await browser.newPage();
+  page.on("pageerror", (e) => console.error("page error:", e.message));
+  page.on("console", (m) => m.type() === "error" && console.error("console:", m.text()));
+  await page.goto(`${base}/bench/bench.html`);
+  await page.waitForFunction(() => window.benchReady === true);
+  await page.exposeFunction("benchLog", (line) => console.error(`  .. ${line}`));
+  r = await page.evaluate((opts) => window.runBench({ ...opts }, (l) => window.benchLog(l)), { quick });
+  r.chromium = browser.version();
+} finally {
+  await browser.close();
+  server.close();
+}
+// runBench's log callback is created in the page; the wrapper above forwards it to stderr.
+
+const machine = {
+  cores: os.cpus().length,
+  cpu: os.cpus()[0]?.model,
+  memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+  os: `${os.type()} ${os.release()} ${os.arch()}`,
+  node: process.version,
+  chromium: r.chromium,
+};
+
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+const ms = (n) => (n >= 10 ? n.toFixed(1) : n >= 1 ? n.toFixed(2) : n.toFixed(3));
+const x = (n) => `${n.toFixed(2)}x`;
+const met = (ok) => (ok ? "met" : "NOT MET");
+
+const lines = [];
+const p = (s = "") => lines.push(s);
+p(`sendonce benchmark ${quick ? "(quick) " : ""}- ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Chromium ${machine.chromium}, Node ${machine.node}`);
+p(`timer: crossOriginIsolated=${r.crossOriginIsolated}; times in ms; ratio = sendonce median / baseline median`);
+p();
+p("1. package size          raw        gzip -9    brotli");
+for (const [name, s] of Object.entries(size)) p(`   ${name.padEnd(20)} ${kb(s.raw).padEnd(10)} ${kb(s.gzip).padEnd(10)} ${kb(s.brotli)}`);
+p();
+const pa = r.perAction;
+p(`2. per action (${pa.payloadBytes} B payload)    sendonce median / p99     baseline median / p99     ratio`);
+for (const [label, row] of [["create (key+fp+index)", pa.create], ["create + send (stub)", pa.createAndSend]]) {
+  p(`   ${label.padEnd(24)} ${`${ms(row.sendonce.median)} / ${ms(row.sendonce.p99)}`.padEnd(25)} ${`${ms(row.baseline.median)} / ${ms(row.baseline.p99)}`.padEnd(25)} ${x(row.ratio)}`);
+}
+p(`   (n=${pa.create.sendonce.n} each, interleaved, after warm-up)`);
+p();
+p("3. fingerprint             sendonce median (MB/s)    crypto.subtle baseline (MB/s)   ratio");
+for (const f of r.fingerprint) {
+  p(`   ${`${f.bytes} B`.padEnd(22)} ${`${ms(f.sendonce.median)} (${f.sendonce.mbPerS.toFixed(1)})`.padEnd(25)} ${`${ms(f.baseline.median)} (${f.baseline.mbPerS.toFixed(1)})`.padEnd(31)} ${x(f.ratio)}`);
+}
+p("   (sendonce side is so.action(...).fingerprint: JS->Rust conversion, canonical form, SHA-256, body JSON)");
+p();
+const i = r.init;
+p(`4. init (${i.runs} fresh modules)     median      p99`);
+p(`   compile                 ${ms(i.compile.median).padEnd(11)} ${ms(i.compile.p99)}`);
+p(`   instantiate (init)      ${ms(i.instantiate.median).padEnd(11)} ${ms(i.instantiate.p99)}`);
+p(`   compile + instantiate   ${ms(i.total.median).padEnd(11)} ${ms(i.total.p99)}`);
+p(`   then first action       ${ms(i.firstAction.median).padEnd(11)} ${ms(i.firstAction.p99)}`);
+p();
+p("5. click storm             requests   extra   keys sent   dispatch ms   settle ms");
+for (const s of r.storm) {
+  p(`   ${`${s.clicks} clicks, stub ${s.latencyMs} ms`.padEnd(25)} ${String(s.requests).padEnd(10)} ${String(s.extraRequests).padEnd(7)} ${String(s.distinctKeysSent).padEnd(11)} ${ms(s.dispatchMs).padEnd(13)} ${ms(s.settleMs)}`);
+}
+p();
+p("6. storage per finished action (key + value, chars = bytes here: all ASCII)");
+p("   payload (B)   record   index   record + index   baseline record   ratio (record)");
+for (const s of r.storage) {
+  p(`   ${`${s.payload} (${s.payloadChars})`.padEnd(13)} ${String(s.recordChars).padEnd(8)} ${String(s.indexChars).padEnd(7)} ${String(s.recordChars + s.indexChars).padEnd(16)} ${String(s.baselineRecordChars).padEnd(17)} ${x(s.recordChars / s.baselineRecordChars)}`);
+}
+p("   (the finished record drops the request body; a form's draft is stored apart and not counted)");
+p();
+const targets = [
+  ["wasm + JS glue <= 25 KB gzip", `${kb(size.total.gzip)}`, size.total.gzip <= 25 * 1024],
+  ["per-action ratio <= 1.0 (create)", x(pa.create.ratio), pa.create.ratio <= 1],
+  ["per-action ratio <= 1.0 (create + send)", x(pa.createAndSend.ratio), pa.createAndSend.ratio <= 1],
+  ["init <= 10 ms (compile + instantiate)", `${ms(i.total.median)} ms`, i.total.median <= 10],
+  ["0 extra requests in the storm", r.storm.map((s) => s.extraRequests).join(" / "), r.storm.every((s) => s.extraRequests === 0)],
+  ["<= 300 B per finished record", r.storage.map((s) => s.recordChars).join(" / ") + " B", r.storage.every((s) => s.recordChars <= 300)],
+  ["<= 300 B per finished record + its index", r.storage.map((s) => s.recordChars + s.indexChars).join(" / ") + " B", r.storage.every((s) => s.recordChars + s.indexChars <= 300)],
+];
+p("targets");
+for (const [name, value, ok] of targets) p(`   ${name.padEnd(42)} ${value.padEnd(32)} ${met(ok)}`);
+console.log(lines.join("\n"));
+
+writeFileSync(
+  join(root, "bench/results.json"),
+  JSON.stringify({ takenAt: new Date().toISOString(), quick, machine, size, ...r, targets: targets.map(([name, value, ok]) => ({ name, value, met: ok })) }, null, 2) + "\n",
+);
+console.error("wrote bench/results.json");

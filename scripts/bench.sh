@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Benchmarks: builds pkg/ (scripts/build.sh), then measures in headless Chromium, against a
+# hand-written JS baseline in the same page: package size, per-action cost, fingerprint
+# throughput, init time, a 1,000-click storm and storage per record. Prints a table and writes
+# bench/results.json. `./scripts/bench.sh --quick` runs fewer iterations; `--no-build` reuses pkg/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=1
+args=()
+for a in "$@"; do
+  case "$a" in
+    --no-build) build=0 ;;
+    *) args+=("$a") ;;
+  esac
+done
+if [ "$build" = 1 ]; then
+  ./scripts/build.sh
+fi
+node bench/run.mjs "${args[@]+"${args[@]}"}"
