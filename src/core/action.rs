@@ -327,9 +327,10 @@ impl ActionMachine {
                     let code = record.status;
                     self.record = record;
                     self.phase = Phase::Resting(code);
-                    self.status = code;
-                    self.outputs
-                        .push_back(Output::Status { code, reason: None });
+                    // Through `set_status`, so that a reason left from an earlier run does
+                    // not travel with the adopted status.
+                    self.status = StatusCode::Elsewhere;
+                    self.set_status(code, None);
                     self.settle();
                 }
             }
@@ -351,7 +352,16 @@ impl ActionMachine {
                 self.set_status(StatusCode::AlreadyReceived, None);
                 self.settle();
             }
+            // From `Elsewhere` a `Send` means the other tab let go of the lock without an
+            // answer (the driver sends only once it holds the lock): this tab takes over, with
+            // the same key.
             Phase::Idle | Phase::Resting(_) | Phase::Offline | Phase::Elsewhere => {
+                // The request goes into the record now, not at the first attempt: an action
+                // that pauses offline before its first attempt must still be resendable
+                // after a reload.
+                if self.record.request.is_none() {
+                    self.record.request = self.request.clone();
+                }
                 if self.request.is_none() {
                     // Nothing to send: a restored record without its request.
                     self.set_status(StatusCode::Rejected, Some("nothing to send".into()));
@@ -483,6 +493,7 @@ impl ActionMachine {
                 );
                 self.finish(StatusCode::Failed, None, now_ms);
             }
+            ReplyClass::ServerFailure => self.finish(StatusCode::Failed, None, now_ms),
             ReplyClass::Rejected { reason } => self.finish(StatusCode::Rejected, reason, now_ms),
         }
     }
@@ -507,7 +518,14 @@ impl ActionMachine {
         give_up: StatusCode,
     ) {
         let elapsed = now_ms.saturating_sub(self.run_started_at);
-        let attempt_no = if counts { self.failures } else { 0 };
+        // "Still in progress" answers do not use up attempts, but their backoff still grows
+        // with every answer in this run (and `decide` gives them a floor), so a server that
+        // keeps answering 409 with `Retry-After: 0` is not asked again in a tight loop.
+        let attempt_no = if counts {
+            self.failures
+        } else {
+            self.run_attempts
+        };
         match decide(
             &self.cfg.retry,
             attempt_no.max(1),

@@ -64,7 +64,10 @@ pub enum ReplyClass {
     Retryable,
     /// A 5xx marked as a replay: the server stored a failure for this key. Retrying is useless.
     ReplayedFailure,
-    /// Any other status: not retried. `reason` is short text for the person, from the body
+    /// A 5xx that retrying will not fix (501, 505, 507, 511, ...): the server failed, so the
+    /// action is `failed` ("Retry?"), not `rejected` (which is for the caller's 4xx).
+    ServerFailure,
+    /// Any other status (4xx, and the odd 1xx or 3xx): not retried. `reason` is short text for the person, from the body
     /// (`detail`, `title`, `message` or `error`) when it has one.
     Rejected {
         /// Why, in the server's words, bounded.
@@ -95,9 +98,11 @@ pub fn classify_reply(reply: &Reply, replay_header: &str) -> ReplyClass {
     let replayed = reply.header(replay_header).is_some_and(truthy);
     match reply.status {
         202 => ReplyClass::Accepted {
+            // A blank `Location` falls through to the body's `statusUrl`.
             poll_url: reply
                 .header("location")
-                .map(str::to_string)
+                .filter(|u| !u.trim().is_empty())
+                .map(|u| u.trim().to_string())
                 .or_else(|| {
                     reply.json().and_then(|v| {
                         v.get("statusUrl")
@@ -112,6 +117,7 @@ pub fn classify_reply(reply: &Reply, replay_header: &str) -> ReplyClass {
         422 | 417 => ReplyClass::Changed,
         500..=599 if replayed => ReplyClass::ReplayedFailure,
         408 | 429 | 500 | 502 | 503 | 504 => ReplyClass::Retryable,
+        500..=599 => ReplyClass::ServerFailure,
         _ => ReplyClass::Rejected {
             reason: reason(reply),
         },
@@ -162,8 +168,13 @@ pub enum JobState {
     Error,
 }
 
-/// The job state in a poll reply, if the body says one.
+/// The job state in a poll reply, if the body says one. Only a 2xx reply describes the job:
+/// a 404 or 500 from the status endpoint is about the endpoint (its body may well say
+/// `"status": "error"`), so it gives `None` and the caller polls again.
 pub fn job_state(reply: &Reply) -> Option<JobState> {
+    if !(200..=299).contains(&reply.status) {
+        return None;
+    }
     let v = reply.json()?;
     let s = v.get("state").or_else(|| v.get("status"))?.as_str()?;
     Some(match s.to_ascii_lowercase().as_str() {

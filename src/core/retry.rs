@@ -7,6 +7,10 @@ use crate::core::error::SendonceError;
 /// person is not left waiting for minutes without news.
 pub const MAX_RETRY_AFTER_MS: u64 = 60_000;
 
+/// Shortest wait before asking again about a request the server says is still in progress,
+/// whatever the policy's base delay and the server's `Retry-After`.
+pub const MIN_UNCOUNTED_WAIT_MS: u64 = 100;
+
 /// How an action retries (option `retry`), normalised once with defaults filled in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -96,8 +100,9 @@ pub enum StopReason {
 
 /// Decides about a retry after attempt `attempt` (1-based) failed in a retryable way.
 /// `elapsed_ms` is the time since the first attempt started; `retry_after_ms` is the server's
-/// `Retry-After`, already parsed, honoured up to [`MAX_RETRY_AFTER_MS`] in place of the backoff; `counts` is false for "still in progress" answers, which wait without using
-/// up attempts (only the deadline limits them).
+/// `Retry-After`, already parsed, honoured up to [`MAX_RETRY_AFTER_MS`] in place of the backoff; `counts` is false for "still
+/// in progress" answers, which wait without using up attempts (only the deadline limits them)
+/// and wait at least the base delay (and [`MIN_UNCOUNTED_WAIT_MS`]).
 ///
 /// ```
 /// use sendonce::core::retry::{decide, Decision, RetryPolicy, StopReason};
@@ -117,10 +122,16 @@ pub fn decide(
     if counts && attempt >= policy.attempts {
         return Decision::Stop(StopReason::Attempts);
     }
-    let wait = match retry_after_ms {
+    let mut wait = match retry_after_ms {
         Some(ra) => ra.min(MAX_RETRY_AFTER_MS),
         None => policy.backoff_ms(attempt.saturating_add(1), random),
     };
+    if !counts {
+        // Waits that use no attempts are bounded only by the deadline: a zero wait (full
+        // jitter can draw 0, servers send `Retry-After: 0`) would ask again at once, over and
+        // over. They wait at least the base delay, and never less than MIN_UNCOUNTED_WAIT_MS.
+        wait = wait.max(policy.base_delay_ms.max(MIN_UNCOUNTED_WAIT_MS));
+    }
     if elapsed_ms.saturating_add(wait) >= policy.deadline_ms {
         return Decision::Stop(StopReason::Deadline);
     }

@@ -1,0 +1,830 @@
+//! The action state machine on a fake clock against a simulated idempotency-key server: one
+//! test per behaviour and status of SPEC section 5, and properties over arbitrary fault scripts.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod sim;
+
+use proptest::prelude::*;
+use sendonce::core::action::{ActionMachine, Input};
+use sendonce::core::record::{ActionRecord, StoredReply};
+use sendonce::core::reply::Reply;
+use sendonce::core::retry::{RetryPolicy, MAX_RETRY_AFTER_MS};
+use sendonce::core::status::StatusCode::{self, *};
+use sim::*;
+
+fn policy() -> RetryPolicy {
+    RetryPolicy::default()
+}
+
+fn run(script: Vec<Fault>) -> Driver {
+    let mut d = Driver::new(policy(), Server::new(script));
+    d.send();
+    d
+}
+
+/// Every request of the run carries the one key and the same url, method and body bytes.
+fn assert_same_bytes(d: &Driver) {
+    let first = &d.sent[0];
+    for s in &d.sent {
+        assert_eq!(s.key.as_deref(), Some(KEY));
+        assert_eq!(
+            (&s.url, &s.method, &s.body, &s.headers),
+            (&first.url, &first.method, &first.body, &first.headers)
+        );
+    }
+}
+
+#[test]
+fn first_success_is_sending_then_done() {
+    let d = run(vec![]);
+    assert_eq!(d.statuses(), vec![Sending, Done]);
+    assert_eq!(d.sent.len(), 1);
+    assert_eq!(d.server.effects_of(KEY), 1);
+    let o = d.outcome();
+    assert_eq!((o.code, o.attempts, o.replayed), (Done, 1, false));
+    assert_eq!(o.reply.unwrap().status, 201);
+    assert_eq!(d.settled().len(), 1);
+}
+
+#[test]
+fn lost_answer_after_commit_is_retried_with_same_key_and_bytes_and_one_effect() {
+    let d = run(vec![Fault::DropAfterCommit]);
+    assert_eq!(d.sent.len(), 2);
+    assert_same_bytes(&d);
+    assert_eq!(d.server.effects_of(KEY), 1);
+    assert_eq!(d.statuses(), vec![Sending, Retrying, AlreadyReceived]);
+    let o = d.outcome();
+    assert!(o.replayed);
+    // The replay keeps the original status (201).
+    assert_eq!(o.reply.unwrap().status, 201);
+    assert!(d.events().contains(&"reply.replayed"));
+}
+
+#[test]
+fn timeout_after_commit_is_retried_and_answered_as_already_received() {
+    let d = run(vec![Fault::TimeoutAfterCommit]);
+    assert_eq!(d.sent.len(), 2);
+    assert_same_bytes(&d);
+    // The retry waited for the per-attempt timeout first.
+    assert!(d.sent[1].at - d.sent[0].at >= policy().timeout_ms);
+    assert_eq!(d.outcome().code, AlreadyReceived);
+    assert_eq!(d.server.effects_of(KEY), 1);
+}
+
+#[test]
+fn replay_without_replay_header_is_done() {
+    let cfg = ServerConfig {
+        replay_header: None,
+        ..Default::default()
+    };
+    let mut d = Driver::new(policy(), Server::with(cfg, vec![Fault::DropAfterCommit]));
+    d.send();
+    assert_eq!(d.outcome().code, Done);
+    assert_eq!(d.server.effects_of(KEY), 1);
+}
+
+#[test]
+fn replay_header_in_odd_letter_case_is_already_received() {
+    let cfg = ServerConfig {
+        replay_header: Some(("iDEMPOTENT-rEPLAYED".into(), "TRUE".into())),
+        ..Default::default()
+    };
+    let mut d = Driver::new(policy(), Server::with(cfg, vec![Fault::DropAfterCommit]));
+    d.send();
+    assert_eq!(d.outcome().code, AlreadyReceived);
+}
+
+#[test]
+fn server_error_then_success_is_done() {
+    let d = run(vec![Fault::Status(500)]);
+    assert_eq!(d.sent.len(), 2);
+    assert_same_bytes(&d);
+    assert_eq!(d.statuses(), vec![Sending, Retrying, Done]);
+    assert_eq!(d.outcome().attempts, 2);
+    assert_eq!(d.server.effects_of(KEY), 1);
+}
+
+#[test]
+fn every_retryable_status_is_retried() {
+    for s in [408, 429, 500, 502, 503, 504] {
+        let d = run(vec![Fault::Status(s)]);
+        assert_eq!(d.outcome().code, Done, "status {s}");
+        assert_eq!(d.sent.len(), 2, "status {s}");
+    }
+}
+
+#[test]
+fn attempts_limit_gives_failed() {
+    let p = RetryPolicy {
+        attempts: 3,
+        ..policy()
+    };
+    let mut d = Driver::new(p, Server::new(vec![Fault::Status(503); 10]));
+    d.send();
+    assert_eq!(d.sent.len(), 3);
+    assert_eq!(d.outcome().code, Failed);
+    assert_eq!(d.outcome().attempts, 3);
+    assert_eq!(d.server.effects_of(KEY), 0);
+    // A failed action keeps its request and key: the server may still have done it.
+    let rec = d.machine.record();
+    assert!(rec.request.is_some());
+    assert_eq!(rec.finished_at, None);
+}
+
+#[test]
+fn deadline_limit_gives_failed_for_server_errors() {
+    let p = RetryPolicy {
+        attempts: 100,
+        deadline_ms: 5_000,
+        timeout_ms: 1_000,
+        ..policy()
+    };
+    let mut d = Driver::new(p, Server::new(vec![Fault::Status(500); 200]));
+    d.send();
+    assert_eq!(d.outcome().code, Failed);
+    let last = d.sent.last().unwrap().at;
+    assert!(last - T0 < 5_000, "an attempt started after the deadline");
+    assert!(d.sent.len() < 100);
+}
+
+#[test]
+fn deadline_limit_gives_offline_for_timeouts() {
+    let p = RetryPolicy {
+        attempts: 100,
+        deadline_ms: 5_000,
+        timeout_ms: 1_000,
+        ..policy()
+    };
+    let mut d = Driver::new(p, Server::new(vec![Fault::Timeout; 200]));
+    d.send();
+    assert_eq!(d.outcome().code, Offline);
+    assert!(d.sent.last().unwrap().at - T0 < 5_000);
+}
+
+#[test]
+fn network_errors_exhausted_go_offline_then_online_resumes_same_key() {
+    let mut d = Driver::new(policy(), Server::new(vec![]));
+    d.network_down = true;
+    d.send();
+    assert_eq!(d.sent.len(), policy().attempts as usize);
+    assert_eq!(d.outcome().code, Offline);
+    assert_eq!(d.machine.status(), Offline);
+    assert!(!d.machine.is_busy());
+    assert!(d.machine.record().request.is_some(), "the draft is kept");
+
+    d.network_down = false;
+    d.input(Input::Online);
+    d.run();
+    assert_eq!(d.outcome().code, Done);
+    assert_eq!(d.sent.len(), policy().attempts as usize + 1);
+    assert_same_bytes(&d);
+    assert_eq!(d.server.effects_of(KEY), 1);
+    assert!(d.events().contains(&"online"));
+}
+
+#[test]
+fn offline_before_send_rests_offline_without_a_request_then_sends_online() {
+    let mut d = Driver::new(policy(), Server::new(vec![]));
+    d.input(Input::Offline);
+    d.send();
+    assert!(d.sent.is_empty());
+    assert_eq!(d.outcome().code, Offline);
+    // The key and request are stored so that nothing typed is lost.
+    assert!(d.persisted().last().unwrap().request.is_some());
+    d.input(Input::Online);
+    d.run();
+    assert_eq!(d.outcome().code, Done);
+    assert_eq!(d.sent.len(), 1);
+}
+
+#[test]
+fn going_offline_while_waiting_to_retry_pauses() {
+    let mut d = Driver::new(policy(), Server::new(vec![]));
+    d.network_down = true;
+    d.input(Input::Send(Some(request())));
+    // Answer the first attempt only.
+    while let Some(o) = d.machine.poll() {
+        if let sendonce::core::action::Output::Transmit { .. } = o {
+            d.input(Input::NetworkError);
+        }
+    }
+    assert!(d.machine.poll_timeout().is_some());
+    d.input(Input::Offline);
+    d.run();
+    assert_eq!(d.machine.status(), Offline);
+    d.network_down = false;
+    d.input(Input::Online);
+    d.run();
+    assert_eq!(d.outcome().code, Done);
+    assert_eq!(d.sent.len(), 1);
+}
+
+#[test]
+fn in_progress_409_is_accepted_then_done_without_using_attempts() {
+    let p = RetryPolicy {
+        attempts: 2,
+        ..policy()
+    };
+    let busy = Fault::InProgress {
+        retry_after: Some("1".into()),
+        html: false,
+    };
+    let mut d = Driver::new(p, Server::new(vec![busy.clone(), busy.clone(), busy]));
+    d.send();
+    assert_eq!(d.sent.len(), 4);
+    assert_same_bytes(&d);
+    assert_eq!(d.statuses(), vec![Sending, Accepted, Done]);
+    assert_eq!(d.outcome().code, Done);
+    // Retry-After: 1 was honoured.
+    for w in d.sent.windows(2) {
+        assert!(w[1].at - w[0].at >= 1_000);
+    }
+    assert!(d.events().contains(&"reply.conflict"));
+}
+
+#[test]
+fn html_409_is_in_progress() {
+    let busy = Fault::InProgress {
+        retry_after: None,
+        html: true,
+    };
+    let d = run(vec![busy]);
+    assert_eq!(d.statuses(), vec![Sending, Accepted, Done]);
+}
+
+#[test]
+fn in_progress_without_retry_after_does_not_hammer_the_server() {
+    let p = RetryPolicy {
+        deadline_ms: 10_000,
+        ..policy()
+    };
+    let busy = Fault::InProgress {
+        retry_after: Some("0".into()),
+        html: false,
+    };
+    let mut d = Driver::new(p, Server::new(vec![busy; 10_000]));
+    d.rng = Random::Fixed(0);
+    d.send();
+    // Still in progress at the deadline: the server has it, so it rests as accepted.
+    assert_eq!(d.outcome().code, Accepted);
+    assert!(
+        d.sent.len() <= 40,
+        "{} requests in 10 s for one in-progress action",
+        d.sent.len()
+    );
+}
+
+#[test]
+fn key_reused_with_other_data_is_changed_for_422_and_417() {
+    for mismatch in [422, 417] {
+        let cfg = ServerConfig {
+            mismatch_status: mismatch,
+            ..Default::default()
+        };
+        let mut server = Server::with(cfg, vec![]);
+        // Someone already used this key with other data.
+        let mut other = request();
+        other.body = Some(r#"{"item":"coffee"}"#.into());
+        other.headers.push((KEY_HEADER.into(), KEY.into()));
+        server.handle(&other);
+        let mut d = Driver::new(policy(), server);
+        d.send();
+        assert_eq!(d.outcome().code, Changed, "status {mismatch}");
+        assert_eq!(d.sent.len(), 1, "not retried");
+        assert_eq!(d.outcome().reply.unwrap().status, mismatch);
+    }
+}
+
+#[test]
+fn replayed_server_error_fails_at_once() {
+    // The server stored a 500 for the key; the answer was lost, the retry gets the replay.
+    let d = run(vec![Fault::StoredFailure(500), Fault::None]);
+    // The first 500 (not marked) is retried once; the replayed one stops.
+    assert_eq!(d.sent.len(), 2);
+    assert_eq!(d.outcome().code, Failed);
+    assert!(d.outcome().replayed);
+
+    // A replayed 5xx on the first attempt: one attempt, failed.
+    let mut server = Server::new(vec![Fault::StoredFailure(503)]);
+    let mut warm = request();
+    warm.headers.push((KEY_HEADER.into(), KEY.into()));
+    server.handle(&warm);
+    let mut d = Driver::new(policy(), server);
+    d.send();
+    assert_eq!(d.sent.len(), 1);
+    assert_eq!(d.outcome().code, Failed);
+    assert_eq!(d.outcome().attempts, 1);
+}
+
+#[test]
+fn retry_after_seconds_is_honoured() {
+    let d = run(vec![Fault::RetryAfter(429, "2".into())]);
+    assert_eq!(d.sent.len(), 2);
+    let answered = d.sent[0].at + LATENCY_MS;
+    assert!(d.sent[1].at - answered >= 2_000);
+    assert_eq!(d.outcome().code, Done);
+    let wait = d
+        .notes()
+        .iter()
+        .find(|n| n.kind == "send.retry")
+        .unwrap()
+        .ms;
+    assert_eq!(wait, Some(2_000));
+}
+
+#[test]
+fn retry_after_http_date_is_honoured() {
+    // T0 is 07:27:50; the server asks to come back at 07:27:55.
+    let d = run(vec![Fault::RetryAfter(
+        503,
+        "Wed, 21 Oct 2015 07:27:55 GMT".into(),
+    )]);
+    assert_eq!(d.sent.len(), 2);
+    assert!(d.sent[1].at >= T0 + 5_000);
+    assert!(d.sent[1].at <= T0 + 5_000 + LATENCY_MS);
+    assert_eq!(d.outcome().code, Done);
+}
+
+#[test]
+fn huge_retry_after_is_capped_at_60_seconds() {
+    let p = RetryPolicy {
+        deadline_ms: 300_000,
+        ..policy()
+    };
+    let mut d = Driver::new(p, Server::new(vec![Fault::RetryAfter(429, "86400".into())]));
+    d.send();
+    assert_eq!(d.sent.len(), 2);
+    let answered = d.sent[0].at + LATENCY_MS;
+    assert_eq!(d.sent[1].at - answered, MAX_RETRY_AFTER_MS);
+    assert_eq!(d.outcome().code, Done);
+}
+
+#[test]
+fn full_jitter_backoff_stays_within_bounds() {
+    let p = RetryPolicy {
+        attempts: 8,
+        base_delay_ms: 100,
+        max_delay_ms: 1_000,
+        ..policy()
+    };
+    for seed in 1..50u64 {
+        let mut d = Driver::new(p, Server::new(vec![Fault::Status(500); 7]));
+        d.rng = Random::Xorshift(seed);
+        d.send();
+        assert_eq!(d.sent.len(), 8);
+        for (i, w) in d.sent.windows(2).enumerate() {
+            let wait = w[1].at - (w[0].at + LATENCY_MS);
+            let ceiling = (100u64 << i).min(1_000);
+            assert!(
+                wait <= ceiling,
+                "wait {wait} before attempt {} > {ceiling}",
+                i + 2
+            );
+        }
+    }
+    // The largest random number reaches the ceiling, the smallest waits nothing.
+    for (r, expect) in [(u32::MAX, 100), (0, 0)] {
+        let mut d = Driver::new(p, Server::new(vec![Fault::Status(500)]));
+        d.rng = Random::Fixed(r);
+        d.send();
+        assert_eq!(d.sent[1].at - d.sent[0].at - LATENCY_MS, expect);
+    }
+}
+
+#[test]
+fn accepted_job_is_polled_until_done() {
+    let cfg = ServerConfig {
+        job: Some(vec!["accepted", "in_progress", "in_progress", "done"]),
+        ..Default::default()
+    };
+    let mut d = Driver::new(policy(), Server::with(cfg, vec![]));
+    d.send();
+    assert_eq!(d.statuses(), vec![Sending, Accepted, Done]);
+    assert_eq!(d.polls(), 4);
+    assert_eq!(d.sent.len(), 1);
+    assert_eq!(d.outcome().code, Done);
+    assert!(
+        matches!(&d.steps.iter().find(|s| matches!(s, Step::Poll(_))), Some(Step::Poll(u)) if u == "/jobs/1")
+    );
+}
+
+#[test]
+fn accepted_job_url_from_status_url_field() {
+    let cfg = ServerConfig {
+        job: Some(vec!["in_progress", "done"]),
+        job_url_in_body: true,
+        ..Default::default()
+    };
+    let mut d = Driver::new(policy(), Server::with(cfg, vec![]));
+    d.send();
+    assert_eq!(d.outcome().code, Done);
+    assert_eq!(d.polls(), 2);
+}
+
+#[test]
+fn job_error_is_failed_with_reason() {
+    let cfg = ServerConfig {
+        job: Some(vec!["accepted", "error"]),
+        ..Default::default()
+    };
+    let mut d = Driver::new(policy(), Server::with(cfg, vec![]));
+    d.send();
+    let o = d.outcome();
+    assert_eq!(o.code, Failed);
+    assert_eq!(o.reason.as_deref(), Some("The card was declined"));
+}
+
+#[test]
+fn job_that_never_finishes_rests_accepted_at_the_deadline() {
+    let cfg = ServerConfig {
+        job: Some(vec!["in_progress"]),
+        ..Default::default()
+    };
+    let p = RetryPolicy {
+        deadline_ms: 20_000,
+        ..policy()
+    };
+    let mut d = Driver::new(p, Server::with(cfg, vec![]));
+    d.send();
+    assert_eq!(d.outcome().code, Accepted);
+    assert!(d.now - T0 <= 20_000 + p.max_delay_ms + LATENCY_MS);
+}
+
+#[test]
+fn polls_that_fail_in_the_network_keep_polling() {
+    let cfg = ServerConfig {
+        job: Some(vec!["done"]),
+        ..Default::default()
+    };
+    let mut d = Driver::new(policy(), Server::with(cfg, vec![]));
+    d.input(Input::Send(Some(request())));
+    // Let the 202 come back, then make the first polls fail.
+    while let Some(o) = d.machine.poll() {
+        if let sendonce::core::action::Output::Transmit { request, .. } = o {
+            let NetResult::Reply(r) = d.server.handle(&request) else {
+                unreachable!()
+            };
+            d.input(Input::Reply(r));
+        }
+    }
+    d.network_down = true;
+    let t = d.machine.poll_timeout().unwrap();
+    d.now = t;
+    d.machine.handle_timeout(t);
+    while let Some(o) = d.machine.poll() {
+        if let sendonce::core::action::Output::Poll { .. } = o {
+            d.input(Input::PollFailed);
+        }
+    }
+    d.network_down = false;
+    d.run();
+    assert_eq!(d.outcome().code, Done);
+}
+
+#[test]
+fn send_while_in_flight_joins_without_a_second_transmit() {
+    let mut d = Driver::new(policy(), Server::new(vec![]));
+    d.input(Input::Send(Some(request())));
+    let mut transmits = 0;
+    let mut other = request();
+    other.body = Some("different bytes".into());
+    d.input(Input::Send(Some(other)));
+    d.input(Input::Send(None));
+    assert!(d.machine.is_busy());
+    let mut outs = vec![];
+    while let Some(o) = d.machine.poll() {
+        if matches!(o, sendonce::core::action::Output::Transmit { .. }) {
+            transmits += 1;
+        }
+        outs.push(o);
+    }
+    assert_eq!(transmits, 1);
+    // Joined sends also do not start anything while waiting to retry.
+    for o in outs {
+        if let sendonce::core::action::Output::Transmit { request, .. } = o {
+            assert_eq!(request.body, sim::request().body);
+            d.input(Input::Reply(problem(503, "busy")));
+        }
+    }
+    assert!(d.machine.poll_timeout().is_some());
+    d.input(Input::Send(Some(request())));
+    assert!(!std::iter::from_fn(|| d.machine.poll())
+        .any(|o| matches!(o, sendonce::core::action::Output::Transmit { .. })));
+    d.run();
+    assert_eq!(d.outcome().code, Done);
+    assert_eq!(d.server.requests, 1);
+}
+
+fn confirmed_record() -> ActionRecord {
+    ActionRecord {
+        key: key(),
+        action: "createOrder".into(),
+        kind: sendonce::core::window::ActionKind::Default,
+        fingerprint: config(policy()).fingerprint,
+        request: None,
+        status: Done,
+        attempts: 1,
+        created_at: T0 - 5_000,
+        finished_at: Some(T0 - 4_000),
+        window_ms: 60_000,
+        reply: Some(StoredReply {
+            status: 201,
+            content_type: Some("application/json".into()),
+            body: r#"{"id":7}"#.into(),
+            replayed: false,
+        }),
+    }
+}
+
+#[test]
+fn local_repeat_of_confirmed_action_is_already_received_without_a_request() {
+    let m = ActionMachine::restore(config(policy()), confirmed_record());
+    let mut d = Driver::with_machine(m, Server::new(vec![]));
+    d.send();
+    assert!(d.sent.is_empty());
+    let o = d.outcome();
+    assert_eq!(o.code, AlreadyReceived);
+    assert!(o.replayed);
+    assert_eq!(o.reply.unwrap().body, r#"{"id":7}"#);
+    assert!(d.events().contains(&"action.repeat"));
+}
+
+#[test]
+fn restored_pending_action_resends_with_its_key() {
+    let mut rec = confirmed_record();
+    rec.status = Offline;
+    rec.finished_at = None;
+    rec.reply = None;
+    rec.request = Some(request());
+    let mut cfg = config(policy());
+    cfg.key = sendonce::core::key::validate_key("another-key").unwrap();
+    let m = ActionMachine::restore(cfg, rec);
+    let mut d = Driver::with_machine(m, Server::new(vec![]));
+    d.input(Input::Send(None));
+    d.run();
+    assert_eq!(d.sent.len(), 1);
+    assert_eq!(d.sent[0].key.as_deref(), Some(KEY));
+    assert_eq!(d.outcome().code, Done);
+    // Not the first attempt of this key.
+    assert_eq!(d.statuses()[0], Retrying);
+}
+
+#[test]
+fn locked_elsewhere_then_finished_elsewhere_adopts_the_status() {
+    let mut d = Driver::new(policy(), Server::new(vec![]));
+    d.input(Input::LockedElsewhere);
+    d.run();
+    assert_eq!(d.machine.status(), Elsewhere);
+    assert!(d.machine.is_busy());
+    let mut rec = confirmed_record();
+    rec.status = Done;
+    d.input(Input::ElsewhereFinished(rec));
+    d.run();
+    assert_eq!(d.statuses(), vec![Elsewhere, Done]);
+    assert_eq!(d.outcome().code, Done);
+    assert_eq!(d.outcome().reply.unwrap().status, 201);
+    assert!(d.sent.is_empty());
+}
+
+#[test]
+fn lock_released_without_a_result_lets_this_tab_send_with_the_same_key() {
+    let mut d = Driver::new(policy(), Server::new(vec![]));
+    d.input(Input::LockedElsewhere);
+    d.run();
+    assert!(d.sent.is_empty());
+    // The driver sends only once it holds the lock.
+    d.send();
+    assert_eq!(d.sent.len(), 1);
+    assert_eq!(d.sent[0].key.as_deref(), Some(KEY));
+    assert_eq!(d.statuses(), vec![Elsewhere, Sending, Done]);
+}
+
+#[test]
+fn adopted_status_carries_no_stale_reason() {
+    let mut d = run(vec![Fault::Invalid("bad email".into())]);
+    assert_eq!(d.machine.reason(), Some("bad email"));
+    d.input(Input::LockedElsewhere);
+    d.input(Input::ElsewhereFinished(confirmed_record()));
+    d.run();
+    let o = d.outcome();
+    assert_eq!((o.code, o.reason), (Done, None));
+    assert_eq!(d.machine.reason(), None);
+}
+
+#[test]
+fn finished_elsewhere_for_another_key_is_ignored() {
+    let mut d = Driver::new(policy(), Server::new(vec![]));
+    d.input(Input::LockedElsewhere);
+    let mut rec = confirmed_record();
+    rec.key = sendonce::core::key::validate_key("other").unwrap();
+    d.input(Input::ElsewhereFinished(rec));
+    d.run();
+    assert_eq!(d.machine.status(), Elsewhere);
+}
+
+#[test]
+fn key_is_persisted_before_the_first_transmit() {
+    let d = run(vec![]);
+    let first_transmit = d
+        .steps
+        .iter()
+        .position(|s| matches!(s, Step::Transmit(_)))
+        .unwrap();
+    let persisted = d.steps[..first_transmit].iter().find_map(|s| match s {
+        Step::Persist(r) => Some(r),
+        _ => None,
+    });
+    let rec = persisted.expect("no Persist before the first Transmit");
+    assert_eq!(rec.key.as_str(), KEY);
+    assert_eq!(rec.request, Some(request()));
+}
+
+#[test]
+fn confirmed_record_drops_its_request_and_keeps_the_reply() {
+    let d = run(vec![]);
+    let last = d.persisted().pop().unwrap();
+    assert_eq!(last.status, Done);
+    assert_eq!(last.request, None);
+    assert!(last.finished_at.is_some());
+    assert_eq!(last.reply.unwrap().status, 201);
+    // Nor does a stored request ever carry the key header (it is added per attempt).
+    for r in d.persisted() {
+        if let Some(req) = r.request {
+            assert!(!req
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case(KEY_HEADER)));
+        }
+    }
+}
+
+#[test]
+fn rejected_with_problem_detail_is_not_retried() {
+    let d = run(vec![Fault::Invalid(
+        "The email address is not valid".into(),
+    )]);
+    assert_eq!(d.sent.len(), 1);
+    let o = d.outcome();
+    assert_eq!(o.code, Rejected);
+    assert_eq!(o.reason.as_deref(), Some("The email address is not valid"));
+    assert_eq!(
+        d.steps.iter().rev().find_map(|s| match s {
+            Step::Status(c, r) => Some((*c, r.clone())),
+            _ => None,
+        }),
+        Some((Rejected, Some("The email address is not valid".into())))
+    );
+    // The draft is kept: the request stays in the record.
+    assert!(d.machine.record().request.is_some());
+}
+
+#[test]
+fn late_reply_after_rest_is_ignored() {
+    let mut d = run(vec![]);
+    let before = d.steps.len();
+    d.input(Input::Reply(Reply {
+        status: 500,
+        ..Default::default()
+    }));
+    d.input(Input::NetworkError);
+    d.input(Input::PollReply(Reply::default()));
+    d.input(Input::PollFailed);
+    d.run();
+    assert_eq!(d.steps.len(), before);
+    assert_eq!(d.machine.status(), Done);
+}
+
+// ---- properties over arbitrary fault scripts ----
+
+fn fault() -> impl Strategy<Value = Fault> {
+    prop_oneof![
+        Just(Fault::None),
+        Just(Fault::DropBefore),
+        Just(Fault::DropAfterCommit),
+        Just(Fault::Timeout),
+        Just(Fault::TimeoutAfterCommit),
+        prop::sample::select(vec![408u16, 429, 500, 502, 503, 504]).prop_map(Fault::Status),
+        (prop::sample::select(vec![429u16, 503]), 0u32..100_000)
+            .prop_map(|(s, secs)| Fault::RetryAfter(s, secs.to_string())),
+        (prop::option::of(0u32..5), any::<bool>()).prop_map(|(ra, html)| Fault::InProgress {
+            retry_after: ra.map(|s| s.to_string()),
+            html
+        }),
+        prop::sample::select(vec![500u16, 503]).prop_map(Fault::StoredFailure),
+        Just(Fault::Invalid("bad".into())),
+    ]
+}
+
+fn retry_policy() -> impl Strategy<Value = RetryPolicy> {
+    (
+        1u32..8,
+        0u64..2_000,
+        0u64..20_000,
+        100u64..5_000,
+        0u64..120_000,
+    )
+        .prop_map(
+            |(attempts, base, extra, timeout, deadline_extra)| RetryPolicy {
+                attempts,
+                base_delay_ms: base,
+                max_delay_ms: base + extra,
+                timeout_ms: timeout,
+                deadline_ms: timeout + deadline_extra,
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn one_key_same_bytes_rest_within_limits_one_effect(
+        script in prop::collection::vec(fault(), 0..30),
+        p in retry_policy(),
+        job in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let cfg = ServerConfig {
+            job: job.then(|| vec!["accepted", "in_progress", "done"]),
+            ..Default::default()
+        };
+        let mut d = Driver::new(p.validate().unwrap(), Server::with(cfg, script));
+        d.rng = Random::Xorshift(seed);
+        d.max_steps = 20_000;
+        d.send();
+
+        // It came to rest, with one Settled per Send.
+        prop_assert!(!d.machine.is_busy());
+        prop_assert_eq!(d.machine.poll_timeout(), None);
+        prop_assert_eq!(d.settled().len(), 1);
+        let code = d.outcome().code;
+        prop_assert!(code.is_final() || code == Offline || code == Accepted, "rested in {:?}", code);
+
+        // One key, the same bytes every time.
+        prop_assert!(!d.sent.is_empty());
+        let first = d.sent[0].clone();
+        for s in &d.sent {
+            prop_assert_eq!(s.key.as_deref(), Some(KEY));
+            prop_assert_eq!(&s.url, &first.url);
+            prop_assert_eq!(&s.method, &first.method);
+            prop_assert_eq!(&s.body, &first.body);
+            prop_assert_eq!(&s.headers, &first.headers);
+        }
+        // Within the deadline: no attempt starts after it.
+        for s in &d.sent {
+            prop_assert!(s.at - T0 < p.deadline_ms.max(1), "attempt at +{} ms", s.at - T0);
+        }
+        // Within attempts: failures that count never exceed the policy.
+        let counted = d.sent.iter().filter(|s| match &s.result {
+            NetResult::Reply(r) => !matches!(r.status, 409 | 425),
+            _ => true,
+        }).count();
+        prop_assert!(counted <= p.attempts as usize, "{} counted attempts > {}", counted, p.attempts);
+        // Never more than one effect for the key.
+        prop_assert!(d.server.effects_of(KEY) <= 1);
+        for n in d.server.effects.values() {
+            prop_assert!(*n <= 1);
+        }
+        // Statuses follow what the server said.
+        if code == Done || code == AlreadyReceived {
+            prop_assert_eq!(d.server.effects_of(KEY), 1);
+        }
+    }
+
+    #[test]
+    fn a_resumed_action_never_changes_key(
+        script in prop::collection::vec(fault(), 0..20),
+        seed in any::<u64>(),
+    ) {
+        let mut d = Driver::new(policy(), Server::new(script));
+        d.rng = Random::Xorshift(seed);
+        d.send();
+        for _ in 0..3 {
+            d.input(Input::Online);
+            d.run();
+            d.send();
+        }
+        prop_assert!(d.sent.iter().all(|s| s.key.as_deref() == Some(KEY)));
+        prop_assert!(d.server.effects_of(KEY) <= 1);
+        let status: StatusCode = d.machine.status();
+        prop_assert!(status != Sending && status != Retrying && status != Idle);
+    }
+}
+
+#[test]
+fn server_error_that_retrying_cannot_fix_is_failed_not_rejected() {
+    for s in [501, 505, 507] {
+        let d = run(vec![Fault::Status(s)]);
+        assert_eq!(d.sent.len(), 1, "status {s} retried");
+        assert_eq!(d.outcome().code, Failed, "status {s}");
+    }
+}
+
+#[test]
+fn other_client_errors_are_rejected_not_retried() {
+    for s in [400, 401, 403, 404, 410, 413] {
+        let d = run(vec![Fault::Status(s)]);
+        assert_eq!(d.sent.len(), 1, "status {s} retried");
+        assert_eq!(d.outcome().code, Rejected, "status {s}");
+    }
+}
