@@ -1,18 +1,453 @@
-//! Placeholder: being written (see the issue). Throws a clear error until then.
+//! `so.chat({ conversationId, url })`: a chat outbox. `send()` writes the message to storage
+//! and returns its id at once; a driver delivers the conversation's messages one at a time in
+//! order, each through the same action machine as `so.action` (kind `chat`, the message id as
+//! the idempotency key), so every attempt and every resend after a reload carries the same id
+//! and the same bytes. Decisions (order, statuses, echoes, the stream parser) are in
+//! `core::chat`.
 
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
-use super::sendonce::Sendonce;
+use super::convert::{js, js_error, opt_string, options_object, to_value};
+use super::sendonce::{Sendonce, Shared};
+use crate::core::action::ActionMachine;
+use crate::core::chat::{self, Echo, MessageView, SseParser};
 use crate::core::error::SendonceError;
+use crate::core::events::EventKind;
+use crate::core::fingerprint::fingerprint_value;
+use crate::core::json::Value;
+use crate::core::quick::validate_conversation_id;
+use crate::core::record::{self, OutboxEntry, OutboxStatus, Record, StoredRequest};
+use crate::core::status::StatusCode;
+use crate::core::window::ActionKind;
+use crate::platform::stream::{self, StreamEnd};
+use crate::platform::{self, get, set};
 
-/// Not available yet.
+/// The action name chat messages are sent under (in events and records).
+const CHAT_ACTION: &str = "chat.message";
+
+struct ChatInner {
+    shared: Rc<Shared>,
+    conversation_id: String,
+    url: String,
+    /// The outbox, in `seq` order.
+    outbox: RefCell<Vec<OutboxEntry>>,
+    /// Messages from others merged with `receive()`, shown but never stored.
+    inbound: RefCell<Vec<MessageView>>,
+    listeners: RefCell<Vec<(u32, Function)>>,
+    next_listener: Cell<u32>,
+    /// True while the delivery loop runs (one message in flight per conversation).
+    pumping: Cell<bool>,
+}
+
+/// A chat outbox for one conversation. Messages are `{ id, text, status, code, at }` with
+/// `status` one of `"sending"`, `"delivered"`, `"error"` (and `code` the reason of an error).
 #[wasm_bindgen]
-pub struct Chat {}
+pub struct Chat {
+    inner: Rc<ChatInner>,
+}
 
-pub(crate) fn create(_so: &Sendonce, _options: &JsValue) -> Result<Chat, SendonceError> {
-    Err(SendonceError::option(
-        "chat",
-        "not available in this build yet",
-    ))
+pub(crate) fn create(so: &Sendonce, options: &JsValue) -> Result<Chat, SendonceError> {
+    let shared = so.shared().clone();
+    if shared.disposed.get() {
+        return Err(SendonceError::Disposed("this Sendonce".into()));
+    }
+    let o = options_object(options, "options")?;
+    let conversation_id = opt_string(&o, "conversationId")?
+        .ok_or_else(|| SendonceError::option("conversationId", "is required"))?;
+    validate_conversation_id(&conversation_id)?;
+    let url = opt_string(&o, "url")?
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| SendonceError::option("url", "is required (where messages are POSTed)"))?;
+    let inner = Rc::new(ChatInner {
+        shared,
+        conversation_id,
+        url,
+        outbox: RefCell::new(Vec::new()),
+        inbound: RefCell::new(Vec::new()),
+        listeners: RefCell::new(Vec::new()),
+        next_listener: Cell::new(1),
+        pumping: Cell::new(false),
+    });
+    inner.load();
+    if inner.shared.store.is_adapter() {
+        // An async adapter: read its records first, then resume.
+        let this = inner.clone();
+        let prefix = record::outbox_prefix(&this.shared.ns, &this.conversation_id);
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = this.shared.store.load_adapter(&prefix).await;
+            this.load();
+            this.notify();
+            this.pump();
+        });
+    } else {
+        inner.pump();
+    }
+    Ok(Chat { inner })
+}
+
+impl ChatInner {
+    /// Reads the conversation's outbox from storage (after a reload: the undelivered messages
+    /// are resent with their ids).
+    fn load(&self) {
+        let prefix = record::outbox_prefix(&self.shared.ns, &self.conversation_id);
+        let mut entries: Vec<OutboxEntry> = self
+            .shared
+            .store
+            .keys(&prefix)
+            .iter()
+            .filter_map(|k| match self.shared.read(k) {
+                Some(Record::Outbox(e)) if e.conversation_id == self.conversation_id => Some(e),
+                _ => None,
+            })
+            .collect();
+        chat::sort_outbox(&mut entries);
+        *self.outbox.borrow_mut() = entries;
+    }
+
+    fn messages(&self) -> Array {
+        let view = chat::view(&self.outbox.borrow(), &self.inbound.borrow());
+        view.iter()
+            .map(|m| {
+                let o = Object::new();
+                set(&o, "id", &JsValue::from_str(&m.id));
+                set(&o, "text", &JsValue::from_str(&m.text));
+                set(&o, "status", &JsValue::from_str(m.status.as_str()));
+                let code = match &m.code {
+                    Some(c) => JsValue::from_str(c),
+                    None => JsValue::NULL,
+                };
+                set(&o, "code", &code);
+                set(&o, "at", &JsValue::from_f64(m.at as f64));
+                JsValue::from(o)
+            })
+            .collect()
+    }
+
+    fn notify(&self) {
+        let messages = self.messages();
+        let listeners: Vec<Function> = self
+            .listeners
+            .borrow()
+            .iter()
+            .map(|(_, f)| f.clone())
+            .collect();
+        for f in listeners {
+            // A listener that throws must not stop delivery.
+            let _ = f.call1(&JsValue::NULL, &messages);
+        }
+    }
+
+    /// Updates one entry (if it is still in the outbox), stores it and tells the listeners.
+    fn update(&self, id: &str, change: impl FnOnce(&mut OutboxEntry)) -> bool {
+        let updated = {
+            let mut outbox = self.outbox.borrow_mut();
+            match outbox.iter_mut().find(|e| e.id.as_str() == id) {
+                Some(e) => {
+                    change(e);
+                    Some(e.clone())
+                }
+                None => None,
+            }
+        };
+        match updated {
+            Some(e) => {
+                self.shared.write(&Record::Outbox(e));
+                self.notify();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Starts the delivery loop unless it runs: one message in flight, in `seq` order.
+    fn pump(self: &Rc<Self>) {
+        if self.pumping.replace(true) {
+            return;
+        }
+        let this = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            loop {
+                if this.shared.disposed.get() {
+                    break;
+                }
+                let next = chat::next_to_send(&this.outbox.borrow()).cloned();
+                let Some(entry) = next else { break };
+                let code = this.deliver(&entry).await;
+                let (status, code) = chat::status_after(code);
+                this.update(entry.id.as_str(), |e| {
+                    if e.status == OutboxStatus::Sending {
+                        e.status = status;
+                        e.code = code;
+                    }
+                });
+                if status == OutboxStatus::Delivered {
+                    // The outbox entry is the message's record; the action record is not needed.
+                    this.shared
+                        .store
+                        .delete(&record::action_key(&this.shared.ns, &entry.id));
+                }
+            }
+            this.pumping.set(false);
+        });
+    }
+
+    /// Sends one message through an action machine keyed by its id; the final status code.
+    async fn deliver(&self, entry: &OutboxEntry) -> StatusCode {
+        let body = chat::message_body(entry);
+        let request = StoredRequest {
+            url: entry.url.clone(),
+            method: "POST".into(),
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: Some(body.to_json()),
+        };
+        let cfg = self.shared.config(
+            entry.id.clone(),
+            CHAT_ACTION,
+            ActionKind::Chat,
+            fingerprint_value(&body, &[]),
+            self.shared.windows.chat,
+        );
+        let cell = self
+            .shared
+            .adopt(ActionMachine::new(cfg, platform::now_ms()));
+        let reply = JsFuture::from(cell.send_promise(Some(request))).await;
+        reply
+            .ok()
+            .and_then(|r| get(&r, "outcome").as_string())
+            .and_then(|c| StatusCode::parse(&c))
+            .unwrap_or(StatusCode::Failed)
+    }
+}
+
+#[wasm_bindgen]
+impl Chat {
+    /// The conversation id.
+    #[wasm_bindgen(getter, js_name = conversationId)]
+    pub fn conversation_id(&self) -> String {
+        self.inner.conversation_id.clone()
+    }
+
+    /// Sends `text` (with optional `extra` fields, a JSON object merged into the body
+    /// `{ id, text, ...extra }`). Returns the new message id at once; the message is stored
+    /// and shown as `sending`, and delivered after the ones before it.
+    pub fn send(&self, text: JsValue, extra: JsValue) -> Result<String, JsValue> {
+        js(self.send_inner(&text, &extra))
+    }
+
+    /// Merges a message from the server (`{ id, text, ... }`): the echo of our own message marks
+    /// it delivered (never a second bubble); somebody else's message is shown once.
+    pub fn receive(&self, message: JsValue) -> Result<(), JsValue> {
+        js(self.receive_inner(&message))
+    }
+
+    /// Sends a message in `error` again, with the same id. Returns false if there is no such
+    /// message in error.
+    pub fn retry(&self, id: &str) -> bool {
+        let retried = self.inner.update(id, |e| {
+            if e.status == OutboxStatus::Error {
+                e.status = OutboxStatus::Sending;
+                e.code = None;
+            }
+        });
+        self.inner.pump();
+        retried
+    }
+
+    /// Removes a message from the outbox (and from storage). A send already in flight still
+    /// completes on the server; its result is then ignored. Returns false if there was none.
+    pub fn discard(&self, id: &str) -> bool {
+        let removed = {
+            let mut outbox = self.inner.outbox.borrow_mut();
+            let mut gone = None;
+            outbox.retain(|e| {
+                if e.id.as_str() == id {
+                    gone = Some(e.seq);
+                    false
+                } else {
+                    true
+                }
+            });
+            gone
+        };
+        let Some(seq) = removed else { return false };
+        let ns = &self.inner.shared.ns;
+        self.inner
+            .shared
+            .store
+            .delete(&record::outbox_key(ns, &self.inner.conversation_id, seq));
+        self.inner.notify();
+        true
+    }
+
+    /// The messages as shown: `[{ id, text, status, code, at }]`.
+    #[wasm_bindgen(getter)]
+    pub fn messages(&self) -> Array {
+        self.inner.messages()
+    }
+
+    /// Calls `callback(messages)` now and on every change; returns a function that stops it.
+    #[wasm_bindgen(js_name = onChange)]
+    pub fn on_change(&self, callback: Function) -> Function {
+        let id = self.inner.next_listener.get();
+        self.inner.next_listener.set(id + 1);
+        self.inner
+            .listeners
+            .borrow_mut()
+            .push((id, callback.clone()));
+        let _ = callback.call1(&JsValue::NULL, &self.inner.messages());
+        let weak = Rc::downgrade(&self.inner);
+        Closure::once_into_js(move || {
+            if let Some(c) = weak.upgrade() {
+                c.listeners.borrow_mut().retain(|(i, _)| *i != id);
+            }
+        })
+        .unchecked_into()
+    }
+
+    /// Reads the reply stream bound to message `id` from `url` (server-sent events) and calls
+    /// `onChunk({ id, data, text })` for every piece (`text`: the reply so far). After a drop
+    /// it reconnects with `Last-Event-ID`, so no piece is shown twice or lost; it only ever
+    /// GETs, so the user's message is never sent again. Resolves with the whole reply text at
+    /// `event: done`; rejects with a `SendonceError` when the stream cannot be read.
+    #[wasm_bindgen(js_name = streamReply)]
+    pub fn stream_reply(&self, id: String, url: String, on_chunk: JsValue) -> Promise {
+        let shared = self.inner.shared.clone();
+        future_to_promise(async move {
+            if url.is_empty() {
+                return Err(js_error(&SendonceError::option("url", "must not be empty")));
+            }
+            let on_chunk = on_chunk.dyn_into::<Function>().ok();
+            let mut parser = SseParser::new(None);
+            let mut text = String::new();
+            let mut reconnects = 0u32;
+            loop {
+                let mut on_event = |e: &chat::SseEvent| {
+                    text.push_str(&e.data);
+                    if let Some(f) = &on_chunk {
+                        let o = Object::new();
+                        set(
+                            &o,
+                            "id",
+                            &e.id.as_deref().map_or(JsValue::NULL, JsValue::from_str),
+                        );
+                        set(&o, "data", &JsValue::from_str(&e.data));
+                        set(&o, "text", &JsValue::from_str(&text));
+                        let _ = f.call1(&JsValue::NULL, &o);
+                    }
+                };
+                let end = stream::read_once(&shared.fetch, &url, &mut parser, &mut on_event).await;
+                match end {
+                    Ok(StreamEnd::Done) => return Ok(JsValue::from_str(&text)),
+                    Ok(StreamEnd::Dropped) => {
+                        reconnects += 1;
+                        let Some(ms) = chat::reconnect_delay(reconnects) else {
+                            return Err(js_error(&SendonceError::option(
+                                "streamReply",
+                                "the reply stream kept breaking; gave up",
+                            )));
+                        };
+                        shared.emit(
+                            crate::core::events::Event::new(EventKind::SendRetry)
+                                .with_key(&id)
+                                .with_action("chat.reply")
+                                .with_attempt(reconnects)
+                                .with_ms(ms),
+                        );
+                        platform::sleep(ms).await;
+                    }
+                    Err(reason) => {
+                        return Err(js_error(&SendonceError::option("streamReply", reason)))
+                    }
+                }
+            }
+        })
+    }
+}
+
+impl Chat {
+    fn send_inner(&self, text: &JsValue, extra: &JsValue) -> Result<String, SendonceError> {
+        let inner = &self.inner;
+        if inner.shared.disposed.get() {
+            return Err(SendonceError::Disposed("this Sendonce".into()));
+        }
+        let text = text
+            .as_string()
+            .ok_or_else(|| SendonceError::option("text", "must be a string"))?;
+        let extra = if extra.is_undefined() || extra.is_null() {
+            Value::Null
+        } else {
+            to_value(extra, "extra")?
+        };
+        if !chat::valid_extra(&extra) {
+            return Err(SendonceError::option("extra", "must be an object"));
+        }
+        let id = inner.shared.new_key()?;
+        let entry = OutboxEntry {
+            conversation_id: inner.conversation_id.clone(),
+            id: id.clone(),
+            seq: chat::next_seq(&inner.outbox.borrow()),
+            text,
+            extra,
+            status: OutboxStatus::Sending,
+            code: None,
+            at: platform::now_ms(),
+            url: inner.url.clone(),
+        };
+        inner
+            .shared
+            .emit(inner.shared.event(EventKind::ActionNew, &id, CHAT_ACTION));
+        inner.shared.write(&Record::Outbox(entry.clone()));
+        inner.outbox.borrow_mut().push(entry);
+        inner.notify();
+        inner.pump();
+        Ok(id.as_str().to_string())
+    }
+
+    fn receive_inner(&self, message: &JsValue) -> Result<(), SendonceError> {
+        let inner = &self.inner;
+        let value = to_value(message, "the server message")?;
+        let id = value
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| SendonceError::option("message", "needs a string id"))?
+            .to_string();
+        let inbound_ids: Vec<String> = inner
+            .inbound
+            .borrow()
+            .iter()
+            .map(|m| m.id.clone())
+            .collect();
+        match chat::merge_echo(&inner.outbox.borrow(), &inbound_ids, &id) {
+            Echo::Own(_) => {}
+            Echo::Known => return Ok(()),
+            Echo::Foreign => {
+                let text = value
+                    .get("text")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                inner.inbound.borrow_mut().push(MessageView {
+                    id,
+                    text,
+                    status: OutboxStatus::Delivered,
+                    code: None,
+                    at: platform::now_ms(),
+                });
+                inner.notify();
+                return Ok(());
+            }
+        }
+        inner.update(&id, |e| {
+            e.status = OutboxStatus::Delivered;
+            e.code = None;
+        });
+        Ok(())
+    }
 }

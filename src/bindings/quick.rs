@@ -1,18 +1,403 @@
-//! Placeholder: being written (see the issue). Throws a clear error until then.
+//! `so.quickReplies({ conversationId, window })`: bot quick replies with deterministic keys.
+//! `run()` calls the handler once per quick reply and window (a tap while it runs joins it, a
+//! repeat inside the window gets the stored result), `bind()` guards a button, `seen()`
+//! recognises inbound messages a channel delivered twice. Decisions are in `core::quick`.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
-use super::sendonce::Sendonce;
+use super::convert::{from_value, js, js_error, opt_string, options_object, to_value};
+use super::sendonce::{window_value, Sendonce, Shared};
 use crate::core::error::SendonceError;
+use crate::core::events::{Event, EventKind};
+use crate::core::key::{bot_key, Key};
+use crate::core::quick::{self, QuickPlan, QUICK_RETENTION_MS};
+use crate::core::record::{self, QuickReplyRecord, Record, SeenRecord};
+use crate::core::window::Window;
+use crate::platform::{self, get};
 
-/// Not available yet.
+/// The action name of quick replies in events: the action key itself can carry data
+/// (`orderId=123`), and events never carry payload values.
+const QUICK_ACTION: &str = "quickReply";
+
+struct QuickInner {
+    shared: Rc<Shared>,
+    conversation_id: String,
+    window: Window,
+    /// Runs in flight by storage key: a second tap joins the same Promise.
+    in_flight: RefCell<HashMap<String, Promise>>,
+}
+
+/// Bot quick replies for one conversation.
 #[wasm_bindgen]
-pub struct QuickReplies {}
+pub struct QuickReplies {
+    inner: Rc<QuickInner>,
+}
 
-pub(crate) fn create(_so: &Sendonce, _options: &JsValue) -> Result<QuickReplies, SendonceError> {
-    Err(SendonceError::option(
-        "quick",
-        "not available in this build yet",
-    ))
+pub(crate) fn create(so: &Sendonce, options: &JsValue) -> Result<QuickReplies, SendonceError> {
+    let shared = so.shared().clone();
+    if shared.disposed.get() {
+        return Err(SendonceError::Disposed("this Sendonce".into()));
+    }
+    let o = options_object(options, "options")?;
+    let conversation_id = opt_string(&o, "conversationId")?
+        .ok_or_else(|| SendonceError::option("conversationId", "is required"))?;
+    quick::validate_conversation_id(&conversation_id)?;
+    let window = window_value(&get(&o, "window"))?.unwrap_or(shared.windows.quick_reply);
+    Ok(QuickReplies {
+        inner: Rc::new(QuickInner {
+            shared,
+            conversation_id,
+            window,
+            in_flight: RefCell::new(HashMap::new()),
+        }),
+    })
+}
+
+impl QuickInner {
+    /// The record of the latest run of a quick reply, read through an async adapter when
+    /// there is one (so instances sharing it agree), even when its window has passed: the
+    /// next run's key is derived from it. Corrupt records are removed and reported.
+    async fn latest(&self, storage_key: &str) -> Option<QuickReplyRecord> {
+        let text = match self.shared.store.get_async(storage_key).await {
+            Ok(Some(t)) => t,
+            _ => return None,
+        };
+        match Record::decode(&text, 0) {
+            Ok(Some(Record::Quick(q)))
+                if q.conversation_id == self.conversation_id
+                    && platform::now_ms() < q.finished_at.saturating_add(QUICK_RETENTION_MS) =>
+            {
+                Some(q)
+            }
+            Ok(_) => None,
+            Err(e) => {
+                self.shared.store.delete(storage_key);
+                self.shared
+                    .emit(Event::new(EventKind::RecordCorrupt).with_detail(&e.to_string()));
+                None
+            }
+        }
+    }
+
+    async fn store(&self, storage_key: &str, text: &str, ttl_ms: u64) {
+        if self.shared.store.is_adapter() {
+            if let Err(reason) = self.shared.store.set_async(storage_key, text, ttl_ms).await {
+                self.shared
+                    .emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
+            }
+        } else {
+            let _ = self
+                .shared
+                .store
+                .set(storage_key, text, ttl_ms, |_| Vec::new());
+        }
+    }
+
+    fn run(
+        self: &Rc<Self>,
+        action_key: String,
+        handler: Function,
+    ) -> Result<Promise, SendonceError> {
+        if self.shared.disposed.get() {
+            return Err(SendonceError::Disposed("this Sendonce".into()));
+        }
+        quick::validate_action_key(&action_key)?;
+        let base = bot_key(&self.shared.ns, &self.conversation_id, &action_key);
+        let storage_key = record::quick_key(&self.shared.ns, &base);
+        if let Some(p) = self.in_flight.borrow().get(&storage_key) {
+            self.shared.emit(
+                self.shared
+                    .event(EventKind::ClickSuppressed, &base, QUICK_ACTION),
+            );
+            return Ok(p.clone());
+        }
+        let this = self.clone();
+        let sk = storage_key.clone();
+        let promise = future_to_promise(async move {
+            let result = this.run_once(&action_key, &sk, handler).await;
+            this.in_flight.borrow_mut().remove(&sk);
+            result
+        });
+        self.in_flight
+            .borrow_mut()
+            .insert(storage_key, promise.clone());
+        Ok(promise)
+    }
+
+    async fn run_once(
+        &self,
+        action_key: &str,
+        storage_key: &str,
+        handler: Function,
+    ) -> Result<JsValue, JsValue> {
+        let latest = self.latest(storage_key).await;
+        let now = platform::now_ms();
+        match quick::plan_quick(latest.as_ref(), false, now) {
+            QuickPlan::Repeat(result) => {
+                if let Some(l) = &latest {
+                    self.shared.emit(self.shared.event(
+                        EventKind::ActionRepeat,
+                        &l.key,
+                        QUICK_ACTION,
+                    ));
+                }
+                Ok(from_value(&result))
+            }
+            QuickPlan::Join | QuickPlan::Run => {
+                let key: Key = quick::run_key(
+                    &self.shared.ns,
+                    &self.conversation_id,
+                    action_key,
+                    latest.as_ref(),
+                );
+                let kind = if latest.is_some() {
+                    EventKind::KeyRotated
+                } else {
+                    EventKind::ActionNew
+                };
+                self.shared
+                    .emit(self.shared.event(kind, &key, QUICK_ACTION));
+                let returned = handler.call1(&JsValue::NULL, &JsValue::from_str(key.as_str()))?;
+                let value =
+                    if returned.has_type::<Promise>() || get(&returned, "then").is_function() {
+                        JsFuture::from(Promise::resolve(&returned)).await?
+                    } else {
+                        returned
+                    };
+                // A result that is not JSON (a function, a cycle) is stored as null: the
+                // repeat still skips the handler.
+                let stored = to_value(&value, "the handler's result")
+                    .unwrap_or(crate::core::json::Value::Null);
+                let rec = QuickReplyRecord {
+                    key,
+                    action_key: action_key.to_string(),
+                    conversation_id: self.conversation_id.clone(),
+                    result: stored,
+                    finished_at: platform::now_ms(),
+                    window_ms: self.window.ms(),
+                };
+                self.store(
+                    storage_key,
+                    &Record::Quick(rec).encode(),
+                    QUICK_RETENTION_MS,
+                )
+                .await;
+                Ok(value)
+            }
+        }
+    }
+
+    /// Identities of an inbound message and whether any was seen inside the window; marks
+    /// them seen when not.
+    async fn seen(&self, id: Option<String>, text: Option<String>) -> Result<bool, SendonceError> {
+        let mut names = Vec::new();
+        if let Some(id) = id.filter(|s| !s.is_empty()) {
+            names.push(quick::seen_by_id(&self.conversation_id, &id));
+        }
+        if let Some(h) = text.and_then(|t| quick::seen_by_content(&self.conversation_id, &t)) {
+            names.push(h);
+        }
+        if names.is_empty() {
+            return Err(SendonceError::option(
+                "seen",
+                "needs a message id or a non-empty text",
+            ));
+        }
+        let now = platform::now_ms();
+        let mut found = Vec::new();
+        for n in &names {
+            let sk = record::seen_key(&self.shared.ns, n);
+            let _ = self.shared.store.get_async(&sk).await;
+            found.push(match self.shared.read(&sk) {
+                Some(Record::Seen(s)) => Some(s),
+                _ => None,
+            });
+        }
+        if quick::is_seen(&found, now) {
+            return Ok(true);
+        }
+        for n in names {
+            let rec = Record::Seen(SeenRecord {
+                id_or_hash: n,
+                at: now,
+                window_ms: self.window.ms(),
+            });
+            let sk = rec.storage_key(&self.shared.ns);
+            self.store(&sk, &rec.encode(), self.window.ms()).await;
+        }
+        Ok(false)
+    }
+
+    fn seen_sync(&self, id: Option<String>, text: Option<String>) -> Result<bool, SendonceError> {
+        // Memory, local and session storage answer synchronously, so the future completes in
+        // its first poll; an adapter needs `seenAsync`.
+        let fut = self.seen(id, text);
+        let waker = noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut fut = std::pin::pin!(fut);
+        match fut.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(r) => r,
+            std::task::Poll::Pending => Err(SendonceError::option(
+                "seen",
+                "this storage adapter is asynchronous; use seenAsync()",
+            )),
+        }
+    }
+}
+
+use std::future::Future;
+
+fn noop_waker() -> std::task::Waker {
+    use std::task::{RawWaker, RawWakerVTable, Waker};
+    fn clone(_: *const ()) -> RawWaker {
+        RawWaker::new(std::ptr::null(), &VTABLE)
+    }
+    fn noop(_: *const ()) {}
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
+    // SAFETY: every function of the vtable ignores the data pointer.
+    unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) }
+}
+
+fn opt_text(v: &JsValue, what: &str) -> Result<Option<String>, SendonceError> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_string()
+        .map(Some)
+        .ok_or_else(|| SendonceError::option(what, "must be a string"))
+}
+
+fn string_arg(v: &JsValue, what: &str) -> Result<String, SendonceError> {
+    v.as_string()
+        .ok_or_else(|| SendonceError::option(what, "must be a string"))
+}
+
+#[wasm_bindgen]
+impl QuickReplies {
+    /// The conversation id.
+    #[wasm_bindgen(getter, js_name = conversationId)]
+    pub fn conversation_id(&self) -> String {
+        self.inner.conversation_id.clone()
+    }
+
+    /// The first-run key of a quick reply: `bot_key(namespace, conversationId, actionKey)`,
+    /// what a server computes for the same tap.
+    pub fn key(&self, action_key: JsValue) -> Result<String, JsValue> {
+        let ak = js(string_arg(&action_key, "actionKey"))?;
+        js(quick::validate_action_key(&ak))?;
+        Ok(
+            bot_key(&self.inner.shared.ns, &self.inner.conversation_id, &ak)
+                .as_str()
+                .to_string(),
+        )
+    }
+
+    /// Runs `handler(key)` for the quick reply `actionKey`, once: a call while it runs gets the
+    /// same Promise, a repeat inside the window resolves with the stored result without
+    /// calling it. Resolves with the handler's result; rejects with what it threw (nothing is
+    /// stored then, so the next tap runs it again).
+    pub fn run(&self, action_key: JsValue, handler: JsValue) -> Promise {
+        let r = string_arg(&action_key, "actionKey").and_then(|ak| {
+            let f = handler
+                .dyn_into::<Function>()
+                .map_err(|_| SendonceError::option("handler", "must be a function"))?;
+            self.inner.run(ak, f)
+        });
+        match r {
+            Ok(p) => p,
+            Err(e) => Promise::reject(&js_error(&e)),
+        }
+    }
+
+    /// Binds a button to a quick reply: a click disables it in the same event task
+    /// (`disabled`, `aria-disabled="true"`, `aria-busy="true"`), runs `handler` through
+    /// `run()`, and re-enables it when the result is there. Returns a function that unbinds.
+    pub fn bind(
+        &self,
+        button: JsValue,
+        action_key: JsValue,
+        handler: JsValue,
+    ) -> Result<Function, JsValue> {
+        let ak = js(string_arg(&action_key, "actionKey"))?;
+        js(quick::validate_action_key(&ak))?;
+        let handler: Function = handler
+            .dyn_into()
+            .map_err(|_| js_error(&SendonceError::option("handler", "must be a function")))?;
+        let add: Function = get(&button, "addEventListener")
+            .dyn_into()
+            .map_err(|_| js_error(&SendonceError::option("button", "must be an element")))?;
+        let inner = self.inner.clone();
+        let btn = button.clone();
+        let on_click = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
+            if let Ok(pd) = get(&ev, "preventDefault").dyn_into::<Function>() {
+                let _ = pd.call0(&ev);
+            }
+            if get(&btn, "disabled").as_bool().unwrap_or(false) {
+                return;
+            }
+            set_busy(&btn, true);
+            let promise = match inner.run(ak.clone(), handler.clone()) {
+                Ok(p) => p,
+                Err(e) => Promise::reject(&js_error(&e)),
+            };
+            let b = btn.clone();
+            let done = Closure::once_into_js(move || set_busy(&b, false));
+            if let Ok(finally) = get(&promise, "finally").dyn_into::<Function>() {
+                let _ = finally.call1(&promise, &done);
+            }
+        })
+        .into_js_value();
+        let _ = add.call2(&button, &JsValue::from_str("click"), &on_click);
+        let btn = button.clone();
+        Ok(Closure::once_into_js(move || {
+            if let Ok(remove) = get(&btn, "removeEventListener").dyn_into::<Function>() {
+                let _ = remove.call2(&btn, &JsValue::from_str("click"), &on_click);
+            }
+        })
+        .unchecked_into())
+    }
+
+    /// True if this inbound message (by `id`, or by its `text` hashed with the conversation)
+    /// was already handled inside the window; false the first time, which also marks it
+    /// handled. Synchronous, for memory, local and session storage; with an async adapter use
+    /// `seenAsync`.
+    pub fn seen(&self, id: JsValue, text: JsValue) -> Result<bool, JsValue> {
+        let id = js(opt_text(&id, "id"))?;
+        let text = js(opt_text(&text, "text"))?;
+        js(self.inner.seen_sync(id, text))
+    }
+
+    /// `seen()` that reads a shared async storage adapter: resolves with true or false.
+    #[wasm_bindgen(js_name = seenAsync)]
+    pub fn seen_async(&self, id: JsValue, text: JsValue) -> Promise {
+        let args = opt_text(&id, "id").and_then(|i| Ok((i, opt_text(&text, "text")?)));
+        let (id, text) = match args {
+            Ok(a) => a,
+            Err(e) => return Promise::reject(&js_error(&e)),
+        };
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            inner
+                .seen(id, text)
+                .await
+                .map(JsValue::from_bool)
+                .map_err(|e| js_error(&e))
+        })
+    }
+}
+
+fn set_busy(button: &JsValue, busy: bool) {
+    platform::set(button, "disabled", &JsValue::from_bool(busy));
+    if let Ok(f) = get(button, "setAttribute").dyn_into::<Function>() {
+        let flag = JsValue::from_str(if busy { "true" } else { "false" });
+        let _ = f.call2(button, &JsValue::from_str("aria-disabled"), &flag);
+        let _ = f.call2(button, &JsValue::from_str("aria-busy"), &flag);
+    }
 }

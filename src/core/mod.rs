@@ -2,12 +2,14 @@
 //! randomness of its own. Time (`now_ms`) and random bytes are always parameters.
 
 pub mod action;
+pub mod chat;
 pub mod error;
 pub mod events;
 pub mod fingerprint;
 pub mod json;
 pub mod key;
 pub mod mask;
+pub mod quick;
 pub mod record;
 pub mod reply;
 pub mod retry;

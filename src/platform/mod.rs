@@ -2,6 +2,7 @@
 //! page and in Node >= 20 (everything is looked up on `globalThis`, nothing needs a DOM).
 
 pub mod storage;
+pub mod stream;
 pub mod transport;
 
 use js_sys::{Reflect, Uint8Array};

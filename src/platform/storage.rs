@@ -108,6 +108,29 @@ impl Store {
         Ok(v)
     }
 
+    /// Writes through the adapter and waits for it (awaiting its Promise), so that another
+    /// instance sharing the adapter reads the value right after. For other backends the same
+    /// as [`Store::set`] without eviction.
+    pub async fn set_async(&self, key: &str, value: &str, ttl_ms: u64) -> Result<(), String> {
+        let adapter = match &*self.backend.borrow() {
+            Backend::Adapter(a) => a.clone(),
+            _ => JsValue::UNDEFINED,
+        };
+        if adapter.is_undefined() {
+            self.set(key, value, ttl_ms, |_| Vec::new());
+            return Ok(());
+        }
+        self.memory
+            .borrow_mut()
+            .insert(key.to_string(), value.to_string());
+        let args = [
+            JsValue::from_str(key),
+            JsValue::from_str(value),
+            JsValue::from_f64(ttl_ms as f64),
+        ];
+        call_adapter(&adapter, "set", &args).await.map(|_| ())
+    }
+
     /// Writes a value. `evict` is asked for storage keys to remove, in order, when the backend
     /// is full; if it is still full, the store falls back to memory.
     pub fn set(

@@ -1,0 +1,117 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! Chat outbox decisions: delivery order, statuses, echoes by id, the same body on every
+//! attempt, and the reply stream parser resuming after a drop.
+
+use sendonce::core::chat::*;
+use sendonce::core::json::Value;
+use sendonce::core::key::validate_key;
+use sendonce::core::record::{OutboxEntry, OutboxStatus};
+use sendonce::core::status::StatusCode;
+
+fn entry(id: &str, seq: u64, status: OutboxStatus) -> OutboxEntry {
+    OutboxEntry {
+        conversation_id: "c-42".into(),
+        id: validate_key(id).unwrap(),
+        seq,
+        text: format!("text {seq}"),
+        extra: Value::Null,
+        status,
+        code: None,
+        at: 1000 + seq,
+        url: "/api/conversations/c-42/messages".into(),
+    }
+}
+
+#[test]
+fn messages_go_out_in_seq_order_one_at_a_time() {
+    let mut outbox = vec![
+        entry("m3", 3, OutboxStatus::Sending),
+        entry("m1", 1, OutboxStatus::Delivered),
+        entry("m2", 2, OutboxStatus::Sending),
+    ];
+    assert_eq!(next_seq(&outbox), 4);
+    assert_eq!(next_to_send(&outbox).unwrap().id.as_str(), "m2");
+    sort_outbox(&mut outbox);
+    let seqs: Vec<u64> = outbox.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, [1, 2, 3]);
+    outbox[1].status = OutboxStatus::Error;
+    // An error does not block the next message.
+    assert_eq!(next_to_send(&outbox).unwrap().id.as_str(), "m3");
+    outbox[2].status = OutboxStatus::Delivered;
+    assert!(next_to_send(&outbox).is_none());
+}
+
+#[test]
+fn a_settled_send_maps_to_a_bubble_status() {
+    for code in [
+        StatusCode::Done,
+        StatusCode::AlreadyReceived,
+        StatusCode::Accepted,
+    ] {
+        assert_eq!(status_after(code), (OutboxStatus::Delivered, None));
+    }
+    for code in [
+        StatusCode::Offline,
+        StatusCode::Failed,
+        StatusCode::Rejected,
+        StatusCode::Changed,
+    ] {
+        assert_eq!(
+            status_after(code),
+            (OutboxStatus::Error, Some(code.as_str().to_string()))
+        );
+    }
+}
+
+#[test]
+fn the_body_is_the_same_bytes_every_time_and_extra_cannot_override_id_or_text() {
+    let mut e = entry("m1", 1, OutboxStatus::Sending);
+    e.extra = Value::object([("id", Value::from("evil")), ("lang", Value::from("en"))]);
+    let a = message_body(&e).to_json();
+    assert_eq!(a, message_body(&e.clone()).to_json());
+    assert_eq!(a, r#"{"id":"m1","text":"text 1","lang":"en"}"#);
+    assert!(valid_extra(&Value::Null));
+    assert!(!valid_extra(&Value::from("x")));
+}
+
+#[test]
+fn an_echo_merges_by_id_and_never_makes_a_second_bubble() {
+    let outbox = vec![entry("m1", 1, OutboxStatus::Sending)];
+    assert_eq!(merge_echo(&outbox, &[], "m1"), Echo::Own(0));
+    assert_eq!(merge_echo(&outbox, &[], "x"), Echo::Foreign);
+    assert_eq!(merge_echo(&outbox, &["x".into()], "x"), Echo::Known);
+    let inbound = vec![MessageView {
+        id: "x".into(),
+        text: "hi".into(),
+        status: OutboxStatus::Delivered,
+        code: None,
+        at: 1000,
+    }];
+    let shown = view(&outbox, &inbound);
+    assert_eq!(shown.len(), 2);
+    assert_eq!(shown[0].id, "x");
+}
+
+#[test]
+fn the_stream_parser_handles_split_pieces_and_resumes_after_a_drop() {
+    let mut p = SseParser::new(None);
+    assert!(p.push("id: 1\nda").is_empty());
+    let ev = p.push("ta: Hel\n\nid: 2\r\ndata: lo\r\n\r\n");
+    assert_eq!(ev.len(), 2);
+    assert_eq!(ev[0].data, "Hel");
+    assert_eq!(ev[1].id.as_deref(), Some("2"));
+    // The connection breaks in the middle of event 3: the half event is dropped.
+    assert!(p.push("id: 3\ndata: par").is_empty());
+    p.reset_partial();
+    assert_eq!(p.last_id(), Some("3"));
+    let ev = p.push(": comment\nevent: done\ndata:\n\n");
+    assert_eq!(ev[0].event, "done");
+}
+
+#[test]
+fn reconnects_back_off_and_give_up() {
+    assert_eq!(reconnect_delay(1), Some(200));
+    assert_eq!(reconnect_delay(2), Some(400));
+    assert_eq!(reconnect_delay(10), Some(5_000));
+    assert_eq!(reconnect_delay(STREAM_RECONNECTS + 1), None);
+}
