@@ -1,26 +1,34 @@
-// The order form demo: one order per user action, whatever the network does.
+// The order form demo: one order per user action, whatever the clicks, the tabs and the
+// network do. so.form() intercepts the submit, guards the button, keeps the draft (never the
+// password) and resumes an order that was under way when the page reloaded.
 import init, { Sendonce } from "/pkg/sendonce.js";
 import { faultPanel, logEvent, watchServer } from "/panel.js";
 
 await init();
 const so = new Sendonce({ namespace: "shop", onEvent: logEvent });
-const form = document.querySelector("#order");
-const button = document.querySelector("#send");
-const status = document.querySelector("#status");
-status.setAttribute("role", "status");
-status.setAttribute("aria-live", "polite");
-
-form.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const data = new FormData(form);
-  data.delete("password");
-  const action = so.action("createOrder", Object.fromEntries(data));
-  action.onStatus((s) => (status.textContent = s.text));
-  const reply = await action.send("/api/orders", { method: "POST" });
-  status.textContent = action.status.text;
+const form = so.form("#order", {
+  action: "createOrder",
+  url: "/api/orders",
+  button: "#send",
+  status: "#status",
+  window: "10m",
+});
+form.onReply((reply) => {
   window.lastReply = reply;
+  const key = document.querySelector("#key");
+  key.textContent = form.key ?? "";
+});
+document.querySelector("#key").textContent = form.key ?? "";
+form.onStatus(() => (document.querySelector("#key").textContent = form.key ?? ""));
+
+// "Go offline": tells the SDK the browser went offline (the same path as a real `offline`
+// event); the next order waits as "Connection lost. Retry?" until "Back online".
+const toggle = document.querySelector("#offline");
+toggle.addEventListener("change", () => {
+  window.dispatchEvent(new Event(toggle.checked ? "offline" : "online"));
 });
 
 faultPanel("/api/orders");
 watchServer("/api/orders", "#order-count");
+window.sendonceForm = form;
 window.sendonceReady = true;

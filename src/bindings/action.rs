@@ -213,6 +213,11 @@ impl Action {
         Action { cell, body }
     }
 
+    /// The driver behind this action (the form binding feeds it cross-tab lock inputs).
+    pub(crate) fn cell(&self) -> &Rc<ActionCell> {
+        &self.cell
+    }
+
     fn request(&self, url: &str, init: &JsValue) -> Result<StoredRequest, SendonceError> {
         if url.is_empty() {
             return Err(SendonceError::option("url", "must not be empty"));

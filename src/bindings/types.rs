@@ -1,1 +1,124 @@
-//! TypeScript types for the JS API, precise where generated ones would say `any`.
+//! TypeScript types for the JS API, precise where generated ones would say `any`. The whole
+//! API's shared types live here (options, statuses, events, replies), so that every binding
+//! (`form.rs`, `chat.rs`, `quick.rs`) can name them in `unchecked_param_type` /
+//! `unchecked_return_type` attributes.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const SHARED_TYPES: &'static str = r#"
+/** A stable status code (SPEC section 5); the text is the locale's. */
+export type StatusCode =
+  | "idle" | "sending" | "retrying" | "accepted" | "elsewhere" | "done"
+  | "already_received" | "offline" | "changed" | "rejected" | "failed";
+
+/** What a status listener gets: the code and the text to show (never HTML). */
+export interface Status {
+  code: StatusCode;
+  text: string;
+}
+
+/** What `send()` resolves with. */
+export interface Reply {
+  /** HTTP status (0 when there was no HTTP answer). */
+  status: number;
+  /** Response headers, lower-case names. */
+  headers: Record<string, string>;
+  /** Parsed JSON, or text, or null when empty. */
+  body: unknown;
+  /** The answer came from a stored result (server replay or local repeat). */
+  replayed: boolean;
+  /** The status the action rests in. */
+  outcome: StatusCode;
+  attempts: number;
+  key: string;
+}
+
+/** A window: ms, or "500ms", "10s", "5m", "2h", "1d" (1 s to 24 h). */
+export type WindowSpec = number | `${number}${"ms" | "s" | "m" | "h" | "d"}`;
+
+/** A storage adapter; each method may return a value or a Promise. */
+export interface StorageAdapter {
+  get(key: string): string | null | undefined | Promise<string | null | undefined>;
+  set(key: string, value: string, ttlMs: number): void | Promise<void>;
+  delete(key: string): void | Promise<void>;
+  keys?(prefix: string): string[] | Promise<string[]>;
+}
+
+export type SendonceEventType =
+  | "action.new" | "action.repeat" | "action.resume" | "click.suppressed"
+  | "send.attempt" | "send.retry" | "reply.replayed" | "reply.conflict"
+  | "key.rotated" | "storage.fallback" | "record.corrupt" | "status"
+  | "offline" | "online" | "elsewhere";
+
+/** A decision log entry. It never carries payload values; free text is masked. */
+export interface SendonceEvent {
+  type: SendonceEventType | (string & {});
+  key?: string;
+  action?: string;
+  attempt?: number;
+  status?: number;
+  code?: StatusCode;
+  ms?: number;
+  detail?: string;
+}
+
+export interface RetryOptions {
+  attempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  timeoutMs?: number;
+  deadlineMs?: number;
+}
+
+/** `new Sendonce(options)`. */
+export interface SendonceOptions {
+  namespace?: string;
+  storage?: "local" | "session" | "memory" | StorageAdapter;
+  locale?: "en" | "pt-BR" | "es" | "ru" | (string & {});
+  messages?: Partial<Record<StatusCode, string>>;
+  headerName?: string;
+  replayHeader?: string;
+  keyFormat?: "uuid-v4" | "uuid-v7";
+  retry?: RetryOptions;
+  windows?: { default?: WindowSpec; form?: WindowSpec; chat?: WindowSpec; quickReply?: WindowSpec };
+  fetch?: typeof globalThis.fetch;
+  onEvent?: (event: SendonceEvent) => void;
+  autoResume?: boolean;
+}
+
+/** `so.action(name, payload, options)`. */
+export interface ActionOptions {
+  window?: WindowSpec;
+  key?: string;
+  exclude?: string[];
+}
+
+/** `action.send(url, init)`. */
+export interface SendInit {
+  method?: string;
+  headers?: HeadersInit;
+}
+
+/** An unfinished action restored from storage. */
+export interface PendingAction {
+  key: string;
+  action: string;
+  status: StatusCode;
+  attempts: number;
+  createdAt: number;
+}
+
+/** Counters of `so.stats()`. */
+export interface SendonceStats {
+  actions: number;
+  sends: number;
+  retries: number;
+  clicksSuppressed: number;
+  localRepeats: number;
+  serverReplays: number;
+  conflicts: number;
+  rotations: number;
+  failures: number;
+}
+"#;

@@ -6,6 +6,7 @@ pub mod chat;
 pub mod error;
 pub mod events;
 pub mod fingerprint;
+pub mod form;
 pub mod json;
 pub mod key;
 pub mod mask;

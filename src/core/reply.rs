@@ -136,8 +136,14 @@ pub fn reason(reply: &Reply) -> Option<String> {
                 .unwrap_or("")
                 .to_ascii_lowercase();
             let body = reply.body.trim();
-            // HTML error pages are not reasons a person should read.
-            if ct.contains("html") || body.starts_with('<') || body.is_empty() {
+            // HTML error pages are not reasons a person should read, and neither is JSON that
+            // did not parse (a body marked JSON, or one that starts like JSON): raw brackets
+            // and quotes in a status line only confuse.
+            if ct.contains("html")
+                || ct.contains("json")
+                || body.starts_with(['<', '{', '['])
+                || body.is_empty()
+            {
                 return None;
             }
             body.to_string()

@@ -159,11 +159,23 @@ pub fn parse_retry_after(value: &str, now_ms: u64) -> Option<u64> {
 }
 
 /// Parses an IMF-fixdate (`"Sun, 06 Nov 1994 08:49:37 GMT"`), the form servers send, into
-/// Unix milliseconds. The obsolete RFC 850 and asctime forms are refused.
+/// Unix milliseconds. The obsolete RFC 850 and asctime forms are refused, and so is anything
+/// that is not a real date (a bad day name, `+` signs, 31 February): a wrong date would make
+/// the action wait for nothing, and the backoff is the better guess. The day name is not
+/// checked against the date, and a one-digit day is taken, as some servers write it.
+///
+/// ```
+/// use sendonce::core::retry::parse_http_date;
+/// assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777_000));
+/// assert_eq!(parse_http_date("Sun, 31 Feb 1994 08:49:37 GMT"), None);
+/// ```
 pub fn parse_http_date(s: &str) -> Option<u64> {
-    let rest = s.get(5..)?; // skip "Sun, "
-    let mut parts = rest.split(' ');
-    let day: u64 = parts.next()?.parse().ok()?;
+    let mut parts = s.split(' ');
+    let day_name = parts.next()?.strip_suffix(',')?;
+    if !["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].contains(&day_name) {
+        return None;
+    }
+    let day = digits(parts.next()?, 1..=2)?;
     let month = match parts.next()? {
         "Jan" => 1,
         "Feb" => 2,
@@ -179,19 +191,36 @@ pub fn parse_http_date(s: &str) -> Option<u64> {
         "Dec" => 12,
         _ => return None,
     };
-    let year: u64 = parts.next()?.parse().ok()?;
+    let year = digits(parts.next()?, 4..=4)?;
     let mut hms = parts.next()?.split(':');
-    let h: u64 = hms.next()?.parse().ok()?;
-    let m: u64 = hms.next()?.parse().ok()?;
-    let sec: u64 = hms.next()?.parse().ok()?;
+    let h = digits(hms.next()?, 2..=2)?;
+    let m = digits(hms.next()?, 2..=2)?;
+    let sec = digits(hms.next()?, 2..=2)?;
     if parts.next()? != "GMT" || parts.next().is_some() || hms.next().is_some() {
         return None;
     }
-    if !(1970..=9999).contains(&year) || !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 {
+    if year < 1970 || day == 0 || day > days_in_month(year, month) || h > 23 || m > 59 || sec > 60 {
         return None;
     }
     let days = days_from_civil(year, month, day);
     Some((((days * 24 + h) * 60 + m) * 60 + sec) * 1_000)
+}
+
+/// A number written with only ASCII digits (no sign, no spaces), of a length in `len`.
+fn digits(s: &str, len: std::ops::RangeInclusive<usize>) -> Option<u64> {
+    if !len.contains(&s.len()) || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn days_in_month(y: u64, m: u64) -> u64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (year >= 1970).

@@ -43,3 +43,133 @@ test("response dropped after commit: retried with the same key, one order, 'We a
   assert.equal(new Set(orderRequests.map((r) => r.key)).size, 1, "both attempts carry the same key");
   assert.ok(orderRequests[1].replayed, "the retry was answered with a replay");
 });
+
+/** Waits until the status element shows `text` (a string or a RegExp). */
+async function statusIs(page, text, timeout = 15_000) {
+  const src = text instanceof RegExp ? { re: text.source } : { eq: text };
+  await page.waitForFunction(
+    (s) => {
+      const t = document.querySelector("#status").textContent;
+      return s.re ? new RegExp(s.re).test(t) : t === s.eq;
+    },
+    src,
+    { timeout },
+  );
+}
+
+/** POSTs to /api/orders the server saw, oldest first. */
+async function orderPosts() {
+  const log = await server.json("/api/log");
+  return log.requests.filter((r) => r.path === "/api/orders" && r.method === "POST");
+}
+
+test("ten fast clicks make one order, and the button is disabled in the same task", async () => {
+  const page = await openPage(context, server.url + "/");
+  await server.arm("/api/orders", ["delay=800"]);
+  const sameTask = await page.evaluate(() => {
+    const b = document.querySelector("#send");
+    b.click();
+    return { disabled: b.disabled, ariaDisabled: b.getAttribute("aria-disabled"), ariaBusy: b.getAttribute("aria-busy") };
+  });
+  assert.deepEqual(sameTask, { disabled: true, ariaDisabled: "true", ariaBusy: "true" });
+  for (let i = 0; i < 9; i++) await page.locator("#send").click({ force: true, delay: 0 }).catch(() => {});
+  await statusIs(page, "Sent");
+  assert.equal(await server.orders(), 1);
+  assert.equal((await server.effects()).duplicates, 0);
+  assert.equal(await page.locator("#status").getAttribute("role"), "status");
+  assert.equal(await page.locator("#status").getAttribute("aria-live"), "polite");
+  assert.equal(await page.locator("#send").isDisabled(), false, "re-enabled after the reply");
+});
+
+test("a click while pending (after reenableAfterMs) joins the action in flight", async () => {
+  const page = await openPage(context, server.url + "/");
+  await server.arm("/api/orders", ["delay=3500"]);
+  await page.locator("#send").click();
+  await page.waitForFunction(() => !document.querySelector("#send").disabled, null, { timeout: 5_000 });
+  await page.locator("#send").click();
+  await statusIs(page, "Sent");
+  assert.equal(await server.orders(), 1);
+  assert.equal(new Set((await orderPosts()).map((r) => r.key)).size, 1);
+  assert.ok(await page.evaluate(() => [...document.querySelectorAll("#events li")].some((li) => li.textContent.startsWith("click.suppressed"))));
+});
+
+test("reload while the server holds the request: the draft is back and the order resumes with the same key", async () => {
+  const page = await openPage(context, server.url + "/");
+  await page.locator("input[name=qty]").fill("3");
+  await page.locator("textarea[name=note]").fill("ring twice");
+  await server.arm("/api/orders", ["delay=3000"]);
+  const key = await page.evaluate(() => window.sendonceForm.key);
+  await page.locator("#send").click();
+  await page.waitForTimeout(300);
+  await page.reload();
+  await page.waitForFunction(() => window.sendonceReady === true);
+  assert.equal(await page.locator("input[name=qty]").inputValue(), "3");
+  assert.equal(await page.locator("textarea[name=note]").inputValue(), "ring twice");
+  await statusIs(page, /Sent|already received/, 20_000);
+  assert.equal(await page.evaluate(() => window.sendonceForm.key), key);
+  assert.equal(await server.orders(), 1);
+  const keys = new Set((await orderPosts()).map((r) => r.key));
+  assert.deepEqual([...keys], [key], "every attempt, before and after the reload, carries the same key");
+});
+
+test("two tabs submit the same draft at once: one order; the second tab shows 'elsewhere', then the result", async () => {
+  const a = await openPage(context, server.url + "/");
+  const b = await openPage(context, server.url + "/");
+  assert.equal(await a.evaluate(() => window.sendonceForm.key), await b.evaluate(() => window.sendonceForm.key), "both tabs restored the same draft key");
+  await server.arm("/api/orders", ["delay=1500"]);
+  await a.locator("#send").click();
+  await a.waitForTimeout(100);
+  await b.locator("#send").click();
+  await statusIs(b, "Already sending from another tab", 5_000);
+  await statusIs(a, "Sent");
+  await statusIs(b, /Sent|already received/);
+  assert.equal(await server.orders(), 1);
+  assert.equal((await orderPosts()).length, 1, "the second tab sent nothing");
+});
+
+test("offline then online: the order waits and goes out with the same key, once", async () => {
+  const page = await openPage(context, server.url + "/");
+  const key = await page.evaluate(() => window.sendonceForm.key);
+  await context.setOffline(true);
+  await page.locator("#send").click();
+  await statusIs(page, "Connection lost. Retry?");
+  assert.equal(await server.orders(), 0);
+  await context.setOffline(false);
+  await statusIs(page, /Sent|already received/);
+  assert.equal(await server.orders(), 1);
+  assert.deepEqual([...new Set((await orderPosts()).map((r) => r.key))], [key]);
+});
+
+test("the same data again is 'already received'; edited after success it is a new order with a new key", async () => {
+  const page = await openPage(context, server.url + "/");
+  await page.locator("#send").click();
+  await statusIs(page, "Sent");
+  const first = await page.evaluate(() => window.sendonceForm.key);
+  await page.locator("#send").click();
+  await statusIs(page, "We already received this request");
+  assert.equal(await server.orders(), 1);
+  await page.locator("input[name=qty]").fill("2");
+  await page.locator("#send").click();
+  await statusIs(page, "Sent");
+  const second = await page.evaluate(() => window.sendonceForm.key);
+  assert.notEqual(second, first);
+  assert.equal(await server.orders(), 2);
+  assert.ok(await page.evaluate(() => [...document.querySelectorAll("#events li")].some((li) => li.textContent.startsWith("key.rotated"))));
+});
+
+test("a password never reaches storage, the body or the fingerprint", async () => {
+  const page = await openPage(context, server.url + "/");
+  const secret = "hunter2-Sup3rSecret";
+  await page.locator("input[name=password]").fill(secret);
+  await page.locator("textarea[name=note]").fill("leave at the door");
+  await page.waitForTimeout(500);
+  const draft = await page.evaluate(() => JSON.stringify(localStorage));
+  assert.ok(draft.includes("leave at the door"), "the draft is saved");
+  assert.ok(!draft.includes(secret));
+  await page.locator("#send").click();
+  await statusIs(page, "Sent");
+  const after = await page.evaluate(() => JSON.stringify(localStorage));
+  assert.ok(!after.includes(secret));
+  const body = JSON.stringify(await page.evaluate(() => window.lastReply.body));
+  assert.ok(!body.includes(secret));
+});

@@ -1,0 +1,143 @@
+//! Pure decisions of `so.form(...)`: which fields are private, what a submission sends, and
+//! which key a submission uses. The DOM binding (`src/bindings/form.rs`) only reads the
+//! fields and calls these.
+
+use crate::core::fingerprint::{fingerprint_form, Fingerprint, FormValue};
+use crate::core::json::Value;
+use crate::core::key::Key;
+use crate::core::record::{form_key, ActionRecord, FormKeyChoice};
+
+/// `autocomplete` tokens whose fields are never stored, fingerprinted or sent in the body.
+pub const PRIVATE_AUTOCOMPLETE: &[&str] = &["cc-number", "cc-csc", "one-time-code"];
+
+/// What the binding knows about one form control, enough to decide whether it is private.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldInfo {
+    /// The control's `name`.
+    pub name: String,
+    /// Its `type` (`"password"`, `"text"`, `"select-one"`...), lower case.
+    pub kind: String,
+    /// Its `autocomplete` attribute, as written.
+    pub autocomplete: String,
+    /// True when it carries `data-sendonce-private`.
+    pub marked_private: bool,
+}
+
+/// True when the field must never leave the page through sendonce: passwords, card numbers,
+/// card codes, one-time codes, fields marked `data-sendonce-private`, names in `exclude`.
+/// `autocomplete` may hold several tokens (`"section-pay cc-number"`); any private token counts.
+///
+/// ```
+/// use sendonce::core::form::{is_private, FieldInfo};
+/// let f = FieldInfo { name: "pw".into(), kind: "password".into(), ..Default::default() };
+/// assert!(is_private(&f, &[]));
+/// ```
+pub fn is_private(field: &FieldInfo, exclude: &[String]) -> bool {
+    field.kind.eq_ignore_ascii_case("password")
+        || field.marked_private
+        || exclude.contains(&field.name)
+        || field.autocomplete.split_ascii_whitespace().any(|t| {
+            PRIVATE_AUTOCOMPLETE
+                .iter()
+                .any(|p| t.eq_ignore_ascii_case(p))
+        })
+}
+
+/// The JSON body a form sends: one member per field name in DOM order; a name with one value
+/// gives a string, a name with several values (checkboxes, multiple selects, repeated inputs)
+/// gives an array in DOM order. Files are sent as `{ file, size, lastModified }` metadata: a
+/// JSON form is not an upload (send files yourself with `so.action`).
+///
+/// ```
+/// use sendonce::core::form::form_body;
+/// use sendonce::core::fingerprint::FormValue;
+/// let t = |s: &str| FormValue::Text(s.into());
+/// let body = form_body(&[("a".into(), t("1")), ("b".into(), t("x")), ("b".into(), t("y"))]);
+/// assert_eq!(body.to_json(), r#"{"a":"1","b":["x","y"]}"#);
+/// ```
+pub fn form_body(fields: &[(String, FormValue)]) -> Value {
+    let mut members: Vec<(String, Vec<Value>)> = Vec::new();
+    for (name, value) in fields {
+        let v = match value {
+            FormValue::Text(s) => Value::String(s.clone()),
+            FormValue::File {
+                name,
+                size,
+                last_modified,
+            } => Value::object([
+                ("file", Value::from(name.as_str())),
+                ("size", Value::from(*size)),
+                ("lastModified", Value::from(*last_modified)),
+            ]),
+        };
+        match members.iter_mut().find(|(k, _)| k == name) {
+            Some((_, values)) => values.push(v),
+            None => members.push((name.clone(), vec![v])),
+        }
+    }
+    Value::Object(
+        members
+            .into_iter()
+            .map(|(k, mut vs)| {
+                let v = if vs.len() == 1 {
+                    vs.remove(0)
+                } else {
+                    Value::Array(vs)
+                };
+                (k, v)
+            })
+            .collect(),
+    )
+}
+
+/// What a submission does.
+// Made once per submission and matched at once.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submission {
+    /// Send with the draft's key (never sent, or sent with the same data and unfinished).
+    Send(Key),
+    /// The same data was confirmed inside the window: answer "already received" locally.
+    Repeat(ActionRecord),
+    /// Send with a new key. `rotated` is true when the draft's key had already been sent with
+    /// other data (or its action ended unconfirmed, or its window passed): a `key.rotated`
+    /// event is due.
+    NewKey {
+        /// The draft's old key had been used.
+        rotated: bool,
+    },
+}
+
+/// Plans a submission of `fields` (already without private fields) given the draft's key and
+/// the stored action of that key. Returns the plan and the fingerprint of the fields.
+///
+/// ```
+/// use sendonce::core::form::{plan_submission, Submission};
+/// use sendonce::core::key::validate_key;
+/// let k = validate_key("k-1").unwrap();
+/// let (plan, _) = plan_submission(&[], Some(&k), None, 0);
+/// assert_eq!(plan, Submission::Send(k));
+/// ```
+pub fn plan_submission(
+    fields: &[(String, FormValue)],
+    draft_key: Option<&Key>,
+    record_of_that_key: Option<&ActionRecord>,
+    now_ms: u64,
+) -> (Submission, Fingerprint) {
+    let fingerprint = fingerprint_form(fields, &[]);
+    let plan = match form_key(draft_key, record_of_that_key, &fingerprint, now_ms) {
+        FormKeyChoice::Keep(k) => Submission::Send(k),
+        FormKeyChoice::Repeat(r) => Submission::Repeat(r),
+        FormKeyChoice::Rotate => Submission::NewKey {
+            rotated: draft_key.is_some() && record_of_that_key.is_some(),
+        },
+    };
+    (plan, fingerprint)
+}
+
+/// After another tab released the lock on a key: adopt its result when its action was
+/// confirmed; else send here with the same key (the other tab vanished mid-send, or its
+/// action ended unconfirmed, and the server answers a resend with what it stored).
+pub fn adopt_elsewhere(record: Option<&ActionRecord>) -> bool {
+    record.is_some_and(|r| r.is_finished() && r.status.is_confirmed())
+}
