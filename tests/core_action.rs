@@ -828,3 +828,114 @@ fn other_client_errors_are_rejected_not_retried() {
         assert_eq!(d.outcome().code, Rejected, "status {s}");
     }
 }
+
+#[test]
+fn unfinished_record_from_another_tab_is_not_adopted() {
+    let mut d = Driver::new(policy(), Server::new(vec![]));
+    d.input(Input::LockedElsewhere);
+    let mut rec = confirmed_record();
+    rec.status = Sending;
+    rec.finished_at = None;
+    rec.reply = None;
+    d.input(Input::ElsewhereFinished(rec));
+    d.run();
+    assert_eq!(d.machine.status(), Elsewhere);
+    assert!(d.settled().is_empty());
+    // This tab takes over once it holds the lock.
+    d.send();
+    assert_eq!(d.outcome().code, Done);
+    assert_eq!(d.sent.len(), 1);
+}
+
+#[test]
+fn a_stray_poll_failure_does_not_delay_the_next_poll() {
+    let cfg = ServerConfig {
+        job: Some(vec!["in_progress", "done"]),
+        ..Default::default()
+    };
+    let mut d = Driver::new(policy(), Server::with(cfg, vec![]));
+    d.input(Input::Send(Some(request())));
+    while d.machine.poll_timeout().is_none() {
+        assert!(d.step());
+    }
+    let due = d.machine.poll_timeout().unwrap();
+    for _ in 0..5 {
+        d.input(Input::PollFailed);
+    }
+    assert_eq!(d.machine.poll_timeout(), Some(due));
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Send,
+    Offline,
+    Online,
+    Step(u8),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        1 => Just(Op::Send),
+        1 => Just(Op::Offline),
+        1 => Just(Op::Online),
+        4 => (1u8..20).prop_map(Op::Step),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Sends, offline and online events arriving at any point: one key, one set of bytes, no
+    /// request while the browser is offline, and at most one effect.
+    #[test]
+    fn interleaved_sends_and_connectivity(
+        script in prop::collection::vec(fault(), 0..20),
+        ops in prop::collection::vec(op(), 1..40),
+        seed in any::<u64>(),
+    ) {
+        let mut d = Driver::new(policy(), Server::new(script));
+        d.rng = Random::Xorshift(seed);
+        let mut online = true;
+        // Requests that left during the current offline spell.
+        let mut sent_offline = 0;
+        for op in ops {
+            match op {
+                Op::Send => d.input(Input::Send(Some(request()))),
+                Op::Offline => {
+                    online = false;
+                    sent_offline = 0;
+                    d.network_down = true;
+                    d.input(Input::Offline);
+                }
+                Op::Online => {
+                    online = true;
+                    d.network_down = false;
+                    d.input(Input::Online);
+                }
+                Op::Step(n) => {
+                    for _ in 0..n {
+                        let before = d.sent.len();
+                        if !d.step() {
+                            break;
+                        }
+                        if !online {
+                            sent_offline += d.sent.len() - before;
+                        }
+                        // One request may have been handed out just before the browser went
+                        // offline; nothing after it.
+                        prop_assert!(sent_offline <= 1, "a request left while offline");
+                    }
+                }
+            }
+        }
+        // Back online, asked once more: it comes to rest.
+        d.network_down = false;
+        d.input(Input::Online);
+        d.send();
+        prop_assert!(!d.machine.is_busy());
+        prop_assert!(!d.settled().is_empty());
+        prop_assert!(d.sent.iter().all(|s| s.key.as_deref() == Some(KEY)));
+        prop_assert!(d.sent.iter().all(|s| s.body == request().body && s.url == request().url));
+        prop_assert!(d.server.effects_of(KEY) <= 1);
+    }
+}

@@ -299,7 +299,19 @@ impl ActionMachine {
                 self.on_network_failure(now_ms, random)
             }
             Input::PollReply(reply) => self.on_poll_reply(reply, now_ms, random),
-            Input::PollFailed => self.schedule_poll(now_ms, random),
+            // Only the poll in flight can fail; a stray failure must not push the next poll back.
+            Input::PollFailed
+                if matches!(
+                    self.phase,
+                    Phase::Polling {
+                        in_flight: true,
+                        ..
+                    }
+                ) =>
+            {
+                self.schedule_poll(now_ms, random)
+            }
+            Input::PollFailed => {}
             Input::Offline => {
                 self.online = false;
                 if let Phase::Waiting { .. } = self.phase {
@@ -321,7 +333,14 @@ impl ActionMachine {
                 }
             }
             Input::ElsewhereFinished(record) => {
-                if self.phase == Phase::Elsewhere && record.key == self.cfg.key {
+                // Only an answer is adopted. A record the other tab left unfinished (it
+                // vanished mid-send, or paused offline) would leave this tab resting in
+                // "sending" with nobody sending: it stays `elsewhere` until the driver, holding
+                // the lock, sends here with the same key.
+                if self.phase == Phase::Elsewhere
+                    && record.key == self.cfg.key
+                    && record.status.is_final()
+                {
                     self.last_reply = record.reply.as_ref().map(reply_from_stored);
                     self.replayed = true;
                     let code = record.status;

@@ -454,6 +454,23 @@ impl Driver {
         }
     }
 
+    /// Does one thing: answers one output, or jumps the clock to the next timeout. False when
+    /// the machine has nothing to do.
+    pub fn step(&mut self) -> bool {
+        if let Some(out) = self.machine.poll() {
+            self.answer(out);
+            return true;
+        }
+        match self.machine.poll_timeout() {
+            Some(at) => {
+                self.now = self.now.max(at);
+                self.machine.handle_timeout(self.now);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn answer(&mut self, out: Output) {
         match out {
             Output::Transmit {
