@@ -1,0 +1,192 @@
+//! Forms: private fields, the JSON body and the key of a submission.
+#![cfg(not(target_arch = "wasm32"))]
+
+use sendonce::core::fingerprint::{fingerprint_form, FormValue};
+use sendonce::core::form::*;
+use sendonce::core::key::{validate_key, Key};
+use sendonce::core::record::ActionRecord;
+use sendonce::core::status::StatusCode;
+use sendonce::core::window::ActionKind;
+
+fn text(fields: &[(&str, &str)]) -> Vec<(String, FormValue)> {
+    fields
+        .iter()
+        .map(|(k, v)| (k.to_string(), FormValue::Text(v.to_string())))
+        .collect()
+}
+
+fn key(s: &str) -> Key {
+    validate_key(s).unwrap()
+}
+
+fn field(name: &str, kind: &str, autocomplete: &str, marked: bool) -> FieldInfo {
+    FieldInfo {
+        name: name.into(),
+        kind: kind.into(),
+        autocomplete: autocomplete.into(),
+        marked_private: marked,
+    }
+}
+
+fn sent(
+    k: &Key,
+    fields: &[(String, FormValue)],
+    status: StatusCode,
+    finished: Option<u64>,
+) -> ActionRecord {
+    ActionRecord {
+        key: k.clone(),
+        action: "createOrder".into(),
+        kind: ActionKind::Form,
+        fingerprint: fingerprint_form(fields, &[]),
+        request: None,
+        status,
+        attempts: 1,
+        created_at: 1_000,
+        finished_at: finished,
+        window_ms: 600_000,
+        reply: None,
+    }
+}
+
+#[test]
+fn passwords_card_numbers_codes_marked_and_excluded_fields_are_private() {
+    let none: Vec<String> = Vec::new();
+    assert!(is_private(&field("pw", "password", "", false), &none));
+    assert!(is_private(&field("pw", "PASSWORD", "", false), &none));
+    assert!(is_private(
+        &field("card", "text", "cc-number", false),
+        &none
+    ));
+    assert!(is_private(
+        &field("cvc", "text", "section-pay CC-CSC", false),
+        &none
+    ));
+    assert!(is_private(
+        &field("otp", "text", "one-time-code", false),
+        &none
+    ));
+    assert!(is_private(&field("x", "text", "", true), &none));
+    assert!(is_private(
+        &field("captcha", "text", "", false),
+        &["captcha".to_string()]
+    ));
+    assert!(!is_private(&field("email", "email", "email", false), &none));
+    assert!(!is_private(&field("name", "text", "cc-name", false), &none));
+}
+
+#[test]
+fn the_body_has_strings_for_single_values_and_arrays_for_repeated_names_in_dom_order() {
+    let mut fields = text(&[
+        ("item", "tea"),
+        ("extras", "gift"),
+        ("qty", "2"),
+        ("extras", "express"),
+    ]);
+    fields.push((
+        "photo".into(),
+        FormValue::File {
+            name: "a.png".into(),
+            size: 3,
+            last_modified: 9,
+        },
+    ));
+    assert_eq!(
+        form_body(&fields).to_json(),
+        r#"{"item":"tea","extras":["gift","express"],"qty":"2","photo":{"file":"a.png","size":3,"lastModified":9}}"#
+    );
+    assert_eq!(form_body(&[]).to_json(), "{}");
+}
+
+#[test]
+fn a_draft_key_never_sent_is_kept() {
+    let k = key("k-1");
+    let (plan, fp) = plan_submission(&text(&[("a", "1")]), Some(&k), None, 5_000);
+    assert_eq!(plan, Submission::Send(k));
+    assert_eq!(fp, fingerprint_form(&text(&[("a", "1")]), &[]));
+}
+
+#[test]
+fn no_draft_key_gets_a_new_key_without_a_rotation() {
+    let (plan, _) = plan_submission(&text(&[("a", "1")]), None, None, 0);
+    assert_eq!(plan, Submission::NewKey { rotated: false });
+}
+
+#[test]
+fn unchanged_and_unfinished_keeps_the_key() {
+    let k = key("k-1");
+    let f = text(&[("a", "1")]);
+    let rec = sent(&k, &f, StatusCode::Sending, None);
+    assert_eq!(
+        plan_submission(&f, Some(&k), Some(&rec), 2_000).0,
+        Submission::Send(k)
+    );
+}
+
+#[test]
+fn unchanged_and_confirmed_inside_the_window_is_a_local_repeat() {
+    let k = key("k-1");
+    let f = text(&[("a", "1")]);
+    let rec = sent(&k, &f, StatusCode::Done, Some(2_000));
+    assert_eq!(
+        plan_submission(&f, Some(&k), Some(&rec), 3_000).0,
+        Submission::Repeat(rec.clone())
+    );
+    // After the window: a new action, and the old key is rotated away.
+    assert_eq!(
+        plan_submission(&f, Some(&k), Some(&rec), 2_000 + 600_000).0,
+        Submission::NewKey { rotated: true }
+    );
+}
+
+#[test]
+fn changed_data_after_the_key_was_sent_rotates_it() {
+    let k = key("k-1");
+    let rec = sent(&k, &text(&[("a", "1")]), StatusCode::Done, Some(2_000));
+    assert_eq!(
+        plan_submission(&text(&[("a", "2")]), Some(&k), Some(&rec), 3_000).0,
+        Submission::NewKey { rotated: true }
+    );
+}
+
+#[test]
+fn a_rejected_action_rotates_the_key() {
+    let k = key("k-1");
+    let f = text(&[("a", "1")]);
+    let rec = sent(&k, &f, StatusCode::Rejected, Some(2_000));
+    assert_eq!(
+        plan_submission(&f, Some(&k), Some(&rec), 3_000).0,
+        Submission::NewKey { rotated: true }
+    );
+}
+
+#[test]
+fn another_tab_s_result_is_adopted_only_when_confirmed() {
+    let k = key("k-1");
+    let f = text(&[("a", "1")]);
+    assert!(!adopt_elsewhere(None));
+    assert!(!adopt_elsewhere(Some(&sent(
+        &k,
+        &f,
+        StatusCode::Sending,
+        None
+    ))));
+    assert!(!adopt_elsewhere(Some(&sent(
+        &k,
+        &f,
+        StatusCode::Failed,
+        Some(5)
+    ))));
+    assert!(adopt_elsewhere(Some(&sent(
+        &k,
+        &f,
+        StatusCode::Done,
+        Some(5)
+    ))));
+    assert!(adopt_elsewhere(Some(&sent(
+        &k,
+        &f,
+        StatusCode::AlreadyReceived,
+        Some(5)
+    ))));
+}
