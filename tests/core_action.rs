@@ -939,3 +939,52 @@ proptest! {
         prop_assert!(d.server.effects_of(KEY) <= 1);
     }
 }
+
+#[test]
+fn credentials_are_sent_but_never_persisted() {
+    let mut req = request();
+    req.headers
+        .push(("Authorization".into(), "Bearer secret".into()));
+    req.headers.push(("cookie".into(), "sid=1".into()));
+    let mut d = Driver::new(policy(), Server::new(vec![Fault::Status(503)]));
+    d.input(Input::Offline);
+    d.input(Input::Send(Some(req.clone())));
+    d.input(Input::Online);
+    d.run();
+    assert_eq!(d.outcome().code, Done);
+    for s in &d.sent {
+        assert!(s
+            .headers
+            .contains(&("Authorization".into(), "Bearer secret".into())));
+    }
+    for r in d.persisted() {
+        if let Some(stored) = r.request {
+            assert!(
+                !stored.headers.iter().any(|(k, _)| {
+                    k.eq_ignore_ascii_case("authorization") || k.eq_ignore_ascii_case("cookie")
+                }),
+                "{stored:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_key_header_from_the_caller_is_replaced_by_the_action_key() {
+    let mut req = request();
+    req.headers
+        .push(("idempotency-key".into(), "someone-else".into()));
+    let mut d = Driver::new(policy(), Server::new(vec![Fault::Status(500)]));
+    d.input(Input::Send(Some(req)));
+    d.run();
+    assert_eq!(d.sent.len(), 2);
+    for s in &d.sent {
+        let keys: Vec<_> = s
+            .headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(KEY_HEADER))
+            .collect();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].1, KEY);
+    }
+}

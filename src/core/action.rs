@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 
 use crate::core::fingerprint::Fingerprint;
 use crate::core::key::Key;
-use crate::core::record::{ActionRecord, StoredReply, StoredRequest};
+use crate::core::record::{stored_headers, ActionRecord, StoredReply, StoredRequest};
 use crate::core::reply::{classify_reply, job_state, reason, JobState, Reply, ReplyClass};
 use crate::core::retry::{decide, parse_retry_after, Decision, RetryPolicy};
 use crate::core::status::StatusCode;
@@ -379,7 +379,10 @@ impl ActionMachine {
                 // that pauses offline before its first attempt must still be resendable
                 // after a reload.
                 if self.record.request.is_none() {
-                    self.record.request = self.request.clone();
+                    self.record.request = self
+                        .request
+                        .as_ref()
+                        .map(|r| storable(r, &self.cfg.header_name));
                 }
                 if self.request.is_none() {
                     // Nothing to send: a restored record without its request.
@@ -419,7 +422,7 @@ impl ActionMachine {
             self.set_status(code, None);
         }
         self.phase = Phase::InFlight;
-        self.record.request = Some(request.clone());
+        self.record.request = Some(storable(&request, &self.cfg.header_name));
         // The key is in storage before the request leaves.
         self.persist();
         let _ = now_ms;
@@ -701,6 +704,17 @@ impl ActionMachine {
             ms,
         }));
     }
+}
+
+/// The request as it may be written to storage: without credentials (whoever builds the
+/// request may have left an `Authorization` header in it) and without a key header (the key
+/// is added per attempt).
+fn storable(request: &StoredRequest, key_header: &str) -> StoredRequest {
+    let mut r = request.clone();
+    r.headers = stored_headers(&r.headers);
+    r.headers
+        .retain(|(k, _)| !k.eq_ignore_ascii_case(key_header));
+    r
 }
 
 fn reply_from_stored(r: &StoredReply) -> Reply {
