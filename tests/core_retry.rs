@@ -216,3 +216,23 @@ proptest! {
         prop_assert_eq!(parse_retry_after(&secs.to_string(), 0), Some(secs * 1_000));
     }
 }
+
+proptest! {
+    #[test]
+    fn backoff_stays_under_its_ceiling_and_grows_with_the_random_number(
+        base in 0u64..1_000_000,
+        extra in 0u64..u64::MAX / 4,
+        n in any::<u32>(),
+        r1 in any::<u32>(),
+        r2 in any::<u32>(),
+    ) {
+        let p = RetryPolicy { base_delay_ms: base, max_delay_ms: base + extra, ..P };
+        let exp = n.saturating_sub(2).min(30);
+        let ceiling = base.saturating_mul(1 << exp).min(base + extra);
+        let (lo, hi) = (r1.min(r2), r1.max(r2));
+        prop_assert!(p.backoff_ms(n, hi) <= ceiling);
+        prop_assert!(p.backoff_ms(n, lo) <= p.backoff_ms(n, hi));
+        // Full jitter: the top random number reaches (almost) the ceiling.
+        prop_assert!(p.backoff_ms(n, u32::MAX) + 1 + (ceiling >> 31) >= ceiling);
+    }
+}

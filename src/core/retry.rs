@@ -75,8 +75,9 @@ impl RetryPolicy {
             .base_delay_ms
             .saturating_mul(1u64 << exp)
             .min(self.max_delay_ms);
-        // random / 2^32 scaled onto 0..=ceiling without floating point.
-        (ceiling.saturating_add(1)).saturating_mul(random as u64) >> 32
+        // random / 2^32 scaled onto 0..=ceiling without floating point. In u128: with a
+        // ceiling past 2^32 ms a saturating u64 product would lose the jitter.
+        (((u128::from(ceiling) + 1) * u128::from(random)) >> 32) as u64
     }
 }
 
