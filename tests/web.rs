@@ -93,3 +93,179 @@ fn bad_options_throw_a_sendonce_error_with_a_code() {
     assert_eq!(get(&e, "name").as_string().unwrap(), "SendonceError");
     assert_eq!(get(&e, "code").as_string().unwrap(), "invalid_option");
 }
+
+#[wasm_bindgen(module = "/tests/web_support.js")]
+extern "C" {
+    fn eventCollector(list: &Object) -> Function;
+    fn breakStorageWrites() -> Function;
+    fn fillStorage() -> Function;
+    fn putRaw(key: &str, value: &str);
+    fn getRaw(key: &str) -> Option<String>;
+    fn makeForm(id: &str) -> JsValue;
+    fn submit(form: &JsValue);
+}
+
+fn options_with_events(ns: &str, fetch: &Function, events: &Object) -> JsValue {
+    let o = options(ns, fetch);
+    Reflect::set(&o, &"onEvent".into(), &eventCollector(events)).unwrap();
+    o
+}
+
+fn event_types(events: &Object) -> Vec<String> {
+    js_sys::Array::from(&get(events, "types"))
+        .iter()
+        .filter_map(|t| t.as_string())
+        .collect()
+}
+
+async fn sleep_ms(ms: u32) {
+    gloo_timers::future::TimeoutFuture::new(ms).await;
+}
+
+fn form_options() -> JsValue {
+    let o = Object::new();
+    Reflect::set(&o, &"action".into(), &"createOrder".into()).unwrap();
+    Reflect::set(&o, &"url".into(), &"/api/orders".into()).unwrap();
+    o.into()
+}
+
+fn remove_element(el: &JsValue) {
+    let remove: Function = get(el, "remove").into();
+    remove.call0(el).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn storage_that_throws_falls_back_to_memory_with_an_event_and_the_action_still_sends() {
+    let restore = breakStorageWrites();
+    let calls = Object::new();
+    let events = Object::new();
+    let so = Sendonce::new(options_with_events(
+        "web-t4",
+        &fakeFetch(201, &calls),
+        &events,
+    ));
+    restore.call0(&JsValue::NULL).unwrap();
+    let so = so.unwrap();
+    assert!(
+        event_types(&events).contains(&"storage.fallback".to_string()),
+        "{:?}",
+        event_types(&events)
+    );
+    let payload = js_sys::JSON::parse(r#"{"item":"tea"}"#).unwrap();
+    let (reply, _) = action_send(&so, "createOrder", &payload).await;
+    assert_eq!(get(&reply, "outcome").as_string().unwrap(), "done");
+    assert_eq!(get(&calls, "n").as_f64().unwrap(), 1.0);
+    // In memory, the repeat is still answered locally.
+    let (again, _) = action_send(&so, "createOrder", &payload).await;
+    assert_eq!(
+        get(&again, "outcome").as_string().unwrap(),
+        "already_received"
+    );
+    assert_eq!(get(&calls, "n").as_f64().unwrap(), 1.0);
+    assert!(
+        storedKeys("web-t4:").length() == 0,
+        "nothing reached localStorage"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn corrupt_and_foreign_records_are_skipped_reported_and_removed() {
+    putRaw("web-t5:v1:a:k-garbage", "{not json");
+    putRaw("web-t5:v1:a:k-foreign", r#"{"v":99,"t":"action"}"#);
+    putRaw("web-t5:v1:d:order", r#"{"v":1,"t":"draft","x":7}"#);
+    let calls = Object::new();
+    let events = Object::new();
+    let so = Sendonce::new(options_with_events(
+        "web-t5",
+        &fakeFetch(201, &calls),
+        &events,
+    ))
+    .unwrap();
+    assert_eq!(so.pending().length(), 0);
+    let types = event_types(&events);
+    assert!(
+        types.iter().filter(|t| *t == "record.corrupt").count() >= 2,
+        "{types:?}"
+    );
+    assert_eq!(getRaw("web-t5:v1:a:k-garbage"), None, "removed");
+    // A form whose stored draft is corrupt starts a fresh one instead of crashing.
+    let form = makeForm("order");
+    let f = so.form(form.clone(), form_options()).unwrap();
+    assert!(f.key().is_some());
+    assert!(getRaw("web-t5:v1:d:order").is_some_and(|d| d.contains("\"t\":\"draft\"")));
+    f.dispose();
+    remove_element(&form);
+    let payload = js_sys::JSON::parse(r#"{"item":"tea"}"#).unwrap();
+    let (reply, _) = action_send(&so, "createOrder", &payload).await;
+    assert_eq!(get(&reply, "outcome").as_string().unwrap(), "done");
+}
+
+#[wasm_bindgen_test]
+async fn with_local_storage_full_an_action_still_persists_or_falls_back_and_sends() {
+    let unfill = fillStorage();
+    let calls = Object::new();
+    let events = Object::new();
+    let so = Sendonce::new(options_with_events(
+        "web-t6",
+        &fakeFetch(201, &calls),
+        &events,
+    ));
+    let result = async {
+        let so = so.unwrap();
+        let payload = js_sys::JSON::parse(r#"{"item":"tea","qty":9}"#).unwrap();
+        let (reply, key) = action_send(&so, "createOrder", &payload).await;
+        let persisted = storedKeys("web-t6:")
+            .iter()
+            .filter_map(|k| k.as_string())
+            .any(|k| k.contains(&key));
+        let fell_back = event_types(&events).contains(&"storage.fallback".to_string());
+        (get(&reply, "outcome").as_string(), persisted, fell_back)
+    }
+    .await;
+    unfill.call0(&JsValue::NULL).unwrap();
+    assert_eq!(result.0.as_deref(), Some("done"));
+    assert!(
+        result.1 || result.2,
+        "persisted {}, fell back {}",
+        result.1,
+        result.2
+    );
+    assert_eq!(get(&calls, "n").as_f64().unwrap(), 1.0);
+}
+
+#[wasm_bindgen_test]
+async fn a_form_sends_once_and_never_stores_private_fields() {
+    let calls = Object::new();
+    let so = Sendonce::new(options("web-t7", &fakeFetch(201, &calls))).unwrap();
+    let form = makeForm("web-t7-form");
+    let f = so.form(form.clone(), form_options()).unwrap();
+    submit(&form);
+    submit(&form);
+    sleep_ms(200).await;
+    assert_eq!(get(&calls, "n").as_f64().unwrap(), 1.0, "one request");
+    let body = get(&calls, "lastBody").as_string().unwrap();
+    assert_eq!(body, r#"{"item":"tea","qty":"2"}"#);
+    assert_eq!(f.status().as_string(), None);
+    assert_eq!(get(&f.status(), "code").as_string().unwrap(), "done");
+    let all: String = storedKeys("web-t7:")
+        .iter()
+        .filter_map(|k| k.as_string())
+        .filter_map(|k| getRaw(&k))
+        .collect();
+    for secret in ["s3cret-pw", "4111111111111111", "private-note"] {
+        assert!(!all.contains(secret), "{secret} reached storage");
+    }
+    f.dispose();
+    remove_element(&form);
+}
+
+#[wasm_bindgen_test]
+fn a_form_option_error_is_a_sendonce_error() {
+    let so = Sendonce::new(JsValue::UNDEFINED).unwrap();
+    let e = match so.form("#no-such-form".into(), JsValue::UNDEFINED) {
+        Ok(_) => panic!("a missing form must be refused"),
+        Err(e) => e,
+    };
+    assert_eq!(get(&e, "name").as_string().unwrap(), "SendonceError");
+    assert_eq!(get(&e, "code").as_string().unwrap(), "invalid_option");
+}
