@@ -785,6 +785,19 @@ proptest! {
         for n in d.server.effects.values() {
             prop_assert!(*n <= 1);
         }
+        // Statuses: no code shown twice in a row, and every Settled says the status shown.
+        let mut shown: Option<StatusCode> = None;
+        for step in &d.steps {
+            match step {
+                Step::Status(c, _) => {
+                    prop_assert_ne!(Some(*c), shown);
+                    shown = Some(*c);
+                }
+                Step::Settled(o) => prop_assert_eq!(Some(o.code), shown),
+                _ => {}
+            }
+        }
+        prop_assert_eq!(d.statuses().first().copied(), Some(Sending));
         // Statuses follow what the server said.
         if code == Done || code == AlreadyReceived {
             prop_assert_eq!(d.server.effects_of(KEY), 1);
