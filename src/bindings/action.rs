@@ -271,14 +271,17 @@ impl Action {
     }
 
     /// The current status, `{ code, text }`.
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "Status")]
     pub fn status(&self) -> JsValue {
         self.cell.status()
     }
 
     /// Calls `callback(status)` on every status change; returns a function that stops it.
-    #[wasm_bindgen(js_name = onStatus)]
-    pub fn on_status(&self, callback: Function) -> Function {
+    #[wasm_bindgen(js_name = onStatus, unchecked_return_type = "() => void")]
+    pub fn on_status(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(status: Status) => void")] callback: Function,
+    ) -> Function {
         let id = self.cell.add_listener(callback);
         let cell = Rc::downgrade(&self.cell);
         Closure::once_into_js(move || {
@@ -292,7 +295,12 @@ impl Action {
     /// Sends the action to `url` with `init` (`method`, default `POST`; `headers`). The body is
     /// the payload as JSON, the same bytes on every attempt. A send while one is under way
     /// joins it. Resolves with `{ status, headers, body, replayed, outcome, attempts, key }`.
-    pub fn send(&self, url: &str, init: JsValue) -> Promise {
+    #[wasm_bindgen(unchecked_return_type = "Promise<Reply>")]
+    pub fn send(
+        &self,
+        url: &str,
+        #[wasm_bindgen(unchecked_param_type = "SendInit | undefined")] init: JsValue,
+    ) -> Promise {
         if self.cell.shared.disposed.get() {
             return Promise::reject(&js_error(&SendonceError::Disposed("this Sendonce".into())));
         }
@@ -303,6 +311,7 @@ impl Action {
     }
 
     /// Sends again with the same key and bytes (after `offline`, `failed`, ...).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Reply>")]
     pub fn retry(&self) -> Promise {
         self.cell.send_promise(None)
     }

@@ -39,6 +39,33 @@ use crate::core::status::StatusCode;
 use crate::core::window::{ActionKind, Window};
 use crate::platform::{self, dom, get, locks, set};
 
+#[wasm_bindgen(typescript_custom_section)]
+const FORM_TYPES: &'static str = r#"
+/** `so.form(formElement | selector, options)`. */
+export interface FormOptions {
+  /** The action's name, e.g. "createOrder". */
+  action: string;
+  /** Where to send; defaults to the form's `action` attribute. */
+  url?: string;
+  /** HTTP method, default "POST". */
+  method?: string;
+  /** The button to guard; defaults to the form's first submit button. */
+  button?: HTMLElement | string;
+  /** Where to show the status text (textContent, role="status", aria-live="polite"). */
+  status?: HTMLElement | string;
+  /** Re-enable the button after this many ms if still pending (a click then joins). Default 2000. */
+  reenableAfterMs?: number;
+  /** The repeat window, default the `windows.form` option ("10m"). */
+  window?: WindowSpec;
+  /** Field names never stored, fingerprinted or sent (besides passwords, cc-number, cc-csc, one-time-code, data-sendonce-private). */
+  exclude?: string[];
+  /** Keep the draft after a confirmed success. Default false. */
+  keepDraft?: boolean;
+  /** Extra request headers; credentials (Authorization, Cookie...) are never stored. */
+  headers?: HeadersInit;
+}
+"#;
+
 /// How long after the last input the draft is saved.
 const DRAFT_DEBOUNCE_MS: u32 = 300;
 
@@ -620,8 +647,9 @@ impl Form {
     }
 
     /// Sends the last submission again with its key (after `offline` or `failed`).
-    #[wasm_bindgen(unchecked_return_type = "Promise<Reply | undefined>")]
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn retry(&self) -> js_sys::Promise {
+        // Resolves once the resend has started; its outcome arrives through onStatus/onReply.
         let action = self.inner.current.borrow().clone();
         match action {
             Some(a) if !self.inner.pending.get() => {

@@ -187,7 +187,9 @@ pub struct Sendonce {
 impl Sendonce {
     /// Creates an instance. Bad options throw a `SendonceError` with `code = "invalid_option"`.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<Sendonce, JsValue> {
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "SendonceOptions | undefined")] options: JsValue,
+    ) -> Result<Sendonce, JsValue> {
         js(Self::build(&options))
     }
 
@@ -368,14 +370,15 @@ impl Sendonce {
     pub fn action(
         &self,
         name: &str,
-        payload: JsValue,
-        options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "unknown")] payload: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ActionOptions | undefined")] options: JsValue,
     ) -> Result<Action, JsValue> {
         js(self.start_action(name, &payload, &options, ActionKind::Default))
     }
 
     /// Actions restored from storage that are not confirmed yet (after a reload), as
     /// `{ key, action, status, attempts, createdAt }`.
+    #[wasm_bindgen(unchecked_return_type = "PendingAction[]")]
     pub fn pending(&self) -> Array {
         let out = Array::new();
         for rec in self.pending_records() {
@@ -391,7 +394,7 @@ impl Sendonce {
     }
 
     /// Resends every pending action with its own key. Resolves with their replies.
-    #[wasm_bindgen(js_name = resumePending)]
+    #[wasm_bindgen(js_name = resumePending, unchecked_return_type = "Promise<Reply[]>")]
     pub fn resume_pending(&self) -> js_sys::Promise {
         let cells = self.resume_all();
         let promises: Array = cells
@@ -402,7 +405,11 @@ impl Sendonce {
     }
 
     /// Binds a web form: submit intercepted, draft kept, button guarded. See the forms docs.
-    pub fn form(&self, form: JsValue, options: JsValue) -> Result<super::form::Form, JsValue> {
+    pub fn form(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "HTMLFormElement | string")] form: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "FormOptions")] options: JsValue,
+    ) -> Result<super::form::Form, JsValue> {
         js(super::form::create(self, &form, &options))
     }
 
@@ -419,6 +426,7 @@ impl Sendonce {
 
     /// Counters: `{ actions, sends, retries, clicksSuppressed, localRepeats, serverReplays,
     /// conflicts, rotations, failures }`.
+    #[wasm_bindgen(unchecked_return_type = "SendonceStats")]
     pub fn stats(&self) -> JsValue {
         super::convert::from_value(&self.shared.stats.borrow().to_value())
     }

@@ -1,0 +1,111 @@
+// Typed usage of the public API, compiled with `tsc --noEmit` (strict) against pkg/: a wrong
+// option name, status code or callback signature here fails the test run.
+import init, {
+  Sendonce,
+  type Action,
+  type Form,
+  type FormOptions,
+  type PendingAction,
+  type Reply,
+  type SendonceEvent,
+  type SendonceOptions,
+  type SendonceStats,
+  type Status,
+  type StatusCode,
+  type StorageAdapter,
+} from "../../pkg/sendonce.js";
+
+const memory = new Map<string, string>();
+const adapter: StorageAdapter = {
+  get: (k) => memory.get(k),
+  set: (k, v) => void memory.set(k, v),
+  delete: (k) => void memory.delete(k),
+  keys: async (prefix) => [...memory.keys()].filter((k) => k.startsWith(prefix)),
+};
+
+const options: SendonceOptions = {
+  namespace: "shop",
+  storage: "local",
+  locale: "pt-BR",
+  messages: { done: "Order placed", already_received: "Got it already" },
+  headerName: "Idempotency-Key",
+  replayHeader: "Idempotent-Replayed",
+  keyFormat: "uuid-v7",
+  retry: { attempts: 5, baseDelayMs: 300, maxDelayMs: 10_000, timeoutMs: 10_000, deadlineMs: 60_000 },
+  windows: { default: "1m", form: "10m", chat: "10s", quickReply: 5000 },
+  fetch: globalThis.fetch,
+  onEvent: (e: SendonceEvent) => {
+    const t: string = e.type;
+    const code: StatusCode | undefined = e.code;
+    void t, code, e.key, e.attempt, e.ms;
+  },
+  autoResume: true,
+};
+
+function label(code: StatusCode): string {
+  switch (code) {
+    case "idle":
+    case "sending":
+    case "retrying":
+    case "accepted":
+    case "elsewhere":
+    case "done":
+    case "already_received":
+    case "offline":
+    case "changed":
+    case "rejected":
+    case "failed":
+      return code;
+  }
+}
+
+export async function main(formElement: HTMLFormElement): Promise<void> {
+  await init();
+  const so = new Sendonce(options);
+  const other = new Sendonce({ storage: adapter });
+  other.dispose();
+
+  const action: Action = so.action("createOrder", { item: "tea", qty: 2 }, { window: "10m" });
+  const key: string = action.key;
+  const status: Status = action.status;
+  const off: () => void = action.onStatus((s) => console.log(label(s.code), s.text));
+  const reply: Reply = await action.send("/api/orders", { method: "POST", headers: { "X-Trace": "1" } });
+  const outcome: StatusCode = reply.outcome;
+  const replayed: boolean = reply.replayed;
+  const again: Reply = await action.retry();
+  off();
+  action.forget();
+
+  const formOptions: FormOptions = {
+    action: "createOrder",
+    url: "/api/orders",
+    button: "#send",
+    status: document.querySelector<HTMLElement>("#status") ?? "#status",
+    reenableAfterMs: 2000,
+    window: "10m",
+    exclude: ["captcha"],
+    keepDraft: false,
+    headers: [["Authorization", "Bearer t"]],
+  };
+  const form: Form = so.form(formElement, formOptions);
+  so.form("#order", { action: "createOrder" }).dispose();
+  const offStatus: () => void = form.onStatus((s: Status) => void label(s.code));
+  const offReply: () => void = form.onReply((r: Reply) => void r.body);
+  const formKey: string | undefined = form.key;
+  const formStatus: StatusCode = form.status.code;
+  await form.retry();
+  offStatus();
+  offReply();
+  form.dispose();
+
+  const pending: PendingAction[] = so.pending();
+  const resumed: Reply[] = await so.resumePending();
+  const stats: SendonceStats = so.stats();
+  console.log(key, status, outcome, replayed, again, formKey, formStatus, pending, resumed, stats.clicksSuppressed);
+  so.dispose();
+}
+
+// @ts-expect-error: an unknown status code is a type error.
+export const wrong: StatusCode = "sent";
+// @ts-expect-error: `action` is required in form options.
+export const missing: FormOptions = { url: "/api/orders" };
