@@ -157,6 +157,9 @@ pub struct SseParser {
     buf: String,
     data: Vec<String>,
     event: Option<String>,
+    /// The `id:` of the event being received, taken over at its dispatch (WHATWG: the "last
+    /// event ID buffer"), so that a half-received event does not move the resume point.
+    id_buffer: Option<String>,
     last_id: Option<String>,
 }
 
@@ -199,10 +202,14 @@ impl SseParser {
         self.buf.clear();
         self.data.clear();
         self.event = None;
+        self.id_buffer = None;
     }
 
     fn line(&mut self, line: &str) -> Option<SseEvent> {
         if line.is_empty() {
+            if let Some(id) = self.id_buffer.take() {
+                self.last_id = Some(id);
+            }
             if self.data.is_empty() && self.event.is_none() {
                 return None;
             }
@@ -224,7 +231,7 @@ impl SseParser {
         match field {
             "data" => self.data.push(value.to_string()),
             "event" => self.event = Some(value.to_string()),
-            "id" if !value.contains('\0') => self.last_id = Some(value.to_string()),
+            "id" if !value.contains('\0') => self.id_buffer = Some(value.to_string()),
             _ => {}
         }
         None

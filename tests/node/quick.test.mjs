@@ -1,0 +1,116 @@
+// Node >= 20, no DOM: the package loads from its wasm bytes and quick replies work with memory
+// storage and with a custom async storage adapter shared by two instances (two bot servers).
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import init, { Sendonce } from "../../pkg/node.js";
+
+before(async () => {
+  await init();
+});
+
+/** A store like a bot server's (Redis, a database): every method answers asynchronously. */
+function asyncAdapter() {
+  const map = new Map();
+  const later = (v) => new Promise((r) => setTimeout(() => r(v), 2));
+  return {
+    map,
+    get: (k) => later(map.has(k) ? map.get(k) : null),
+    set: (k, v) => later(void map.set(k, v)),
+    delete: (k) => later(void map.delete(k)),
+    keys: (prefix) => later([...map.keys()].filter((k) => k.startsWith(prefix))),
+  };
+}
+
+test("loads without a DOM", () => {
+  assert.equal(typeof globalThis.document, "undefined");
+  assert.equal(typeof globalThis.localStorage, "undefined");
+  const so = new Sendonce({ storage: "memory" });
+  assert.ok(so.quickReplies({ conversationId: "c-1" }));
+});
+
+test("run() called concurrently runs the handler once and gives both callers its result", async () => {
+  const so = new Sendonce({ namespace: "bot", storage: "memory" });
+  const qr = so.quickReplies({ conversationId: "c-42", window: "5s" });
+  let calls = 0;
+  const keys = [];
+  const handler = async (key) => {
+    calls += 1;
+    keys.push(key);
+    await new Promise((r) => setTimeout(r, 30));
+    return { ticket: "T-1" };
+  };
+  const results = await Promise.all([
+    qr.run("createTicket|orderId=123", handler),
+    qr.run("createTicket|orderId=123", handler),
+    qr.run("createTicket|orderId=123", handler),
+  ]);
+  assert.equal(calls, 1);
+  for (const r of results) assert.deepEqual(r, { ticket: "T-1" });
+  assert.equal(keys[0], qr.key("createTicket|orderId=123"), "the handler gets the bot key");
+  // A repeat inside the window: the stored result, no call.
+  assert.deepEqual(await qr.run("createTicket|orderId=123", handler), { ticket: "T-1" });
+  assert.equal(calls, 1);
+});
+
+test("a repeat after the window runs again with a new key", async () => {
+  const so = new Sendonce({ namespace: "bot", storage: "memory" });
+  const qr = so.quickReplies({ conversationId: "c-7", window: 1000 });
+  const keys = [];
+  const handler = (key) => {
+    keys.push(key);
+    return keys.length;
+  };
+  assert.equal(await qr.run("ping", handler), 1);
+  await new Promise((r) => setTimeout(r, 1100));
+  assert.equal(await qr.run("ping", handler), 2);
+  assert.equal(keys.length, 2);
+  assert.notEqual(keys[0], keys[1]);
+});
+
+test("a handler that throws stores nothing: the next tap runs it again", async () => {
+  const so = new Sendonce({ storage: "memory" });
+  const qr = so.quickReplies({ conversationId: "c-9" });
+  let calls = 0;
+  await assert.rejects(qr.run("x", () => { calls += 1; throw new Error("backend down"); }), /backend down/);
+  assert.equal(await qr.run("x", () => { calls += 1; return "ok"; }), "ok");
+  assert.equal(calls, 2);
+});
+
+test("seen() on a redelivered event is true, by id and by content", () => {
+  const so = new Sendonce({ storage: "memory" });
+  const qr = so.quickReplies({ conversationId: "c-42", window: "10s" });
+  assert.equal(qr.seen("evt-1", "I want a refund"), false);
+  assert.equal(qr.seen("evt-1", "I want a refund"), true, "same id");
+  assert.equal(qr.seen("evt-2", "I  want a refund "), true, "same content, new id");
+  assert.equal(qr.seen("evt-3", "Something else"), false);
+});
+
+test("bad input is a SendonceError, never a crash", async () => {
+  const so = new Sendonce({ storage: "memory" });
+  assert.throws(() => so.quickReplies({ conversationId: "a\nb" }), (e) => e.name === "SendonceError" && /newline/.test(e.message));
+  const qr = so.quickReplies({ conversationId: "c" });
+  await assert.rejects(qr.run("x", 42), (e) => e.name === "SendonceError");
+  await assert.rejects(qr.run(7, () => 1), (e) => e.name === "SendonceError");
+});
+
+test("a custom async adapter keeps state across two Sendonce instances", async () => {
+  const adapter = asyncAdapter();
+  const first = new Sendonce({ namespace: "bot", storage: adapter });
+  let calls = 0;
+  const handler = async (key) => {
+    calls += 1;
+    return { ticket: key.slice(0, 8) };
+  };
+  const a = await first.quickReplies({ conversationId: "c-42", window: "1m" }).run("createTicket", handler);
+  assert.equal(calls, 1);
+  assert.ok(adapter.map.size > 0, "the result went to the adapter");
+
+  const second = new Sendonce({ namespace: "bot", storage: adapter });
+  const b = await second.quickReplies({ conversationId: "c-42", window: "1m" }).run("createTicket", handler);
+  assert.equal(calls, 1, "the second instance returns the stored result without calling the handler");
+  assert.deepEqual(b, a);
+
+  // seenAsync() reads the shared adapter too.
+  assert.equal(await first.quickReplies({ conversationId: "c-42" }).seenAsync("evt-9", "hello"), false);
+  assert.equal(await second.quickReplies({ conversationId: "c-42" }).seenAsync("evt-9", "hello"), true);
+});
