@@ -1,0 +1,66 @@
+// End to end in Chromium against the reference server: a quick reply tapped many times opens
+// one ticket; tapped again after its window, a second one. Tickets are counted on the server.
+import { test, before, after, beforeEach } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, launchBrowser, openPage } from "./harness.mjs";
+
+let server;
+let browser;
+let context;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.cleanup();
+});
+beforeEach(async () => {
+  await fetch(server.url + "/api/reset", { method: "POST" });
+  await context?.close();
+  context = await browser.newContext();
+});
+
+const tickets = async () => (await server.json("/api/tickets")).count;
+
+test("a quick reply tapped five times opens one ticket; tapped after the window, a second one", async () => {
+  const page = await openPage(context, `${server.url}/bot.html?window=1s&c=e2e-bot`);
+  await page.locator("#ticket").click({ clickCount: 5, delay: 0 });
+  await page.waitForFunction(() => /Ticket/.test(document.querySelector("#result").textContent));
+  // More taps inside the window: the stored result, no handler call.
+  await page.locator("#ticket").click();
+  await page.locator("#ticket").click();
+  assert.equal(await tickets(), 1);
+  assert.equal(await page.evaluate(() => window.handlerCalls), 1);
+  assert.equal((await server.effects()).duplicates, 0);
+
+  await page.waitForTimeout(1_200);
+  await page.evaluate(() => (document.querySelector("#result").textContent = ""));
+  await page.locator("#ticket").click();
+  await page.waitForFunction(() => /Ticket/.test(document.querySelector("#result").textContent));
+  assert.equal(await tickets(), 2);
+  assert.equal(await page.evaluate(() => window.handlerCalls), 2);
+});
+
+test("the button is disabled in the same event task as the tap", async () => {
+  const page = await openPage(context, `${server.url}/bot.html?c=e2e-bot-2`);
+  await server.arm("/api/tickets", ["delay=800"]);
+  const state = await page.evaluate(() => {
+    const b = document.querySelector("#ticket");
+    b.click();
+    return { disabled: b.disabled, ariaDisabled: b.getAttribute("aria-disabled"), busy: b.getAttribute("aria-busy") };
+  });
+  assert.deepEqual(state, { disabled: true, ariaDisabled: "true", busy: "true" });
+  await page.waitForFunction(() => !document.querySelector("#ticket").disabled, null, { timeout: 10_000 });
+  assert.equal(await page.locator("#ticket").getAttribute("aria-busy"), "false");
+  assert.equal(await tickets(), 1);
+});
+
+test("an inbound event delivered twice is handled once", async () => {
+  const page = await openPage(context, `${server.url}/bot.html?c=e2e-bot-3`);
+  await page.click("#deliver");
+  await page.click("#redeliver");
+  const items = await page.locator("#inbound li").allTextContents();
+  assert.deepEqual(items, ["evt-1: duplicate, ignored", "evt-1: handled"]);
+});
