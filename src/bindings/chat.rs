@@ -28,6 +28,41 @@ use crate::core::window::ActionKind;
 use crate::platform::stream::{self, StreamEnd};
 use crate::platform::{self, get, set};
 
+#[wasm_bindgen(typescript_custom_section)]
+const CHAT_TYPES: &'static str = r#"
+/** Options of `so.chat()`. */
+export interface ChatOptions {
+  /** The conversation (1..=255 characters, no newline). */
+  conversationId: string;
+  /** Where messages are POSTed, as `{ id, text, ...extra }` with `Idempotency-Key: id`. */
+  url: string;
+}
+
+/** Where a chat message stands. */
+export type ChatMessageStatus = "sending" | "delivered" | "error";
+
+/** One message as the widget shows it. */
+export interface ChatMessage {
+  id: string;
+  text: string;
+  status: ChatMessageStatus;
+  /** The status code behind an `error` ("offline", "failed", "rejected", ...), else null. */
+  code: StatusCode | null;
+  /** When it was written (ms since the Unix epoch). */
+  at: number;
+}
+
+/** One piece of a streamed reply. */
+export interface ReplyChunk {
+  /** The event id (what a reconnect resumes after), or null. */
+  id: string | null;
+  /** This piece. */
+  data: string;
+  /** The reply so far. */
+  text: string;
+}
+"#;
+
 /// The action name chat messages are sent under (in events and records).
 const CHAT_ACTION: &str = "chat.message";
 
@@ -236,13 +271,24 @@ impl Chat {
     /// Sends `text` (with optional `extra` fields, a JSON object merged into the body
     /// `{ id, text, ...extra }`). Returns the new message id at once; the message is stored
     /// and shown as `sending`, and delivered after the ones before it.
-    pub fn send(&self, text: JsValue, extra: JsValue) -> Result<String, JsValue> {
-        js(self.send_inner(&text, &extra))
+    pub fn send(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+        // Optional (`extra?: any`): an unchecked type would make it a required parameter.
+        extra: Option<JsValue>,
+    ) -> Result<String, JsValue> {
+        js(self.send_inner(&text, &extra.unwrap_or(JsValue::UNDEFINED)))
     }
 
     /// Merges a message from the server (`{ id, text, ... }`): the echo of our own message marks
     /// it delivered (never a second bubble); somebody else's message is shown once.
-    pub fn receive(&self, message: JsValue) -> Result<(), JsValue> {
+    pub fn receive(
+        &self,
+        #[wasm_bindgen(
+            unchecked_param_type = "{ id: string; text?: string; [field: string]: unknown }"
+        )]
+        message: JsValue,
+    ) -> Result<(), JsValue> {
         js(self.receive_inner(&message))
     }
 
@@ -286,14 +332,18 @@ impl Chat {
     }
 
     /// The messages as shown: `[{ id, text, status, code, at }]`.
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "ChatMessage[]")]
     pub fn messages(&self) -> Array {
         self.inner.messages()
     }
 
     /// Calls `callback(messages)` now and on every change; returns a function that stops it.
-    #[wasm_bindgen(js_name = onChange)]
-    pub fn on_change(&self, callback: Function) -> Function {
+    #[wasm_bindgen(js_name = onChange, unchecked_return_type = "() => void")]
+    pub fn on_change(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(messages: ChatMessage[]) => void")]
+        callback: Function,
+    ) -> Function {
         let id = self.inner.next_listener.get();
         self.inner.next_listener.set(id + 1);
         self.inner
@@ -315,8 +365,15 @@ impl Chat {
     /// it reconnects with `Last-Event-ID`, so no piece is shown twice or lost; it only ever
     /// GETs, so the user's message is never sent again. Resolves with the whole reply text at
     /// `event: done`; rejects with a `SendonceError` when the stream cannot be read.
-    #[wasm_bindgen(js_name = streamReply)]
-    pub fn stream_reply(&self, id: String, url: String, on_chunk: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = streamReply, unchecked_return_type = "Promise<string>")]
+    pub fn stream_reply(
+        &self,
+        id: String,
+        url: String,
+        // `(chunk: ReplyChunk) => void`, optional (see `extra` of `send`).
+        #[wasm_bindgen(js_name = onChunk)] on_chunk: Option<JsValue>,
+    ) -> Promise {
+        let on_chunk = on_chunk.unwrap_or(JsValue::UNDEFINED);
         let shared = self.inner.shared.clone();
         future_to_promise(async move {
             if url.is_empty() {

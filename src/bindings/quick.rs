@@ -22,6 +22,20 @@ use crate::core::record::{self, QuickReplyRecord, Record, SeenRecord};
 use crate::core::window::Window;
 use crate::platform::{self, get};
 
+#[wasm_bindgen(typescript_custom_section)]
+const QUICK_TYPES: &'static str = r#"
+/** Options of `so.quickReplies()`. */
+export interface QuickRepliesOptions {
+  /** The conversation (1..=255 characters, no newline). */
+  conversationId: string;
+  /** How long a result answers repeats; default `windows.quickReply` (5 s). */
+  window?: WindowSpec;
+}
+
+/** A quick reply's handler: gets the idempotency key to pass to its backend. */
+export type QuickReplyHandler<T = unknown> = (key: string) => T | Promise<T>;
+"#;
+
 /// The action name of quick replies in events: the action key itself can carry data
 /// (`orderId=123`), and events never carry payload values.
 const QUICK_ACTION: &str = "quickReply";
@@ -289,7 +303,10 @@ impl QuickReplies {
 
     /// The first-run key of a quick reply: `bot_key(namespace, conversationId, actionKey)`,
     /// what a server computes for the same tap.
-    pub fn key(&self, action_key: JsValue) -> Result<String, JsValue> {
+    pub fn key(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = actionKey)] action_key: JsValue,
+    ) -> Result<String, JsValue> {
         let ak = js(string_arg(&action_key, "actionKey"))?;
         js(quick::validate_action_key(&ak))?;
         Ok(
@@ -303,7 +320,12 @@ impl QuickReplies {
     /// same Promise, a repeat inside the window resolves with the stored result without
     /// calling it. Resolves with the handler's result; rejects with what it threw (nothing is
     /// stored then, so the next tap runs it again).
-    pub fn run(&self, action_key: JsValue, handler: JsValue) -> Promise {
+    #[wasm_bindgen(unchecked_return_type = "Promise<unknown>")]
+    pub fn run(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = actionKey)] action_key: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "QuickReplyHandler")] handler: JsValue,
+    ) -> Promise {
         let r = string_arg(&action_key, "actionKey").and_then(|ak| {
             let f = handler
                 .dyn_into::<Function>()
@@ -319,11 +341,12 @@ impl QuickReplies {
     /// Binds a button to a quick reply: a click disables it in the same event task
     /// (`disabled`, `aria-disabled="true"`, `aria-busy="true"`), runs `handler` through
     /// `run()`, and re-enables it when the result is there. Returns a function that unbinds.
+    #[wasm_bindgen(unchecked_return_type = "() => void")]
     pub fn bind(
         &self,
-        button: JsValue,
-        action_key: JsValue,
-        handler: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "HTMLElement")] button: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string", js_name = actionKey)] action_key: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "QuickReplyHandler")] handler: JsValue,
     ) -> Result<Function, JsValue> {
         let ak = js(string_arg(&action_key, "actionKey"))?;
         js(quick::validate_action_key(&ak))?;
@@ -368,15 +391,23 @@ impl QuickReplies {
     /// was already handled inside the window; false the first time, which also marks it
     /// handled. Synchronous, for memory, local and session storage; with an async adapter use
     /// `seenAsync`.
-    pub fn seen(&self, id: JsValue, text: JsValue) -> Result<bool, JsValue> {
+    pub fn seen(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | null | undefined")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | null | undefined")] text: JsValue,
+    ) -> Result<bool, JsValue> {
         let id = js(opt_text(&id, "id"))?;
         let text = js(opt_text(&text, "text"))?;
         js(self.inner.seen_sync(id, text))
     }
 
     /// `seen()` that reads a shared async storage adapter: resolves with true or false.
-    #[wasm_bindgen(js_name = seenAsync)]
-    pub fn seen_async(&self, id: JsValue, text: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = seenAsync, unchecked_return_type = "Promise<boolean>")]
+    pub fn seen_async(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | null | undefined")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | null | undefined")] text: JsValue,
+    ) -> Promise {
         let args = opt_text(&id, "id").and_then(|i| Ok((i, opt_text(&text, "text")?)));
         let (id, text) = match args {
             Ok(a) => a,

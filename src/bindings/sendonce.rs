@@ -414,13 +414,19 @@ impl Sendonce {
     }
 
     /// A chat outbox for one conversation: `send(text)` returns the message id at once.
-    pub fn chat(&self, options: JsValue) -> Result<super::chat::Chat, JsValue> {
+    pub fn chat(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ChatOptions")] options: JsValue,
+    ) -> Result<super::chat::Chat, JsValue> {
         js(super::chat::create(self, &options))
     }
 
     /// Bot quick replies for one conversation, with deterministic keys.
     #[wasm_bindgen(js_name = quickReplies)]
-    pub fn quick_replies(&self, options: JsValue) -> Result<super::quick::QuickReplies, JsValue> {
+    pub fn quick_replies(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "QuickRepliesOptions")] options: JsValue,
+    ) -> Result<super::quick::QuickReplies, JsValue> {
         js(super::quick::create(self, &options))
     }
 
