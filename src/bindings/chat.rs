@@ -78,6 +78,8 @@ struct ChatInner {
     next_listener: Cell<u32>,
     /// True while the delivery loop runs (one message in flight per conversation).
     pumping: Cell<bool>,
+    /// The `online` listener, kept alive with the chat (it holds only a weak reference).
+    online: RefCell<Option<Closure<dyn FnMut()>>>,
 }
 
 /// A chat outbox for one conversation. Messages are `{ id, text, status, code, at }` with
@@ -108,8 +110,10 @@ pub(crate) fn create(so: &Sendonce, options: &JsValue) -> Result<Chat, SendonceE
         listeners: RefCell::new(Vec::new()),
         next_listener: Cell::new(1),
         pumping: Cell::new(false),
+        online: RefCell::new(None),
     });
     inner.load();
+    inner.listen_online();
     if inner.shared.store.is_adapter() {
         // An async adapter: read its records first, then resume.
         let this = inner.clone();
@@ -198,6 +202,38 @@ impl ChatInner {
             }
             None => false,
         }
+    }
+
+    /// Back online (pages only: Node has no `online` event): messages that stopped as
+    /// `offline` are resent with their ids, in order.
+    fn listen_online(self: &Rc<Self>) {
+        let Ok(add) = get(&platform::global(), "addEventListener").dyn_into::<Function>() else {
+            return;
+        };
+        let weak = Rc::downgrade(self);
+        let cb = Closure::<dyn FnMut()>::new(move || {
+            let Some(this) = weak.upgrade() else { return };
+            let offline: Vec<String> = this
+                .outbox
+                .borrow()
+                .iter()
+                .filter(|e| e.status == OutboxStatus::Error && e.code.as_deref() == Some("offline"))
+                .map(|e| e.id.as_str().to_string())
+                .collect();
+            for id in offline {
+                this.update(&id, |e| {
+                    e.status = OutboxStatus::Sending;
+                    e.code = None;
+                });
+            }
+            this.pump();
+        });
+        let _ = add.call2(
+            &platform::global(),
+            &JsValue::from_str("online"),
+            cb.as_ref().unchecked_ref(),
+        );
+        *self.online.borrow_mut() = Some(cb);
     }
 
     /// Starts the delivery loop unless it runs: one message in flight, in `seq` order.

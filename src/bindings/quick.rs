@@ -44,8 +44,13 @@ struct QuickInner {
     shared: Rc<Shared>,
     conversation_id: String,
     window: Window,
-    /// Runs in flight by storage key: a second tap joins the same Promise.
-    in_flight: RefCell<HashMap<String, Promise>>,
+}
+
+thread_local! {
+    /// Runs in flight by storage key (which includes the namespace): a second tap joins the
+    /// same Promise, also through another `quickReplies()` object or another `Sendonce` of the
+    /// same namespace in this page or process (a bot server makes one per webhook).
+    static IN_FLIGHT: RefCell<HashMap<String, Promise>> = RefCell::new(HashMap::new());
 }
 
 /// Bot quick replies for one conversation.
@@ -69,7 +74,6 @@ pub(crate) fn create(so: &Sendonce, options: &JsValue) -> Result<QuickReplies, S
             shared,
             conversation_id,
             window,
-            in_flight: RefCell::new(HashMap::new()),
         }),
     })
 }
@@ -125,23 +129,21 @@ impl QuickInner {
         quick::validate_action_key(&action_key)?;
         let base = bot_key(&self.shared.ns, &self.conversation_id, &action_key);
         let storage_key = record::quick_key(&self.shared.ns, &base);
-        if let Some(p) = self.in_flight.borrow().get(&storage_key) {
+        if let Some(p) = IN_FLIGHT.with(|m| m.borrow().get(&storage_key).cloned()) {
             self.shared.emit(
                 self.shared
                     .event(EventKind::ClickSuppressed, &base, QUICK_ACTION),
             );
-            return Ok(p.clone());
+            return Ok(p);
         }
         let this = self.clone();
         let sk = storage_key.clone();
         let promise = future_to_promise(async move {
             let result = this.run_once(&action_key, &sk, handler).await;
-            this.in_flight.borrow_mut().remove(&sk);
+            IN_FLIGHT.with(|m| m.borrow_mut().remove(&sk));
             result
         });
-        self.in_flight
-            .borrow_mut()
-            .insert(storage_key, promise.clone());
+        IN_FLIGHT.with(|m| m.borrow_mut().insert(storage_key, promise.clone()));
         Ok(promise)
     }
 

@@ -114,3 +114,27 @@ test("a custom async adapter keeps state across two Sendonce instances", async (
   assert.equal(await first.quickReplies({ conversationId: "c-42" }).seenAsync("evt-9", "hello"), false);
   assert.equal(await second.quickReplies({ conversationId: "c-42" }).seenAsync("evt-9", "hello"), true);
 });
+
+test("two quickReplies() objects (one per webhook) join the same run", async () => {
+  const so = new Sendonce({ namespace: "hooks", storage: "memory" });
+  let calls = 0;
+  const handler = async () => {
+    calls += 1;
+    await new Promise((r) => setTimeout(r, 20));
+    return "T-9";
+  };
+  const [a, b] = await Promise.all([
+    so.quickReplies({ conversationId: "c-1" }).run("createTicket", handler),
+    so.quickReplies({ conversationId: "c-1" }).run("createTicket", handler),
+  ]);
+  assert.equal(calls, 1);
+  assert.equal(a, "T-9");
+  assert.equal(b, "T-9");
+});
+
+test("the default storage falls back to memory in Node, with an event", () => {
+  const events = [];
+  const so = new Sendonce({ onEvent: (e) => events.push(e.type) });
+  assert.ok(events.includes("storage.fallback"));
+  assert.equal(so.quickReplies({ conversationId: "c" }).seen("e-1", null), false);
+});
