@@ -257,12 +257,11 @@ impl ChatInner {
                         e.code = code;
                     }
                 });
-                if status == OutboxStatus::Delivered {
-                    // The outbox entry is the message's record; the action record is not needed.
-                    this.shared
-                        .store
-                        .delete(&record::action_key(&this.shared.ns, &entry.id));
-                }
+                // The outbox entry is the message's record (a retry starts from it); the
+                // action record would only show up again in `so.pending()`.
+                this.shared
+                    .store
+                    .delete(&record::action_key(&this.shared.ns, &entry.id));
             }
             this.pumping.set(false);
         });

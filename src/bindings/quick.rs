@@ -20,7 +20,7 @@ use crate::core::key::{bot_key, Key};
 use crate::core::quick::{self, QuickPlan, QUICK_RETENTION_MS};
 use crate::core::record::{self, QuickReplyRecord, Record, SeenRecord};
 use crate::core::window::Window;
-use crate::platform::{self, get};
+use crate::platform::{self, get, locks};
 
 #[wasm_bindgen(typescript_custom_section)]
 const QUICK_TYPES: &'static str = r#"
@@ -139,6 +139,14 @@ impl QuickInner {
         let this = self.clone();
         let sk = storage_key.clone();
         let promise = future_to_promise(async move {
+            // Across tabs: the tab that holds the Web Lock runs the handler; another tab's tap
+            // waits for it and then finds the stored result. (No Web Locks in Node: a bot
+            // server's instances share the store, and this process joins in `IN_FLIGHT`.)
+            let _lock = if locks::available() {
+                locks::acquire(&format!("sendonce:{sk}"), false).await
+            } else {
+                None
+            };
             let result = this.run_once(&action_key, &sk, handler).await;
             IN_FLIGHT.with(|m| m.borrow_mut().remove(&sk));
             result

@@ -57,6 +57,20 @@ test("the button is disabled in the same event task as the tap", async () => {
   assert.equal(await tickets(), 1);
 });
 
+test("the same quick reply tapped in two tabs at once runs its handler in one tab only", async () => {
+  const url = `${server.url}/bot.html?c=e2e-bot-tabs`;
+  const one = await openPage(context, url);
+  const two = await openPage(context, url);
+  await server.arm("/api/tickets", ["delay=600"]);
+  await Promise.all([one.locator("#ticket").click(), two.locator("#ticket").click()]);
+  for (const p of [one, two]) {
+    await p.waitForFunction(() => /Ticket/.test(document.querySelector("#result").textContent), null, { timeout: 15_000 });
+  }
+  const calls = (await one.evaluate(() => window.handlerCalls)) + (await two.evaluate(() => window.handlerCalls));
+  assert.equal(calls, 1, "the second tab waited for the lock and got the stored result");
+  assert.equal(await tickets(), 1);
+});
+
 test("an inbound event delivered twice is handled once", async () => {
   const page = await openPage(context, `${server.url}/bot.html?c=e2e-bot-3`);
   await page.click("#deliver");
