@@ -2,11 +2,19 @@
 //! Chat outbox decisions: delivery order, statuses, echoes by id, the same body on every
 //! attempt, and the reply stream parser resuming after a drop.
 
+mod sim;
+
+use sendonce::core::action::{ActionConfig, ActionMachine, Input};
 use sendonce::core::chat::*;
+use sendonce::core::fingerprint::sha256_hex;
 use sendonce::core::json::Value;
 use sendonce::core::key::validate_key;
+use sendonce::core::record::StoredRequest;
 use sendonce::core::record::{OutboxEntry, OutboxStatus};
+use sendonce::core::retry::RetryPolicy;
 use sendonce::core::status::StatusCode;
+use sendonce::core::window::{ActionKind, Window};
+use sim::{Driver, Fault, Server, KEY_HEADER, T0};
 
 fn entry(id: &str, seq: u64, status: OutboxStatus) -> OutboxEntry {
     OutboxEntry {
@@ -118,4 +126,95 @@ fn reconnects_back_off_and_give_up() {
     assert_eq!(reconnect_delay(2), Some(400));
     assert_eq!(reconnect_delay(10), Some(5_000));
     assert_eq!(reconnect_delay(STREAM_RECONNECTS + 1), None);
+}
+
+/// Delivers the outbox the way the chat binding does (one message at a time, lowest `seq`
+/// still sending first, each through an action machine keyed by its id, the body built from
+/// the entry) against the simulated server on a fake clock. `stop_after` ends the "page"
+/// after that many messages settled, like a reload in the middle of the outbox.
+fn deliver(outbox: &mut [OutboxEntry], server: Server, stop_after: usize) -> (Server, Vec<String>) {
+    let mut server = server;
+    let mut sent_keys = Vec::new();
+    for _ in 0..stop_after {
+        let Some(entry) = next_to_send(outbox).cloned() else {
+            break;
+        };
+        let body = message_body(&entry).to_json();
+        let request = StoredRequest {
+            url: entry.url.clone(),
+            method: "POST".into(),
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: Some(body.clone()),
+        };
+        let cfg = ActionConfig {
+            key: entry.id.clone(),
+            action: "chat.message".into(),
+            kind: ActionKind::Chat,
+            fingerprint: sha256_hex(body.as_bytes()),
+            window: Window::parse("10s").unwrap(),
+            retry: RetryPolicy::default(),
+            header_name: KEY_HEADER.into(),
+            replay_header: "Idempotent-Replayed".into(),
+        };
+        let mut d = Driver::with_machine(ActionMachine::new(cfg, T0), server);
+        d.input(Input::Send(Some(request)));
+        d.run();
+        sent_keys.extend(d.sent.iter().filter_map(|s| s.key.clone()));
+        for s in &d.sent {
+            assert_eq!(
+                s.body.as_deref(),
+                Some(body.as_str()),
+                "the same bytes every attempt"
+            );
+        }
+        let (status, code) = status_after(d.outcome().code);
+        let e = outbox.iter_mut().find(|e| e.id == entry.id).unwrap();
+        e.status = status;
+        e.code = code;
+        server = d.server;
+    }
+    (server, sent_keys)
+}
+
+#[test]
+fn a_flaky_server_with_a_reload_mid_outbox_gets_each_message_once_in_order() {
+    let mut outbox: Vec<OutboxEntry> = (1..=3)
+        .map(|i| entry(&format!("m{i}"), i, OutboxStatus::Sending))
+        .collect();
+    let script = vec![
+        Fault::DropAfterCommit,
+        Fault::Status(500),
+        Fault::DropBefore,
+        Fault::None,
+        Fault::Status(503),
+    ];
+    // The first page delivers one message, then reloads: the outbox (as stored) goes on.
+    let (server, mut keys) = deliver(&mut outbox, Server::new(script), 1);
+    assert_eq!(outbox[0].status, OutboxStatus::Delivered);
+    let (server, more) = deliver(&mut outbox, server, 10);
+    keys.extend(more);
+    assert!(outbox.iter().all(|e| e.status == OutboxStatus::Delivered));
+    for id in ["m1", "m2", "m3"] {
+        assert_eq!(server.effects_of(id), 1, "{id} happened once");
+    }
+    // All attempts of a message go out before the next message: keys grouped in seq order.
+    let mut order: Vec<&str> = keys.iter().map(String::as_str).collect();
+    order.dedup();
+    assert_eq!(order, ["m1", "m2", "m3"]);
+}
+
+#[test]
+fn a_message_that_is_refused_does_not_block_the_next_one() {
+    let mut outbox: Vec<OutboxEntry> = (1..=2)
+        .map(|i| entry(&format!("m{i}"), i, OutboxStatus::Sending))
+        .collect();
+    let (server, _) = deliver(
+        &mut outbox,
+        Server::new(vec![Fault::Invalid("too long".into())]),
+        10,
+    );
+    assert_eq!(outbox[0].status, OutboxStatus::Error);
+    assert_eq!(outbox[0].code.as_deref(), Some("rejected"));
+    assert_eq!(outbox[1].status, OutboxStatus::Delivered);
+    assert_eq!(server.effects_of("m2"), 1);
 }
