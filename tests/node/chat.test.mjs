@@ -91,3 +91,35 @@ test("a reply stream resumes with Last-Event-ID after a drop", async () => {
   assert.equal(requests[1].last, "2");
   assert.ok(requests.every((r) => r.method === "GET"), "the user's message is never sent again");
 });
+
+test("after a restart, a chat over an async adapter resends the undelivered messages with their ids, in order", async () => {
+  const map = new Map();
+  const later = (v) => new Promise((r) => setTimeout(() => r(v), 1));
+  const adapter = {
+    get: (k) => later(map.get(k) ?? null),
+    set: (k, v) => later(void map.set(k, v)),
+    delete: (k) => later(void map.delete(k)),
+    keys: (p) => later([...map.keys()].filter((k) => k.startsWith(p))),
+  };
+  // The first process: the network hangs, nothing is delivered.
+  const hang = () => new Promise(() => {});
+  const first = new Sendonce({ namespace: "srv", storage: adapter, fetch: hang, retry: { timeoutMs: 60000 } });
+  const chat1 = first.chat({ conversationId: "c-5", url: "http://test/m" });
+  const ids = [chat1.send("a"), chat1.send("b", { lang: "en" })];
+  await until(() => [...map.keys()].filter((k) => k.includes(":o:")).length === 2);
+  first.dispose();
+
+  // The second process, same store: it resumes with the same ids.
+  const got = [];
+  const fetch = async (url, init) => {
+    got.push({ key: init.headers["Idempotency-Key"], body: JSON.parse(init.body) });
+    return new Response("{}", { status: 201, headers: { "Content-Type": "application/json" } });
+  };
+  const second = new Sendonce({ namespace: "srv", storage: adapter, fetch });
+  const chat2 = second.chat({ conversationId: "c-5", url: "http://test/m" });
+  let last = [];
+  chat2.onChange((m) => (last = m));
+  await until(() => last.length === 2 && last.every((m) => m.status === "delivered"));
+  assert.deepEqual(got.map((g) => g.key), ids);
+  assert.deepEqual(got[1].body, { id: ids[1], text: "b", lang: "en" });
+});
