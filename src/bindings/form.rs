@@ -69,6 +69,10 @@ export interface FormOptions {
 /// How long after the last input the draft is saved.
 const DRAFT_DEBOUNCE_MS: u32 = 300;
 
+/// How long a tab that waited for another tab's lock looks for that tab's final record before
+/// sending itself (the other tab may have vanished mid-send).
+const ELSEWHERE_SETTLE_MS: u64 = 1000;
+
 /// The form's options, normalised once.
 struct FormOptions {
     action: String,
@@ -506,11 +510,13 @@ impl FormInner {
     async fn run(self: &Rc<Self>, action: &Action, lock: bool) -> Result<JsValue, JsValue> {
         let cell = action.cell().clone();
         let key = action.key();
+        let mut waited = false;
         let _guard = if lock && locks::available() {
             let name = format!("sendonce:{}:{}", self.shared.ns, key);
             match locks::acquire(&name, true).await {
                 Some(g) => Some(g),
                 None => {
+                    waited = true;
                     cell.feed(Input::LockedElsewhere);
                     locks::acquire(&name, false).await
                 }
@@ -520,14 +526,25 @@ impl FormInner {
         };
         if lock {
             // Another tab may have sent this key while this one waited: adopt its result.
-            let rec = crate::core::key::validate_key(&key)
-                .ok()
-                .and_then(|k| self.shared.read_action(&k));
-            if adopt_elsewhere(rec.as_ref()) {
-                if let Some(rec) = rec {
-                    cell.feed(Input::LockedElsewhere);
-                    cell.feed(Input::ElsewhereFinished(rec));
+            // Chromium syncs localStorage between tabs asynchronously, so the lock can be free
+            // a few ms before the other tab's final record is visible here: after waiting for
+            // the lock, look again for up to ELSEWHERE_SETTLE_MS before sending ourselves.
+            let key = crate::core::key::validate_key(&key).ok();
+            let mut tries = if waited { ELSEWHERE_SETTLE_MS / 50 } else { 0 };
+            loop {
+                let rec = key.as_ref().and_then(|k| self.shared.read_action(k));
+                if adopt_elsewhere(rec.as_ref()) {
+                    if let Some(rec) = rec {
+                        cell.feed(Input::LockedElsewhere);
+                        cell.feed(Input::ElsewhereFinished(rec));
+                    }
+                    break;
                 }
+                if tries == 0 || rec.is_some_and(|r| r.is_finished()) {
+                    break;
+                }
+                tries -= 1;
+                platform::sleep(50).await;
             }
         }
         let init = Object::new();

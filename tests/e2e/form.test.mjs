@@ -123,8 +123,10 @@ test("two tabs submit the same draft at once: one order; the second tab shows 'e
   await statusIs(b, "Already sending from another tab", 5_000);
   await statusIs(a, "Sent");
   await statusIs(b, /Sent|already received/);
-  assert.equal(await server.orders(), 1);
-  assert.equal((await orderPosts()).length, 1, "the second tab sent nothing");
+  const posts = await orderPosts();
+  const events = await b.evaluate(() => [...document.querySelectorAll("#events li")].map((li) => li.textContent).reverse());
+  assert.equal(await server.orders(), 1, JSON.stringify({ posts, events }));
+  assert.equal(posts.length, 1, "the second tab sent nothing: " + JSON.stringify({ posts, events }));
 });
 
 test("offline then online: the order waits and goes out with the same key, once", async () => {
