@@ -48,19 +48,34 @@ export async function chaos({ actions = 60, rate = 0.3, seed = 7, log = () => {}
         const [a, b] = await Promise.all([first, other]);
         await second.close();
         results.set(i, { ...a, mode: "two-tabs", otherKey: b.key, otherOutcome: b.outcome });
+      } else if (mode === 1 || mode === 5) {
+        const r = await page.evaluate(([n, r]) => window.chaos.message(n, r), [i, run]);
+        results.set(i, { ...r, mode: "chat" });
+      } else if (mode === 2 || mode === 8) {
+        const r = await page.evaluate(([n, r]) => window.chaos.quick(n, r), [i, run]);
+        results.set(i, { ...r, mode: "quick-reply" });
       } else {
         const r = await page.evaluate(([n, r]) => window.chaos.order(n, r), [i, run]);
         results.set(i, { ...r, mode: "plain" });
       }
       // What a user does with "Connection lost. Retry?" / "Something went wrong. Retry?".
       for (let tries = 0; tries < 3 && !confirmed(results.get(i).outcome); tries += 1) {
-        const r = await page.evaluate(([n, r]) => window.chaos.retry(n, r), [i, run]);
+        const { mode: m, key } = results.get(i);
+        const r =
+          m === "chat"
+            ? await page.evaluate((id) => window.chaos.retryMessage(id), key)
+            : m === "quick-reply"
+              ? await page.evaluate(([n, r]) => window.chaos.quick(n, r), [i, run])
+              : await page.evaluate(([n, r]) => window.chaos.retry(n, r), [i, run]);
         results.set(i, { ...results.get(i), ...r, retried: tries + 1 });
       }
       log(`action ${i} (${results.get(i).mode}): ${results.get(i).outcome}`);
     }
 
     const pending = new Set((await page.evaluate(() => window.chaos.pending())).map((p) => p.key));
+    for (const r of results.values()) {
+      if (r.mode === "chat" && (await page.evaluate((id) => window.chaos.kept(id), r.key))) pending.add(r.key);
+    }
     const effects = await server.effects();
     const requests = [];
     for (let since = 0; ; ) {
@@ -69,11 +84,14 @@ export async function chaos({ actions = 60, rate = 0.3, seed = 7, log = () => {}
       requests.push(...batch);
       since = batch[batch.length - 1].seq;
     }
-    const posts = requests.filter((r) => r.method === "POST" && r.path === "/api/orders");
+    const posts = requests.filter((r) => r.method === "POST" && r.key);
     const lost = [...results.values()].filter((r) => !confirmed(r.outcome) && !pending.has(r.key));
     const keys = new Set([...results.values()].map((r) => r.key));
+    const modes = {};
+    for (const r of results.values()) modes[r.mode] = (modes[r.mode] ?? 0) + 1;
     return {
       actions,
+      byKind: Object.entries(modes).map(([k, v]) => `${k} ${v}`).join(", "),
       faultRate: rate,
       seed,
       requests: posts.length,

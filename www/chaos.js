@@ -8,6 +8,22 @@ const so = new Sendonce({
   retry: { attempts: 6, baseDelayMs: 50, maxDelayMs: 800, timeoutMs: 4000, deadlineMs: 30000 },
 });
 
+const chat = so.chat({ conversationId: "chaos", url: "/api/conversations/chaos/messages" });
+const qr = so.quickReplies({ conversationId: "chaos", window: "1m" });
+
+/** Resolves when chat message `id` is delivered or in error. */
+function settled(id) {
+  return new Promise((resolve) => {
+    const off = chat.onChange((messages) => {
+      const m = messages.find((x) => x.id === id);
+      if (m && m.status !== "sending") {
+        queueMicrotask(() => off());
+        resolve(m);
+      }
+    });
+  });
+}
+
 function summary(action, reply) {
   return { key: action.key, outcome: reply.outcome, status: action.status.code, text: action.status.text, attempts: reply.attempts };
 }
@@ -40,6 +56,35 @@ window.chaos = {
     const action = so.action("chaosOrder", { n, run, item: "tea", qty: 1 + (n % 5) });
     const reply = await action.retry();
     return summary(action, reply);
+  },
+  /** Sends chat message `n`; resolves when it is delivered (or in error, shown as such). */
+  async message(n, run) {
+    const id = chat.send(`message ${n} of ${run}`);
+    const m = await settled(id);
+    return { key: id, outcome: m.status === "delivered" ? "done" : "failed", status: m.status };
+  },
+  /** Retries an undelivered chat message with its id, as the user taps "retry". */
+  async retryMessage(id) {
+    chat.retry(id);
+    const m = await settled(id);
+    return { key: id, outcome: m.status === "delivered" ? "done" : "failed", status: m.status };
+  },
+  /** Is chat message `id` still kept (shown with its error, ready to retry)? */
+  kept: (id) => chat.messages.some((m) => m.id === id),
+  /** Taps quick reply `n`; the handler opens a ticket with the quick reply's key. */
+  async quick(n, run) {
+    try {
+      const body = await qr.run(`createTicket|n=${n}|${run}`, async (key) => {
+        const action = so.action("chaosTicket", { n, run }, { key });
+        const reply = await action.send("/api/tickets", { method: "POST" });
+        if (reply.outcome !== "done" && reply.outcome !== "already_received") throw new Error(reply.outcome);
+        return reply.body;
+      });
+      return { key: qr.key(`createTicket|n=${n}|${run}`), outcome: body ? "done" : "failed" };
+    } catch (e) {
+      // The user sees the error next to the button and taps again.
+      return { key: qr.key(`createTicket|n=${n}|${run}`), outcome: "failed", error: String(e.message) };
+    }
   },
   stats: () => so.stats(),
 };
