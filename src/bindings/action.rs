@@ -45,6 +45,11 @@ impl ActionCell {
         })
     }
 
+    /// The action's record as its machine holds it now.
+    pub fn record(&self) -> crate::core::record::ActionRecord {
+        self.machine.borrow().record().clone()
+    }
+
     pub fn key(&self) -> String {
         self.machine.borrow().key().to_string()
     }

@@ -111,7 +111,13 @@ impl Shared {
     }
 
     /// The stored action with `key`, if any.
+    /// A live action's record comes from its machine, not from storage: the machine writes its
+    /// record only when its driver runs, after the click's task, so a burst of clicks in one
+    /// task would otherwise each find nothing and start a new action.
     pub fn read_action(&self, key: &Key) -> Option<ActionRecord> {
+        if let Some(cell) = self.live.borrow().get(key.as_str()).and_then(Weak::upgrade) {
+            return Some(cell.record());
+        }
         match self.read(&record::action_key(&self.ns, key))? {
             Record::Action(a) => Some(a),
             _ => None,
