@@ -31,7 +31,7 @@ use super::sendonce::{window_value, Sendonce, Shared};
 use crate::core::action::{ActionMachine, Input};
 use crate::core::error::SendonceError;
 use crate::core::events::EventKind;
-use crate::core::fingerprint::{Fingerprint, FormValue};
+use crate::core::fingerprint::{fingerprint_form, Fingerprint, FormValue};
 use crate::core::form::{adopt_elsewhere, form_body, is_private, plan_submission, Submission};
 use crate::core::key::Key;
 use crate::core::record::{self, DraftRecord, Record};
@@ -427,7 +427,24 @@ impl FormInner {
         let now = platform::now_ms();
         let draft_key = self.key.borrow().clone();
         let existing = draft_key.as_ref().and_then(|k| self.shared.read_action(k));
-        let (plan, fp) = plan_submission(&fields, draft_key.as_ref(), existing.as_ref(), now);
+        let index = record::index_key(
+            &self.shared.ns,
+            &self.opts.action,
+            &fingerprint_form(&fields, &[]),
+        );
+        let indexed = self
+            .shared
+            .store
+            .get(&index)
+            .and_then(|k| crate::core::key::validate_key(&k).ok())
+            .and_then(|k| self.shared.read_action(&k));
+        let (plan, fp) = plan_submission(
+            &fields,
+            draft_key.as_ref(),
+            existing.as_ref(),
+            indexed.as_ref(),
+            now,
+        );
         let cfg = |key: Key| {
             self.shared.config(
                 key,
@@ -439,10 +456,16 @@ impl FormInner {
         };
         let (machine, lock) = match plan {
             Submission::Repeat(rec) => (ActionMachine::restore(cfg(rec.key.clone()), rec), false),
-            Submission::Send(key) => match existing.filter(|r| r.fingerprint == fp) {
-                Some(rec) => (ActionMachine::restore(cfg(key), rec), true),
-                None => (ActionMachine::new(cfg(key), now), true),
-            },
+            Submission::Send(key) => {
+                let rec = match existing.filter(|r| r.key == key && r.fingerprint == fp) {
+                    Some(r) => Some(r),
+                    None => indexed.filter(|r| r.key == key && r.fingerprint == fp),
+                };
+                match rec {
+                    Some(rec) => (ActionMachine::restore(cfg(key), rec), true),
+                    None => (ActionMachine::new(cfg(key), now), true),
+                }
+            }
             Submission::NewKey { rotated } => {
                 let key = self.shared.new_key()?;
                 if rotated {
@@ -459,6 +482,13 @@ impl FormInner {
                 (ActionMachine::new(cfg(key), now), true)
             }
         };
+        // The index (action + fingerprint -> key) answers a repeat after the draft was cleared.
+        let _ = self.shared.store.set(
+            &index,
+            machine.key().as_str(),
+            self.opts.window.ms(),
+            |_| Vec::new(),
+        );
         *self.key.borrow_mut() = Some(machine.key().clone());
         *self.fingerprint.borrow_mut() = Some(fp);
         // The key is in the draft before the request leaves: a reload finds it.
@@ -532,7 +562,13 @@ impl FormInner {
             let key = crate::core::key::validate_key(&key).ok();
             let mut tries = if waited { ELSEWHERE_SETTLE_MS / 50 } else { 0 };
             loop {
-                let rec = key.as_ref().and_then(|k| self.shared.read_action(k));
+                // From storage, not from the live machine: the other tab's record is wanted.
+                let rec = key.as_ref().and_then(|k| {
+                    match self.shared.read(&record::action_key(&self.shared.ns, k)) {
+                        Some(Record::Action(a)) => Some(a),
+                        _ => None,
+                    }
+                });
                 if adopt_elsewhere(rec.as_ref()) {
                     if let Some(rec) = rec {
                         cell.feed(Input::LockedElsewhere);

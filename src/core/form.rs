@@ -5,7 +5,7 @@
 use crate::core::fingerprint::{fingerprint_form, Fingerprint, FormValue};
 use crate::core::json::Value;
 use crate::core::key::Key;
-use crate::core::record::{form_key, ActionRecord, FormKeyChoice};
+use crate::core::record::{form_key, plan_action, ActionPlan, ActionRecord, FormKeyChoice};
 
 /// `autocomplete` tokens whose fields are never stored, fingerprinted or sent in the body.
 pub const PRIVATE_AUTOCOMPLETE: &[&str] = &["cc-number", "cc-csc", "one-time-code"];
@@ -108,28 +108,44 @@ pub enum Submission {
     },
 }
 
-/// Plans a submission of `fields` (already without private fields) given the draft's key and
-/// the stored action of that key. Returns the plan and the fingerprint of the fields.
+/// Plans a submission of `fields` (already without private fields) given the draft's key, the
+/// stored action of that key, and the latest action of this form's action name with the same
+/// fingerprint (from the index; `None` if none). Returns the plan and the fingerprint.
+///
+/// The index matters when the draft's key is new: after a confirmed success the draft is
+/// cleared, so a reload starts a draft with a new key; the same data submitted again inside the
+/// window must still be "already received", and an unfinished send of it continues with its
+/// own key (see `record::plan_action`).
 ///
 /// ```
 /// use sendonce::core::form::{plan_submission, Submission};
 /// use sendonce::core::key::validate_key;
 /// let k = validate_key("k-1").unwrap();
-/// let (plan, _) = plan_submission(&[], Some(&k), None, 0);
+/// let (plan, _) = plan_submission(&[], Some(&k), None, None, 0);
 /// assert_eq!(plan, Submission::Send(k));
 /// ```
 pub fn plan_submission(
     fields: &[(String, FormValue)],
     draft_key: Option<&Key>,
     record_of_that_key: Option<&ActionRecord>,
+    indexed: Option<&ActionRecord>,
     now_ms: u64,
 ) -> (Submission, Fingerprint) {
     let fingerprint = fingerprint_form(fields, &[]);
+    let draft_key_sent = draft_key.is_some() && record_of_that_key.is_some();
     let plan = match form_key(draft_key, record_of_that_key, &fingerprint, now_ms) {
-        FormKeyChoice::Keep(k) => Submission::Send(k),
         FormKeyChoice::Repeat(r) => Submission::Repeat(r),
-        FormKeyChoice::Rotate => Submission::NewKey {
-            rotated: draft_key.is_some() && record_of_that_key.is_some(),
+        // The draft's own key, sent with this data and unfinished: continue it.
+        FormKeyChoice::Keep(k) if draft_key_sent => Submission::Send(k),
+        choice => match plan_action(indexed, &fingerprint, now_ms) {
+            ActionPlan::Repeat(r) => Submission::Repeat(r),
+            ActionPlan::Resume(k) => Submission::Send(k),
+            ActionPlan::New => match choice {
+                FormKeyChoice::Keep(k) => Submission::Send(k),
+                _ => Submission::NewKey {
+                    rotated: draft_key_sent,
+                },
+            },
         },
     };
     (plan, fingerprint)

@@ -125,6 +125,7 @@ test("two tabs submit the same draft at once: one order; the second tab shows 'e
   await statusIs(b, /Sent|already received/);
   const posts = await orderPosts();
   const events = await b.evaluate(() => [...document.querySelectorAll("#events li")].map((li) => li.textContent).reverse());
+  events.push(await b.evaluate(() => JSON.stringify(Object.entries(localStorage).filter(([k]) => k.includes(":a:")))));
   assert.equal(await server.orders(), 1, JSON.stringify({ posts, events }));
   assert.equal(posts.length, 1, "the second tab sent nothing: " + JSON.stringify({ posts, events }));
 });
@@ -174,4 +175,32 @@ test("a password never reaches storage, the body or the fingerprint", async () =
   assert.ok(!after.includes(secret));
   const body = JSON.stringify(await page.evaluate(() => window.lastReply.body));
   assert.ok(!body.includes(secret));
+});
+
+test("after a success and a reload (draft cleared), the same data again is 'already received'", async () => {
+  const page = await openPage(context, server.url + "/");
+  await page.locator("#send").click();
+  await statusIs(page, "Sent");
+  await page.reload();
+  await page.waitForFunction(() => window.sendonceReady === true);
+  await page.locator("#send").click();
+  await statusIs(page, "We already received this request");
+  assert.equal(await server.orders(), 1);
+  assert.equal((await orderPosts()).length, 1);
+});
+
+test("the tab holding the lock closes mid-send: the waiting tab sends itself with the same key, one order", async () => {
+  const a = await openPage(context, server.url + "/");
+  const b = await openPage(context, server.url + "/");
+  await server.arm("/api/orders", ["delay=2000"]);
+  await a.locator("#send").click();
+  await a.waitForTimeout(150);
+  await b.locator("#send").click();
+  await statusIs(b, "Already sending from another tab", 5_000);
+  await a.close();
+  await statusIs(b, /Sent|already received/, 20_000);
+  assert.equal(await server.orders(), 1);
+  const posts = await orderPosts();
+  assert.ok(posts.length >= 2, "the waiting tab sent too");
+  assert.equal(new Set(posts.map((r) => r.key)).size, 1, "with the same key");
 });
