@@ -88,8 +88,8 @@ struct FormOptions {
 
 type Listeners = RefCell<Vec<(u32, Function)>>;
 
-/// A DOM listener on the form (event name, callback), removed on `dispose()`.
-type DomListener = (String, Closure<dyn FnMut(JsValue)>);
+/// A DOM listener (target, event name, callback), removed on `dispose()`.
+type DomListener = (JsValue, String, Closure<dyn FnMut(JsValue)>);
 
 struct FormInner {
     shared: Rc<Shared>,
@@ -103,6 +103,9 @@ struct FormInner {
     /// Stops listening to the current action's statuses.
     current_off: RefCell<Option<Function>>,
     pending: Cell<bool>,
+    /// The page saw `offline` more recently than `online` (a real one, or one a page
+    /// dispatched): a submission then pauses as `offline` at once.
+    offline_event: Cell<bool>,
     status_listeners: Listeners,
     reply_listeners: Listeners,
     next_id: Cell<u32>,
@@ -229,6 +232,7 @@ pub(crate) fn create(
         current: RefCell::new(None),
         current_off: RefCell::new(None),
         pending: Cell::new(false),
+        offline_event: Cell::new(false),
         status_listeners: RefCell::new(Vec::new()),
         reply_listeners: RefCell::new(Vec::new()),
         next_id: Cell::new(1),
@@ -255,7 +259,23 @@ pub(crate) fn create(
         inner
             .dom_listeners
             .borrow_mut()
-            .push((name.to_string(), cb));
+            .push((inner.form.clone(), name.to_string(), cb));
+    }
+    let global: JsValue = platform::global().into();
+    if get(&global, "addEventListener").is_function() {
+        for (name, offline) in [("offline", true), ("online", false)] {
+            let weak = Rc::downgrade(&inner);
+            let cb = Closure::<dyn FnMut(JsValue)>::new(move |_| {
+                if let Some(f) = weak.upgrade() {
+                    f.offline_event.set(offline);
+                }
+            });
+            dom::listen(&global, name, cb.as_ref().unchecked_ref());
+            inner
+                .dom_listeners
+                .borrow_mut()
+                .push((global.clone(), name.to_string(), cb));
+        }
     }
     inner.load()?;
     Ok(Form { inner })
@@ -583,6 +603,10 @@ impl FormInner {
                 platform::sleep(50).await;
             }
         }
+        if self.offline_event.get() {
+            // Sendonce tells live actions about online/offline; a new one learns it here.
+            cell.feed(Input::Offline);
+        }
         let init = Object::new();
         set(&init, "method", &JsValue::from_str(&self.opts.method));
         if !self.opts.headers.is_undefined() {
@@ -717,8 +741,8 @@ impl Form {
     pub fn dispose(&self) {
         let inner = &self.inner;
         inner.disposed.set(true);
-        for (name, cb) in inner.dom_listeners.borrow_mut().drain(..) {
-            dom::unlisten(&inner.form, &name, cb.as_ref().unchecked_ref());
+        for (target, name, cb) in inner.dom_listeners.borrow_mut().drain(..) {
+            dom::unlisten(&target, &name, cb.as_ref().unchecked_ref());
         }
         inner.save_timer.borrow_mut().take();
         inner.reenable_timer.borrow_mut().take();

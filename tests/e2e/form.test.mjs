@@ -204,3 +204,14 @@ test("the tab holding the lock closes mid-send: the waiting tab sends itself wit
   assert.ok(posts.length >= 2, "the waiting tab sent too");
   assert.equal(new Set(posts.map((r) => r.key)).size, 1, "with the same key");
 });
+
+test("the demo's offline toggle pauses the order through the SDK's offline path and resumes it", async () => {
+  const page = await openPage(context, server.url + "/");
+  await page.locator("#offline").check();
+  await page.locator("#send").click();
+  await statusIs(page, "Connection lost. Retry?");
+  assert.equal(await server.orders(), 0);
+  await page.locator("#offline").uncheck();
+  await statusIs(page, /Sent|already received/);
+  assert.equal(await server.orders(), 1);
+});
