@@ -355,7 +355,10 @@ impl FormInner {
                     FormValue::File { .. } => None,
                 })
                 .collect();
-            if values.is_empty() {
+            // No saved value: text keeps its default (a field added since), but a box or
+            // option the user had cleared is cleared again.
+            let choice = matches!(info.kind.as_str(), "checkbox" | "radio" | "select-multiple");
+            if values.is_empty() && !choice {
                 continue;
             }
             let pos = match cursors.iter().position(|(n, _)| *n == info.name) {
@@ -365,7 +368,9 @@ impl FormInner {
                     cursors.len() - 1
                 }
             };
-            dom::restore_control(&el, &info, &values, &mut cursors[pos].1);
+            if let Some((_, cursor)) = cursors.get_mut(pos) {
+                dom::restore_control(&el, &info, &values, cursor);
+            }
         }
     }
 

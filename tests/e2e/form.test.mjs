@@ -97,6 +97,7 @@ test("reload while the server holds the request: the draft is back and the order
   const page = await openPage(context, server.url + "/");
   await page.locator("input[name=qty]").fill("3");
   await page.locator("textarea[name=note]").fill("ring twice");
+  await page.locator("input[name=extras][value=express]").check();
   await server.arm("/api/orders", ["delay=3000"]);
   const key = await page.evaluate(() => window.sendonceForm.key);
   await page.locator("#send").click();
@@ -105,6 +106,8 @@ test("reload while the server holds the request: the draft is back and the order
   await page.waitForFunction(() => window.sendonceReady === true);
   assert.equal(await page.locator("input[name=qty]").inputValue(), "3");
   assert.equal(await page.locator("textarea[name=note]").inputValue(), "ring twice");
+  assert.equal(await page.locator("input[name=extras][value=express]").isChecked(), true);
+  assert.equal(await page.locator("input[name=extras][value=gift-wrap]").isChecked(), false);
   await statusIs(page, /Sent|already received/, 20_000);
   assert.equal(await page.evaluate(() => window.sendonceForm.key), key);
   assert.equal(await server.orders(), 1);
