@@ -581,9 +581,10 @@ impl FormInner {
         };
         if lock {
             // Another tab may have sent this key while this one waited: adopt its result.
-            // Chromium syncs localStorage between tabs asynchronously, so the lock can be free
-            // a few ms before the other tab's final record is visible here: after waiting for
-            // the lock, look again for up to ELSEWHERE_SETTLE_MS before sending ourselves.
+            // localStorage changes reach other tabs through the browser process, not in step
+            // with the lock's release; a tab that waited looks again for up to
+            // ELSEWHERE_SETTLE_MS before sending itself. (The two-tab test failing was a
+            // different bug: the record was read from this tab's live machine, not storage.)
             let key = crate::core::key::validate_key(&key).ok();
             let mut tries = if waited { ELSEWHERE_SETTLE_MS / 50 } else { 0 };
             loop {
