@@ -152,7 +152,7 @@ pub fn write_number(out: &mut String, n: f64) {
     } else if n == 0.0 {
         out.push('0');
     } else {
-        let _ = write!(out, "{n}");
+        crate::core::number::write_f64(out, n);
     }
 }
 

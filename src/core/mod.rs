@@ -10,6 +10,7 @@ pub mod form;
 pub mod json;
 pub mod key;
 pub mod mask;
+mod number;
 pub mod quick;
 pub mod record;
 pub mod reply;

@@ -1,0 +1,306 @@
+//! Writes a finite `f64` in the same digits as Rust's `Display` (`format!("{n}")`): the
+//! shortest decimal that reads back as the same double (ties broken the same way), written
+//! without an exponent.
+//!
+//! Why not `Display` itself: on wasm it pulls in the standard library's float formatting
+//! (Grisu with the Dragon fallback and their tables, about 18 KB). This is the Dragon
+//! "shortest" mode alone (Steele & White, as in `core::num::flt2dec::strategy::dragon`) over a
+//! small fixed-size bignum: slower than Grisu, but numbers with a fraction are rare in
+//! payloads, and integers take the integer path. The canonical spelling is pinned by tests
+//! that compare it with `format!("{n}")` on random doubles.
+
+use std::cmp::Ordering;
+
+/// 40 x 32 bits: the largest operand is about 2^1077 * 10 (the scale of the smallest
+/// subnormal) or 2^1024 * 10 (the largest double), well under 1280 bits.
+const LIMBS: usize = 40;
+
+#[derive(Clone, Copy)]
+struct Big {
+    limbs: [u32; LIMBS],
+}
+
+impl Big {
+    fn from_u64(n: u64) -> Big {
+        let mut limbs = [0u32; LIMBS];
+        limbs[0] = n as u32;
+        limbs[1] = (n >> 32) as u32;
+        Big { limbs }
+    }
+
+    fn mul_small(&mut self, m: u32) {
+        let mut carry = 0u64;
+        for limb in self.limbs.iter_mut() {
+            let v = *limb as u64 * m as u64 + carry;
+            *limb = v as u32;
+            carry = v >> 32;
+        }
+    }
+
+    fn mul_pow2(&mut self, bits: usize) {
+        for _ in 0..bits / 31 {
+            self.mul_small(1 << 31);
+        }
+        self.mul_small(1 << (bits % 31));
+    }
+
+    fn mul_pow10(&mut self, n: usize) {
+        for _ in 0..n / 9 {
+            self.mul_small(1_000_000_000);
+        }
+        for _ in 0..n % 9 {
+            self.mul_small(10);
+        }
+    }
+
+    fn add(mut self, other: &Big) -> Big {
+        let mut carry = 0u64;
+        for (a, b) in self.limbs.iter_mut().zip(other.limbs.iter()) {
+            let v = *a as u64 + *b as u64 + carry;
+            *a = v as u32;
+            carry = v >> 32;
+        }
+        self
+    }
+
+    fn sub_assign(&mut self, other: &Big) {
+        let mut borrow = 0i64;
+        for (a, b) in self.limbs.iter_mut().zip(other.limbs.iter()) {
+            let v = *a as i64 - *b as i64 - borrow;
+            *a = v as u32;
+            borrow = (v < 0) as i64;
+        }
+    }
+
+    fn cmp(&self, other: &Big) -> Ordering {
+        self.limbs.iter().rev().cmp(other.limbs.iter().rev())
+    }
+}
+
+/// The shortest digits of a finite, positive `v` and the exponent `k` such that
+/// `v = 0.d1d2d3... * 10^k`. Returns the digit count; digits go into `buf`.
+fn shortest(v: f64, buf: &mut [u8; 17]) -> (usize, i32) {
+    // Decode as core::num::flt2dec::decoder does: v = mant * 2^exp, its neighbours are
+    // (mant - minus) * 2^exp and (mant + plus) * 2^exp, and the halfway points are included
+    // when the binary mantissa is even (round-half-even reading them back).
+    let bits = v.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1u64 << 52) - 1);
+    let (mant, minus, plus, exp, even) = if biased == 0 {
+        // flt2dec tests evenness on the shifted mantissa, so subnormals always count as even.
+        (frac << 1, 1u64, 1u64, -1075, true)
+    } else {
+        let m = frac | (1u64 << 52);
+        let e = biased - 1075;
+        if frac == 0 {
+            (m << 2, 1, 2, e - 2, true)
+        } else {
+            (m << 1, 1, 1, e - 1, m & 1 == 0)
+        }
+    };
+    // `a.cmp(b) < rounding` means `a <= b` when the bounds are inclusive, else `a < b`.
+    let rounding = if even {
+        Ordering::Greater
+    } else {
+        Ordering::Equal
+    };
+
+    // k such that 10^(k-1) < high <= 10^(k+1) (flt2dec's estimate_scaling_factor).
+    let nbits = 64 - (mant + plus - 1).leading_zeros() as i64;
+    let mut k = (((nbits + exp as i64) * 1_292_913_986) >> 32) as i32;
+
+    let mut mant_b = Big::from_u64(mant);
+    let mut minus_b = Big::from_u64(minus);
+    let mut plus_b = Big::from_u64(plus);
+    let mut scale = Big::from_u64(1);
+    if exp < 0 {
+        scale.mul_pow2((-exp) as usize);
+    } else {
+        mant_b.mul_pow2(exp as usize);
+        minus_b.mul_pow2(exp as usize);
+        plus_b.mul_pow2(exp as usize);
+    }
+    if k >= 0 {
+        scale.mul_pow10(k as usize);
+    } else {
+        mant_b.mul_pow10((-k) as usize);
+        minus_b.mul_pow10((-k) as usize);
+        plus_b.mul_pow10((-k) as usize);
+    }
+    if scale.cmp(&mant_b.add(&plus_b)) < rounding {
+        k += 1;
+    } else {
+        mant_b.mul_small(10);
+        minus_b.mul_small(10);
+        plus_b.mul_small(10);
+    }
+
+    let mut n = 0;
+    let (mut down, mut up);
+    loop {
+        let mut d = 0u8;
+        while mant_b.cmp(&scale) != Ordering::Less {
+            mant_b.sub_assign(&scale);
+            d += 1;
+        }
+        // A double never needs more than 17 digits, so the loop stops before the buffer ends.
+        if let Some(slot) = buf.get_mut(n) {
+            *slot = b'0' + d;
+        }
+        n += 1;
+        down = mant_b.cmp(&minus_b) < rounding;
+        up = scale.cmp(&mant_b.add(&plus_b)) < rounding;
+        if down || up || n >= buf.len() {
+            break;
+        }
+        mant_b.mul_small(10);
+        minus_b.mul_small(10);
+        plus_b.mul_small(10);
+    }
+
+    // Round up when only the upper neighbour is reached, or when both are and the rest is at
+    // least one half (ties go up, as in flt2dec).
+    let mut twice = mant_b;
+    twice.mul_small(2);
+    if up && (!down || twice.cmp(&scale) != Ordering::Less) {
+        let mut i = n;
+        loop {
+            if i == 0 {
+                // All nines: 99..9 + 1 = 100..0, one more power of ten.
+                buf[0] = b'1';
+                for slot in buf.iter_mut().take(n).skip(1) {
+                    *slot = b'0';
+                }
+                k += 1;
+                break;
+            }
+            i -= 1;
+            if buf[i] == b'9' {
+                buf[i] = b'0';
+            } else {
+                buf[i] += 1;
+                break;
+            }
+        }
+    }
+    (n, k)
+}
+
+/// Appends a finite, non-zero `n` as `format!("{n}")` would.
+pub fn write_f64(out: &mut String, n: f64) {
+    if n < 0.0 {
+        out.push('-');
+    }
+    let v = n.abs();
+    if v < 9_007_199_254_740_992.0 && v.fract() == 0.0 {
+        // Integers up to 2^53: the integer path, same digits, no bignum.
+        push_u64(out, v as u64);
+        return;
+    }
+    let mut buf = [0u8; 17];
+    let (len, k) = shortest(v, &mut buf);
+    let digits = buf.get(..len).unwrap_or(&[]);
+    if k <= 0 {
+        out.push_str("0.");
+        push_zeros(out, (-k) as usize);
+        push_digits(out, digits);
+    } else if (k as usize) < len {
+        let (int, frac) = digits.split_at(k as usize);
+        push_digits(out, int);
+        out.push('.');
+        push_digits(out, frac);
+    } else {
+        push_digits(out, digits);
+        push_zeros(out, k as usize - len);
+    }
+}
+
+fn push_u64(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    push_digits(out, buf.get(i..).unwrap_or(&[]));
+}
+
+fn push_digits(out: &mut String, digits: &[u8]) {
+    out.extend(digits.iter().map(|&d| d as char));
+}
+
+fn push_zeros(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n('0', n));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_f64;
+
+    fn spell(n: f64) -> String {
+        let mut s = String::new();
+        write_f64(&mut s, n);
+        s
+    }
+
+    #[test]
+    fn same_digits_as_display() {
+        let fixed = [
+            0.5,
+            0.1,
+            0.3,
+            1.5,
+            -2.25,
+            1e21,
+            1e22,
+            1e23,
+            1e-7,
+            5e-324,
+            2.2250738585072014e-308,
+            2.225073858507201e-308,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::EPSILON,
+            9007199254740993.0,
+            9007199254740992.0,
+            123456789012345680000.0,
+            0.000001,
+            1.7976931348623157e300,
+            4.35,
+            2.5e-5,
+            std::f64::consts::PI,
+        ];
+        for n in fixed {
+            assert_eq!(spell(n), format!("{n}"), "{n:e}");
+        }
+        // Every binade, both ends and the middle, and a walk of pseudo-random bit patterns.
+        for e in 0..2047u64 {
+            for frac in [0u64, 1, (1 << 52) - 1, 1 << 51, 0x5555_5555_5555] {
+                let n = f64::from_bits((e << 52) | frac);
+                if n != 0.0 {
+                    assert_eq!(spell(n), format!("{n}"), "{n:e}");
+                }
+            }
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for i in 0..30_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // One in four is a subnormal.
+            let mask = if i % 4 == 0 {
+                (1 << 52) - 1
+            } else {
+                !(1 << 63)
+            };
+            let n = f64::from_bits(x & mask);
+            if n.is_finite() && n != 0.0 {
+                assert_eq!(spell(n), format!("{n}"), "{n:e}");
+            }
+        }
+    }
+}
