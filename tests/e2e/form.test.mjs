@@ -24,6 +24,10 @@ beforeEach(async () => {
 
 test("five fast clicks on the submit button make exactly one order", async () => {
   const page = await openPage(context, server.url + "/");
+  // A slow server, as when people click again: all five clicks land while the first is in
+  // flight (on a fast loopback the reply could otherwise come back between two clicks, and a
+  // later click would then be answered locally with "We already received this request").
+  await server.arm("/api/orders", ["delay=600"]);
   await page.locator("#send").click({ clickCount: 5, delay: 0 });
   await page.waitForFunction(() => /Sent|already received/.test(document.querySelector("#status").textContent));
   assert.equal(await server.orders(), 1);
