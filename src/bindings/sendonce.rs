@@ -480,7 +480,7 @@ impl Sendonce {
                 _ => None,
             })
             .collect();
-        out.sort_by_key(|a| a.created_at);
+        crate::core::order::sort_by_key(&mut out, |a| a.created_at);
         out
     }
 

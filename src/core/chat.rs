@@ -19,7 +19,7 @@ pub fn next_seq(outbox: &[OutboxEntry]) -> u64 {
 
 /// Puts the outbox in delivery order (`seq`), the order messages are sent and shown in.
 pub fn sort_outbox(outbox: &mut [OutboxEntry]) {
-    outbox.sort_by_key(|e| e.seq);
+    crate::core::order::sort_by_key(outbox, |e| e.seq);
 }
 
 /// The message to send next: the lowest `seq` still `sending`. One message is in flight per
@@ -122,7 +122,7 @@ pub struct MessageView {
 /// outbox order among themselves (a stable sort on `at`, outbox first).
 pub fn view(outbox: &[OutboxEntry], inbound: &[MessageView]) -> Vec<MessageView> {
     let mut ours: Vec<&OutboxEntry> = outbox.iter().collect();
-    ours.sort_by_key(|e| e.seq);
+    crate::core::order::sort_by_key(&mut ours, |e| e.seq);
     let mut out: Vec<MessageView> = ours
         .into_iter()
         .map(|e| MessageView {
@@ -134,7 +134,7 @@ pub fn view(outbox: &[OutboxEntry], inbound: &[MessageView]) -> Vec<MessageView>
         })
         .collect();
     out.extend(inbound.iter().cloned());
-    out.sort_by_key(|m| m.at);
+    crate::core::order::sort_by_key(&mut out, |m| m.at);
     out
 }
 

@@ -229,7 +229,7 @@ pub fn sorted_members(members: &[(String, Value)]) -> Vec<(&str, &Value)> {
             None => sorted.push((k.as_str(), v)),
         }
     }
-    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    crate::core::order::sort_by(&mut sorted, |a, b| a.0.cmp(b.0));
     sorted
 }
 

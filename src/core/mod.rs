@@ -11,6 +11,7 @@ pub mod json;
 pub mod key;
 pub mod mask;
 mod number;
+pub(crate) mod order;
 pub mod quick;
 pub mod record;
 pub mod reply;

@@ -912,7 +912,7 @@ pub fn eviction_order(entries: &[(String, Record)], now_ms: u64) -> Vec<String> 
         };
         ranked.push((rank.0, rank.1, storage_key));
     }
-    ranked.sort();
+    crate::core::order::sort_by(&mut ranked, |a, b| a.cmp(b));
     ranked.into_iter().map(|(_, _, k)| k.to_string()).collect()
 }
 
