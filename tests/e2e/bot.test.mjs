@@ -1,31 +1,15 @@
 // End to end in Chromium against the reference server: a quick reply tapped many times opens
 // one ticket; tapped again after its window, a second one. Tickets are counted on the server.
-import { test, before, after, beforeEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, openPage } from "./harness.mjs";
+import { openPage, useEnvironment } from "./harness.mjs";
 
-let server;
-let browser;
-let context;
+const env = useEnvironment();
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.cleanup();
-});
-beforeEach(async () => {
-  await fetch(server.url + "/api/reset", { method: "POST" });
-  await context?.close();
-  context = await browser.newContext();
-});
-
-const tickets = async () => (await server.json("/api/tickets")).count;
+const tickets = async () => (await env.server.json("/api/tickets")).count;
 
 test("a quick reply tapped five times opens one ticket; tapped after the window, a second one", async () => {
-  const page = await openPage(context, `${server.url}/bot.html?window=1s&c=e2e-bot`);
+  const page = await openPage(env.context, `${env.server.url}/bot.html?window=1s&c=e2e-bot`);
   await page.locator("#ticket").click({ clickCount: 5, delay: 0 });
   await page.waitForFunction(() => /Ticket/.test(document.querySelector("#result").textContent));
   // More taps inside the window: the stored result, no handler call.
@@ -33,7 +17,7 @@ test("a quick reply tapped five times opens one ticket; tapped after the window,
   await page.locator("#ticket").click();
   assert.equal(await tickets(), 1);
   assert.equal(await page.evaluate(() => window.handlerCalls), 1);
-  assert.equal((await server.effects()).duplicates, 0);
+  assert.equal((await env.server.effects()).duplicates, 0);
 
   await page.waitForTimeout(1_200);
   await page.evaluate(() => (document.querySelector("#result").textContent = ""));
@@ -44,8 +28,8 @@ test("a quick reply tapped five times opens one ticket; tapped after the window,
 });
 
 test("the button is disabled in the same event task as the tap", async () => {
-  const page = await openPage(context, `${server.url}/bot.html?c=e2e-bot-2`);
-  await server.arm("/api/tickets", ["delay=800"]);
+  const page = await openPage(env.context, `${env.server.url}/bot.html?c=e2e-bot-2`);
+  await env.server.arm("/api/tickets", ["delay=800"]);
   const state = await page.evaluate(() => {
     const b = document.querySelector("#ticket");
     b.click();
@@ -58,10 +42,10 @@ test("the button is disabled in the same event task as the tap", async () => {
 });
 
 test("the same quick reply tapped in two tabs at once runs its handler in one tab only", async () => {
-  const url = `${server.url}/bot.html?c=e2e-bot-tabs`;
-  const one = await openPage(context, url);
-  const two = await openPage(context, url);
-  await server.arm("/api/tickets", ["delay=600"]);
+  const url = `${env.server.url}/bot.html?c=e2e-bot-tabs`;
+  const one = await openPage(env.context, url);
+  const two = await openPage(env.context, url);
+  await env.server.arm("/api/tickets", ["delay=600"]);
   await Promise.all([one.locator("#ticket").click(), two.locator("#ticket").click()]);
   for (const p of [one, two]) {
     await p.waitForFunction(() => /Ticket/.test(document.querySelector("#result").textContent), null, { timeout: 15_000 });
@@ -72,7 +56,7 @@ test("the same quick reply tapped in two tabs at once runs its handler in one ta
 });
 
 test("an inbound event delivered twice is handled once", async () => {
-  const page = await openPage(context, `${server.url}/bot.html?c=e2e-bot-3`);
+  const page = await openPage(env.context, `${env.server.url}/bot.html?c=e2e-bot-3`);
   await page.click("#deliver");
   await page.click("#redeliver");
   const items = await page.locator("#inbound li").allTextContents();

@@ -1,27 +1,11 @@
 // End to end in Chromium against the reference server: the chat outbox delivers every message
 // once and in order through a flaky network and a reload, and a cut reply stream resumes
 // without sending the user's message again. Every test counts messages on the server.
-import { test, before, after, beforeEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, openPage } from "./harness.mjs";
+import { openPage, useEnvironment } from "./harness.mjs";
 
-let server;
-let browser;
-let context;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.cleanup();
-});
-beforeEach(async () => {
-  await fetch(server.url + "/api/reset", { method: "POST" });
-  await context?.close();
-  context = await browser.newContext();
-});
+const env = useEnvironment();
 
 const messagesPath = (c) => `/api/conversations/${c}/messages`;
 
@@ -41,15 +25,15 @@ async function until(f, ms = 20_000) {
 
 test("three messages over a flaky network with a reload mid-outbox: three on the server, in order, three bubbles delivered", async () => {
   const c = "e2e-flaky";
-  const page = await openPage(context, `${server.url}/chat.html?c=${c}`);
-  await server.arm(messagesPath(c), ["drop", "500", "reset"]);
+  const page = await openPage(env.context, `${env.server.url}/chat.html?c=${c}`);
+  await env.server.arm(messagesPath(c), ["drop", "500", "reset"]);
   await send(page, "one");
   await send(page, "two");
   await send(page, "three");
   assert.equal(await page.locator("li.bubble.mine").count(), 3, "three bubbles at once");
   // Reload while the outbox is still being worked through (the first message is retrying).
   await until(async () => {
-    const log = await server.json("/api/log");
+    const log = await env.server.json("/api/log");
     return log.requests.filter((r) => r.method === "POST" && r.path === messagesPath(c)).length >= 2;
   });
   await page.reload();
@@ -62,13 +46,13 @@ test("three messages over a flaky network with a reload mid-outbox: three on the
     null,
     { timeout: 30_000 },
   );
-  const { messages } = await server.json(messagesPath(c));
+  const { messages } = await env.server.json(messagesPath(c));
   assert.deepEqual(messages.map((m) => m.text), ["one", "two", "three"]);
   assert.deepEqual(messages.map((m) => m.seq), [1, 2, 3]);
   const texts = await page.locator("li.bubble.mine").evaluateAll((els) => els.map((e) => e.firstChild.textContent));
   assert.deepEqual(texts, ["one", "two", "three"]);
-  assert.equal((await server.effects()).duplicates, 0);
-  const log = await server.json("/api/log");
+  assert.equal((await env.server.effects()).duplicates, 0);
+  const log = await env.server.json("/api/log");
   const posts = log.requests.filter((r) => r.method === "POST" && r.path === messagesPath(c));
   assert.ok(posts.some((r) => r.fault), "the network did fail");
   assert.equal(new Set(posts.map((r) => r.key)).size, 3, "three ids, whatever the number of attempts");
@@ -81,17 +65,17 @@ test("three messages over a flaky network with a reload mid-outbox: three on the
 
 test("a reply stream cut in the middle resumes: one complete reply, the user's message sent once", async () => {
   const c = "e2e-stream";
-  const page = await openPage(context, `${server.url}/chat.html?c=${c}`);
-  await server.arm(messagesPath(c), ["cut"]);
+  const page = await openPage(env.context, `${env.server.url}/chat.html?c=${c}`);
+  await env.server.arm(messagesPath(c), ["cut"]);
   await send(page, "hello");
   await page.waitForFunction(() => document.querySelector("li.bubble.reply")?.dataset.done === "true", null, {
     timeout: 20_000,
   });
-  const { messages } = await server.json(messagesPath(c));
+  const { messages } = await env.server.json(messagesPath(c));
   assert.equal(messages.length, 1);
   const id = messages[0].id;
   // The complete reply, read straight from the server.
-  const raw = await (await fetch(`${server.url}${messagesPath(c)}/${id}/reply`)).text();
+  const raw = await (await fetch(`${env.server.url}${messagesPath(c)}/${id}/reply`)).text();
   const expected = raw
     .split("\n\n")
     .filter((block) => !/^event: done/m.test(block))
@@ -99,7 +83,7 @@ test("a reply stream cut in the middle resumes: one complete reply, the user's m
     .join("");
   assert.ok(expected.length > 0);
   assert.equal(await page.locator("li.bubble.reply").textContent(), expected);
-  const log = await server.json("/api/log");
+  const log = await env.server.json("/api/log");
   const posts = log.requests.filter((r) => r.method === "POST" && r.path === messagesPath(c));
   assert.equal(posts.length, 1, "the user's message was sent once");
   const streams = log.requests.filter((r) => r.method === "GET" && r.path.endsWith("/reply"));

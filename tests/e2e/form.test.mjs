@@ -1,47 +1,31 @@
 // End to end in Chromium against the reference server: the order form sends one order per
 // user action, whatever the clicks and the network do. Every test counts orders on the server.
-import { test, before, after, beforeEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, openPage } from "./harness.mjs";
+import { openPage, useEnvironment } from "./harness.mjs";
 
-let server;
-let browser;
-let context;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.cleanup();
-});
-beforeEach(async () => {
-  await fetch(server.url + "/api/reset", { method: "POST" });
-  await context?.close();
-  context = await browser.newContext();
-});
+const env = useEnvironment();
 
 test("five fast clicks on the submit button make exactly one order", async () => {
-  const page = await openPage(context, server.url + "/");
+  const page = await openPage(env.context, env.server.url + "/");
   // A slow server, as when people click again: all five clicks land while the first is in
   // flight (on a fast loopback the reply could otherwise come back between two clicks, and a
   // later click would then be answered locally with "We already received this request").
-  await server.arm("/api/orders", ["delay=600"]);
+  await env.server.arm("/api/orders", ["delay=600"]);
   await page.locator("#send").click({ clickCount: 5, delay: 0 });
   await page.waitForFunction(() => /Sent|already received/.test(document.querySelector("#status").textContent));
-  assert.equal(await server.orders(), 1);
-  assert.equal((await server.effects()).duplicates, 0);
+  assert.equal(await env.server.orders(), 1);
+  assert.equal((await env.server.effects()).duplicates, 0);
   assert.equal(await page.locator("#status").textContent(), "Sent");
 });
 
 test("response dropped after commit: retried with the same key, one order, 'We already received this request'", async () => {
-  const page = await openPage(context, server.url + "/");
-  await server.arm("/api/orders", ["drop"]);
+  const page = await openPage(env.context, env.server.url + "/");
+  await env.server.arm("/api/orders", ["drop"]);
   await page.locator("#send").click();
   await page.waitForFunction(() => document.querySelector("#status").textContent === "We already received this request", null, { timeout: 15_000 });
-  assert.equal(await server.orders(), 1);
-  const log = await server.json("/api/log");
+  assert.equal(await env.server.orders(), 1);
+  const log = await env.server.json("/api/log");
   const orderRequests = log.requests.filter((r) => r.path === "/api/orders" && r.method === "POST");
   assert.equal(orderRequests.length, 2, "one dropped attempt and one retry");
   assert.equal(new Set(orderRequests.map((r) => r.key)).size, 1, "both attempts carry the same key");
@@ -61,15 +45,15 @@ async function statusIs(page, text, timeout = 15_000) {
   );
 }
 
-/** POSTs to /api/orders the server saw, oldest first. */
+/** POSTs to /api/orders the env.server saw, oldest first. */
 async function orderPosts() {
-  const log = await server.json("/api/log");
+  const log = await env.server.json("/api/log");
   return log.requests.filter((r) => r.path === "/api/orders" && r.method === "POST");
 }
 
 test("ten fast clicks make one order, and the button is disabled in the same task", async () => {
-  const page = await openPage(context, server.url + "/");
-  await server.arm("/api/orders", ["delay=800"]);
+  const page = await openPage(env.context, env.server.url + "/");
+  await env.server.arm("/api/orders", ["delay=800"]);
   const sameTask = await page.evaluate(() => {
     const b = document.querySelector("#send");
     b.click();
@@ -78,31 +62,31 @@ test("ten fast clicks make one order, and the button is disabled in the same tas
   assert.deepEqual(sameTask, { disabled: true, ariaDisabled: "true", ariaBusy: "true" });
   for (let i = 0; i < 9; i++) await page.locator("#send").click({ force: true, delay: 0 }).catch(() => {});
   await statusIs(page, "Sent");
-  assert.equal(await server.orders(), 1);
-  assert.equal((await server.effects()).duplicates, 0);
+  assert.equal(await env.server.orders(), 1);
+  assert.equal((await env.server.effects()).duplicates, 0);
   assert.equal(await page.locator("#status").getAttribute("role"), "status");
   assert.equal(await page.locator("#status").getAttribute("aria-live"), "polite");
   assert.equal(await page.locator("#send").isDisabled(), false, "re-enabled after the reply");
 });
 
 test("a click while pending (after reenableAfterMs) joins the action in flight", async () => {
-  const page = await openPage(context, server.url + "/");
-  await server.arm("/api/orders", ["delay=3500"]);
+  const page = await openPage(env.context, env.server.url + "/");
+  await env.server.arm("/api/orders", ["delay=3500"]);
   await page.locator("#send").click();
   await page.waitForFunction(() => !document.querySelector("#send").disabled, null, { timeout: 5_000 });
   await page.locator("#send").click();
   await statusIs(page, "Sent");
-  assert.equal(await server.orders(), 1);
+  assert.equal(await env.server.orders(), 1);
   assert.equal(new Set((await orderPosts()).map((r) => r.key)).size, 1);
   assert.ok(await page.evaluate(() => [...document.querySelectorAll("#events li")].some((li) => li.textContent.startsWith("click.suppressed"))));
 });
 
 test("reload while the server holds the request: the draft is back and the order resumes with the same key", async () => {
-  const page = await openPage(context, server.url + "/");
+  const page = await openPage(env.context, env.server.url + "/");
   await page.locator("input[name=qty]").fill("3");
   await page.locator("textarea[name=note]").fill("ring twice");
   await page.locator("input[name=extras][value=express]").check();
-  await server.arm("/api/orders", ["delay=3000"]);
+  await env.server.arm("/api/orders", ["delay=3000"]);
   const key = await page.evaluate(() => window.sendonceForm.key);
   await page.locator("#send").click();
   await page.waitForTimeout(300);
@@ -114,16 +98,16 @@ test("reload while the server holds the request: the draft is back and the order
   assert.equal(await page.locator("input[name=extras][value=gift-wrap]").isChecked(), false);
   await statusIs(page, /Sent|already received/, 20_000);
   assert.equal(await page.evaluate(() => window.sendonceForm.key), key);
-  assert.equal(await server.orders(), 1);
+  assert.equal(await env.server.orders(), 1);
   const keys = new Set((await orderPosts()).map((r) => r.key));
   assert.deepEqual([...keys], [key], "every attempt, before and after the reload, carries the same key");
 });
 
 test("two tabs submit the same draft at once: one order; the second tab shows 'elsewhere', then the result", async () => {
-  const a = await openPage(context, server.url + "/");
-  const b = await openPage(context, server.url + "/");
+  const a = await openPage(env.context, env.server.url + "/");
+  const b = await openPage(env.context, env.server.url + "/");
   assert.equal(await a.evaluate(() => window.sendonceForm.key), await b.evaluate(() => window.sendonceForm.key), "both tabs restored the same draft key");
-  await server.arm("/api/orders", ["delay=1500"]);
+  await env.server.arm("/api/orders", ["delay=1500"]);
   await a.locator("#send").click();
   await a.waitForTimeout(100);
   await b.locator("#send").click();
@@ -133,42 +117,42 @@ test("two tabs submit the same draft at once: one order; the second tab shows 'e
   const posts = await orderPosts();
   const events = await b.evaluate(() => [...document.querySelectorAll("#events li")].map((li) => li.textContent).reverse());
   events.push(await b.evaluate(() => JSON.stringify(Object.entries(localStorage).filter(([k]) => k.includes(":a:")))));
-  assert.equal(await server.orders(), 1, JSON.stringify({ posts, events }));
+  assert.equal(await env.server.orders(), 1, JSON.stringify({ posts, events }));
   assert.equal(posts.length, 1, "the second tab sent nothing: " + JSON.stringify({ posts, events }));
 });
 
 test("offline then online: the order waits and goes out with the same key, once", async () => {
-  const page = await openPage(context, server.url + "/");
+  const page = await openPage(env.context, env.server.url + "/");
   const key = await page.evaluate(() => window.sendonceForm.key);
-  await context.setOffline(true);
+  await env.context.setOffline(true);
   await page.locator("#send").click();
   await statusIs(page, "Connection lost. Retry?");
-  assert.equal(await server.orders(), 0);
-  await context.setOffline(false);
+  assert.equal(await env.server.orders(), 0);
+  await env.context.setOffline(false);
   await statusIs(page, /Sent|already received/);
-  assert.equal(await server.orders(), 1);
+  assert.equal(await env.server.orders(), 1);
   assert.deepEqual([...new Set((await orderPosts()).map((r) => r.key))], [key]);
 });
 
 test("the same data again is 'already received'; edited after success it is a new order with a new key", async () => {
-  const page = await openPage(context, server.url + "/");
+  const page = await openPage(env.context, env.server.url + "/");
   await page.locator("#send").click();
   await statusIs(page, "Sent");
   const first = await page.evaluate(() => window.sendonceForm.key);
   await page.locator("#send").click();
   await statusIs(page, "We already received this request");
-  assert.equal(await server.orders(), 1);
+  assert.equal(await env.server.orders(), 1);
   await page.locator("input[name=qty]").fill("2");
   await page.locator("#send").click();
   await statusIs(page, "Sent");
   const second = await page.evaluate(() => window.sendonceForm.key);
   assert.notEqual(second, first);
-  assert.equal(await server.orders(), 2);
+  assert.equal(await env.server.orders(), 2);
   assert.ok(await page.evaluate(() => [...document.querySelectorAll("#events li")].some((li) => li.textContent.startsWith("key.rotated"))));
 });
 
 test("a password never reaches storage, the body or the fingerprint", async () => {
-  const page = await openPage(context, server.url + "/");
+  const page = await openPage(env.context, env.server.url + "/");
   const secret = "hunter2-Sup3rSecret";
   await page.locator("input[name=password]").fill(secret);
   await page.locator("textarea[name=note]").fill("leave at the door");
@@ -185,40 +169,40 @@ test("a password never reaches storage, the body or the fingerprint", async () =
 });
 
 test("after a success and a reload (draft cleared), the same data again is 'already received'", async () => {
-  const page = await openPage(context, server.url + "/");
+  const page = await openPage(env.context, env.server.url + "/");
   await page.locator("#send").click();
   await statusIs(page, "Sent");
   await page.reload();
   await page.waitForFunction(() => window.sendonceReady === true);
   await page.locator("#send").click();
   await statusIs(page, "We already received this request");
-  assert.equal(await server.orders(), 1);
+  assert.equal(await env.server.orders(), 1);
   assert.equal((await orderPosts()).length, 1);
 });
 
 test("the tab holding the lock closes mid-send: the waiting tab sends itself with the same key, one order", async () => {
-  const a = await openPage(context, server.url + "/");
-  const b = await openPage(context, server.url + "/");
-  await server.arm("/api/orders", ["delay=2000"]);
+  const a = await openPage(env.context, env.server.url + "/");
+  const b = await openPage(env.context, env.server.url + "/");
+  await env.server.arm("/api/orders", ["delay=2000"]);
   await a.locator("#send").click();
   await a.waitForTimeout(150);
   await b.locator("#send").click();
   await statusIs(b, "Already sending from another tab", 5_000);
   await a.close();
   await statusIs(b, /Sent|already received/, 20_000);
-  assert.equal(await server.orders(), 1);
+  assert.equal(await env.server.orders(), 1);
   const posts = await orderPosts();
   assert.ok(posts.length >= 2, "the waiting tab sent too");
   assert.equal(new Set(posts.map((r) => r.key)).size, 1, "with the same key");
 });
 
 test("the demo's offline toggle pauses the order through the SDK's offline path and resumes it", async () => {
-  const page = await openPage(context, server.url + "/");
+  const page = await openPage(env.context, env.server.url + "/");
   await page.locator("#offline").check();
   await page.locator("#send").click();
   await statusIs(page, "Connection lost. Retry?");
-  assert.equal(await server.orders(), 0);
+  assert.equal(await env.server.orders(), 0);
   await page.locator("#offline").uncheck();
   await statusIs(page, /Sent|already received/);
-  assert.equal(await server.orders(), 1);
+  assert.equal(await env.server.orders(), 1);
 });

@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { before, after, beforeEach } from "node:test";
 import { chromium } from "playwright-core";
 
 const root = new URL("../..", import.meta.url).pathname;
@@ -108,4 +109,26 @@ export async function openPage(context, url) {
   await page.goto(url);
   await page.waitForFunction(() => window.sendonceReady === true);
   return page;
+}
+
+/** Registers the usual hooks of an end-to-end test file: one server and one browser for the
+ * file; for each test a reset server (no orders, keys or armed faults) and a fresh browser
+ * context (its own storage). The returned object's `server`, `browser` and `context` are set
+ * by the hooks. */
+export function useEnvironment() {
+  const env = {};
+  before(async () => {
+    env.server = await startServer();
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.cleanup();
+  });
+  beforeEach(async () => {
+    await fetch(env.server.url + "/api/reset", { method: "POST" });
+    await env.context?.close();
+    env.context = await env.browser.newContext();
+  });
+  return env;
 }
