@@ -34,6 +34,8 @@ export function watchServer(countUrl, countEl) {
       const log = await (await fetch(`/api/log?since=${since}`)).json();
       for (const r of log.requests) {
         since = Math.max(since, r.seq);
+        // The pages' own polling (GET counts, lists) would drown the requests that matter.
+        if (r.method === "GET" && !r.path.includes("/reply")) continue;
         const li = document.createElement("li");
         li.textContent = `${r.method} ${r.path} → ${r.status}${r.replayed ? " (replay)" : ""}${r.fault ? ` [fault: ${r.fault}]` : ""} key ${(r.key || "-").slice(0, 8)}`;
         $("#requests")?.prepend(li);
