@@ -20,6 +20,7 @@ use crate::core::key::{new_key, validate_key, Key, KeyFormat};
 use crate::core::record::{self, ActionPlan, ActionRecord, Record};
 use crate::core::retry::RetryPolicy;
 use crate::core::status::{Locale, Messages};
+use crate::core::text::quoted;
 use crate::core::window::{ActionKind, Window, Windows};
 use crate::platform::storage::{Backend, Store, WriteResult};
 use crate::platform::{self, get, set};
@@ -243,7 +244,10 @@ impl Sendonce {
                 other => {
                     return Err(SendonceError::option(
                         "storage",
-                        format!("must be \"local\", \"session\", \"memory\" or an adapter object, got {other:?}"),
+                        format!(
+                        "must be \"local\", \"session\", \"memory\" or an adapter object, got {}",
+                        quoted(other, '"')
+                    ),
                     ))
                 }
             }
@@ -270,7 +274,7 @@ impl Sendonce {
                     .ok_or_else(|| {
                         SendonceError::option(
                             "messages",
-                            format!("the text of {k:?} must be a string"),
+                            format!("the text of {} must be a string", quoted(&k, '"')),
                         )
                     })?;
                 messages.set(&k, &v)?;

@@ -17,7 +17,7 @@ pub enum SendonceError {
     #[error("invalid key: {0}")]
     InvalidKey(String),
     /// A window (how long a finished action answers repeats) could not be read or is out of bounds.
-    #[error("invalid window {input:?}: {reason}")]
+    #[error("invalid window {}: {reason}", crate::core::text::quoted(.input, '"'))]
     InvalidWindow {
         /// What the caller wrote.
         input: String,

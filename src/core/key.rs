@@ -2,6 +2,7 @@
 //! of keys a caller brings.
 
 use crate::core::error::SendonceError;
+use crate::core::text::quoted;
 use uuid::Uuid;
 
 /// Longest key accepted. The IETF draft sets no limit, but real servers reject keys over 255
@@ -49,7 +50,10 @@ impl KeyFormat {
             "uuid-v7" => Ok(KeyFormat::UuidV7),
             other => Err(SendonceError::option(
                 "keyFormat",
-                format!("expected \"uuid-v4\" or \"uuid-v7\", got {other:?}"),
+                format!(
+                    "expected \"uuid-v4\" or \"uuid-v7\", got {}",
+                    quoted(other, '"')
+                ),
             )),
         }
     }
@@ -111,8 +115,8 @@ pub fn validate_key(s: &str) -> Result<Key, SendonceError> {
     }
     if let Some((i, c)) = s.char_indices().find(|(_, c)| !c.is_ascii_graphic()) {
         return Err(SendonceError::InvalidKey(format!(
-            "a key is visible ASCII only; character {:?} at {i} is not",
-            c
+            "a key is visible ASCII only; character {} at {i} is not",
+            quoted(c.encode_utf8(&mut [0; 4]), '\'')
         )));
     }
     Ok(Key(s.to_string()))

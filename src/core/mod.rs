@@ -12,9 +12,11 @@ pub mod key;
 pub mod mask;
 mod number;
 pub(crate) mod order;
+
 pub mod quick;
 pub mod record;
 pub mod reply;
 pub mod retry;
 pub mod status;
+pub(crate) mod text;
 pub mod window;

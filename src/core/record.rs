@@ -26,6 +26,7 @@ use crate::core::fingerprint::{Fingerprint, FormValue};
 use crate::core::json::{self, Value};
 use crate::core::key::{validate_key, Key};
 use crate::core::status::StatusCode;
+use crate::core::text::quoted;
 use crate::core::window::{ActionKind, MAX_WINDOW_MS};
 
 /// The version written into every record. A record of another version is foreign: skipped,
@@ -523,7 +524,7 @@ fn encode_reply(r: &StoredReply) -> Value {
     let as_json = r
         .content_type
         .as_deref()
-        .filter(|ct| ct.to_ascii_lowercase().contains("json"))
+        .filter(|ct| crate::core::text::contains(&ct.to_ascii_lowercase(), "json"))
         .and_then(|_| json::parse(&r.body).ok())
         .filter(|v| v.to_json() == r.body);
     match (&r.content_type, &as_json) {
@@ -574,11 +575,11 @@ impl<'a> Obj<'a> {
 
     fn req(&self, name: &str) -> Result<&'a Value, SendonceError> {
         self.opt(name)
-            .ok_or_else(|| corrupt(&format!("member {name:?} missing")))
+            .ok_or_else(|| corrupt(&format!("member {} missing", quoted(name, '"'))))
     }
 
     fn bad(name: &str) -> SendonceError {
-        corrupt(&format!("member {name:?} has the wrong type"))
+        corrupt(&format!("member {} has the wrong type", quoted(name, '"')))
     }
 
     fn str(&self, name: &str) -> Result<&'a str, SendonceError> {
@@ -602,14 +603,17 @@ impl<'a> Obj<'a> {
     fn window(&self, name: &str) -> Result<u64, SendonceError> {
         let w = self.u64(name)?;
         if w > MAX_WINDOW_MS {
-            return Err(corrupt(&format!("member {name:?} is longer than 24h")));
+            return Err(corrupt(&format!(
+                "member {} is longer than 24h",
+                quoted(name, '"')
+            )));
         }
         Ok(w)
     }
 
     fn key(&self, name: &str) -> Result<Key, SendonceError> {
         validate_key(self.str(name)?)
-            .map_err(|_| corrupt(&format!("member {name:?} is not a valid key")))
+            .map_err(|_| corrupt(&format!("member {} is not a valid key", quoted(name, '"'))))
     }
 
     fn fingerprint(&self, name: &str) -> Result<Fingerprint, SendonceError> {

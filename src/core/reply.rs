@@ -33,7 +33,7 @@ impl Reply {
     pub fn json(&self) -> Option<Value> {
         let looks_json = self
             .header("content-type")
-            .is_none_or(|ct| ct.to_ascii_lowercase().contains("json"));
+            .is_none_or(|ct| crate::core::text::contains(&ct.to_ascii_lowercase(), "json"));
         if looks_json {
             json::parse(&self.body).ok()
         } else {
@@ -139,8 +139,8 @@ pub fn reason(reply: &Reply) -> Option<String> {
             // HTML error pages are not reasons a person should read, and neither is JSON that
             // did not parse (a body marked JSON, or one that starts like JSON): raw brackets
             // and quotes in a status line only confuse.
-            if ct.contains("html")
-                || ct.contains("json")
+            if crate::core::text::contains(&ct, "html")
+                || crate::core::text::contains(&ct, "json")
                 || body.starts_with(['<', '{', '['])
                 || body.is_empty()
             {

@@ -2,6 +2,7 @@
 //! code.
 
 use crate::core::error::SendonceError;
+use crate::core::text::quoted;
 
 /// The state of an action as a person sees it. The code is stable; the text is the locale's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -195,7 +196,7 @@ impl Messages {
         let c = StatusCode::parse(code).ok_or_else(|| {
             SendonceError::option(
                 "messages",
-                format!("unknown status code {code:?}; known: idle, sending, retrying, accepted, elsewhere, done, already_received, offline, changed, rejected, failed"),
+                format!("unknown status code {}; known: idle, sending, retrying, accepted, elsewhere, done, already_received, offline, changed, rejected, failed", quoted(code, '"')),
             )
         })?;
         self.overrides.retain(|(k, _)| *k != c);
@@ -219,7 +220,7 @@ impl Messages {
             .find(|(k, _)| *k == code)
             .map(|(_, t)| t.as_str())
             .unwrap_or_else(|| self.locale.text(code));
-        if template.contains("{reason}") {
+        if crate::core::text::contains(template, "{reason}") {
             let reason = reason
                 .filter(|r| !r.trim().is_empty())
                 .unwrap_or(match self.locale {
@@ -228,7 +229,7 @@ impl Messages {
                     Locale::Es => "el servidor rechazó la solicitud",
                     Locale::Ru => "сервер отклонил запрос",
                 });
-            template.replace("{reason}", reason)
+            crate::core::text::replace(template, "{reason}", reason)
         } else {
             template.to_string()
         }

@@ -189,7 +189,7 @@ impl Store {
         let mut mem = self.memory.borrow_mut();
         for i in 0..len {
             if let Ok(Some(k)) = storage.key(i) {
-                if k.starts_with("sendonce") || k.contains(":v1:") {
+                if k.starts_with("sendonce") || crate::core::text::contains(&k, ":v1:") {
                     if let Ok(Some(v)) = storage.get_item(&k) {
                         mem.insert(k, v);
                     }
