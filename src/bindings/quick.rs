@@ -3,8 +3,8 @@
 //! repeat inside the window gets the stored result), `bind()` guards a button, `seen()`
 //! recognises inbound messages a channel delivered twice. Decisions are in `core::quick`.
 
+use crate::core::small_map::SmallMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise};
@@ -50,7 +50,7 @@ thread_local! {
     /// Runs in flight by storage key (which includes the namespace): a second tap joins the
     /// same Promise, also through another `quickReplies()` object or another `Sendonce` of the
     /// same namespace in this page or process (a bot server makes one per webhook).
-    static IN_FLIGHT: RefCell<HashMap<String, Promise>> = RefCell::new(HashMap::new());
+    static IN_FLIGHT: RefCell<SmallMap<Promise>> = RefCell::new(SmallMap::new());
 }
 
 /// Bot quick replies for one conversation.

@@ -1,8 +1,8 @@
 //! `new Sendonce(options)`: the options, normalised once, the store, the event log and the
 //! registry of live actions.
 
+use crate::core::small_map::SmallMap;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Function, Object};
@@ -41,7 +41,7 @@ pub(crate) struct Shared {
     pub fetch: JsValue,
     on_event: Option<Function>,
     stats: RefCell<Stats>,
-    pub live: RefCell<HashMap<String, Weak<ActionCell>>>,
+    pub live: RefCell<SmallMap<Weak<ActionCell>>>,
     pub disposed: Cell<bool>,
     listeners: RefCell<Vec<WindowListener>>,
 }
@@ -338,7 +338,7 @@ impl Sendonce {
             fetch,
             on_event,
             stats: RefCell::new(Stats::default()),
-            live: RefCell::new(HashMap::new()),
+            live: RefCell::new(SmallMap::new()),
             disposed: Cell::new(false),
             listeners: RefCell::new(Vec::new()),
         });

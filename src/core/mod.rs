@@ -12,6 +12,9 @@ pub mod key;
 pub mod mask;
 mod number;
 pub(crate) mod order;
+// Used by the web adapters and bindings only (wasm); tested natively.
+#[cfg(any(target_arch = "wasm32", test))]
+pub(crate) mod small_map;
 
 pub mod quick;
 pub mod record;

@@ -3,8 +3,8 @@
 //! makes room as the core says and then falls back to memory; it never crashes and never loses
 //! an action.
 
+use crate::core::small_map::SmallMap;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::{JsCast, JsValue};
@@ -26,7 +26,7 @@ pub enum Backend {
 /// memory, mirrors an adapter, and takes over when web storage fails.
 pub struct Store {
     backend: RefCell<Backend>,
-    memory: RefCell<BTreeMap<String, String>>,
+    memory: RefCell<SmallMap<String>>,
 }
 
 /// What happened to a write, so the caller can report it.
@@ -44,7 +44,7 @@ impl Store {
     pub fn new(backend: Backend) -> Self {
         Store {
             backend: RefCell::new(backend),
-            memory: RefCell::new(BTreeMap::new()),
+            memory: RefCell::new(SmallMap::new()),
         }
     }
 

@@ -1,0 +1,91 @@
+//! A map from `String` keys kept as a sorted `Vec`.
+//!
+//! The maps sendonce keeps (live actions, quick replies in flight, the in-memory store) hold a
+//! handful to a few hundred entries. `HashMap` and `BTreeMap` cost about 11 KB of wasm between
+//! them; a sorted vector with binary search costs a fraction of that, and iterates in key
+//! order as the `BTreeMap` it replaces did.
+
+/// A map from `String` keys, iterated in key order.
+#[derive(Debug)]
+pub struct SmallMap<V> {
+    entries: Vec<(String, V)>,
+}
+
+impl<V> Default for SmallMap<V> {
+    fn default() -> Self {
+        SmallMap {
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<V> SmallMap<V> {
+    /// An empty map.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn search(&self, key: &str) -> Result<usize, usize> {
+        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    /// The value for `key`.
+    pub fn get(&self, key: &str) -> Option<&V> {
+        let i = self.search(key).ok()?;
+        self.entries.get(i).map(|(_, v)| v)
+    }
+
+    /// Sets `key` to `value`, returning the value it replaces.
+    pub fn insert(&mut self, key: String, value: V) -> Option<V> {
+        match self.search(&key) {
+            Ok(i) => self
+                .entries
+                .get_mut(i)
+                .map(|slot| std::mem::replace(&mut slot.1, value)),
+            Err(i) => {
+                self.entries.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    /// Removes `key`, returning its value.
+    pub fn remove(&mut self, key: &str) -> Option<V> {
+        let i = self.search(key).ok()?;
+        Some(self.entries.remove(i).1)
+    }
+
+    /// The keys, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.entries.iter().map(|(k, _)| k)
+    }
+
+    /// The values, in key order.
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.entries.iter().map(|(_, v)| v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SmallMap;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn behaves_like_a_btree_map() {
+        let mut ours = SmallMap::new();
+        let mut theirs = BTreeMap::new();
+        let mut x = 7u32;
+        for i in 0..2000u32 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let key = format!("k{}", (x >> 16) % 50);
+            match i % 3 {
+                0 | 1 => assert_eq!(ours.insert(key.clone(), i), theirs.insert(key, i)),
+                _ => assert_eq!(ours.remove(&key), theirs.remove(&key)),
+            }
+            assert_eq!(ours.get("k7"), theirs.get("k7"));
+        }
+        assert!(ours.keys().eq(theirs.keys()));
+        assert!(ours.values().eq(theirs.values()));
+    }
+}
