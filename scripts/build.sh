@@ -1,13 +1,41 @@
 #!/usr/bin/env bash
 # Builds the npm package into pkg/ (ES module + TypeScript types) and prints its size.
+#
+# The package is built in a temporary directory and its files are renamed into pkg/ at the end,
+# so that two builds at once (a test run and a demo, say) never read or serve a half-written
+# .wasm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-wasm-pack build --release --target web --out-dir pkg --out-name sendonce --no-pack . >/dev/null 2>build.log || { cat build.log >&2; exit 1; }
-rm -f build.log
+root="$PWD"
+mkdir -p target pkg
+tmp="$(mktemp -d "$root/target/pkg-build.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+
+# Panic messages name source files. Rewrite the build machine's paths (the crate registry and
+# git checkouts under CARGO_HOME, the home directory, this checkout) to neutral prefixes, for
+# the wasm build only. Computed here, never hard-coded; CARGO_ENCODED_RUSTFLAGS (separated by
+# 0x1f) keeps paths with spaces intact. Later flags win where prefixes overlap.
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+flags=()
+[ -n "${HOME:-}" ] && flags+=("--remap-path-prefix=$HOME=~")
+flags+=("--remap-path-prefix=$root=sendonce")
+for d in "$cargo_home"/registry/src/*/; do
+  [ -d "$d" ] && flags+=("--remap-path-prefix=${d%/}=crates")
+done
+[ -d "$cargo_home/git/checkouts" ] && flags+=("--remap-path-prefix=$cargo_home/git/checkouts=git")
+CARGO_ENCODED_RUSTFLAGS="$(IFS=$'\x1f'; echo "${flags[*]}")"
+export CARGO_ENCODED_RUSTFLAGS
+
+wasm-pack build --release --target web --out-dir "$tmp" --out-name sendonce --no-pack . \
+  >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log" >&2; exit 1; }
+rm -f "$tmp/build.log"
 # A current wasm-opt (binaryen from npm; Debian's 108 mis-optimises reference types).
 node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  pkg/sendonce_bg.wasm -o pkg/sendonce_bg.wasm
+  "$tmp/sendonce_bg.wasm" -o "$tmp/sendonce_bg.opt.wasm"
+mv -f "$tmp/sendonce_bg.opt.wasm" "$tmp/sendonce_bg.wasm"
+# Same file system: each rename replaces a whole file at once.
+find "$tmp" -mindepth 1 -maxdepth 1 -type f -exec mv -f {} pkg/ \;
 node scripts/package-json.mjs
 node scripts/size.mjs
