@@ -183,11 +183,12 @@ impl SseParser {
         let mut out = Vec::new();
         while let Some(end) = self.buf.find(['\n', '\r']) {
             // A "\r\n" split across two pieces: wait for the next piece to tell.
-            let crlf = self.buf[end..].starts_with("\r\n");
-            if self.buf[end..].starts_with('\r') && end + 1 == self.buf.len() {
+            let rest = self.buf.get(end..).unwrap_or_default();
+            let crlf = rest.starts_with("\r\n");
+            if rest.starts_with('\r') && end + 1 == self.buf.len() {
                 break;
             }
-            let line: String = self.buf[..end].to_string();
+            let line: String = self.buf.get(..end).unwrap_or_default().to_string();
             self.buf.drain(..end + if crlf { 2 } else { 1 });
             if let Some(e) = self.line(&line) {
                 out.push(e);

@@ -47,6 +47,10 @@ fn is_email_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-' | '@')
 }
 
+// Substrings are taken with `get`, not `&text[a..b]`: every offset here comes from
+// `char_indices` or an ASCII character, so it is on a character boundary, and range indexing on
+// `str` would bring its panic path (with `char`'s Debug and the Unicode tables) into the wasm.
+
 /// Pass 1: every maximal run of email characters is checked once.
 fn mask_emails(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -56,13 +60,13 @@ fn mask_emails(text: &str) -> String {
             run_start.get_or_insert(i);
         } else {
             if let Some(s) = run_start.take() {
-                push_email_run(&mut out, &text[s..i]);
+                push_email_run(&mut out, text.get(s..i).unwrap_or_default());
             }
             out.push(c);
         }
     }
     if let Some(s) = run_start {
-        push_email_run(&mut out, &text[s..]);
+        push_email_run(&mut out, text.get(s..).unwrap_or_default());
     }
     out
 }
@@ -70,10 +74,13 @@ fn mask_emails(text: &str) -> String {
 fn push_email_run(out: &mut String, run: &str) {
     // Sentence punctuation after an address is not part of it.
     let trimmed = run.trim_end_matches(['.', '-']);
-    let tail = &run[trimmed.len()..];
+    let tail = run.get(trimmed.len()..).unwrap_or_default();
     if let Some(at) = trimmed.rfind('@') {
-        let local = trimmed[..at].trim_start_matches('.');
-        let domain = &trimmed[at + 1..];
+        let local = trimmed
+            .get(..at)
+            .unwrap_or_default()
+            .trim_start_matches('.');
+        let domain = trimmed.get(at + 1..).unwrap_or_default();
         let domain_ok = domain.contains('.')
             && !domain.starts_with(['.', '-'])
             && domain
@@ -86,7 +93,7 @@ fn push_email_run(out: &mut String, run: &str) {
         if !local.is_empty() && domain_ok {
             // Whatever sits before the local part in the same run (a stray "." at the start)
             // is kept; everything from the local part on is the address.
-            out.push_str(&trimmed[..at - local.len()]);
+            out.push_str(trimmed.get(..at - local.len()).unwrap_or_default());
             out.push_str(EMAIL);
             out.push_str(tail);
             return;
@@ -137,7 +144,7 @@ fn mask_numbers(text: &str) -> String {
         // Never scan into a span again: each character is looked at a bounded number of times.
         i = j;
     }
-    out.push_str(&text[copied_to..]);
+    out.push_str(text.get(copied_to..).unwrap_or_default());
     out
 }
 
@@ -198,7 +205,10 @@ fn mask_span(
         while h > g {
             let last_in_span = h == groups.len();
             if !(last_in_span && glued) {
-                if let Some(p) = classify(&text[byte(start)..byte(groups[h - 1].1)]) {
+                if let Some(p) = classify(
+                    text.get(byte(start)..byte(groups[h - 1].1))
+                        .unwrap_or_default(),
+                ) {
                     found = Some((p, h));
                     break;
                 }
@@ -207,7 +217,7 @@ fn mask_span(
         }
         match found {
             Some((placeholder, h)) => {
-                out.push_str(&text[*copied_to..byte(start)]);
+                out.push_str(text.get(*copied_to..byte(start)).unwrap_or_default());
                 out.push_str(placeholder);
                 *copied_to = byte(groups[h - 1].1);
                 g = h;

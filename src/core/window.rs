@@ -50,7 +50,10 @@ impl Window {
         };
         let t = text.trim();
         let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-        let (digits, unit) = t.split_at(split);
+        let (digits, unit) = (
+            t.get(..split).unwrap_or_default(),
+            t.get(split..).unwrap_or_default(),
+        );
         if digits.is_empty() || digits.len() > 12 {
             return Err(err(
                 "expected a number of ms or a number with ms, s, m, h or d (\"10s\", \"5m\")",
