@@ -75,7 +75,7 @@ pub fn new_key(format: KeyFormat, random: [u8; 16], now_ms: u64) -> Key {
             uuid::Builder::from_unix_timestamp_millis(now_ms, &tail).into_uuid()
         }
     };
-    Key(uuid.hyphenated().to_string())
+    Key(hyphenated(uuid.as_bytes()))
 }
 
 /// The deterministic key of a bot quick reply: UUID v5 of
@@ -91,9 +91,32 @@ pub fn new_key(format: KeyFormat, random: [u8; 16], now_ms: u64) -> Key {
 /// ```
 pub fn bot_key(namespace: &str, conversation_id: &str, action_key: &str) -> Key {
     let name = format!("{namespace}\n{conversation_id}\n{action_key}");
-    Key(Uuid::new_v5(&BOT_KEY_NAMESPACE, name.as_bytes())
-        .hyphenated()
-        .to_string())
+    // What `Uuid::new_v5` computes, with the small SHA-1 of `core::sha1` (see there why).
+    let mut data = BOT_KEY_NAMESPACE.as_bytes().to_vec();
+    data.extend_from_slice(name.as_bytes());
+    let digest = crate::core::sha1::sha1(&data);
+    let mut bytes = [0u8; 16];
+    for (b, d) in bytes.iter_mut().zip(digest) {
+        *b = d;
+    }
+    Key(hyphenated(
+        uuid::Builder::from_sha1_bytes(bytes).into_uuid().as_bytes(),
+    ))
+}
+
+/// A UUID's 16 bytes as `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in lowercase hex, as
+/// `Uuid::hyphenated` writes them, without going through `fmt`.
+fn hyphenated(bytes: &[u8; 16]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(36);
+    for (i, b) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        s.push(HEX[(b >> 4) as usize] as char);
+        s.push(HEX[(b & 15) as usize] as char);
+    }
+    s
 }
 
 /// Accepts a caller's key if it is 1..=255 visible ASCII characters (`'!'..='~'`).
@@ -120,4 +143,35 @@ pub fn validate_key(s: &str) -> Result<Key, SendonceError> {
         )));
     }
     Ok(Key(s.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_match_the_uuid_crate() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        for i in 0..300usize {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mut random = [0u8; 16];
+            for (j, b) in random.iter_mut().enumerate() {
+                *b = (x >> (j % 8 * 8)) as u8 ^ j as u8;
+            }
+            let v4 = uuid::Builder::from_random_bytes(random).into_uuid();
+            assert_eq!(
+                new_key(KeyFormat::UuidV4, random, x).as_str(),
+                v4.hyphenated().to_string()
+            );
+            // Names of every length around the 55/56/64-byte padding edges and beyond.
+            let action: String = "qr|é".chars().cycle().take(i).collect();
+            let name = format!("ns\nc-{i}\n{action}");
+            let expected = Uuid::new_v5(&BOT_KEY_NAMESPACE, name.as_bytes())
+                .hyphenated()
+                .to_string();
+            assert_eq!(bot_key("ns", &format!("c-{i}"), &action).as_str(), expected);
+        }
+    }
 }

@@ -20,6 +20,7 @@ pub mod quick;
 pub mod record;
 pub mod reply;
 pub mod retry;
+mod sha1;
 pub mod status;
 pub(crate) mod text;
 pub mod window;
