@@ -99,7 +99,7 @@ impl ActionCell {
             return;
         }
         let this = self.clone();
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::platform::spawn(async move {
             this.run().await;
             this.running.set(false);
         });

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 use super::convert::{js, js_error, opt_string, options_object, to_value};
 use super::sendonce::{Sendonce, Shared};
@@ -118,7 +118,7 @@ pub(crate) fn create(so: &Sendonce, options: &JsValue) -> Result<Chat, SendonceE
         // An async adapter: read its records first, then resume.
         let this = inner.clone();
         let prefix = record::outbox_prefix(&this.shared.ns, &this.conversation_id);
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::platform::spawn(async move {
             let _ = this.shared.store.load_adapter(&prefix).await;
             this.load();
             this.notify();
@@ -242,7 +242,7 @@ impl ChatInner {
             return;
         }
         let this = self.clone();
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::platform::spawn(async move {
             loop {
                 if this.shared.disposed.get() {
                     break;
@@ -410,7 +410,7 @@ impl Chat {
     ) -> Promise {
         let on_chunk = on_chunk.unwrap_or(JsValue::UNDEFINED);
         let shared = self.inner.shared.clone();
-        future_to_promise(async move {
+        crate::platform::promise(async move {
             if url.is_empty() {
                 return Err(js_error(&SendonceError::option("url", "must not be empty")));
             }

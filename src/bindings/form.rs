@@ -556,7 +556,7 @@ impl FormInner {
                 }
             }));
         let this = self.clone();
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::platform::spawn(async move {
             let reply = this.run(&action, lock).await;
             this.settled(reply);
         });

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 use super::convert::{from_value, js, js_error, opt_string, options_object, to_value};
 use super::sendonce::{window_value, Sendonce, Shared};
@@ -138,7 +138,7 @@ impl QuickInner {
         }
         let this = self.clone();
         let sk = storage_key.clone();
-        let promise = future_to_promise(async move {
+        let promise = crate::platform::promise(async move {
             // Across tabs: the tab that holds the Web Lock runs the handler; another tab's tap
             // waits for it and then finds the stored result. (No Web Locks in Node: a bot
             // server's instances share the store, and this process joins in `IN_FLIGHT`.)
@@ -424,7 +424,7 @@ impl QuickReplies {
             Err(e) => return Promise::reject(&js_error(&e)),
         };
         let inner = self.inner.clone();
-        future_to_promise(async move {
+        crate::platform::promise(async move {
             inner
                 .seen(id, text)
                 .await

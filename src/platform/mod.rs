@@ -62,3 +62,28 @@ pub fn is_online() -> bool {
     let nav = get(&global(), "navigator");
     get(&nav, "onLine").as_bool().unwrap_or(true)
 }
+
+/// Runs `fut` on the JS microtask queue (`wasm_bindgen_futures::spawn_local`), boxed: every
+/// distinct future type given to `spawn_local` gets its own copy of the task glue, and one
+/// boxed type keeps a single copy for the whole crate.
+pub fn spawn(fut: impl std::future::Future<Output = ()> + 'static) {
+    spawn_boxed(Box::pin(fut));
+}
+
+fn spawn_boxed(fut: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
+    wasm_bindgen_futures::spawn_local(fut);
+}
+
+/// A `Promise` that settles with `fut`'s result (`wasm_bindgen_futures::future_to_promise`),
+/// boxed for the same reason as [`spawn`].
+pub fn promise(
+    fut: impl std::future::Future<Output = Result<JsValue, JsValue>> + 'static,
+) -> js_sys::Promise {
+    promise_boxed(Box::pin(fut))
+}
+
+fn promise_boxed(
+    fut: std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, JsValue>>>>,
+) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(fut)
+}

@@ -153,7 +153,7 @@ impl Store {
                     JsValue::from_str(value),
                     JsValue::from_f64(ttl_ms as f64),
                 ];
-                wasm_bindgen_futures::spawn_local(async move {
+                crate::platform::spawn(async move {
                     let _ = call_adapter(&a, "set", &args).await;
                 });
                 return WriteResult::Stored;
@@ -211,7 +211,7 @@ impl Store {
             Backend::Adapter(a) => {
                 let a = a.clone();
                 let args = [JsValue::from_str(key)];
-                wasm_bindgen_futures::spawn_local(async move {
+                crate::platform::spawn(async move {
                     let _ = call_adapter(&a, "delete", &args).await;
                 });
             }
