@@ -17,7 +17,13 @@ trap 'rm -rf "$tmp"' EXIT
 # the wasm build only. Computed here, never hard-coded; CARGO_ENCODED_RUSTFLAGS (separated by
 # 0x1f) keeps paths with spaces intact. Later flags win where prefixes overlap.
 cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+# Keep the caller's own flags: cargo ignores RUSTFLAGS once CARGO_ENCODED_RUSTFLAGS is set.
 flags=()
+if [ -n "${CARGO_ENCODED_RUSTFLAGS:-}" ]; then
+  IFS=$'\x1f' read -r -a flags <<<"$CARGO_ENCODED_RUSTFLAGS"
+elif [ -n "${RUSTFLAGS:-}" ]; then
+  read -r -a flags <<<"$RUSTFLAGS"
+fi
 [ -n "${HOME:-}" ] && flags+=("--remap-path-prefix=$HOME=~")
 flags+=("--remap-path-prefix=$root=sendonce")
 for d in "$cargo_home"/registry/src/*/; do
