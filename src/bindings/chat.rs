@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
-use super::convert::{js, js_error, opt_string, options_object, to_value};
+use super::convert::{js, js_error, opt_string, to_value};
 use super::sendonce::{Sendonce, Shared};
 use crate::core::action::ActionMachine;
 use crate::core::chat::{self, Echo, MessageView, SseParser};
@@ -21,7 +21,6 @@ use crate::core::error::SendonceError;
 use crate::core::events::EventKind;
 use crate::core::fingerprint::fingerprint_value;
 use crate::core::json::Value;
-use crate::core::quick::validate_conversation_id;
 use crate::core::record::{self, OutboxEntry, OutboxStatus, Record, StoredRequest};
 use crate::core::status::StatusCode;
 use crate::core::window::ActionKind;
@@ -90,14 +89,7 @@ pub struct Chat {
 }
 
 pub(crate) fn create(so: &Sendonce, options: &JsValue) -> Result<Chat, SendonceError> {
-    let shared = so.shared().clone();
-    if shared.disposed.get() {
-        return Err(SendonceError::Disposed("this Sendonce".into()));
-    }
-    let o = options_object(options, "options")?;
-    let conversation_id = opt_string(&o, "conversationId")?
-        .ok_or_else(|| SendonceError::option("conversationId", "is required"))?;
-    validate_conversation_id(&conversation_id)?;
+    let (shared, o, conversation_id) = so.conversation_options(options)?;
     let url = opt_string(&o, "url")?
         .filter(|u| !u.is_empty())
         .ok_or_else(|| SendonceError::option("url", "is required (where messages are POSTed)"))?;

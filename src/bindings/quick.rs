@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
-use super::convert::{from_value, js, js_error, opt_string, options_object, to_value};
+use super::convert::{from_value, js, js_error, to_value};
 use super::sendonce::{window_value, Sendonce, Shared};
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind};
@@ -60,14 +60,7 @@ pub struct QuickReplies {
 }
 
 pub(crate) fn create(so: &Sendonce, options: &JsValue) -> Result<QuickReplies, SendonceError> {
-    let shared = so.shared().clone();
-    if shared.disposed.get() {
-        return Err(SendonceError::Disposed("this Sendonce".into()));
-    }
-    let o = options_object(options, "options")?;
-    let conversation_id = opt_string(&o, "conversationId")?
-        .ok_or_else(|| SendonceError::option("conversationId", "is required"))?;
-    quick::validate_conversation_id(&conversation_id)?;
+    let (shared, o, conversation_id) = so.conversation_options(options)?;
     let window = window_value(&get(&o, "window"))?.unwrap_or(shared.windows.quick_reply);
     Ok(QuickReplies {
         inner: Rc::new(QuickInner {

@@ -466,6 +466,22 @@ impl Sendonce {
 }
 
 impl Sendonce {
+    /// The common start of `so.chat()` and `so.quickReplies()`: refuses a disposed instance,
+    /// checks the options object and reads the required, validated `conversationId`.
+    pub(crate) fn conversation_options(
+        &self,
+        options: &JsValue,
+    ) -> Result<(Rc<Shared>, JsValue, String), SendonceError> {
+        if self.shared.disposed.get() {
+            return Err(SendonceError::Disposed("this Sendonce".into()));
+        }
+        let o = options_object(options, "options")?;
+        let conversation_id = opt_string(&o, "conversationId")?
+            .ok_or_else(|| SendonceError::option("conversationId", "is required"))?;
+        crate::core::quick::validate_conversation_id(&conversation_id)?;
+        Ok((self.shared.clone(), o, conversation_id))
+    }
+
     /// What the form, chat and quick-reply bindings share with this instance.
     #[allow(dead_code)] // used by the form, chat and quick-reply bindings as they land
     pub(crate) fn shared(&self) -> &Rc<Shared> {

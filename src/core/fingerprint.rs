@@ -48,19 +48,38 @@ pub fn sha256_hex(bytes: &[u8]) -> Fingerprint {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-fn strip(value: &Value, exclude: &[String]) -> Value {
+/// Writes the canonical form of `value` without the volatile and `exclude`d fields, straight
+/// into `out` (no stripped copy of the tree is made: payloads can be large).
+fn write_canonical(out: &mut String, value: &Value, exclude: &[String]) {
     match value {
-        Value::Object(members) => Value::Object(
-            members
-                .iter()
-                .filter(|(k, _)| {
-                    !VOLATILE_FIELDS.contains(&k.as_str()) && !exclude.iter().any(|e| e == k)
-                })
-                .map(|(k, v)| (k.clone(), strip(v, exclude)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(|v| strip(v, exclude)).collect()),
-        other => other.clone(),
+        Value::Object(members) => {
+            out.push('{');
+            let mut first = true;
+            for (k, v) in json::sorted_members(members) {
+                if VOLATILE_FIELDS.contains(&k) || exclude.iter().any(|e| e == k) {
+                    continue;
+                }
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                json::write_string(out, k);
+                out.push(':');
+                write_canonical(out, v, exclude);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(out, item, exclude);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_json()),
     }
 }
 
@@ -73,7 +92,9 @@ fn strip(value: &Value, exclude: &[String]) -> Value {
 /// assert_eq!(canonical(&v, &[]), r#"{"a":1,"b":2}"#);
 /// ```
 pub fn canonical(value: &Value, exclude: &[String]) -> String {
-    strip(value, exclude).canonical()
+    let mut out = String::new();
+    write_canonical(&mut out, value, exclude);
+    out
 }
 
 /// The fingerprint of a JSON-like payload (see [`canonical`]).
@@ -129,15 +150,10 @@ pub enum FormValue {
     },
 }
 
-/// The canonical value of a form: an object of field name -> array of its values in DOM
-/// order (repeated names keep their order), with `exclude`d and volatile names removed.
-pub fn form_value(fields: &[(String, FormValue)], exclude: &[String]) -> Value {
-    let mut members: Vec<(String, Value)> = Vec::new();
-    for (name, value) in fields {
-        if VOLATILE_FIELDS.contains(&name.as_str()) || exclude.iter().any(|e| e == name) {
-            continue;
-        }
-        let v = match value {
+impl FormValue {
+    /// The value as JSON: text as a string, a file as `{ file, size, lastModified }`.
+    pub fn to_value(&self) -> Value {
+        match self {
             FormValue::Text(s) => Value::String(s.clone()),
             FormValue::File {
                 name,
@@ -148,7 +164,19 @@ pub fn form_value(fields: &[(String, FormValue)], exclude: &[String]) -> Value {
                 ("size", Value::from(*size)),
                 ("lastModified", Value::from(*last_modified)),
             ]),
-        };
+        }
+    }
+}
+
+/// The canonical value of a form: an object of field name -> array of its values in DOM
+/// order (repeated names keep their order), with `exclude`d and volatile names removed.
+pub fn form_value(fields: &[(String, FormValue)], exclude: &[String]) -> Value {
+    let mut members: Vec<(String, Value)> = Vec::new();
+    for (name, value) in fields {
+        if VOLATILE_FIELDS.contains(&name.as_str()) || exclude.iter().any(|e| e == name) {
+            continue;
+        }
+        let v = value.to_value();
         match members.iter_mut().find(|(k, _)| k == name) {
             Some((_, Value::Array(values))) => values.push(v),
             _ => members.push((name.clone(), Value::Array(vec![v]))),

@@ -58,18 +58,7 @@ pub fn is_private(field: &FieldInfo, exclude: &[String]) -> bool {
 pub fn form_body(fields: &[(String, FormValue)]) -> Value {
     let mut members: Vec<(String, Vec<Value>)> = Vec::new();
     for (name, value) in fields {
-        let v = match value {
-            FormValue::Text(s) => Value::String(s.clone()),
-            FormValue::File {
-                name,
-                size,
-                last_modified,
-            } => Value::object([
-                ("file", Value::from(name.as_str())),
-                ("size", Value::from(*size)),
-                ("lastModified", Value::from(*last_modified)),
-            ]),
-        };
+        let v = value.to_value();
         match members.iter_mut().find(|(k, _)| k == name) {
             Some((_, values)) => values.push(v),
             None => members.push((name.clone(), vec![v])),
