@@ -1,6 +1,7 @@
 //! Forms: private fields, the JSON body and the key of a submission.
 #![cfg(not(target_arch = "wasm32"))]
 
+use sendonce::core::action::adopt_elsewhere;
 use sendonce::core::fingerprint::{fingerprint_form, FormValue};
 use sendonce::core::form::*;
 use sendonce::core::key::{validate_key, Key};

@@ -35,6 +35,14 @@ window.chaos = {
     const reply = await action.send("/api/orders", { method: "POST" });
     return summary(action, reply);
   },
+  /** Sends order `n` and also returns every status code it showed, in order. */
+  async orderWatched(n, run) {
+    const action = so.action("chaosOrder", { n, run, item: "tea", qty: 1 + (n % 5) });
+    const seen = [];
+    action.onStatus((s) => seen.push(s.code));
+    const reply = await action.send("/api/orders", { method: "POST" });
+    return { ...summary(action, reply), seen };
+  },
   /** Starts order `n` without waiting (the driver reloads the page while it is in flight). */
   start(n, run) {
     const action = so.action("chaosOrder", { n, run, item: "tea", qty: 1 + (n % 5) });

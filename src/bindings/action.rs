@@ -10,13 +10,17 @@ use wasm_bindgen::prelude::*;
 
 use super::convert::{headers_list, js_error, opt_string, reply_object, status_object};
 use super::sendonce::Shared;
-use crate::core::action::{ActionMachine, Input, Outcome, Output};
+use crate::core::action::{adopt_elsewhere, ActionMachine, Input, Outcome, Output};
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind};
-use crate::core::record::{stored_headers, Record, StoredRequest};
-use crate::platform::{self, get, transport};
+use crate::core::record::{self, stored_headers, Record, StoredRequest};
+use crate::platform::{self, get, locks, transport};
 
 type Waiter = (Function, Function);
+
+/// How long a tab that waited for another tab's lock looks for that tab's final record before
+/// sending itself (the other tab may have vanished mid-send).
+const ELSEWHERE_SETTLE_MS: u64 = 1000;
 
 /// One action's machine, its listeners and the callers waiting on it.
 pub(crate) struct ActionCell {
@@ -26,6 +30,10 @@ pub(crate) struct ActionCell {
     listeners: RefCell<Vec<(u32, Function)>>,
     next_listener: Cell<u32>,
     running: Cell<bool>,
+    /// A send is waiting for the cross-tab lock; later sends join it.
+    locking: Cell<bool>,
+    /// The cross-tab lock on this key, held from the first attempt until the action rests.
+    lock: RefCell<Option<locks::LockGuard>>,
     /// Headers that must not be stored (credentials), kept in memory for this page's attempts.
     private_headers: RefCell<Vec<(String, String)>>,
     last: RefCell<Option<Outcome>>,
@@ -40,6 +48,8 @@ impl ActionCell {
             listeners: RefCell::new(Vec::new()),
             next_listener: Cell::new(1),
             running: Cell::new(false),
+            locking: Cell::new(false),
+            lock: RefCell::new(None),
             private_headers: RefCell::new(Vec::new()),
             last: RefCell::new(None),
         })
@@ -82,8 +92,69 @@ impl ActionCell {
                     .borrow_mut()
                     .handle(Input::Offline, platform::now_ms(), 0);
             }
-            this.feed(Input::Send(request.clone()));
+            if this.locking.get() {
+                // The first send is waiting for the cross-tab lock: this one joins it.
+                return;
+            }
+            if this.needs_lock() {
+                this.locking.set(true);
+                let cell = this.clone();
+                let request = request.clone();
+                crate::platform::spawn(async move { cell.send_across_tabs(request).await });
+            } else {
+                this.feed(Input::Send(request.clone()));
+            }
         })
+    }
+
+    /// True when a send is about to start a request and another tab may be sending the same
+    /// key: Web Locks exist, this tab holds no lock for it, and nothing is under way here.
+    fn needs_lock(&self) -> bool {
+        let m = self.machine.borrow();
+        !m.is_busy()
+            && !m.status().is_confirmed()
+            && self.lock.borrow().is_none()
+            && locks::available()
+    }
+
+    /// One send per key across tabs: takes the Web Lock `sendonce:{ns}:{key}` for the whole
+    /// send. If another tab holds it, shows `elsewhere`, waits, then adopts that tab's
+    /// confirmed result from storage, or sends itself with the same key (the other tab
+    /// vanished mid-send, or its action ended unconfirmed).
+    async fn send_across_tabs(self: Rc<Self>, request: Option<StoredRequest>) {
+        let name = format!("sendonce:{}:{}", self.shared.ns, self.key());
+        let (guard, waited) = match locks::acquire(&name, true).await {
+            Some(g) => (Some(g), false),
+            None => {
+                self.feed(Input::LockedElsewhere);
+                (locks::acquire(&name, false).await, true)
+            }
+        };
+        *self.lock.borrow_mut() = guard;
+        self.locking.set(false);
+        if waited {
+            // localStorage changes reach other tabs through the browser process, not in step
+            // with the lock's release: look again for a while before sending here.
+            let key = self.machine.borrow().key().clone();
+            for _ in 0..=ELSEWHERE_SETTLE_MS / 50 {
+                // From storage, not from this tab's live machine: the other tab's record.
+                let rec = match self.shared.read(&record::action_key(&self.shared.ns, &key)) {
+                    Some(Record::Action(a)) => Some(a),
+                    _ => None,
+                };
+                if adopt_elsewhere(rec.as_ref()) {
+                    if let Some(rec) = rec {
+                        self.feed(Input::ElsewhereFinished(rec));
+                    }
+                    return;
+                }
+                if rec.is_some_and(|r| r.is_finished()) {
+                    break;
+                }
+                platform::sleep(50).await;
+            }
+        }
+        self.feed(Input::Send(request));
     }
 
     fn event(&self, kind: EventKind) -> Event {
@@ -179,6 +250,8 @@ impl ActionCell {
                         let _ = resolve.call1(&JsValue::NULL, &reply);
                     }
                     *self.last.borrow_mut() = Some(outcome);
+                    // At rest (final, offline or accepted): let other tabs have the key.
+                    self.lock.borrow_mut().take();
                 }
                 None => {
                     let wake = self.machine.borrow().poll_timeout();

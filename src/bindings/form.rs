@@ -32,12 +32,12 @@ use crate::core::action::{ActionMachine, Input};
 use crate::core::error::SendonceError;
 use crate::core::events::EventKind;
 use crate::core::fingerprint::{fingerprint_form, Fingerprint, FormValue};
-use crate::core::form::{adopt_elsewhere, form_body, is_private, plan_submission, Submission};
+use crate::core::form::{form_body, is_private, plan_submission, Submission};
 use crate::core::key::Key;
 use crate::core::record::{self, DraftRecord, Record};
 use crate::core::status::StatusCode;
 use crate::core::window::{ActionKind, Window};
-use crate::platform::{self, dom, get, locks, set};
+use crate::platform::{self, dom, get, set};
 
 #[wasm_bindgen(typescript_custom_section)]
 const FORM_TYPES: &'static str = r#"
@@ -68,10 +68,6 @@ export interface FormOptions {
 
 /// How long after the last input the draft is saved.
 const DRAFT_DEBOUNCE_MS: u32 = 300;
-
-/// How long a tab that waited for another tab's lock looks for that tab's final record before
-/// sending itself (the other tab may have vanished mid-send).
-const ELSEWHERE_SETTLE_MS: u64 = 1000;
 
 /// The form's options, normalised once.
 struct FormOptions {
@@ -319,7 +315,7 @@ impl FormInner {
                     self.shared.adopt(ActionMachine::restore(cfg, rec)),
                     body,
                 ));
-                self.begin(action, true);
+                self.begin(action);
             }
         }
         Ok(())
@@ -427,7 +423,7 @@ impl FormInner {
         }
         self.pending.set(true);
         match self.prepare() {
-            Ok((action, lock)) => self.begin(action, lock),
+            Ok(action) => self.begin(action),
             Err(e) => {
                 self.pending.set(false);
                 if let Some(b) = &self.button {
@@ -445,8 +441,8 @@ impl FormInner {
         }
     }
 
-    /// The action of this submission and whether its send takes the cross-tab lock.
-    fn prepare(&self) -> Result<(Rc<Action>, bool), SendonceError> {
+    /// The action of this submission.
+    fn prepare(&self) -> Result<Rc<Action>, SendonceError> {
         let fields = self.fields();
         let body = form_body(&fields).to_json();
         let now = platform::now_ms();
@@ -479,16 +475,16 @@ impl FormInner {
                 self.opts.window,
             )
         };
-        let (machine, lock) = match plan {
-            Submission::Repeat(rec) => (ActionMachine::restore(cfg(rec.key.clone()), rec), false),
+        let machine = match plan {
+            Submission::Repeat(rec) => ActionMachine::restore(cfg(rec.key.clone()), rec),
             Submission::Send(key) => {
                 let rec = match existing.filter(|r| r.key == key && r.fingerprint == fp) {
                     Some(r) => Some(r),
                     None => indexed.filter(|r| r.key == key && r.fingerprint == fp),
                 };
                 match rec {
-                    Some(rec) => (ActionMachine::restore(cfg(key), rec), true),
-                    None => (ActionMachine::new(cfg(key), now), true),
+                    Some(rec) => ActionMachine::restore(cfg(key), rec),
+                    None => ActionMachine::new(cfg(key), now),
                 }
             }
             Submission::NewKey { rotated } => {
@@ -504,7 +500,7 @@ impl FormInner {
                     self.shared
                         .event(EventKind::ActionNew, &key, &self.opts.action),
                 );
-                (ActionMachine::new(cfg(key), now), true)
+                ActionMachine::new(cfg(key), now)
             }
         };
         // The index (action + fingerprint -> key) answers a repeat after the draft was cleared.
@@ -518,14 +514,11 @@ impl FormInner {
         *self.fingerprint.borrow_mut() = Some(fp);
         // The key is in the draft before the request leaves: a reload finds it.
         self.save_draft();
-        Ok((
-            Rc::new(Action::from_cell(self.shared.adopt(machine), body)),
-            lock,
-        ))
+        Ok(Rc::new(Action::from_cell(self.shared.adopt(machine), body)))
     }
 
     /// Shows the action's statuses and runs its send.
-    fn begin(self: &Rc<Self>, action: Rc<Action>, lock: bool) {
+    fn begin(self: &Rc<Self>, action: Rc<Action>) {
         self.pending.set(true);
         if let Some(b) = &self.button {
             dom::set_busy(b, true);
@@ -557,58 +550,13 @@ impl FormInner {
             }));
         let this = self.clone();
         crate::platform::spawn(async move {
-            let reply = this.run(&action, lock).await;
+            let reply = this.run(&action).await;
             this.settled(reply);
         });
     }
 
-    async fn run(self: &Rc<Self>, action: &Action, lock: bool) -> Result<JsValue, JsValue> {
+    async fn run(self: &Rc<Self>, action: &Action) -> Result<JsValue, JsValue> {
         let cell = action.cell().clone();
-        let key = action.key();
-        let mut waited = false;
-        let _guard = if lock && locks::available() {
-            let name = format!("sendonce:{}:{}", self.shared.ns, key);
-            match locks::acquire(&name, true).await {
-                Some(g) => Some(g),
-                None => {
-                    waited = true;
-                    cell.feed(Input::LockedElsewhere);
-                    locks::acquire(&name, false).await
-                }
-            }
-        } else {
-            None
-        };
-        if lock {
-            // Another tab may have sent this key while this one waited: adopt its result.
-            // localStorage changes reach other tabs through the browser process, not in step
-            // with the lock's release; a tab that waited looks again for up to
-            // ELSEWHERE_SETTLE_MS before sending itself. (The two-tab test failing was a
-            // different bug: the record was read from this tab's live machine, not storage.)
-            let key = crate::core::key::validate_key(&key).ok();
-            let mut tries = if waited { ELSEWHERE_SETTLE_MS / 50 } else { 0 };
-            loop {
-                // From storage, not from the live machine: the other tab's record is wanted.
-                let rec = key.as_ref().and_then(|k| {
-                    match self.shared.read(&record::action_key(&self.shared.ns, k)) {
-                        Some(Record::Action(a)) => Some(a),
-                        _ => None,
-                    }
-                });
-                if adopt_elsewhere(rec.as_ref()) {
-                    if let Some(rec) = rec {
-                        cell.feed(Input::LockedElsewhere);
-                        cell.feed(Input::ElsewhereFinished(rec));
-                    }
-                    break;
-                }
-                if tries == 0 || rec.is_some_and(|r| r.is_finished()) {
-                    break;
-                }
-                tries -= 1;
-                platform::sleep(50).await;
-            }
-        }
         if self.offline_event.get() {
             // Sendonce tells live actions about online/offline; a new one learns it here.
             cell.feed(Input::Offline);
@@ -618,7 +566,7 @@ impl FormInner {
         if !self.opts.headers.is_undefined() {
             set(&init, "headers", &self.opts.headers);
         }
-        // Holding the lock (if any) until the reply is in.
+        // The action takes the cross-tab lock itself (one send per key across tabs).
         JsFuture::from(action.send(&self.opts.url, init.into())).await
     }
 
@@ -736,7 +684,7 @@ impl Form {
         let action = self.inner.current.borrow().clone();
         match action {
             Some(a) if !self.inner.pending.get() => {
-                self.inner.begin(a, true);
+                self.inner.begin(a);
                 js_sys::Promise::resolve(&JsValue::UNDEFINED)
             }
             _ => js_sys::Promise::resolve(&JsValue::UNDEFINED),

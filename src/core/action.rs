@@ -728,3 +728,10 @@ fn reply_from_stored(r: &StoredReply) -> Reply {
         body: r.body.clone(),
     }
 }
+
+/// After another tab released the lock on a key: adopt its result when its action was
+/// confirmed; else send here with the same key (the other tab vanished mid-send, or its
+/// action ended unconfirmed, and the server answers a resend with what it stored).
+pub fn adopt_elsewhere(record: Option<&ActionRecord>) -> bool {
+    record.is_some_and(|r| r.is_finished() && r.status.is_confirmed())
+}

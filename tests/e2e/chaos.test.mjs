@@ -36,3 +36,29 @@ test("after a reload and a resume, the same data again keeps its key and makes n
     await server.cleanup();
   }
 });
+
+test("two tabs send the same action: one request; the second tab shows 'elsewhere', then adopts the result", async () => {
+  const server = await startServer();
+  const browser = await launchBrowser();
+  try {
+    const context = await browser.newContext();
+    const one = await openPage(context, server.url + "/chaos.html");
+    const two = await openPage(context, server.url + "/chaos.html");
+    await server.arm("/api/orders", ["delay=1500"]);
+    const first = one.evaluate(() => window.chaos.orderWatched(5, "tabs"));
+    // The second tab finds the first tab's key in the shared storage, then waits for its lock.
+    await two.waitForFunction(() => Object.keys(localStorage).some((k) => k.includes(":a:")));
+    const second = await two.evaluate(() => window.chaos.orderWatched(5, "tabs"));
+    const a = await first;
+    assert.equal(second.key, a.key);
+    assert.ok(second.seen.includes("elsewhere"), `second tab statuses: ${second.seen}`);
+    assert.equal(second.outcome, "done", "the second tab adopts the first tab's result");
+    assert.equal(a.outcome, "done");
+    const log = await server.json("/api/log");
+    assert.equal(log.requests.filter((r) => r.method === "POST" && r.path === "/api/orders").length, 1);
+    assert.equal(await server.orders(), 1);
+  } finally {
+    await browser.close();
+    await server.cleanup();
+  }
+});
