@@ -9,6 +9,7 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::convert::{headers_list, js_error, opt_string, reply_object, status_object};
+use super::listeners::Listeners;
 use super::sendonce::Shared;
 use crate::core::action::{adopt_elsewhere, ActionMachine, Input, Outcome, Output};
 use crate::core::error::SendonceError;
@@ -27,8 +28,7 @@ pub(crate) struct ActionCell {
     shared: Rc<Shared>,
     machine: RefCell<ActionMachine>,
     waiters: RefCell<Vec<Waiter>>,
-    listeners: RefCell<Vec<(u32, Function)>>,
-    next_listener: Cell<u32>,
+    listeners: Listeners,
     running: Cell<bool>,
     /// A send is waiting for the cross-tab lock; later sends join it.
     locking: Cell<bool>,
@@ -45,8 +45,7 @@ impl ActionCell {
             shared,
             machine: RefCell::new(machine),
             waiters: RefCell::new(Vec::new()),
-            listeners: RefCell::new(Vec::new()),
-            next_listener: Cell::new(1),
+            listeners: Listeners::default(),
             running: Cell::new(false),
             locking: Cell::new(false),
             lock: RefCell::new(None),
@@ -217,16 +216,7 @@ impl ActionCell {
                     let status = status_object(&self.shared.messages, code, reason.as_deref());
                     self.shared
                         .emit(self.event(EventKind::Status).with_code(code));
-                    let listeners: Vec<Function> = self
-                        .listeners
-                        .borrow()
-                        .iter()
-                        .map(|(_, f)| f.clone())
-                        .collect();
-                    for f in listeners {
-                        // A listener that throws must not stop the action.
-                        let _ = f.call1(&JsValue::NULL, &status);
-                    }
+                    self.listeners.call(&status);
                 }
                 Some(Output::Persist(record)) => self.shared.write(&Record::Action(record)),
                 Some(Output::Event(note)) => {
@@ -265,17 +255,6 @@ impl ActionCell {
                 }
             }
         }
-    }
-
-    fn add_listener(&self, f: Function) -> u32 {
-        let id = self.next_listener.get();
-        self.next_listener.set(id + 1);
-        self.listeners.borrow_mut().push((id, f));
-        id
-    }
-
-    fn remove_listener(&self, id: u32) {
-        self.listeners.borrow_mut().retain(|(i, _)| *i != id);
     }
 }
 
@@ -360,14 +339,7 @@ impl Action {
         &self,
         #[wasm_bindgen(unchecked_param_type = "(status: Status) => void")] callback: Function,
     ) -> Function {
-        let id = self.cell.add_listener(callback);
-        let cell = Rc::downgrade(&self.cell);
-        Closure::once_into_js(move || {
-            if let Some(c) = cell.upgrade() {
-                c.remove_listener(id);
-            }
-        })
-        .unchecked_into()
+        self.cell.listeners.subscribe(callback)
     }
 
     /// Sends the action to `url` with `init` (`method`, default `POST`; `headers`). The body is

@@ -14,6 +14,7 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
 use super::convert::{js, js_error, opt_string, to_value};
+use super::listeners::Listeners;
 use super::sendonce::{Sendonce, Shared};
 use crate::core::action::ActionMachine;
 use crate::core::chat::{self, Echo, MessageView, SseParser};
@@ -73,8 +74,7 @@ struct ChatInner {
     outbox: RefCell<Vec<OutboxEntry>>,
     /// Messages from others merged with `receive()`, shown but never stored.
     inbound: RefCell<Vec<MessageView>>,
-    listeners: RefCell<Vec<(u32, Function)>>,
-    next_listener: Cell<u32>,
+    listeners: Listeners,
     /// True while the delivery loop runs (one message in flight per conversation).
     pumping: Cell<bool>,
     /// The `online` listener, kept alive with the chat (it holds only a weak reference).
@@ -99,8 +99,7 @@ pub(crate) fn create(so: &Sendonce, options: &JsValue) -> Result<Chat, SendonceE
         url,
         outbox: RefCell::new(Vec::new()),
         inbound: RefCell::new(Vec::new()),
-        listeners: RefCell::new(Vec::new()),
-        next_listener: Cell::new(1),
+        listeners: Listeners::default(),
         pumping: Cell::new(false),
         online: RefCell::new(None),
     });
@@ -161,17 +160,7 @@ impl ChatInner {
     }
 
     fn notify(&self) {
-        let messages = self.messages();
-        let listeners: Vec<Function> = self
-            .listeners
-            .borrow()
-            .iter()
-            .map(|(_, f)| f.clone())
-            .collect();
-        for f in listeners {
-            // A listener that throws must not stop delivery.
-            let _ = f.call1(&JsValue::NULL, &messages);
-        }
+        self.listeners.call(&self.messages());
     }
 
     /// Updates one entry (if it is still in the outbox), stores it and tells the listeners.
@@ -371,20 +360,10 @@ impl Chat {
         #[wasm_bindgen(unchecked_param_type = "(messages: ChatMessage[]) => void")]
         callback: Function,
     ) -> Function {
-        let id = self.inner.next_listener.get();
-        self.inner.next_listener.set(id + 1);
-        self.inner
-            .listeners
-            .borrow_mut()
-            .push((id, callback.clone()));
+        let off = self.inner.listeners.subscribe(callback.clone());
+        // A callback that throws must not stop delivery (nor this call).
         let _ = callback.call1(&JsValue::NULL, &self.inner.messages());
-        let weak = Rc::downgrade(&self.inner);
-        Closure::once_into_js(move || {
-            if let Some(c) = weak.upgrade() {
-                c.listeners.borrow_mut().retain(|(i, _)| *i != id);
-            }
-        })
-        .unchecked_into()
+        off
     }
 
     /// Reads the reply stream bound to message `id` from `url` (server-sent events) and calls

@@ -18,7 +18,7 @@
 //!   value, an array for several (see `core::form::form_body`).
 
 use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
 use js_sys::{Function, Object};
@@ -27,6 +27,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::action::Action;
 use super::convert::{headers_list, opt_bool, opt_number, opt_string, options_object};
+use super::listeners::Listeners;
 use super::sendonce::{window_value, Sendonce, Shared};
 use crate::core::action::{ActionMachine, Input};
 use crate::core::error::SendonceError;
@@ -82,8 +83,6 @@ struct FormOptions {
     form_id: String,
 }
 
-type Listeners = RefCell<Vec<(u32, Function)>>;
-
 /// A DOM listener (target, event name, callback), removed on `dispose()`.
 type DomListener = (JsValue, String, Closure<dyn FnMut(JsValue)>);
 
@@ -104,7 +103,6 @@ struct FormInner {
     offline_event: Cell<bool>,
     status_listeners: Listeners,
     reply_listeners: Listeners,
-    next_id: Cell<u32>,
     dom_listeners: RefCell<Vec<DomListener>>,
     save_timer: RefCell<Option<Timeout>>,
     reenable_timer: RefCell<Option<Timeout>>,
@@ -229,9 +227,8 @@ pub(crate) fn create(
         current_off: RefCell::new(None),
         pending: Cell::new(false),
         offline_event: Cell::new(false),
-        status_listeners: RefCell::new(Vec::new()),
-        reply_listeners: RefCell::new(Vec::new()),
-        next_id: Cell::new(1),
+        status_listeners: Listeners::default(),
+        reply_listeners: Listeners::default(),
         dom_listeners: RefCell::new(Vec::new()),
         save_timer: RefCell::new(None),
         reenable_timer: RefCell::new(None),
@@ -577,15 +574,7 @@ impl FormInner {
             dom::set_busy(b, false);
         }
         if let Ok(reply) = reply {
-            let listeners: Vec<Function> = self
-                .reply_listeners
-                .borrow()
-                .iter()
-                .map(|(_, f)| f.clone())
-                .collect();
-            for f in listeners {
-                let _ = f.call1(&JsValue::NULL, &reply);
-            }
+            self.reply_listeners.call(&reply);
         }
     }
 
@@ -603,38 +592,8 @@ impl FormInner {
         if let Some(el) = &self.status_el {
             dom::set_text(el, &get(status, "text").as_string().unwrap_or_default());
         }
-        let listeners: Vec<Function> = self
-            .status_listeners
-            .borrow()
-            .iter()
-            .map(|(_, f)| f.clone())
-            .collect();
-        for f in listeners {
-            let _ = f.call1(&JsValue::NULL, status);
-        }
+        self.status_listeners.call(status);
     }
-
-    fn add(list: &Listeners, next: &Cell<u32>, f: Function) -> u32 {
-        let id = next.get();
-        next.set(id + 1);
-        list.borrow_mut().push((id, f));
-        id
-    }
-}
-
-fn off_fn(inner: &Rc<FormInner>, id: u32, replies: bool) -> Function {
-    let weak: Weak<FormInner> = Rc::downgrade(inner);
-    Closure::once_into_js(move || {
-        if let Some(f) = weak.upgrade() {
-            let list = if replies {
-                &f.reply_listeners
-            } else {
-                &f.status_listeners
-            };
-            list.borrow_mut().retain(|(i, _)| *i != id);
-        }
-    })
-    .unchecked_into()
 }
 
 #[wasm_bindgen]
@@ -663,8 +622,7 @@ impl Form {
         &self,
         #[wasm_bindgen(unchecked_param_type = "(status: Status) => void")] callback: Function,
     ) -> Function {
-        let id = FormInner::add(&self.inner.status_listeners, &self.inner.next_id, callback);
-        off_fn(&self.inner, id, false)
+        self.inner.status_listeners.subscribe(callback)
     }
 
     /// Calls `callback(reply)` when a submission settles; returns a function that stops it.
@@ -673,8 +631,7 @@ impl Form {
         &self,
         #[wasm_bindgen(unchecked_param_type = "(reply: Reply) => void")] callback: Function,
     ) -> Function {
-        let id = FormInner::add(&self.inner.reply_listeners, &self.inner.next_id, callback);
-        off_fn(&self.inner, id, true)
+        self.inner.reply_listeners.subscribe(callback)
     }
 
     /// Sends the last submission again with its key (after `offline` or `failed`).
@@ -703,7 +660,7 @@ impl Form {
         if let Some(off) = inner.current_off.borrow_mut().take() {
             let _ = off.call0(&JsValue::NULL);
         }
-        inner.status_listeners.borrow_mut().clear();
-        inner.reply_listeners.borrow_mut().clear();
+        inner.status_listeners.clear();
+        inner.reply_listeners.clear();
     }
 }

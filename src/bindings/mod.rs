@@ -5,6 +5,7 @@ mod action;
 mod chat;
 mod convert;
 mod form;
+mod listeners;
 mod quick;
 mod sendonce;
 mod types;
