@@ -19,10 +19,6 @@ use crate::platform::{self, get, locks, transport};
 
 type Waiter = (Function, Function);
 
-/// How long a tab that waited for another tab's lock looks for that tab's final record before
-/// sending itself (the other tab may have vanished mid-send).
-const ELSEWHERE_SETTLE_MS: u64 = 1000;
-
 /// One action's machine, its listeners and the callers waiting on it.
 pub(crate) struct ActionCell {
     shared: Rc<Shared>,
@@ -122,20 +118,14 @@ impl ActionCell {
     /// vanished mid-send, or its action ended unconfirmed).
     async fn send_across_tabs(self: Rc<Self>, request: Option<StoredRequest>) {
         let name = format!("sendonce:{}:{}", self.shared.ns, self.key());
-        let (guard, waited) = match locks::acquire(&name, true).await {
-            Some(g) => (Some(g), false),
-            None => {
-                self.feed(Input::LockedElsewhere);
-                (locks::acquire(&name, false).await, true)
-            }
-        };
+        let (guard, waited) =
+            locks::acquire_or_wait(&name, || self.feed(Input::LockedElsewhere)).await;
         *self.lock.borrow_mut() = guard;
         self.locking.set(false);
         if waited {
-            // localStorage changes reach other tabs through the browser process, not in step
-            // with the lock's release: look again for a while before sending here.
+            // The other tab's record may reach this tab's storage a little after the lock.
             let key = self.machine.borrow().key().clone();
-            for _ in 0..=ELSEWHERE_SETTLE_MS / 50 {
+            for _ in 0..=locks::SETTLE_MS / 50 {
                 // From storage, not from this tab's live machine: the other tab's record.
                 let rec = match self.shared.read(&record::action_key(&self.shared.ns, &key)) {
                     Some(Record::Action(a)) => Some(a),

@@ -135,11 +135,25 @@ impl QuickInner {
             // Across tabs: the tab that holds the Web Lock runs the handler; another tab's tap
             // waits for it and then finds the stored result. (No Web Locks in Node: a bot
             // server's instances share the store, and this process joins in `IN_FLIGHT`.)
-            let _lock = if locks::available() {
-                locks::acquire(&format!("sendonce:{sk}"), false).await
+            let (_lock, waited) = if locks::available() {
+                locks::acquire_or_wait(&format!("sendonce:{sk}"), || ()).await
             } else {
-                None
+                (None, false)
             };
+            if waited {
+                // The other tab's result may reach this tab's storage a little after the lock.
+                for _ in 0..locks::SETTLE_MS / 50 {
+                    let latest = this.latest(&sk).await;
+                    let repeat = matches!(
+                        quick::plan_quick(latest.as_ref(), false, platform::now_ms()),
+                        QuickPlan::Repeat(_)
+                    );
+                    if repeat {
+                        break;
+                    }
+                    platform::sleep(50).await;
+                }
+            }
             let result = this.run_once(&action_key, &sk, handler).await;
             IN_FLIGHT.with(|m| m.borrow_mut().remove(&sk));
             result

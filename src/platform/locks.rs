@@ -19,6 +19,23 @@ impl Drop for LockGuard {
     }
 }
 
+/// How long a tab that waited for another tab's lock keeps looking for that tab's result in
+/// storage before acting itself: localStorage changes reach other tabs through the browser
+/// process, not in step with the lock's release (seen in Chromium under load).
+pub const SETTLE_MS: u64 = 1000;
+
+/// Takes the lock `name`: at once when it is free, else calls `on_wait` and waits for it.
+/// Returns the guard (`None` without Web Locks) and whether another holder was waited for.
+pub async fn acquire_or_wait(name: &str, on_wait: impl FnOnce()) -> (Option<LockGuard>, bool) {
+    match acquire(name, true).await {
+        Some(g) => (Some(g), false),
+        None => {
+            on_wait();
+            (acquire(name, false).await, true)
+        }
+    }
+}
+
 /// True when `navigator.locks.request` exists.
 pub fn available() -> bool {
     get(&get(&get(&global(), "navigator"), "locks"), "request").is_function()
