@@ -33,6 +33,17 @@ pub fn json_body(
     serde_json::from_slice(body).map_err(|err| bad_body(format!("the body is not JSON: {err}")))
 }
 
+/// The start of every idempotent POST: the validated `Idempotency-Key` (400 without one),
+/// then the body as JSON (see [`json_body`]).
+pub fn keyed_json(
+    headers: &HeaderMap,
+    body: &[u8],
+    empty_is_object: bool,
+) -> Result<(String, Value), Response> {
+    let key = super::idempotent::require_key(headers)?;
+    Ok((key, json_body(headers, body, empty_is_object)?))
+}
+
 /// Form fields as a JSON object; a repeated name (checkboxes) becomes an array of its values.
 fn form_fields(body: &[u8]) -> Value {
     let mut object = Map::new();

@@ -11,7 +11,7 @@ use axum::Json;
 use rusqlite::params;
 use serde_json::{json, Value};
 
-use super::body::json_body;
+use super::body::keyed_json;
 use super::idempotent::{self, json_response, Effect, IdempotentCall};
 use crate::problem::internal;
 use crate::state::SharedState;
@@ -69,12 +69,8 @@ async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let key = match idempotent::require_key(&headers) {
-        Ok(key) => key,
-        Err(response) => return response,
-    };
-    let payload = match json_body(&headers, &body, false) {
-        Ok(payload) => payload,
+    let (key, payload) = match keyed_json(&headers, &body, false) {
+        Ok(parts) => parts,
         Err(response) => return response,
     };
     let call = IdempotentCall {

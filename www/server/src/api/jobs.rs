@@ -15,7 +15,7 @@ use axum::Json;
 use rusqlite::{params, OptionalExtension};
 use serde_json::{json, Value};
 
-use super::body::json_body;
+use super::body::keyed_json;
 use super::idempotent::{self, json_response, Effect, IdempotentCall};
 use crate::clock::now_ms;
 use crate::problem::{internal, not_found};
@@ -42,12 +42,8 @@ fn status_url(id: i64) -> String {
 
 /// `POST /api/jobs`: 202 `{"id", "state": "accepted", "statusUrl"}` with `Location`.
 pub async fn create(State(state): State<SharedState>, headers: HeaderMap, body: Bytes) -> Response {
-    let key = match idempotent::require_key(&headers) {
-        Ok(key) => key,
-        Err(response) => return response,
-    };
-    let payload = match json_body(&headers, &body, true) {
-        Ok(payload) => payload,
+    let (key, payload) = match keyed_json(&headers, &body, true) {
+        Ok(parts) => parts,
         Err(response) => return response,
     };
     let fail = payload

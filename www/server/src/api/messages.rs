@@ -12,7 +12,7 @@ use axum::Json;
 use rusqlite::{params, OptionalExtension};
 use serde_json::{json, Value};
 
-use super::body::json_body;
+use super::body::keyed_json;
 use super::idempotent::{self, json_response, Effect, IdempotentCall};
 use crate::db::{Db, DbError};
 use crate::problem::{bad_body, internal};
@@ -38,12 +38,8 @@ pub async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let key = match idempotent::require_key(&headers) {
-        Ok(key) => key,
-        Err(response) => return response,
-    };
-    let payload = match json_body(&headers, &body, false) {
-        Ok(payload) => payload,
+    let (key, payload) = match keyed_json(&headers, &body, false) {
+        Ok(parts) => parts,
         Err(response) => return response,
     };
     let Some(text) = payload
