@@ -570,6 +570,38 @@ fn restored_pending_action_resends_with_its_key() {
 }
 
 #[test]
+fn intent_stores_the_request_before_the_lock_so_a_reload_can_resume_it() {
+    let mut d = Driver::new(policy(), Server::new(vec![]));
+    d.input(Input::Intend(Some(request())));
+    d.run();
+    // Stored at once, with its request, and nothing sent yet (the lock is not granted).
+    let stored = d.persisted();
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].request.is_some());
+    assert!(!stored[0].status.is_final());
+    assert!(d.sent.is_empty());
+    // The page reloads here: the restored machine resumes with the same key and bytes.
+    let m = ActionMachine::restore(config(policy()), stored[0].clone());
+    let mut after = Driver::with_machine(m, Server::new(vec![]));
+    after.input(Input::Send(None));
+    after.run();
+    assert_eq!(after.sent.len(), 1);
+    assert_eq!(after.sent[0].key.as_deref(), Some(KEY));
+    assert_eq!(after.outcome().code, Done);
+}
+
+#[test]
+fn intent_while_in_flight_stores_nothing_new() {
+    let mut d = Driver::new(policy(), Server::new(vec![]));
+    d.input(Input::Send(Some(request())));
+    let before = d.machine.record().clone();
+    d.input(Input::Intend(Some(request())));
+    assert_eq!(d.machine.record(), &before);
+    d.run();
+    assert_eq!(d.sent.len(), 1);
+}
+
+#[test]
 fn locked_elsewhere_then_finished_elsewhere_adopts_the_status() {
     let mut d = Driver::new(policy(), Server::new(vec![]));
     d.input(Input::LockedElsewhere);
@@ -881,6 +913,7 @@ fn a_stray_poll_failure_does_not_delay_the_next_poll() {
 #[derive(Debug, Clone)]
 enum Op {
     Send,
+    Intend,
     Offline,
     Online,
     Step(u8),
@@ -889,6 +922,7 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         1 => Just(Op::Send),
+        1 => Just(Op::Intend),
         1 => Just(Op::Offline),
         1 => Just(Op::Online),
         4 => (1u8..20).prop_map(Op::Step),
@@ -898,7 +932,7 @@ fn op() -> impl Strategy<Value = Op> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
-    /// Sends, offline and online events arriving at any point: one key, one set of bytes, no
+    /// Sends, intents to send, offline and online events arriving at any point: one key, one set of bytes, no
     /// request while the browser is offline, and at most one effect.
     #[test]
     fn interleaved_sends_and_connectivity(
@@ -914,6 +948,7 @@ proptest! {
         for op in ops {
             match op {
                 Op::Send => d.input(Input::Send(Some(request()))),
+                Op::Intend => d.input(Input::Intend(Some(request()))),
                 Op::Offline => {
                     online = false;
                     sent_offline = 0;

@@ -93,6 +93,9 @@ impl ActionCell {
             }
             if this.needs_lock() {
                 this.locking.set(true);
+                // The lock is granted a little later: store the request first, so that a
+                // reload in between still resumes this action with its key.
+                this.feed(Input::Intend(request.clone()));
                 let cell = this.clone();
                 let request = request.clone();
                 crate::platform::spawn(async move { cell.send_across_tabs(request).await });

@@ -47,6 +47,11 @@ pub enum Input {
     /// The user (or `retry()`, or `resumePending()`) asked to send. The request is taken from the
     /// first `Send` that carries one; later ones are joined to the same bytes.
     Send(Option<StoredRequest>),
+    /// The user asked to send, but the driver must first take the cross-tab lock (which is
+    /// asynchronous). The request goes into the stored record now, so that a reload before the
+    /// lock is granted still finds the action and resumes it with its key. Nothing is sent
+    /// until the `Send` that follows.
+    Intend(Option<StoredRequest>),
     /// The reply to the attempt in flight.
     Reply(Reply),
     /// The attempt in flight failed in the network (no HTTP answer, or the body was cut).
@@ -292,6 +297,11 @@ impl ActionMachine {
     pub fn handle(&mut self, input: Input, now_ms: u64, random: u32) {
         match input {
             Input::Send(request) => self.on_send(request, now_ms),
+            Input::Intend(request) => {
+                if self.keep_request(request) {
+                    self.persist();
+                }
+            }
             Input::Reply(reply) if self.phase == Phase::InFlight => {
                 self.on_reply(reply, now_ms, random)
             }
@@ -358,10 +368,30 @@ impl ActionMachine {
         }
     }
 
-    fn on_send(&mut self, request: Option<StoredRequest>, now_ms: u64) {
+    /// Takes the first request offered and, while nothing runs, writes it into the record
+    /// (without credentials or key header). True when the record changed.
+    fn keep_request(&mut self, request: Option<StoredRequest>) -> bool {
         if self.request.is_none() {
             self.request = request;
         }
+        let idle = matches!(
+            self.phase,
+            Phase::Idle | Phase::Resting(_) | Phase::Offline | Phase::Elsewhere
+        );
+        if !idle || self.record.request.is_some() {
+            return false;
+        }
+        self.record.request = self
+            .request
+            .as_ref()
+            .map(|r| storable(r, &self.cfg.header_name));
+        self.record.request.is_some()
+    }
+
+    fn on_send(&mut self, request: Option<StoredRequest>, now_ms: u64) {
+        // The request goes into the record now, not at the first attempt: an action that
+        // pauses offline before its first attempt must still be resendable after a reload.
+        self.keep_request(request);
         match self.phase.clone() {
             Phase::InFlight | Phase::Waiting { .. } | Phase::Polling { .. } => {}
             Phase::Resting(code) if code.is_confirmed() => {
@@ -375,15 +405,6 @@ impl ActionMachine {
             // answer (the driver sends only once it holds the lock): this tab takes over, with
             // the same key.
             Phase::Idle | Phase::Resting(_) | Phase::Offline | Phase::Elsewhere => {
-                // The request goes into the record now, not at the first attempt: an action
-                // that pauses offline before its first attempt must still be resendable
-                // after a reload.
-                if self.record.request.is_none() {
-                    self.record.request = self
-                        .request
-                        .as_ref()
-                        .map(|r| storable(r, &self.cfg.header_name));
-                }
                 if self.request.is_none() {
                     // Nothing to send: a restored record without its request.
                     self.set_status(StatusCode::Rejected, Some("nothing to send".into()));

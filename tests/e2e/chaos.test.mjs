@@ -37,6 +37,30 @@ test("after a reload and a resume, the same data again keeps its key and makes n
   }
 });
 
+test("a reload in the same task as the click still resumes the action with its key", async () => {
+  const server = await startServer();
+  const browser = await launchBrowser();
+  try {
+    const page = await openPage(await browser.newContext(), server.url + "/chaos.html");
+    await server.arm("/api/orders", ["delay=1000"]);
+    // The page goes away before the cross-tab lock can be granted.
+    await page.evaluate(() => {
+      sessionStorage.setItem("started", window.chaos.start(2, "instant"));
+      location.reload();
+    });
+    await page.waitForFunction(() => window.sendonceReady === true);
+    const key = await page.evaluate(() => sessionStorage.getItem("started"));
+    const resumed = await page.evaluate(() => window.chaos.resume());
+    // Whether the first attempt left before the reload or not, the resumed send confirms it.
+    assert.deepEqual(resumed.map((r) => r.key), [key]);
+    assert.ok(["done", "already_received"].includes(resumed[0].outcome), resumed[0].outcome);
+    assert.equal(await server.orders(), 1);
+  } finally {
+    await browser.close();
+    await server.cleanup();
+  }
+});
+
 test("two tabs send the same action: one request; the second tab shows 'elsewhere', then adopts the result", async () => {
   const server = await startServer();
   const browser = await launchBrowser();
