@@ -33,6 +33,11 @@ async fn action_send(so: &Sendonce, name: &str, payload: &JsValue) -> (JsValue, 
     (reply, action.key())
 }
 
+/// `new Sendonce(options)` as JS calls it.
+fn sendonce(options: JsValue) -> Result<Sendonce, JsValue> {
+    Sendonce::new(Some(options.unchecked_into()))
+}
+
 fn options(ns: &str, fetch: &Function) -> JsValue {
     let o = Object::new();
     Reflect::set(&o, &"namespace".into(), &ns.into()).unwrap();
@@ -43,7 +48,7 @@ fn options(ns: &str, fetch: &Function) -> JsValue {
 #[wasm_bindgen_test]
 async fn a_sent_action_is_persisted_under_the_namespace_with_its_key() {
     let calls = Object::new();
-    let so = Sendonce::new(options("web-t1", &fakeFetch(201, &calls))).unwrap();
+    let so = sendonce(options("web-t1", &fakeFetch(201, &calls))).unwrap();
     let payload = js_sys::JSON::parse(r#"{"item":"tea","qty":2}"#).unwrap();
     let (reply, key) = action_send(&so, "createOrder", &payload).await;
     assert_eq!(get(&reply, "outcome").as_string().unwrap(), "done");
@@ -66,7 +71,7 @@ async fn a_sent_action_is_persisted_under_the_namespace_with_its_key() {
 #[wasm_bindgen_test]
 async fn the_same_payload_again_is_answered_locally_without_a_request() {
     let calls = Object::new();
-    let so = Sendonce::new(options("web-t2", &fakeFetch(201, &calls))).unwrap();
+    let so = sendonce(options("web-t2", &fakeFetch(201, &calls))).unwrap();
     let payload = js_sys::JSON::parse(r#"{"item":"tea","qty":2}"#).unwrap();
     let (_, first_key) = action_send(&so, "createOrder", &payload).await;
     let (second, second_key) = action_send(&so, "createOrder", &payload).await;
@@ -86,7 +91,7 @@ async fn the_same_payload_again_is_answered_locally_without_a_request() {
 fn bad_options_throw_a_sendonce_error_with_a_code() {
     let o = Object::new();
     Reflect::set(&o, &"keyFormat".into(), &"uuid-v9".into()).unwrap();
-    let e = match Sendonce::new(o.into()) {
+    let e = match sendonce(o.into()) {
         Ok(_) => panic!("an unknown key format must be refused"),
         Err(e) => e,
     };
@@ -139,7 +144,7 @@ async fn storage_that_throws_falls_back_to_memory_with_an_event_and_the_action_s
     let restore = breakStorageWrites();
     let calls = Object::new();
     let events = Object::new();
-    let so = Sendonce::new(options_with_events(
+    let so = sendonce(options_with_events(
         "web-t4",
         &fakeFetch(201, &calls),
         &events,
@@ -175,7 +180,7 @@ async fn corrupt_and_foreign_records_are_skipped_reported_and_removed() {
     putRaw("web-t5:v1:d:order", r#"{"v":1,"t":"draft","x":7}"#);
     let calls = Object::new();
     let events = Object::new();
-    let so = Sendonce::new(options_with_events(
+    let so = sendonce(options_with_events(
         "web-t5",
         &fakeFetch(201, &calls),
         &events,
@@ -205,7 +210,7 @@ async fn with_local_storage_full_an_action_still_persists_or_falls_back_and_send
     let unfill = fillStorage();
     let calls = Object::new();
     let events = Object::new();
-    let so = Sendonce::new(options_with_events(
+    let so = sendonce(options_with_events(
         "web-t6",
         &fakeFetch(201, &calls),
         &events,
@@ -236,7 +241,7 @@ async fn with_local_storage_full_an_action_still_persists_or_falls_back_and_send
 #[wasm_bindgen_test]
 async fn a_form_sends_once_and_never_stores_private_fields() {
     let calls = Object::new();
-    let so = Sendonce::new(options("web-t7", &fakeFetch(201, &calls))).unwrap();
+    let so = sendonce(options("web-t7", &fakeFetch(201, &calls))).unwrap();
     let form = makeForm("web-t7-form");
     let f = so.form(form.clone(), form_options()).unwrap();
     submit(&form);
@@ -261,7 +266,7 @@ async fn a_form_sends_once_and_never_stores_private_fields() {
 
 #[wasm_bindgen_test]
 fn a_form_option_error_is_a_sendonce_error() {
-    let so = Sendonce::new(JsValue::UNDEFINED).unwrap();
+    let so = Sendonce::new(None).unwrap();
     let e = match so.form("#no-such-form".into(), JsValue::UNDEFINED) {
         Ok(_) => panic!("a missing form must be refused"),
         Err(e) => e,

@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
-use super::convert::{js, js_error, opt_string, to_value};
+use super::convert::{arg, callback, js, js_error, opt_string, to_value, ExtraArg, OnChunkArg};
 use super::listeners::Listeners;
 use super::sendonce::{Sendonce, Shared};
 use crate::core::action::ActionMachine;
@@ -290,10 +290,9 @@ impl Chat {
     pub fn send(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
-        // Optional (`extra?: any`): an unchecked type would make it a required parameter.
-        extra: Option<JsValue>,
+        extra: Option<ExtraArg>,
     ) -> Result<String, JsValue> {
-        js(self.send_inner(&text, &extra.unwrap_or(JsValue::UNDEFINED)))
+        js(self.send_inner(&text, &arg(extra)))
     }
 
     /// Merges a message from the server (`{ id, text, ... }`): the echo of our own message marks
@@ -376,16 +375,15 @@ impl Chat {
         &self,
         id: String,
         url: String,
-        // `(chunk: ReplyChunk) => void`, optional (see `extra` of `send`).
-        #[wasm_bindgen(js_name = onChunk)] on_chunk: Option<JsValue>,
+        #[wasm_bindgen(js_name = onChunk)] on_chunk: Option<OnChunkArg>,
     ) -> Promise {
-        let on_chunk = on_chunk.unwrap_or(JsValue::UNDEFINED);
+        let on_chunk = callback(arg(on_chunk), "onChunk");
         let shared = self.inner.shared.clone();
         crate::platform::promise(async move {
             if url.is_empty() {
                 return Err(js_error(&SendonceError::option("url", "must not be empty")));
             }
-            let on_chunk = on_chunk.dyn_into::<Function>().ok();
+            let on_chunk = on_chunk.map_err(|e| js_error(&e))?;
             let mut parser = SseParser::new(None);
             let mut text = String::new();
             let mut reconnects = 0u32;

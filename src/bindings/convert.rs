@@ -1,6 +1,7 @@
 //! Conversions between JS values and core types, and core errors as JS `Error`s.
 
 use js_sys::{Function, Object};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::core::error::SendonceError;
@@ -81,7 +82,32 @@ pub fn opt_bool(obj: &JsValue, name: &str) -> Result<Option<bool>, SendonceError
 
 /// An optional function option.
 pub fn opt_function(obj: &JsValue, name: &str) -> Result<Option<Function>, SendonceError> {
-    let v = get(obj, name);
+    callback(get(obj, name), name)
+}
+
+// Optional trailing parameters with precise TypeScript types: wasm-bindgen writes an
+// `Option<T>` of an imported type as `name?: T | null`, where `unchecked_param_type` would
+// make the parameter required. The values are checked at run time like any other input.
+#[wasm_bindgen]
+extern "C" {
+    /// `SendonceOptions`, optional.
+    #[wasm_bindgen(typescript_type = "SendonceOptions")]
+    pub type OptionsArg;
+    /// A JSON object of extra fields, optional.
+    #[wasm_bindgen(typescript_type = "Record<string, unknown>")]
+    pub type ExtraArg;
+    /// A streamed-reply callback, optional.
+    #[wasm_bindgen(typescript_type = "((chunk: ReplyChunk) => void)")]
+    pub type OnChunkArg;
+}
+
+/// The value of an optional parameter, `undefined` when it was left out.
+pub fn arg<T: Into<JsValue>>(v: Option<T>) -> JsValue {
+    v.map_or(JsValue::UNDEFINED, Into::into)
+}
+
+/// A callback parameter: absent, or a function (anything else is a clear error).
+pub fn callback(v: JsValue, name: &str) -> Result<Option<Function>, SendonceError> {
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }

@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 
 use super::action::{Action, ActionCell};
 use super::convert::{
-    js, opt_bool, opt_function, opt_number, opt_string, options_object, to_value,
+    arg, js, opt_bool, opt_function, opt_number, opt_string, options_object, to_value, OptionsArg,
 };
 use crate::core::action::{ActionConfig, ActionMachine, Input};
 use crate::core::error::SendonceError;
@@ -194,10 +194,8 @@ pub struct Sendonce {
 impl Sendonce {
     /// Creates an instance. Bad options throw a `SendonceError` with `code = "invalid_option"`.
     #[wasm_bindgen(constructor)]
-    pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "SendonceOptions | undefined")] options: JsValue,
-    ) -> Result<Sendonce, JsValue> {
-        js(Self::build(&options))
+    pub fn new(options: Option<OptionsArg>) -> Result<Sendonce, JsValue> {
+        js(Self::build(&arg(options)))
     }
 
     fn build(options: &JsValue) -> Result<Sendonce, SendonceError> {

@@ -56,5 +56,8 @@ test("bad input is a SendonceError with a code, and nothing is sent", async () =
   const cyclic = {};
   cyclic.self = cyclic;
   assert.throws(() => so.action("x", cyclic), (e) => e.code === "invalid_payload");
+  assert.throws(() => new Sendonce("local"), (e) => e.code === "invalid_option" && /options/.test(e.message));
+  // The options object itself is optional.
+  assert.equal(typeof new Sendonce().action("x", {}).key, "string");
   assert.equal(calls.length, 0);
 });

@@ -123,3 +123,17 @@ test("after a restart, a chat over an async adapter resends the undelivered mess
   assert.deepEqual(got.map((g) => g.key), ids);
   assert.deepEqual(got[1].body, { id: ids[1], text: "b", lang: "en" });
 });
+
+test("bad chat input is a SendonceError, and nothing is sent or stored", async () => {
+  const calls = [];
+  const fetch = async (url) => {
+    calls.push(url);
+    return new Response("", { status: 500 });
+  };
+  const so = new Sendonce({ storage: "memory", fetch });
+  const chat = so.chat({ conversationId: "c-bad", url: "/m" });
+  assert.throws(() => chat.send("hi", "not an object"), (e) => e.name === "SendonceError" && e.code === "invalid_option" && /extra/.test(e.message));
+  assert.deepEqual(chat.messages, [], "no bubble for a refused message");
+  await assert.rejects(chat.streamReply("m-1", "/r", 42), (e) => e.name === "SendonceError" && /onChunk/.test(e.message));
+  assert.deepEqual(calls, [], "a bad callback is refused before any request");
+});

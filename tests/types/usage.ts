@@ -3,6 +3,7 @@
 import init, {
   Sendonce,
   type Action,
+  type ChatMessage,
   type Form,
   type FormOptions,
   type PendingAction,
@@ -103,6 +104,27 @@ export async function main(formElement: HTMLFormElement): Promise<void> {
   const stats: SendonceStats = so.stats();
   console.log(key, status, outcome, replayed, again, formKey, formStatus, pending, resumed, stats.clicksSuppressed);
   so.dispose();
+}
+
+// A chat widget and a bot handler; the options object of `new Sendonce()` is optional.
+export async function chatAndBot(): Promise<void> {
+  const so = new Sendonce();
+  const chat = so.chat({ conversationId: "c-1", url: "/api/conversations/c-1/messages" });
+  const id: string = chat.send("hello");
+  chat.send("with fields", { replyTo: "m-0", channel: "web" });
+  const offChange: () => void = chat.onChange((messages: ChatMessage[]) => void messages.length);
+  const reply: string = await chat.streamReply(id, "/api/replies/" + id, (c) => void c.text.length);
+  await chat.streamReply(id, "/api/replies/" + id);
+  // @ts-expect-error: extra fields are an object, not a string.
+  chat.send("x", "not an object");
+  // @ts-expect-error: a chunk's `data` is a string.
+  await chat.streamReply(id, "/r", (c) => c.data.toFixed());
+  offChange();
+
+  const qr = so.quickReplies({ conversationId: "c-1", window: "5s" });
+  const ticket = await qr.run("createTicket", async (key: string) => ({ ticket: key }));
+  const isRepeat: boolean = qr.seen("event-1", "hello");
+  console.log(reply, ticket, isRepeat, qr.key("createTicket"));
 }
 
 // @ts-expect-error: an unknown status code is a type error.
