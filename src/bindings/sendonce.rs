@@ -343,6 +343,14 @@ impl Sendonce {
         if let Some(reason) = fallback {
             shared.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
         }
+        // An adapter that refuses a background write: the record stays in memory for this
+        // page, and the page is told.
+        let weak = Rc::downgrade(&shared);
+        shared.store.on_adapter_error(Rc::new(move |reason| {
+            if let Some(s) = weak.upgrade() {
+                s.emit(Event::new(EventKind::StorageFallback).with_detail(reason));
+            }
+        }));
         // Online / offline: pause and resume every live action (pages only; Node has no events).
         let window = get(&platform::global(), "addEventListener");
         if window.is_function() {

@@ -5,6 +5,7 @@
 
 use crate::core::small_map::SmallMap;
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::{JsCast, JsValue};
@@ -27,7 +28,13 @@ pub enum Backend {
 pub struct Store {
     backend: RefCell<Backend>,
     memory: RefCell<SmallMap<String>>,
+    /// Told when an adapter refuses a write or a delete made in the background (the value
+    /// stays in the in-memory mirror for this page).
+    on_adapter_error: RefCell<Option<ErrorHook>>,
 }
+
+/// A callback for storage errors nobody awaits.
+pub type ErrorHook = Rc<dyn Fn(&str)>;
 
 /// What happened to a write, so the caller can report it.
 pub enum WriteResult {
@@ -45,7 +52,25 @@ impl Store {
         Store {
             backend: RefCell::new(backend),
             memory: RefCell::new(SmallMap::new()),
+            on_adapter_error: RefCell::new(None),
         }
+    }
+
+    /// Sets the callback for adapter errors in background writes and deletes.
+    pub fn on_adapter_error(&self, hook: ErrorHook) {
+        *self.on_adapter_error.borrow_mut() = Some(hook);
+    }
+
+    /// Calls the adapter in the background, reporting a failure to the error hook.
+    fn call_in_background(&self, adapter: JsValue, method: &'static str, args: Vec<JsValue>) {
+        let hook = self.on_adapter_error.borrow().clone();
+        crate::platform::spawn(async move {
+            if let Err(e) = call_adapter(&adapter, method, &args).await {
+                if let Some(hook) = hook {
+                    hook(&e);
+                }
+            }
+        });
     }
 
     /// Opens `localStorage` or `sessionStorage`, probing that it really works (Safari private
@@ -147,15 +172,12 @@ impl Store {
                 self.memory
                     .borrow_mut()
                     .insert(key.to_string(), value.to_string());
-                let a = a.clone();
-                let args = [
+                let args = vec![
                     JsValue::from_str(key),
                     JsValue::from_str(value),
                     JsValue::from_f64(ttl_ms as f64),
                 ];
-                crate::platform::spawn(async move {
-                    let _ = call_adapter(&a, "set", &args).await;
-                });
+                self.call_in_background(a.clone(), "set", args);
                 return WriteResult::Stored;
             }
         };
@@ -209,11 +231,7 @@ impl Store {
             }
             Backend::Memory => {}
             Backend::Adapter(a) => {
-                let a = a.clone();
-                let args = [JsValue::from_str(key)];
-                crate::platform::spawn(async move {
-                    let _ = call_adapter(&a, "delete", &args).await;
-                });
+                self.call_in_background(a.clone(), "delete", vec![JsValue::from_str(key)]);
             }
         }
     }

@@ -61,3 +61,28 @@ test("bad input is a SendonceError with a code, and nothing is sent", async () =
   assert.equal(typeof new Sendonce().action("x", {}).key, "string");
   assert.equal(calls.length, 0);
 });
+
+test("a storage adapter that rejects writes: the action still completes, and the page is told with storage.fallback", async () => {
+  const { calls, fetch } = countingFetch();
+  const events = [];
+  const refusing = {
+    get: () => null,
+    set: () => Promise.reject(new Error("disk full")),
+    delete: () => {
+      throw new Error("read-only");
+    },
+  };
+  const so = new Sendonce({ storage: refusing, fetch, onEvent: (e) => events.push(e) });
+  const action = so.action("createOrder", { item: "tea" });
+  const reply = await action.send("/api/orders");
+  assert.equal(reply.outcome, "done");
+  assert.equal(calls.length, 1);
+  // The record is kept in memory for this page: a repeat answers locally, no second request.
+  const again = await so.action("createOrder", { item: "tea" }).send("/api/orders");
+  assert.equal(again.key, action.key);
+  assert.equal(calls.length, 1);
+  await new Promise((r) => setTimeout(r, 10));
+  const fallbacks = events.filter((e) => e.type === "storage.fallback");
+  assert.ok(fallbacks.length > 0, "storage.fallback was emitted");
+  assert.match(fallbacks[0].detail ?? "", /set\(\) rejected: Error: disk full/);
+});
