@@ -93,12 +93,14 @@ impl ActionCell {
             }
             if this.needs_lock() {
                 this.locking.set(true);
-                // The lock is granted a little later: store the request first, so that a
-                // reload in between still resumes this action with its key.
-                this.feed(Input::Intend(request.clone()));
                 let cell = this.clone();
-                let request = request.clone();
-                crate::platform::spawn(async move { cell.send_across_tabs(request).await });
+                let req = request.clone();
+                crate::platform::spawn(async move { cell.send_across_tabs(req).await });
+                // The lock is granted a little later: store the request now (in this task), so
+                // that a reload in between still resumes this action with its key. Fed after
+                // the spawn above, so the lock is requested before another tab can see the
+                // record (spawned tasks start in order): the tab that wrote it is first in line.
+                this.feed(Input::Intend(request.clone()));
             } else {
                 this.feed(Input::Send(request.clone()));
             }

@@ -70,8 +70,10 @@ test("two tabs send the same action: one request; the second tab shows 'elsewher
     const two = await openPage(context, server.url + "/chaos.html");
     await server.arm("/api/orders", ["delay=1500"]);
     const first = one.evaluate(() => window.chaos.orderWatched(5, "tabs"));
-    // The second tab finds the first tab's key in the shared storage, then waits for its lock.
-    await two.waitForFunction(() => Object.keys(localStorage).some((k) => k.includes(":a:")));
+    // Once the first tab is sending (it holds the lock), the second tab finds the key in the
+    // shared storage and waits for that lock. (Before that, either tab may win the lock; the
+    // other one then waits: still one request.)
+    await one.waitForFunction(() => window.chaos.pending().some((p) => p.status === "sending"));
     const second = await two.evaluate(() => window.chaos.orderWatched(5, "tabs"));
     const a = await first;
     assert.equal(second.key, a.key);
