@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use sendonce::core::action::{ActionMachine, Input};
 use sendonce::core::record::{ActionRecord, StoredReply};
 use sendonce::core::reply::Reply;
-use sendonce::core::retry::{RetryPolicy, MAX_RETRY_AFTER_MS};
+use sendonce::core::retry::{RetryPolicy, MAX_RETRY_AFTER_MS, MIN_ATTEMPT_MS};
 use sendonce::core::status::StatusCode::{self, *};
 use sim::*;
 
@@ -145,6 +145,27 @@ fn deadline_limit_gives_failed_for_server_errors() {
     let last = d.sent.last().unwrap().at;
     assert!(last - T0 < 5_000, "an attempt started after the deadline");
     assert!(d.sent.len() < 100);
+}
+
+#[test]
+fn the_last_attempt_is_cut_to_the_deadline() {
+    let p = RetryPolicy {
+        attempts: 100,
+        deadline_ms: 25_000,
+        timeout_ms: 10_000,
+        ..policy()
+    };
+    let mut d = Driver::new(p, Server::new(vec![Fault::Timeout; 200]));
+    d.send();
+    assert_eq!(d.outcome().code, Offline);
+    assert!(d.sent.len() >= 3, "{} attempts", d.sent.len());
+    // Every attempt timed out; the last one was cut so the action rests close to the deadline,
+    // not a whole `timeoutMs` after it.
+    let rest = d.now - T0;
+    assert!(
+        rest <= 25_000 + MIN_ATTEMPT_MS,
+        "came to rest {rest} ms after the start"
+    );
 }
 
 #[test]

@@ -63,11 +63,18 @@ export interface SendonceEvent {
   detail?: string;
 }
 
+/** How a send retries: always with the same key and the same body bytes. */
 export interface RetryOptions {
+  /** Attempts in all, the first included (1..=100). Default 5. */
   attempts?: number;
+  /** First backoff ceiling in ms (full jitter: the wait is random below it). Default 300. */
   baseDelayMs?: number;
+  /** Largest backoff ceiling in ms. Default 10000. */
   maxDelayMs?: number;
+  /** Per-attempt timeout in ms (the attempt is aborted), 100..=600000. Default 10000. */
   timeoutMs?: number;
+  /** Give up this long after the first attempt started; the last attempt's timeout is cut to
+   * what is left (at least 1 s). At least `timeoutMs`, at most 24 h. Default 60000. */
   deadlineMs?: number;
 }
 

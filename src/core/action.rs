@@ -446,7 +446,6 @@ impl ActionMachine {
         self.record.request = Some(storable(&request, &self.cfg.header_name));
         // The key is in storage before the request leaves.
         self.persist();
-        let _ = now_ms;
         request
             .headers
             .retain(|(k, _)| !k.eq_ignore_ascii_case(&self.cfg.header_name));
@@ -454,10 +453,11 @@ impl ActionMachine {
             .headers
             .push((self.cfg.header_name.clone(), self.cfg.key.to_string()));
         self.note("send.attempt", Some(attempt), None, None);
+        let elapsed = now_ms.saturating_sub(self.run_started_at);
         self.outputs.push_back(Output::Transmit {
             attempt,
             request,
-            timeout_ms: self.cfg.retry.timeout_ms,
+            timeout_ms: self.cfg.retry.attempt_timeout_ms(elapsed),
         });
     }
 

@@ -11,6 +11,10 @@ pub const MAX_RETRY_AFTER_MS: u64 = 60_000;
 /// whatever the policy's base delay and the server's `Retry-After`.
 pub const MIN_UNCOUNTED_WAIT_MS: u64 = 100;
 
+/// The shortest timeout an attempt started near the deadline gets (or `timeoutMs`, if that is
+/// shorter): an attempt cut to a few ms would only abort.
+pub const MIN_ATTEMPT_MS: u64 = 1_000;
+
 /// How an action retries (option `retry`), normalised once with defaults filled in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -39,6 +43,22 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The timeout of an attempt that starts `elapsed_ms` after the run began: `timeoutMs`, cut
+    /// to what is left of `deadlineMs` (but at least [`MIN_ATTEMPT_MS`]), so that the last
+    /// attempt does not run on long past the deadline.
+    ///
+    /// ```
+    /// use sendonce::core::retry::RetryPolicy;
+    /// let p = RetryPolicy { timeout_ms: 10_000, deadline_ms: 60_000, ..RetryPolicy::default() };
+    /// assert_eq!(p.attempt_timeout_ms(0), 10_000);
+    /// assert_eq!(p.attempt_timeout_ms(57_000), 3_000);
+    /// assert_eq!(p.attempt_timeout_ms(59_900), 1_000);
+    /// ```
+    pub fn attempt_timeout_ms(&self, elapsed_ms: u64) -> u64 {
+        let left = self.deadline_ms.saturating_sub(elapsed_ms);
+        self.timeout_ms.min(left.max(MIN_ATTEMPT_MS))
+    }
+
     /// Checks that the numbers make sense together; errors name the option.
     pub fn validate(self) -> Result<Self, SendonceError> {
         let bad = |name: &str, reason: &str| Err(SendonceError::option(name, reason));
