@@ -439,6 +439,32 @@ fn eviction_never_touches_the_users_words() {
 }
 
 #[test]
+fn index_entries_go_when_their_action_is_gone_or_goes() {
+    let done = finished_action();
+    let kept = pending_action();
+    let idx = |fp: &str| format!("shop:v1:i:createOrder:{fp}");
+    let stored = vec![
+        action_key("shop", &done.key),
+        action_key("shop", &kept.key),
+        idx("f-done"),
+        idx("f-kept"),
+        idx("f-gone"),
+    ];
+    let index = vec![
+        (idx("f-done"), done.key.to_string()),
+        (idx("f-kept"), kept.key.to_string()),
+        (idx("f-gone"), "evicted-long-ago".to_string()),
+    ];
+    let order = evict_with_index("shop", vec![action_key("shop", &done.key)], &index, &stored);
+    assert_eq!(
+        order,
+        vec![idx("f-gone"), action_key("shop", &done.key), idx("f-done")]
+    );
+    // The entry of an action that stays is never offered.
+    assert!(!order.contains(&idx("f-kept")));
+}
+
+#[test]
 fn plan_action_repeats_resumes_or_starts_anew() {
     let done = finished_action();
     let same = fp("order");

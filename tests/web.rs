@@ -106,6 +106,7 @@ extern "C" {
     fn fillStorage() -> Function;
     fn putRaw(key: &str, value: &str);
     fn getRaw(key: &str) -> Option<String>;
+    fn removeRaw(key: &str);
     fn makeForm(id: &str) -> JsValue;
     fn submit(form: &JsValue);
 }
@@ -203,6 +204,46 @@ async fn corrupt_and_foreign_records_are_skipped_reported_and_removed() {
     let payload = js_sys::JSON::parse(r#"{"item":"tea"}"#).unwrap();
     let (reply, _) = action_send(&so, "createOrder", &payload).await;
     assert_eq!(get(&reply, "outcome").as_string().unwrap(), "done");
+}
+
+#[wasm_bindgen_test]
+async fn with_storage_full_index_entries_of_vanished_actions_make_room() {
+    // Index entries (action + fingerprint -> key) left behind by actions that are long gone,
+    // then storage filled to the brim by someone else.
+    let orphans: Vec<String> = (0..16)
+        .map(|i| format!("web-t8:v1:i:createOrder:{i:064}"))
+        .collect();
+    for k in &orphans {
+        putRaw(k, &"k".repeat(200));
+    }
+    let unfill = fillStorage();
+    let calls = Object::new();
+    let events = Object::new();
+    let so = sendonce(options_with_events(
+        "web-t8",
+        &fakeFetch(201, &calls),
+        &events,
+    ))
+    .unwrap();
+    let payload = js_sys::JSON::parse(r#"{"item":"tea","qty":8}"#).unwrap();
+    let (reply, key) = action_send(&so, "createOrder", &payload).await;
+    let stored_record = getRaw(&format!("web-t8:v1:a:{key}")).is_some();
+    let orphans_left = orphans.iter().filter(|k| getRaw(k).is_some()).count();
+    let types = event_types(&events);
+    unfill.call0(&JsValue::NULL).unwrap();
+    for k in &orphans {
+        removeRaw(k);
+    }
+    assert_eq!(get(&reply, "outcome").as_string().as_deref(), Some("done"));
+    assert!(stored_record, "the action record is in localStorage");
+    assert!(
+        !types.contains(&"storage.fallback".to_string()),
+        "no fallback to memory: {types:?}"
+    );
+    assert!(
+        orphans_left < orphans.len(),
+        "the orphaned index entries were evicted"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -52,6 +52,10 @@ export function putRaw(key, value) {
   localStorage.setItem(key, value);
 }
 
+export function removeRaw(key) {
+  localStorage.removeItem(key);
+}
+
 export function getRaw(key) {
   return localStorage.getItem(key);
 }

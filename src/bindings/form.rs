@@ -501,12 +501,8 @@ impl FormInner {
             }
         };
         // The index (action + fingerprint -> key) answers a repeat after the draft was cleared.
-        let _ = self.shared.store.set(
-            &index,
-            machine.key().as_str(),
-            self.opts.window.ms(),
-            |_| Vec::new(),
-        );
+        self.shared
+            .put(&index, machine.key().as_str(), self.opts.window.ms());
         *self.key.borrow_mut() = Some(machine.key().clone());
         *self.fingerprint.borrow_mut() = Some(fp);
         // The key is in the draft before the request leaves: a reload finds it.

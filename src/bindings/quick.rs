@@ -104,10 +104,7 @@ impl QuickInner {
                     .emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
             }
         } else {
-            let _ = self
-                .shared
-                .store
-                .set(storage_key, text, ttl_ms, |_| Vec::new());
+            self.shared.put(storage_key, text, ttl_ms);
         }
     }
 

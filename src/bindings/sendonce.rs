@@ -69,24 +69,37 @@ impl Shared {
     pub fn write(&self, record: &Record) {
         let key = record.storage_key(&self.ns);
         let ttl = record.expires_at().saturating_sub(platform::now_ms());
-        let result = self.store.set(&key, &record.encode(), ttl, |store| {
-            let entries: Vec<(String, Record)> = store
-                .keys(&record::prefix(&self.ns))
-                .into_iter()
-                .filter(|k| !record::is_index_key(&self.ns, k))
-                .filter_map(|k| {
-                    let text = store.get(&k)?;
-                    match Record::decode(&text, platform::now_ms()) {
-                        Ok(Some(r)) => Some((k, r)),
-                        // Expired or corrupt: evict those first.
-                        _ => {
-                            store.delete(&k);
-                            None
-                        }
+        self.put(&key, &record.encode(), ttl);
+    }
+
+    /// Writes `value` under the storage key `key` (a record's text or an index entry), the
+    /// way [`Shared::write`] does.
+    pub fn put(&self, key: &str, value: &str, ttl: u64) {
+        let result = self.store.set(key, value, ttl, |store| {
+            let now = platform::now_ms();
+            let mut stored = store.keys(&record::prefix(&self.ns));
+            let (index_keys, record_keys): (Vec<String>, Vec<String>) = stored
+                .iter()
+                .cloned()
+                .partition(|k| record::is_index_key(&self.ns, k));
+            let mut entries: Vec<(String, Record)> = Vec::new();
+            for k in record_keys {
+                let Some(text) = store.get(&k) else { continue };
+                match Record::decode(&text, now) {
+                    Ok(Some(r)) => entries.push((k, r)),
+                    // Expired or corrupt: removed at once.
+                    _ => {
+                        store.delete(&k);
+                        stored.retain(|s| s != &k);
                     }
-                })
+                }
+            }
+            let index: Vec<(String, String)> = index_keys
+                .into_iter()
+                .filter_map(|k| store.get(&k).map(|v| (k, v)))
                 .collect();
-            record::eviction_order(&entries, platform::now_ms())
+            let order = record::eviction_order(&entries, now);
+            record::evict_with_index(&self.ns, order, &index, &stored)
         });
         if let WriteResult::FellBack(reason) = result {
             self.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
@@ -625,10 +638,7 @@ impl Sendonce {
                 self.shared
                     .emit(self.shared.event(EventKind::ActionNew, &key, name));
                 let index = record::index_key(&self.shared.ns, name, &fingerprint);
-                let _ = self
-                    .shared
-                    .store
-                    .set(&index, key.as_str(), window.ms(), |_| Vec::new());
+                self.shared.put(&index, key.as_str(), window.ms());
                 ActionMachine::new(
                     self.shared
                         .config(key, name, kind, fingerprint.clone(), window),

@@ -920,6 +920,43 @@ pub fn eviction_order(entries: &[(String, Record)], now_ms: u64) -> Vec<String> 
     ranked.into_iter().map(|(_, _, k)| k.to_string()).collect()
 }
 
+/// Adds the index entries to an eviction order from [`eviction_order`]. `index` holds each
+/// entry as (its storage key, the action key it names) and `stored` every storage key of the
+/// namespace. First come the entries whose action record is gone (they point nowhere), then
+/// each remaining entry right after the action record it names, so that evicting a finished
+/// action frees its index entry too. An entry whose action stays is never listed.
+///
+/// ```
+/// use sendonce::core::record::evict_with_index;
+/// let stored = ["n:v1:a:k1".to_string(), "n:v1:i:x:f1".into(), "n:v1:i:x:f0".into()];
+/// let index = [("n:v1:i:x:f1".to_string(), "k1".to_string()), ("n:v1:i:x:f0".into(), "k0".into())];
+/// let order = evict_with_index("n", vec!["n:v1:a:k1".into()], &index, &stored);
+/// assert_eq!(order, ["n:v1:i:x:f0", "n:v1:a:k1", "n:v1:i:x:f1"]);
+/// ```
+pub fn evict_with_index(
+    ns: &str,
+    order: Vec<String>,
+    index: &[(String, String)],
+    stored: &[String],
+) -> Vec<String> {
+    let target = |key: &str| format!("{}a:{}", prefix(ns), key_part(key));
+    let mut out: Vec<String> = index
+        .iter()
+        .filter(|(_, key)| !stored.contains(&target(key)))
+        .map(|(entry, _)| entry.clone())
+        .collect();
+    for victim in order {
+        let entries: Vec<String> = index
+            .iter()
+            .filter(|(entry, key)| target(key) == victim && !out.contains(entry))
+            .map(|(entry, _)| entry.clone())
+            .collect();
+        out.push(victim);
+        out.extend(entries);
+    }
+    out
+}
+
 /// What to do when an action is started with a payload, given the latest action with the same
 /// action name and fingerprint (from the index).
 // One plan is made per submission and matched at once, never stored in bulk: boxing the

@@ -192,7 +192,13 @@ impl Store {
             Err(e) => describe(&e),
         };
         // Full (QuotaExceededError) or refused: evict what the core allows, then try again.
-        for victim in evict(self) {
+        // Listing the victims already removes expired and corrupt records: try once before
+        // removing any live one.
+        let victims = evict(self);
+        if storage.set_item(key, value).is_ok() {
+            return WriteResult::Stored;
+        }
+        for victim in victims {
             let _ = storage.remove_item(&victim);
             if storage.set_item(key, value).is_ok() {
                 return WriteResult::Stored;
