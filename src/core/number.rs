@@ -15,9 +15,13 @@ use std::cmp::Ordering;
 /// subnormal) or 2^1024 * 10 (the largest double), well under 1280 bits.
 const LIMBS: usize = 40;
 
+/// A fixed-size bignum that works only on its used limbs: the numbers of everyday payloads
+/// (prices, quantities) need two or three of the forty.
 #[derive(Clone, Copy)]
 struct Big {
     limbs: [u32; LIMBS],
+    /// Limbs in use: `limbs[len..]` are zero and, when `len > 0`, `limbs[len - 1]` is not.
+    len: usize,
 }
 
 impl Big {
@@ -25,16 +29,28 @@ impl Big {
         let mut limbs = [0u32; LIMBS];
         limbs[0] = n as u32;
         limbs[1] = (n >> 32) as u32;
-        Big { limbs }
+        let len = if n >> 32 != 0 { 2 } else { usize::from(n != 0) };
+        Big { limbs, len }
+    }
+
+    /// Appends a carry as a new top limb (the operands never outgrow `LIMBS`).
+    fn push(&mut self, carry: u32) {
+        if carry != 0 {
+            if let Some(slot) = self.limbs.get_mut(self.len) {
+                *slot = carry;
+                self.len += 1;
+            }
+        }
     }
 
     fn mul_small(&mut self, m: u32) {
         let mut carry = 0u64;
-        for limb in self.limbs.iter_mut() {
+        for limb in self.limbs.iter_mut().take(self.len) {
             let v = *limb as u64 * m as u64 + carry;
             *limb = v as u32;
             carry = v >> 32;
         }
+        self.push(carry as u32);
     }
 
     fn mul_pow2(&mut self, bits: usize) {
@@ -54,26 +70,36 @@ impl Big {
     }
 
     fn add(mut self, other: &Big) -> Big {
+        let n = self.len.max(other.len);
         let mut carry = 0u64;
-        for (a, b) in self.limbs.iter_mut().zip(other.limbs.iter()) {
+        for (a, b) in self.limbs.iter_mut().zip(other.limbs.iter()).take(n) {
             let v = *a as u64 + *b as u64 + carry;
             *a = v as u32;
             carry = v >> 32;
         }
+        self.len = n;
+        self.push(carry as u32);
         self
     }
 
+    /// `self -= other`, for `self >= other`.
     fn sub_assign(&mut self, other: &Big) {
         let mut borrow = 0i64;
-        for (a, b) in self.limbs.iter_mut().zip(other.limbs.iter()) {
+        for (a, b) in self.limbs.iter_mut().zip(other.limbs.iter()).take(self.len) {
             let v = *a as i64 - *b as i64 - borrow;
             *a = v as u32;
             borrow = (v < 0) as i64;
         }
+        while self.len > 0 && self.limbs.get(self.len - 1) == Some(&0) {
+            self.len -= 1;
+        }
     }
 
     fn cmp(&self, other: &Big) -> Ordering {
-        self.limbs.iter().rev().cmp(other.limbs.iter().rev())
+        self.len.cmp(&other.len).then_with(|| {
+            let a = self.limbs.iter().take(self.len).rev();
+            a.cmp(other.limbs.iter().take(other.len).rev())
+        })
     }
 }
 
