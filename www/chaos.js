@@ -43,6 +43,21 @@ window.chaos = {
     const reply = await action.send("/api/orders", { method: "POST" });
     return { ...summary(action, reply), seen };
   },
+  /** Sends an order under an explicit `key` from an instance over this tab's own
+   * sessionStorage: two tabs then share nothing but the key (and the browser's Web Locks and
+   * BroadcastChannel). */
+  async orderInSession(key) {
+    const own = new Sendonce({ namespace: "chaos-session", storage: "session" });
+    try {
+      const action = own.action("chaosOrder", { shared: key }, { key });
+      const seen = [];
+      action.onStatus((s) => seen.push(s.code));
+      const reply = await action.send("/api/orders", { method: "POST" });
+      return { ...summary(action, reply), seen };
+    } finally {
+      own.dispose();
+    }
+  },
   /** Starts order `n` without waiting (the driver reloads the page while it is in flight). */
   start(n, run) {
     const action = so.action("chaosOrder", { n, run, item: "tea", qty: 1 + (n % 5) });

@@ -15,6 +15,7 @@ use crate::core::action::{adopt_elsewhere, ActionMachine, Input, Outcome, Output
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind};
 use crate::core::record::{self, stored_headers, Record, StoredRequest};
+use crate::core::status::StatusCode;
 use crate::platform::{self, get, locks, transport};
 
 type Waiter = (Function, Function);
@@ -125,8 +126,13 @@ impl ActionCell {
         let name = format!("sendonce:{}:{}", self.shared.ns, self.key());
         let (guard, waited) =
             locks::acquire_or_wait(&name, || self.feed(Input::LockedElsewhere)).await;
-        *self.lock.borrow_mut() = guard;
         self.locking.set(false);
+        if waited && self.machine.borrow().status() != StatusCode::Elsewhere {
+            // The other tab's message came first and this action adopted its result: nothing
+            // to do with the lock (dropped here, released).
+            return;
+        }
+        *self.lock.borrow_mut() = guard;
         if waited {
             // The other tab's record may reach this tab's storage a little after the lock.
             let key = self.machine.borrow().key().clone();
@@ -234,8 +240,12 @@ impl ActionCell {
                     for (resolve, _) in self.waiters.borrow_mut().drain(..) {
                         let _ = resolve.call1(&JsValue::NULL, &reply);
                     }
+                    // At rest (final, offline or accepted): tell the tabs waiting for this
+                    // key how it ended, then let them have it.
+                    if self.lock.borrow().is_some() && outcome.code.is_final() {
+                        self.shared.tell_other_tabs(self.machine.borrow().record());
+                    }
                     *self.last.borrow_mut() = Some(outcome);
-                    // At rest (final, offline or accepted): let other tabs have the key.
                     self.lock.borrow_mut().take();
                 }
                 None => {

@@ -26,8 +26,14 @@ pub fn js<T>(r: Result<T, SendonceError>) -> Result<T, JsValue> {
 /// A JS value (anything `JSON.stringify` accepts) as a core JSON value. Functions and
 /// `undefined` members vanish and `toJSON` applies, exactly as in `JSON.stringify`.
 pub fn to_value(v: &JsValue, what: &str) -> Result<Value, SendonceError> {
+    to_json(v, what).map(|(value, _)| value)
+}
+
+/// [`to_value`], with the `JSON.stringify` text it was read from (a request body as a
+/// hand-written `fetch` would send it, without writing the value out again).
+pub fn to_json(v: &JsValue, what: &str) -> Result<(Value, String), SendonceError> {
     if v.is_undefined() {
-        return Ok(Value::Null);
+        return Ok((Value::Null, "null".into()));
     }
     let text = js_sys::JSON::stringify(v)
         .map_err(|e| {
@@ -38,7 +44,7 @@ pub fn to_value(v: &JsValue, what: &str) -> Result<Value, SendonceError> {
         })?
         .as_string()
         .unwrap_or_else(|| "null".into());
-    json::parse(&text)
+    Ok((json::parse(&text)?, text))
 }
 
 /// A core JSON value as a JS value.

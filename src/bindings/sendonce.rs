@@ -10,9 +10,9 @@ use wasm_bindgen::prelude::*;
 
 use super::action::{Action, ActionCell};
 use super::convert::{
-    arg, js, opt_bool, opt_function, opt_number, opt_string, options_object, to_value, OptionsArg,
+    arg, js, opt_bool, opt_function, opt_number, opt_string, options_object, to_json, OptionsArg,
 };
-use crate::core::action::{ActionConfig, ActionMachine, Input};
+use crate::core::action::{adopt_elsewhere, ActionConfig, ActionMachine, Input};
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind, Stats};
 use crate::core::fingerprint::fingerprint_value;
@@ -22,6 +22,8 @@ use crate::core::retry::RetryPolicy;
 use crate::core::status::{Locale, Messages};
 use crate::core::text::quoted;
 use crate::core::window::{ActionKind, Window, Windows};
+use crate::platform::channel::Channel;
+use crate::platform::locks;
 use crate::platform::storage::{Backend, Store, WriteResult};
 use crate::platform::{self, get, set};
 
@@ -44,6 +46,8 @@ pub(crate) struct Shared {
     pub live: RefCell<SmallMap<Weak<ActionCell>>>,
     pub disposed: Cell<bool>,
     listeners: RefCell<Vec<WindowListener>>,
+    /// `sendonce:{ns}` on `BroadcastChannel`: how actions ended, to and from other tabs.
+    channel: RefCell<Option<Channel>>,
 }
 
 impl Shared {
@@ -103,6 +107,34 @@ impl Shared {
         });
         if let WriteResult::FellBack(reason) = result {
             self.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
+        }
+    }
+
+    /// Tells the other tabs how the action of `record` ended, before this tab lets go of its
+    /// lock: a tab waiting for that lock adopts the result at once.
+    pub fn tell_other_tabs(&self, record: &ActionRecord) {
+        if let Some(channel) = &*self.channel.borrow() {
+            channel.post(&Record::Action(record.clone()).encode());
+        }
+    }
+
+    /// A message from another tab: a live action of this tab that waits for that tab adopts
+    /// its confirmed result. Anything else (not a record, not an action, unconfirmed, no such
+    /// action here) is ignored.
+    fn on_other_tab(&self, text: &str) {
+        let Ok(Some(Record::Action(rec))) = Record::decode(text, platform::now_ms()) else {
+            return;
+        };
+        if !adopt_elsewhere(Some(&rec)) {
+            return;
+        }
+        let cell = self
+            .live
+            .borrow()
+            .get(rec.key.as_str())
+            .and_then(Weak::upgrade);
+        if let Some(cell) = cell {
+            cell.feed(Input::ElsewhereFinished(rec));
         }
     }
 
@@ -352,7 +384,18 @@ impl Sendonce {
             live: RefCell::new(SmallMap::new()),
             disposed: Cell::new(false),
             listeners: RefCell::new(Vec::new()),
+            channel: RefCell::new(None),
         });
+        if locks::available() {
+            // Only where tabs can wait for each other's locks.
+            let weak = Rc::downgrade(&shared);
+            let channel = Channel::open(&format!("sendonce:{}", shared.ns), move |text| {
+                if let Some(s) = weak.upgrade() {
+                    s.on_other_tab(&text);
+                }
+            });
+            *shared.channel.borrow_mut() = channel;
+        }
         if let Some(reason) = fallback {
             shared.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
         }
@@ -481,6 +524,7 @@ impl Sendonce {
             }
         }
         self.resumed.borrow_mut().clear();
+        self.shared.channel.borrow_mut().take();
     }
 }
 
@@ -572,9 +616,8 @@ impl Sendonce {
                 .filter_map(|x| x.as_string())
                 .collect(),
         };
-        let value = to_value(payload, "the payload")?;
+        let (value, body) = to_json(payload, "the payload")?;
         let fingerprint = fingerprint_value(&value, &exclude);
-        let body = value.to_json();
         let now = platform::now_ms();
 
         let plan = match &explicit {

@@ -1,6 +1,7 @@
 //! Web adapters (wasm only): the clock, randomness, timers, storage and fetch. They work in a
 //! page and in Node >= 20 (everything is looked up on `globalThis`, nothing needs a DOM).
 
+pub mod channel;
 pub mod dom;
 pub mod locks;
 pub mod storage;

@@ -88,3 +88,30 @@ test("two tabs send the same action: one request; the second tab shows 'elsewher
     await server.cleanup();
   }
 });
+
+test("two tabs that share no storage, only a key: one request; the waiting tab adopts the result from the other tab's message", async () => {
+  const server = await startServer();
+  const browser = await launchBrowser();
+  try {
+    const context = await browser.newContext();
+    const one = await openPage(context, server.url + "/chaos.html");
+    const two = await openPage(context, server.url + "/chaos.html");
+    await server.arm("/api/orders", ["delay=1500"]);
+    const key = "shared-key-" + Date.now();
+    const first = one.evaluate((k) => window.chaos.orderInSession(k), key);
+    // The first tab holds the key's lock (Web Locks are shared by the origin's tabs).
+    await two.waitForFunction(async (k) => (await navigator.locks.query()).held.some((l) => l.name.endsWith(":" + k)), key);
+    const second = await two.evaluate((k) => window.chaos.orderInSession(k), key);
+    const a = await first;
+    assert.equal(a.outcome, "done");
+    assert.equal(second.key, key);
+    assert.ok(second.seen.includes("elsewhere"), `second tab statuses: ${second.seen}`);
+    assert.equal(second.outcome, "done", "the second tab adopts the first tab's result, not a replay of its own");
+    const log = await server.json("/api/log");
+    assert.equal(log.requests.filter((r) => r.method === "POST" && r.path === "/api/orders").length, 1);
+    assert.equal(await server.orders(), 1);
+  } finally {
+    await browser.close();
+    await server.cleanup();
+  }
+});
