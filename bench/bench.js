@@ -88,6 +88,14 @@ async function baselineCreateAndSend(name, payload, url, fetchFn) {
   return { storageKey, rec };
 }
 
+// The same, one tab at a time as sendonce does it: a Web Lock around the send (taken at once
+// when free, as sendonce's `ifAvailable` first try).
+function baselineCreateAndSendLocked(name, payload, url, fetchFn) {
+  return navigator.locks.request(`base:${name}`, { ifAvailable: true }, () =>
+    baselineCreateAndSend(name, payload, url, fetchFn),
+  );
+}
+
 // ---------- fetch stubs
 
 function reply() {
@@ -200,12 +208,27 @@ async function benchPerAction(n, warmup, log) {
     100, freeAll,
   );
   freeAll();
-  so.dispose();
   log(`per action (create + send): ${n} iterations`);
+  // The same against a baseline that also takes a Web Lock for its send: what one send per
+  // key across tabs costs by itself.
+  const [soLocked, baseLocked] = await interleave(
+    n, warmup,
+    async (i) => {
+      const a = so.action("orderLocked", payloadOf(i));
+      await a.send("/api/orders", { method: "POST" });
+      created.push(a);
+    },
+    (i) => baselineCreateAndSendLocked("orderLocked", payloadOf(i), "/api/orders", instantFetch),
+    100, freeAll,
+  );
+  freeAll();
+  so.dispose();
+  log(`per action (create + send, Web Lock in both): ${n} iterations`);
   return {
     payloadBytes: bytes,
     create: { sendonce: soCreate, baseline: baseCreate, ratio: soCreate.median / baseCreate.median },
     createAndSend: { sendonce: soSend, baseline: baseSend, ratio: soSend.median / baseSend.median },
+    createAndSendLocked: { sendonce: soLocked, baseline: baseLocked, ratio: soLocked.median / baseLocked.median },
   };
 }
 
