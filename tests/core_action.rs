@@ -503,6 +503,51 @@ fn polls_that_fail_in_the_network_keep_polling() {
 }
 
 #[test]
+fn offline_while_polling_a_job_pauses_the_polls_and_online_resumes_them() {
+    let cfg = ServerConfig {
+        job: Some(vec!["in_progress", "done"]),
+        ..Default::default()
+    };
+    let p = RetryPolicy {
+        deadline_ms: 20_000,
+        ..policy()
+    };
+    let mut d = Driver::new(p, Server::with(cfg, vec![]));
+    d.input(Input::Send(Some(request())));
+    while !d.statuses().contains(&Accepted) {
+        assert!(d.step());
+    }
+    let polls = |d: &Driver| {
+        d.steps
+            .iter()
+            .filter(|s| matches!(s, Step::Poll(_)))
+            .count()
+    };
+    let before = polls(&d);
+    d.network_down = true;
+    d.input(Input::Offline);
+    assert_eq!(
+        d.machine.poll_timeout(),
+        None,
+        "no poll is scheduled while offline"
+    );
+    d.run();
+    assert_eq!(polls(&d), before, "no poll while offline");
+    // Offline for longer than the deadline: still waiting for the job, not given up.
+    d.now += 10 * 60_000;
+    d.network_down = false;
+    d.input(Input::Online);
+    d.run();
+    assert_eq!(d.outcome().code, Done);
+    assert!(polls(&d) > before);
+    assert_eq!(
+        d.sent.len(),
+        1,
+        "the job is polled, the request is not sent again"
+    );
+}
+
+#[test]
 fn send_while_in_flight_joins_without_a_second_transmit() {
     let mut d = Driver::new(policy(), Server::new(vec![]));
     d.input(Input::Send(Some(request())));

@@ -264,11 +264,12 @@ impl ActionMachine {
     pub fn poll_timeout(&self) -> Option<u64> {
         match &self.phase {
             Phase::Waiting { until } => Some(*until),
+            // Polls wait while the browser is offline (`Online` resumes them).
             Phase::Polling {
                 until,
                 in_flight: false,
                 ..
-            } => Some(*until),
+            } if self.online => Some(*until),
             _ => None,
         }
     }
@@ -281,7 +282,7 @@ impl ActionMachine {
                 url,
                 until,
                 in_flight,
-            } if !*in_flight && now_ms >= *until => {
+            } if self.online && !*in_flight && now_ms >= *until => {
                 *in_flight = true;
                 let url = url.clone();
                 self.outputs.push_back(Output::Poll {
@@ -333,6 +334,12 @@ impl ActionMachine {
                 if self.phase == Phase::Offline {
                     self.note("online", None, None, None);
                     self.start_run(now_ms);
+                } else if let Phase::Polling { until, .. } = &mut self.phase {
+                    // Polls paused while offline: the next one now, and the time spent offline
+                    // does not count against the deadline.
+                    *until = now_ms;
+                    self.run_started_at = now_ms;
+                    self.note("online", None, None, None);
                 }
             }
             Input::LockedElsewhere => {
