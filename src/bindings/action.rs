@@ -241,8 +241,8 @@ impl ActionCell {
                         let _ = resolve.call1(&JsValue::NULL, &reply);
                     }
                     // At rest (final, offline or accepted): tell the tabs waiting for this
-                    // key how it ended, then let them have it.
-                    if self.lock.borrow().is_some() && outcome.code.is_final() {
+                    // key when it was confirmed (all they can adopt), then let them have it.
+                    if self.lock.borrow().is_some() && outcome.code.is_confirmed() {
                         self.shared.tell_other_tabs(self.machine.borrow().record());
                     }
                     *self.last.borrow_mut() = Some(outcome);
