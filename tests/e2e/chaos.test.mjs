@@ -99,8 +99,14 @@ test("two tabs that share no storage, only a key: one request; the waiting tab a
     await server.arm("/api/orders", ["delay=1500"]);
     const key = "shared-key-" + Date.now();
     const first = one.evaluate((k) => window.chaos.orderInSession(k), key);
-    // The first tab holds the key's lock (Web Locks are shared by the origin's tabs).
-    await two.waitForFunction(async (k) => (await navigator.locks.query()).held.some((l) => l.name.endsWith(":" + k)), key);
+    // Until the first tab holds the key's lock (Web Locks are shared by the origin's tabs).
+    // Polled from here: `navigator.locks.query()` answers with a Promise, which evaluate()
+    // awaits (waitForFunction would take the Promise itself as a truthy answer).
+    const held = (k) => navigator.locks.query().then((q) => q.held.some((l) => l.name.endsWith(":" + k)));
+    for (let i = 0; !(await two.evaluate(held, key)); i += 1) {
+      assert.ok(i < 500, "the first tab never took the lock");
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const second = await two.evaluate((k) => window.chaos.orderInSession(k), key);
     const a = await first;
     assert.equal(a.outcome, "done");
