@@ -81,10 +81,9 @@ impl Shared {
     pub fn put(&self, key: &str, value: &str, ttl: u64) {
         let result = self.store.set(key, value, ttl, |store| {
             let now = platform::now_ms();
-            let mut stored = store.keys(&record::prefix(&self.ns));
-            let (index_keys, record_keys): (Vec<String>, Vec<String>) = stored
-                .iter()
-                .cloned()
+            let (index_keys, record_keys): (Vec<String>, Vec<String>) = store
+                .keys(&record::prefix(&self.ns))
+                .into_iter()
                 .partition(|k| record::is_index_key(&self.ns, k));
             let mut entries: Vec<(String, Record)> = Vec::new();
             for k in record_keys {
@@ -92,18 +91,17 @@ impl Shared {
                 match Record::decode(&text, now) {
                     Ok(Some(r)) => entries.push((k, r)),
                     // Expired or corrupt: removed at once.
-                    _ => {
-                        store.delete(&k);
-                        stored.retain(|s| s != &k);
-                    }
+                    _ => store.delete(&k),
                 }
             }
             let index: Vec<(String, String)> = index_keys
                 .into_iter()
                 .filter_map(|k| store.get(&k).map(|v| (k, v)))
                 .collect();
+            // What stays in storage: index entries naming anything else point nowhere.
+            let kept: Vec<String> = entries.iter().map(|(k, _)| k.clone()).collect();
             let order = record::eviction_order(&entries, now);
-            record::evict_with_index(&self.ns, order, &index, &stored)
+            record::evict_with_index(&self.ns, order, &index, &kept)
         });
         if let WriteResult::FellBack(reason) = result {
             self.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));

@@ -921,8 +921,8 @@ pub fn eviction_order(entries: &[(String, Record)], now_ms: u64) -> Vec<String> 
 }
 
 /// Adds the index entries to an eviction order from [`eviction_order`]. `index` holds each
-/// entry as (its storage key, the action key it names) and `stored` every storage key of the
-/// namespace. First come the entries whose action record is gone (they point nowhere), then
+/// entry as (its storage key, the action key it names) and `stored` the storage keys of the
+/// records in storage. First come the entries whose action record is gone (they point nowhere), then
 /// each remaining entry right after the action record it names, so that evicting a finished
 /// action frees its index entry too. An entry whose action stays is never listed.
 ///
@@ -939,17 +939,27 @@ pub fn evict_with_index(
     index: &[(String, String)],
     stored: &[String],
 ) -> Vec<String> {
-    let target = |key: &str| format!("{}a:{}", prefix(ns), key_part(key));
-    let mut out: Vec<String> = index
+    // Sorted once and searched, not scanned: a full storage may hold thousands of entries.
+    let mut stored: Vec<&str> = stored.iter().map(String::as_str).collect();
+    crate::core::order::sort_by(&mut stored, |a, b| a.cmp(b));
+    // (the storage key of the action an entry names, the entry), by the first.
+    let mut named: Vec<(String, &str)> = index
         .iter()
-        .filter(|(_, key)| !stored.contains(&target(key)))
-        .map(|(entry, _)| entry.clone())
+        .map(|(entry, key)| (format!("{}a:{}", prefix(ns), key_part(key)), entry.as_str()))
+        .collect();
+    crate::core::order::sort_by(&mut named, |a, b| a.0.cmp(&b.0));
+    let mut out: Vec<String> = named
+        .iter()
+        .filter(|(target, _)| stored.binary_search(&target.as_str()).is_err())
+        .map(|(_, entry)| entry.to_string())
         .collect();
     for victim in order {
-        let entries: Vec<String> = index
+        let first = named.partition_point(|(target, _)| target.as_str() < victim.as_str());
+        let entries: Vec<String> = named
             .iter()
-            .filter(|(entry, key)| target(key) == victim && !out.contains(entry))
-            .map(|(entry, _)| entry.clone())
+            .skip(first)
+            .take_while(|(target, _)| *target == victim)
+            .map(|(_, entry)| entry.to_string())
             .collect();
         out.push(victim);
         out.extend(entries);
