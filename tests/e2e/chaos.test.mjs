@@ -38,10 +38,17 @@ test("a reload in the same task as the click still resumes the action with its k
   const page = await openPage(context, server.url + "/chaos.html");
   await server.arm("/api/orders", ["delay=1000"]);
   // The page goes away before the cross-tab lock can be granted.
-  await page.evaluate(() => {
-    sessionStorage.setItem("started", window.chaos.start(2, "instant"));
-    location.reload();
-  });
+  const reloaded = page.waitForEvent("load");
+  await page
+    .evaluate(() => {
+      sessionStorage.setItem("started", window.chaos.start(2, "instant"));
+      location.reload();
+    })
+    .catch((e) => {
+      // The answer may be lost with the page it came from.
+      if (!/context was destroyed|navigat/i.test(e.message)) throw e;
+    });
+  await reloaded;
   await page.waitForFunction(() => window.sendonceReady === true);
   const key = await page.evaluate(() => sessionStorage.getItem("started"));
   const resumed = await page.evaluate(() => window.chaos.resume());
