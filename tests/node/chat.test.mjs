@@ -124,7 +124,7 @@ test("after a restart, a chat over an async adapter resends the undelivered mess
   assert.deepEqual(got[1].body, { id: ids[1], text: "b", lang: "en" });
 });
 
-test("bad chat input is a SendonceError, and nothing is sent or stored", async () => {
+test("bad chat input is a SendonceError, and nothing is sent or shown", async () => {
   const calls = [];
   const fetch = async (url) => {
     calls.push(url);
