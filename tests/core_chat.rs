@@ -145,6 +145,7 @@ fn deliver(outbox: &mut [OutboxEntry], server: Server, stop_after: usize) -> (Se
             method: "POST".into(),
             headers: vec![("Content-Type".into(), "application/json".into())],
             body: Some(body.clone()),
+            ..Default::default()
         };
         let cfg = ActionConfig {
             key: entry.id.clone(),
@@ -155,6 +156,7 @@ fn deliver(outbox: &mut [OutboxEntry], server: Server, stop_after: usize) -> (Se
             retry: RetryPolicy::default(),
             header_name: KEY_HEADER.into(),
             replay_header: "Idempotent-Replayed".into(),
+            headers_hook: false,
         };
         let mut d = Driver::with_machine(ActionMachine::new(cfg, T0), server);
         d.input(Input::Send(Some(request)));

@@ -26,6 +26,9 @@ fn event_types_have_the_spec_names() {
             "offline",
             "online",
             "elsewhere",
+            "action.incomplete",
+            "auth.refresh",
+            "key.adopted",
         ]
     );
     for k in ALL_KINDS {

@@ -55,6 +55,7 @@ fn pending_action() -> ActionRecord {
             method: "POST".into(),
             headers: vec![("Content-Type".into(), "application/json".into())],
             body: Some(r#"{"item":"tea","note":"a \"quoted\" word\nand ünïcode"}"#.into()),
+            ..Default::default()
         }),
         status: StatusCode::Offline,
         attempts: 5,
@@ -435,7 +436,11 @@ fn eviction_never_touches_the_users_words() {
     // Even long after, an unfinished action is not offered for eviction.
     let late = eviction_order(&entries, now + 365 * DAY);
     assert!(!late.contains(&action_key("shop", &pending_action().key)));
-    assert!(!late.contains(&draft_key("shop", "checkout")));
+    // A draft untouched for a week is stale: offered last, after every finished record, so
+    // that a pending order can still be written to a full storage.
+    assert_eq!(late.last(), Some(&draft_key("shop", "checkout")));
+    let stale = eviction_order(&entries, draft().saved_at + STALE_DRAFT_MS - 1);
+    assert!(!stale.contains(&draft_key("shop", "checkout")));
 }
 
 #[test]

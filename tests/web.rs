@@ -280,7 +280,7 @@ async fn with_local_storage_full_an_action_still_persists_or_falls_back_and_send
 }
 
 #[wasm_bindgen_test]
-async fn a_form_sends_once_and_never_stores_private_fields() {
+async fn a_form_sends_once_and_sends_but_never_stores_private_fields() {
     let calls = Object::new();
     let so = sendonce(options("web-t7", &fakeFetch(201, &calls))).unwrap();
     let form = makeForm("web-t7-form");
@@ -289,8 +289,12 @@ async fn a_form_sends_once_and_never_stores_private_fields() {
     submit(&form);
     sleep_ms(200).await;
     assert_eq!(get(&calls, "n").as_f64().unwrap(), 1.0, "one request");
+    // Private fields are sent (a login form must send its password), never stored.
     let body = get(&calls, "lastBody").as_string().unwrap();
-    assert_eq!(body, r#"{"item":"tea","qty":"2"}"#);
+    assert_eq!(
+        body,
+        r#"{"item":"tea","qty":"2","pw":"s3cret-pw","card":"4111111111111111","hidden":"private-note"}"#
+    );
     assert_eq!(f.status().as_string(), None);
     assert_eq!(get(&f.status(), "code").as_string().unwrap(), "done");
     let all: String = storedKeys("web-t7:")

@@ -14,7 +14,7 @@ use super::sendonce::Shared;
 use crate::core::action::{adopt_elsewhere, ActionMachine, Input, Outcome, Output};
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind};
-use crate::core::record::{self, stored_headers, Record, StoredRequest};
+use crate::core::record::{self, Record, StoredRequest};
 use crate::core::status::StatusCode;
 use crate::platform::{self, get, locks, transport};
 
@@ -31,8 +31,14 @@ pub(crate) struct ActionCell {
     locking: Cell<bool>,
     /// The cross-tab lock on this key, held from the first attempt until the action rests.
     lock: RefCell<Option<locks::LockGuard>>,
-    /// Headers that must not be stored (credentials), kept in memory for this page's attempts.
-    private_headers: RefCell<Vec<(String, String)>>,
+    /// Before its first attempt, this action is serialised with other tabs sending the same
+    /// data (action name + fingerprint): false for an explicit key, chat messages and quick
+    /// replies, whose keys are the caller's.
+    by_data: Cell<bool>,
+    /// The claim on this action's data, `sendonce:{ns}:c:{action}:{fingerprint}:{key}`: held
+    /// while this tab sends it (and a moment after), so that another tab with the same data
+    /// finds the key and adopts it instead of sending under its own.
+    claim: RefCell<Option<locks::LockGuard>>,
     last: RefCell<Option<Outcome>>,
 }
 
@@ -46,7 +52,8 @@ impl ActionCell {
             running: Cell::new(false),
             locking: Cell::new(false),
             lock: RefCell::new(None),
-            private_headers: RefCell::new(Vec::new()),
+            by_data: Cell::new(false),
+            claim: RefCell::new(None),
             last: RefCell::new(None),
         })
     }
@@ -123,6 +130,37 @@ impl ActionCell {
     /// confirmed result from storage, or sends itself with the same key (the other tab
     /// vanished mid-send, or its action ended unconfirmed).
     async fn send_across_tabs(self: Rc<Self>, request: Option<StoredRequest>) {
+        // Same data in two tabs at the same moment: one key. Before the first attempt, the
+        // tab takes the lock on the data, looks for another tab's claim on it (a held lock
+        // whose name carries that tab's key), and adopts that key; else it claims the data
+        // with its own key before letting go. Locks, unlike localStorage, are shared by the
+        // tabs at once (a storage write reaches another tab a little later).
+        if self.by_data.get() && self.machine.borrow().record().attempts == 0 {
+            let (data_lock, prefix) = {
+                let m = self.machine.borrow();
+                let r = m.record();
+                (
+                    record::data_lock_name(&self.shared.ns, &r.action, &r.fingerprint),
+                    record::claim_lock_prefix(&self.shared.ns, &r.action, &r.fingerprint),
+                )
+            };
+            let data_guard = locks::acquire(&data_lock, false).await;
+            let claimed = locks::held_names(&prefix)
+                .await
+                .into_iter()
+                .find_map(|name| record::claimed_key(&prefix, &name));
+            match claimed {
+                Some(other) if other != *self.machine.borrow().key() => {
+                    self.adopt_key(other, request.clone());
+                }
+                Some(_) => {}
+                None => {
+                    let mine = format!("{prefix}{}", self.key());
+                    *self.claim.borrow_mut() = locks::acquire(&mine, false).await;
+                }
+            }
+            drop(data_guard);
+        }
         let name = format!("sendonce:{}:{}", self.shared.ns, self.key());
         let (guard, waited) =
             locks::acquire_or_wait(&name, || self.feed(Input::LockedElsewhere)).await;
@@ -157,6 +195,45 @@ impl ActionCell {
         self.feed(Input::Send(request));
     }
 
+    /// Takes over `key`, another tab's key for the same data: this action's own key was never
+    /// sent, so its record goes, and from now on it is that key's action (the stored record
+    /// when this tab's storage has it already, else a new one with this tab's request).
+    fn adopt_key(self: &Rc<Self>, key: crate::core::key::Key, request: Option<StoredRequest>) {
+        let old = self.machine.borrow().key().clone();
+        let cfg = {
+            let m = self.machine.borrow();
+            let r = m.record();
+            self.shared
+                .config(key.clone(), &r.action, r.kind, r.fingerprint.clone(), {
+                    crate::core::window::Window::from_ms(r.window_ms as f64)
+                        .unwrap_or(self.shared.windows.default)
+                })
+        };
+        let stored = match self.shared.read(&record::action_key(&self.shared.ns, &key)) {
+            Some(Record::Action(a)) if a.fingerprint == cfg.fingerprint => Some(a),
+            _ => None,
+        };
+        let mut machine = match stored {
+            Some(rec) => ActionMachine::restore(cfg, rec),
+            None => ActionMachine::new(cfg, platform::now_ms()),
+        };
+        let request = request.or_else(|| self.machine.borrow().record().request.clone());
+        machine.handle(Input::Intend(request), platform::now_ms(), 0);
+        // Outputs of the old machine that were not carried out yet are dropped with it.
+        *self.machine.borrow_mut() = machine;
+        self.shared
+            .store
+            .delete(&record::action_key(&self.shared.ns, &old));
+        {
+            let mut live = self.shared.live.borrow_mut();
+            live.remove(old.as_str());
+            live.insert(key.to_string(), Rc::downgrade(self));
+        }
+        let ev = self.event(EventKind::KeyAdopted);
+        self.shared.emit(ev);
+        self.drive();
+    }
+
     fn event(&self, kind: EventKind) -> Event {
         let m = self.machine.borrow();
         Event::new(kind)
@@ -176,6 +253,52 @@ impl ActionCell {
         });
     }
 
+    /// The `headers` hook's headers for this attempt (`Ok(vec![])` without a hook). Called
+    /// before every attempt, also after a reload; its headers are sent, never stored. A hook
+    /// that throws, rejects or returns something that is not headers fails this attempt like
+    /// a network error (retried with the same key), with a `storage`-free event detail.
+    async fn hook_headers(
+        &self,
+        request: &StoredRequest,
+        attempt: u32,
+    ) -> Result<Vec<(String, String)>, ()> {
+        let Some(hook) = &self.shared.headers_hook else {
+            return Ok(Vec::new());
+        };
+        let info = js_sys::Object::new();
+        platform::set(&info, "url", &JsValue::from_str(&request.url));
+        platform::set(&info, "method", &JsValue::from_str(&request.method));
+        platform::set(&info, "key", &JsValue::from_str(&self.key()));
+        let action = self.machine.borrow().record().action.clone();
+        platform::set(&info, "action", &JsValue::from_str(&action));
+        platform::set(&info, "attempt", &JsValue::from_f64(attempt as f64));
+        let failed = |why: &str| {
+            self.shared.emit(
+                self.event(EventKind::SendRetry)
+                    .with_detail(&format!("headers hook failed: {why}")),
+            );
+        };
+        let value = match hook.call1(&JsValue::NULL, &info) {
+            Ok(v) => v,
+            Err(e) => {
+                failed(&crate::platform::storage::describe(&e));
+                return Err(());
+            }
+        };
+        let value = if get(&value, "then").is_function() {
+            match wasm_bindgen_futures::JsFuture::from(Promise::resolve(&value)).await {
+                Ok(v) => v,
+                Err(e) => {
+                    failed(&crate::platform::storage::describe(&e));
+                    return Err(());
+                }
+            }
+        } else {
+            value
+        };
+        headers_list(&value).map_err(|e| failed(&e.to_string()))
+    }
+
     async fn run(self: &Rc<Self>) {
         loop {
             let out = self.machine.borrow_mut().poll();
@@ -183,18 +306,23 @@ impl ActionCell {
                 Some(Output::Transmit {
                     request,
                     timeout_ms,
-                    ..
+                    attempt,
                 }) => {
                     let mut request = request;
-                    request
-                        .headers
-                        .extend(self.private_headers.borrow().iter().cloned());
-                    let input =
-                        match transport::send(&self.shared.fetch, &request, timeout_ms).await {
-                            Ok(reply) => Input::Reply(reply),
-                            Err(transport::Failure::Timeout) => Input::AttemptTimeout,
-                            Err(transport::Failure::Network) => Input::NetworkError,
-                        };
+                    let input = match self.hook_headers(&request, attempt).await {
+                        Err(()) => Input::NetworkError,
+                        Ok(extra) => {
+                            for (k, v) in extra {
+                                request.headers.retain(|(h, _)| !h.eq_ignore_ascii_case(&k));
+                                request.headers.push((k, v));
+                            }
+                            match transport::send(&self.shared.fetch, &request, timeout_ms).await {
+                                Ok(reply) => Input::Reply(reply),
+                                Err(transport::Failure::Timeout) => Input::AttemptTimeout,
+                                Err(transport::Failure::Network) => Input::NetworkError,
+                            }
+                        }
+                    };
                     self.machine.borrow_mut().handle(
                         input,
                         platform::now_ms(),
@@ -247,6 +375,14 @@ impl ActionCell {
                     }
                     *self.last.borrow_mut() = Some(outcome);
                     self.lock.borrow_mut().take();
+                    // The data claim outlives the send a moment: a tab that comes with the same
+                    // data before this tab's records reach its storage still finds the key.
+                    if let Some(claim) = self.claim.borrow_mut().take() {
+                        crate::platform::spawn(async move {
+                            platform::sleep(locks::SETTLE_MS).await;
+                            drop(claim);
+                        });
+                    }
                 }
                 None => {
                     let wake = self.machine.borrow().poll_timeout();
@@ -268,11 +404,36 @@ impl ActionCell {
 pub struct Action {
     cell: Rc<ActionCell>,
     body: String,
+    /// The body to store when `body` holds private values (a form's password): sent, never
+    /// stored.
+    visible_body: Option<String>,
 }
 
 impl Action {
     pub(crate) fn from_cell(cell: Rc<ActionCell>, body: String) -> Action {
-        Action { cell, body }
+        Action {
+            cell,
+            body,
+            visible_body: None,
+        }
+    }
+
+    /// An action whose `body` holds private values; `visible_body` is what may be stored.
+    pub(crate) fn with_private_body(
+        cell: Rc<ActionCell>,
+        body: String,
+        visible_body: Option<String>,
+    ) -> Action {
+        Action {
+            cell,
+            body,
+            visible_body,
+        }
+    }
+
+    /// Serialise this action's first send with other tabs that send the same data.
+    pub(crate) fn coordinate_by_data(&self) {
+        self.cell.by_data.set(true);
     }
 
     /// The driver behind this action (the form binding feeds it cross-tab lock inputs).
@@ -301,19 +462,14 @@ impl Action {
         {
             headers.push(("Content-Type".into(), "application/json".into()));
         }
-        let kept = stored_headers(&headers);
-        *self.cell.private_headers.borrow_mut() =
-            headers.into_iter().filter(|h| !kept.contains(h)).collect();
-        let body = if method == "GET" || method == "HEAD" {
-            None
-        } else {
-            Some(self.body.clone())
-        };
+        let has_body = method != "GET" && method != "HEAD";
         Ok(StoredRequest {
             url: url.to_string(),
             method,
-            headers: kept,
-            body,
+            headers,
+            body: has_body.then(|| self.body.clone()),
+            visible_body: self.visible_body.clone().filter(|_| has_body),
+            ..Default::default()
         })
     }
 }

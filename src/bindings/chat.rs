@@ -256,6 +256,7 @@ impl ChatInner {
             method: "POST".into(),
             headers: vec![("Content-Type".into(), "application/json".into())],
             body: Some(body.to_json()),
+            ..Default::default()
         };
         let cfg = self.shared.config(
             entry.id.clone(),

@@ -10,10 +10,16 @@
 //! - Across tabs, the send holds the Web Lock `sendonce:{ns}:{key}`; another tab that submits
 //!   the same key shows `elsewhere`, then adopts the result (or sends itself if the first tab
 //!   vanished).
-//! - Private fields (passwords, card numbers and codes, one-time codes,
-//!   `data-sendonce-private`, `exclude`) are never stored, fingerprinted or put in the body:
-//!   the body is stored to be resent after a reload. Send credentials in `headers`
-//!   (`Authorization` is never stored).
+//! - Private fields (passwords, card numbers and codes, one-time codes, `data-sendonce-private`,
+//!   `exclude`, and any field that was a password at some moment of the page's life) are SENT
+//!   but never stored, fingerprinted or put in an event: the stored request holds the visible
+//!   fields only and says it lacks private values, so after a reload it waits for the user's
+//!   next submission (same visible data, same key) instead of being resent without them.
+//! - The binding lives as long as its form: the form's listeners own it (the page need not
+//!   keep the returned object), and it holds the form, button and status element weakly, so
+//!   a form removed from the page is collected with its binding. A submit is prevented before
+//!   anything else runs, so a failure while handling it never falls through to the browser's
+//!   native submission (a GET with every field in the URL).
 //! - The body is a JSON object: one member per field name in DOM order, a string for one
 //!   value, an array for several (see `core::form::form_body`).
 
@@ -67,6 +73,9 @@ export interface FormOptions {
 }
 "#;
 
+/// A form's fields in DOM order: name and value; a name repeats once per value.
+type Fields = Vec<(String, FormValue)>;
+
 /// How long after the last input the draft is saved.
 const DRAFT_DEBOUNCE_MS: u32 = 300;
 
@@ -83,24 +92,25 @@ struct FormOptions {
     form_id: String,
 }
 
-/// A DOM listener (target, event name, callback), removed on `dispose()`.
-type DomListener = (JsValue, String, Closure<dyn FnMut(JsValue)>);
+/// A DOM listener (target, event name, callback), removed on `dispose()`. Weak: the listener
+/// owns the binding, not the other way round.
+type DomListener = (dom::WeakEl, String, dom::WeakEl);
 
 struct FormInner {
     shared: Rc<Shared>,
     opts: FormOptions,
-    form: JsValue,
-    button: Option<JsValue>,
-    status_el: Option<JsValue>,
+    form: dom::WeakEl,
+    button: Option<dom::WeakEl>,
+    status_el: Option<dom::WeakEl>,
+    /// Names of fields seen as `type=password` at any moment (a "show password" toggle turns
+    /// them into text fields, and they stay private).
+    ever_password: RefCell<Vec<String>>,
     key: RefCell<Option<Key>>,
     fingerprint: RefCell<Option<Fingerprint>>,
     current: RefCell<Option<Rc<Action>>>,
     /// Stops listening to the current action's statuses.
     current_off: RefCell<Option<Function>>,
     pending: Cell<bool>,
-    /// The page saw `offline` more recently than `online` (a real one, or one a page
-    /// dispatched): a submission then pauses as `offline` at once.
-    offline_event: Cell<bool>,
     status_listeners: Listeners,
     reply_listeners: Listeners,
     dom_listeners: RefCell<Vec<DomListener>>,
@@ -109,7 +119,8 @@ struct FormInner {
     disposed: Cell<bool>,
 }
 
-/// A bound form. Keep it as long as the form is on the page; `dispose()` unbinds it.
+/// A bound form. It lives as long as the form element (the page need not keep this object);
+/// `dispose()` unbinds it.
 #[wasm_bindgen]
 pub struct Form {
     inner: Rc<FormInner>,
@@ -207,6 +218,7 @@ pub(crate) fn create(
         .unwrap_or_else(|| action.clone());
     let inner = Rc::new(FormInner {
         shared,
+        ever_password: RefCell::new(Vec::new()),
         opts: FormOptions {
             action,
             url,
@@ -218,15 +230,14 @@ pub(crate) fn create(
             reenable_after_ms,
             form_id,
         },
-        form,
-        button,
-        status_el,
+        form: dom::WeakEl::new(&form),
+        button: button.as_ref().map(dom::WeakEl::new),
+        status_el: status_el.as_ref().map(dom::WeakEl::new),
         key: RefCell::new(None),
         fingerprint: RefCell::new(None),
         current: RefCell::new(None),
         current_off: RefCell::new(None),
         pending: Cell::new(false),
-        offline_event: Cell::new(false),
         status_listeners: Listeners::default(),
         reply_listeners: Listeners::default(),
         dom_listeners: RefCell::new(Vec::new()),
@@ -234,41 +245,36 @@ pub(crate) fn create(
         reenable_timer: RefCell::new(None),
         disposed: Cell::new(false),
     });
+    inner.note_passwords(&form);
     for name in ["submit", "input", "change"] {
-        let weak = Rc::downgrade(&inner);
+        // The listener owns the binding (a strong reference): the binding lives as long as
+        // the form element keeps its listeners, whether or not the page keeps the returned
+        // object. The JS function frees the closure when the element is collected.
+        let owner = inner.clone();
         let is_submit = name == "submit";
         let cb = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-            if let Some(f) = weak.upgrade() {
-                if is_submit {
-                    // Same task as the click: nothing can start a second send after this.
-                    let _ = dom::call(&event, "preventDefault", &[]);
-                    f.submit();
-                } else {
-                    f.schedule_save();
-                }
+            if owner.disposed.get() {
+                return;
             }
-        });
-        dom::listen(&inner.form, name, cb.as_ref().unchecked_ref());
-        inner
-            .dom_listeners
-            .borrow_mut()
-            .push((inner.form.clone(), name.to_string(), cb));
-    }
-    let global: JsValue = platform::global().into();
-    if get(&global, "addEventListener").is_function() {
-        for (name, offline) in [("offline", true), ("online", false)] {
-            let weak = Rc::downgrade(&inner);
-            let cb = Closure::<dyn FnMut(JsValue)>::new(move |_| {
-                if let Some(f) = weak.upgrade() {
-                    f.offline_event.set(offline);
-                }
-            });
-            dom::listen(&global, name, cb.as_ref().unchecked_ref());
-            inner
-                .dom_listeners
-                .borrow_mut()
-                .push((global.clone(), name.to_string(), cb));
-        }
+            if is_submit {
+                // First, before anything that could fail: the browser must never perform
+                // the native submission (a GET with every field, passwords included, in the
+                // URL). Same task as the click: nothing can start a second send after this.
+                let _ = dom::call(&event, "preventDefault", &[]);
+                owner.submit();
+            } else {
+                // A "show password" toggle: a field typed into as a password stays private.
+                owner.note_passwords(&get(&event, "target"));
+                owner.schedule_save();
+            }
+        })
+        .into_js_value();
+        dom::listen(&form, name, cb.unchecked_ref());
+        inner.dom_listeners.borrow_mut().push((
+            dom::WeakEl::new(&form),
+            name.to_string(),
+            dom::WeakEl::new(&cb),
+        ));
     }
     inner.load()?;
     Ok(Form { inner })
@@ -293,14 +299,15 @@ impl FormInner {
         }
         let key = self.key.borrow().clone();
         if let Some(rec) = key.and_then(|k| self.shared.read_action(&k)) {
-            if !rec.status.is_final() && rec.request.is_some() {
+            // A request that needed private values waits for the user's next submission (the
+            // restored draft is shown; the same visible data keeps the key).
+            if !rec.status.is_final() && rec.request.as_ref().is_some_and(|r| !r.private_body) {
                 self.shared.emit(self.shared.event(
                     EventKind::ActionResume,
                     &rec.key,
                     &self.opts.action,
                 ));
-                let fields = self.fields();
-                let body = form_body(&fields).to_json();
+                let (all, visible) = self.fields();
                 let cfg = self.shared.config(
                     rec.key.clone(),
                     &self.opts.action,
@@ -308,36 +315,82 @@ impl FormInner {
                     rec.fingerprint.clone(),
                     self.opts.window,
                 );
-                let action = Rc::new(Action::from_cell(
+                let action = self.action_for(
                     self.shared.adopt(ActionMachine::restore(cfg, rec)),
-                    body,
-                ));
+                    &all,
+                    &visible,
+                );
                 self.begin(action);
             }
         }
         Ok(())
     }
 
-    /// The form's fields in DOM order, private ones left out.
-    fn fields(&self) -> Vec<(String, FormValue)> {
-        let mut out = Vec::new();
-        for el in dom::controls(&self.form) {
+    /// The form's fields in DOM order: all of them (what is sent), and the visible ones (what
+    /// may be stored, fingerprinted and restored: private fields left out).
+    fn fields(&self) -> (Fields, Fields) {
+        let (mut all, mut visible) = (Vec::new(), Vec::new());
+        let Some(form) = self.form.get() else {
+            return (all, visible);
+        };
+        self.note_passwords(&form);
+        for el in dom::controls(&form) {
             let info = dom::field_info(&el);
-            if is_private(&info, &self.opts.exclude) {
-                continue;
-            }
+            let private = self.is_private(&info);
             for v in dom::control_values(&el, &info) {
-                out.push((info.name.clone(), v));
+                if !private {
+                    visible.push((info.name.clone(), v.clone()));
+                }
+                all.push((info.name.clone(), v));
             }
         }
-        out
+        (all, visible)
+    }
+
+    fn is_private(&self, info: &crate::core::form::FieldInfo) -> bool {
+        is_private(info, &self.opts.exclude) || self.ever_password.borrow().contains(&info.name)
+    }
+
+    /// Remembers the names of password fields in `el` (a form: all its controls; a control:
+    /// itself), so that they stay private after a "show password" toggle made them text.
+    fn note_passwords(&self, el: &JsValue) {
+        let controls = if get(el, "elements").is_object() {
+            dom::controls(el)
+        } else {
+            vec![el.clone()]
+        };
+        for c in controls {
+            let info = dom::field_info(&c);
+            if info.kind == "password" && !info.name.is_empty() {
+                let mut seen = self.ever_password.borrow_mut();
+                if !seen.contains(&info.name) {
+                    seen.push(info.name);
+                }
+            }
+        }
+    }
+
+    /// The action of `cell` with this submission's body: all fields sent, the visible ones
+    /// stored when they differ (private values are never stored).
+    fn action_for(
+        &self,
+        cell: Rc<super::action::ActionCell>,
+        all: &[(String, FormValue)],
+        visible: &[(String, FormValue)],
+    ) -> Rc<Action> {
+        let body = form_body(all).to_json();
+        let stored = (all.len() != visible.len()).then(|| form_body(visible).to_json());
+        let action = Action::with_private_body(cell, body, stored);
+        action.coordinate_by_data();
+        Rc::new(action)
     }
 
     fn restore_fields(&self, fields: &[(String, FormValue)]) {
         let mut cursors: Vec<(String, usize)> = Vec::new();
-        for el in dom::controls(&self.form) {
+        let Some(form) = self.form.get() else { return };
+        for el in dom::controls(&form) {
             let info = dom::field_info(&el);
-            if is_private(&info, &self.opts.exclude) {
+            if self.is_private(&info) {
                 continue;
             }
             let values: Vec<&str> = fields
@@ -375,7 +428,7 @@ impl FormInner {
         let draft = DraftRecord {
             form: self.opts.form_id.clone(),
             action: self.opts.action.clone(),
-            fields: self.fields(),
+            fields: self.fields().1,
             key: self.key.borrow().clone(),
             fingerprint: self.fingerprint.borrow().clone(),
             saved_at: platform::now_ms(),
@@ -415,17 +468,13 @@ impl FormInner {
             }
             return;
         }
-        if let Some(b) = &self.button {
-            dom::set_busy(b, true);
-        }
+        self.set_busy(true);
         self.pending.set(true);
         match self.prepare() {
             Ok(action) => self.begin(action),
             Err(e) => {
                 self.pending.set(false);
-                if let Some(b) = &self.button {
-                    dom::set_busy(b, false);
-                }
+                self.set_busy(false);
                 let status = Object::new();
                 set(
                     &status,
@@ -440,8 +489,7 @@ impl FormInner {
 
     /// The action of this submission.
     fn prepare(&self) -> Result<Rc<Action>, SendonceError> {
-        let fields = self.fields();
-        let body = form_body(&fields).to_json();
+        let (all, fields) = self.fields();
         let now = platform::now_ms();
         let draft_key = self.key.borrow().clone();
         let existing = draft_key.as_ref().and_then(|k| self.shared.read_action(k));
@@ -507,15 +555,13 @@ impl FormInner {
         *self.fingerprint.borrow_mut() = Some(fp);
         // The key is in the draft before the request leaves: a reload finds it.
         self.save_draft();
-        Ok(Rc::new(Action::from_cell(self.shared.adopt(machine), body)))
+        Ok(self.action_for(self.shared.adopt(machine), &all, &fields))
     }
 
     /// Shows the action's statuses and runs its send.
     fn begin(self: &Rc<Self>, action: Rc<Action>) {
         self.pending.set(true);
-        if let Some(b) = &self.button {
-            dom::set_busy(b, true);
-        }
+        self.set_busy(true);
         let same = self.current.borrow().as_ref().map(|a| a.key()) == Some(action.key());
         if !same {
             if let Some(off) = self.current_off.borrow_mut().take() {
@@ -535,10 +581,8 @@ impl FormInner {
         *self.reenable_timer.borrow_mut() =
             Some(Timeout::new(self.opts.reenable_after_ms, move || {
                 if let Some(f) = weak.upgrade() {
-                    if let Some(b) = &f.button {
-                        // Still pending: a click now joins the action in flight.
-                        dom::set_busy(b, false);
-                    }
+                    // Still pending: a click now joins the action in flight.
+                    f.set_busy(false);
                 }
             }));
         let this = self.clone();
@@ -550,7 +594,7 @@ impl FormInner {
 
     async fn run(self: &Rc<Self>, action: &Action) -> Result<JsValue, JsValue> {
         let cell = action.cell().clone();
-        if self.offline_event.get() {
+        if self.shared.offline_event.get() {
             // Sendonce tells live actions about online/offline; a new one learns it here.
             cell.feed(Input::Offline);
         }
@@ -566,15 +610,26 @@ impl FormInner {
     fn settled(&self, reply: Result<JsValue, JsValue>) {
         self.pending.set(false);
         self.reenable_timer.borrow_mut().take();
-        if let Some(b) = &self.button {
-            dom::set_busy(b, false);
-        }
+        self.set_busy(false);
         if let Ok(reply) = reply {
             self.reply_listeners.call(&reply);
         }
     }
 
+    fn set_busy(&self, busy: bool) {
+        if let Some(b) = self.button.as_ref().and_then(dom::WeakEl::get) {
+            dom::set_busy(&b, busy);
+        }
+    }
+
     fn on_status(&self, status: &JsValue) {
+        // The action may have adopted another tab's key for the same data.
+        if let Some(a) = self.current.borrow().as_ref() {
+            let key = a.key();
+            if self.key.borrow().as_ref().map(|k| k.as_str()) != Some(key.as_str()) {
+                *self.key.borrow_mut() = crate::core::key::validate_key(&key).ok();
+            }
+        }
         let code = get(status, "code")
             .as_string()
             .and_then(|c| StatusCode::parse(&c));
@@ -585,8 +640,8 @@ impl FormInner {
     }
 
     fn show_status(&self, status: &JsValue) {
-        if let Some(el) = &self.status_el {
-            dom::set_text(el, &get(status, "text").as_string().unwrap_or_default());
+        if let Some(el) = self.status_el.as_ref().and_then(dom::WeakEl::get) {
+            dom::set_text(&el, &get(status, "text").as_string().unwrap_or_default());
         }
         self.status_listeners.call(status);
     }
@@ -649,7 +704,9 @@ impl Form {
         let inner = &self.inner;
         inner.disposed.set(true);
         for (target, name, cb) in inner.dom_listeners.borrow_mut().drain(..) {
-            dom::unlisten(&target, &name, cb.as_ref().unchecked_ref());
+            if let (Some(target), Some(cb)) = (target.get(), cb.get()) {
+                dom::unlisten(&target, &name, cb.unchecked_ref());
+            }
         }
         inner.save_timer.borrow_mut().take();
         inner.reenable_timer.borrow_mut().take();

@@ -370,13 +370,15 @@ impl QuickReplies {
         let add: Function = get(&button, "addEventListener")
             .dyn_into()
             .map_err(|_| js_error(&SendonceError::option("button", "must be an element")))?;
+        // The listener owns the quick replies (the page need not keep them) and finds its
+        // button through the event, so the binding lives exactly as long as the button.
         let inner = self.inner.clone();
-        let btn = button.clone();
         let on_click = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
             if let Ok(pd) = get(&ev, "preventDefault").dyn_into::<Function>() {
                 let _ = pd.call0(&ev);
             }
-            if get(&btn, "disabled").as_bool().unwrap_or(false) {
+            let btn = get(&ev, "currentTarget");
+            if !btn.is_object() || get(&btn, "disabled").as_bool().unwrap_or(false) {
                 return;
             }
             set_busy(&btn, true);

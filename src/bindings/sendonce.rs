@@ -41,10 +41,15 @@ pub(crate) struct Shared {
     pub retry: RetryPolicy,
     pub windows: Windows,
     pub fetch: JsValue,
+    /// The `headers` option: called before every attempt; its headers are sent, never stored.
+    pub headers_hook: Option<Function>,
     on_event: Option<Function>,
     stats: RefCell<Stats>,
     pub live: RefCell<SmallMap<Weak<ActionCell>>>,
     pub disposed: Cell<bool>,
+    /// The page saw `offline` more recently than `online` (a real one, or one a page
+    /// dispatched): a new submission then pauses as `offline` at once.
+    pub offline_event: Cell<bool>,
     listeners: RefCell<Vec<WindowListener>>,
     /// `sendonce:{ns}` on `BroadcastChannel`: how actions ended, to and from other tabs.
     channel: RefCell<Option<Channel>>,
@@ -186,6 +191,7 @@ impl Shared {
             retry: self.retry,
             header_name: self.header_name.clone(),
             replay_header: self.replay_header.clone(),
+            headers_hook: self.headers_hook.is_some(),
         }
     }
 
@@ -365,6 +371,7 @@ impl Sendonce {
             ));
         }
         let on_event = opt_function(&o, "onEvent")?;
+        let headers_hook = opt_function(&o, "headers")?;
         let auto_resume = opt_bool(&o, "autoResume")?.unwrap_or(false);
 
         let shared = Rc::new(Shared {
@@ -377,10 +384,12 @@ impl Sendonce {
             retry,
             windows,
             fetch,
+            headers_hook,
             on_event,
             stats: RefCell::new(Stats::default()),
             live: RefCell::new(SmallMap::new()),
             disposed: Cell::new(false),
+            offline_event: Cell::new(false),
             listeners: RefCell::new(Vec::new()),
             channel: RefCell::new(None),
         });
@@ -410,8 +419,10 @@ impl Sendonce {
         if window.is_function() {
             for (name, input) in [("online", Input::Online), ("offline", Input::Offline)] {
                 let weak = Rc::downgrade(&shared);
+                let offline = name == "offline";
                 let cb = Closure::<dyn FnMut()>::new(move || {
                     if let Some(s) = weak.upgrade() {
+                        s.offline_event.set(offline);
                         s.broadcast(input.clone());
                     }
                 });
@@ -447,7 +458,10 @@ impl Sendonce {
     }
 
     /// Actions restored from storage that are not confirmed yet (after a reload), as
-    /// `{ key, action, status, attempts, createdAt }`.
+    /// `{ key, action, status, attempts, createdAt, persisted, incomplete }`. `persisted` is
+    /// false when storage refused the record (it will not survive a reload); `incomplete` is
+    /// true when the request needs values that are never stored (a form's private fields, or
+    /// headers without a `headers` hook): it waits for them and is never sent without them.
     #[wasm_bindgen(unchecked_return_type = "PendingAction[]")]
     pub fn pending(&self) -> Array {
         let out = Array::new();
@@ -458,6 +472,16 @@ impl Sendonce {
             set(&o, "status", &JsValue::from_str(rec.status.as_str()));
             set(&o, "attempts", &JsValue::from_f64(rec.attempts as f64));
             set(&o, "createdAt", &JsValue::from_f64(rec.created_at as f64));
+            set(
+                &o,
+                "persisted",
+                &JsValue::from_bool(self.shared.store.is_durable()),
+            );
+            let complete = rec
+                .request
+                .as_ref()
+                .is_some_and(|r| r.is_complete(self.shared.headers_hook.is_some()));
+            set(&o, "incomplete", &JsValue::from_bool(!complete));
             out.push(&o);
         }
         out
@@ -567,7 +591,12 @@ impl Sendonce {
 
     fn resume_all(&self) -> Vec<Rc<ActionCell>> {
         let mut cells = Vec::new();
+        let hook = self.shared.headers_hook.is_some();
         for rec in self.pending_records() {
+            // Never sent without the values that are never stored: it waits for the user.
+            if !rec.request.as_ref().is_some_and(|r| r.is_complete(hook)) {
+                continue;
+            }
             let fp = rec.fingerprint.clone();
             let cfg = self.shared.config(
                 rec.key.clone(),
@@ -636,6 +665,7 @@ impl Sendonce {
                 record::plan_action(existing.as_ref(), &fingerprint, now)
             }
         };
+        let explicit_key = explicit.clone();
         let machine = match plan {
             ActionPlan::Repeat(rec) => {
                 let cfg =
@@ -650,7 +680,13 @@ impl Sendonce {
                 .get(key.as_str())
                 .and_then(Weak::upgrade)
             {
-                Some(cell) => return Ok(Action::from_cell(cell, body)),
+                Some(cell) => {
+                    let action = Action::from_cell(cell, body);
+                    if explicit_key.is_none() {
+                        action.coordinate_by_data();
+                    }
+                    return Ok(action);
+                }
                 None => match self.shared.read_action(&key) {
                     Some(rec) => {
                         let cfg = self.shared.config(
@@ -688,7 +724,12 @@ impl Sendonce {
             }
         };
         let cell = self.shared.adopt(machine);
-        Ok(Action::from_cell(cell, body))
+        let action = Action::from_cell(cell, body);
+        if explicit_key.is_none() {
+            // Two tabs with the same data at the same moment: one key (see ActionCell).
+            action.coordinate_by_data();
+        }
+        Ok(action)
     }
 }
 

@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 
 use crate::core::fingerprint::Fingerprint;
 use crate::core::key::Key;
-use crate::core::record::{stored_headers, ActionRecord, StoredReply, StoredRequest};
+use crate::core::record::{ActionRecord, StoredReply, StoredRequest};
 use crate::core::reply::{classify_reply, job_state, reason, JobState, Reply, ReplyClass};
 use crate::core::retry::{decide, parse_retry_after, Decision, RetryPolicy};
 use crate::core::status::StatusCode;
@@ -39,6 +39,10 @@ pub struct ActionConfig {
     pub header_name: String,
     /// The header that marks replays (`Idempotent-Replayed`).
     pub replay_header: String,
+    /// The page has a `headers` hook: it is called before every attempt (so a request whose
+    /// headers were left out of storage can be resent after a reload), and a 401 calls it once
+    /// more and repeats the attempt with the same key (a token refresh).
+    pub headers_hook: bool,
 }
 
 /// Something that happened to the action.
@@ -170,6 +174,8 @@ pub struct ActionMachine {
     reason: Option<String>,
     last_reply: Option<Reply>,
     replayed: bool,
+    /// This run already repeated an attempt after a 401 with refreshed headers.
+    auth_refreshed: bool,
     outputs: VecDeque<Output>,
 }
 
@@ -222,6 +228,7 @@ impl ActionMachine {
             status,
             reason: None,
             last_reply,
+            auth_refreshed: false,
             outputs: VecDeque::new(),
         }
     }
@@ -378,7 +385,16 @@ impl ActionMachine {
     /// Takes the first request offered and, while nothing runs, writes it into the record
     /// (without credentials or key header). True when the record changed.
     fn keep_request(&mut self, request: Option<StoredRequest>) -> bool {
-        if self.request.is_none() {
+        // A request restored from storage that lacks private values or headers is replaced by
+        // the complete one of the user's next submission (the same visible data, same key).
+        let incomplete = self
+            .request
+            .as_ref()
+            .is_some_and(|r| !r.is_complete(self.cfg.headers_hook));
+        if self.request.is_none() || (incomplete && request.is_some()) {
+            if incomplete && request.is_some() && self.record.request.is_some() {
+                self.record.request = None;
+            }
             self.request = request;
         }
         let idle = matches!(
@@ -391,7 +407,7 @@ impl ActionMachine {
         self.record.request = self
             .request
             .as_ref()
-            .map(|r| storable(r, &self.cfg.header_name));
+            .map(|r| r.storable(&self.cfg.header_name));
         self.record.request.is_some()
     }
 
@@ -416,6 +432,16 @@ impl ActionMachine {
                     // Nothing to send: a restored record without its request.
                     self.set_status(StatusCode::Rejected, Some("nothing to send".into()));
                     self.settle();
+                } else if self
+                    .request
+                    .as_ref()
+                    .is_some_and(|r| !r.is_complete(self.cfg.headers_hook))
+                {
+                    // Restored without values that are never stored (a form's password, a
+                    // credential header and no `headers` hook): never sent without them, never
+                    // dropped. It waits for the user's next submission.
+                    self.note("action.incomplete", None, None, None);
+                    self.settle();
                 } else if !self.online {
                     self.go_offline();
                 } else {
@@ -426,6 +452,7 @@ impl ActionMachine {
     }
 
     fn start_run(&mut self, now_ms: u64) {
+        self.auth_refreshed = false;
         self.run_attempts = 0;
         self.failures = 0;
         self.run_started_at = now_ms;
@@ -450,7 +477,7 @@ impl ActionMachine {
             self.set_status(code, None);
         }
         self.phase = Phase::InFlight;
-        self.record.request = Some(storable(&request, &self.cfg.header_name));
+        self.record.request = Some(request.storable(&self.cfg.header_name));
         // The key is in storage before the request leaves.
         self.persist();
         request
@@ -469,6 +496,15 @@ impl ActionMachine {
     }
 
     fn on_reply(&mut self, reply: Reply, now_ms: u64, random: u32) {
+        if reply.status == 401 && self.cfg.headers_hook && !self.auth_refreshed {
+            // A token that expired: the `headers` hook is called again before the repeated
+            // attempt (same key, same bytes), once per run.
+            self.auth_refreshed = true;
+            self.note("auth.refresh", Some(self.record.attempts), Some(401), None);
+            self.last_reply = Some(reply);
+            self.transmit(now_ms);
+            return;
+        }
         let class = classify_reply(&reply, &self.cfg.replay_header);
         let status = reply.status;
         let retry_after = reply
@@ -732,17 +768,6 @@ impl ActionMachine {
             ms,
         }));
     }
-}
-
-/// The request as it may be written to storage: without credentials (whoever builds the
-/// request may have left an `Authorization` header in it) and without a key header (the key
-/// is added per attempt).
-fn storable(request: &StoredRequest, key_header: &str) -> StoredRequest {
-    let mut r = request.clone();
-    r.headers = stored_headers(&r.headers);
-    r.headers
-        .retain(|(k, _)| !k.eq_ignore_ascii_case(key_header));
-    r
 }
 
 fn reply_from_stored(r: &StoredReply) -> Reply {

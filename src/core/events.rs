@@ -42,10 +42,19 @@ pub enum EventKind {
     Online,
     /// `elsewhere`: another tab holds this key's lock; this tab waits for its result.
     Elsewhere,
+    /// `action.incomplete`: a restored action lacks values that are never stored (a form's
+    /// private fields, headers without a `headers` hook): it waits, unsent and kept.
+    ActionIncomplete,
+    /// `auth.refresh`: a 401; the `headers` hook is called again and the attempt repeated
+    /// with the same key.
+    AuthRefresh,
+    /// `key.adopted`: another tab was already sending the same data (same action name and
+    /// fingerprint): this action took that tab's key instead of sending under its own.
+    KeyAdopted,
 }
 
 /// Every event kind, in the SPEC's order.
-pub const ALL_KINDS: [EventKind; 15] = [
+pub const ALL_KINDS: [EventKind; 18] = [
     EventKind::ActionNew,
     EventKind::ActionRepeat,
     EventKind::ActionResume,
@@ -61,6 +70,9 @@ pub const ALL_KINDS: [EventKind; 15] = [
     EventKind::Offline,
     EventKind::Online,
     EventKind::Elsewhere,
+    EventKind::ActionIncomplete,
+    EventKind::AuthRefresh,
+    EventKind::KeyAdopted,
 ];
 
 impl EventKind {
@@ -82,6 +94,9 @@ impl EventKind {
             EventKind::Offline => "offline",
             EventKind::Online => "online",
             EventKind::Elsewhere => "elsewhere",
+            EventKind::ActionIncomplete => "action.incomplete",
+            EventKind::AuthRefresh => "auth.refresh",
+            EventKind::KeyAdopted => "key.adopted",
         }
     }
 
@@ -288,7 +303,10 @@ impl Stats {
             | EventKind::RecordCorrupt
             | EventKind::Offline
             | EventKind::Online
-            | EventKind::Elsewhere => {}
+            | EventKind::Elsewhere
+            | EventKind::ActionIncomplete
+            | EventKind::AuthRefresh
+            | EventKind::KeyAdopted => {}
         }
     }
 

@@ -37,8 +37,11 @@ pub const SCHEMA_VERSION: u64 = 1;
 pub const PENDING_RETENTION_MS: u64 = 86_400_000;
 
 /// The request an action sends, exactly: the same URL, method, headers and body bytes go out on
-/// every attempt. Headers that carry credentials are never stored (see [`stored_headers`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// every attempt. Only the headers of [`STORED_HEADERS`] are ever stored, and a form's private
+/// values (passwords, card numbers) are sent but never stored: the request written to storage
+/// says what it lacks (`private_body`, `memory_headers`), so that a page after a reload never
+/// sends it without them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StoredRequest {
     /// Absolute or page-relative URL.
     pub url: String,
@@ -48,6 +51,67 @@ pub struct StoredRequest {
     pub headers: Vec<(String, String)>,
     /// The body text, if any.
     pub body: Option<String>,
+    /// In memory only, never encoded: the body to store instead of `body` when `body` holds
+    /// private values (a form's password or card number). Storing it sets `private_body`.
+    pub visible_body: Option<String>,
+    /// The stored body lacks private values: only the user (submitting the form again) can
+    /// complete it, so it is never resent on its own after a reload.
+    pub private_body: bool,
+    /// Headers outside [`STORED_HEADERS`] were left out of storage: after a reload they come
+    /// from the `headers` hook, or the request waits.
+    pub memory_headers: bool,
+}
+
+impl StoredRequest {
+    /// The request as it may be written to storage: the allowed headers only, the visible body
+    /// instead of one with private values, and flags saying what was left out. The key header
+    /// `key_header` is dropped too (it is added per attempt).
+    ///
+    /// ```
+    /// use sendonce::core::record::StoredRequest;
+    /// let r = StoredRequest {
+    ///     url: "/login".into(), method: "POST".into(),
+    ///     headers: vec![("X-API-Key".into(), "s3cret".into()), ("Accept".into(), "*/*".into())],
+    ///     body: Some(r#"{"user":"a","password":"pw"}"#.into()),
+    ///     visible_body: Some(r#"{"user":"a"}"#.into()),
+    ///     ..Default::default()
+    /// };
+    /// let s = r.storable("Idempotency-Key");
+    /// assert_eq!(s.headers, vec![("Accept".to_string(), "*/*".to_string())]);
+    /// assert_eq!(s.body.as_deref(), Some(r#"{"user":"a"}"#));
+    /// assert!(s.private_body && s.memory_headers);
+    /// ```
+    pub fn storable(&self, key_header: &str) -> StoredRequest {
+        let headers: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case(key_header))
+            .cloned()
+            .collect();
+        let kept = stored_headers(&headers);
+        StoredRequest {
+            url: self.url.clone(),
+            method: self.method.clone(),
+            memory_headers: self.memory_headers || kept.len() != headers.len(),
+            headers: kept,
+            body: self.visible_body.clone().or_else(|| self.body.clone()),
+            visible_body: None,
+            private_body: self.private_body || self.visible_body.is_some(),
+        }
+    }
+
+    /// True when this request can be sent as it is: nothing private is missing from its body,
+    /// and headers left out of storage come from a `headers` hook (`has_headers_hook`).
+    ///
+    /// ```
+    /// use sendonce::core::record::StoredRequest;
+    /// let r = StoredRequest { memory_headers: true, ..Default::default() };
+    /// assert!(!r.is_complete(false));
+    /// assert!(r.is_complete(true));
+    /// ```
+    pub fn is_complete(&self, has_headers_hook: bool) -> bool {
+        !self.private_body && (!self.memory_headers || has_headers_hook)
+    }
 }
 
 /// The server's answer kept with a finished action, so that a repeat within the window gets it
@@ -107,19 +171,27 @@ impl ActionRecord {
     }
 }
 
-/// Header names that must never be written to storage: credentials stay in memory.
-pub const PRIVATE_HEADERS: &[&str] = &[
-    "authorization",
-    "cookie",
-    "proxy-authorization",
-    "x-csrf-token",
+/// The only request headers ever written to storage (an allow-list: a deny-list of credential
+/// names misses `X-API-Key`, `X-Auth-Token`, `X-XSRF-TOKEN` and whatever a team invents).
+/// Every other header lives in the page's memory, or comes from the `headers` hook.
+pub const STORED_HEADERS: &[&str] = &[
+    "content-type",
+    "accept",
+    "accept-language",
+    "content-language",
 ];
 
-/// The caller's headers that may be stored: all but [`PRIVATE_HEADERS`] (any letter case).
+/// The caller's headers that may be stored: those of [`STORED_HEADERS`] (any letter case).
+///
+/// ```
+/// use sendonce::core::record::stored_headers;
+/// let h = vec![("X-Auth-Token".to_string(), "t".to_string()), ("Content-Type".into(), "application/json".into())];
+/// assert_eq!(stored_headers(&h), vec![("Content-Type".to_string(), "application/json".to_string())]);
+/// ```
 pub fn stored_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
     headers
         .iter()
-        .filter(|(k, _)| !PRIVATE_HEADERS.iter().any(|p| k.eq_ignore_ascii_case(p)))
+        .filter(|(k, _)| STORED_HEADERS.iter().any(|p| k.eq_ignore_ascii_case(p)))
         .cloned()
         .collect()
 }
@@ -152,6 +224,10 @@ pub struct DraftRecord {
     /// When the draft was saved (ms since the Unix epoch).
     pub saved_at: u64,
 }
+
+/// A draft not saved for this long (7 days) is stale: when storage is full it may be evicted,
+/// after every finished record, to make room for a pending action.
+pub const STALE_DRAFT_MS: u64 = 7 * 86_400_000;
 
 impl DraftRecord {
     /// Drafts never expire on their own (`u64::MAX`): they are the user's words and are
@@ -509,6 +585,12 @@ fn encode_request(q: &StoredRequest) -> Value {
     if let Some(b) = &q.body {
         m.push(("b".into(), b.as_str().into()));
     }
+    if q.private_body {
+        m.push(("p".into(), Value::Bool(true)));
+    }
+    if q.memory_headers {
+        m.push(("x".into(), Value::Bool(true)));
+    }
     Value::Object(m)
 }
 
@@ -688,7 +770,18 @@ fn decode_request(v: &Value) -> Result<StoredRequest, SendonceError> {
         method: o.str("m")?.to_string(),
         headers,
         body: o.opt_str("b")?.map(str::to_string),
+        visible_body: None,
+        private_body: opt_flag(&o, "p")?,
+        memory_headers: opt_flag(&o, "x")?,
     })
+}
+
+/// An optional boolean member, false when absent.
+fn opt_flag(o: &Obj, name: &'static str) -> Result<bool, SendonceError> {
+    match o.opt(name) {
+        None => Ok(false),
+        Some(v) => v.as_bool().ok_or_else(|| Obj::bad(name)),
+    }
 }
 
 fn decode_reply(v: &Value) -> Result<StoredReply, SendonceError> {
@@ -842,6 +935,39 @@ pub fn index_key(ns: &str, action: &str, fingerprint: &Fingerprint) -> String {
     )
 }
 
+/// The Web Lock a tab holds while it decides which key sends the data of `action` with
+/// `fingerprint` (another tab's claim, or its own): two tabs with the same data never decide
+/// at the same time.
+pub fn data_lock_name(ns: &str, action: &str, fingerprint: &Fingerprint) -> String {
+    format!(
+        "sendonce:{ns}:d:{}:{}",
+        key_part(action),
+        fingerprint.as_str()
+    )
+}
+
+/// The start of a claim lock's name: a tab that sends the data of `action` with `fingerprint`
+/// holds `{prefix}{key}`, so another tab reads the key from the lock's name.
+pub fn claim_lock_prefix(ns: &str, action: &str, fingerprint: &Fingerprint) -> String {
+    format!(
+        "sendonce:{ns}:c:{}:{}:",
+        key_part(action),
+        fingerprint.as_str()
+    )
+}
+
+/// The key a claim lock named `name` carries, if it is a claim under `prefix` and a valid key.
+///
+/// ```
+/// use sendonce::core::record::claimed_key;
+/// assert_eq!(claimed_key("p:", "p:k-1").map(|k| k.to_string()), Some("k-1".into()));
+/// assert!(claimed_key("p:", "q:k-1").is_none());
+/// assert!(claimed_key("p:", "p:").is_none());
+/// ```
+pub fn claimed_key(prefix: &str, name: &str) -> Option<Key> {
+    validate_key(name.strip_prefix(prefix)?).ok()
+}
+
 /// The storage key of a form's draft: `{ns}:v1:d:{form}`.
 pub fn draft_key(ns: &str, form: &str) -> String {
     format!("{}d:{}", prefix(ns), key_part(form))
@@ -880,10 +1006,11 @@ pub fn seen_key(ns: &str, id_or_hash: &str) -> String {
 /// 2. finished actions, oldest finished first (a repeat of them would then become a new
 ///    request, which the server still answers as a replay within its retention);
 /// 3. delivered chat messages, oldest first;
-/// 4. quick-reply results and seen inbound messages, oldest first.
+/// 4. quick-reply results and seen inbound messages, oldest first;
+/// 5. stale drafts (not saved for [`STALE_DRAFT_MS`]), oldest first.
 ///
-/// Never listed, expired or not: unfinished actions, drafts and chat messages not delivered.
-/// Those are the user's words and the keys they are being sent with.
+/// Never listed, expired or not: unfinished actions, recent drafts and chat messages not
+/// delivered. Those are the user's words and the keys they are being sent with.
 ///
 /// This puts expired records before live finished actions, where the first plan was "finished
 /// actions, then expired ones": evicting a record that has already expired loses nothing,
@@ -895,7 +1022,9 @@ pub fn eviction_order(entries: &[(String, Record)], now_ms: u64) -> Vec<String> 
     for (storage_key, record) in entries {
         let protected = match record {
             Record::Action(a) => !a.is_finished(),
-            Record::Draft(_) => true,
+            // A draft untouched for a week is stale: it goes after every finished record, but
+            // before a pending action is refused (an order in flight outranks it).
+            Record::Draft(d) => now_ms.saturating_sub(d.saved_at) < STALE_DRAFT_MS,
             Record::Outbox(o) => o.status != OutboxStatus::Delivered,
             Record::Quick(_) | Record::Seen(_) => false,
         };
@@ -911,7 +1040,7 @@ pub fn eviction_order(entries: &[(String, Record)], now_ms: u64) -> Vec<String> 
                 Record::Outbox(o) => (2, o.at),
                 Record::Quick(q) => (3, q.finished_at),
                 Record::Seen(s) => (3, s.at),
-                Record::Draft(_) => continue,
+                Record::Draft(d) => (4, d.saved_at),
             }
         };
         ranked.push((rank.0, rank.1, storage_key));

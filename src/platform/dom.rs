@@ -210,3 +210,34 @@ pub fn set_busy(button: &JsValue, busy: bool) {
         remove_attr(button, "aria-busy");
     }
 }
+
+/// A reference to a DOM node (or any JS object) that does not keep it alive: a binding that
+/// lives as long as its element (owned by the element's listeners) must not hold the element
+/// strongly from wasm memory, or the two keep each other alive for ever. Where `WeakRef` is
+/// missing (engines before 2020) it holds the object strongly.
+#[derive(Clone)]
+pub struct WeakEl(JsValue);
+
+impl WeakEl {
+    /// A weak reference to `target`.
+    pub fn new(target: &JsValue) -> WeakEl {
+        let ctor = get(&global(), "WeakRef");
+        let weak = ctor
+            .dyn_ref::<Function>()
+            .and_then(|c| Reflect::construct(c, &Array::of1(target)).ok());
+        match weak {
+            Some(w) => WeakEl(w),
+            None => WeakEl(Array::of1(target).into()),
+        }
+    }
+
+    /// The object, while it is alive.
+    pub fn get(&self) -> Option<JsValue> {
+        let v = if Array::is_array(&self.0) {
+            Reflect::get_u32(&self.0, 0).ok()
+        } else {
+            call(&self.0, "deref", &[]).ok()
+        }?;
+        (!v.is_undefined() && !v.is_null()).then_some(v)
+    }
+}

@@ -85,3 +85,33 @@ pub async fn acquire(name: &str, if_available: bool) -> Option<LockGuard> {
         .unwrap_or(false);
     got.then_some(LockGuard { release })
 }
+
+/// The names of the locks held or requested (by any tab of this origin) that start with
+/// `prefix`, from `navigator.locks.query()`. Empty without Web Locks or when the query fails.
+pub async fn held_names(prefix: &str) -> Vec<String> {
+    let locks = get(&get(&global(), "navigator"), "locks");
+    let Ok(query) = get(&locks, "query").dyn_into::<Function>() else {
+        return Vec::new();
+    };
+    let Ok(p) = query.call0(&locks) else {
+        return Vec::new();
+    };
+    let Ok(snapshot) = JsFuture::from(Promise::resolve(&p)).await else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for list in ["held", "pending"] {
+        let arr = get(&snapshot, list);
+        if !js_sys::Array::is_array(&arr) {
+            continue;
+        }
+        for info in js_sys::Array::from(&arr).iter() {
+            if let Some(name) = get(&info, "name").as_string() {
+                if name.starts_with(prefix) && !out.contains(&name) {
+                    out.push(name);
+                }
+            }
+        }
+    }
+    out
+}

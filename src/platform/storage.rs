@@ -94,6 +94,12 @@ impl Store {
         Ok(storage)
     }
 
+    /// True when a write survives a reload: web storage or an adapter, not memory (chosen, or
+    /// fallen back to because storage refused a write).
+    pub fn is_durable(&self) -> bool {
+        !matches!(*self.backend.borrow(), Backend::Memory)
+    }
+
     /// True when records go to a caller's adapter.
     pub fn is_adapter(&self) -> bool {
         matches!(*self.backend.borrow(), Backend::Adapter(_))

@@ -288,6 +288,7 @@ pub fn request() -> StoredRequest {
         method: "POST".into(),
         headers: vec![("Content-Type".into(), "application/json".into())],
         body: Some(r#"{"item":"tea","qty":2}"#.into()),
+        ..Default::default()
     }
 }
 
@@ -307,6 +308,7 @@ pub fn config(retry: RetryPolicy) -> ActionConfig {
         retry,
         header_name: KEY_HEADER.into(),
         replay_header: "Idempotent-Replayed".into(),
+        headers_hook: false,
     }
 }
 
@@ -333,6 +335,7 @@ pub struct Sent {
 
 /// Everything the driver saw, in order.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // a test log, not a hot path
 pub enum Step {
     /// A request went out (index into `Driver::sent`).
     Transmit(usize),

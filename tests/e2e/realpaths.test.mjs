@@ -1,0 +1,309 @@
+// End to end in Chromium against the reference server: the paths real users take that once
+// broke the promise (issue "Once, and nothing lost or leaked"): a form nobody keeps a
+// reference to, login and card forms, credentials, two tabs with the same data, a full storage.
+// Every test looks at what a user or an attacker would see: requests on the wire, orders on
+// the server, every storage key and value, the status shown.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { openPage, useEnvironment } from "./harness.mjs";
+
+const env = useEnvironment();
+
+/** Records the POSTs the page sends to `path` (body and headers as they left the browser). */
+function watchPosts(page, path = "/api/orders") {
+  const posts = [];
+  page.on("request", (r) => {
+    if (r.method() === "POST" && new URL(r.url()).pathname === path) {
+      posts.push({ body: r.postData() ?? "", headers: r.headers() });
+    }
+  });
+  return posts;
+}
+
+/** Every storage key and value of the page's origin, as one string. */
+async function everythingStored(page) {
+  return page.evaluate(() => {
+    const all = [];
+    for (const s of [localStorage, sessionStorage]) {
+      for (let i = 0; i < s.length; i++) all.push(s.key(i), s.getItem(s.key(i)));
+    }
+    return all.join("\n");
+  });
+}
+
+async function blank(context = env.context) {
+  return openPage(context, env.server.url + "/e2e.html");
+}
+
+const LOGIN_FORM = `<form id="login">
+  <input name="user" value="ada">
+  <input name="password" type="password">
+  <input name="card" autocomplete="cc-number">
+  <input name="csc" autocomplete="cc-csc">
+  <input name="exp" autocomplete="cc-exp">
+  <input name="otp" autocomplete="one-time-code">
+  <input name="newpw" autocomplete="new-password">
+  <input name="curpw" autocomplete="section-a current-password">
+  <input name="note" data-sendonce-private>
+  <input name="captcha">
+  <button id="go" type="submit">Log in</button>
+  <p id="st"></p>
+</form>`;
+
+/** Builds the login form on the page and binds it without keeping any reference. */
+async function bindLogin(page, ns) {
+  await page.evaluate(
+    ({ html, ns }) => {
+      document.querySelector("#root").innerHTML = html;
+      window.events = [];
+      (function () {
+        const so = new sendonce.Sendonce({ namespace: ns, onEvent: (e) => window.events.push(JSON.stringify(e)) });
+        so.form("#login", { action: "login", url: "/api/orders", status: "#st", exclude: ["captcha"] });
+      })();
+    },
+    { html: LOGIN_FORM, ns },
+  );
+}
+
+async function statusIs(page, text, timeout = 15_000) {
+  await page.waitForFunction((t) => document.querySelector("#st").textContent === t, text, { timeout });
+}
+
+test("a form bound without a kept reference survives garbage collection: one POST, never the native submission", async () => {
+  const page = await blank();
+  const posts = watchPosts(page);
+  await bindLogin(page, "gc");
+  await page.locator("input[name=password]").fill("pw-after-GC-1");
+  const cdp = await env.context.newCDPSession(page);
+  for (let i = 0; i < 4; i++) {
+    await cdp.send("HeapProfiler.collectGarbage");
+    await page.waitForTimeout(100); // FinalizationRegistry callbacks run after the collection
+  }
+  await page.locator("#go").click();
+  await statusIs(page, "Sent");
+  assert.equal(new URL(page.url()).search, "", "no native GET submission with the fields in the URL");
+  assert.equal(await env.server.orders(), 1);
+  assert.equal(posts.length, 1);
+  assert.match(posts[0].body, /pw-after-GC-1/, "the password is sent");
+});
+
+test("private fields are sent, and never stored, fingerprinted or put in an event (a 'show password' toggle included)", async () => {
+  const page = await blank();
+  const posts = watchPosts(page);
+  await bindLogin(page, "priv");
+  const secrets = {
+    password: "S-password-1",
+    card: "4111111111111111",
+    csc: "S-csc-737",
+    exp: "S-exp-1229",
+    otp: "S-otp-424242",
+    newpw: "S-newpw-2",
+    curpw: "S-curpw-3",
+    note: "S-note-4",
+    captcha: "S-captcha-5",
+  };
+  for (const [name, value] of Object.entries(secrets)) await page.locator(`input[name=${name}]`).fill(value);
+  // "Show password": the field becomes a text field, and the user edits it there.
+  await page.evaluate(() => (document.querySelector("input[name=password]").type = "text"));
+  await page.locator("input[name=password]").fill(secrets.password + "x");
+  secrets.password += "x";
+  await page.waitForTimeout(600); // the draft is saved (debounced)
+  assert.match(await everythingStored(page), /"ada"/, "the draft of the visible fields is saved");
+  await page.locator("#go").click();
+  await statusIs(page, "Sent");
+  assert.equal(posts.length, 1);
+  const sent = JSON.parse(posts[0].body);
+  for (const [name, value] of Object.entries(secrets)) assert.equal(sent[name], value, `${name} is sent`);
+  const stored = await everythingStored(page);
+  const events = (await page.evaluate(() => window.events)).join("\n");
+  for (const value of Object.values(secrets)) {
+    assert.ok(!stored.includes(value), `${value} reached storage`);
+    assert.ok(!events.includes(value), `${value} reached an event`);
+  }
+});
+
+test("after a reload, a pending login waits for the user (never resent without its password) and keeps its key", async () => {
+  let page = await blank();
+  const posts = watchPosts(page);
+  await bindLogin(page, "wait");
+  await page.locator("input[name=password]").fill("pw-reload-1");
+  // Offline: the submission rests as "Connection lost. Retry?" with its request stored.
+  await page.evaluate(() => window.dispatchEvent(new Event("offline")));
+  await page.locator("#go").click();
+  await statusIs(page, "Connection lost. Retry?");
+  assert.ok(!(await everythingStored(page)).includes("pw-reload-1"));
+  await page.reload();
+  await page.waitForFunction(() => window.sendonceReady === true);
+  const before = await page.evaluate(() => new sendonce.Sendonce({ namespace: "wait" }).pending());
+  assert.equal(before.length, 1);
+  assert.equal(before[0].incomplete, true, "it needs the password, which is never stored");
+  assert.equal(before[0].persisted, true);
+  await bindLogin(page, "wait");
+  assert.equal(await page.locator("input[name=user]").inputValue(), "ada", "the draft is restored");
+  assert.equal(await page.locator("input[name=password]").inputValue(), "");
+  await page.evaluate(() => new sendonce.Sendonce({ namespace: "wait" }).resumePending());
+  await page.waitForTimeout(800);
+  assert.equal(posts.length, 0, "nothing is sent without the password");
+  assert.equal(await env.server.orders(), 0);
+  const still = await page.evaluate(() => new sendonce.Sendonce({ namespace: "wait" }).pending());
+  assert.equal(still.length, 1, "never dropped");
+  await page.locator("input[name=password]").fill("pw-reload-1");
+  await page.locator("#go").click();
+  await statusIs(page, "Sent");
+  assert.equal(posts.length, 1);
+  assert.equal(posts[0].headers["idempotency-key"], before[0].key, "the same visible data keeps its key");
+  assert.match(posts[0].body, /pw-reload-1/);
+  assert.equal(await env.server.orders(), 1);
+});
+
+const CREDENTIALS = {
+  Authorization: "Bearer A-secret-token",
+  "X-API-Key": "K-secret-key",
+  "X-Auth-Token": "T-secret-token",
+  "X-XSRF-TOKEN": "X-secret-xsrf",
+};
+
+test("credential headers are never stored; after a reload the action waits (incomplete) until a headers hook supplies them", async () => {
+  const page = await blank();
+  const posts = watchPosts(page);
+  const key = await page.evaluate(async (creds) => {
+    const so = new sendonce.Sendonce({ namespace: "auth" });
+    window.dispatchEvent(new Event("offline"));
+    const a = so.action("pay", { amount: 5 });
+    await a.send("/api/orders", { headers: { ...creds, Accept: "application/json" } });
+    return a.key;
+  }, CREDENTIALS);
+  const stored = await everythingStored(page);
+  for (const v of Object.values(CREDENTIALS)) assert.ok(!stored.includes(v), `${v} reached storage`);
+  assert.match(stored, /application\/json/, "allowed headers are stored");
+  await page.reload();
+  await page.waitForFunction(() => window.sendonceReady === true);
+  const waiting = await page.evaluate(async () => {
+    const so = new sendonce.Sendonce({ namespace: "auth" });
+    const p = so.pending();
+    await so.resumePending();
+    await new Promise((r) => setTimeout(r, 500));
+    return { p, after: so.pending() };
+  });
+  assert.equal(waiting.p.length, 1);
+  assert.equal(waiting.p[0].incomplete, true);
+  assert.equal(waiting.after.length, 1, "never dropped");
+  assert.equal(posts.length, 0, "never sent without its headers");
+  const outcome = await page.evaluate(async () => {
+    const so = new sendonce.Sendonce({ namespace: "auth", headers: () => ({ Authorization: "Bearer fresh" }) });
+    const incomplete = so.pending()[0].incomplete;
+    const [reply] = await so.resumePending();
+    return { incomplete, outcome: reply.outcome, key: reply.key, left: so.pending().length };
+  });
+  assert.deepEqual(outcome, { incomplete: false, outcome: "done", key, left: 0 });
+  assert.equal(posts.length, 1);
+  assert.equal(posts[0].headers.authorization, "Bearer fresh");
+  assert.equal(posts[0].headers["idempotency-key"], key);
+  assert.equal(await env.server.orders(), 1);
+});
+
+test("a 401 calls the headers hook once more and repeats the attempt with the same key (token refresh)", async () => {
+  const page = await blank();
+  const posts = watchPosts(page);
+  // An API gateway in front of the reference server that accepts only the fresh token.
+  await page.route("**/api/orders", (route) =>
+    route.request().method() === "POST" && route.request().headers().authorization !== "Bearer v2"
+      ? route.fulfill({ status: 401, contentType: "application/problem+json", body: '{"title":"token expired"}' })
+      : route.continue(),
+  );
+  const result = await page.evaluate(async () => {
+    let calls = 0;
+    const so = new sendonce.Sendonce({ namespace: "refresh", headers: () => ({ Authorization: `Bearer v${++calls}` }) });
+    const reply = await so.action("pay", { amount: 7 }).send("/api/orders");
+    return { outcome: reply.outcome, calls };
+  });
+  assert.deepEqual(result, { outcome: "done", calls: 2 });
+  assert.equal(posts.length, 2);
+  assert.equal(posts[0].headers["idempotency-key"], posts[1].headers["idempotency-key"]);
+  assert.equal(await env.server.orders(), 1);
+});
+
+test("two tabs with the same data, started in the same millisecond, place one order under one key (50 pairs)", async () => {
+  const a = await blank();
+  const b = await blank();
+  const rounds = 50;
+  for (const page of [a, b]) {
+    await page.evaluate(() => (window.so = new sendonce.Sendonce({ namespace: "twins" })));
+  }
+  const keys = [];
+  for (let i = 0; i < rounds; i++) {
+    const at = Date.now() + 150;
+    const start = (page) =>
+      page.evaluate(
+        async ({ at, i }) => {
+          while (Date.now() < at) await new Promise((r) => setTimeout(r, 0));
+          const action = so.action("createOrder", { orderRef: `pair-${i}`, item: "tea" });
+          const reply = await action.send("/api/orders");
+          return { key: reply.key, outcome: reply.outcome };
+        },
+        { at, i },
+      );
+    const [ra, rb] = await Promise.all([start(a), start(b)]);
+    keys.push([ra.key, rb.key]);
+    assert.ok(/done|already_received/.test(ra.outcome) && /done|already_received/.test(rb.outcome), JSON.stringify([ra, rb]));
+  }
+  const orders = (await env.server.json("/api/orders")).orders;
+  const refs = orders.map((o) => JSON.stringify(o)).map((s) => s.match(/pair-\d+/)?.[0]);
+  assert.equal(orders.length, rounds, `one order per pair (pairs with two keys: ${keys.filter(([x, y]) => x !== y).length})`);
+  assert.equal(new Set(refs).size, rounds);
+  assert.ok(keys.every(([x, y]) => x === y), "both tabs end with the same key");
+});
+
+/** Fills localStorage with another library's data until it refuses more. */
+async function fillStorage(page) {
+  await page.evaluate(() => {
+    let chunk = "x".repeat(256 * 1024);
+    let i = 0;
+    while (chunk.length > 16) {
+      try {
+        localStorage.setItem(`otherlib:${i++}`, chunk);
+      } catch {
+        chunk = chunk.slice(0, chunk.length >> 1);
+      }
+    }
+  });
+}
+
+test("a full storage: the pending action is said not to be persisted (event and persisted: false)", async () => {
+  const page = await blank();
+  await fillStorage(page);
+  const r = await page.evaluate(async () => {
+    const events = [];
+    const so = new sendonce.Sendonce({ namespace: "full", onEvent: (e) => events.push(e.type) });
+    window.dispatchEvent(new Event("offline"));
+    await so.action("createOrder", { item: "tea", note: "y".repeat(2000) }).send("/api/orders");
+    return { events, pending: so.pending() };
+  });
+  assert.ok(r.events.includes("storage.fallback"), r.events.join());
+  assert.equal(r.pending.length, 1);
+  assert.equal(r.pending[0].persisted, false);
+});
+
+test("a full storage: finished records of our own are evicted so the pending action survives a reload", async () => {
+  const page = await blank();
+  // Three finished orders of ours, then another library fills the rest.
+  await page.evaluate(async () => {
+    const so = new sendonce.Sendonce({ namespace: "room" });
+    for (let i = 0; i < 3; i++) await so.action("createOrder", { n: i, pad: "p".repeat(3000) }).send("/api/orders");
+  });
+  await fillStorage(page);
+  const r = await page.evaluate(async () => {
+    const events = [];
+    const so = new sendonce.Sendonce({ namespace: "room", onEvent: (e) => events.push(e.type) });
+    window.dispatchEvent(new Event("offline"));
+    const a = so.action("createOrder", { n: 99, pad: "q".repeat(2000) });
+    await a.send("/api/orders");
+    return { key: a.key, events, pending: so.pending() };
+  });
+  assert.ok(!r.events.includes("storage.fallback"), r.events.join());
+  assert.equal(r.pending[0].persisted, true);
+  await page.reload();
+  await page.waitForFunction(() => window.sendonceReady === true);
+  const after = await page.evaluate(() => new sendonce.Sendonce({ namespace: "room" }).pending().map((p) => p.key));
+  assert.deepEqual(after, [r.key]);
+});
