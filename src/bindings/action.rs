@@ -89,7 +89,9 @@ impl ActionCell {
                 let ev = this.event(EventKind::ClickSuppressed);
                 this.shared.emit(ev);
             }
-            let online = platform::is_online();
+            // `navigator.onLine`, or the last `offline` / `online` event (a page may dispatch
+            // one itself, as the demo's "Offline" switch does).
+            let online = platform::is_online() && !this.shared.offline_event.get();
             if !online {
                 this.machine
                     .borrow_mut()
@@ -434,11 +436,6 @@ impl Action {
     /// Serialise this action's first send with other tabs that send the same data.
     pub(crate) fn coordinate_by_data(&self) {
         self.cell.by_data.set(true);
-    }
-
-    /// The driver behind this action (the form binding feeds it cross-tab lock inputs).
-    pub(crate) fn cell(&self) -> &Rc<ActionCell> {
-        &self.cell
     }
 
     fn request(&self, url: &str, init: &JsValue) -> Result<StoredRequest, SendonceError> {

@@ -35,7 +35,7 @@ use super::action::Action;
 use super::convert::{headers_list, opt_bool, opt_number, opt_string, options_object};
 use super::listeners::Listeners;
 use super::sendonce::{window_value, Sendonce, Shared};
-use crate::core::action::{ActionMachine, Input};
+use crate::core::action::ActionMachine;
 use crate::core::error::SendonceError;
 use crate::core::events::EventKind;
 use crate::core::fingerprint::{fingerprint_form, Fingerprint, FormValue};
@@ -593,11 +593,6 @@ impl FormInner {
     }
 
     async fn run(self: &Rc<Self>, action: &Action) -> Result<JsValue, JsValue> {
-        let cell = action.cell().clone();
-        if self.shared.offline_event.get() {
-            // Sendonce tells live actions about online/offline; a new one learns it here.
-            cell.feed(Input::Offline);
-        }
         let init = Object::new();
         set(&init, "method", &JsValue::from_str(&self.opts.method));
         if !self.opts.headers.is_undefined() {

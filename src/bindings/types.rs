@@ -90,6 +90,13 @@ export interface SendonceOptions {
   retry?: RetryOptions;
   windows?: { default?: WindowSpec; form?: WindowSpec; chat?: WindowSpec; quickReply?: WindowSpec };
   fetch?: typeof globalThis.fetch;
+  /**
+   * Called before every attempt (also after a reload, for a resumed action); its headers are
+   * sent and never stored. A 401 calls it once more and repeats the attempt with the same key
+   * (a token refresh). It may return a Promise. A hook that throws fails the attempt like a
+   * network error (retried with the same key).
+   */
+  headers?: (request: HeadersHookRequest) => HeadersInit | undefined | Promise<HeadersInit | undefined>;
   onEvent?: (event: SendonceEvent) => void;
   autoResume?: boolean;
 }
@@ -107,6 +114,16 @@ export interface SendInit {
   headers?: HeadersInit;
 }
 
+/** What the `headers` hook is told about the attempt it adds headers to. */
+export interface HeadersHookRequest {
+  url: string;
+  method: string;
+  key: string;
+  action: string;
+  /** 1 for the first attempt of the action. */
+  attempt: number;
+}
+
 /** An unfinished action restored from storage. */
 export interface PendingAction {
   key: string;
@@ -114,6 +131,13 @@ export interface PendingAction {
   status: StatusCode;
   attempts: number;
   createdAt: number;
+  /** False when storage refused the record: it will not survive a reload. */
+  persisted: boolean;
+  /**
+   * True when it needs values that are never stored (a form's private fields, or headers
+   * without a `headers` hook): it waits for them, and is never sent without them.
+   */
+  incomplete: boolean;
 }
 
 /** Counters of `so.stats()`. */

@@ -712,10 +712,16 @@ impl ActionMachine {
         if code != StatusCode::Failed {
             self.record.finished_at = Some(now_ms);
         }
+        // A reply to a request that carried private values (a form's password) may echo
+        // them: its body is not stored (a local repeat gets the status without it).
+        let private = self
+            .request
+            .as_ref()
+            .is_some_and(|r| r.visible_body.is_some() || r.private_body);
         self.record.reply = self.last_reply.as_ref().map(|r| StoredReply {
             status: r.status,
             content_type: r.header("content-type").map(str::to_string),
-            body: if r.body.len() <= MAX_STORED_BODY {
+            body: if r.body.len() <= MAX_STORED_BODY && !private {
                 r.body.clone()
             } else {
                 String::new()

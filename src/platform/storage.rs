@@ -87,10 +87,15 @@ impl Store {
             .dyn_into()
             .map_err(|_| format!("{name} is not available here"))?;
         let probe = "sendonce:probe";
-        storage
-            .set_item(probe, "1")
-            .map_err(|e| format!("{name} refused a write: {}", describe(&e)))?;
-        let _ = storage.remove_item(probe);
+        match storage.set_item(probe, "1") {
+            Ok(()) => {
+                let _ = storage.remove_item(probe);
+            }
+            // Full, not broken (another library filled it): writes make room for themselves
+            // by evicting our own finished records, and report when they cannot.
+            Err(e) if get(&e, "name").as_string().as_deref() == Some("QuotaExceededError") => {}
+            Err(e) => return Err(format!("{name} refused a write: {}", describe(&e))),
+        }
         Ok(storage)
     }
 
