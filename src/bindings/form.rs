@@ -73,8 +73,16 @@ export interface FormOptions {
 }
 "#;
 
-/// A form's fields in DOM order: name and value; a name repeats once per value.
-type Fields = Vec<(String, FormValue)>;
+/// A form's fields in DOM order (name and value; a name repeats once per value): all of them,
+/// as sent, and the visible ones, as stored, fingerprinted and restored.
+#[derive(Default)]
+struct FormFields {
+    all: Vec<(String, FormValue)>,
+    visible: Vec<(String, FormValue)>,
+    /// A private field holds a value (an empty one, a blank password, holds no secret: the
+    /// request is then complete without it and resumes on its own after a reload).
+    secret: bool,
+}
 
 /// How long after the last input the draft is saved.
 const DRAFT_DEBOUNCE_MS: u32 = 300;
@@ -307,7 +315,7 @@ impl FormInner {
                     &rec.key,
                     &self.opts.action,
                 ));
-                let (all, visible) = self.fields();
+                let fields = self.fields();
                 let cfg = self.shared.config(
                     rec.key.clone(),
                     &self.opts.action,
@@ -315,11 +323,8 @@ impl FormInner {
                     rec.fingerprint.clone(),
                     self.opts.window,
                 );
-                let action = self.action_for(
-                    self.shared.adopt(ActionMachine::restore(cfg, rec)),
-                    &all,
-                    &visible,
-                );
+                let action =
+                    self.action_for(self.shared.adopt(ActionMachine::restore(cfg, rec)), &fields);
                 self.begin(action);
             }
         }
@@ -328,10 +333,10 @@ impl FormInner {
 
     /// The form's fields in DOM order: all of them (what is sent), and the visible ones (what
     /// may be stored, fingerprinted and restored: private fields left out).
-    fn fields(&self) -> (Fields, Fields) {
-        let (mut all, mut visible) = (Vec::new(), Vec::new());
+    fn fields(&self) -> FormFields {
+        let mut out = FormFields::default();
         let Some(form) = self.form.get() else {
-            return (all, visible);
+            return out;
         };
         self.note_passwords(&form);
         for el in dom::controls(&form) {
@@ -339,12 +344,14 @@ impl FormInner {
             let private = self.is_private(&info);
             for v in dom::control_values(&el, &info) {
                 if !private {
-                    visible.push((info.name.clone(), v.clone()));
+                    out.visible.push((info.name.clone(), v.clone()));
+                } else if !matches!(&v, FormValue::Text(t) if t.is_empty()) {
+                    out.secret = true;
                 }
-                all.push((info.name.clone(), v));
+                out.all.push((info.name.clone(), v));
             }
         }
-        (all, visible)
+        out
     }
 
     fn is_private(&self, info: &crate::core::form::FieldInfo) -> bool {
@@ -372,14 +379,11 @@ impl FormInner {
 
     /// The action of `cell` with this submission's body: all fields sent, the visible ones
     /// stored when they differ (private values are never stored).
-    fn action_for(
-        &self,
-        cell: Rc<super::action::ActionCell>,
-        all: &[(String, FormValue)],
-        visible: &[(String, FormValue)],
-    ) -> Rc<Action> {
-        let body = form_body(all).to_json();
-        let stored = (all.len() != visible.len()).then(|| form_body(visible).to_json());
+    fn action_for(&self, cell: Rc<super::action::ActionCell>, fields: &FormFields) -> Rc<Action> {
+        let body = form_body(&fields.all).to_json();
+        // An empty private field (a login form's password left blank) holds no secret: the
+        // request is then complete without it and resumes on its own after a reload.
+        let stored = fields.secret.then(|| form_body(&fields.visible).to_json());
         let action = Action::with_private_body(cell, body, stored);
         action.coordinate_by_data();
         Rc::new(action)
@@ -428,7 +432,7 @@ impl FormInner {
         let draft = DraftRecord {
             form: self.opts.form_id.clone(),
             action: self.opts.action.clone(),
-            fields: self.fields().1,
+            fields: self.fields().visible,
             key: self.key.borrow().clone(),
             fingerprint: self.fingerprint.borrow().clone(),
             saved_at: platform::now_ms(),
@@ -489,7 +493,8 @@ impl FormInner {
 
     /// The action of this submission.
     fn prepare(&self) -> Result<Rc<Action>, SendonceError> {
-        let (all, fields) = self.fields();
+        let form_fields = self.fields();
+        let fields = &form_fields.visible;
         let now = platform::now_ms();
         let draft_key = self.key.borrow().clone();
         let existing = draft_key.as_ref().and_then(|k| self.shared.read_action(k));
@@ -555,7 +560,7 @@ impl FormInner {
         *self.fingerprint.borrow_mut() = Some(fp);
         // The key is in the draft before the request leaves: a reload finds it.
         self.save_draft();
-        Ok(self.action_for(self.shared.adopt(machine), &all, &fields))
+        Ok(self.action_for(self.shared.adopt(machine), &form_fields))
     }
 
     /// Shows the action's statuses and runs its send.
