@@ -501,7 +501,7 @@ impl FormInner {
         let index = record::index_key(
             &self.shared.ns,
             &self.opts.action,
-            &fingerprint_form(&fields, &[]),
+            &fingerprint_form(fields, &[]),
         );
         let indexed = self
             .shared
@@ -510,7 +510,7 @@ impl FormInner {
             .and_then(|k| crate::core::key::validate_key(&k).ok())
             .and_then(|k| self.shared.read_action(&k));
         let (plan, fp) = plan_submission(
-            &fields,
+            fields,
             draft_key.as_ref(),
             existing.as_ref(),
             indexed.as_ref(),
