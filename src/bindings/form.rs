@@ -58,14 +58,16 @@ export interface FormOptions {
   method?: string;
   /** The button to guard; defaults to the form's first submit button. */
   button?: HTMLElement | string;
-  /** Where to show the status text (textContent, role="status", aria-live="polite"). */
+  /** Where to show the status text (textContent, role="status", aria-live="polite"); "offline" and "failed" get a Retry button in it. */
   status?: HTMLElement | string;
   /** Re-enable the button after this many ms if still pending (a click then joins). Default 2000. */
   reenableAfterMs?: number;
   /** The repeat window, default the `windows.form` option ("10m"). */
   window?: WindowSpec;
-  /** Field names never stored, fingerprinted or sent (besides passwords, cc-number, cc-csc, one-time-code, data-sendonce-private). */
+  /** Field names that are sent but never stored, fingerprinted or put in an event (besides passwords, cc-number, cc-csc, cc-exp, one-time-code, current-password, new-password, data-sendonce-private). */
   exclude?: string[];
+  /** The button's label while a submission is under way (e.g. "Placing order..."); the button's own label comes back when it settles. */
+  busyLabel?: string;
   /** Keep the draft after a confirmed success. Default false. */
   keepDraft?: boolean;
   /** Extra request headers; credentials (Authorization, Cookie...) are never stored. */
@@ -97,6 +99,8 @@ struct FormOptions {
     exclude: Vec<String>,
     keep_draft: bool,
     reenable_after_ms: u32,
+    /// The button's label while a submission is under way (Turbo's `submits-with`).
+    busy_label: Option<String>,
     form_id: String,
 }
 
@@ -119,6 +123,12 @@ struct FormInner {
     /// Stops listening to the current action's statuses.
     current_off: RefCell<Option<Function>>,
     pending: Cell<bool>,
+    /// The button's own label while `busyLabel` replaces it.
+    saved_label: RefCell<Option<String>>,
+    /// The status code the status element shows.
+    shown: Cell<Option<StatusCode>>,
+    /// The Retry button shown after the status element, while the status asks "Retry?".
+    retry_button: RefCell<Option<dom::WeakEl>>,
     status_listeners: Listeners,
     reply_listeners: Listeners,
     dom_listeners: RefCell<Vec<DomListener>>,
@@ -190,6 +200,7 @@ pub(crate) fn create(
         }
     };
     let keep_draft = opt_bool(&o, "keepDraft")?.unwrap_or(false);
+    let busy_label = opt_string(&o, "busyLabel")?;
     let reenable_after_ms = opt_number(&o, "reenableAfterMs")?
         .unwrap_or(2000.0)
         .min(u32::MAX as f64) as u32;
@@ -236,6 +247,7 @@ pub(crate) fn create(
             exclude,
             keep_draft,
             reenable_after_ms,
+            busy_label,
             form_id,
         },
         form: dom::WeakEl::new(&form),
@@ -246,6 +258,9 @@ pub(crate) fn create(
         current: RefCell::new(None),
         current_off: RefCell::new(None),
         pending: Cell::new(false),
+        saved_label: RefCell::new(None),
+        shown: Cell::new(None),
+        retry_button: RefCell::new(None),
         status_listeners: Listeners::default(),
         reply_listeners: Listeners::default(),
         dom_listeners: RefCell::new(Vec::new()),
@@ -274,6 +289,7 @@ pub(crate) fn create(
                 // A "show password" toggle: a field typed into as a password stays private.
                 owner.note_passwords(&get(&event, "target"));
                 owner.schedule_save();
+                owner.edited();
             }
         })
         .into_js_value();
@@ -474,6 +490,11 @@ impl FormInner {
         }
         self.set_busy(true);
         self.pending.set(true);
+        // Cleared, then set again by the submission's status: a click while offline
+        // re-announces "Connection lost. Retry?" instead of showing nothing new.
+        if let Some(el) = self.status_el.as_ref().and_then(dom::WeakEl::get) {
+            dom::set_text(&el, "");
+        }
         match self.prepare() {
             Ok(action) => self.begin(action),
             Err(e) => {
@@ -607,22 +628,69 @@ impl FormInner {
         JsFuture::from(action.send(&self.opts.url, init.into())).await
     }
 
-    fn settled(&self, reply: Result<JsValue, JsValue>) {
+    fn settled(self: &Rc<Self>, reply: Result<JsValue, JsValue>) {
         self.pending.set(false);
         self.reenable_timer.borrow_mut().take();
         self.set_busy(false);
+        if let (Some(b), Some(label)) = (self.button_el(), self.saved_label.borrow_mut().take()) {
+            dom::set_label(&b, &label);
+        }
+        // The status again, also when it did not change (a click while offline): the
+        // submission cleared it, and a live region announces the text set back.
+        if let Some(a) = self.current.borrow().as_ref() {
+            self.render_status(&a.status());
+        }
         if let Ok(reply) = reply {
             self.reply_listeners.call(&reply);
         }
     }
 
+    fn button_el(&self) -> Option<JsValue> {
+        self.button.as_ref().and_then(dom::WeakEl::get)
+    }
+
     fn set_busy(&self, busy: bool) {
-        if let Some(b) = self.button.as_ref().and_then(dom::WeakEl::get) {
-            dom::set_busy(&b, busy);
+        let Some(b) = self.button_el() else { return };
+        dom::set_busy(&b, busy);
+        if let (true, Some(label)) = (busy, &self.opts.busy_label) {
+            if self.saved_label.borrow().is_none() {
+                *self.saved_label.borrow_mut() = dom::label(&b);
+                dom::set_label(&b, label);
+            }
         }
     }
 
-    fn on_status(&self, status: &JsValue) {
+    /// The user edits the form after a confirmed submission: "Sent" no longer describes what
+    /// is on screen, so the status goes back to idle.
+    fn edited(self: &Rc<Self>) {
+        if self.pending.get() {
+            return;
+        }
+        let confirmed = self
+            .current
+            .borrow()
+            .as_ref()
+            .and_then(|a| get(&a.status(), "code").as_string())
+            .and_then(|c| StatusCode::parse(&c))
+            .is_some_and(StatusCode::is_confirmed);
+        if confirmed && self.shown.get() != Some(StatusCode::Idle) {
+            let idle = super::convert::status_object(&self.shared.messages, StatusCode::Idle, None);
+            self.show_status(&idle);
+        }
+    }
+
+    /// Sends the current submission again with its key (the status element's Retry button,
+    /// `form.retry()`).
+    fn retry(self: &Rc<Self>) {
+        let action = self.current.borrow().clone();
+        if let Some(a) = action {
+            if !self.pending.get() {
+                self.begin(a);
+            }
+        }
+    }
+
+    fn on_status(self: &Rc<Self>, status: &JsValue) {
         // The action may have adopted another tab's key for the same data.
         if let Some(a) = self.current.borrow().as_ref() {
             let key = a.key();
@@ -639,11 +707,46 @@ impl FormInner {
         self.show_status(status);
     }
 
-    fn show_status(&self, status: &JsValue) {
-        if let Some(el) = self.status_el.as_ref().and_then(dom::WeakEl::get) {
-            dom::set_text(&el, &get(status, "text").as_string().unwrap_or_default());
-        }
+    fn show_status(self: &Rc<Self>, status: &JsValue) {
+        self.render_status(status);
         self.status_listeners.call(status);
+    }
+
+    /// Writes the status into the status element (`textContent`, never HTML) and, for a status
+    /// that asks "Retry?", puts a real Retry button right after it (outside the live region,
+    /// whose text stays the status text alone) that sends again with the same key.
+    fn render_status(self: &Rc<Self>, status: &JsValue) {
+        let code = get(status, "code")
+            .as_string()
+            .and_then(|c| StatusCode::parse(&c));
+        self.shown.set(code);
+        let Some(el) = self.status_el.as_ref().and_then(dom::WeakEl::get) else {
+            return;
+        };
+        dom::set_text(&el, &get(status, "text").as_string().unwrap_or_default());
+        if let Some(old) = self.retry_button.borrow_mut().take().and_then(|b| b.get()) {
+            let _ = dom::call(&old, "remove", &[]);
+        }
+        if !code.is_some_and(StatusCode::offers_retry) {
+            return;
+        }
+        let Some(button) = dom::create("button") else {
+            return;
+        };
+        dom::set_attr(&button, "type", "button");
+        dom::set_attr(&button, "class", "sendonce-retry");
+        dom::set_text(&button, self.shared.messages.locale().retry_label());
+        let weak = Rc::downgrade(self);
+        let on_click = Closure::<dyn FnMut(JsValue)>::new(move |_| {
+            if let Some(f) = weak.upgrade() {
+                f.retry();
+            }
+        })
+        .into_js_value();
+        dom::listen(&button, "click", on_click.unchecked_ref());
+        if dom::call(&el, "after", std::slice::from_ref(&button)).is_ok() {
+            *self.retry_button.borrow_mut() = Some(dom::WeakEl::new(&button));
+        }
     }
 }
 
@@ -689,14 +792,8 @@ impl Form {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn retry(&self) -> js_sys::Promise {
         // Resolves once the resend has started; its outcome arrives through onStatus/onReply.
-        let action = self.inner.current.borrow().clone();
-        match action {
-            Some(a) if !self.inner.pending.get() => {
-                self.inner.begin(a);
-                js_sys::Promise::resolve(&JsValue::UNDEFINED)
-            }
-            _ => js_sys::Promise::resolve(&JsValue::UNDEFINED),
-        }
+        self.inner.retry();
+        js_sys::Promise::resolve(&JsValue::UNDEFINED)
     }
 
     /// Unbinds the form: listeners removed, timers stopped. The draft stays in storage.

@@ -378,16 +378,16 @@ impl QuickReplies {
                 let _ = pd.call0(&ev);
             }
             let btn = get(&ev, "currentTarget");
-            if !btn.is_object() || get(&btn, "disabled").as_bool().unwrap_or(false) {
+            if !btn.is_object() || crate::platform::dom::is_busy(&btn) {
                 return;
             }
-            set_busy(&btn, true);
+            crate::platform::dom::set_busy(&btn, true);
             let promise = match inner.run(ak.clone(), handler.clone()) {
                 Ok(p) => p,
                 Err(e) => Promise::reject(&js_error(&e)),
             };
             let b = btn.clone();
-            let done = Closure::once_into_js(move || set_busy(&b, false));
+            let done = Closure::once_into_js(move || crate::platform::dom::set_busy(&b, false));
             if let Ok(finally) = get(&promise, "finally").dyn_into::<Function>() {
                 let _ = finally.call1(&promise, &done);
             }
@@ -437,14 +437,5 @@ impl QuickReplies {
                 .map(JsValue::from_bool)
                 .map_err(|e| js_error(&e))
         })
-    }
-}
-
-fn set_busy(button: &JsValue, busy: bool) {
-    platform::set(button, "disabled", &JsValue::from_bool(busy));
-    if let Ok(f) = get(button, "setAttribute").dyn_into::<Function>() {
-        let flag = JsValue::from_str(if busy { "true" } else { "false" });
-        let _ = f.call2(button, &JsValue::from_str("aria-disabled"), &flag);
-        let _ = f.call2(button, &JsValue::from_str("aria-busy"), &flag);
     }
 }

@@ -175,6 +175,27 @@ impl Locale {
     }
 }
 
+impl Locale {
+    /// The label of the retry button that a status element shows next to a status that offers
+    /// a retry ([`StatusCode::offers_retry`]).
+    pub fn retry_label(self) -> &'static str {
+        match self {
+            Locale::En => "Retry",
+            Locale::PtBr => "Tentar de novo",
+            Locale::Es => "Reintentar",
+            Locale::Ru => "Повторить",
+        }
+    }
+}
+
+impl StatusCode {
+    /// True for statuses whose text asks "Retry?": the user can send again with the same key
+    /// (`offline`, `failed`).
+    pub fn offers_retry(self) -> bool {
+        matches!(self, StatusCode::Offline | StatusCode::Failed)
+    }
+}
+
 /// Status texts: a locale plus per-code overrides (option `messages`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Messages {
@@ -183,6 +204,11 @@ pub struct Messages {
 }
 
 impl Messages {
+    /// The locale of these texts.
+    pub fn locale(&self) -> Locale {
+        self.locale
+    }
+
     /// Texts of `locale` with no overrides.
     pub fn new(locale: Locale) -> Self {
         Messages {

@@ -199,9 +199,11 @@ pub fn restore_control(el: &JsValue, info: &FieldInfo, values: &[&str], cursor: 
     }
 }
 
-/// Disables a button for a send: `disabled`, `aria-disabled="true"`, `aria-busy="true"`.
+/// Guards a button for a send: `aria-disabled="true"` and `aria-busy="true"`, not `disabled`:
+/// a disabled button drops the keyboard focus to `<body>` (a screen reader loses its place
+/// after Enter or Space), while an `aria-disabled` one keeps it. The guard itself is not the
+/// attribute: the binding swallows every click and submit while its action is under way.
 pub fn set_busy(button: &JsValue, busy: bool) {
-    set(button, "disabled", &JsValue::from_bool(busy));
     if busy {
         set_attr(button, "aria-disabled", "true");
         set_attr(button, "aria-busy", "true");
@@ -239,5 +241,34 @@ impl WeakEl {
             call(&self.0, "deref", &[]).ok()
         }?;
         (!v.is_undefined() && !v.is_null()).then_some(v)
+    }
+}
+
+/// True while a button is guarded by [`set_busy`].
+pub fn is_busy(button: &JsValue) -> bool {
+    attr(button, "aria-disabled").as_deref() == Some("true")
+}
+
+/// Creates an element `tag` in `document`.
+pub fn create(tag: &str) -> Option<JsValue> {
+    call(&document()?, "createElement", &[JsValue::from_str(tag)]).ok()
+}
+
+/// A button's visible label: `textContent` of a `<button>`, `value` of an `<input>`.
+pub fn label(button: &JsValue) -> Option<String> {
+    let prop = label_prop(button);
+    get(button, prop).as_string()
+}
+
+/// Sets a button's visible label (see [`label`]).
+pub fn set_label(button: &JsValue, text: &str) {
+    set(button, label_prop(button), &JsValue::from_str(text));
+}
+
+fn label_prop(button: &JsValue) -> &'static str {
+    if get(button, "tagName").as_string().as_deref() == Some("INPUT") {
+        "value"
+    } else {
+        "textContent"
     }
 }

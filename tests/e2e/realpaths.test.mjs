@@ -308,3 +308,79 @@ test("a full storage: finished records of our own are evicted so the pending act
   const after = await page.evaluate(() => new sendonce.Sendonce({ namespace: "room" }).pending().map((p) => p.key));
   assert.deepEqual(after, [r.key]);
 });
+
+/** An order form bound on the blank page; `options` go to so.form(). */
+async function bindOrder(page, ns, options = {}, soOptions = {}) {
+  await page.evaluate(
+    ({ ns, options, soOptions }) => {
+      document.querySelector("#root").innerHTML = `<form id="order"><input name="item" value="tea">
+        <input name="qty" type="number" value="2"><button id="go" type="submit">Place order</button><p id="st"></p></form>`;
+      window.statuses = [];
+      const so = new sendonce.Sendonce({ namespace: ns, ...soOptions });
+      const f = so.form("#order", { action: "createOrder", url: "/api/orders", status: "#st", ...options });
+      f.onStatus((s) => window.statuses.push(s.code));
+    },
+    { ns, options, soOptions },
+  );
+}
+
+test("Enter and Space keep the focus on the guarded button, and busyLabel shows while sending", async () => {
+  const page = await blank();
+  await bindOrder(page, "focus", { busyLabel: "Placing order..." });
+  await env.server.arm("/api/orders", ["delay=700"]);
+  await page.locator("#go").focus();
+  await page.keyboard.press("Enter");
+  const during = await page.evaluate(() => ({
+    focused: document.activeElement?.id,
+    label: document.querySelector("#go").textContent,
+    aria: document.querySelector("#go").getAttribute("aria-disabled"),
+  }));
+  assert.deepEqual(during, { focused: "go", label: "Placing order...", aria: "true" });
+  await page.keyboard.press(" "); // swallowed: joins the order in flight
+  await statusIs(page, "Sent");
+  const after = await page.evaluate(() => ({ focused: document.activeElement?.id, label: document.querySelector("#go").textContent }));
+  assert.deepEqual(after, { focused: "go", label: "Place order" });
+  assert.equal(await env.server.orders(), 1);
+});
+
+test("the status element offers a real Retry button after a failure; it resends with the same key", async () => {
+  const page = await blank();
+  const posts = watchPosts(page);
+  await bindOrder(page, "retrybtn", {}, { retry: { attempts: 1 } });
+  await env.server.arm("/api/orders", ["500"]);
+  await page.locator("#go").click();
+  await page.waitForFunction(() => document.querySelector("#st + button.sendonce-retry") !== null);
+  assert.equal(await page.locator("#st").textContent(), "Something went wrong. Retry?");
+  assert.equal(await page.locator("#st + button.sendonce-retry").textContent(), "Retry");
+  await page.locator("#st + button.sendonce-retry").click();
+  await statusIs(page, "Sent");
+  assert.equal(await page.locator("button.sendonce-retry").count(), 0, "gone once sent");
+  assert.equal(posts.length, 2);
+  assert.equal(posts[0].headers["idempotency-key"], posts[1].headers["idempotency-key"]);
+  assert.equal(await env.server.orders(), 1);
+});
+
+test("a click while offline announces the status again; an edit after success returns it to idle", async () => {
+  const page = await blank();
+  await bindOrder(page, "announce");
+  await page.evaluate(() => window.dispatchEvent(new Event("offline")));
+  await page.locator("#go").click();
+  await statusIs(page, "Connection lost. Retry?");
+  const changes = await page.evaluate(async () => {
+    const st = document.querySelector("#st");
+    const seen = [];
+    const mo = new MutationObserver(() => seen.push(st.textContent));
+    mo.observe(st, { childList: true, characterData: true, subtree: true });
+    document.querySelector("#go").click();
+    await new Promise((r) => setTimeout(r, 300));
+    mo.disconnect();
+    return seen;
+  });
+  assert.ok(changes.length >= 2 && changes.at(-1) === "Connection lost. Retry?", JSON.stringify(changes));
+  await page.evaluate(() => window.dispatchEvent(new Event("online")));
+  await statusIs(page, "Sent");
+  await page.locator("input[name=item]").fill("green tea");
+  await statusIs(page, "");
+  assert.equal(await page.evaluate(() => window.statuses.at(-1)), "idle");
+  assert.equal(await env.server.orders(), 1);
+});
