@@ -93,10 +93,10 @@ fn the_body_has_strings_for_single_values_and_arrays_for_repeated_names_in_dom_o
         },
     ));
     assert_eq!(
-        form_body(&fields).to_json(),
+        form_body(&fields, &[]).to_json(),
         r#"{"item":"tea","extras":["gift","express"],"qty":"2","photo":{"file":"a.png","size":3,"lastModified":9}}"#
     );
-    assert_eq!(form_body(&[]).to_json(), "{}");
+    assert_eq!(form_body(&[], &[]).to_json(), "{}");
 }
 
 #[test]

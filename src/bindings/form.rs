@@ -81,6 +81,8 @@ export interface FormOptions {
 struct FormFields {
     all: Vec<(String, FormValue)>,
     visible: Vec<(String, FormValue)>,
+    /// Names of number inputs: JSON numbers in the body.
+    numbers: Vec<String>,
     /// A private field holds a value (an empty one, a blank password, holds no secret: the
     /// request is then complete without it and resumes on its own after a reload).
     secret: bool,
@@ -358,6 +360,10 @@ impl FormInner {
         for el in dom::controls(&form) {
             let info = dom::field_info(&el);
             let private = self.is_private(&info);
+            if matches!(info.kind.as_str(), "number" | "range") && !out.numbers.contains(&info.name)
+            {
+                out.numbers.push(info.name.clone());
+            }
             for v in dom::control_values(&el, &info) {
                 if !private {
                     out.visible.push((info.name.clone(), v.clone()));
@@ -396,10 +402,12 @@ impl FormInner {
     /// The action of `cell` with this submission's body: all fields sent, the visible ones
     /// stored when they differ (private values are never stored).
     fn action_for(&self, cell: Rc<super::action::ActionCell>, fields: &FormFields) -> Rc<Action> {
-        let body = form_body(&fields.all).to_json();
+        let body = form_body(&fields.all, &fields.numbers).to_json();
         // An empty private field (a login form's password left blank) holds no secret: the
         // request is then complete without it and resumes on its own after a reload.
-        let stored = fields.secret.then(|| form_body(&fields.visible).to_json());
+        let stored = fields
+            .secret
+            .then(|| form_body(&fields.visible, &fields.numbers).to_json());
         let action = Action::with_private_body(cell, body, stored);
         action.coordinate_by_data();
         Rc::new(action)

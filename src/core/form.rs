@@ -45,20 +45,28 @@ pub fn is_private(field: &FieldInfo, exclude: &[String]) -> bool {
 
 /// The JSON body a form sends: one member per field name in DOM order; a name with one value
 /// gives a string, a name with several values (checkboxes, multiple selects, repeated inputs)
-/// gives an array in DOM order. Files are sent as `{ file, size, lastModified }` metadata: a
-/// JSON form is not an upload (send files yourself with `so.action`).
+/// gives an array in DOM order. Fields named in `numbers` (`type=number` and `type=range`
+/// inputs) give JSON numbers, and `null` when empty; a value that is not a number stays a
+/// string. Files are `{ file, size, type, lastModified }` metadata here: a form with files is
+/// sent as `multipart/form-data` instead (see the form binding).
 ///
 /// ```
 /// use sendonce::core::form::form_body;
 /// use sendonce::core::fingerprint::FormValue;
 /// let t = |s: &str| FormValue::Text(s.into());
-/// let body = form_body(&[("a".into(), t("1")), ("b".into(), t("x")), ("b".into(), t("y"))]);
+/// let body = form_body(&[("a".into(), t("1")), ("b".into(), t("x")), ("b".into(), t("y"))], &[]);
 /// assert_eq!(body.to_json(), r#"{"a":"1","b":["x","y"]}"#);
+/// let typed = form_body(&[("qty".into(), t("2")), ("price".into(), t("")), ("n".into(), t("abc"))],
+///     &["qty".into(), "price".into(), "n".into()]);
+/// assert_eq!(typed.to_json(), r#"{"qty":2,"price":null,"n":"abc"}"#);
 /// ```
-pub fn form_body(fields: &[(String, FormValue)]) -> Value {
+pub fn form_body(fields: &[(String, FormValue)], numbers: &[String]) -> Value {
     let mut members: Vec<(String, Vec<Value>)> = Vec::new();
     for (name, value) in fields {
-        let v = value.to_value();
+        let v = match value {
+            FormValue::Text(t) if numbers.contains(name) => number_value(t),
+            other => other.to_value(),
+        };
         match members.iter_mut().find(|(k, _)| k == name) {
             Some((_, values)) => values.push(v),
             None => members.push((name.clone(), vec![v])),
@@ -77,6 +85,24 @@ pub fn form_body(fields: &[(String, FormValue)]) -> Value {
             })
             .collect(),
     )
+}
+
+/// A number input's value as JSON: a number, `null` when empty, the text when it is not a
+/// number (HTML's `.5` and `-.5` spellings included).
+fn number_value(text: &str) -> Value {
+    let t = text.trim();
+    if t.is_empty() {
+        return Value::Null;
+    }
+    let fixed = match t.strip_prefix('-') {
+        Some(rest) if rest.starts_with('.') => format!("-0{rest}"),
+        _ if t.starts_with('.') => format!("0{t}"),
+        _ => t.to_string(),
+    };
+    match crate::core::json::parse(&fixed) {
+        Ok(n @ Value::Number(_)) => n,
+        _ => Value::String(text.to_string()),
+    }
 }
 
 /// What a submission does.
