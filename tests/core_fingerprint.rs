@@ -127,6 +127,7 @@ fn file(name: &str, file: &str, size: u64, last_modified: u64) -> (String, FormV
         name.to_string(),
         FormValue::File {
             name: file.to_string(),
+            mime: "image/png".into(),
             size,
             last_modified,
         },

@@ -88,13 +88,14 @@ fn the_body_has_strings_for_single_values_and_arrays_for_repeated_names_in_dom_o
         "photo".into(),
         FormValue::File {
             name: "a.png".into(),
+            mime: "image/png".into(),
             size: 3,
             last_modified: 9,
         },
     ));
     assert_eq!(
         form_body(&fields, &[]).to_json(),
-        r#"{"item":"tea","extras":["gift","express"],"qty":"2","photo":{"file":"a.png","size":3,"lastModified":9}}"#
+        r#"{"item":"tea","extras":["gift","express"],"qty":"2","photo":{"file":"a.png","size":3,"type":"image/png","lastModified":9}}"#
     );
     assert_eq!(form_body(&[], &[]).to_json(), "{}");
 }

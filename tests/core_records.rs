@@ -78,6 +78,7 @@ fn draft() -> DraftRecord {
                 "photo".into(),
                 FormValue::File {
                     name: "cat.png".into(),
+                    mime: "image/png".into(),
                     size: 1234,
                     last_modified: T0 - DAY,
                 },

@@ -39,6 +39,9 @@ pub(crate) struct ActionCell {
     /// while this tab sends it (and a moment after), so that another tab with the same data
     /// finds the key and adopts it instead of sending under its own.
     claim: RefCell<Option<locks::LockGuard>>,
+    /// The `FormData` of a form with files, sent instead of the text body (memory only: files
+    /// cannot be stored, so such a request waits for the user after a reload).
+    form_data: RefCell<Option<JsValue>>,
     last: RefCell<Option<Outcome>>,
 }
 
@@ -54,6 +57,7 @@ impl ActionCell {
             lock: RefCell::new(None),
             by_data: Cell::new(false),
             claim: RefCell::new(None),
+            form_data: RefCell::new(None),
             last: RefCell::new(None),
         })
     }
@@ -318,7 +322,14 @@ impl ActionCell {
                                 request.headers.retain(|(h, _)| !h.eq_ignore_ascii_case(&k));
                                 request.headers.push((k, v));
                             }
-                            match transport::send(&self.shared.fetch, &request, timeout_ms).await {
+                            let form_data = self.form_data.borrow().clone();
+                            let sent = transport::send(
+                                &self.shared.fetch,
+                                &request,
+                                form_data.as_ref(),
+                                timeout_ms,
+                            );
+                            match sent.await {
                                 Ok(reply) => Input::Reply(reply),
                                 Err(transport::Failure::Timeout) => Input::AttemptTimeout,
                                 Err(transport::Failure::Network) => Input::NetworkError,
@@ -409,6 +420,8 @@ pub struct Action {
     /// The body to store when `body` holds private values (a form's password): sent, never
     /// stored.
     visible_body: Option<String>,
+    /// A form's `FormData` (files), sent instead of `body`; never stored.
+    form_data: Option<JsValue>,
 }
 
 impl Action {
@@ -417,19 +430,24 @@ impl Action {
             cell,
             body,
             visible_body: None,
+            form_data: None,
         }
     }
 
-    /// An action whose `body` holds private values; `visible_body` is what may be stored.
-    pub(crate) fn with_private_body(
+    /// A form's action: `body` is sent; `visible_body` is stored instead when `body` holds
+    /// private values; `form_data` (multipart, files) is sent instead of `body` and makes the
+    /// stored request wait for the user after a reload.
+    pub(crate) fn for_form(
         cell: Rc<ActionCell>,
         body: String,
         visible_body: Option<String>,
+        form_data: Option<JsValue>,
     ) -> Action {
         Action {
             cell,
             body,
             visible_body,
+            form_data,
         }
     }
 
@@ -453,12 +471,14 @@ impl Action {
             ));
         }
         let mut headers = headers_list(&get(&init, "headers"))?;
-        if !headers
-            .iter()
-            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        if self.form_data.is_none()
+            && !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
         {
             headers.push(("Content-Type".into(), "application/json".into()));
         }
+        *self.cell.form_data.borrow_mut() = self.form_data.clone();
         let has_body = method != "GET" && method != "HEAD";
         Ok(StoredRequest {
             url: url.to_string(),

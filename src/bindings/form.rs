@@ -39,7 +39,7 @@ use crate::core::action::ActionMachine;
 use crate::core::error::SendonceError;
 use crate::core::events::EventKind;
 use crate::core::fingerprint::{fingerprint_form, Fingerprint, FormValue};
-use crate::core::form::{form_body, is_private, plan_submission, Submission};
+use crate::core::form::{form_body, form_urlencoded, is_private, plan_submission, Submission};
 use crate::core::key::Key;
 use crate::core::record::{self, DraftRecord, Record};
 use crate::core::status::StatusCode;
@@ -88,6 +88,17 @@ struct FormFields {
     secret: bool,
 }
 
+/// How a form's body is written (option `encoding`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    /// `application/json`: one member per field (the default without file inputs).
+    Json,
+    /// `application/x-www-form-urlencoded`, as a plain HTML form posts.
+    Urlencoded,
+    /// `multipart/form-data` (the default with a file input): the files themselves.
+    Multipart,
+}
+
 /// How long after the last input the draft is saved.
 const DRAFT_DEBOUNCE_MS: u32 = 300;
 
@@ -103,6 +114,8 @@ struct FormOptions {
     reenable_after_ms: u32,
     /// The button's label while a submission is under way (Turbo's `submits-with`).
     busy_label: Option<String>,
+    /// How the body is written.
+    encoding: Encoding,
     form_id: String,
 }
 
@@ -203,6 +216,25 @@ pub(crate) fn create(
     };
     let keep_draft = opt_bool(&o, "keepDraft")?.unwrap_or(false);
     let busy_label = opt_string(&o, "busyLabel")?;
+    let encoding = match opt_string(&o, "encoding")?.as_deref() {
+        Some("json") => Encoding::Json,
+        Some("urlencoded") => Encoding::Urlencoded,
+        Some("multipart") => Encoding::Multipart,
+        // A form with a file input uploads its files: multipart, as the browser would.
+        None if dom::controls(&form)
+            .iter()
+            .any(|c| dom::field_info(c).kind == "file") =>
+        {
+            Encoding::Multipart
+        }
+        None => Encoding::Json,
+        Some(_) => {
+            return Err(SendonceError::option(
+                "encoding",
+                "must be \"json\", \"urlencoded\" or \"multipart\"",
+            ))
+        }
+    };
     let reenable_after_ms = opt_number(&o, "reenableAfterMs")?
         .unwrap_or(2000.0)
         .min(u32::MAX as f64) as u32;
@@ -250,6 +282,7 @@ pub(crate) fn create(
             keep_draft,
             reenable_after_ms,
             busy_label,
+            encoding,
             form_id,
         },
         form: dom::WeakEl::new(&form),
@@ -402,13 +435,22 @@ impl FormInner {
     /// The action of `cell` with this submission's body: all fields sent, the visible ones
     /// stored when they differ (private values are never stored).
     fn action_for(&self, cell: Rc<super::action::ActionCell>, fields: &FormFields) -> Rc<Action> {
-        let body = form_body(&fields.all, &fields.numbers).to_json();
-        // An empty private field (a login form's password left blank) holds no secret: the
-        // request is then complete without it and resumes on its own after a reload.
-        let stored = fields
-            .secret
-            .then(|| form_body(&fields.visible, &fields.numbers).to_json());
-        let action = Action::with_private_body(cell, body, stored);
+        let visible = || match self.opts.encoding {
+            Encoding::Urlencoded => form_urlencoded(&fields.visible),
+            _ => form_body(&fields.visible, &fields.numbers).to_json(),
+        };
+        let (body, form_data) = match self.opts.encoding {
+            Encoding::Json => (form_body(&fields.all, &fields.numbers).to_json(), None),
+            Encoding::Urlencoded => (form_urlencoded(&fields.all), None),
+            // The files go as they are; the stored request (the visible fields as JSON) waits
+            // for the user after a reload, as one with private values does.
+            Encoding::Multipart => (
+                String::new(),
+                self.form.get().and_then(|f| dom::form_data(&f)),
+            ),
+        };
+        let stored = (fields.secret || form_data.is_some()).then(visible);
+        let action = Action::for_form(cell, body, stored, form_data);
         action.coordinate_by_data();
         Rc::new(action)
     }
@@ -629,9 +671,18 @@ impl FormInner {
     async fn run(self: &Rc<Self>, action: &Action) -> Result<JsValue, JsValue> {
         let init = Object::new();
         set(&init, "method", &JsValue::from_str(&self.opts.method));
-        if !self.opts.headers.is_undefined() {
-            set(&init, "headers", &self.opts.headers);
+        let headers = Object::new();
+        for (k, v) in headers_list(&self.opts.headers).unwrap_or_default() {
+            set(&headers, &k, &JsValue::from_str(&v));
         }
+        if self.opts.encoding == Encoding::Urlencoded {
+            set(
+                &headers,
+                "Content-Type",
+                &JsValue::from_str("application/x-www-form-urlencoded"),
+            );
+        }
+        set(&init, "headers", &headers);
         // The action takes the cross-tab lock itself (one send per key across tabs).
         JsFuture::from(action.send(&self.opts.url, init.into())).await
     }

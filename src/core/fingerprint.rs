@@ -139,10 +139,12 @@ pub fn fingerprint_body(content_type: Option<&str>, body: &[u8]) -> String {
 pub enum FormValue {
     /// A text value (inputs, selects, textareas, checked boxes).
     Text(String),
-    /// A file, by name, size and last modification time (its bytes are not read).
+    /// A file, by name, size, type and last modification time (its bytes are not read).
     File {
         /// The file name.
         name: String,
+        /// Its MIME type (`File.type`), empty when the browser does not know it.
+        mime: String,
         /// Size in bytes.
         size: u64,
         /// `lastModified` in Unix milliseconds.
@@ -151,17 +153,19 @@ pub enum FormValue {
 }
 
 impl FormValue {
-    /// The value as JSON: text as a string, a file as `{ file, size, lastModified }`.
+    /// The value as JSON: text as a string, a file as `{ file, size, type, lastModified }`.
     pub fn to_value(&self) -> Value {
         match self {
             FormValue::Text(s) => Value::String(s.clone()),
             FormValue::File {
                 name,
+                mime,
                 size,
                 last_modified,
             } => Value::object([
                 ("file", Value::from(name.as_str())),
                 ("size", Value::from(*size)),
+                ("type", Value::from(mime.as_str())),
                 ("lastModified", Value::from(*last_modified)),
             ]),
         }

@@ -87,6 +87,51 @@ pub fn form_body(fields: &[(String, FormValue)], numbers: &[String]) -> Value {
     )
 }
 
+/// The body of a form sent as `application/x-www-form-urlencoded`, the way a browser writes
+/// it (the URL standard's serializer: space as `+`, `*-._` and ASCII letters and digits as
+/// they are, every other byte of the UTF-8 text as `%XX`). Files are sent by name only, as a
+/// plain HTML form without `enctype` would.
+///
+/// ```
+/// use sendonce::core::form::form_urlencoded;
+/// use sendonce::core::fingerprint::FormValue;
+/// let t = |s: &str| FormValue::Text(s.into());
+/// assert_eq!(form_urlencoded(&[("q".into(), t("tea & cake")), ("n".into(), t("ü"))]), "q=tea+%26+cake&n=%C3%BC");
+/// ```
+pub fn form_urlencoded(fields: &[(String, FormValue)]) -> String {
+    let mut out = String::new();
+    for (name, value) in fields {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        let text = match value {
+            FormValue::Text(t) => t.as_str(),
+            FormValue::File { name, .. } => name.as_str(),
+        };
+        percent_encode(name, &mut out);
+        out.push('=');
+        percent_encode(text, &mut out);
+    }
+    out
+}
+
+fn percent_encode(s: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in s.bytes() {
+        match b {
+            b' ' => out.push('+'),
+            b'*' | b'-' | b'.' | b'_' | b'0'..=b'9' | b'A'..=b'Z' | b'a'..=b'z' => {
+                out.push(b as char)
+            }
+            _ => {
+                out.push('%');
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 15)] as char);
+            }
+        }
+    }
+}
+
 /// A number input's value as JSON: a number, `null` when empty, the text when it is not a
 /// number (HTML's `.5` and `-.5` spellings included).
 fn number_value(text: &str) -> Value {

@@ -629,13 +629,20 @@ fn encode_field(v: &FieldValue) -> Value {
         FormValue::Text(s) => s.as_str().into(),
         FormValue::File {
             name,
+            mime,
             size,
             last_modified,
-        } => Value::object([
-            ("n", Value::from(name.as_str())),
-            ("z", Value::from(*size)),
-            ("m", Value::from(*last_modified)),
-        ]),
+        } => {
+            let mut m = vec![
+                ("n".to_string(), Value::from(name.as_str())),
+                ("z".to_string(), Value::from(*size)),
+                ("m".to_string(), Value::from(*last_modified)),
+            ];
+            if !mime.is_empty() {
+                m.push(("t".to_string(), Value::from(mime.as_str())));
+            }
+            Value::Object(m)
+        }
     }
 }
 
@@ -822,6 +829,7 @@ fn decode_draft(o: &Obj) -> Result<DraftRecord, SendonceError> {
                         name.clone(),
                         FormValue::File {
                             name: f.str("n")?.to_string(),
+                            mime: f.opt_str("t")?.unwrap_or("").to_string(),
                             size: f.u64("z")?,
                             last_modified: f.u64("m")?,
                         },

@@ -153,6 +153,7 @@ pub fn control_values(el: &JsValue, info: &FieldInfo) -> Vec<FormValue> {
                 .filter_map(|i| Reflect::get_u32(&files, i).ok())
                 .map(|f| FormValue::File {
                     name: get(&f, "name").as_string().unwrap_or_default(),
+                    mime: get(&f, "type").as_string().unwrap_or_default(),
                     size: get(&f, "size").as_f64().unwrap_or(0.0).max(0.0) as u64,
                     last_modified: get(&f, "lastModified").as_f64().unwrap_or(0.0).max(0.0) as u64,
                 })
@@ -271,4 +272,10 @@ fn label_prop(button: &JsValue) -> &'static str {
     } else {
         "textContent"
     }
+}
+
+/// `new FormData(form)`: every field of the form as the browser submits it, files included.
+pub fn form_data(form: &JsValue) -> Option<JsValue> {
+    let ctor = get(&global(), "FormData").dyn_into::<Function>().ok()?;
+    Reflect::construct(&ctor, &Array::of1(form)).ok()
 }

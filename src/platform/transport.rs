@@ -23,21 +23,29 @@ pub enum Failure {
     Network,
 }
 
-/// Sends one attempt and reads the reply.
+/// Sends one attempt and reads the reply. `form_data` (a `FormData` of a form with files) is
+/// sent instead of the request's text body: the browser writes the `multipart/form-data`
+/// boundary and its `Content-Type`.
 pub async fn send(
     fetch: &JsValue,
     request: &StoredRequest,
+    form_data: Option<&JsValue>,
     timeout_ms: u64,
 ) -> Result<Reply, Failure> {
     let init = Object::new();
     set(&init, "method", &JsValue::from_str(&request.method));
     let headers = Object::new();
     for (k, v) in &request.headers {
+        if form_data.is_some() && k.eq_ignore_ascii_case("content-type") {
+            continue;
+        }
         set(&headers, k, &JsValue::from_str(v));
     }
     set(&init, "headers", &headers);
-    if let Some(body) = &request.body {
-        set(&init, "body", &JsValue::from_str(body));
+    match (form_data, &request.body) {
+        (Some(fd), _) => set(&init, "body", fd),
+        (None, Some(body)) => set(&init, "body", &JsValue::from_str(body)),
+        (None, None) => {}
     }
     fetch_with_timeout(fetch, &request.url, &init, timeout_ms).await
 }
