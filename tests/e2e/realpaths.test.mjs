@@ -384,3 +384,19 @@ test("a click while offline announces the status again; an edit after success re
   assert.equal(await page.evaluate(() => window.statuses.at(-1)), "idle");
   assert.equal(await env.server.orders(), 1);
 });
+
+test("the body format: number inputs are JSON numbers; encoding: 'urlencoded' posts what a plain HTML form posts", async () => {
+  const page = await blank();
+  const posts = watchPosts(page);
+  await bindOrder(page, "json-body");
+  await page.locator("#go").click();
+  await statusIs(page, "Sent");
+  assert.deepEqual(JSON.parse(posts[0].body), { item: "tea", qty: 2 });
+  await bindOrder(page, "url-body", { encoding: "urlencoded" });
+  await page.locator("input[name=item]").fill("green tea & cake");
+  await page.locator("#go").click();
+  await statusIs(page, "Sent");
+  assert.equal(posts[1].body, "item=green+tea+%26+cake&qty=2");
+  assert.equal(posts[1].headers["content-type"], "application/x-www-form-urlencoded");
+  assert.equal(await env.server.orders(), 2);
+});
