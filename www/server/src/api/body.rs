@@ -93,6 +93,35 @@ pub fn json_body(
     }
 }
 
+/// Longest business reference kept; a longer one is cut to this many characters.
+pub const MAX_REF_CHARS: usize = 255;
+
+/// The business reference a payload names: a top-level string field called `ref` or ending
+/// in `Ref` (`orderRef`, `ticketRef`, `messageRef`), the first by name if there are several.
+/// The server counts effects per reference (`GET /api/effects`, `byRef`), so the same order
+/// placed under two keys is seen as a double order.
+///
+/// ```
+/// use serde_json::json;
+/// use sendonce_server::api::body::business_ref;
+/// assert_eq!(business_ref(&json!({"orderRef": "o-7", "qty": 1})).as_deref(), Some("o-7"));
+/// assert_eq!(business_ref(&json!({"ref": "r", "orderRef": "o"})).as_deref(), Some("o"));
+/// assert_eq!(business_ref(&json!({"prefix": "x", "orderRef": 7})), None);
+/// ```
+pub fn business_ref(payload: &Value) -> Option<String> {
+    let object = payload.as_object()?;
+    let mut names: Vec<&String> = object
+        .iter()
+        .filter(|(name, value)| {
+            (name.as_str() == "ref" || name.ends_with("Ref")) && value.is_string()
+        })
+        .map(|(name, _)| name)
+        .collect();
+    names.sort();
+    let text = object.get(*names.first()?)?.as_str()?;
+    (!text.is_empty()).then(|| text.chars().take(MAX_REF_CHARS).collect())
+}
+
 /// The start of every idempotent POST: the validated `Idempotency-Key` (400 without one),
 /// then the body as JSON (see [`json_body`]).
 pub fn keyed_json(

@@ -108,6 +108,8 @@ pub struct IdempotentCall<'a> {
     pub key: String,
     /// The raw body, fingerprinted as sent.
     pub body: &'a [u8],
+    /// The payload's business reference (see [`super::body::business_ref`]).
+    pub reference: Option<String>,
 }
 
 /// Runs one idempotent request and answers it.
@@ -124,6 +126,7 @@ pub async fn run(state: &SharedState, call: IdempotentCall<'_>, effect: Effect) 
         scope: format!("POST {}", call.path),
         fingerprint: fingerprint_body(content_type, call.body),
         key: call.key,
+        reference: call.reference,
     };
     let once_id = format!("{} {}", req.scope, req.key);
     let fault = state.faults.pick(
@@ -167,6 +170,7 @@ pub async fn run(state: &SharedState, call: IdempotentCall<'_>, effect: Effect) 
                 status: first.0.status().as_u16(),
                 fault: Some(Fault::Duplicate.to_string()),
                 replayed: first.1,
+                internal: true,
             });
             deliver(state, req, 0, effect).await
         }

@@ -56,6 +56,7 @@ pub fn router(state: SharedState) -> Router<()> {
         .route("/api/jobs/{id}", get(jobs::status))
         .route("/api/effects", get(admin::effects))
         .route("/api/log", get(admin::log))
+        .route("/api/log/counts", get(admin::log_counts))
         .merge(admin_routes)
         .fallback(static_files::serve)
         .layer(from_fn(bounded_body))
