@@ -43,6 +43,16 @@ fn one_order_reference_under_two_keys_is_a_duplicate_by_reference() {
         json!([{ "scope": "POST /api/orders", "ref": "run1-7", "count": 2, "keys": ["tab-a", "tab-b"] }])
     );
 
+    let all = by_ref["all"].as_array().unwrap();
+    assert_eq!(all.len(), 4);
+    assert_eq!(
+        all[0],
+        json!({ "scope": "POST /api/orders", "ref": "run1-7", "count": 2 })
+    );
+    assert!(all.iter().any(|r| r["ref"] == "run1-10"
+        && r["count"] == 1
+        && r["scope"] == "POST /api/conversations/c1/messages"));
+
     // A reset forgets them.
     assert_eq!(server.request("POST", "/api/reset", &[], "").status, 200);
     let effects = server.get_json("/api/effects");

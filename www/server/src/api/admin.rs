@@ -14,8 +14,8 @@ use crate::faults::Fault;
 use crate::problem::{bad_body, internal};
 use crate::state::SharedState;
 
-/// One business reference with more than one effect.
-type Doubled = (String, String, i64, Option<String>);
+/// One business reference: scope, reference, effects, the keys they came under.
+type PerRef = (String, String, i64, Option<String>);
 
 /// `GET /api/effects`: how many times each key's side effect ran, and each business
 /// reference's.
@@ -27,7 +27,8 @@ type Doubled = (String, String, i64, Option<String>);
 /// `byRef` counts effects per business reference (a payload's `ref` or `...Ref` field, see
 /// [`super::body::business_ref`]), whatever key they came under: `refs` references with an
 /// effect, `effects` effects that named one, `duplicates` the sum of `count - 1` over them,
-/// `doubled` each reference with more than one effect (with its keys), and `withoutRef` the
+/// `doubled` each reference with more than one effect (with its keys), `all` every reference
+/// with its count, and `withoutRef` the
 /// effects whose payload named none. One order sent under two keys is two effects for one
 /// reference: a duplicate here, though every key ran once.
 pub async fn effects(State(state): State<SharedState>) -> Response {
@@ -53,17 +54,17 @@ pub async fn effects(State(state): State<SharedState>) -> Response {
             )?;
             let mut stmt = conn.prepare(
                 "SELECT scope, ref, COUNT(*), group_concat(key, ' ') FROM business_effects
-                 GROUP BY scope, ref HAVING COUNT(*) > 1 ORDER BY MIN(rowid)",
+                 GROUP BY scope, ref ORDER BY MIN(rowid)",
             )?;
-            let doubled = stmt
+            let per_ref = stmt
                 .query_map([], |row| {
                     Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
                 })?
-                .collect::<rusqlite::Result<Vec<Doubled>>>()?;
-            Ok((rows, refs, ref_effects, doubled))
+                .collect::<rusqlite::Result<Vec<PerRef>>>()?;
+            Ok((rows, refs, ref_effects, per_ref))
         })
         .await;
-    let (rows, refs, ref_effects, doubled) = match rows {
+    let (rows, refs, ref_effects, per_ref) = match rows {
         Ok(found) => found,
         Err(err) => return internal(err),
     };
@@ -75,9 +76,16 @@ pub async fn effects(State(state): State<SharedState>) -> Response {
             json!({ "scope": scope, "key": key, "since": since, "count": count })
         })
         .collect();
-    let ref_duplicates: i64 = doubled.iter().map(|d| d.2 - 1).sum();
-    let doubled: Vec<Value> = doubled
+    let ref_duplicates: i64 = per_ref.iter().map(|d| (d.2 - 1).max(0)).sum();
+    let all: Vec<Value> = per_ref
+        .iter()
+        .map(|(scope, reference, count, _)| {
+            json!({ "scope": scope, "ref": reference, "count": count })
+        })
+        .collect();
+    let doubled: Vec<Value> = per_ref
         .into_iter()
+        .filter(|d| d.2 > 1)
         .map(|(scope, reference, count, keys)| {
             let keys: Vec<&str> = keys.as_deref().unwrap_or("").split(' ').collect();
             json!({ "scope": scope, "ref": reference, "count": count, "keys": keys })
@@ -92,6 +100,7 @@ pub async fn effects(State(state): State<SharedState>) -> Response {
             "effects": ref_effects,
             "duplicates": ref_duplicates,
             "doubled": doubled,
+            "all": all,
             "withoutRef": (total - ref_effects).max(0),
         },
     }))
