@@ -1,19 +1,44 @@
 #!/usr/bin/env node
 // The chaos run: drives N user actions through the real SDK in headless Chromium against the
-// reference server's random fault profile, with page reloads in flight and a second tab for
-// some, then prints what happened and whether anything was done twice or lost.
+// reference server's random fault profile, with page reloads in flight and second tabs sending
+// the same data, then prints what happened and fails if anything was done twice or lost.
 //
-//   node scripts/chaos.mjs [--actions 60] [--rate 0.3] [--seed 7] [--json]
+//   node scripts/chaos.mjs [--actions 60] [--rate 0.3] [--seed 7] [--only MODE] [--json] [--verbose]
+//
+// Each user action carries a business reference in its payload (`orderRef`, `ticketRef`,
+// `messageRef`: `<run>-<n>`), and the server counts effects per reference, whatever keys they
+// came under: two orders for one reference are a double order even if each key ran once.
+// The request figures are the server's totals since the run began (`/api/log/counts`, never
+// capped), cross-checked against the request log read page by page as the run goes.
 //
 // A lost action is one that is neither confirmed by the server nor shown to the user as
 // failed/offline with its request kept for a retry.
 import { startServer, launchBrowser, openPage } from "../tests/e2e/harness.mjs";
 
-/** Runs the chaos scenario; resolves with the figures. */
-export async function chaos({ actions = 60, rate = 0.3, seed = 7, log = () => {} } = {}) {
+/** The kinds of user action, by `i % 10`. */
+export const MODES = ["plain", "chat", "quick-reply", "reload", "plain", "chat", "plain", "two-tabs", "quick-reply", "two-tabs-0ms"];
+
+const confirmed = (o) => o === "done" || o === "already_received" || o === "accepted";
+
+/** Reads the request log from `log.seq` on, page by page, into `log.entries`; counts in
+ * `log.missed` what fell off the ring before it was read. */
+async function readLog(server, log) {
+  for (;;) {
+    const page = await server.json(`/api/log?since=${log.seq}`);
+    log.missed += page.missed;
+    if (page.requests.length === 0) return;
+    log.entries.push(...page.requests);
+    log.seq = page.requests[page.requests.length - 1].seq;
+  }
+}
+
+/** Runs the chaos scenario; resolves with the figures (`pass` and `failures` say the verdict). */
+export async function chaos({ actions = 60, rate = 0.3, seed = 7, only, log: say = () => {}, beforeVerdict } = {}) {
+  if (only && !MODES.includes(only)) throw new Error(`--only wants one of ${[...new Set(MODES)].join(", ")}`);
   const server = await startServer();
   const browser = await launchBrowser();
   try {
+    await fetch(server.url + "/api/reset", { method: "POST" });
     await fetch(server.url + "/api/faults/profile", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -21,13 +46,16 @@ export async function chaos({ actions = 60, rate = 0.3, seed = 7, log = () => {}
     });
     const context = await browser.newContext();
     let page = await openPage(context, server.url + "/chaos.html");
+    // The other tab of the same-millisecond mode, open all along like a second window.
+    let twin = null;
     const run = `r${seed}`;
+    const ref = (i) => `${run}-${i}`;
     const results = new Map();
-    const confirmed = (o) => o === "done" || o === "already_received" || o === "accepted";
+    const log = { seq: 0, entries: [], missed: 0 };
 
     for (let i = 0; i < actions; i += 1) {
-      const mode = i % 10;
-      if (mode === 3) {
+      const mode = only ?? MODES[i % 10];
+      if (mode === "reload") {
         // Reload while the request is in flight, then resume with the same key.
         const key = await page.evaluate(([n, r]) => window.chaos.start(n, r), [i, run]);
         await new Promise((r) => setTimeout(r, 5 + (i % 7) * 10));
@@ -38,25 +66,34 @@ export async function chaos({ actions = 60, rate = 0.3, seed = 7, log = () => {}
         // Not pending any more: it finished before the reload. The user submits again and is
         // answered from the stored result.
         const again = mine ?? (await page.evaluate(([n, r]) => window.chaos.order(n, r), [i, run]));
-        results.set(i, { key, outcome: again.outcome, againKey: again.key, mode: "reload" });
-      } else if (mode === 7) {
-        // A second tab sends the same action a moment later.
+        results.set(i, { key, outcome: again.outcome, againKey: again.key, mode });
+      } else if (mode === "two-tabs") {
+        // A second tab sends the same data a moment later.
         const second = await openPage(context, server.url + "/chaos.html");
         const first = page.evaluate(([n, r]) => window.chaos.order(n, r), [i, run]);
         await new Promise((r) => setTimeout(r, 15));
         const other = second.evaluate(([n, r]) => window.chaos.order(n, r), [i, run]);
         const [a, b] = await Promise.all([first, other]);
         await second.close();
-        results.set(i, { ...a, mode: "two-tabs", otherKey: b.key, otherOutcome: b.outcome });
-      } else if (mode === 1 || mode === 5) {
+        results.set(i, { ...a, mode, otherKey: b.key, otherOutcome: b.outcome });
+      } else if (mode === "two-tabs-0ms") {
+        // Two open tabs submit the same data in the same millisecond.
+        twin ??= await openPage(context, server.url + "/chaos.html");
+        const at = Date.now() + 250;
+        const [a, b] = await Promise.all([
+          page.evaluate(([n, r, t]) => window.chaos.orderAt(n, r, t), [i, run, at]),
+          twin.evaluate(([n, r, t]) => window.chaos.orderAt(n, r, t), [i, run, at]),
+        ]);
+        results.set(i, { ...a, mode, otherKey: b.key, otherOutcome: b.outcome, gapMs: Math.abs(a.startedAt - b.startedAt), late: Math.max(a.startedAt, b.startedAt) - at });
+      } else if (mode === "chat") {
         const r = await page.evaluate(([n, r]) => window.chaos.message(n, r), [i, run]);
-        results.set(i, { ...r, mode: "chat" });
-      } else if (mode === 2 || mode === 8) {
+        results.set(i, { ...r, mode });
+      } else if (mode === "quick-reply") {
         const r = await page.evaluate(([n, r]) => window.chaos.quick(n, r), [i, run]);
-        results.set(i, { ...r, mode: "quick-reply" });
+        results.set(i, { ...r, mode });
       } else {
         const r = await page.evaluate(([n, r]) => window.chaos.order(n, r), [i, run]);
-        results.set(i, { ...r, mode: "plain" });
+        results.set(i, { ...r, mode });
       }
       // What a user does with "Connection lost. Retry?" / "Something went wrong. Retry?".
       for (let tries = 0; tries < 3 && !confirmed(results.get(i).outcome); tries += 1) {
@@ -69,65 +106,123 @@ export async function chaos({ actions = 60, rate = 0.3, seed = 7, log = () => {}
               : await page.evaluate(([n, r]) => window.chaos.retry(n, r), [i, run]);
         results.set(i, { ...results.get(i), ...r, retried: tries + 1 });
       }
-      log(`action ${i} (${results.get(i).mode}): ${results.get(i).outcome}`);
+      // Page through the log as the run goes, so no entry can fall off the ring unread.
+      await readLog(server, log);
+      say(`action ${i} (${results.get(i).mode}): ${results.get(i).outcome}${results.get(i).gapMs !== undefined ? ` gap ${results.get(i).gapMs} ms, late ${results.get(i).late} ms` : ""}`);
     }
 
     const pending = new Set((await page.evaluate(() => window.chaos.pending())).map((p) => p.key));
     for (const r of results.values()) {
       if (r.mode === "chat" && (await page.evaluate((id) => window.chaos.kept(id), r.key))) pending.add(r.key);
     }
+    // Let requests still under way (a background retry after a 429, say) land, then read the
+    // rest of the log and the server's own totals.
+    await new Promise((r) => setTimeout(r, 500));
+    // For the gate's own tests: something done to the server behind the pages' backs.
+    await beforeVerdict?.({ server, ref });
+    const counts = await server.json("/api/log/counts");
     const effects = await server.effects();
-    const requests = [];
-    for (let since = 0; ; ) {
-      const { requests: batch } = await server.json(`/api/log?since=${since}`);
-      if (batch.length === 0) break;
-      requests.push(...batch);
-      since = batch[batch.length - 1].seq;
-    }
-    const posts = requests.filter((r) => r.method === "POST" && r.key);
-    const lost = [...results.values()].filter((r) => !confirmed(r.outcome) && !pending.has(r.key));
-    const keys = new Set([...results.values()].map((r) => r.key));
-    const modes = {};
-    for (const r of results.values()) modes[r.mode] = (modes[r.mode] ?? 0) + 1;
-    return {
-      actions,
-      byKind: Object.entries(modes).map(([k, v]) => `${k} ${v}`).join(", "),
-      faultRate: rate,
-      seed,
-      requests: posts.length,
-      // Attempts beyond the first of each key (stats() counts per page, and pages reload).
-      retries: posts.length - new Set(posts.map((r) => r.key)).size,
-      faultsInjected: posts.filter((r) => r.fault).length,
-      effects: effects.total,
-      duplicateEffects: effects.duplicates,
-      keysUsed: keys.size,
-      confirmed: [...results.values()].filter((r) => confirmed(r.outcome)).length,
-      shownFailedAndKept: [...results.values()].filter((r) => !confirmed(r.outcome) && pending.has(r.key)).length,
-      lostActions: lost.length,
-      keyChanges: [...results.values()].filter((r) => (r.otherKey && r.otherKey !== r.key) || (r.againKey && r.againKey !== r.key)).length,
-    };
+    await readLog(server, log);
+    // One snapshot: the log up to the last request the counts include.
+    log.entries = log.entries.filter((e) => e.seq <= counts.lastSeq);
+    return figures({ actions, rate, seed, ref, results, pending, log, counts, effects });
   } finally {
     await browser.close();
     await server.cleanup();
   }
 }
 
+/** The verdict and the numbers, from what the pages showed and what the server holds. */
+function figures({ actions, rate, seed, ref, results, pending, log, counts, effects }) {
+  const all = [...results.entries()];
+  const perRef = new Map(effects.byRef.all.map((r) => [r.ref, r.count]));
+  const ours = new Set(all.map(([i]) => ref(i)));
+  const modes = {};
+  for (const [, r] of all) modes[r.mode] = (modes[r.mode] ?? 0) + 1;
+  const doubled = effects.byRef.doubled.map((d) => {
+    const i = all.find(([n]) => ref(n) === d.ref);
+    return `${d.ref} (${i ? i[1].mode : "not an action of this run"}): ${d.count} effects under ${new Set(d.keys).size} key(s)`;
+  });
+  const sameMs = all.filter(([, r]) => r.gapMs !== undefined).map(([, r]) => r.gapMs);
+  const f = {
+    actions,
+    byKind: Object.entries(modes).map(([k, v]) => `${k} ${v}`).join(", "),
+    faultRate: rate,
+    seed,
+    // The server's totals over every request of the run (never capped by the log's ring):
+    // requests with a key, attempts beyond the first of each key (over every page and
+    // reload), faults injected, replays.
+    requests: counts.keyed,
+    retries: counts.retries,
+    faultsInjected: counts.faults,
+    faultsByKind: Object.entries(counts.faultsByName).map(([k, v]) => `${k} ${v}`).join(", ") || "none",
+    replays: counts.replayed,
+    keysUsed: counts.keys,
+    effects: effects.total,
+    actionsWithAnEffect: all.filter(([i]) => (perRef.get(ref(i)) ?? 0) > 0).length,
+    // Effects beyond one per business reference, whatever keys they came under.
+    duplicateEffects: effects.byRef.duplicates,
+    duplicateKeyEffects: effects.duplicates,
+    effectsWithoutRef: effects.byRef.withoutRef,
+    effectsOfOtherRefs: effects.byRef.all.filter((r) => !ours.has(r.ref)).reduce((a, r) => a + r.count, 0),
+    doubled: doubled.join("; ") || "none",
+    confirmed: all.filter(([, r]) => confirmed(r.outcome)).length,
+    confirmedWithoutEffect: all.filter(([i, r]) => confirmed(r.outcome) && !perRef.get(ref(i))).length,
+    shownFailedAndKept: all.filter(([, r]) => !confirmed(r.outcome) && pending.has(r.key)).length,
+    lostActions: all.filter(([, r]) => !confirmed(r.outcome) && !pending.has(r.key)).length,
+    // Reloads and second tabs that ended with another key than the first (the same-millisecond
+    // pairs apart: there either tab may be first, and what counts is one effect).
+    keyChanges: all.filter(([, r]) => r.gapMs === undefined && ((r.otherKey && r.otherKey !== r.key) || (r.againKey && r.againKey !== r.key))).length,
+    sameMsPairs: sameMs.length,
+    // How far apart the two tabs of a pair really started (timers on a loaded machine).
+    sameMsMedianGapMs: sameMs.length ? [...sameMs].sort((a, b) => a - b)[Math.floor((sameMs.length - 1) / 2)] : null,
+    sameMsLargestGapMs: sameMs.length ? Math.max(...sameMs) : null,
+    sameMsPairsWithTwoKeys: all.filter(([, r]) => r.gapMs !== undefined && r.otherKey !== r.key).length,
+    logEntriesRead: log.entries.length,
+    logEntriesMissed: log.missed,
+  };
+  const failures = [];
+  if (f.effects > f.actions) failures.push(`${f.effects} effects for ${f.actions} actions`);
+  if (f.duplicateEffects > 0) failures.push(`${f.duplicateEffects} duplicate effect(s) by business reference: ${f.doubled}`);
+  if (f.duplicateKeyEffects > 0) failures.push(`${f.duplicateKeyEffects} key(s) ran their effect twice`);
+  if (f.effectsWithoutRef > 0) failures.push(`${f.effectsWithoutRef} effect(s) named no business reference`);
+  if (f.effectsOfOtherRefs > 0) failures.push(`${f.effectsOfOtherRefs} effect(s) for references no action made`);
+  if (f.confirmedWithoutEffect > 0) failures.push(`${f.confirmedWithoutEffect} action(s) shown as confirmed have no effect on the server`);
+  if (f.lostActions > 0) failures.push(`${f.lostActions} action(s) lost`);
+  // Cross-check: when the log was read whole, it must agree with the server's totals.
+  if (log.missed === 0) {
+    const posts = log.entries.filter((e) => e.key && !e.internal);
+    const keys = new Set(posts.map((e) => `${e.method} ${e.path} ${e.key}`));
+    const faults = log.entries.filter((e) => e.fault && !e.internal).length;
+    if (posts.length !== counts.keyed || posts.length - keys.size !== counts.retries || faults !== counts.faults) {
+      failures.push(
+        `the request log (${posts.length} requests, ${posts.length - keys.size} retries, ${faults} faults) disagrees with the server's totals (${counts.keyed}, ${counts.retries}, ${counts.faults})`,
+      );
+    }
+  }
+  return { ...f, pass: failures.length === 0, failures };
+}
+
 const isMain = import.meta.url === `file://${process.argv[1]}`;
 if (isMain) {
   const arg = (name, dflt) => {
     const i = process.argv.indexOf(`--${name}`);
-    return i > 0 ? Number(process.argv[i + 1]) : dflt;
+    return i > 0 ? process.argv[i + 1] : dflt;
   };
-  const figures = await chaos({
-    actions: arg("actions", 60),
-    rate: arg("rate", 0.3),
-    seed: arg("seed", 7),
+  const result = await chaos({
+    actions: Number(arg("actions", 60)),
+    rate: Number(arg("rate", 0.3)),
+    seed: Number(arg("seed", 7)),
+    only: arg("only", undefined),
     log: process.argv.includes("--verbose") ? console.error : () => {},
   });
   if (process.argv.includes("--json")) {
-    console.log(JSON.stringify(figures, null, 2));
+    console.log(JSON.stringify(result, null, 2));
   } else {
-    for (const [k, v] of Object.entries(figures)) console.log(`${k.padEnd(24)} ${v}`);
+    for (const [k, v] of Object.entries(result)) {
+      if (k !== "failures") console.log(`${k.padEnd(24)} ${v}`);
+    }
+    for (const why of result.failures) console.log(`FAIL: ${why}`);
   }
-  process.exit(figures.duplicateEffects === 0 && figures.lostActions === 0 ? 0 : 1);
+  process.exit(result.pass ? 0 : 1);
 }

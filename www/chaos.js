@@ -28,20 +28,50 @@ function summary(action, reply) {
   return { key: action.key, outcome: reply.outcome, status: action.status.code, text: action.status.text, attempts: reply.attempts };
 }
 
+/** The business reference of user action `n` of a run: the server counts effects per
+ * reference (`orderRef`, `ticketRef`, `messageRef`), so one order placed under two keys shows
+ * as a double order. */
+const ref = (n, run) => `${run}-${n}`;
+
+/** The data of order `n`: what the user typed (the same on every tab and every retry). */
+const orderData = (n, run) => ({ orderRef: ref(n, run), n, run, item: "tea", qty: 1 + (n % 5) });
+
+/** Resolves at wall-clock time `at` (ms since the epoch): two tabs told the same `at` start
+ * in the same millisecond. */
+function until(at) {
+  return new Promise((resolve) => {
+    const tick = () => {
+      const left = at - Date.now();
+      if (left <= 0) resolve(Date.now());
+      else setTimeout(tick, left > 4 ? left - 2 : 0);
+    };
+    tick();
+  });
+}
+
 window.chaos = {
   /** Sends order `n`; resolves with the outcome the page shows. */
   async order(n, run) {
-    const action = so.action("chaosOrder", { n, run, item: "tea", qty: 1 + (n % 5) });
+    const action = so.action("chaosOrder", orderData(n, run));
     const reply = await action.send("/api/orders", { method: "POST" });
     return summary(action, reply);
   },
   /** Sends order `n` and also returns every status code it showed, in order. */
   async orderWatched(n, run) {
-    const action = so.action("chaosOrder", { n, run, item: "tea", qty: 1 + (n % 5) });
+    const action = so.action("chaosOrder", orderData(n, run));
     const seen = [];
     action.onStatus((s) => seen.push(s.code));
     const reply = await action.send("/api/orders", { method: "POST" });
     return { ...summary(action, reply), seen };
+  },
+  /** Sends order `n` at wall-clock time `at`: the driver tells two tabs the same `at`, so
+   * both submit the same data in the same millisecond (a double click across tabs, a restored
+   * session in two windows). Resolves with the outcome and the millisecond it started. */
+  async orderAt(n, run, at) {
+    const startedAt = await until(at);
+    const action = so.action("chaosOrder", orderData(n, run));
+    const reply = await action.send("/api/orders", { method: "POST" });
+    return { ...summary(action, reply), startedAt };
   },
   /** Sends an order under an explicit `key` from an instance over this tab's own
    * sessionStorage: two tabs then share nothing but the key (and the browser's Web Locks and
@@ -60,7 +90,7 @@ window.chaos = {
   },
   /** Starts order `n` without waiting (the driver reloads the page while it is in flight). */
   start(n, run) {
-    const action = so.action("chaosOrder", { n, run, item: "tea", qty: 1 + (n % 5) });
+    const action = so.action("chaosOrder", orderData(n, run));
     action.send("/api/orders", { method: "POST" });
     return action.key;
   },
@@ -76,13 +106,13 @@ window.chaos = {
   },
   /** A retry of an action that came to rest as offline or failed, as the user would click it. */
   async retry(n, run) {
-    const action = so.action("chaosOrder", { n, run, item: "tea", qty: 1 + (n % 5) });
+    const action = so.action("chaosOrder", orderData(n, run));
     const reply = await action.retry();
     return summary(action, reply);
   },
   /** Sends chat message `n`; resolves when it is delivered (or in error, shown as such). */
   async message(n, run) {
-    const id = chat.send(`message ${n} of ${run}`);
+    const id = chat.send(`message ${n} of ${run}`, { messageRef: ref(n, run) });
     const m = await settled(id);
     return { key: id, outcome: m.status === "delivered" ? "done" : "failed", status: m.status };
   },
@@ -98,7 +128,7 @@ window.chaos = {
   async quick(n, run) {
     try {
       const body = await qr.run(`createTicket|n=${n}|${run}`, async (key) => {
-        const action = so.action("chaosTicket", { n, run }, { key });
+        const action = so.action("chaosTicket", { ticketRef: ref(n, run), n, run }, { key });
         const reply = await action.send("/api/tickets", { method: "POST" });
         if (reply.outcome !== "done" && reply.outcome !== "already_received") throw new Error(reply.outcome);
         return reply.body;

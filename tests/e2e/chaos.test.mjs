@@ -1,6 +1,7 @@
 // The chaos run in a small configuration: real SDK in Chromium, the server failing at random
-// (30 % of requests), page reloads in flight and a second tab. Nothing may be done twice and
-// nothing may be lost.
+// (30 % of requests), page reloads in flight, a second tab a moment later, and two tabs that
+// submit the same data in the same millisecond. Nothing may be done twice (counted per
+// business reference, whatever the keys) and nothing may be lost.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { chaos } from "../../scripts/chaos.mjs";
@@ -8,14 +9,66 @@ import { openPage, useEnvironment } from "./harness.mjs";
 
 const env = useEnvironment();
 
-test("chaos: 60 actions at 30 % faults -> 0 duplicate effects, 0 lost actions", { timeout: 600_000 }, async () => {
+test("chaos: 60 actions at 30 % faults, same-data tabs 0 ms apart included -> one effect per action, 0 lost", { timeout: 600_000 }, async () => {
   const figures = await chaos({ actions: 60, rate: 0.3, seed: 11 });
   console.log(JSON.stringify(figures));
   assert.ok(figures.faultsInjected > 0, "faults were injected");
-  assert.equal(figures.duplicateEffects, 0);
+  assert.ok(figures.sameMsPairs >= 6, "the same-millisecond two-tab mode ran");
+  assert.ok(figures.sameMsMedianGapMs <= 5, `the two tabs started ${figures.sameMsMedianGapMs} ms apart (median)`);
+  assert.equal(figures.duplicateEffects, 0, `double orders: ${figures.doubled}`);
+  assert.equal(figures.duplicateKeyEffects, 0);
   assert.equal(figures.lostActions, 0);
   assert.equal(figures.keyChanges, 0, "no action changed its key across a reload or a second tab");
   assert.equal(figures.effects, figures.actions, "one effect per action");
+  assert.equal(figures.actionsWithAnEffect, figures.actions);
+  assert.deepEqual(figures.failures, []);
+  assert.equal(figures.pass, true);
+});
+
+test("two tabs submit the same order in the same millisecond, 12 times: one order each time, under one key", { timeout: 300_000 }, async () => {
+  const figures = await chaos({ actions: 12, rate: 0, seed: 12, only: "two-tabs-0ms" });
+  console.log(JSON.stringify(figures));
+  assert.equal(figures.sameMsPairs, 12);
+  assert.ok(figures.sameMsMedianGapMs <= 5, `the two tabs started ${figures.sameMsMedianGapMs} ms apart (median)`);
+  assert.equal(figures.duplicateEffects, 0, `double orders: ${figures.doubled}`);
+  assert.equal(figures.effects, 12);
+  assert.equal(figures.pass, true, figures.failures.join("; "));
+});
+
+test("the gate fails on an order placed twice under two keys, and counts every request past the log's 1,000 lines", { timeout: 300_000 }, async () => {
+  const figures = await chaos({
+    actions: 10,
+    rate: 0,
+    seed: 13,
+    only: "plain",
+    // Behind the pages' backs: action 3's order again under a fresh key (each key runs once),
+    // and 1,100 more keyed requests, more than the log keeps.
+    async beforeVerdict({ server, ref }) {
+      const post = (key, body) =>
+        fetch(server.url + "/api/orders", {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "Idempotency-Key": key },
+          body: JSON.stringify(body),
+        });
+      assert.equal((await post("another-key", { orderRef: ref(3), item: "tea", qty: 4 })).status, 201);
+      for (let i = 0; i < 1100; i += 1) {
+        assert.equal((await post("again-" + (i % 100), { orderRef: ref(100 + (i % 100)) })).status, 201);
+      }
+    },
+  });
+  console.log(JSON.stringify(figures));
+  assert.equal(figures.pass, false);
+  assert.equal(figures.duplicateKeyEffects, 0, "no key ran twice");
+  assert.equal(figures.duplicateEffects, 1, "yet action 3 has two orders");
+  assert.match(figures.doubled, /r13-3 \(plain\): 2 effects under 2 key\(s\)/);
+  assert.ok(figures.failures.some((f) => /effects for 10 actions/.test(f)), figures.failures.join("; "));
+  assert.ok(figures.failures.some((f) => /references no action made/.test(f)), figures.failures.join("; "));
+  // True counts: the 10 actions' requests plus 1,101 more, though the log keeps 1,000 lines.
+  assert.ok(figures.requests >= 10 + 1101, `requests ${figures.requests}`);
+  assert.equal(figures.retries, figures.requests - figures.keysUsed);
+  assert.ok(figures.retries >= 1000, `retries ${figures.retries}`);
+  assert.ok(figures.logEntriesMissed > 0, "the log's ring alone could not have told");
+  assert.ok(!figures.failures.some((f) => /log/.test(f)), figures.failures.join("; "));
 });
 
 test("after a reload and a resume, the same data again keeps its key and makes no second order", async () => {

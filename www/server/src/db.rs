@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::Connection;
 
 /// Bumped when the tables below change shape; stored in SQLite's `user_version`.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS idempotency (
@@ -67,6 +67,16 @@ CREATE TABLE IF NOT EXISTS effects (
     count INTEGER NOT NULL,
     PRIMARY KEY (scope, key, since)
 );
+-- One row per side effect whose payload names its business reference (see
+-- `api::body::business_ref`): how many effects one user action caused, whatever keys they came
+-- under. Two rows for one (scope, ref) are a double order even when each key ran once.
+CREATE TABLE IF NOT EXISTS business_effects (
+    scope TEXT    NOT NULL,
+    ref   TEXT    NOT NULL,
+    key   TEXT    NOT NULL,
+    at    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS business_effects_by_ref ON business_effects (scope, ref);
 ";
 
 /// Opens (or creates) the database file, applies pragmas and the schema.

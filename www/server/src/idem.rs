@@ -18,6 +18,9 @@ pub struct IdemRequest {
     pub key: String,
     /// Fingerprint of the body (see `sendonce::core::fingerprint::fingerprint_body`).
     pub fingerprint: String,
+    /// The business reference the payload names (an order reference, say), if any: effects
+    /// are also counted per reference, so one order placed under two keys shows.
+    pub reference: Option<String>,
 }
 
 /// A response kept to answer repeats of a finished request.
@@ -131,7 +134,8 @@ pub fn claim(
 ///
 /// Either both the effect and the record commit, or neither does: a crash in between can
 /// neither lose the replay of an effect that happened nor keep a replay of one that did not.
-/// The effect counter for this record is bumped in the same transaction.
+/// The effect counter for this record is bumped in the same transaction, and so is the
+/// count of its business reference, if the request named one.
 pub fn complete<F>(
     conn: &mut Connection,
     req: &IdemRequest,
@@ -175,6 +179,12 @@ where
          ON CONFLICT (scope, key, since) DO UPDATE SET count = count + 1",
         params![req.scope, req.key, since],
     )?;
+    if let Some(reference) = &req.reference {
+        tx.execute(
+            "INSERT INTO business_effects (scope, ref, key, at) VALUES (?1, ?2, ?3, ?4)",
+            params![req.scope, reference, req.key, now_ms],
+        )?;
+    }
     tx.commit()?;
     Ok(response)
 }
@@ -209,6 +219,7 @@ mod tests {
                created_at INTEGER, expires_at INTEGER, PRIMARY KEY (scope, key));
              CREATE TABLE effects (scope TEXT, key TEXT, since INTEGER, count INTEGER,
                PRIMARY KEY (scope, key, since));
+             CREATE TABLE business_effects (scope TEXT, ref TEXT, key TEXT, at INTEGER);
              CREATE TABLE things (n INTEGER);",
         )
         .unwrap();
@@ -220,6 +231,7 @@ mod tests {
             scope: "POST /api/things".into(),
             key: "k1".into(),
             fingerprint: fp.into(),
+            reference: Some("order-1".into()),
         }
     }
 
@@ -254,6 +266,32 @@ mod tests {
             Claim::Done(stored)
         );
         assert_eq!(things(&c), 1);
+    }
+
+    #[test]
+    fn effects_are_counted_per_business_reference_across_keys() {
+        let mut c = conn();
+        for key in ["k1", "k2"] {
+            let r = IdemRequest {
+                key: key.into(),
+                ..req("a")
+            };
+            let Claim::Fresh { since } = claim(&mut c, &r, 0, 60_000).unwrap() else {
+                panic!()
+            };
+            complete(&mut c, &r, since, 0, 60_000, effect).unwrap();
+        }
+        let per_ref: i64 = c
+            .query_row(
+                "SELECT COUNT(*) FROM business_effects WHERE ref = 'order-1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            per_ref, 2,
+            "two keys, one order reference: two effects for it"
+        );
     }
 
     #[test]

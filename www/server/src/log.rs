@@ -1,9 +1,11 @@
-//! The request log: the last [`CAPACITY`] API requests, kept in memory for `GET /api/log`.
+//! The request log: the last [`CAPACITY`] API requests, kept in memory for `GET /api/log`,
+//! and counts of every request since the last reset (never capped) for `GET /api/log/counts`.
 //!
 //! Demos poll it to show each attempt, its fault and whether it was a replay, next to what the
-//! browser saw.
+//! browser saw. A run longer than the ring reads its totals from the counts, and a pager of
+//! the log learns from `missed` when entries fell off before it read them.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Request, State};
@@ -36,6 +38,36 @@ pub struct LogEntry {
     pub fault: Option<String>,
     /// Whether the answer was a replay of a stored response.
     pub replayed: bool,
+    /// A delivery made inside the server, not a request a client sent (the first of the two
+    /// deliveries of the `duplicate` fault).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub internal: bool,
+}
+
+/// Totals since the last reset, over every logged request (not only those still in the ring).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Counts {
+    /// Requests clients sent (internal deliveries not included).
+    pub requests: u64,
+    /// Of those, requests with an `Idempotency-Key`.
+    pub keyed: u64,
+    /// Distinct method + path + key among the keyed requests.
+    pub keys: u64,
+    /// Keyed requests beyond the first of their key: `keyed - keys`.
+    pub retries: u64,
+    /// Keyed requests answered with a replay.
+    pub replayed: u64,
+    /// Client requests that got a fault, in total and by fault name.
+    pub faults: u64,
+    /// Client requests that got a fault, by fault name (`drop`, `500`, `delay=300`, ...).
+    pub faults_by_name: BTreeMap<String, u64>,
+    /// Keyed requests by the status the server produced.
+    pub statuses: BTreeMap<u16, u64>,
+    /// Deliveries made inside the server (the `duplicate` fault's first delivery).
+    pub internal_deliveries: u64,
+    /// Sequence number of the last request counted.
+    pub last_seq: u64,
 }
 
 /// What a handler tells the log about its answer, attached as a response extension.
@@ -51,6 +83,22 @@ pub struct Outcome {
 struct Ring {
     entries: VecDeque<LogEntry>,
     next_seq: u64,
+    /// Highest sequence number that fell off the ring.
+    evicted_through: u64,
+    /// The last sequence number before the last reset: entries up to it are gone on purpose.
+    cleared_through: u64,
+    counts: Counts,
+    /// Method + path + key of every keyed request since the last reset.
+    keys_seen: HashSet<String>,
+}
+
+/// Entries after `since`, and how many of those fell off the ring before they were read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Page {
+    /// The entries still kept, oldest first.
+    pub requests: Vec<LogEntry>,
+    /// Entries after `since` (and after the last reset) that are no longer kept.
+    pub missed: u64,
 }
 
 /// The shared log.
@@ -66,6 +114,7 @@ impl RequestLog {
             ring: Mutex::new(Ring {
                 entries: VecDeque::with_capacity(CAPACITY),
                 next_seq: 1,
+                ..Ring::default()
             }),
             quiet,
         }
@@ -101,37 +150,92 @@ impl RequestLog {
                 if entry.replayed { " replayed" } else { "" },
             );
         }
+        count(&mut ring, &entry);
         if ring.entries.len() == CAPACITY {
-            ring.entries.pop_front();
+            if let Some(old) = ring.entries.pop_front() {
+                ring.evicted_through = old.seq;
+            }
         }
         ring.entries.push_back(entry);
     }
 
     /// Entries with a sequence number above `since`, oldest first.
     pub fn since(&self, since: u64) -> Vec<LogEntry> {
-        self.lock()
-            .entries
-            .iter()
-            .filter(|e| e.seq > since)
-            .cloned()
-            .collect()
+        self.page(since).requests
     }
 
-    /// Forgets all entries (sequence numbers keep counting).
+    /// Entries with a sequence number above `since`, and how many of them were missed.
+    pub fn page(&self, since: u64) -> Page {
+        let ring = self.lock();
+        Page {
+            requests: ring
+                .entries
+                .iter()
+                .filter(|e| e.seq > since)
+                .cloned()
+                .collect(),
+            missed: ring
+                .evicted_through
+                .saturating_sub(since.max(ring.cleared_through)),
+        }
+    }
+
+    /// The totals since the last reset.
+    pub fn counts(&self) -> Counts {
+        self.lock().counts.clone()
+    }
+
+    /// Forgets all entries and totals (sequence numbers keep counting).
     pub fn clear(&self) {
-        self.lock().entries.clear();
+        let mut ring = self.lock();
+        ring.entries.clear();
+        ring.cleared_through = ring.next_seq.saturating_sub(1);
+        ring.counts = Counts {
+            last_seq: ring.cleared_through,
+            ..Counts::default()
+        };
+        ring.keys_seen = HashSet::new();
     }
 }
 
-/// Middleware: logs every `/api/*` request except `/api/log` itself (polling it would drown
-/// everything else).
+fn count(ring: &mut Ring, entry: &LogEntry) {
+    let counts = &mut ring.counts;
+    counts.last_seq = entry.seq;
+    if entry.internal {
+        counts.internal_deliveries += 1;
+        return;
+    }
+    counts.requests += 1;
+    if let Some(fault) = &entry.fault {
+        counts.faults += 1;
+        *counts.faults_by_name.entry(fault.clone()).or_default() += 1;
+    }
+    let Some(key) = &entry.key else {
+        return;
+    };
+    counts.keyed += 1;
+    *counts.statuses.entry(entry.status).or_default() += 1;
+    if entry.replayed {
+        counts.replayed += 1;
+    }
+    if ring
+        .keys_seen
+        .insert(format!("{} {} {key}", entry.method, entry.path))
+    {
+        counts.keys += 1;
+    }
+    counts.retries = counts.keyed - counts.keys;
+}
+
+/// Middleware: logs every `/api/*` request except `/api/log` and `/api/log/counts` (polling
+/// them would drown everything else).
 pub async fn log_requests(
     State(log): State<Arc<RequestLog>>,
     req: Request,
     next: Next,
 ) -> Response {
     let path = req.uri().path().to_string();
-    if !path.starts_with("/api/") || path == "/api/log" {
+    if !path.starts_with("/api/") || path == "/api/log" || path.starts_with("/api/log/") {
         return next.run(req).await;
     }
     let method = req.method().to_string();
@@ -156,6 +260,7 @@ pub async fn log_requests(
         status: response.status().as_u16(),
         fault: outcome.fault,
         replayed: outcome.replayed,
+        internal: false,
     });
     response
 }
@@ -174,7 +279,46 @@ mod tests {
             status: 201,
             fault: None,
             replayed: false,
+            internal: false,
         }
+    }
+
+    #[test]
+    fn counts_cover_every_request_and_pages_say_what_they_missed() {
+        let log = RequestLog::new(true);
+        let keyed = |key: &str, fault: Option<&str>, internal: bool| LogEntry {
+            key: Some(key.into()),
+            fault: fault.map(str::to_string),
+            internal,
+            ..entry("/api/orders")
+        };
+        for i in 0..1500 {
+            log.push(keyed(&format!("k{}", i % 1200), None, false));
+        }
+        log.push(keyed("k1", Some("duplicate"), true));
+        log.push(keyed("k1", Some("duplicate"), false));
+        log.push(entry("/api/effects"));
+        let counts = log.counts();
+        assert_eq!(counts.requests, 1502, "the internal delivery is no request");
+        assert_eq!(counts.keyed, 1501);
+        assert_eq!(counts.keys, 1200);
+        assert_eq!(counts.retries, 301);
+        assert_eq!(counts.faults, 1);
+        assert_eq!(counts.faults_by_name["duplicate"], 1);
+        assert_eq!(counts.internal_deliveries, 1);
+        let page = log.page(0);
+        assert_eq!(page.requests.len(), CAPACITY);
+        assert_eq!(page.missed, 1503 - CAPACITY as u64);
+        assert_eq!(log.page(1000).missed, 0);
+        log.clear();
+        assert_eq!(log.counts().requests, 0);
+        assert_eq!(log.page(0).missed, 0, "a reset is not a miss");
+        log.push(keyed("k1", None, false));
+        assert_eq!(
+            log.counts().keys,
+            1,
+            "keys are counted afresh after a reset"
+        );
     }
 
     #[test]

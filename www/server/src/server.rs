@@ -89,6 +89,9 @@ fn spawn_connection(stream: tokio::net::TcpStream, app: Router, graceful: &Grace
     let conn = http1::Builder::new()
         .keep_alive(false)
         .timer(TokioTimer::new())
+        // A client that never finishes its headers is cut off (hyper's default is 30 s);
+        // the body has its own deadline in `limits`.
+        .header_read_timeout(crate::limits::HEADER_TIMEOUT)
         .serve_connection(TokioIo::new(stream), service);
     let conn = graceful.watch(conn);
     tokio::spawn(async move {

@@ -4,6 +4,13 @@
 //! be exact: `application/wasm` (browsers refuse streaming compilation otherwise),
 //! `text/javascript` for modules, and `Cache-Control: no-store` so a rebuilt package is never
 //! hidden behind a cached one during development.
+//!
+//! What is served stays inside its directory and is meant to be public ([`locate`]): a path is
+//! resolved with every symlink followed and must still lie inside the (equally resolved)
+//! root, so a link to `..` or `/etc` serves nothing; hidden names (`.env`, `.git`) are never
+//! served; and neither is anything inside a Cargo package (a directory with a `Cargo.toml`,
+//! the root included), which keeps this server's own crate in `www/server/` (sources, tests,
+//! Cargo files) private. Everything refused is a plain 404.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -77,6 +84,44 @@ pub fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
     Some(path)
 }
 
+/// Where the file for `candidate` (from [`resolve`]) really is, or `None` when it must not be
+/// served: missing, outside `root` once symlinks are followed, hidden, or inside a Cargo
+/// package. A directory means its `index.html`.
+pub async fn locate(root: &Path, candidate: &Path) -> Option<PathBuf> {
+    let root = tokio::fs::canonicalize(root).await.ok()?;
+    let mut file = tokio::fs::canonicalize(candidate).await.ok()?;
+    if tokio::fs::metadata(&file).await.ok()?.is_dir() {
+        file = tokio::fs::canonicalize(file.join("index.html"))
+            .await
+            .ok()?;
+    }
+    let inside = file.strip_prefix(&root).ok()?;
+    let hidden = inside
+        .components()
+        .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
+    if hidden || !tokio::fs::metadata(&file).await.ok()?.is_file() {
+        return None;
+    }
+    // The root and every directory between it and the file.
+    let mut dir = root.clone();
+    let mut dirs = vec![root.clone()];
+    if let Some(parent) = inside.parent() {
+        for part in parent.components() {
+            dir.push(part);
+            dirs.push(dir.clone());
+        }
+    }
+    for dir in dirs {
+        if tokio::fs::try_exists(dir.join("Cargo.toml"))
+            .await
+            .unwrap_or(true)
+        {
+            return None;
+        }
+    }
+    Some(file)
+}
+
 /// Fallback handler: serves a file for GET and HEAD, 404 otherwise.
 pub async fn serve(State(state): State<SharedState>, req: Request) -> Response {
     let url_path = req.uri().path();
@@ -94,12 +139,13 @@ pub async fn serve(State(state): State<SharedState>, req: Request) -> Response {
         Some(rest) => (&state.pkg, rest),
         None => (&state.www, url_path),
     };
-    let Some(mut file) = resolve(root, rest) else {
+    let Some(candidate) = resolve(root, rest) else {
         return plain(StatusCode::BAD_REQUEST, "bad path");
     };
-    if tokio::fs::metadata(&file).await.is_ok_and(|m| m.is_dir()) {
-        file.push("index.html");
-    }
+    let Some(file) = locate(root, &candidate).await else {
+        return plain(StatusCode::NOT_FOUND, "not found");
+    };
+    // Read the resolved path (no links left in it), not the one asked for.
     match tokio::fs::read(&file).await {
         Ok(bytes) => {
             let mut response = (StatusCode::OK, bytes).into_response();

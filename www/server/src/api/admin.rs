@@ -14,11 +14,23 @@ use crate::faults::Fault;
 use crate::problem::{bad_body, internal};
 use crate::state::SharedState;
 
-/// `GET /api/effects`: how many times each key's side effect ran.
+/// One business reference: scope, reference, effects, the keys they came under.
+type PerRef = (String, String, i64, Option<String>);
+
+/// `GET /api/effects`: how many times each key's side effect ran, and each business
+/// reference's.
 ///
 /// One entry per idempotency record (`since` is its creation time): a key that runs again
 /// after its retention expired is a new action, not a duplicate. `duplicates` sums `count - 1`
 /// and must stay 0.
+///
+/// `byRef` counts effects per business reference (a payload's `ref` or `...Ref` field, see
+/// [`super::body::business_ref`]), whatever key they came under: `refs` references with an
+/// effect, `effects` effects that named one, `duplicates` the sum of `count - 1` over them,
+/// `doubled` each reference with more than one effect (with its keys), `all` every reference
+/// with its count, and `withoutRef` the
+/// effects whose payload named none. One order sent under two keys is two effects for one
+/// reference: a duplicate here, though every key ran once.
 pub async fn effects(State(state): State<SharedState>) -> Response {
     let rows = state
         .db
@@ -35,11 +47,25 @@ pub async fn effects(State(state): State<SharedState>) -> Response {
                     ))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(rows)
+            let (refs, ref_effects): (i64, i64) = conn.query_row(
+                "SELECT COUNT(DISTINCT scope || ' ' || ref), COUNT(*) FROM business_effects",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?;
+            let mut stmt = conn.prepare(
+                "SELECT scope, ref, COUNT(*), group_concat(key, ' ') FROM business_effects
+                 GROUP BY scope, ref ORDER BY MIN(rowid)",
+            )?;
+            let per_ref = stmt
+                .query_map([], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                })?
+                .collect::<rusqlite::Result<Vec<PerRef>>>()?;
+            Ok((rows, refs, ref_effects, per_ref))
         })
         .await;
-    let rows = match rows {
-        Ok(rows) => rows,
+    let (rows, refs, ref_effects, per_ref) = match rows {
+        Ok(found) => found,
         Err(err) => return internal(err),
     };
     let total: i64 = rows.iter().map(|r| r.3).sum();
@@ -50,7 +76,35 @@ pub async fn effects(State(state): State<SharedState>) -> Response {
             json!({ "scope": scope, "key": key, "since": since, "count": count })
         })
         .collect();
-    Json(json!({ "effects": effects, "total": total, "duplicates": duplicates })).into_response()
+    let ref_duplicates: i64 = per_ref.iter().map(|d| (d.2 - 1).max(0)).sum();
+    let all: Vec<Value> = per_ref
+        .iter()
+        .map(|(scope, reference, count, _)| {
+            json!({ "scope": scope, "ref": reference, "count": count })
+        })
+        .collect();
+    let doubled: Vec<Value> = per_ref
+        .into_iter()
+        .filter(|d| d.2 > 1)
+        .map(|(scope, reference, count, keys)| {
+            let keys: Vec<&str> = keys.as_deref().unwrap_or("").split(' ').collect();
+            json!({ "scope": scope, "ref": reference, "count": count, "keys": keys })
+        })
+        .collect();
+    Json(json!({
+        "effects": effects,
+        "total": total,
+        "duplicates": duplicates,
+        "byRef": {
+            "refs": refs,
+            "effects": ref_effects,
+            "duplicates": ref_duplicates,
+            "doubled": doubled,
+            "all": all,
+            "withoutRef": (total - ref_effects).max(0),
+        },
+    }))
+    .into_response()
 }
 
 /// Query of `GET /api/log`.
@@ -60,9 +114,16 @@ pub struct LogQuery {
     pub since: Option<u64>,
 }
 
-/// `GET /api/log?since=N`.
+/// `GET /api/log?since=N`: `{"requests": [...], "missed": M}`, the kept entries after `since`
+/// and how many after it fell off the ring unread.
 pub async fn log(State(state): State<SharedState>, Query(q): Query<LogQuery>) -> Response {
-    Json(json!({ "requests": state.log.since(q.since.unwrap_or(0)) })).into_response()
+    Json(state.log.page(q.since.unwrap_or(0))).into_response()
+}
+
+/// `GET /api/log/counts`: totals over every request since the last reset (see
+/// [`crate::log::Counts`]), whatever the ring still holds.
+pub async fn log_counts(State(state): State<SharedState>) -> Response {
+    Json(state.log.counts()).into_response()
 }
 
 fn faults_view(state: &SharedState) -> Value {
@@ -161,6 +222,7 @@ pub async fn reset(State(state): State<SharedState>) -> Response {
             tx.execute_batch(
                 "DELETE FROM orders; DELETE FROM tickets; DELETE FROM messages;
                  DELETE FROM jobs; DELETE FROM idempotency; DELETE FROM effects;
+                 DELETE FROM business_effects;
                  DELETE FROM sqlite_sequence;",
             )?;
             tx.commit()?;

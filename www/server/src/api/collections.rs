@@ -11,7 +11,7 @@ use axum::Json;
 use rusqlite::params;
 use serde_json::{json, Value};
 
-use super::body::keyed_json;
+use super::body::{business_ref, keyed_json};
 use super::idempotent::{self, json_response, Effect, IdempotentCall};
 use crate::problem::internal;
 use crate::state::SharedState;
@@ -73,11 +73,13 @@ async fn create(
         Ok(parts) => parts,
         Err(response) => return response,
     };
+    let reference = business_ref(&payload);
     let call = IdempotentCall {
         headers: &headers,
         path: collection.path,
         key,
         body: &body,
+        reference,
     };
     idempotent::run(&state, call, create_effect(collection, payload)).await
 }

@@ -36,7 +36,19 @@ pub type Effect = Arc<
 >;
 
 /// Reads and validates the `Idempotency-Key` header, or answers 400.
+///
+/// Two `Idempotency-Key` fields in one request are a 400 too: the draft defines one key per
+/// request, and picking either one (as a proxy in front might pick the other) could run one
+/// action under two keys.
 pub fn require_key(headers: &HeaderMap) -> Result<String, Response> {
+    if headers.get_all(IDEMPOTENCY_KEY).iter().nth(1).is_some() {
+        return Err(problem(
+            StatusCode::BAD_REQUEST,
+            "multiple-keys",
+            "More than one Idempotency-Key",
+            "the request has more than one Idempotency-Key header; send exactly one",
+        ));
+    }
     let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
         return Err(problem(
             StatusCode::BAD_REQUEST,
@@ -96,6 +108,8 @@ pub struct IdempotentCall<'a> {
     pub key: String,
     /// The raw body, fingerprinted as sent.
     pub body: &'a [u8],
+    /// The payload's business reference (see [`super::body::business_ref`]).
+    pub reference: Option<String>,
 }
 
 /// Runs one idempotent request and answers it.
@@ -112,6 +126,7 @@ pub async fn run(state: &SharedState, call: IdempotentCall<'_>, effect: Effect) 
         scope: format!("POST {}", call.path),
         fingerprint: fingerprint_body(content_type, call.body),
         key: call.key,
+        reference: call.reference,
     };
     let once_id = format!("{} {}", req.scope, req.key);
     let fault = state.faults.pick(
@@ -155,6 +170,7 @@ pub async fn run(state: &SharedState, call: IdempotentCall<'_>, effect: Effect) 
                 status: first.0.status().as_u16(),
                 fault: Some(Fault::Duplicate.to_string()),
                 replayed: first.1,
+                internal: true,
             });
             deliver(state, req, 0, effect).await
         }
@@ -304,6 +320,9 @@ mod tests {
             400
         );
         assert!(require_key(&headers(&"k".repeat(255))).is_ok());
+        let mut two = headers("a");
+        two.append(IDEMPOTENCY_KEY, HeaderValue::from_static("b"));
+        assert_eq!(require_key(&two).unwrap_err().status(), 400);
     }
 
     #[test]

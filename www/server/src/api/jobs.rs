@@ -15,7 +15,7 @@ use axum::Json;
 use rusqlite::{params, OptionalExtension};
 use serde_json::{json, Value};
 
-use super::body::keyed_json;
+use super::body::{business_ref, keyed_json};
 use super::idempotent::{self, json_response, Effect, IdempotentCall};
 use crate::clock::now_ms;
 use crate::problem::{internal, not_found};
@@ -46,6 +46,7 @@ pub async fn create(State(state): State<SharedState>, headers: HeaderMap, body: 
         Ok(parts) => parts,
         Err(response) => return response,
     };
+    let reference = business_ref(&payload);
     let fail = payload
         .get("fail")
         .and_then(Value::as_bool)
@@ -68,6 +69,7 @@ pub async fn create(State(state): State<SharedState>, headers: HeaderMap, body: 
         path: "/api/jobs",
         key,
         body: &body,
+        reference,
     };
     idempotent::run(&state, call, effect).await
 }

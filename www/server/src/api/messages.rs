@@ -12,7 +12,7 @@ use axum::Json;
 use rusqlite::{params, OptionalExtension};
 use serde_json::{json, Value};
 
-use super::body::keyed_json;
+use super::body::{business_ref, keyed_json};
 use super::idempotent::{self, json_response, Effect, IdempotentCall};
 use crate::db::{Db, DbError};
 use crate::problem::{bad_body, internal};
@@ -42,6 +42,7 @@ pub async fn create(
         Ok(parts) => parts,
         Err(response) => return response,
     };
+    let reference = business_ref(&payload);
     let Some(text) = payload
         .get("text")
         .and_then(Value::as_str)
@@ -80,6 +81,7 @@ pub async fn create(
         path: uri.path(),
         key,
         body: &body,
+        reference,
     };
     idempotent::run(&state, call, effect).await
 }

@@ -7,16 +7,34 @@ pub mod idempotent;
 pub mod jobs;
 pub mod messages;
 
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::limits::bounded_body;
 use crate::log::log_requests;
+use crate::origin::same_origin_admin;
 use crate::state::SharedState;
 use crate::{static_files, stream};
 
 /// The whole application: API routes, the request log around them, static files behind.
-pub fn router(state: SharedState) -> Router {
+///
+/// Every request body is read first, under a deadline and a size limit ([`bounded_body`]);
+/// the admin routes refuse state-changing requests from other sites ([`same_origin_admin`]).
+pub fn router(state: SharedState) -> Router<()> {
+    let admin_routes = Router::new()
+        .route(
+            "/api/faults",
+            get(admin::list_faults)
+                .post(admin::arm_faults)
+                .delete(admin::clear_faults),
+        )
+        .route(
+            "/api/faults/profile",
+            get(admin::list_faults).post(admin::set_profile),
+        )
+        .route("/api/reset", post(admin::reset))
+        .route_layer(from_fn(same_origin_admin));
     Router::new()
         .route(
             "/api/orders",
@@ -38,18 +56,10 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/jobs/{id}", get(jobs::status))
         .route("/api/effects", get(admin::effects))
         .route("/api/log", get(admin::log))
-        .route(
-            "/api/faults",
-            get(admin::list_faults)
-                .post(admin::arm_faults)
-                .delete(admin::clear_faults),
-        )
-        .route(
-            "/api/faults/profile",
-            get(admin::list_faults).post(admin::set_profile),
-        )
-        .route("/api/reset", post(admin::reset))
+        .route("/api/log/counts", get(admin::log_counts))
+        .merge(admin_routes)
         .fallback(static_files::serve)
+        .layer(from_fn(bounded_body))
         .layer(from_fn_with_state(state.log.clone(), log_requests))
         .with_state(state)
 }
