@@ -5,6 +5,9 @@
 // the server, every storage key and value, the status shown.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { openPage, useEnvironment } from "./harness.mjs";
 
 const env = useEnvironment();
@@ -398,5 +401,51 @@ test("the body format: number inputs are JSON numbers; encoding: 'urlencoded' po
   await statusIs(page, "Sent");
   assert.equal(posts[1].body, "item=green+tea+%26+cake&qty=2");
   assert.equal(posts[1].headers["content-type"], "application/x-www-form-urlencoded");
+  assert.equal(await env.server.orders(), 2);
+});
+
+test("a form with a file sends multipart/form-data with the file, the same key on the retry; after a reload it waits for the file", async () => {
+  const page = await blank();
+  const posts = watchPosts(page);
+  const bind = () =>
+    page.evaluate(() => {
+      document.querySelector("#root").innerHTML = `<form id="up"><input name="item" value="tea">
+        <input name="photo" type="file"><button id="go" type="submit">Upload</button><p id="st"></p></form>`;
+      const so = new sendonce.Sendonce({ namespace: "upload" });
+      so.form("#up", { action: "upload", url: "/api/orders", status: "#st" });
+    });
+  await bind();
+  // A file on disk: the same file chosen again after the reload has the same lastModified.
+  const dir = mkdtempSync(join(tmpdir(), "sendonce-upload-"));
+  const file = join(dir, "receipt.txt");
+  writeFileSync(file, "paid 12.50");
+  utimesSync(file, new Date("2026-01-02T03:04:05Z"), new Date("2026-01-02T03:04:05Z"));
+  await page.locator("input[name=photo]").setInputFiles(file);
+  await env.server.arm("/api/orders", ["drop"]);
+  await page.locator("#go").click();
+  await statusIs(page, "We already received this request");
+  assert.equal(posts.length, 2, "a dropped answer, then the retry");
+  for (const p of posts) assert.match(p.headers["content-type"], /^multipart\/form-data; boundary=/);
+  assert.equal(posts[0].headers["idempotency-key"], posts[1].headers["idempotency-key"]);
+  const orders = (await env.server.json("/api/orders")).orders;
+  assert.equal(orders.length, 1);
+  assert.deepEqual({ ...orders[0].order.photo, sha256: undefined }, { file: "receipt.txt", size: 10, type: "text/plain", sha256: undefined });
+  // Offline, then a reload: the file is gone, so the submission waits for the user.
+  await page.locator("input[name=item]").fill("coffee");
+  await page.evaluate(() => window.dispatchEvent(new Event("offline")));
+  await page.locator("#go").click();
+  await statusIs(page, "Connection lost. Retry?");
+  const key = await page.evaluate(() => new sendonce.Sendonce({ namespace: "upload" }).pending()[0].key);
+  await page.reload();
+  await page.waitForFunction(() => window.sendonceReady === true);
+  await bind();
+  await page.waitForTimeout(500);
+  assert.equal(posts.length, 2, "not resent without its file");
+  assert.equal(await page.evaluate(() => new sendonce.Sendonce({ namespace: "upload" }).pending()[0].incomplete), true);
+  await page.locator("input[name=photo]").setInputFiles(file);
+  await page.locator("#go").click();
+  await statusIs(page, "Sent");
+  assert.equal(posts.length, 3);
+  assert.equal(posts[2].headers["idempotency-key"], key, "the same data and file keep the key");
   assert.equal(await env.server.orders(), 2);
 });

@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 use crate::problem::{bad_body, problem};
 
 /// The media types a body may have, as listed in a 415 answer's `Accept-Post`.
-pub const ACCEPTED_TYPES: &str = "application/json, application/x-www-form-urlencoded";
+pub const ACCEPTED_TYPES: &str =
+    "application/json, application/x-www-form-urlencoded, multipart/form-data";
 
 /// How a body is to be read, from its `Content-Type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,10 +19,12 @@ pub enum BodyKind {
     Json,
     /// `application/x-www-form-urlencoded`: an HTML form.
     Form,
+    /// `multipart/form-data` with its boundary: an HTML form with files.
+    Multipart,
 }
 
 /// The kind of body a `Content-Type` announces, or `None` for one this server does not take
-/// (`text/plain`, `multipart/form-data`, ...).
+/// (`text/plain`, `multipart/form-data` without a boundary, ...).
 ///
 /// ```
 /// use sendonce_server::api::body::{body_kind, BodyKind};
@@ -43,6 +46,7 @@ pub fn body_kind(content_type: Option<&str>) -> Option<BodyKind> {
     match essence.as_str() {
         "application/json" => Some(BodyKind::Json),
         "application/x-www-form-urlencoded" => Some(BodyKind::Form),
+        "multipart/form-data" if boundary(content_type).is_some() => Some(BodyKind::Multipart),
         e if e.starts_with("application/") && e.ends_with("+json") => Some(BodyKind::Json),
         _ => None,
     }
@@ -55,8 +59,8 @@ pub fn unsupported_type(content_type: &str) -> Response {
         "unsupported-media-type",
         "Unsupported media type",
         format!(
-            "a body of type {content_type:?} is not read here; send JSON (application/json) \
-             or form fields (application/x-www-form-urlencoded)"
+            "a body of type {content_type:?} is not read here; send JSON (application/json), \
+             form fields (application/x-www-form-urlencoded) or multipart/form-data"
         ),
     );
     response
@@ -87,6 +91,14 @@ pub fn json_body(
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     match body_kind(content_type.as_deref()) {
         Some(BodyKind::Form) => Ok(form_fields(body)),
+        Some(BodyKind::Multipart) => {
+            let b = content_type
+                .as_deref()
+                .and_then(boundary)
+                .unwrap_or_default();
+            multipart_fields(body, &b)
+                .ok_or_else(|| bad_body("the body is not multipart/form-data with that boundary"))
+        }
         Some(BodyKind::Json) => serde_json::from_slice(body)
             .map_err(|err| bad_body(format!("the body is not JSON: {err}"))),
         None => Err(unsupported_type(content_type.as_deref().unwrap_or(""))),
@@ -137,19 +149,91 @@ pub fn keyed_json(
 fn form_fields(body: &[u8]) -> Value {
     let mut object = Map::new();
     for (name, value) in form_urlencoded::parse(body) {
-        let value = Value::String(value.into_owned());
-        match object.get_mut(name.as_ref()) {
-            None => {
-                object.insert(name.into_owned(), value);
-            }
-            Some(Value::Array(values)) => values.push(value),
-            Some(first) => {
-                let first = first.take();
-                object.insert(name.into_owned(), Value::Array(vec![first, value]));
-            }
-        }
+        add_field(
+            &mut object,
+            name.into_owned(),
+            Value::String(value.into_owned()),
+        );
     }
     Value::Object(object)
+}
+
+fn add_field(object: &mut Map<String, Value>, name: String, value: Value) {
+    match object.get_mut(&name) {
+        None => {
+            object.insert(name, value);
+        }
+        Some(Value::Array(values)) => values.push(value),
+        Some(first) => {
+            let first = first.take();
+            object.insert(name, Value::Array(vec![first, value]));
+        }
+    }
+}
+
+/// The `boundary` parameter of a `multipart/form-data` content type.
+fn boundary(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| v.trim().trim_matches('"').to_string())
+            .filter(|b| !b.is_empty())
+    })
+}
+
+/// The parts of a `multipart/form-data` body as a JSON object, like [`form_fields`]: a text
+/// part is its string, a file part `{ "file", "size", "type", "sha256" }` (its bytes are
+/// counted and hashed, not kept). `None` when the body is not multipart with `boundary`.
+fn multipart_fields(body: &[u8], boundary: &str) -> Option<Value> {
+    let delimiter = format!("--{boundary}");
+    let mut object = Map::new();
+    let mut rest = body.strip_prefix(delimiter.as_bytes())?;
+    loop {
+        if rest.starts_with(b"--") {
+            return Some(Value::Object(object));
+        }
+        rest = rest.strip_prefix(b"\r\n")?;
+        let end_of_headers = find(rest, b"\r\n\r\n")?;
+        let head = std::str::from_utf8(&rest[..end_of_headers]).ok()?;
+        let content = &rest[end_of_headers + 4..];
+        let next = find(content, format!("\r\n{delimiter}").as_bytes())?;
+        let data = &content[..next];
+        rest = &content[next + 2 + delimiter.len()..];
+        let mut name = None;
+        let mut filename = None;
+        let mut mime = String::new();
+        for line in head.split("\r\n") {
+            let (k, v) = line.split_once(':')?;
+            if k.trim().eq_ignore_ascii_case("content-disposition") {
+                for param in v.split(';').skip(1) {
+                    let (pk, pv) = param.split_once('=')?;
+                    let pv = pv.trim().trim_matches('"').to_string();
+                    match pk.trim() {
+                        "name" => name = Some(pv),
+                        "filename" => filename = Some(pv),
+                        _ => {}
+                    }
+                }
+            } else if k.trim().eq_ignore_ascii_case("content-type") {
+                mime = v.trim().to_string();
+            }
+        }
+        let value = match filename {
+            Some(file) => serde_json::json!({
+                "file": file,
+                "size": data.len(),
+                "type": mime,
+                "sha256": sendonce::core::fingerprint::sha256_hex(data).as_str(),
+            }),
+            None => Value::String(String::from_utf8_lossy(data).into_owned()),
+        };
+        add_field(&mut object, name?, value);
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 #[cfg(test)]
@@ -172,7 +256,7 @@ mod tests {
         for ct in [
             "text/plain",
             "text/plain;charset=UTF-8",
-            "multipart/form-data; boundary=x",
+            "multipart/form-data",
         ] {
             let mut h = HeaderMap::new();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_str(ct).unwrap());
@@ -187,6 +271,24 @@ mod tests {
             HeaderValue::from_static("Application/JSON; charset=utf-8"),
         );
         assert_eq!(json_body(&h, br#"{"a":1}"#, false).unwrap()["a"], 1);
+    }
+
+    #[test]
+    fn multipart_parts_become_an_object_with_file_metadata() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("multipart/form-data; boundary=----b7"),
+        );
+        let body = "------b7\r\nContent-Disposition: form-data; name=\"item\"\r\n\r\ntea\r\n\
+            ------b7\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"a.txt\"\r\n\
+            Content-Type: text/plain\r\n\r\nhello\r\n------b7--\r\n";
+        let v = json_body(&h, body.as_bytes(), false).unwrap();
+        assert_eq!(v["item"], "tea");
+        assert_eq!(v["photo"]["file"], "a.txt");
+        assert_eq!(v["photo"]["size"], 5);
+        assert_eq!(v["photo"]["type"], "text/plain");
+        assert!(json_body(&h, b"not multipart", false).is_err());
     }
 
     #[test]

@@ -112,6 +112,18 @@ pub struct IdempotentCall<'a> {
     pub reference: Option<String>,
 }
 
+/// The fingerprint of a request body. A `multipart/form-data` body is fingerprinted by its
+/// parts (file parts by name, size, type and content hash), not by its bytes: the browser
+/// writes a new boundary on every attempt of the same submission.
+fn body_fingerprint(headers: &HeaderMap, content_type: Option<&str>, body: &[u8]) -> String {
+    if super::body::body_kind(content_type) == Some(super::body::BodyKind::Multipart) {
+        if let Ok(parts) = super::body::json_body(headers, body, false) {
+            return fingerprint_body(Some("application/json"), parts.to_string().as_bytes());
+        }
+    }
+    fingerprint_body(content_type, body)
+}
+
 /// Runs one idempotent request and answers it.
 pub async fn run(state: &SharedState, call: IdempotentCall<'_>, effect: Effect) -> Response {
     let fault_from_header = match fault_header(call.headers) {
@@ -124,7 +136,7 @@ pub async fn run(state: &SharedState, call: IdempotentCall<'_>, effect: Effect) 
         .and_then(|v| v.to_str().ok());
     let req = IdemRequest {
         scope: format!("POST {}", call.path),
-        fingerprint: fingerprint_body(content_type, call.body),
+        fingerprint: body_fingerprint(call.headers, content_type, call.body),
         key: call.key,
         reference: call.reference,
     };
