@@ -6,6 +6,7 @@ pub mod collections;
 pub mod idempotent;
 pub mod jobs;
 pub mod messages;
+pub mod trace;
 
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
@@ -36,6 +37,7 @@ pub fn router(state: SharedState) -> Router {
         )
         .route("/api/jobs", post(jobs::create))
         .route("/api/jobs/{id}", get(jobs::status))
+        .route("/api/trace/{key}", get(trace::chain))
         .route("/api/effects", get(admin::effects))
         .route("/api/log", get(admin::log))
         .route(
