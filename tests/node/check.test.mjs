@@ -34,12 +34,14 @@ function check(args) {
 
 const byId = (report) => Object.fromEntries(report.rules.map((r) => [r.id, r]));
 
+const SHOP = "http://shop.example:5173";
+
 /** The check against the reference server with the options every server test uses: effects
- * counted by the server, a second endpoint for the key scope, and the server's own test
- * header holding the first request of each key in flight for 300 ms so that a request in
- * flight can be seen. */
+ * counted by the server, a second endpoint for the key scope, CORS for a shop front on
+ * another origin, and the server's own test header holding the first request of each key in
+ * flight for 300 ms so that a request in flight is always seen. */
 async function checkReference(quirks) {
-  const server = await startServer({ args: quirks ? ["--quirks", quirks] : [] });
+  const server = await startServer({ args: ["--cors-origin", SHOP, ...(quirks ? ["--quirks", quirks] : [])] });
   try {
     const run = await check([
       "check",
@@ -48,6 +50,7 @@ async function checkReference(quirks) {
       "--effects-pointer", "/total",
       "--scope-url", `${server.url}/api/tickets`,
       "--header", "X-Sendonce-Fault: delay=300",
+      "--origin", SHOP,
       "--json",
     ]);
     const effects = await server.effects();
@@ -57,13 +60,9 @@ async function checkReference(quirks) {
   }
 }
 
-/** Every rule holds except `failing`; skipped rules are the CORS ones (no --origin). */
+/** Every rule ran, and every one holds except `failing`. */
 function assertOnly(report, failing) {
   for (const r of report.rules) {
-    if (r.id.startsWith("cors-")) {
-      assert.equal(r.skipped, true, `${r.id} needs --origin`);
-      continue;
-    }
     assert.equal(r.skipped, false, `${r.id} ran: ${r.detail}`);
     assert.equal(r.ok, !failing.includes(r.id), `${r.id}: ${r.saw}`);
   }
@@ -83,27 +82,37 @@ test("the bin is declared in the package and the faithful reference server passe
   assert.match(rules["repeat-after-timeout"].saw, /effects \+1/);
   assert.match(rules["concurrent-one-effect"].saw, /1 distinct answer; effects \+1/);
   assert.match(rules["replay-marked"].saw, /^Idempotent-Replayed: true$/i);
+  assert.match(rules["cors-allows-key"].saw, /^preflight from http:\/\/shop\.example:5173: 204, Allow-Origin http:\/\/shop\.example:5173, Allow-Headers content-type, idempotency-key/);
+  assert.equal(rules["cors-exposes-replay"].fix, "", "the replay header, Retry-After and Location are exposed");
   assert.equal(effects.duplicates, 0, "the check itself made no duplicate");
   assert.deepEqual(run.report.options, { headerName: "Idempotency-Key", replayHeader: "Idempotent-Replayed" });
   assert.ok(run.ms < 60_000, `took ${run.ms} ms`);
 });
 
-test("plain `sendonce check <url>` against the reference server: pass, a table, well under a minute", async () => {
+test("plain `sendonce check <url>` against the reference server: pass, a table, well under a minute; CORS fails without --cors-origin", async () => {
   const server = await startServer();
   try {
     const run = await check(["check", `${server.url}/api/orders`]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /^cors-allows-key\s+skip\s+skipped: no --origin given/m);
     assert.match(run.stdout, /^rule\s+verdict\s+what it saw$/m);
     assert.match(run.stdout, /^repeat-after-2s\s+pass\s+201 application\/json, then after 2 s 201 application\/json \+ Idempotent-Replayed: true: marked as a replay$/im);
     assert.match(run.stdout, /^verdict: pass /m);
     assert.ok(run.ms < 30_000, `took ${run.ms} ms`);
     assert.equal((await server.effects()).duplicates, 0);
+    // The same server seen from a page on another origin: the browser would block every request.
+    const cors = await check(["check", `${server.url}/api/orders`, "--origin", SHOP, "--json"]);
+    assert.equal(cors.code, 1);
+    const rules = byId(cors.report);
+    assert.equal(rules["cors-allows-key"].ok, false);
+    assert.match(rules["cors-allows-key"].users, /Connection lost/);
+    assert.equal(rules["cors-exposes-replay"].ok, false);
   } finally {
     await server.cleanup();
   }
 });
 
-describe("each quirk of the reference server fails its own rule and no other", { concurrency: 2 }, () => {
+describe("each quirk of the reference server fails its own rule and no other", { concurrency: 4 }, () => {
   test("no-replay-header: replay-marked warns (not required), the check still passes", async () => {
     const { run } = await checkReference("no-replay-header");
     assertOnly(run.report, ["replay-marked"]);

@@ -32,6 +32,8 @@ pub struct Config {
     pub quiet: bool,
     /// Deviations from the draft that imitate real servers (`--quirks a,b`); empty = faithful.
     pub quirks: Quirks,
+    /// The one other origin whose pages may call the API (`--cors-origin`); none by default.
+    pub cors_origin: Option<String>,
 }
 
 impl Default for Config {
@@ -46,6 +48,7 @@ impl Default for Config {
             seed: None,
             quiet: false,
             quirks: Quirks::default(),
+            cors_origin: None,
         }
     }
 }
@@ -73,6 +76,7 @@ usage: sendonce-server [options]
   --quirks A,B       answer like real servers do (default: none, the faithful draft):
                      no-replay-header, replay-5xx, mismatch-417, html-409,
                      mismatch-silent-replay, global-keys, order-sensitive
+  --cors-origin URL  let pages on this origin call the API (CORS; default: same origin only)
   --quiet            do not log requests and trace lines to stderr
   --help             print this text
 ";
@@ -134,6 +138,9 @@ where
                 );
             }
             "--quirks" => config.quirks = Quirks::parse(&value("--quirks")?)?,
+            "--cors-origin" => {
+                config.cors_origin = Some(crate::cors::parse_origin(&value("--cors-origin")?)?)
+            }
             other => return Err(format!("unknown option {other:?}")),
         }
     }
@@ -198,6 +205,9 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.quirks.names(), "html-409,global-keys");
+        let c = run(&["--cors-origin", "http://localhost:5173/"]).unwrap();
+        assert_eq!(c.cors_origin.as_deref(), Some("http://localhost:5173"));
+        assert!(run(&["--cors-origin", "*"]).is_err());
         assert_eq!(c.addr.port(), 0);
         assert_eq!(c.db, PathBuf::from("x.sqlite3"));
         assert_eq!(c.www, PathBuf::from("site"));

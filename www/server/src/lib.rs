@@ -11,6 +11,7 @@
 pub mod api;
 pub mod clock;
 pub mod config;
+pub mod cors;
 pub mod db;
 pub mod faults;
 pub mod idem;
@@ -69,6 +70,7 @@ pub async fn run(
         www: config.www.clone(),
         pkg: config.pkg.clone(),
         quirks: config.quirks.clone(),
+        cors_origin: config.cors_origin.clone(),
         trace: Arc::new(trace::TraceLog::new(config.quiet)),
         queue,
     });

@@ -30,6 +30,8 @@ pub struct AppState {
     pub trace: Arc<TraceLog>,
     /// The job queue the worker reads.
     pub queue: JobQueue,
+    /// The one other origin whose pages may call the API (`--cors-origin`).
+    pub cors_origin: Option<String>,
 }
 
 /// The state as handlers receive it.

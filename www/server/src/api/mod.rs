@@ -52,6 +52,7 @@ pub fn router(state: SharedState) -> Router {
         )
         .route("/api/reset", post(admin::reset))
         .fallback(static_files::serve)
+        .layer(from_fn_with_state(state.clone(), crate::cors::cors))
         .layer(from_fn_with_state(state.log.clone(), log_requests))
         .with_state(state)
 }
