@@ -566,8 +566,7 @@ export async function runCheck(opts) {
     } else {
       rule("in-flight-409", true, {
         skipped: true,
-        saw: `three bursts of six at once, the last answered ${replies.map((r) => r.status ?? r.error).join(", ")}`,
-        detail: "not seen: the server finished each request before the next arrived",
+        detail: `not seen: the server finished each request before the next arrived (three bursts of six at once, the last answered ${replies.map((r) => r.status ?? r.error).join(", ")})`,
         users: "-",
         fix: "-",
       });
@@ -711,7 +710,9 @@ function report(opts, result) {
   return {
     url: opts.url,
     verdict: failed.length ? "fail" : "pass",
-    rules: result.rules.map(({ id, ok, required, skipped, detail, saw, users, fix, fingerprints }) => ({ id, ok, required, skipped, detail, saw, users, fix, ...(fingerprints ? { fingerprints } : {}) })),
+    // `detail` is what the check saw (or why it skipped the rule); `users` what sendonce shows
+    // against this server; `fix` what to change on the server (empty when nothing).
+    rules: result.rules.map(({ id, ok, required, skipped, detail, users, fix, fingerprints }) => ({ id, ok, required, skipped, detail, users, fix, ...(fingerprints ? { fingerprints } : {}) })),
     options,
     tookMs: Math.round(result.elapsed),
   };
@@ -725,7 +726,7 @@ function table(out, opts) {
   for (const r of out.rules) {
     // "note": it holds, and there is still something worth changing (shown under "fix").
     const verdict = r.skipped ? "skip" : r.ok ? (r.fix ? "note" : "pass") : r.required ? "FAIL" : "warn";
-    lines.push(`${r.id.padEnd(w)}${verdict.padEnd(9)}${r.skipped ? r.detail : r.saw}`);
+    lines.push(`${r.id.padEnd(w)}${verdict.padEnd(9)}${r.detail}`);
     const pad = " ".repeat(w + 9);
     if (!r.skipped && r.users && r.users !== "-") lines.push(`${pad}users see: ${r.users}`);
     if (!r.skipped && r.fix) lines.push(`${pad}fix: ${r.fix}`);

@@ -64,7 +64,7 @@ async function checkReference(quirks) {
 function assertOnly(report, failing) {
   for (const r of report.rules) {
     assert.equal(r.skipped, false, `${r.id} ran: ${r.detail}`);
-    assert.equal(r.ok, !failing.includes(r.id), `${r.id}: ${r.saw}`);
+    assert.equal(r.ok, !failing.includes(r.id), `${r.id}: ${r.detail}`);
   }
 }
 
@@ -78,11 +78,11 @@ test("the bin is declared in the package and the faithful reference server passe
   assert.equal(run.report.verdict, "pass");
   assertOnly(run.report, []);
   const rules = byId(run.report);
-  assert.match(rules["in-flight-409"].saw, /^409 application\/problem\+json \+ Retry-After: 1/);
-  assert.match(rules["repeat-after-timeout"].saw, /effects \+1/);
-  assert.match(rules["concurrent-one-effect"].saw, /1 distinct answer; effects \+1/);
-  assert.match(rules["replay-marked"].saw, /^Idempotent-Replayed: true$/i);
-  assert.match(rules["cors-allows-key"].saw, /^preflight from http:\/\/shop\.example:5173: 204, Allow-Origin http:\/\/shop\.example:5173, Allow-Headers content-type, idempotency-key/);
+  assert.match(rules["in-flight-409"].detail, /^409 application\/problem\+json \+ Retry-After: 1/);
+  assert.match(rules["repeat-after-timeout"].detail, /effects \+1/);
+  assert.match(rules["concurrent-one-effect"].detail, /1 distinct answer; effects \+1/);
+  assert.match(rules["replay-marked"].detail, /^Idempotent-Replayed: true$/i);
+  assert.match(rules["cors-allows-key"].detail, /^preflight from http:\/\/shop\.example:5173: 204, Allow-Origin http:\/\/shop\.example:5173, Allow-Headers content-type, idempotency-key/);
   assert.equal(rules["cors-exposes-replay"].fix, "", "the replay header, Retry-After and Location are exposed");
   assert.equal(effects.duplicates, 0, "the check itself made no duplicate");
   assert.deepEqual(run.report.options, { headerName: "Idempotency-Key", replayHeader: "Idempotent-Replayed" });
@@ -135,7 +135,7 @@ describe("each quirk of the reference server fails its own rule and no other", {
   test("mismatch-417: a mismatch answered 417 still holds, and the check says 417", async () => {
     const { run } = await checkReference("mismatch-417");
     assertOnly(run.report, []);
-    assert.match(byId(run.report)["payload-mismatch-rejected"].saw, /^another payload with the same key: 417 .*sendonce reads 417 like 422/);
+    assert.match(byId(run.report)["payload-mismatch-rejected"].detail, /^another payload with the same key: 417 .*sendonce reads 417 like 422/);
     assert.equal(run.code, 0);
   });
 
@@ -143,7 +143,7 @@ describe("each quirk of the reference server fails its own rule and no other", {
     const { run } = await checkReference("html-409");
     assertOnly(run.report, []);
     const r = byId(run.report)["in-flight-409"];
-    assert.match(r.saw, /^409 text\/html, no Retry-After \(an HTML page/);
+    assert.match(r.detail, /^409 text\/html, no Retry-After \(an HTML page/);
     assert.match(r.fix, /Retry-After/);
     assert.equal(run.code, 0);
   });
@@ -151,14 +151,14 @@ describe("each quirk of the reference server fails its own rule and no other", {
   test("mismatch-silent-replay: payload-mismatch-rejected fails, exit 1", async () => {
     const { run } = await checkReference("mismatch-silent-replay");
     assertOnly(run.report, ["payload-mismatch-rejected"]);
-    assert.match(byId(run.report)["payload-mismatch-rejected"].saw, /a silent replay/);
+    assert.match(byId(run.report)["payload-mismatch-rejected"].detail, /a silent replay/);
     assert.equal(run.code, 1);
   });
 
   test("global-keys: key-scope warns that another endpoint found the first one's record", async () => {
     const { run } = await checkReference("global-keys");
     assertOnly(run.report, ["key-scope"]);
-    assert.match(byId(run.report)["key-scope"].saw, /keys are global/);
+    assert.match(byId(run.report)["key-scope"].detail, /keys are global/);
     assert.equal(run.code, 0);
   });
 
@@ -166,7 +166,7 @@ describe("each quirk of the reference server fails its own rule and no other", {
     const { run } = await checkReference("order-sensitive");
     assertOnly(run.report, ["field-order-ignored"]);
     const r = byId(run.report)["field-order-ignored"];
-    assert.match(r.saw, /fields reordered: 422/);
+    assert.match(r.detail, /fields reordered: 422/);
     assert.equal(r.fingerprints.first, r.fingerprints.reordered, "sendonce gives both the same fingerprint");
     assert.equal(run.code, 1);
   });
@@ -205,12 +205,12 @@ test("a server that ignores keys fails: repeats make new effects", async () => {
     assert.equal(run.report.verdict, "fail");
     const rules = byId(run.report);
     for (const id of ["repeat-immediate", "repeat-after-2s", "repeat-after-timeout", "concurrent-one-effect", "payload-mismatch-rejected", "field-order-ignored", "replay-same-body"]) {
-      assert.equal(rules[id].ok, false, `${id}: ${rules[id].saw}`);
+      assert.equal(rules[id].ok, false, `${id}: ${rules[id].detail}`);
     }
-    assert.match(rules["repeat-immediate"].saw, /another answer \(a new effect\); effects \+2$/);
-    assert.match(rules["concurrent-one-effect"].saw, /5 distinct answers; effects \+5$/);
+    assert.match(rules["repeat-immediate"].detail, /another answer \(a new effect\); effects \+2$/);
+    assert.match(rules["concurrent-one-effect"].detail, /5 distinct answers; effects \+5$/);
     assert.equal(rules["first-is-new"].ok, true);
-    assert.equal(rules["cors-allows-key"].ok, true, rules["cors-allows-key"].saw);
+    assert.equal(rules["cors-allows-key"].ok, true, rules["cors-allows-key"].detail);
     assert.equal(rules["cors-exposes-replay"].ok, false);
     assert.match(rules["cors-exposes-replay"].fix, /Access-Control-Expose-Headers: Idempotent-Replayed/);
     assert.equal(rules["missing-key"].ok, false, "it ran a request without a key");
@@ -230,7 +230,7 @@ test("a server that never answers is a verdict within the timeout, not a hang", 
     assert.equal(run.code, 1);
     const first = byId(run.report)["first-is-new"];
     assert.equal(first.ok, false);
-    assert.match(first.saw, /no answer within 300 ms/);
+    assert.match(first.detail, /no answer within 300 ms/);
     assert.ok(run.report.rules.slice(1).every((r) => r.skipped));
     assert.ok(run.ms < 10_000, `took ${run.ms} ms`);
   } finally {
