@@ -39,8 +39,11 @@ unreachable server.
 const DEFAULT_BODY = { item: "sendonce check", qty: 1 };
 const KEY_HEADER = "Idempotency-Key";
 const DEFAULT_REPLAY_HEADER = "Idempotent-Replayed";
-/** The whole check stays under a minute; rules that would start after this are skipped. */
-const BUDGET_MS = 50_000;
+/** Rules that would start after this are skipped ... */
+const BUDGET_MS = 45_000;
+/** ... and no request outlives this, so the whole check ends within a minute whatever the
+ * server does (each request is also cut at --timeout-ms). */
+const HARD_LIMIT_MS = 55_000;
 /** How long one rule may keep asking again after 409 / 429 / 503 before it gives up. */
 const SETTLE_MS = 8_000;
 /** Longest Retry-After the check honours (sendonce itself honours up to 60 s). */
@@ -280,10 +283,13 @@ export async function runCheck(opts) {
   const started = performance.now();
   const so = new Sendonce({ storage: "memory", namespace: "sendonce-check" });
   const elapsed = () => performance.now() - started;
+  /** The request limit: --timeout-ms, or less near the end of the check. */
+  const limit = () => Math.max(1, Math.min(opts.timeoutMs, HARD_LIMIT_MS - elapsed()));
   const userHeaders = opts.headers;
   const hasContentType = userHeaders.some(([k]) => k.toLowerCase() === "content-type");
   let replayHeader = null; // a header the server marks replays with, once seen
   let slowest = 0;
+  let timedOut = 0;
   const rules = [];
 
   const baseHeaders = (key, extra = []) => [
@@ -297,11 +303,12 @@ export async function runCheck(opts) {
       method: opts.method,
       headers: baseHeaders(key, more.headers),
       body: payload === undefined ? null : JSON.stringify(payload),
-      timeoutMs: opts.timeoutMs,
+      timeoutMs: limit(),
       abortAfterWrite: more.abortAfterWrite,
       onWritten: more.onWritten,
     });
     if (r.status) slowest = Math.max(slowest, r.ms);
+    if (r.error === "timeout") timedOut += 1;
     return r;
   };
   /** How sendonce reads a reply (with the replay header this server uses, once known). */
@@ -318,7 +325,7 @@ export async function runCheck(opts) {
   const settle = async (key, payload, first) => {
     const seen = [];
     let r = first ?? (await request(key, payload));
-    const until = performance.now() + SETTLE_MS;
+    const until = Math.min(performance.now() + SETTLE_MS, started + HARD_LIMIT_MS);
     while (r.status && ["in_progress", "retryable"].includes(read(r).kind) && performance.now() < until) {
       seen.push(r);
       const ra = Number(header(r, "retry-after"));
@@ -330,7 +337,7 @@ export async function runCheck(opts) {
   };
   const effects = async () => {
     if (!opts.effects) return null;
-    const r = await send(opts.effects, { method: "GET", headers: userHeaders.filter(([k]) => k.toLowerCase() !== "content-type"), timeoutMs: opts.timeoutMs });
+    const r = await send(opts.effects, { method: "GET", headers: userHeaders.filter(([k]) => k.toLowerCase() !== "content-type"), timeoutMs: limit() });
     let n;
     try {
       n = jsonPointer(JSON.parse(r.body), opts.effectsPointer);
@@ -341,7 +348,7 @@ export async function runCheck(opts) {
     return n;
   };
   const describe = (r) => {
-    if (r.error) return r.error === "timeout" ? `no answer within ${opts.timeoutMs} ms` : `no answer (${r.message})`;
+    if (r.error) return r.error === "timeout" ? r.message : `no answer (${r.message})`;
     const ct = (header(r, "content-type") ?? "").split(";")[0];
     const marker = markerOf(r);
     return `${r.status}${ct ? ` ${ct}` : ""}${marker ? ` + ${marker}: ${header(r, marker)}` : ""}`;
@@ -403,12 +410,14 @@ export async function runCheck(opts) {
   }
   noteMarker(fr);
 
-  const outOfTime = () => elapsed() > BUDGET_MS;
+  /** Why the remaining rules are skipped, if they are: out of time, or a server that stopped
+   * answering (each further rule would only wait for its timeouts). */
+  const gaveUp = () => (timedOut >= 4 ? "skipped: the server stopped answering" : elapsed() > BUDGET_MS ? "skipped: the check ran out of time" : null);
 
   // repeat-immediate, repeat-after-2s --------------------------------------------------------
   for (const [id, waitMs] of [["repeat-immediate", 0], ["repeat-after-2s", 2000]]) {
-    if (outOfTime()) {
-      skip(id, true, "skipped: the check ran out of time");
+    if (gaveUp()) {
+      skip(id, true, gaveUp());
       continue;
     }
     const key = keyFor(id);
@@ -420,16 +429,17 @@ export async function runCheck(opts) {
     });
     const same = out.a.status ? repeatOf(out.a, out.b) : { repeat: false, by: "the first attempt got no answer" };
     const ok = same.repeat && (out.effects === null || out.effects === 1);
+    const silent = [out.a, out.b].find((r) => !r.status);
     rule(id, true, {
       ok,
       saw: `${describe(out.a)}, then ${waitMs ? `after ${waitMs / 1000} s ` : ""}${describe(out.b)}: ${same.by}${effectsText(out.effects)}`,
-      users: ok ? shows(out.b) : `a second ${out.effects > 1 ? "effect" : "record"} for one action (a double order, a second message)`,
-      fix: ok ? storedFailure(out.b) : "look the key up before doing the work, and answer a repeat with the stored result",
+      users: ok ? shows(out.b) : silent ? shows(silent) : "a second effect for one action (a double order, a second message)",
+      fix: ok ? storedFailure(out.b) : silent ? "answer every request within the timeout" : "look the key up before doing the work, and answer a repeat with the stored result",
     });
   }
 
   // repeat-after-timeout ---------------------------------------------------------------------
-  if (outOfTime()) skip("repeat-after-timeout", true, "skipped: the check ran out of time");
+  if (gaveUp()) skip("repeat-after-timeout", true, gaveUp());
   else {
     const key = keyFor("repeat-after-timeout");
     const out = await withEffects(async () => {
@@ -442,7 +452,7 @@ export async function runCheck(opts) {
     const same = br.status ? repeatOf(br, out.c) : { repeat: false, by: "no answer" };
     const good = recognised(br);
     const ok = Boolean(good && same.repeat && (out.effects === null || out.effects === 1));
-    const ran = br.status && (read(br).replayed || markerOf(br)) ? "the aborted attempt had run; the repeat got its stored answer" : "the repeat ran the action";
+    const ran = !br.status ? "no answer" : read(br).replayed || markerOf(br) ? "the aborted attempt had run; the repeat got its stored answer" : "the repeat ran the action";
     rule("repeat-after-timeout", true, {
       ok,
       saw: `client hung up after sending; the repeat${out.b.waited.length ? ` (after ${out.b.waited.map((r) => r.status).join(", ")})` : ""}: ${describe(br)} (${ran}); once more: ${describe(out.c)}, ${same.by}${effectsText(out.effects)}`,
@@ -454,8 +464,8 @@ export async function runCheck(opts) {
   // replay-same-status, replay-same-body, replay-marked ----------------------------------------
   for (const id of ["replay-same-status", "replay-same-body", "replay-marked"]) {
     const required = id !== "replay-marked";
-    if (outOfTime()) {
-      skip(id, required, "skipped: the check ran out of time");
+    if (gaveUp()) {
+      skip(id, required, gaveUp());
       continue;
     }
     const key = keyFor(id);
@@ -504,7 +514,7 @@ export async function runCheck(opts) {
   }
 
   // concurrent-one-effect --------------------------------------------------------------------
-  if (outOfTime()) skip("concurrent-one-effect", true, "skipped: the check ran out of time");
+  if (gaveUp()) skip("concurrent-one-effect", true, gaveUp());
   else {
     const key = keyFor("concurrent-one-effect");
     const out = await withEffects(async () => {
@@ -529,14 +539,14 @@ export async function runCheck(opts) {
   }
 
   // in-flight-409 -----------------------------------------------------------------------------
-  if (outOfTime()) skip("in-flight-409", true, "skipped: the check ran out of time");
+  if (gaveUp()) skip("in-flight-409", true, gaveUp());
   else {
     // Requests sent at once, so that some arrive while the first runs; a fast server may
     // finish each before the next arrives, so up to three bursts, each with its own key.
     let busy = [];
     let wrong = [];
     let replies = [];
-    for (let burst = 0; burst < 3 && !busy.length && !wrong.length && !outOfTime(); burst += 1) {
+    for (let burst = 0; burst < 3 && !busy.length && !wrong.length && !gaveUp(); burst += 1) {
       const key = keyFor(`in-flight-409#${burst}`);
       replies = await Promise.all(Array.from({ length: 6 }, () => request(key, opts.body)));
       busy = replies.filter((r) => r.status && read(r).kind === "in_progress");
@@ -574,7 +584,7 @@ export async function runCheck(opts) {
   }
 
   // payload-mismatch-rejected ------------------------------------------------------------------
-  if (outOfTime()) skip("payload-mismatch-rejected", true, "skipped: the check ran out of time");
+  if (gaveUp()) skip("payload-mismatch-rejected", true, gaveUp());
   else {
     const key = keyFor("payload-mismatch-rejected");
     const other = changed(opts.body);
@@ -605,7 +615,7 @@ export async function runCheck(opts) {
   // field-order-ignored -----------------------------------------------------------------------
   const shuffled = reordered(opts.body);
   if (!shuffled) skip("field-order-ignored", true, "skipped: the body has no object with two fields to reorder");
-  else if (outOfTime()) skip("field-order-ignored", true, "skipped: the check ran out of time");
+  else if (gaveUp()) skip("field-order-ignored", true, gaveUp());
   else {
     const key = keyFor("field-order-ignored");
     const out = await withEffects(async () => {
@@ -625,7 +635,7 @@ export async function runCheck(opts) {
   }
 
   // missing-key -------------------------------------------------------------------------------
-  if (outOfTime()) skip("missing-key", false, "skipped: the check ran out of time");
+  if (gaveUp()) skip("missing-key", false, gaveUp());
   else {
     const r = await request(null, opts.body);
     const ok = r.status === 400;
@@ -641,15 +651,15 @@ export async function runCheck(opts) {
   if (!opts.origin) {
     skip("cors-allows-key", true, "skipped: no --origin given (a page on another origin needs it)");
     skip("cors-exposes-replay", false, "skipped: no --origin given");
-  } else if (outOfTime()) {
-    skip("cors-allows-key", true, "skipped: the check ran out of time");
-    skip("cors-exposes-replay", false, "skipped: the check ran out of time");
+  } else if (gaveUp()) {
+    skip("cors-allows-key", true, gaveUp());
+    skip("cors-exposes-replay", false, gaveUp());
   } else {
     const wanted = ["content-type", KEY_HEADER.toLowerCase(), ...userHeaders.map(([k]) => k.toLowerCase())].filter((v, i, all) => all.indexOf(v) === i);
     const pre = await send(opts.url, {
       method: "OPTIONS",
       headers: [["Origin", opts.origin], ["Access-Control-Request-Method", opts.method], ["Access-Control-Request-Headers", wanted.join(",")]],
-      timeoutMs: opts.timeoutMs,
+      timeoutMs: limit(),
     });
     const list = (r, name) => (header(r, name) ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
     const allowOrigin = header(pre, "access-control-allow-origin");
@@ -682,7 +692,7 @@ export async function runCheck(opts) {
 
   // key-scope (with --scope-url) ----------------------------------------------------------------
   if (!opts.scopeUrl) skip("key-scope", false, "skipped: no --scope-url given");
-  else if (outOfTime()) skip("key-scope", false, "skipped: the check ran out of time");
+  else if (gaveUp()) skip("key-scope", false, gaveUp());
   else {
     const key = keyFor("key-scope");
     const a = await request(key, opts.body);

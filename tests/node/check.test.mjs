@@ -239,6 +239,36 @@ test("a server that never answers is a verdict within the timeout, not a hang", 
   }
 });
 
+test("a server that answers once and then stops: the repeats fail, the rest is skipped, no hang", async () => {
+  let posts = 0;
+  const sockets = new Set();
+  const server = http.createServer((req, res) => {
+    posts += 1;
+    if (posts > 1) return; // never answers again
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(201, { "Content-Type": "application/json" });
+      res.end('{"id":1}');
+    });
+  });
+  server.on("connection", (s) => sockets.add(s));
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  try {
+    const run = await check(["check", `http://127.0.0.1:${server.address().port}/orders`, "--timeout-ms", "300", "--json"]);
+    assert.equal(run.code, 1);
+    const rules = byId(run.report);
+    assert.equal(rules["first-is-new"].ok, true);
+    assert.equal(rules["repeat-immediate"].ok, false);
+    assert.match(rules["repeat-immediate"].detail, /no answer within 300 ms/);
+    assert.match(rules["repeat-immediate"].users, /Connection lost/);
+    assert.equal(rules["missing-key"].detail, "skipped: the server stopped answering");
+    assert.ok(run.ms < 10_000, `took ${run.ms} ms`);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => server.close(r));
+  }
+});
+
 test("bad usage and an unreachable server exit 2 with a reason", async () => {
   const cases = [
     [[], /which command/],
