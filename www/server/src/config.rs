@@ -205,8 +205,8 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.quirks.names(), "html-409,global-keys");
-        let c = run(&["--cors-origin", "http://localhost:5173/"]).unwrap();
-        assert_eq!(c.cors_origin.as_deref(), Some("http://localhost:5173"));
+        let cors = run(&["--cors-origin", "http://localhost:5173/"]).unwrap();
+        assert_eq!(cors.cors_origin.as_deref(), Some("http://localhost:5173"));
         assert!(run(&["--cors-origin", "*"]).is_err());
         assert_eq!(c.addr.port(), 0);
         assert_eq!(c.db, PathBuf::from("x.sqlite3"));
