@@ -31,14 +31,13 @@ export interface ReplyClassification {
 }
 "#;
 
-/// Classifies one reply as the SDK does: `status`, headers as `[name, value]` pairs or an
-/// object, the body text and the replay header's name (default `Idempotent-Replayed`).
+/// Classifies one reply as the SDK does: `status`, headers as `[name, value]` pairs (as Node's
+/// `rawHeaders` give them), the body text and the replay header's name (default `Idempotent-Replayed`).
 /// Bad arguments throw a `SendonceError` (`invalid_option`).
 #[wasm_bindgen(js_name = classifyReply, unchecked_return_type = "ReplyClassification")]
 pub fn classify_reply_js(
     #[wasm_bindgen(unchecked_param_type = "number")] status: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Array<[string, string]> | Record<string, string>")]
-    headers: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Array<[string, string]>")] headers: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] body: JsValue,
     #[wasm_bindgen(js_name = replayHeader)] replay_header: Option<String>,
 ) -> Result<JsValue, JsValue> {
@@ -102,23 +101,13 @@ fn classify(
     Ok(o.into())
 }
 
-/// `[[name, value], ...]` or `{ name: value }` as pairs; values that are not strings are a
-/// clear error.
+/// `[[name, value], ...]` as pairs; anything else is a clear error.
 fn header_pairs(headers: &JsValue) -> Result<Vec<(String, String)>, SendonceError> {
-    if headers.is_undefined() || headers.is_null() {
-        return Ok(Vec::new());
+    let bad = || SendonceError::option("headers", "must be an array of [name, value] strings");
+    if !Array::is_array(headers) {
+        return Err(bad());
     }
-    if !headers.is_object() {
-        return Err(SendonceError::option(
-            "headers",
-            "must be [name, value] pairs or an object",
-        ));
-    }
-    let entries: Array = if Array::is_array(headers) {
-        headers.clone().unchecked_into()
-    } else {
-        Object::entries(headers.unchecked_ref())
-    };
+    let entries: &Array = headers.unchecked_ref();
     let mut out = Vec::with_capacity(entries.length() as usize);
     for entry in entries.iter() {
         let pair = || -> Option<(String, String)> {
@@ -128,9 +117,7 @@ fn header_pairs(headers: &JsValue) -> Result<Vec<(String, String)>, SendonceErro
             let pair: &Array = entry.unchecked_ref();
             Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
         };
-        out.push(pair().ok_or_else(|| {
-            SendonceError::option("headers", "each header must be a [name, value] of strings")
-        })?);
+        out.push(pair().ok_or_else(bad)?);
     }
     Ok(out)
 }

@@ -296,14 +296,14 @@ test("classifyReply (the check's reading of a reply) is the SDK's, and bad input
   await init();
   const replay = classifyReply(201, [["IDEMPOTENT-REPLAYED", "TRUE"]], "{}");
   assert.deepEqual([replay.kind, replay.replayed, replay.status.code, replay.status.text], ["success", true, "already_received", "We already received this request"]);
-  const custom = classifyReply(201, { "X-Replayed": "1" }, "{}", "x-replayed");
+  const custom = classifyReply(201, [["X-Replayed", "1"]], "{}", "x-replayed");
   assert.equal(custom.status.code, "already_received");
   assert.equal(classifyReply(500, [["Idempotent-Replayed", "true"]], "").status.code, "failed");
   assert.equal(classifyReply(409, [], "<html>busy</html>").kind, "in_progress");
   assert.equal(classifyReply(417, [], "").status.text, "This request changed. Send it as a new one?");
   assert.equal(classifyReply(202, [["Location", "/api/jobs/7"]], "").pollUrl, "/api/jobs/7");
   assert.equal(classifyReply(403, [["Content-Type", "application/json"]], '{"detail":"not yours"}').status.text, "Could not send: not yours");
-  for (const bad of [() => classifyReply("200", [], ""), () => classifyReply(200.5, [], ""), () => classifyReply(200, [["a", 1]], ""), () => classifyReply(200, "x", ""), () => classifyReply(200, [], 5)]) {
+  for (const bad of [() => classifyReply("200", [], ""), () => classifyReply(200.5, [], ""), () => classifyReply(200, [["a", 1]], ""), () => classifyReply(200, { "X-Replayed": "1" }, ""), () => classifyReply(200, "x", ""), () => classifyReply(200, [], 5)]) {
     assert.throws(bad, (e) => e.name === "SendonceError" && e.code === "invalid_option");
   }
 });

@@ -139,4 +139,4 @@ const read: ReplyClassification = classifyReply(409, [["Retry-After", "1"]], "<h
 export const readKind: "in_progress" | string = read.kind;
 export const readStatus: StatusCode = read.status.code;
 // @ts-expect-error: the body is text, not parsed JSON.
-classifyReply(200, {}, { id: 1 });
+classifyReply(200, [], { id: 1 });
