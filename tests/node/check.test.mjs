@@ -220,6 +220,51 @@ test("a server that ignores keys fails: repeats make new effects", async () => {
   }
 });
 
+test("a server that marks replays with its own header, in its own letter case: found, and given as replayHeader", async () => {
+  const done = new Map();
+  const canonical = (v) => (v && typeof v === "object" && !Array.isArray(v) ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(",")}}` : JSON.stringify(v));
+  let records = 0;
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      const key = req.headers["idempotency-key"];
+      if (!key) {
+        res.writeHead(400);
+        return res.end();
+      }
+      const fingerprint = canonical(JSON.parse(body));
+      const seen = done.get(key);
+      if (seen && seen.fingerprint !== fingerprint) {
+        res.writeHead(422);
+        return res.end();
+      }
+      if (seen) {
+        res.writeHead(201, { "Content-Type": "application/json", "X-Idempotency-Replayed": "TRUE" });
+        return res.end(seen.answer);
+      }
+      records += 1;
+      const answer = JSON.stringify({ id: records });
+      done.set(key, { fingerprint, answer });
+      res.writeHead(201, { "Content-Type": "application/json" });
+      res.end(answer);
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  try {
+    const run = await check(["check", `http://127.0.0.1:${server.address().port}/orders`, "--json"]);
+    assert.equal(run.code, 0, run.stdout);
+    assert.equal(run.report.options.replayHeader, "X-Idempotency-Replayed");
+    const marked = byId(run.report)["replay-marked"];
+    assert.equal(marked.ok, true);
+    assert.equal(marked.detail, "X-Idempotency-Replayed: TRUE");
+    assert.equal(marked.fix, 'new Sendonce({ replayHeader: "X-Idempotency-Replayed" })');
+    assert.equal(byId(run.report)["repeat-after-2s"].users, '"We already received this request"');
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+});
+
 test("a server that never answers is a verdict within the timeout, not a hang", async () => {
   const sockets = new Set();
   const server = http.createServer(() => {});
