@@ -3,6 +3,7 @@
 
 mod action;
 mod chat;
+mod check;
 mod convert;
 mod form;
 mod listeners;

@@ -2,6 +2,8 @@
 // option name, status code or callback signature here fails the test run.
 import init, {
   Sendonce,
+  classifyReply,
+  type ReplyClassification,
   type Action,
   type ChatMessage,
   type Form,
@@ -131,3 +133,10 @@ export async function chatAndBot(): Promise<void> {
 export const wrong: StatusCode = "sent";
 // @ts-expect-error: `action` is required in form options.
 export const missing: FormOptions = { url: "/api/orders" };
+
+// How sendonce reads a reply (the check's own reading of a server).
+const read: ReplyClassification = classifyReply(409, [["Retry-After", "1"]], "<html></html>", "Idempotent-Replayed");
+export const readKind: "in_progress" | string = read.kind;
+export const readStatus: StatusCode = read.status.code;
+// @ts-expect-error: the body is text, not parsed JSON.
+classifyReply(200, [], { id: 1 });

@@ -6,6 +6,8 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
+use crate::quirks::Quirks;
+
 /// One day, the retention the idempotency draft suggests as a sensible default.
 pub const DEFAULT_RETENTION_MS: u64 = 24 * 60 * 60 * 1000;
 
@@ -28,6 +30,10 @@ pub struct Config {
     pub seed: Option<u64>,
     /// Do not print one line per request to stderr.
     pub quiet: bool,
+    /// Deviations from the draft that imitate real servers (`--quirks a,b`); empty = faithful.
+    pub quirks: Quirks,
+    /// The one other origin whose pages may call the API (`--cors-origin`); none by default.
+    pub cors_origin: Option<String>,
 }
 
 impl Default for Config {
@@ -41,6 +47,8 @@ impl Default for Config {
             chaos_rate: 0.0,
             seed: None,
             quiet: false,
+            quirks: Quirks::default(),
+            cors_origin: None,
         }
     }
 }
@@ -65,7 +73,11 @@ usage: sendonce-server [options]
   --retention MS     how long a finished key answers repeats (default 86400000 = 24 h)
   --chaos RATE       fraction 0..1 of idempotent requests that fail on purpose (default 0 = off)
   --seed N           seed of the random fault profile (default: from the clock)
-  --quiet            do not log requests to stderr
+  --quirks A,B       answer like real servers do (default: none, the faithful draft):
+                     no-replay-header, replay-5xx, mismatch-417, html-409,
+                     mismatch-silent-replay, global-keys, order-sensitive
+  --cors-origin URL  let pages on this origin call the API (CORS; default: same origin only)
+  --quiet            do not log requests and trace lines to stderr
   --help             print this text
 ";
 
@@ -124,6 +136,10 @@ where
                     v.parse::<u64>()
                         .map_err(|_| format!("--seed wants a whole number, got {v:?}"))?,
                 );
+            }
+            "--quirks" => config.quirks = Quirks::parse(&value("--quirks")?)?,
+            "--cors-origin" => {
+                config.cors_origin = Some(crate::cors::parse_origin(&value("--cors-origin")?)?)
             }
             other => return Err(format!("unknown option {other:?}")),
         }
@@ -184,8 +200,14 @@ mod tests {
             "--seed",
             "7",
             "--quiet",
+            "--quirks",
+            "html-409,global-keys",
         ])
         .unwrap();
+        assert_eq!(c.quirks.names(), "html-409,global-keys");
+        let cors = run(&["--cors-origin", "http://localhost:5173/"]).unwrap();
+        assert_eq!(cors.cors_origin.as_deref(), Some("http://localhost:5173"));
+        assert!(run(&["--cors-origin", "*"]).is_err());
         assert_eq!(c.addr.port(), 0);
         assert_eq!(c.db, PathBuf::from("x.sqlite3"));
         assert_eq!(c.www, PathBuf::from("site"));
@@ -211,6 +233,9 @@ mod tests {
             .contains("--retention"));
         assert!(run(&["--seed"]).unwrap_err().contains("needs a value"));
         assert!(run(&["--bogus"]).unwrap_err().contains("unknown option"));
+        assert!(run(&["--quirks", "html-409,bogus"])
+            .unwrap_err()
+            .contains("unknown quirk"));
         assert_eq!(parse_args(["--help"]).unwrap(), Command::Help);
     }
 }

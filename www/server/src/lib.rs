@@ -11,6 +11,7 @@
 pub mod api;
 pub mod clock;
 pub mod config;
+pub mod cors;
 pub mod db;
 pub mod faults;
 pub mod idem;
@@ -18,11 +19,14 @@ pub mod limits;
 pub mod log;
 pub mod origin;
 pub mod problem;
+pub mod queue;
+pub mod quirks;
 pub mod rng;
 pub mod server;
 pub mod state;
 pub mod static_files;
 pub mod stream;
+pub mod trace;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -55,7 +59,11 @@ pub async fn run(
             config.chaos_rate
         );
     }
+    if !config.quirks.is_empty() {
+        eprintln!("sendonce-server: quirks {}", config.quirks.names());
+    }
     let retention_ms = i64::try_from(config.retention_ms).unwrap_or(i64::MAX);
+    let (queue, tickets) = queue::JobQueue::new();
     let state = Arc::new(AppState {
         db: Db::new(conn),
         faults: Arc::new(FaultBoard::new(config.chaos_rate, seed)),
@@ -63,6 +71,10 @@ pub async fn run(
         retention_ms,
         www: config.www.clone(),
         pkg: config.pkg.clone(),
+        quirks: config.quirks.clone(),
+        cors_origin: config.cors_origin.clone(),
+        trace: Arc::new(trace::TraceLog::new(config.quiet)),
+        queue,
     });
     let listener = TcpListener::bind(config.addr)
         .await
@@ -72,8 +84,10 @@ pub async fn run(
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
     on_ready(addr);
     let purger = tokio::spawn(purge_expired(state.db.clone(), retention_ms));
+    let worker = tokio::spawn(queue::run_worker(state.clone(), tickets));
     server::serve(listener, api::router(state), shutdown).await;
     purger.abort();
+    worker.abort();
     Ok(())
 }
 

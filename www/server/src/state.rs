@@ -6,6 +6,9 @@ use std::sync::Arc;
 use crate::db::Db;
 use crate::faults::FaultBoard;
 use crate::log::RequestLog;
+use crate::queue::JobQueue;
+use crate::quirks::Quirks;
+use crate::trace::TraceLog;
 
 /// The shared state, handed to handlers as `State<SharedState>`.
 pub struct AppState {
@@ -21,6 +24,14 @@ pub struct AppState {
     pub www: PathBuf,
     /// Directory served at `/pkg/`.
     pub pkg: PathBuf,
+    /// How this server imitates real ones (`--quirks`); empty is the faithful draft.
+    pub quirks: Quirks,
+    /// One line per decision about a key, for `GET /api/trace/{key}`.
+    pub trace: Arc<TraceLog>,
+    /// The job queue the worker reads.
+    pub queue: JobQueue,
+    /// The one other origin whose pages may call the API (`--cors-origin`).
+    pub cors_origin: Option<String>,
 }
 
 /// The state as handlers receive it.

@@ -233,6 +233,7 @@ pub async fn reset(State(state): State<SharedState>) -> Response {
         return internal(err);
     }
     state.log.clear();
+    state.trace.clear();
     state.faults.clear();
     Json(json!({ "reset": true })).into_response()
 }

@@ -10,7 +10,6 @@ use std::time::Duration;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rusqlite::Transaction;
-use sendonce::core::fingerprint::fingerprint_body;
 use sendonce::core::key::validate_key;
 
 use crate::clock::now_ms;
@@ -20,6 +19,7 @@ use crate::log::{LogEntry, Outcome};
 use crate::problem::{internal, problem};
 use crate::server::CloseConnection;
 use crate::state::SharedState;
+use crate::trace::{payload_text, Decision, Note};
 
 /// The header a client uses to name one action.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -116,6 +116,7 @@ pub struct IdempotentCall<'a> {
 /// parts (file parts by name, size, type and content hash), not by its bytes: the browser
 /// writes a new boundary on every attempt of the same submission.
 fn body_fingerprint(headers: &HeaderMap, content_type: Option<&str>, body: &[u8]) -> String {
+    use sendonce::core::fingerprint::fingerprint_body;
     if super::body::body_kind(content_type) == Some(super::body::BodyKind::Multipart) {
         if let Ok(parts) = super::body::json_body(headers, body, false) {
             return fingerprint_body(Some("application/json"), parts.to_string().as_bytes());
@@ -134,12 +135,16 @@ pub async fn run(state: &SharedState, call: IdempotentCall<'_>, effect: Effect) 
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
+    // `--quirks` may scope keys globally or fingerprint differently (see `quirks.rs`).
     let req = IdemRequest {
-        scope: format!("POST {}", call.path),
-        fingerprint: body_fingerprint(call.headers, content_type, call.body),
+        scope: state.quirks.scope(format!("POST {}", call.path)),
+        fingerprint: state.quirks.fingerprint(call.body, || {
+            body_fingerprint(call.headers, content_type, call.body)
+        }),
         key: call.key,
         reference: call.reference,
     };
+    let text = payload_text(call.body);
     let once_id = format!("{} {}", req.scope, req.key);
     let fault = state.faults.pick(
         RequestKind::Idempotent,
@@ -172,7 +177,7 @@ pub async fn run(state: &SharedState, call: IdempotentCall<'_>, effect: Effect) 
         Some(Fault::Duplicate) => {
             // The first delivery's answer goes nowhere, as when a proxy gives up on it and
             // retries; the client gets the second, which finds the first one's record.
-            let first = deliver(state, req.clone(), 0, Arc::clone(&effect)).await;
+            let first = deliver(state, req.clone(), 0, Arc::clone(&effect), text.clone()).await;
             state.log.push(LogEntry {
                 seq: 0,
                 at: 0,
@@ -184,10 +189,10 @@ pub async fn run(state: &SharedState, call: IdempotentCall<'_>, effect: Effect) 
                 replayed: first.1,
                 internal: true,
             });
-            deliver(state, req, 0, effect).await
+            deliver(state, req, 0, effect, text).await
         }
-        Some(Fault::Delay(ms)) => deliver(state, req, ms, effect).await,
-        Some(Fault::Drop) | Some(Fault::Cut) | None => deliver(state, req, 0, effect).await,
+        Some(Fault::Delay(ms)) => deliver(state, req, ms, effect, text).await,
+        Some(Fault::Drop) | Some(Fault::Cut) | None => deliver(state, req, 0, effect, text).await,
     };
     if matches!(fault, Some(Fault::Drop | Fault::Reset)) {
         response.extensions_mut().insert(CloseConnection);
@@ -208,8 +213,9 @@ async fn deliver(
     req: IdemRequest,
     delay_ms: u64,
     effect: Effect,
+    text: Option<String>,
 ) -> (Response, bool) {
-    let task = tokio::spawn(execute(Arc::clone(state), req, delay_ms, effect));
+    let task = tokio::spawn(execute(Arc::clone(state), req, delay_ms, effect, text));
     match task.await {
         Ok(answer) => answer,
         Err(err) => (internal(err), false),
@@ -221,8 +227,19 @@ async fn execute(
     req: IdemRequest,
     delay_ms: u64,
     effect: Effect,
+    text: Option<String>,
 ) -> (Response, bool) {
     let retention = state.retention_ms;
+    // One trace line per decision, with the key and the payload's free text (masked there).
+    let trace = |decision: Decision, response: &Response, detail: &str| {
+        let note = Note {
+            status: Some(response.status().as_u16()),
+            detail: detail.to_string(),
+            text: text.clone(),
+            ..Note::default()
+        };
+        state.trace.record(&req.key, decision, &req.scope, note);
+    };
     let now = now_ms();
     let claim_req = req.clone();
     let claim = state
@@ -231,15 +248,40 @@ async fn execute(
         .await;
     let since = match claim {
         Err(err) => return (internal(err), false),
-        Ok(Claim::Mismatch) => return (mismatch(&req.key), false),
-        Ok(Claim::InFlight) => return (in_flight(&req.key), false),
-        Ok(Claim::Done(stored)) => return (stored_response(stored, true), true),
+        Ok(Claim::Mismatch) => {
+            let response = state.quirks.mismatch(mismatch(&req.key));
+            trace(
+                Decision::Conflict,
+                &response,
+                "key reused with another payload",
+            );
+            return (response, false);
+        }
+        Ok(Claim::InFlight) => {
+            let response = state.quirks.in_flight(in_flight(&req.key));
+            trace(
+                Decision::InFlight,
+                &response,
+                "an earlier request is running",
+            );
+            return (response, false);
+        }
+        Ok(Claim::Done(stored)) => {
+            let response = state.quirks.replay(stored_response(stored, true));
+            trace(
+                Decision::Replay,
+                &response,
+                "answered from the stored result",
+            );
+            return (response, true);
+        }
         Ok(Claim::Fresh { since }) => since,
     };
     if delay_ms > 0 {
         // The key is held in flight during the wait, so a retry meanwhile gets a 409.
         tokio::time::sleep(Duration::from_millis(delay_ms)).await;
     }
+    let trace_log = Arc::clone(&state.trace);
     let outcome = state
         .db
         .call(move |conn| {
@@ -250,7 +292,17 @@ async fn execute(
                 // Nothing committed: free the key so a retry can run the effect.
                 let _ = idem::release(conn, &req, since);
             }
-            Ok(done?)
+            let stored = done?;
+            // Written while the connection is still held: the worker reads its job through
+            // it, so the job's lines always come after this one.
+            let note = Note {
+                status: Some(stored.status),
+                detail: "ran the effect and stored its answer".into(),
+                text,
+                ..Note::default()
+            };
+            trace_log.record(&req.key, Decision::New, &req.scope, note);
+            Ok(stored)
         })
         .await;
     match outcome {

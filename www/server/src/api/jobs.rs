@@ -2,8 +2,8 @@
 //! reports its state, which moves with time: accepted, then in_progress, then done (or error
 //! when the body said `"fail": true`).
 //!
-//! The state is computed from the creation time rather than kept by a worker, so it survives
-//! a restart and needs no background task.
+//! The state is computed from the creation time, so it survives a restart; the worker in
+//! `queue.rs` runs each job on the same timetable and writes its steps to the key's trace.
 
 use std::sync::Arc;
 
@@ -19,7 +19,9 @@ use super::body::{business_ref, keyed_json};
 use super::idempotent::{self, json_response, Effect, IdempotentCall};
 use crate::clock::now_ms;
 use crate::problem::{internal, not_found};
+use crate::queue::JobTicket;
 use crate::state::SharedState;
+use crate::trace::payload_text;
 
 /// A job is `accepted` for this long after creation.
 pub const ACCEPTED_MS: i64 = 250;
@@ -51,12 +53,22 @@ pub async fn create(State(state): State<SharedState>, headers: HeaderMap, body: 
         .get("fail")
         .and_then(Value::as_bool)
         .unwrap_or(false);
+    let queue = state.queue.clone();
+    let text = payload_text(&body);
     let effect: Effect = Arc::new(move |tx, ctx| {
         tx.execute(
             "INSERT INTO jobs (key, body, fail, created_at) VALUES (?1, ?2, ?3, ?4)",
             params![ctx.key, payload.to_string(), fail, ctx.now_ms],
         )?;
         let id = tx.last_insert_rowid();
+        // The key goes with the job into the queue; the worker runs it once this commits.
+        queue.push(JobTicket {
+            id,
+            key: ctx.key.to_string(),
+            fail,
+            created_at: ctx.now_ms,
+            text: text.clone(),
+        });
         let mut stored = json_response(
             202,
             &json!({ "id": id, "state": "accepted", "statusUrl": status_url(id) }),

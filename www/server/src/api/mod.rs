@@ -6,6 +6,7 @@ pub mod collections;
 pub mod idempotent;
 pub mod jobs;
 pub mod messages;
+pub mod trace;
 
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
@@ -54,12 +55,14 @@ pub fn router(state: SharedState) -> Router<()> {
         )
         .route("/api/jobs", post(jobs::create))
         .route("/api/jobs/{id}", get(jobs::status))
+        .route("/api/trace/{key}", get(trace::chain))
         .route("/api/effects", get(admin::effects))
         .route("/api/log", get(admin::log))
         .route("/api/log/counts", get(admin::log_counts))
         .merge(admin_routes)
         .fallback(static_files::serve)
         .layer(from_fn(bounded_body))
+        .layer(from_fn_with_state(state.clone(), crate::cors::cors))
         .layer(from_fn_with_state(state.log.clone(), log_requests))
         .with_state(state)
 }

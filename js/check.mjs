@@ -1,0 +1,802 @@
+#!/usr/bin/env node
+// `sendonce check <url>`: the UX brief's "quick check before launch", automated. It sends one
+// request several times with the same Idempotency-Key (immediately, after 2 s, after an
+// artificial timeout, five at once, with a changed and with a reordered payload, without a
+// key, and as a page on another origin would) and says, rule by rule, whether the server
+// makes one effect per key and answers repeats the way sendonce reads them. Keys,
+// fingerprints and the reading of replies come from the package itself (the same wasm the
+// browser runs), so "what users see" is what sendonce will show against this server.
+//
+// Exit status: 0 every required rule holds, 1 one fails, 2 bad usage or unreachable server.
+import http from "node:http";
+import https from "node:https";
+import { readFileSync, realpathSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import init, { Sendonce, classifyReply } from "./node.js";
+
+const USAGE = `usage: sendonce check <url> [options]
+
+Sends one request several times with the same Idempotency-Key and says whether the server
+makes one effect per key and answers repeats the way sendonce reads them.
+
+  --method M               HTTP method (default POST)
+  --header "K: V"          extra request header (repeatable), e.g. an Authorization
+  --body JSON              the request body (default {"item":"sendonce check","qty":1})
+  --data @FILE             the body from a file (JSON)
+  --origin URL             check CORS as a page on this origin would meet it
+  --effects URL            GET URL returns JSON with a number that counts the server's effects
+  --effects-pointer PTR    JSON pointer to that number (default: the whole document), e.g. /total
+  --scope-url URL          another idempotent endpoint of the server: are keys scoped per URL?
+  --timeout-ms N           limit for each request (default 5000)
+  --json                   print { url, verdict, rules, options } as JSON
+  --help                   print this text
+
+Exit status: 0 when every required rule holds, 1 when one fails, 2 for bad usage or an
+unreachable server.
+`;
+
+const DEFAULT_BODY = { item: "sendonce check", qty: 1 };
+const KEY_HEADER = "Idempotency-Key";
+const DEFAULT_REPLAY_HEADER = "Idempotent-Replayed";
+/** Rules that would start after this are skipped ... */
+const BUDGET_MS = 45_000;
+/** ... and no request outlives this, so the whole check ends within a minute whatever the
+ * server does (each request is also cut at --timeout-ms). */
+const HARD_LIMIT_MS = 55_000;
+/** How long one rule may keep asking again after 409 / 429 / 503 before it gives up. */
+const SETTLE_MS = 8_000;
+/** Longest Retry-After the check honours (sendonce itself honours up to 60 s). */
+const MAX_RETRY_AFTER_MS = 2_000;
+const MAX_BODY_BYTES = 1 << 20;
+
+class UsageError extends Error {}
+
+// ---------------------------------------------------------------------------------------------
+// Command line
+
+export function parseArgs(argv) {
+  const args = [...argv];
+  if (args[0] === "--help" || args[0] === "-h") return { help: true };
+  if (args.length === 0) throw new UsageError("which command? sendonce check <url>");
+  const command = args.shift();
+  if (command !== "check") throw new UsageError(`unknown command ${JSON.stringify(command)}; try: sendonce check <url>`);
+  const o = { method: "POST", headers: [], body: undefined, origin: null, effects: null, effectsPointer: "", scopeUrl: null, timeoutMs: 5000, json: false, url: null };
+  let bodySource = null;
+  const value = (name) => {
+    if (args.length === 0 || args[0].startsWith("--")) throw new UsageError(`${name} needs a value`);
+    return args.shift();
+  };
+  while (args.length) {
+    let arg = args.shift();
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    if (eq > 0) {
+      args.unshift(arg.slice(eq + 1));
+      arg = arg.slice(0, eq);
+    }
+    switch (arg) {
+      case "--help":
+      case "-h":
+        return { help: true };
+      case "--json":
+        o.json = true;
+        break;
+      case "--method":
+        o.method = value(arg).toUpperCase();
+        if (!/^[A-Z]+$/.test(o.method)) throw new UsageError(`--method wants a method name, got ${JSON.stringify(o.method)}`);
+        break;
+      case "--header": {
+        const h = value(arg);
+        const colon = h.indexOf(":");
+        const name = colon > 0 ? h.slice(0, colon).trim() : "";
+        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new UsageError(`--header wants "Name: value", got ${JSON.stringify(h)}`);
+        if (name.toLowerCase() === KEY_HEADER.toLowerCase()) throw new UsageError(`--header ${name}: the check makes its own keys`);
+        o.headers.push([name, h.slice(colon + 1).trim()]);
+        break;
+      }
+      case "--body":
+      case "--data": {
+        if (bodySource) throw new UsageError(`give the body once (${bodySource} and ${arg})`);
+        bodySource = arg;
+        let text = value(arg);
+        if (text.startsWith("@")) {
+          try {
+            text = readFileSync(text.slice(1), "utf8");
+          } catch (e) {
+            throw new UsageError(`${arg} ${text}: cannot read the file (${e.code ?? e.message})`);
+          }
+        }
+        try {
+          o.body = JSON.parse(text);
+        } catch (e) {
+          throw new UsageError(`${arg}: the body must be JSON (${e.message})`);
+        }
+        break;
+      }
+      case "--origin":
+        o.origin = httpUrl(value(arg), arg).origin;
+        break;
+      case "--effects":
+        o.effects = httpUrl(value(arg), arg).href;
+        break;
+      case "--effects-pointer":
+        o.effectsPointer = value(arg);
+        if (o.effectsPointer !== "" && !o.effectsPointer.startsWith("/")) throw new UsageError(`--effects-pointer wants a JSON pointer such as /total, got ${JSON.stringify(o.effectsPointer)}`);
+        break;
+      case "--scope-url":
+        o.scopeUrl = httpUrl(value(arg), arg).href;
+        break;
+      case "--timeout-ms": {
+        const v = value(arg);
+        o.timeoutMs = Number(v);
+        if (!Number.isInteger(o.timeoutMs) || o.timeoutMs < 50 || o.timeoutMs > 60_000) throw new UsageError(`--timeout-ms wants a whole number from 50 to 60000, got ${JSON.stringify(v)}`);
+        break;
+      }
+      default:
+        if (arg.startsWith("-")) throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
+        if (o.url) throw new UsageError(`one URL only (got ${o.url} and ${arg})`);
+        o.url = httpUrl(arg, "the URL").href;
+    }
+  }
+  if (!o.url) throw new UsageError("which URL? sendonce check <url>");
+  if (o.effectsPointer && !o.effects) throw new UsageError("--effects-pointer needs --effects");
+  o.body ??= DEFAULT_BODY;
+  return o;
+}
+
+function httpUrl(text, what) {
+  let u;
+  try {
+    u = new URL(text);
+  } catch {
+    throw new UsageError(`${what}: not a URL: ${JSON.stringify(text)}`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new UsageError(`${what}: wants an http(s) URL, got ${JSON.stringify(text)}`);
+  return u;
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP: one request per connection, a hard timeout, and a way to hang up mid-flight.
+
+/**
+ * Sends one request. Resolves with `{ status, headers: [[name, value]], body, ms }`, or
+ * `{ error: "timeout" | "network", message, ms }`, or with `abortAfterWrite`, `{ aborted: true }`
+ * as soon as the request left (the client gives up mid-flight, as a phone losing its network).
+ * `onWritten` is called once the request has been handed to the network.
+ */
+export function send(url, { method = "POST", headers = [], body = null, timeoutMs = 5000, abortAfterWrite = false, onWritten } = {}) {
+  return new Promise((resolve) => {
+    const u = new URL(url);
+    const started = performance.now();
+    let settled = false;
+    const finish = (r) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ ...r, ms: Math.round(performance.now() - started) });
+    };
+    const head = {};
+    for (const [k, v] of headers) head[k] = v;
+    if (body != null) head["Content-Length"] = Buffer.byteLength(body);
+    const lib = u.protocol === "https:" ? https : http;
+    let req;
+    try {
+      req = lib.request(u, { method, headers: head, agent: false }, (res) => {
+        const chunks = [];
+        let size = 0;
+        res.on("data", (c) => {
+          size += c.length;
+          if (size <= MAX_BODY_BYTES) chunks.push(c);
+        });
+        res.on("end", () => {
+          const pairs = [];
+          for (let i = 0; i < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
+          finish({ status: res.statusCode, headers: pairs, body: Buffer.concat(chunks).toString("utf8") });
+        });
+        res.on("error", (e) => finish({ error: "network", message: e.code ?? e.message }));
+      });
+    } catch (e) {
+      resolve({ error: "network", message: e.code ?? e.message, ms: 0 });
+      return;
+    }
+    const timer = setTimeout(() => {
+      req.destroy();
+      finish({ error: "timeout", message: `no answer within ${timeoutMs} ms` });
+    }, timeoutMs);
+    req.on("error", (e) => finish({ error: "network", message: e.code ?? e.message }));
+    req.on("finish", () => {
+      onWritten?.();
+      if (abortAfterWrite) {
+        req.destroy();
+        finish({ aborted: true });
+      }
+    });
+    req.end(body ?? undefined);
+  });
+}
+
+const header = (reply, name) => reply.headers?.find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------
+// Payload variants
+
+/** The same JSON with the members of every object in reverse order; null when no object has
+ * two members (nothing to reorder). */
+export function reordered(value) {
+  let changed = false;
+  const walk = (v) => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === "object") {
+      const entries = Object.entries(v);
+      if (entries.length > 1) changed = true;
+      return Object.fromEntries(entries.reverse().map(([k, x]) => [k, walk(x)]));
+    }
+    return v;
+  };
+  const out = walk(value);
+  return changed ? out : null;
+}
+
+/** The payload with its first string or number changed (a user who corrected a field), or
+ * with one field added when it has none. */
+export function changed(value) {
+  let done = false;
+  const walk = (v) => {
+    if (done) return v;
+    if (typeof v === "string") {
+      done = true;
+      return `${v} (changed)`;
+    }
+    if (typeof v === "number") {
+      done = true;
+      return v + 1;
+    }
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  const out = walk(value);
+  if (done) return out;
+  if (out && typeof out === "object" && !Array.isArray(out)) return { ...out, sendonceCheck: "changed" };
+  return [out, "changed"];
+}
+
+const jsonPointer = (doc, pointer) => {
+  if (pointer === "") return doc;
+  let v = doc;
+  for (const raw of pointer.slice(1).split("/")) {
+    const k = raw.replaceAll("~1", "/").replaceAll("~0", "~");
+    if (v == null || typeof v !== "object" || !(k in v)) return undefined;
+    v = v[k];
+  }
+  return v;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The check
+
+const TRUTHY = /^\s*(true|1|yes|\?1)\s*$/i;
+
+/** Runs every rule; returns the report (never throws for what a server does). */
+export async function runCheck(opts) {
+  const started = performance.now();
+  const so = new Sendonce({ storage: "memory", namespace: "sendonce-check" });
+  const elapsed = () => performance.now() - started;
+  /** The request limit: --timeout-ms, or less near the end of the check. */
+  const limit = () => Math.max(1, Math.min(opts.timeoutMs, HARD_LIMIT_MS - elapsed()));
+  const userHeaders = opts.headers;
+  const hasContentType = userHeaders.some(([k]) => k.toLowerCase() === "content-type");
+  let replayHeader = null; // a header the server marks replays with, once seen
+  let slowest = 0;
+  let timedOut = 0;
+  const rules = [];
+
+  const baseHeaders = (key, extra = []) => [
+    ...(hasContentType ? [] : [["Content-Type", "application/json"]]),
+    ...userHeaders,
+    ...(key ? [[KEY_HEADER, key]] : []),
+    ...extra,
+  ];
+  const request = async (key, payload, more = {}) => {
+    const r = await send(more.url ?? opts.url, {
+      method: opts.method,
+      headers: baseHeaders(key, more.headers),
+      body: payload === undefined ? null : JSON.stringify(payload),
+      timeoutMs: limit(),
+      abortAfterWrite: more.abortAfterWrite,
+      onWritten: more.onWritten,
+    });
+    if (r.status) slowest = Math.max(slowest, r.ms);
+    if (r.error === "timeout") timedOut += 1;
+    return r;
+  };
+  /** How sendonce reads a reply (with the replay header this server uses, once known). */
+  const read = (r) => classifyReply(r.status, r.headers, r.body, replayHeader ?? DEFAULT_REPLAY_HEADER);
+  /** A header other than the default that marks this reply as a replay, if any. */
+  const markerOf = (r) => r.headers?.find(([k, v]) => /replay/i.test(k) && TRUTHY.test(v))?.[0] ?? null;
+  const noteMarker = (r) => {
+    const m = markerOf(r);
+    // Header names are case-insensitive: keep the usual spelling when it is the default.
+    if (m && !replayHeader) replayHeader = m.toLowerCase() === DEFAULT_REPLAY_HEADER.toLowerCase() ? DEFAULT_REPLAY_HEADER : m;
+    return m;
+  };
+  /** Asks again while the server says "in progress" or "try later", as sendonce would. */
+  const settle = async (key, payload, first) => {
+    const seen = [];
+    let r = first ?? (await request(key, payload));
+    const until = Math.min(performance.now() + SETTLE_MS, started + HARD_LIMIT_MS);
+    while (r.status && ["in_progress", "retryable"].includes(read(r).kind) && performance.now() < until) {
+      seen.push(r);
+      const ra = Number(header(r, "retry-after"));
+      await sleep(Number.isFinite(ra) && ra > 0 ? Math.min(ra * 1000, MAX_RETRY_AFTER_MS) : 300);
+      r = await request(key, payload);
+    }
+    if (r.status) noteMarker(r);
+    return { reply: r, waited: seen };
+  };
+  const effects = async () => {
+    if (!opts.effects) return null;
+    const r = await send(opts.effects, { method: "GET", headers: userHeaders.filter(([k]) => k.toLowerCase() !== "content-type"), timeoutMs: limit() });
+    let n;
+    try {
+      n = jsonPointer(JSON.parse(r.body), opts.effectsPointer);
+    } catch {
+      n = undefined;
+    }
+    if (typeof n !== "number") throw new Error(`--effects ${opts.effects}: no number at ${JSON.stringify(opts.effectsPointer || "(the document)")} (${r.error ? r.message : `HTTP ${r.status}`})`);
+    return n;
+  };
+  const describe = (r) => {
+    if (r.error) return r.error === "timeout" ? r.message : `no answer (${r.message})`;
+    const ct = (header(r, "content-type") ?? "").split(";")[0];
+    const marker = markerOf(r);
+    return `${r.status}${ct ? ` ${ct}` : ""}${marker ? ` + ${marker}: ${header(r, marker)}` : ""}`;
+  };
+  const shows = (r) => (r.error ? (r.error === "timeout" ? "Sending... then retries, then \"Connection lost. Retry?\"" : "\"Connection lost. Retry?\"") : `"${read(r).status.text}"`);
+  /** Whether `later` answers the same action as `first`: the server marks it as a replay, or
+   * its status and body are the same (a new effect would have a new id). */
+  const repeatOf = (first, later) => {
+    if (!later.status) return { repeat: false, by: "no answer" };
+    if (read(later).replayed || markerOf(later)) return { repeat: true, by: "marked as a replay" };
+    if (later.status === first.status && later.body === first.body) return { repeat: true, by: "the same status and body" };
+    return { repeat: false, by: "another answer (a new effect)" };
+  };
+  /** The server took this reply as the same action: a 2xx or 202, or anything it marks as a
+   * replay (a replayed 5xx is judged by replay-same-status, not here). */
+  const recognised = (r) => Boolean(r.status && (["success", "accepted"].includes(read(r).kind) || read(r).replayed || markerOf(r)));
+  /** For a rule that holds although users meet an error on the repeat. */
+  const storedFailure = (...replies) => (replies.some((r) => r.status && read(r).kind === "replayed_failure") ? "no second effect, but the repeat is a stored error: see replay-same-status" : "");
+  const keyFor = (id) => so.action(`check:${id}`, opts.body).key;
+  const payloadFingerprint = (name, payload) => so.action(`fingerprint:${name}`, payload).fingerprint;
+
+  const rule = (id, required, fields) => {
+    const r = { id, ok: true, required, skipped: false, detail: "", saw: "", users: "", fix: "", ...fields };
+    if (!r.detail) r.detail = r.saw;
+    rules.push(r);
+    return r;
+  };
+  const skip = (id, required, why) => rule(id, required, { skipped: true, detail: why, saw: "-", users: "-", fix: "-" });
+
+  /** Runs `body` for one rule with the effects count before and after (when --effects). */
+  const withEffects = async (fn) => {
+    const before = await effects();
+    const out = await fn();
+    const after = await effects();
+    return { ...out, effects: before === null ? null : after - before };
+  };
+  const effectsText = (n) => (n === null ? "" : `; effects +${n}`);
+
+  // first-is-new -----------------------------------------------------------------------------
+  const firstKey = keyFor("first-is-new");
+  const first = await withEffects(async () => ({ reply: await request(firstKey, opts.body) }));
+  const fr = first.reply;
+  if (fr.error === "network") return { unreachable: `${opts.url}: ${fr.message}`, rules, replayHeader, elapsed: elapsed() };
+  {
+    const cls = fr.status ? read(fr) : null;
+    const good = cls && (cls.kind === "success" || cls.kind === "accepted") && !cls.replayed && !markerOf(fr) && (first.effects === null || first.effects === 1);
+    rule("first-is-new", true, {
+      ok: Boolean(good),
+      saw: `${describe(fr)} in ${fr.ms} ms${effectsText(first.effects)}`,
+      users: shows(fr),
+      fix: good ? "" : !fr.status ? "answer within the timeout (or raise --timeout-ms)" : cls.kind === "success" || cls.kind === "accepted" ? (first.effects === 0 ? "the effects counter did not move: check --effects, or make the request do its work" : first.effects > 1 ? "one request made several effects" : "a fresh key must not be answered as a replay") : "make the request succeed first: check the URL, method, headers and body",
+    });
+  }
+  if (!rules[0].ok) {
+    for (const id of ["repeat-immediate", "repeat-after-2s", "repeat-after-timeout", "replay-same-status", "replay-same-body", "replay-marked", "concurrent-one-effect", "in-flight-409", "payload-mismatch-rejected", "field-order-ignored", "missing-key", "cors-allows-key", "cors-exposes-replay", "key-scope"]) {
+      skip(id, !["replay-marked", "missing-key", "cors-exposes-replay", "key-scope"].includes(id), "skipped: the first request did not succeed");
+    }
+    return { rules, replayHeader, slowest, elapsed: elapsed() };
+  }
+  noteMarker(fr);
+
+  /** Why the remaining rules are skipped, if they are: out of time, or a server that stopped
+   * answering (each further rule would only wait for its timeouts). */
+  const gaveUp = () => (timedOut >= 4 ? "skipped: the server stopped answering" : elapsed() > BUDGET_MS ? "skipped: the check ran out of time" : null);
+
+  // repeat-immediate, repeat-after-2s --------------------------------------------------------
+  for (const [id, waitMs] of [["repeat-immediate", 0], ["repeat-after-2s", 2000]]) {
+    if (gaveUp()) {
+      skip(id, true, gaveUp());
+      continue;
+    }
+    const key = keyFor(id);
+    const out = await withEffects(async () => {
+      const a = await request(key, opts.body);
+      if (waitMs) await sleep(waitMs);
+      const b = await settle(key, opts.body);
+      return { a, b: b.reply };
+    });
+    const same = out.a.status ? repeatOf(out.a, out.b) : { repeat: false, by: "the first attempt got no answer" };
+    const ok = same.repeat && (out.effects === null || out.effects === 1);
+    const silent = [out.a, out.b].find((r) => !r.status);
+    rule(id, true, {
+      ok,
+      saw: `${describe(out.a)}, then ${waitMs ? `after ${waitMs / 1000} s ` : ""}${describe(out.b)}: ${same.by}${effectsText(out.effects)}`,
+      users: ok ? shows(out.b) : silent ? shows(silent) : "a second effect for one action (a double order, a second message)",
+      fix: ok ? storedFailure(out.b) : silent ? "answer every request within the timeout" : "look the key up before doing the work, and answer a repeat with the stored result",
+    });
+  }
+
+  // repeat-after-timeout ---------------------------------------------------------------------
+  if (gaveUp()) skip("repeat-after-timeout", true, gaveUp());
+  else {
+    const key = keyFor("repeat-after-timeout");
+    const out = await withEffects(async () => {
+      await request(key, opts.body, { abortAfterWrite: true });
+      const b = await settle(key, opts.body);
+      const c = await settle(key, opts.body);
+      return { b, c: c.reply };
+    });
+    const br = out.b.reply;
+    const same = br.status ? repeatOf(br, out.c) : { repeat: false, by: "no answer" };
+    const good = recognised(br);
+    const ok = Boolean(good && same.repeat && (out.effects === null || out.effects === 1));
+    const ran = !br.status ? "no answer" : read(br).replayed || markerOf(br) ? "the aborted attempt had run; the repeat got its stored answer" : "the repeat ran the action";
+    rule("repeat-after-timeout", true, {
+      ok,
+      saw: `client hung up after sending; the repeat${out.b.waited.length ? ` (after ${out.b.waited.map((r) => r.status).join(", ")})` : ""}: ${describe(br)} (${ran}); once more: ${describe(out.c)}, ${same.by}${effectsText(out.effects)}`,
+      users: ok ? shows(br) : good ? "a second effect after a lost answer (the phone in the tunnel)" : shows(br),
+      fix: ok ? storedFailure(br) : good ? "store the key with the result in the same transaction as the effect, and finish the work even when the client hangs up" : "a repeat after a lost answer must get the stored result (or 409 while it runs)",
+    });
+  }
+
+  // replay-same-status, replay-same-body, replay-marked ----------------------------------------
+  for (const id of ["replay-same-status", "replay-same-body", "replay-marked"]) {
+    const required = id !== "replay-marked";
+    if (gaveUp()) {
+      skip(id, required, gaveUp());
+      continue;
+    }
+    const key = keyFor(id);
+    const a = await request(key, opts.body);
+    const { reply: b } = await settle(key, opts.body);
+    if (!a.status || !b.status) {
+      rule(id, required, { ok: false, saw: `${describe(a)}, then ${describe(b)}`, users: shows(b.status ? a : b), fix: "answer every request within the timeout" });
+      continue;
+    }
+    if (id === "replay-same-status") {
+      const ca = read(a);
+      const cb = read(b);
+      const sameClass = ca.kind === cb.kind && !(cb.kind === "replayed_failure");
+      const ok = a.status === b.status || (sameClass && ca.kind === "success");
+      rule(id, true, {
+        ok,
+        saw: `${a.status}, then ${describe(b)}${a.status !== b.status && ok ? " (another 2xx: sendonce shows the same, other clients may not)" : ""}`,
+        users: ok ? shows(b) : `${shows(b)} though the action happened`,
+        fix: ok ? (a.status !== b.status ? "replay the original status (the draft: a 201 stays a 201)" : "") : "replay the stored status and body of the first answer; never store a 5xx as the result of a key",
+      });
+    } else if (id === "replay-same-body") {
+      let sameJson = false;
+      try {
+        sameJson = JSON.stringify(JSON.parse(a.body)) === JSON.stringify(JSON.parse(b.body));
+      } catch {
+        // not JSON
+      }
+      const ok = a.body === b.body || sameJson;
+      const cut = (s) => (s.length > 60 ? `${s.slice(0, 60)}…` : s);
+      rule(id, true, {
+        ok,
+        saw: ok ? `the same ${a.body.length}-byte body${a.body === b.body ? "" : " (the same JSON, spelled differently)"}` : `first ${cut(a.body)}, then ${cut(b.body)}`,
+        users: ok ? "the same confirmation (order number, message) on every repeat" : "another confirmation on a repeat (an order number that changes, an error page)",
+        fix: ok ? "" : "store the first answer's body with the key and send it back as it was",
+      });
+    } else {
+      const marker = markerOf(b);
+      const isDefault = marker && marker.toLowerCase() === DEFAULT_REPLAY_HEADER.toLowerCase();
+      rule(id, false, {
+        ok: Boolean(marker),
+        saw: marker ? `${marker}: ${header(b, marker)}` : "no header marks the replay",
+        users: marker ? "\"We already received this request\"" : "\"Sent\" on a repeat, instead of \"We already received this request\"",
+        fix: marker ? (isDefault ? "" : `new Sendonce({ replayHeader: "${marker}" })`) : `send "${DEFAULT_REPLAY_HEADER}: true" with every replay`,
+      });
+    }
+  }
+
+  // concurrent-one-effect --------------------------------------------------------------------
+  if (gaveUp()) skip("concurrent-one-effect", true, gaveUp());
+  else {
+    const key = keyFor("concurrent-one-effect");
+    const out = await withEffects(async () => {
+      const replies = await Promise.all(Array.from({ length: 5 }, () => request(key, opts.body)));
+      const settled = await Promise.all(replies.map((r) => settle(key, opts.body, r)));
+      return { replies, finals: settled.map((s) => s.reply) };
+    });
+    const finals = out.finals;
+    const answered = finals.filter(recognised);
+    // The one answer that is not a replay is the action; every other must repeat it.
+    const original = answered.find((r) => !(read(r).replayed || markerOf(r))) ?? answered[0];
+    const repeats = answered.every((r) => r === original || repeatOf(original, r).repeat);
+    const distinct = new Set(answered.map((r) => `${r.status} ${r.body}`)).size;
+    const ok = answered.length === 5 && (out.effects === null ? repeats : out.effects === 1);
+    const first = out.replies.map((r) => r.status ?? r.error).join(", ");
+    rule("concurrent-one-effect", true, {
+      ok,
+      saw: `five at once: ${first}; in the end ${finals.map((r) => r.status ?? r.error).join(", ")}, ${distinct} distinct answer${distinct === 1 ? "" : "s"}${effectsText(out.effects)}`,
+      users: ok ? "one order for five taps (sendonce sends one; other tabs, apps and proxies may not)" : answered.length < 5 ? "errors for requests that were repeats" : "several effects for one action sent at once (two tabs, a retrying proxy)",
+      fix: ok ? storedFailure(...finals) : "claim the key atomically before the work (insert-if-absent, a unique index or a lock) and answer others 409 until it finishes",
+    });
+  }
+
+  // in-flight-409 -----------------------------------------------------------------------------
+  if (gaveUp()) skip("in-flight-409", true, gaveUp());
+  else {
+    // Requests sent at once, so that some arrive while the first runs; a fast server may
+    // finish each before the next arrives, so up to three bursts, each with its own key.
+    let busy = [];
+    let wrong = [];
+    let replies = [];
+    for (let burst = 0; burst < 3 && !busy.length && !wrong.length && !gaveUp(); burst += 1) {
+      const key = keyFor(`in-flight-409#${burst}`);
+      replies = await Promise.all(Array.from({ length: 6 }, () => request(key, opts.body)));
+      busy = replies.filter((r) => r.status && read(r).kind === "in_progress");
+      // Anything but "wait" or the action's answer (or its replay) would show users an error.
+      wrong = replies.filter((r) => r.status && !recognised(r) && !["in_progress", "retryable"].includes(read(r).kind));
+      await Promise.all(replies.map((r) => settle(key, opts.body, r)));
+    }
+    if (wrong.length) {
+      const w = wrong[0];
+      rule("in-flight-409", true, {
+        ok: false,
+        saw: `while the first request ran, another got ${describe(w)}`,
+        users: `${shows(w)} for a request that is only being processed`,
+        fix: "answer 409 Conflict with Retry-After while a request with the key runs",
+      });
+    } else if (busy.length) {
+      const b = busy[0];
+      const ra = header(b, "retry-after");
+      const ct = (header(b, "content-type") ?? "").split(";")[0];
+      const html = /html/i.test(ct) || /^\s*</.test(b.body);
+      rule("in-flight-409", true, {
+        ok: true,
+        saw: `${b.status}${ct ? ` ${ct}` : ""}${ra ? ` + Retry-After: ${ra}` : ", no Retry-After"}${html ? " (an HTML page: sendonce reads the status only)" : ""}`,
+        users: `"${read(b).status.text}", then the result, same key`,
+        fix: ra ? (html ? "a problem+json body would tell other clients more" : "") : "send Retry-After with the 409 (sendonce then waits with its own backoff)",
+      });
+    } else {
+      rule("in-flight-409", true, {
+        skipped: true,
+        detail: `not seen: the server finished each request before the next arrived (three bursts of six at once, the last answered ${replies.map((r) => r.status ?? r.error).join(", ")})`,
+        users: "-",
+        fix: "-",
+      });
+    }
+  }
+
+  // payload-mismatch-rejected ------------------------------------------------------------------
+  if (gaveUp()) skip("payload-mismatch-rejected", true, gaveUp());
+  else {
+    const key = keyFor("payload-mismatch-rejected");
+    const other = changed(opts.body);
+    const out = await withEffects(async () => {
+      const a = await request(key, opts.body);
+      const b = await settle(key, other);
+      return { a, b: b.reply };
+    });
+    const { a, b } = out;
+    const cls = b.status ? read(b) : null;
+    const ok = cls?.kind === "changed";
+    let saw = `another payload with the same key: ${describe(b)}`;
+    let users = shows(b);
+    if (cls && ["success", "accepted"].includes(cls.kind)) {
+      const same = repeatOf(a, b);
+      saw += same.repeat ? " with the first answer (a silent replay)" : " as a new action under the same key";
+      users = same.repeat ? "\"We already received this request\" while their change is dropped" : "a second effect under one key";
+    } else if (ok && b.status === 417) saw += " (sendonce reads 417 like 422)";
+    rule("payload-mismatch-rejected", true, {
+      ok,
+      saw: saw + effectsText(out.effects),
+      users,
+      fix: ok ? "" : "keep a fingerprint of the payload with the key and answer 422 when a key comes back with another one",
+      fingerprints: { first: payloadFingerprint("a", opts.body), changed: payloadFingerprint("b", other) },
+    });
+  }
+
+  // field-order-ignored -----------------------------------------------------------------------
+  const shuffled = reordered(opts.body);
+  if (!shuffled) skip("field-order-ignored", true, "skipped: the body has no object with two fields to reorder");
+  else if (gaveUp()) skip("field-order-ignored", true, gaveUp());
+  else {
+    const key = keyFor("field-order-ignored");
+    const out = await withEffects(async () => {
+      const a = await request(key, opts.body);
+      const b = await settle(key, shuffled);
+      return { a, b: b.reply };
+    });
+    const same = out.b.status ? repeatOf(out.a, out.b) : { repeat: false, by: "no answer" };
+    const ok = same.repeat && (out.effects === null || out.effects === 1);
+    rule("field-order-ignored", true, {
+      ok,
+      saw: `the same JSON, fields reordered: ${describe(out.b)}, ${same.by}${effectsText(out.effects)}`,
+      users: ok ? shows(out.b) : `${shows(out.b)} for the same data sent again (a restored draft, another app version)`,
+      fix: ok ? storedFailure(out.b) : "fingerprint the payload's meaning (sorted keys, one spelling of numbers), not its bytes",
+      fingerprints: { first: payloadFingerprint("a", opts.body), reordered: payloadFingerprint("c", shuffled) },
+    });
+  }
+
+  // missing-key -------------------------------------------------------------------------------
+  if (gaveUp()) skip("missing-key", false, gaveUp());
+  else {
+    const r = await request(null, opts.body);
+    const ok = r.status === 400;
+    rule("missing-key", false, {
+      ok,
+      saw: `no ${KEY_HEADER}: ${describe(r)}`,
+      users: "sendonce always sends a key; this is about clients that forget it",
+      fix: ok ? "" : r.status && r.status < 300 ? "answer 400 when the key is missing, so that no client can double-submit without one" : "answer 400 (the draft) for a missing key",
+    });
+  }
+
+  // cors-allows-key, cors-exposes-replay ---------------------------------------------------------
+  if (!opts.origin) {
+    skip("cors-allows-key", true, "skipped: no --origin given (a page on another origin needs it)");
+    skip("cors-exposes-replay", false, "skipped: no --origin given");
+  } else if (gaveUp()) {
+    skip("cors-allows-key", true, gaveUp());
+    skip("cors-exposes-replay", false, gaveUp());
+  } else {
+    const wanted = ["content-type", KEY_HEADER.toLowerCase(), ...userHeaders.map(([k]) => k.toLowerCase())].filter((v, i, all) => all.indexOf(v) === i);
+    const pre = await send(opts.url, {
+      method: "OPTIONS",
+      headers: [["Origin", opts.origin], ["Access-Control-Request-Method", opts.method], ["Access-Control-Request-Headers", wanted.join(",")]],
+      timeoutMs: limit(),
+    });
+    const list = (r, name) => (header(r, name) ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+    const allowOrigin = header(pre, "access-control-allow-origin");
+    const originOk = allowOrigin === opts.origin || allowOrigin === "*";
+    const allowed = list(pre, "access-control-allow-headers");
+    const missing = wanted.filter((h) => !allowed.includes(h) && !allowed.includes("*"));
+    const methods = list(pre, "access-control-allow-methods");
+    const methodOk = ["GET", "HEAD", "POST"].includes(opts.method) || methods.includes(opts.method.toLowerCase()) || methods.includes("*");
+    const ok = Boolean(pre.status && pre.status < 300 && originOk && missing.length === 0 && methodOk);
+    rule("cors-allows-key", true, {
+      ok,
+      saw: pre.status ? `preflight from ${opts.origin}: ${pre.status}, Allow-Origin ${allowOrigin ?? "(none)"}, Allow-Headers ${allowed.join(", ") || "(none)"}${methodOk ? "" : `, ${opts.method} not allowed`}` : `preflight: ${describe(pre)}`,
+      users: ok ? "requests leave the page with their key" : "\"Connection lost. Retry?\": the browser blocks every request before it leaves",
+      fix: ok ? "" : `answer the preflight with Access-Control-Allow-Origin: ${opts.origin} and Access-Control-Allow-Headers: ${wanted.join(", ")}`,
+    });
+    const key = keyFor("cors-exposes-replay");
+    await request(key, opts.body, { headers: [["Origin", opts.origin]] });
+    const r = await request(key, opts.body, { headers: [["Origin", opts.origin]] });
+    const exposed = list(r, "access-control-expose-headers");
+    const name = (replayHeader ?? DEFAULT_REPLAY_HEADER).toLowerCase();
+    const ok2 = Boolean(r.status && (exposed.includes(name) || exposed.includes("*")));
+    const alsoMissing = ["retry-after", "location"].filter((h) => !exposed.includes(h) && !exposed.includes("*"));
+    rule("cors-exposes-replay", false, {
+      ok: ok2,
+      saw: r.status ? `replay from ${opts.origin}: Allow-Origin ${header(r, "access-control-allow-origin") ?? "(none)"}, Expose-Headers ${exposed.join(", ") || "(none)"}` : describe(r),
+      users: ok2 ? "\"We already received this request\"" : "\"Sent\" on a repeat: the page cannot read the replay header",
+      fix: `${ok2 ? "" : `Access-Control-Expose-Headers: ${replayHeader ?? DEFAULT_REPLAY_HEADER}`}${alsoMissing.length ? `${ok2 ? "" : "; "}also expose ${alsoMissing.join(", ")} (Retry-After is honoured only when exposed)` : ""}`,
+    });
+  }
+
+  // key-scope (with --scope-url) ----------------------------------------------------------------
+  if (!opts.scopeUrl) skip("key-scope", false, "skipped: no --scope-url given");
+  else if (gaveUp()) skip("key-scope", false, gaveUp());
+  else {
+    const key = keyFor("key-scope");
+    const a = await request(key, opts.body);
+    const b = await request(key, opts.body, { url: opts.scopeUrl });
+    const cls = b.status ? read(b) : null;
+    const global = cls && (cls.kind === "changed" || (["success", "accepted"].includes(cls.kind) && repeatOf(a, b).repeat));
+    rule("key-scope", false, {
+      ok: Boolean(cls && !global),
+      saw: `the same key on ${new URL(opts.scopeUrl).pathname}: ${describe(b)}${global ? " (keys are global: it found the first endpoint's record)" : ""}`,
+      users: global ? "two actions that share an explicit key: the second shows \"We already received this request\" (or \"changed\") and never runs" : "-",
+      fix: global ? "scope keys per method and path (the draft), or never reuse an explicit key across endpoints" : "",
+    });
+  }
+
+  return { rules, replayHeader, slowest, elapsed: elapsed() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+function report(opts, result) {
+  const failed = result.rules.filter((r) => !r.ok && r.required);
+  const options = { headerName: KEY_HEADER, replayHeader: result.replayHeader ?? DEFAULT_REPLAY_HEADER };
+  if (result.slowest > 2500) options.retry = { timeoutMs: Math.min(60_000, Math.ceil((result.slowest * 4) / 1000) * 1000) };
+  return {
+    url: opts.url,
+    verdict: failed.length ? "fail" : "pass",
+    // `detail` is what the check saw (or why it skipped the rule); `users` what sendonce shows
+    // against this server; `fix` what to change on the server (empty when nothing).
+    rules: result.rules.map(({ id, ok, required, skipped, detail, users, fix, fingerprints }) => ({ id, ok, required, skipped, detail, users, fix, ...(fingerprints ? { fingerprints } : {}) })),
+    options,
+    tookMs: Math.round(result.elapsed),
+  };
+}
+
+function table(out, opts) {
+  const lines = [];
+  lines.push(`sendonce check ${opts.method} ${out.url}  (${(out.tookMs / 1000).toFixed(1)} s)`, "");
+  const w = Math.max(...out.rules.map((r) => r.id.length)) + 2;
+  lines.push(`${"rule".padEnd(w)}${"verdict".padEnd(9)}what it saw`);
+  for (const r of out.rules) {
+    // "note": it holds, and there is still something worth changing (shown under "fix").
+    const verdict = r.skipped ? "skip" : r.ok ? (r.fix ? "note" : "pass") : r.required ? "FAIL" : "warn";
+    lines.push(`${r.id.padEnd(w)}${verdict.padEnd(9)}${r.detail}`);
+    const pad = " ".repeat(w + 9);
+    if (!r.skipped && r.users && r.users !== "-") lines.push(`${pad}users see: ${r.users}`);
+    if (!r.skipped && r.fix) lines.push(`${pad}fix: ${r.fix}`);
+  }
+  const counts = (f) => out.rules.filter(f).length;
+  lines.push(
+    "",
+    `verdict: ${out.verdict} (${counts((r) => r.ok && !r.skipped)} hold, ${counts((r) => !r.ok && r.required)} required failing, ${counts((r) => !r.ok && !r.required)} warnings, ${counts((r) => r.skipped)} skipped)`,
+    `sendonce options for this server: ${JSON.stringify(out.options)}`,
+  );
+  return lines.join("\n");
+}
+
+export async function main(argv, { stdout = process.stdout, stderr = process.stderr } = {}) {
+  let opts;
+  try {
+    opts = parseArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    stderr.write(`sendonce: ${e.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (opts.help) {
+    stdout.write(USAGE);
+    return 0;
+  }
+  const major = Number(process.versions.node.split(".")[0]);
+  if (major < 20) {
+    stderr.write(`sendonce check needs Node >= 20 (this is ${process.versions.node})\n`);
+    return 2;
+  }
+  await init();
+  let result;
+  try {
+    result = await runCheck(opts);
+  } catch (e) {
+    // A bad --effects URL or pointer, or a body sendonce refuses (a SendonceError): bad usage.
+    stderr.write(`sendonce: ${e.message}\n`);
+    return 2;
+  }
+  if (result.unreachable) {
+    if (opts.json) stdout.write(`${JSON.stringify({ url: opts.url, verdict: "unreachable", error: result.unreachable })}\n`);
+    stderr.write(`sendonce: cannot reach ${result.unreachable}\n`);
+    return 2;
+  }
+  const out = report(opts, result);
+  stdout.write(opts.json ? `${JSON.stringify(out, null, 2)}\n` : `${table(out, opts)}\n`);
+  return out.verdict === "pass" ? 0 : 1;
+}
+
+// Run when executed (also through the npm bin's symlink), not when imported by a test.
+const invoked = process.argv[1] && realpathSync(process.argv[1]);
+if (invoked === realpathSync(fileURLToPath(import.meta.url))) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`sendonce: ${e.stack ?? e}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

@@ -1,0 +1,354 @@
+// `sendonce check <url>`, run as a user runs it (the package's bin, a child process) against
+// the real reference server in its faithful mode and in each of its quirks, against a server
+// written here that ignores keys, against one that never answers, and with bad usage.
+import { test, describe } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import http from "node:http";
+import { readFileSync } from "node:fs";
+import { startServer } from "../e2e/harness.mjs";
+
+const bin = new URL("../../pkg/check.mjs", import.meta.url).pathname;
+
+/** Runs `sendonce check ...args`; resolves with `{ code, stdout, stderr, ms, report }`. */
+function check(args) {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      let report = null;
+      try {
+        report = JSON.parse(stdout);
+      } catch {
+        // not --json, or nothing printed
+      }
+      resolve({ code, stdout, stderr, ms: Date.now() - started, report });
+    });
+  });
+}
+
+const byId = (report) => Object.fromEntries(report.rules.map((r) => [r.id, r]));
+
+const SHOP = "http://shop.example:5173";
+
+/** The check against the reference server with the options every server test uses: effects
+ * counted by the server, a second endpoint for the key scope, CORS for a shop front on
+ * another origin, and the server's own test header holding the first request of each key in
+ * flight for 300 ms so that a request in flight is always seen. */
+async function checkReference(quirks) {
+  const server = await startServer({ args: ["--cors-origin", SHOP, ...(quirks ? ["--quirks", quirks] : [])] });
+  try {
+    const run = await check([
+      "check",
+      `${server.url}/api/orders`,
+      "--effects", `${server.url}/api/effects`,
+      "--effects-pointer", "/total",
+      "--scope-url", `${server.url}/api/tickets`,
+      "--header", "X-Sendonce-Fault: delay=300",
+      "--origin", SHOP,
+      "--json",
+    ]);
+    const effects = await server.effects();
+    return { run, effects };
+  } finally {
+    await server.cleanup();
+  }
+}
+
+/** Every rule ran, and every one holds except `failing`. */
+function assertOnly(report, failing) {
+  for (const r of report.rules) {
+    assert.equal(r.skipped, false, `${r.id} ran: ${r.detail}`);
+    assert.equal(r.ok, !failing.includes(r.id), `${r.id}: ${r.detail}`);
+  }
+}
+
+test("the bin is declared in the package and the faithful reference server passes every rule", async () => {
+  const pkg = JSON.parse(readFileSync(new URL("../../pkg/package.json", import.meta.url), "utf8"));
+  assert.equal(pkg.bin.sendonce, "./check.mjs");
+  assert.ok(pkg.files.includes("check.mjs"));
+
+  const { run, effects } = await checkReference("");
+  assert.equal(run.code, 0, run.stderr + run.stdout);
+  assert.equal(run.report.verdict, "pass");
+  assertOnly(run.report, []);
+  const rules = byId(run.report);
+  assert.match(rules["in-flight-409"].detail, /^409 application\/problem\+json \+ Retry-After: 1/);
+  assert.match(rules["repeat-after-timeout"].detail, /effects \+1/);
+  assert.match(rules["concurrent-one-effect"].detail, /1 distinct answer; effects \+1/);
+  assert.match(rules["replay-marked"].detail, /^Idempotent-Replayed: true$/i);
+  assert.match(rules["cors-allows-key"].detail, /^preflight from http:\/\/shop\.example:5173: 204, Allow-Origin http:\/\/shop\.example:5173, Allow-Headers content-type, idempotency-key/);
+  assert.equal(rules["cors-exposes-replay"].fix, "", "the replay header, Retry-After and Location are exposed");
+  assert.equal(effects.duplicates, 0, "the check itself made no duplicate");
+  assert.deepEqual(run.report.options, { headerName: "Idempotency-Key", replayHeader: "Idempotent-Replayed" });
+  assert.ok(run.ms < 60_000, `took ${run.ms} ms`);
+});
+
+test("plain `sendonce check <url>` against the reference server: pass, a table, well under a minute; CORS fails without --cors-origin", async () => {
+  const server = await startServer();
+  try {
+    const run = await check(["check", `${server.url}/api/orders`]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /^cors-allows-key\s+skip\s+skipped: no --origin given/m);
+    assert.match(run.stdout, /^rule\s+verdict\s+what it saw$/m);
+    assert.match(run.stdout, /^repeat-after-2s\s+pass\s+201 application\/json, then after 2 s 201 application\/json \+ Idempotent-Replayed: true: marked as a replay$/im);
+    assert.match(run.stdout, /^verdict: pass /m);
+    assert.ok(run.ms < 30_000, `took ${run.ms} ms`);
+    assert.equal((await server.effects()).duplicates, 0);
+    // The same server seen from a page on another origin: the browser would block every request.
+    const cors = await check(["check", `${server.url}/api/orders`, "--origin", SHOP, "--json"]);
+    assert.equal(cors.code, 1);
+    const rules = byId(cors.report);
+    assert.equal(rules["cors-allows-key"].ok, false);
+    assert.match(rules["cors-allows-key"].users, /Connection lost/);
+    assert.equal(rules["cors-exposes-replay"].ok, false);
+  } finally {
+    await server.cleanup();
+  }
+});
+
+describe("each quirk of the reference server fails its own rule and no other", { concurrency: 4 }, () => {
+  test("no-replay-header: replay-marked warns (not required), the check still passes", async () => {
+    const { run } = await checkReference("no-replay-header");
+    assertOnly(run.report, ["replay-marked"]);
+    const r = byId(run.report)["replay-marked"];
+    assert.equal(r.required, false);
+    assert.match(r.users, /"Sent" on a repeat/);
+    assert.equal(run.report.verdict, "pass");
+    assert.equal(run.code, 0);
+  });
+
+  test("replay-5xx: replay-same-status and replay-same-body fail; repeats made no new effect", async () => {
+    const { run, effects } = await checkReference("replay-5xx");
+    assertOnly(run.report, ["replay-same-status", "replay-same-body"]);
+    assert.match(byId(run.report)["replay-same-status"].users, /Something went wrong\. Retry\?" though the action happened/);
+    assert.equal(run.report.verdict, "fail");
+    assert.equal(run.code, 1);
+    assert.equal(effects.duplicates, 0);
+  });
+
+  test("mismatch-417: a mismatch answered 417 still holds, and the check says 417", async () => {
+    const { run } = await checkReference("mismatch-417");
+    assertOnly(run.report, []);
+    assert.match(byId(run.report)["payload-mismatch-rejected"].detail, /^another payload with the same key: 417 .*sendonce reads 417 like 422/);
+    assert.equal(run.code, 0);
+  });
+
+  test("html-409: the in-flight 409 holds, seen as an HTML page without Retry-After, with a fix", async () => {
+    const { run } = await checkReference("html-409");
+    assertOnly(run.report, []);
+    const r = byId(run.report)["in-flight-409"];
+    assert.match(r.detail, /^409 text\/html, no Retry-After \(an HTML page/);
+    assert.match(r.fix, /Retry-After/);
+    assert.equal(run.code, 0);
+  });
+
+  test("mismatch-silent-replay: payload-mismatch-rejected fails, exit 1", async () => {
+    const { run } = await checkReference("mismatch-silent-replay");
+    assertOnly(run.report, ["payload-mismatch-rejected"]);
+    assert.match(byId(run.report)["payload-mismatch-rejected"].detail, /a silent replay/);
+    assert.equal(run.code, 1);
+  });
+
+  test("global-keys: key-scope warns that another endpoint found the first one's record", async () => {
+    const { run } = await checkReference("global-keys");
+    assertOnly(run.report, ["key-scope"]);
+    assert.match(byId(run.report)["key-scope"].detail, /keys are global/);
+    assert.equal(run.code, 0);
+  });
+
+  test("order-sensitive: field-order-ignored fails, exit 1", async () => {
+    const { run } = await checkReference("order-sensitive");
+    assertOnly(run.report, ["field-order-ignored"]);
+    const r = byId(run.report)["field-order-ignored"];
+    assert.match(r.detail, /fields reordered: 422/);
+    assert.equal(r.fingerprints.first, r.fingerprints.reordered, "sendonce gives both the same fingerprint");
+    assert.equal(run.code, 1);
+  });
+});
+
+/** A server that ignores keys: every POST makes a new record; it answers CORS preflights but
+ * exposes no header. */
+async function keyIgnoringServer() {
+  let records = 0;
+  const server = http.createServer((req, res) => {
+    const cors = { "Access-Control-Allow-Origin": req.headers.origin ?? "*" };
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, { ...cors, "Access-Control-Allow-Methods": "POST", "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key" });
+      return res.end();
+    }
+    if (req.method === "GET") {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      return res.end(JSON.stringify({ records }));
+    }
+    req.resume();
+    req.on("end", () => {
+      records += 1;
+      res.writeHead(201, { ...cors, "Content-Type": "application/json" });
+      res.end(JSON.stringify({ id: records }));
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${server.address().port}`, records: () => records, close: () => new Promise((r) => server.close(r)) };
+}
+
+test("a server that ignores keys fails: repeats make new effects", async () => {
+  const server = await keyIgnoringServer();
+  try {
+    const run = await check(["check", `${server.url}/orders`, "--effects", `${server.url}/count`, "--effects-pointer", "/records", "--origin", "https://shop.example", "--json"]);
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.report.verdict, "fail");
+    const rules = byId(run.report);
+    for (const id of ["repeat-immediate", "repeat-after-2s", "repeat-after-timeout", "concurrent-one-effect", "payload-mismatch-rejected", "field-order-ignored", "replay-same-body"]) {
+      assert.equal(rules[id].ok, false, `${id}: ${rules[id].detail}`);
+    }
+    assert.match(rules["repeat-immediate"].detail, /another answer \(a new effect\); effects \+2$/);
+    assert.match(rules["concurrent-one-effect"].detail, /5 distinct answers; effects \+5$/);
+    assert.equal(rules["first-is-new"].ok, true);
+    assert.equal(rules["cors-allows-key"].ok, true, rules["cors-allows-key"].detail);
+    assert.equal(rules["cors-exposes-replay"].ok, false);
+    assert.match(rules["cors-exposes-replay"].fix, /Access-Control-Expose-Headers: Idempotent-Replayed/);
+    assert.equal(rules["missing-key"].ok, false, "it ran a request without a key");
+    assert.ok(server.records() > 15, "the check counted what the server did");
+  } finally {
+    await server.close();
+  }
+});
+
+test("a server that marks replays with its own header, in its own letter case: found, and given as replayHeader", async () => {
+  const done = new Map();
+  const canonical = (v) => (v && typeof v === "object" && !Array.isArray(v) ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(",")}}` : JSON.stringify(v));
+  let records = 0;
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      const key = req.headers["idempotency-key"];
+      if (!key) {
+        res.writeHead(400);
+        return res.end();
+      }
+      const fingerprint = canonical(JSON.parse(body));
+      const seen = done.get(key);
+      if (seen && seen.fingerprint !== fingerprint) {
+        res.writeHead(422);
+        return res.end();
+      }
+      if (seen) {
+        res.writeHead(201, { "Content-Type": "application/json", "X-Idempotency-Replayed": "TRUE" });
+        return res.end(seen.answer);
+      }
+      records += 1;
+      const answer = JSON.stringify({ id: records });
+      done.set(key, { fingerprint, answer });
+      res.writeHead(201, { "Content-Type": "application/json" });
+      res.end(answer);
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  try {
+    const run = await check(["check", `http://127.0.0.1:${server.address().port}/orders`, "--json"]);
+    assert.equal(run.code, 0, run.stdout);
+    assert.equal(run.report.options.replayHeader, "X-Idempotency-Replayed");
+    const marked = byId(run.report)["replay-marked"];
+    assert.equal(marked.ok, true);
+    assert.equal(marked.detail, "X-Idempotency-Replayed: TRUE");
+    assert.equal(marked.fix, 'new Sendonce({ replayHeader: "X-Idempotency-Replayed" })');
+    assert.equal(byId(run.report)["repeat-after-2s"].users, '"We already received this request"');
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+});
+
+test("a server that never answers is a verdict within the timeout, not a hang", async () => {
+  const sockets = new Set();
+  const server = http.createServer(() => {});
+  server.on("connection", (s) => sockets.add(s));
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  try {
+    const run = await check(["check", `http://127.0.0.1:${server.address().port}/orders`, "--timeout-ms", "300", "--json"]);
+    assert.equal(run.code, 1);
+    const first = byId(run.report)["first-is-new"];
+    assert.equal(first.ok, false);
+    assert.match(first.detail, /no answer within 300 ms/);
+    assert.ok(run.report.rules.slice(1).every((r) => r.skipped));
+    assert.ok(run.ms < 10_000, `took ${run.ms} ms`);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => server.close(r));
+  }
+});
+
+test("a server that answers once and then stops: the repeats fail, the rest is skipped, no hang", async () => {
+  let posts = 0;
+  const sockets = new Set();
+  const server = http.createServer((req, res) => {
+    posts += 1;
+    if (posts > 1) return; // never answers again
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(201, { "Content-Type": "application/json" });
+      res.end('{"id":1}');
+    });
+  });
+  server.on("connection", (s) => sockets.add(s));
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  try {
+    const run = await check(["check", `http://127.0.0.1:${server.address().port}/orders`, "--timeout-ms", "300", "--json"]);
+    assert.equal(run.code, 1);
+    const rules = byId(run.report);
+    assert.equal(rules["first-is-new"].ok, true);
+    assert.equal(rules["repeat-immediate"].ok, false);
+    assert.match(rules["repeat-immediate"].detail, /no answer within 300 ms/);
+    assert.match(rules["repeat-immediate"].users, /Connection lost/);
+    assert.equal(rules["missing-key"].detail, "skipped: the server stopped answering");
+    assert.ok(run.ms < 10_000, `took ${run.ms} ms`);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => server.close(r));
+  }
+});
+
+test("bad usage and an unreachable server exit 2 with a reason", async () => {
+  const cases = [
+    [[], /which command/],
+    [["check"], /which URL/],
+    [["check", "ftp://example.test/x"], /wants an http\(s\) URL/],
+    [["check", "http://127.0.0.1:9/x", "--timeout-ms", "soon"], /--timeout-ms wants a whole number/],
+    [["check", "http://127.0.0.1:9/x", "--body", "{oops"], /the body must be JSON/],
+    [["check", "http://127.0.0.1:9/x", "--data", "@/nonexistent/body.json"], /cannot read the file/],
+    [["check", "http://127.0.0.1:9/x", "--header", "no colon"], /--header wants "Name: value"/],
+    [["check", "http://127.0.0.1:9/x", "--bogus"], /unknown option "--bogus"/],
+    [["check", "http://127.0.0.1:9/x"], /cannot reach http:\/\/127\.0\.0\.1:9\/x: ECONNREFUSED/],
+  ];
+  for (const [args, reason] of cases) {
+    const run = await check(args);
+    assert.equal(run.code, 2, `${args.join(" ")}: ${run.stdout}`);
+    assert.match(run.stderr, reason, args.join(" "));
+  }
+  const help = await check(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^usage: sendonce check <url>/);
+});
+
+test("classifyReply (the check's reading of a reply) is the SDK's, and bad input is a SendonceError", async () => {
+  const { default: init, classifyReply } = await import("../../pkg/node.js");
+  await init();
+  const replay = classifyReply(201, [["IDEMPOTENT-REPLAYED", "TRUE"]], "{}");
+  assert.deepEqual([replay.kind, replay.replayed, replay.status.code, replay.status.text], ["success", true, "already_received", "We already received this request"]);
+  const custom = classifyReply(201, [["X-Replayed", "1"]], "{}", "x-replayed");
+  assert.equal(custom.status.code, "already_received");
+  assert.equal(classifyReply(500, [["Idempotent-Replayed", "true"]], "").status.code, "failed");
+  assert.equal(classifyReply(409, [], "<html>busy</html>").kind, "in_progress");
+  assert.equal(classifyReply(417, [], "").status.text, "This request changed. Send it as a new one?");
+  assert.equal(classifyReply(202, [["Location", "/api/jobs/7"]], "").pollUrl, "/api/jobs/7");
+  assert.equal(classifyReply(403, [["Content-Type", "application/json"]], '{"detail":"not yours"}').status.text, "Could not send: not yours");
+  for (const bad of [() => classifyReply("200", [], ""), () => classifyReply(200.5, [], ""), () => classifyReply(200, [["a", 1]], ""), () => classifyReply(200, { "X-Replayed": "1" }, ""), () => classifyReply(200, "x", ""), () => classifyReply(200, [], 5)]) {
+    assert.throws(bad, (e) => e.name === "SendonceError" && e.code === "invalid_option");
+  }
+});
