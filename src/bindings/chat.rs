@@ -90,6 +90,7 @@ pub struct Chat {
 
 pub(crate) fn create(so: &Sendonce, options: &JsValue) -> Result<Chat, SendonceError> {
     let (shared, o, conversation_id) = so.conversation_options(options)?;
+    super::options::reject_unknown(&o, "", crate::core::options::CHAT_OPTIONS)?;
     let url = opt_string(&o, "url")?
         .filter(|u| !u.is_empty())
         .ok_or_else(|| SendonceError::option("url", "is required (where messages are POSTed)"))?;

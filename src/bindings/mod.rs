@@ -6,6 +6,7 @@ mod chat;
 mod convert;
 mod form;
 mod listeners;
+mod options;
 mod quick;
 mod sendonce;
 mod types;

@@ -12,11 +12,13 @@ use super::action::{Action, ActionCell};
 use super::convert::{
     arg, js, opt_bool, opt_function, opt_number, opt_string, options_object, to_json, OptionsArg,
 };
+use super::options::reject_unknown;
 use crate::core::action::{adopt_elsewhere, ActionConfig, ActionMachine, Input};
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind, Stats};
 use crate::core::fingerprint::fingerprint_value;
 use crate::core::key::{new_key, validate_key, Key, KeyFormat};
+use crate::core::options::{ACTION_OPTIONS, RETRY_OPTIONS, SENDONCE_OPTIONS, WINDOWS_OPTIONS};
 use crate::core::record::{self, ActionPlan, ActionRecord, Record};
 use crate::core::retry::RetryPolicy;
 use crate::core::status::{Locale, Messages};
@@ -243,6 +245,7 @@ impl Sendonce {
 
     fn build(options: &JsValue) -> Result<Sendonce, SendonceError> {
         let o = options_object(options, "options")?;
+        reject_unknown(&o, "", SENDONCE_OPTIONS)?;
         let ns = opt_string(&o, "namespace")?.unwrap_or_else(|| "sendonce".into());
         if ns.is_empty() || ns.len() > 64 || ns.contains(':') {
             return Err(SendonceError::option(
@@ -328,6 +331,7 @@ impl Sendonce {
             None => KeyFormat::default(),
         };
         let r = options_object(&get(&o, "retry"), "retry")?;
+        reject_unknown(&r, "retry.", RETRY_OPTIONS)?;
         let d = RetryPolicy::default();
         let num = |name: &str, default: u64| -> Result<u64, SendonceError> {
             Ok(opt_number(&r, name)
@@ -346,6 +350,7 @@ impl Sendonce {
         }
         .validate()?;
         let w = options_object(&get(&o, "windows"), "windows")?;
+        reject_unknown(&w, "windows.", WINDOWS_OPTIONS)?;
         let mut windows = Windows::default();
         for (name, slot) in [
             ("default", &mut windows.default),
@@ -600,6 +605,7 @@ impl Sendonce {
             ));
         }
         let o = options_object(options, "options")?;
+        reject_unknown(&o, "", ACTION_OPTIONS)?;
         let window = match window_value(&get(&o, "window"))? {
             Some(w) => w,
             None => self.shared.windows.for_kind(kind),

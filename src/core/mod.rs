@@ -11,6 +11,7 @@ pub mod json;
 pub mod key;
 pub mod mask;
 mod number;
+pub mod options;
 pub(crate) mod order;
 // Used by the web adapters and bindings only (wasm); tested natively.
 #[cfg(any(target_arch = "wasm32", test))]
