@@ -324,6 +324,7 @@ impl Sendonce {
                 messages.set(&k, &v)?;
             }
         }
+        messages.set_show_server_reason(opt_bool(&o, "showServerReason")?.unwrap_or(false));
         let header_name = header_option(&o, "headerName", "Idempotency-Key")?;
         let replay_header = header_option(&o, "replayHeader", "Idempotent-Replayed")?;
         let key_format = match opt_string(&o, "keyFormat")? {
