@@ -4,6 +4,7 @@
 mod action;
 mod chat;
 mod convert;
+mod error;
 mod form;
 mod listeners;
 mod options;
