@@ -350,19 +350,9 @@ impl Action {
     /// Sends the action to `url` with `init` (`method`, default `POST`; `headers`). The body is
     /// the payload as JSON, the same bytes on every attempt. A send while one is under way
     /// joins it. Resolves with `{ status, headers, body, replayed, outcome, attempts, key }`.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Reply>")]
-    pub fn send(
-        &self,
-        url: &str,
-        #[wasm_bindgen(unchecked_param_type = "SendInit | undefined")] init: JsValue,
-    ) -> Promise {
-        if self.cell.shared.disposed.get() {
-            return Promise::reject(&js_error(&SendonceError::Disposed("this Sendonce".into())));
-        }
-        match self.request(url, &init) {
-            Ok(req) => self.cell.send_promise(Some(req)),
-            Err(e) => Promise::reject(&js_error(&e)),
-        }
+    #[wasm_bindgen(js_name = send, unchecked_return_type = "Promise<Reply>")]
+    pub fn send_js(&self, url: &str, init: Option<super::options::SendInitArg>) -> Promise {
+        self.send(url, super::convert::arg(init))
     }
 
     /// Sends again with the same key and bytes (after `offline`, `failed`, ...).
@@ -389,5 +379,18 @@ impl Action {
                 &rec.fingerprint,
             ));
         self.cell.shared.live.borrow_mut().remove(key.as_str());
+    }
+}
+
+impl Action {
+    /// `send()` with `init` as a JS value (the form binding sends through it).
+    pub fn send(&self, url: &str, init: JsValue) -> Promise {
+        if self.cell.shared.disposed.get() {
+            return Promise::reject(&js_error(&SendonceError::Disposed("this Sendonce".into())));
+        }
+        match self.request(url, &init) {
+            Ok(req) => self.cell.send_promise(Some(req)),
+            Err(e) => Promise::reject(&js_error(&e)),
+        }
     }
 }

@@ -23,3 +23,16 @@ pub(crate) fn reject_unknown(
         .collect();
     check_names(prefix, &names, known)
 }
+
+// Optional trailing parameters with precise TypeScript types (see `convert::OptionsArg`):
+// an `Option` of these is written `name?: T | null`, so the README's `so.action(name,
+// payload)` and `action.send(url)` type-check.
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `ActionOptions`, optional.
+    #[wasm_bindgen(typescript_type = "ActionOptions")]
+    pub type ActionOptionsArg;
+    /// `SendInit`, optional.
+    #[wasm_bindgen(typescript_type = "SendInit")]
+    pub type SendInitArg;
+}

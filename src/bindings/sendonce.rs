@@ -447,8 +447,9 @@ impl Sendonce {
         &self,
         name: &str,
         #[wasm_bindgen(unchecked_param_type = "unknown")] payload: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "ActionOptions | undefined")] options: JsValue,
+        options: Option<super::options::ActionOptionsArg>,
     ) -> Result<Action, JsValue> {
+        let options = super::convert::arg(options);
         js(self.start_action(name, &payload, &options, ActionKind::Default))
     }
 
