@@ -26,6 +26,7 @@ fn event_types_have_the_spec_names() {
             "offline",
             "online",
             "elsewhere",
+            "cors.suspect",
         ]
     );
     for k in ALL_KINDS {

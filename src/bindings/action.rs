@@ -189,12 +189,15 @@ impl ActionCell {
                     request
                         .headers
                         .extend(self.private_headers.borrow().iter().cloned());
+                    let started = platform::now_ms();
                     let input =
                         match transport::send(&self.shared.fetch, &request, timeout_ms).await {
                             Ok(reply) => Input::Reply(reply),
                             Err(transport::Failure::Timeout) => Input::AttemptTimeout,
                             Err(transport::Failure::Network) => Input::NetworkError,
                         };
+                    self.shared
+                        .note_attempt(&request.url, attempt_end(&input, started));
                     self.machine.borrow_mut().handle(
                         input,
                         platform::now_ms(),
@@ -392,5 +395,17 @@ impl Action {
             Ok(req) => self.cell.send_promise(Some(req)),
             Err(e) => Promise::reject(&js_error(&e)),
         }
+    }
+}
+
+/// How an attempt ended, for the CORS watch (`core::cors`).
+fn attempt_end(input: &Input, started_ms: u64) -> crate::core::cors::AttemptEnd {
+    use crate::core::cors::AttemptEnd;
+    match input {
+        Input::NetworkError => AttemptEnd::NetworkError {
+            elapsed_ms: platform::now_ms().saturating_sub(started_ms),
+        },
+        Input::AttemptTimeout => AttemptEnd::Timeout,
+        _ => AttemptEnd::Answered,
     }
 }

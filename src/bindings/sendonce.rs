@@ -14,6 +14,7 @@ use super::convert::{
 };
 use super::options::reject_unknown;
 use crate::core::action::{adopt_elsewhere, ActionConfig, ActionMachine, Input};
+use crate::core::cors::{advice, is_cross_origin, AttemptEnd, CorsWatch};
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind, Stats};
 use crate::core::fingerprint::fingerprint_value;
@@ -50,6 +51,8 @@ pub(crate) struct Shared {
     listeners: RefCell<Vec<WindowListener>>,
     /// `sendonce:{ns}` on `BroadcastChannel`: how actions ended, to and from other tabs.
     channel: RefCell<Option<Channel>>,
+    /// Fast network failures on cross-origin URLs: the "missing CORS header" pattern.
+    cors: RefCell<CorsWatch>,
 }
 
 impl Shared {
@@ -62,6 +65,24 @@ impl Shared {
                 &JsValue::NULL,
                 &super::convert::from_value(&event.to_value()),
             );
+        }
+    }
+
+    /// Notes how an attempt to `url` ended; emits `cors.suspect` once when requests to
+    /// another origin keep failing at once (see `core::cors`). Pages only: Node has no
+    /// `location` and no CORS.
+    pub fn note_attempt(&self, url: &str, end: AttemptEnd) {
+        let page = get(&get(&platform::global(), "location"), "origin");
+        let Some(page) = page.as_string() else { return };
+        let cross = is_cross_origin(&page, url);
+        if self
+            .cors
+            .borrow_mut()
+            .attempt(cross, platform::is_online(), end)
+        {
+            let origin = crate::core::cors::origin_of(url).unwrap_or_default();
+            let detail = advice(&origin, &self.header_name, &self.replay_header);
+            self.emit(Event::new(EventKind::CorsSuspect).with_detail(&detail));
         }
     }
 
@@ -389,6 +410,7 @@ impl Sendonce {
             disposed: Cell::new(false),
             listeners: RefCell::new(Vec::new()),
             channel: RefCell::new(None),
+            cors: RefCell::new(CorsWatch::default()),
         });
         if locks::available() {
             // Only where tabs can wait for each other's locks.

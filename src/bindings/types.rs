@@ -49,7 +49,7 @@ export type SendonceEventType =
   | "action.new" | "action.repeat" | "action.resume" | "click.suppressed"
   | "send.attempt" | "send.retry" | "reply.replayed" | "reply.conflict"
   | "key.rotated" | "storage.fallback" | "record.corrupt" | "status"
-  | "offline" | "online" | "elsewhere";
+  | "offline" | "online" | "elsewhere" | "cors.suspect";
 
 /** A decision log entry. It never carries payload values; free text is masked. */
 export interface SendonceEvent {
@@ -78,23 +78,39 @@ export interface RetryOptions {
   deadlineMs?: number;
 }
 
-/** `new Sendonce(options)`. */
+/** `new Sendonce(options)`. An unknown option name is refused (`invalid_option`, with a
+ * suggestion). */
 export interface SendonceOptions {
+  /** Storage prefix (1..=64 characters, no ':'). Default "sendonce". */
   namespace?: string;
+  /** Where keys, drafts and results live. Default "local"; falls back to memory (with a
+   * `storage.fallback` event) where storage is unavailable. */
   storage?: "local" | "session" | "memory" | StorageAdapter;
+  /** Built-in: "en", "pt-BR", "es", "ru"; others fall back to "en". Default "en". */
   locale?: "en" | "pt-BR" | "es" | "ru" | (string & {});
+  /** Per-status text overrides, `{reason}` where a reason fits. */
   messages?: Partial<Record<StatusCode, string>>;
+  /** Put the server's own reason (its `detail`, usually English) into `rejected` texts.
+   * Default false: the locale's calm text alone. */
+  showServerReason?: boolean;
+  /** Default "Idempotency-Key". */
   headerName?: string;
+  /** The header that marks a replayed reply (any letter case). Default "Idempotent-Replayed". */
   replayHeader?: string;
+  /** Default "uuid-v4". */
   keyFormat?: "uuid-v4" | "uuid-v7";
   retry?: RetryOptions;
+  /** How long a finished action answers repeats, per kind. Defaults: "1m", "10m", "10s", "5s". */
   windows?: { default?: WindowSpec; form?: WindowSpec; chat?: WindowSpec; quickReply?: WindowSpec };
+  /** The transport. Default `globalThis.fetch`. */
   fetch?: typeof globalThis.fetch;
+  /** The decision log (never payload values). */
   onEvent?: (event: SendonceEvent) => void;
+  /** Resend pending actions on load. Default false. */
   autoResume?: boolean;
 }
 
-/** `so.action(name, payload, options)`. */
+/** `so.action(name, payload, options)`. An unknown option name is refused. */
 export interface ActionOptions {
   window?: WindowSpec;
   key?: string;

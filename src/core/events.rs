@@ -42,10 +42,13 @@ pub enum EventKind {
     Online,
     /// `elsewhere`: another tab holds this key's lock; this tab waits for its result.
     Elsewhere,
+    /// `cors.suspect`: requests to another origin fail at once, the way a browser refuses a
+    /// cross-origin request; `detail` says which headers the server must allow and expose.
+    CorsSuspect,
 }
 
 /// Every event kind, in the SPEC's order.
-pub const ALL_KINDS: [EventKind; 15] = [
+pub const ALL_KINDS: [EventKind; 16] = [
     EventKind::ActionNew,
     EventKind::ActionRepeat,
     EventKind::ActionResume,
@@ -61,6 +64,7 @@ pub const ALL_KINDS: [EventKind; 15] = [
     EventKind::Offline,
     EventKind::Online,
     EventKind::Elsewhere,
+    EventKind::CorsSuspect,
 ];
 
 impl EventKind {
@@ -82,6 +86,7 @@ impl EventKind {
             EventKind::Offline => "offline",
             EventKind::Online => "online",
             EventKind::Elsewhere => "elsewhere",
+            EventKind::CorsSuspect => "cors.suspect",
         }
     }
 
@@ -288,7 +293,8 @@ impl Stats {
             | EventKind::RecordCorrupt
             | EventKind::Offline
             | EventKind::Online
-            | EventKind::Elsewhere => {}
+            | EventKind::Elsewhere
+            | EventKind::CorsSuspect => {}
         }
     }
 
