@@ -75,7 +75,8 @@ pub const FORM_OPTIONS: &[&str] = &[
 /// assert_eq!(suggest("colour", SENDONCE_OPTIONS), None);
 /// ```
 pub fn suggest<'a>(given: &str, known: &[&'a str]) -> Option<&'a str> {
-    let g: Vec<char> = given.chars().flat_map(char::to_lowercase).collect();
+    // ASCII only: option names are ASCII, and Unicode case tables would cost kilobytes of wasm.
+    let g: Vec<char> = given.chars().map(|c| c.to_ascii_lowercase()).collect();
     let limit = match g.len() {
         0..=4 => 1,
         5..=8 => 2,
@@ -83,7 +84,7 @@ pub fn suggest<'a>(given: &str, known: &[&'a str]) -> Option<&'a str> {
     };
     let mut best: Option<(usize, &'a str)> = None;
     for &name in known {
-        let n: Vec<char> = name.chars().flat_map(char::to_lowercase).collect();
+        let n: Vec<char> = name.chars().map(|c| c.to_ascii_lowercase()).collect();
         let d = distance(&g, &n);
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, name));
