@@ -81,8 +81,9 @@ pub fn origin_of(url: &str) -> Option<String> {
         .map(|r| ("https://", r))
         .or_else(|| lower.strip_prefix("http://").map(|r| ("http://", r)))?;
     let (scheme, rest) = rest;
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..end];
+    // `split` and `str::get`, not slicing: slicing brings its panic path (with `char` Debug
+    // and Unicode tables) into the wasm.
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     // Credentials in the URL are not part of the origin.
     let host = authority.rsplit('@').next().unwrap_or(authority);
     if host.is_empty() {
