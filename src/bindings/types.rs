@@ -24,7 +24,9 @@ export interface Reply {
   status: number;
   /** Response headers, lower-case names. */
   headers: Record<string, string>;
-  /** Parsed JSON, or text, or null when empty. */
+  /** Parsed JSON, or text, or null when empty. Typed as the caller's `T` (`send<T>()`): that
+   * is the body of a confirmed reply (`done`, `already_received`); other outcomes carry
+   * whatever the server sent, if anything. */
   body: unknown;
   /** The answer came from a stored result (server replay or local repeat). */
   replayed: boolean;
