@@ -55,7 +55,9 @@ async function requests(path) {
 test("five fast clicks on a useAction button: one request, one order, the status shown", async () => {
   const { context, page } = await freshPage();
   await page.locator("#buy").click({ clickCount: 5, delay: 0 });
-  await page.waitForFunction(() => document.querySelector("#status").textContent === "done", null, { timeout: 15_000 });
+  await page
+    .waitForFunction(() => document.querySelector("#status").textContent === "done", null, { timeout: 15_000 })
+    .catch(async (e) => assert.fail(`status ${await page.locator("#status").textContent()}: ${e.message}`));
   assert.equal(await page.locator("#status-text").textContent(), "Sent");
   assert.equal(await server.orders(), 1);
   const posts = await requests("/api/orders");
@@ -106,5 +108,16 @@ test("useChat bubbles show the SDK's calm status text", async () => {
     timeout: 15_000,
   });
   assert.equal(await page.locator("#messages li small").textContent(), "Delivered");
+  await context.close();
+});
+
+test("a useSendonceForm form under StrictMode (its ref attached, detached, attached): five submits, one order", async () => {
+  const { context, page } = await freshPage();
+  await page.locator("#place").click({ clickCount: 5, delay: 0 });
+  await page.waitForFunction(() => document.querySelector("#form-status").textContent === "done", null, { timeout: 15_000 });
+  assert.equal(await server.orders(), 1);
+  const posts = await requests("/api/orders");
+  assert.equal(posts.length, 1);
+  assert.equal(posts[0].key, await page.locator("#form-key").textContent());
   await context.close();
 });

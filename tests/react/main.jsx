@@ -2,7 +2,7 @@
 // layout of the package (node_modules/sendonce -> pkg/), rendered under StrictMode (double
 // effects), with buttons that unmount and remount the components mid-send.
 import init, { Sendonce } from "sendonce";
-import { useAction, useChat, useQuickReply } from "sendonce/react";
+import { useAction, useChat, useQuickReply, useSendonceForm } from "sendonce/react";
 import { StrictMode, useState } from "react";
 import { createRoot } from "react-dom/client";
 
@@ -58,6 +58,18 @@ function Chat() {
   );
 }
 
+function OrderForm() {
+  const form = useSendonceForm(so, { action: "formOrder", url: "/api/orders", button: "#place" });
+  return (
+    <form ref={form.ref}>
+      <input name="item" defaultValue="cocoa" />
+      <button id="place" type="submit">Place order</button>
+      <p id="form-status">{form.status.code}</p>
+      <p id="form-key">{form.key ?? ""}</p>
+    </form>
+  );
+}
+
 function App() {
   const [generation, setGeneration] = useState(0);
   const [shown, setShown] = useState(true);
@@ -70,6 +82,7 @@ function App() {
           <Buy />
           <Ticket />
           <Chat />
+          <OrderForm />
         </div>
       )}
     </>
