@@ -12,6 +12,8 @@ const entries = [
   ["sendonce", ["pkg/sendonce_wasm.d.ts", "pkg/error.d.ts"]],
   ["sendonce/react", ["pkg/react.d.ts"]],
 ];
+// Inline code: doubled backticks around text that has one (template literal types).
+const code = (s) => (s.includes("`") ? `\`\` ${s} \`\`` : `\`${s}\``);
 const oneLine = (s) => s.replace(/\s+/g, " ").replace(/\( /g, "(").replace(/ \)/g, ")").trim();
 
 function doc(node) {
@@ -48,7 +50,14 @@ function section(title, files) {
       if (!what) continue;
       if (what === "function") {
         if (name === "initSync") continue;
-        out.push(`- \`${signature(node, source).replace(/^export (declare )?/, "")}\``);
+        const sig = signature(node, source).replace(/^export (declare )?/, "");
+        if (sig.startsWith("default function __wbg_init")) {
+          // The generated name of the default export: users import it as `init`.
+          out.push(`- ${code(sig.replace(/^default function __wbg_init ?/, "init"))} (the default export)`);
+          out.push("  Loads and instantiates the wasm module, once; call it (and await it) before anything else. In Node the package's entry reads the `.wasm` from disk.");
+          continue;
+        }
+        out.push(`- ${code(sig)}`);
         const d = doc(node);
         if (d) out.push(`  ${d}`);
         continue;
@@ -57,7 +66,7 @@ function section(title, files) {
       const d = doc(node);
       if (d) out.push(d, "");
       if (what === "type") {
-        out.push(`\`${oneLine(node.type.getText(source)).replace(/^\| /, "").replace(/\|/g, "\\|")}\``, "");
+        out.push(code(oneLine(node.type.getText(source)).replace(/^\| /, "")), "");
         continue;
       }
       for (const member of node.members) {
@@ -66,7 +75,7 @@ function section(title, files) {
         const sig = signature(member, source);
         if (sig === "free(): void") continue;
         const md = doc(member);
-        out.push(`- \`${sig.replace(/\|/g, "\\|")}\`${md ? ` ${md}` : ""}`);
+        out.push(`- ${code(sig)}${md ? ` ${md}` : ""}`);
       }
       out.push("");
     }

@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const SHARED_TYPES: &'static str = r#"
-/** A stable status code (SPEC section 5); the text is the locale's. */
+/** A stable status code (see the status table); the text is the locale's. */
 export type StatusCode =
   | "idle" | "sending" | "retrying" | "accepted" | "elsewhere" | "done"
   | "already_received" | "offline" | "changed" | "rejected" | "failed";
