@@ -24,6 +24,8 @@ const pkg = {
     "./sendonce_bg.wasm": "./sendonce_bg.wasm",
     "./package.json": "./package.json",
   },
+  // `sendonce/react` for TypeScript's older "node" module resolution, which reads no exports.
+  typesVersions: { "*": { react: ["./react.d.ts"] } },
   files: [
     "sendonce.js",
     "sendonce.d.ts",

@@ -84,3 +84,16 @@ fn overrides_apply_to_bubbles_too() {
         "No network. Tap to retry"
     );
 }
+
+#[test]
+fn a_misspelled_status_in_messages_gets_a_suggestion() {
+    let mut m = Messages::new(Locale::En);
+    let err = m.set("alreadyReceived", "Got it").unwrap_err();
+    assert_eq!(err.code(), "invalid_option");
+    assert!(
+        err.to_string().ends_with("did you mean already_received?"),
+        "{err}"
+    );
+    let err = m.set("finished", "x").unwrap_err();
+    assert!(err.to_string().contains("known: idle, sending"), "{err}");
+}

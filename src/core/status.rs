@@ -198,9 +198,14 @@ impl Messages {
     /// Replaces the text of the status named `code`; unknown codes are a clear error.
     pub fn set(&mut self, code: &str, text: &str) -> Result<(), SendonceError> {
         let c = StatusCode::parse(code).ok_or_else(|| {
+            let known = ALL_CODES.map(StatusCode::as_str);
+            let hint = match crate::core::options::suggest(code, &known) {
+                Some(s) => format!("did you mean {s}?"),
+                None => format!("known: {}", known.join(", ")),
+            };
             SendonceError::option(
                 "messages",
-                format!("unknown status code {}; known: idle, sending, retrying, accepted, elsewhere, done, already_received, offline, changed, rejected, failed", quoted(code, '"')),
+                format!("unknown status code {}; {hint}", quoted(code, '"')),
             )
         })?;
         self.overrides.retain(|(k, _)| *k != c);
