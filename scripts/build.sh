@@ -41,6 +41,8 @@ node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-t
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$tmp/sendonce_bg.wasm" -o "$tmp/sendonce_bg.opt.wasm"
 mv -f "$tmp/sendonce_bg.opt.wasm" "$tmp/sendonce_bg.wasm"
+# The entry files around the generated glue (SendonceError, not_initialized, types fixed).
+node scripts/entry.mjs "$tmp"
 # Same file system: each rename replaces a whole file at once.
 find "$tmp" -mindepth 1 -maxdepth 1 -type f -exec mv -f {} pkg/ \;
 node scripts/package-json.mjs

@@ -1,31 +1,64 @@
 // Writes pkg/package.json for the npm package `sendonce` (wasm-pack's --no-pack leaves it to us,
-// so that the types entry, the exports map and the Node entry are exactly right).
+// so that the types entries, the exports map and the Node entry are exactly right), and copies
+// the package README (js/README.md, written for npm, not the repository's) and the licenses.
 import { readFileSync, writeFileSync, copyFileSync, chmodSync } from "node:fs";
 
 const cargo = readFileSync(new URL("../Cargo.toml", import.meta.url), "utf8");
 const field = (name) => cargo.match(new RegExp(`^${name} = "(.*)"`, "m"))?.[1];
+const repository = field("repository");
 const pkg = {
   name: "sendonce",
   version: field("version"),
   description: field("description"),
   license: field("license"),
+  repository: { type: "git", url: `git+${repository}.git` },
+  homepage: `${repository}#readme`,
+  bugs: { url: `${repository}/issues` },
   type: "module",
   main: "./sendonce.js",
   types: "./sendonce.d.ts",
   exports: {
     ".": { types: "./sendonce.d.ts", node: "./node.js", default: "./sendonce.js" },
     "./web": { types: "./sendonce.d.ts", default: "./sendonce.js" },
+    "./react": { types: "./react.d.ts", default: "./react.js" },
     "./sendonce_bg.wasm": "./sendonce_bg.wasm",
+    "./package.json": "./package.json",
   },
   // `npx sendonce check <url>`: the pre-launch check (js/check.mjs), Node only.
   bin: { sendonce: "./check.mjs" },
-  files: ["sendonce.js", "sendonce.d.ts", "sendonce_bg.wasm", "sendonce_bg.wasm.d.ts", "node.js", "check.mjs", "README.md"],
+  // `sendonce/react` for TypeScript's older "node" module resolution, which reads no exports.
+  typesVersions: { "*": { react: ["./react.d.ts"] } },
+  files: [
+    "sendonce.js",
+    "sendonce.d.ts",
+    "sendonce_wasm.js",
+    "sendonce_wasm.d.ts",
+    "sendonce_bg.wasm",
+    "sendonce_bg.wasm.d.ts",
+    "error.js",
+    "error.d.ts",
+    "node.js",
+    "check.mjs",
+    "react.js",
+    "react.d.ts",
+    "README.md",
+    "LICENSE-MIT",
+    "LICENSE-APACHE",
+  ],
   sideEffects: false,
-  engines: { node: ">=20" },
-  keywords: ["idempotency", "idempotency-key", "retry", "forms", "chat", "wasm"],
+  // `require("sendonce")` of this ES module (documented in the README) needs Node 20.19.
+  engines: { node: ">=20.19" },
+  peerDependencies: { react: ">=18" },
+  peerDependenciesMeta: { react: { optional: true } },
+  keywords: ["idempotency", "idempotency-key", "retry", "forms", "chat", "react", "wasm"],
 };
 writeFileSync(new URL("../pkg/package.json", import.meta.url), JSON.stringify(pkg, null, 2) + "\n");
-copyFileSync(new URL("../js/node.js", import.meta.url), new URL("../pkg/node.js", import.meta.url));
-copyFileSync(new URL("../js/check.mjs", import.meta.url), new URL("../pkg/check.mjs", import.meta.url));
+for (const [from, to] of [
+  ["../js/README.md", "../pkg/README.md"],
+  ["../js/check.mjs", "../pkg/check.mjs"],
+  ["../LICENSE-MIT", "../pkg/LICENSE-MIT"],
+  ["../LICENSE-APACHE", "../pkg/LICENSE-APACHE"],
+]) {
+  copyFileSync(new URL(from, import.meta.url), new URL(to, import.meta.url));
+}
 chmodSync(new URL("../pkg/check.mjs", import.meta.url), 0o755);
-copyFileSync(new URL("../README.md", import.meta.url), new URL("../pkg/README.md", import.meta.url));

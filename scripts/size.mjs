@@ -3,10 +3,14 @@
 import { readFileSync } from "node:fs";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 
-const files = { wasm: "pkg/sendonce_bg.wasm", js: "pkg/sendonce.js" };
+// The JS a page loads with the main entry: the entry, the generated glue and the error class.
+const files = {
+  wasm: ["pkg/sendonce_bg.wasm"],
+  js: ["pkg/sendonce.js", "pkg/sendonce_wasm.js", "pkg/error.js"],
+};
 const rows = {};
-for (const [name, path] of Object.entries(files)) {
-  const bytes = readFileSync(new URL(`../${path}`, import.meta.url));
+for (const [name, paths] of Object.entries(files)) {
+  const bytes = Buffer.concat(paths.map((p) => readFileSync(new URL(`../${p}`, import.meta.url))));
   rows[name] = {
     raw: bytes.length,
     gzip: gzipSync(bytes, { level: 9 }).length,

@@ -31,8 +31,13 @@ step "package: build pkg/ and print its size"
 ./scripts/build.sh
 cargo build --quiet -p sendonce-server
 
-step "types: typed usage file with tsc --noEmit"
+step "types: typed usage files with tsc --noEmit (ES2022 and ES2020 libs, skipLibCheck off)"
 node_modules/.bin/tsc -p tests/types/tsconfig.json
+node_modules/.bin/tsc -p tests/types/tsconfig.es2020.json
+
+step "docs: every code block of the READMEs type-checks; the API reference matches the types"
+node tests/types/docs.mjs
+node scripts/api-docs.mjs --check
 
 step "node and end-to-end tests (node --test)"
 node --test --test-concurrency=1 --test-reporter=spec tests/node/ tests/e2e/

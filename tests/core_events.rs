@@ -29,6 +29,7 @@ fn event_types_have_the_spec_names() {
             "action.incomplete",
             "auth.refresh",
             "key.adopted",
+            "cors.suspect",
         ]
     );
     for k in ALL_KINDS {

@@ -36,7 +36,9 @@ fn english_texts_are_the_specs() {
 #[test]
 fn the_reason_is_filled_in_every_locale() {
     for locale in LOCALES {
-        let m = Messages::new(locale);
+        let mut m = Messages::new(locale);
+        // The server's words are shown when the app asks (`showServerReason`).
+        m.set_show_server_reason(true);
         let text = m.text(StatusCode::Rejected, Some("Email is required"));
         assert!(text.ends_with("Email is required"), "{locale:?}: {text}");
         // No reason, or a blank one: a neutral phrase, never a bare "{reason}".
@@ -56,6 +58,7 @@ fn overrides_replace_one_text() {
     m.set("done", "Pedido feito").unwrap();
     m.set("done", "Pedido registrado").unwrap();
     m.set("rejected", "Não deu: {reason}").unwrap();
+    m.set_show_server_reason(true);
     assert_eq!(m.text(StatusCode::Done, None), "Pedido registrado");
     assert_eq!(
         m.text(StatusCode::Rejected, Some("CPF inválido")),

@@ -25,14 +25,29 @@ async function openTicket(key) {
   return reply.body;
 }
 
-qr.bind($("#ticket"), "createTicket|orderId=123", openTicket);
-// Show the result of every run (the button's own Promise is internal to bind()).
-$("#ticket").addEventListener("click", async () => {
+// The bot's last answer is kept in localStorage: it is still there after a reload.
+const resultKey = `bot-demo:result:${params.get("c") ?? "c-42"}`;
+function say(text) {
+  $("#result").textContent = text;
   try {
+    localStorage.setItem(resultKey, text);
+  } catch {
+    // Only the answer after a reload is lost.
+  }
+}
+$("#result").textContent = localStorage.getItem(resultKey) ?? "";
+
+qr.bind($("#ticket"), "createTicket|orderId=123", openTicket);
+// Show the result of every run (the button's own Promise is internal to bind()); a tap joins
+// the run in flight, so this is the same run as the button's.
+$("#ticket").addEventListener("click", async () => {
+  $("#result").textContent = "Opening a ticket for order 123...";
+  try {
+    // The server answers `{ id, ticket }`: `id` is the ticket's number.
     const ticket = await qr.run("createTicket|orderId=123", openTicket);
-    $("#result").textContent = `Ticket ${ticket?.ticket ?? ticket?.id ?? ""} is open`;
+    say(`Ticket #${ticket?.id ?? "?"} is open. We will write to you within a day.`);
   } catch (e) {
-    $("#result").textContent = e.message;
+    say(`Could not open a ticket (${e.message}). Tap again to retry.`);
   }
 });
 

@@ -3,6 +3,29 @@
 const $ = (s) => document.querySelector(s);
 
 export function faultPanel(path) {
+  // What the server still holds for this page's path: the line says it while a fault is
+  // armed and goes away once a request used it.
+  let watching = false;
+  async function showArmed() {
+    let armed = [];
+    try {
+      const r = await (await fetch("/api/faults")).json();
+      armed = (r.armed ?? []).filter((a) => path.startsWith(a.path) || a.path.startsWith(path)).map((a) => a.fault);
+    } catch {
+      // The server may be restarting: try again below.
+    }
+    $("#armed").textContent = armed.length ? `Armed: ${armed.join(", ")} on the next request to ${path}` : "";
+    if (armed.length) {
+      setTimeout(showArmed, 500);
+    } else {
+      watching = false;
+    }
+  }
+  function watch() {
+    if (watching) return;
+    watching = true;
+    showArmed();
+  }
   for (const b of document.querySelectorAll("[data-fault]")) {
     b.addEventListener("click", async () => {
       await fetch("/api/faults", {
@@ -11,12 +34,15 @@ export function faultPanel(path) {
         body: JSON.stringify({ path, faults: [b.dataset.fault] }),
       });
       $("#armed").textContent = `Armed: ${b.dataset.fault} on the next request to ${path}`;
+      watch();
     });
   }
   $("#clear-faults")?.addEventListener("click", async () => {
     await fetch("/api/faults", { method: "DELETE" });
     $("#armed").textContent = "";
   });
+  // Faults armed before a reload are shown too.
+  watch();
 }
 
 export function logEvent(e) {

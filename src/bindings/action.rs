@@ -323,17 +323,21 @@ impl ActionCell {
                                 request.headers.push((k, v));
                             }
                             let form_data = self.form_data.borrow().clone();
+                            let started = platform::now_ms();
                             let sent = transport::send(
                                 &self.shared.fetch,
                                 &request,
                                 form_data.as_ref(),
                                 timeout_ms,
                             );
-                            match sent.await {
+                            let input = match sent.await {
                                 Ok(reply) => Input::Reply(reply),
                                 Err(transport::Failure::Timeout) => Input::AttemptTimeout,
                                 Err(transport::Failure::Network) => Input::NetworkError,
-                            }
+                            };
+                            self.shared
+                                .note_attempt(&request.url, attempt_end(&input, started));
+                            input
                         }
                     };
                     self.machine.borrow_mut().handle(
@@ -523,19 +527,9 @@ impl Action {
     /// Sends the action to `url` with `init` (`method`, default `POST`; `headers`). The body is
     /// the payload as JSON, the same bytes on every attempt. A send while one is under way
     /// joins it. Resolves with `{ status, headers, body, replayed, outcome, attempts, key }`.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Reply>")]
-    pub fn send(
-        &self,
-        url: &str,
-        #[wasm_bindgen(unchecked_param_type = "SendInit | undefined")] init: JsValue,
-    ) -> Promise {
-        if self.cell.shared.disposed.get() {
-            return Promise::reject(&js_error(&SendonceError::Disposed("this Sendonce".into())));
-        }
-        match self.request(url, &init) {
-            Ok(req) => self.cell.send_promise(Some(req)),
-            Err(e) => Promise::reject(&js_error(&e)),
-        }
+    #[wasm_bindgen(js_name = send, unchecked_return_type = "Promise<Reply>")]
+    pub fn send_js(&self, url: &str, init: Option<super::options::SendInitArg>) -> Promise {
+        self.send(url, super::convert::arg(init))
     }
 
     /// Sends again with the same key and bytes (after `offline`, `failed`, ...).
@@ -562,5 +556,30 @@ impl Action {
                 &rec.fingerprint,
             ));
         self.cell.shared.live.borrow_mut().remove(key.as_str());
+    }
+}
+
+impl Action {
+    /// `send()` with `init` as a JS value (the form binding sends through it).
+    pub fn send(&self, url: &str, init: JsValue) -> Promise {
+        if self.cell.shared.disposed.get() {
+            return Promise::reject(&js_error(&SendonceError::Disposed("this Sendonce".into())));
+        }
+        match self.request(url, &init) {
+            Ok(req) => self.cell.send_promise(Some(req)),
+            Err(e) => Promise::reject(&js_error(&e)),
+        }
+    }
+}
+
+/// How an attempt ended, for the CORS watch (`core::cors`).
+fn attempt_end(input: &Input, started_ms: u64) -> crate::core::cors::AttemptEnd {
+    use crate::core::cors::AttemptEnd;
+    match input {
+        Input::NetworkError => AttemptEnd::NetworkError {
+            elapsed_ms: platform::now_ms().saturating_sub(started_ms),
+        },
+        Input::AttemptTimeout => AttemptEnd::Timeout,
+        _ => AttemptEnd::Answered,
     }
 }

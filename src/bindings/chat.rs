@@ -23,7 +23,7 @@ use crate::core::events::EventKind;
 use crate::core::fingerprint::fingerprint_value;
 use crate::core::json::Value;
 use crate::core::record::{self, OutboxEntry, OutboxStatus, Record, StoredRequest};
-use crate::core::status::StatusCode;
+use crate::core::status::{MessageState, StatusCode};
 use crate::core::window::ActionKind;
 use crate::platform::stream::{self, StreamEnd};
 use crate::platform::{self, get, set};
@@ -48,6 +48,10 @@ export interface ChatMessage {
   status: ChatMessageStatus;
   /** The status code behind an `error` ("offline", "failed", "rejected", ...), else null. */
   code: StatusCode | null;
+  /** A calm text for the bubble in the locale: "Sending...", "Delivered", or the error's
+   * status text ("Connection lost. Retry?"). A `rejected` message shows the server's reason
+   * only with `showServerReason: true`. */
+  statusText: string;
   /** When it was written (ms since the Unix epoch). */
   at: number;
 }
@@ -79,6 +83,9 @@ struct ChatInner {
     pumping: Cell<bool>,
     /// The `online` listener, kept alive with the chat (it holds only a weak reference).
     online: RefCell<Option<Closure<dyn FnMut()>>>,
+    /// The status text a message's send ended with (it may carry the server's reason), by
+    /// message id; kept in memory: after a reload a bubble shows the text of its code.
+    error_texts: RefCell<Vec<(String, String)>>,
 }
 
 /// A chat outbox for one conversation. Messages are `{ id, text, status, code, at }` with
@@ -90,6 +97,7 @@ pub struct Chat {
 
 pub(crate) fn create(so: &Sendonce, options: &JsValue) -> Result<Chat, SendonceError> {
     let (shared, o, conversation_id) = so.conversation_options(options)?;
+    super::options::reject_unknown(&o, "", crate::core::options::CHAT_OPTIONS)?;
     let url = opt_string(&o, "url")?
         .filter(|u| !u.is_empty())
         .ok_or_else(|| SendonceError::option("url", "is required (where messages are POSTed)"))?;
@@ -102,6 +110,7 @@ pub(crate) fn create(so: &Sendonce, options: &JsValue) -> Result<Chat, SendonceE
         listeners: Listeners::default(),
         pumping: Cell::new(false),
         online: RefCell::new(None),
+        error_texts: RefCell::new(Vec::new()),
     });
     inner.load();
     inner.listen_online();
@@ -153,10 +162,32 @@ impl ChatInner {
                     None => JsValue::NULL,
                 };
                 set(&o, "code", &code);
+                set(&o, "statusText", &JsValue::from_str(&self.status_text(m)));
                 set(&o, "at", &JsValue::from_f64(m.at as f64));
                 JsValue::from(o)
             })
             .collect()
+    }
+
+    /// The bubble's text for `m` (see `Messages::message_text`).
+    fn status_text(&self, m: &MessageView) -> String {
+        let state = match m.status {
+            OutboxStatus::Sending => MessageState::Sending,
+            OutboxStatus::Delivered => MessageState::Delivered,
+            OutboxStatus::Error => {
+                let kept = self.error_texts.borrow();
+                if let Some((_, text)) = kept.iter().find(|(id, _)| *id == m.id) {
+                    return text.clone();
+                }
+                MessageState::Error(
+                    m.code
+                        .as_deref()
+                        .and_then(StatusCode::parse)
+                        .unwrap_or(StatusCode::Failed),
+                )
+            }
+        };
+        self.shared.messages.message_text(state, None)
     }
 
     fn notify(&self) {
@@ -269,11 +300,20 @@ impl ChatInner {
             .shared
             .adopt(ActionMachine::new(cfg, platform::now_ms()));
         let reply = JsFuture::from(cell.send_promise(Some(request))).await;
-        reply
+        let code = reply
             .ok()
             .and_then(|r| get(&r, "outcome").as_string())
             .and_then(|c| StatusCode::parse(&c))
-            .unwrap_or(StatusCode::Failed)
+            .unwrap_or(StatusCode::Failed);
+        // The action's own status text carries the server's reason where the app shows it.
+        let mut texts = self.error_texts.borrow_mut();
+        texts.retain(|(id, _)| id != entry.id.as_str());
+        if code == StatusCode::Rejected {
+            if let Some(text) = get(&cell.status(), "text").as_string() {
+                texts.push((entry.id.as_str().to_string(), text));
+            }
+        }
+        code
     }
 }
 

@@ -10,12 +10,10 @@ use crate::core::reply::Reply;
 use crate::core::status::{Messages, StatusCode};
 use crate::platform::{get, set};
 
-/// A core error as a real JS `Error` with `name = "SendonceError"` and a stable `code`.
+/// A core error as a real JS `Error` with `name = "SendonceError"` and a stable `code`, an
+/// instance of the package's exported `SendonceError` class.
 pub fn js_error(e: &SendonceError) -> JsValue {
-    let err = js_sys::Error::new(&e.to_string());
-    err.set_name("SendonceError");
-    set(&err, "code", &JsValue::from_str(e.code()));
-    err.into()
+    super::error::to_js(e)
 }
 
 /// `Result<T, SendonceError>` -> `Result<T, JsValue>`.

@@ -174,6 +174,7 @@ pub(crate) fn create(
             SendonceError::option("form", "must be a <form> element or a selector of one")
         })?;
     let o = options_object(options, "options")?;
+    super::options::reject_unknown(&o, "", crate::core::options::FORM_OPTIONS)?;
     let action = opt_string(&o, "action")?
         .filter(|a| !a.is_empty() && a.len() <= 100)
         .ok_or_else(|| {

@@ -61,6 +61,7 @@ pub struct QuickReplies {
 
 pub(crate) fn create(so: &Sendonce, options: &JsValue) -> Result<QuickReplies, SendonceError> {
     let (shared, o, conversation_id) = so.conversation_options(options)?;
+    super::options::reject_unknown(&o, "", crate::core::options::QUICK_REPLIES_OPTIONS)?;
     let window = window_value(&get(&o, "window"))?.unwrap_or(shared.windows.quick_reply);
     Ok(QuickReplies {
         inner: Rc::new(QuickInner {

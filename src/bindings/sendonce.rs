@@ -12,11 +12,14 @@ use super::action::{Action, ActionCell};
 use super::convert::{
     arg, js, opt_bool, opt_function, opt_number, opt_string, options_object, to_json, OptionsArg,
 };
+use super::options::reject_unknown;
 use crate::core::action::{adopt_elsewhere, ActionConfig, ActionMachine, Input};
+use crate::core::cors::{advice, is_cross_origin, AttemptEnd, CorsWatch};
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind, Stats};
 use crate::core::fingerprint::fingerprint_value;
 use crate::core::key::{new_key, validate_key, Key, KeyFormat};
+use crate::core::options::{ACTION_OPTIONS, RETRY_OPTIONS, SENDONCE_OPTIONS, WINDOWS_OPTIONS};
 use crate::core::record::{self, ActionPlan, ActionRecord, Record};
 use crate::core::retry::RetryPolicy;
 use crate::core::status::{Locale, Messages};
@@ -53,6 +56,8 @@ pub(crate) struct Shared {
     listeners: RefCell<Vec<WindowListener>>,
     /// `sendonce:{ns}` on `BroadcastChannel`: how actions ended, to and from other tabs.
     channel: RefCell<Option<Channel>>,
+    /// Fast network failures on cross-origin URLs: the "missing CORS header" pattern.
+    cors: RefCell<CorsWatch>,
 }
 
 impl Shared {
@@ -65,6 +70,24 @@ impl Shared {
                 &JsValue::NULL,
                 &super::convert::from_value(&event.to_value()),
             );
+        }
+    }
+
+    /// Notes how an attempt to `url` ended; emits `cors.suspect` once when requests to
+    /// another origin keep failing at once (see `core::cors`). Pages only: Node has no
+    /// `location` and no CORS.
+    pub fn note_attempt(&self, url: &str, end: AttemptEnd) {
+        let page = get(&get(&platform::global(), "location"), "origin");
+        let Some(page) = page.as_string() else { return };
+        let cross = is_cross_origin(&page, url);
+        if self
+            .cors
+            .borrow_mut()
+            .attempt(cross, platform::is_online(), end)
+        {
+            let origin = crate::core::cors::origin_of(url).unwrap_or_default();
+            let detail = advice(&origin, &self.header_name, &self.replay_header);
+            self.emit(Event::new(EventKind::CorsSuspect).with_detail(&detail));
         }
     }
 
@@ -249,6 +272,7 @@ impl Sendonce {
 
     fn build(options: &JsValue) -> Result<Sendonce, SendonceError> {
         let o = options_object(options, "options")?;
+        reject_unknown(&o, "", SENDONCE_OPTIONS)?;
         let ns = opt_string(&o, "namespace")?.unwrap_or_else(|| "sendonce".into());
         if ns.is_empty() || ns.len() > 64 || ns.contains(':') {
             return Err(SendonceError::option(
@@ -327,6 +351,7 @@ impl Sendonce {
                 messages.set(&k, &v)?;
             }
         }
+        messages.set_show_server_reason(opt_bool(&o, "showServerReason")?.unwrap_or(false));
         let header_name = header_option(&o, "headerName", "Idempotency-Key")?;
         let replay_header = header_option(&o, "replayHeader", "Idempotent-Replayed")?;
         let key_format = match opt_string(&o, "keyFormat")? {
@@ -334,6 +359,7 @@ impl Sendonce {
             None => KeyFormat::default(),
         };
         let r = options_object(&get(&o, "retry"), "retry")?;
+        reject_unknown(&r, "retry.", RETRY_OPTIONS)?;
         let d = RetryPolicy::default();
         let num = |name: &str, default: u64| -> Result<u64, SendonceError> {
             Ok(opt_number(&r, name)
@@ -352,6 +378,7 @@ impl Sendonce {
         }
         .validate()?;
         let w = options_object(&get(&o, "windows"), "windows")?;
+        reject_unknown(&w, "windows.", WINDOWS_OPTIONS)?;
         let mut windows = Windows::default();
         for (name, slot) in [
             ("default", &mut windows.default),
@@ -392,6 +419,7 @@ impl Sendonce {
             offline_event: Cell::new(false),
             listeners: RefCell::new(Vec::new()),
             channel: RefCell::new(None),
+            cors: RefCell::new(CorsWatch::default()),
         });
         if locks::available() {
             // Only where tabs can wait for each other's locks.
@@ -452,8 +480,9 @@ impl Sendonce {
         &self,
         name: &str,
         #[wasm_bindgen(unchecked_param_type = "unknown")] payload: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "ActionOptions | undefined")] options: JsValue,
+        options: Option<super::options::ActionOptionsArg>,
     ) -> Result<Action, JsValue> {
+        let options = super::convert::arg(options);
         js(self.start_action(name, &payload, &options, ActionKind::Default))
     }
 
@@ -629,6 +658,7 @@ impl Sendonce {
             ));
         }
         let o = options_object(options, "options")?;
+        reject_unknown(&o, "", ACTION_OPTIONS)?;
         let window = match window_value(&get(&o, "window"))? {
             Some(w) => w,
             None => self.shared.windows.for_kind(kind),

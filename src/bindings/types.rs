@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const SHARED_TYPES: &'static str = r#"
-/** A stable status code (SPEC section 5); the text is the locale's. */
+/** A stable status code (see the status table); the text is the locale's. */
 export type StatusCode =
   | "idle" | "sending" | "retrying" | "accepted" | "elsewhere" | "done"
   | "already_received" | "offline" | "changed" | "rejected" | "failed";
@@ -24,7 +24,9 @@ export interface Reply {
   status: number;
   /** Response headers, lower-case names. */
   headers: Record<string, string>;
-  /** Parsed JSON, or text, or null when empty. */
+  /** Parsed JSON, or text, or null when empty. Typed as the caller's `T` (`send<T>()`): that
+   * is the body of a confirmed reply (`done`, `already_received`); other outcomes carry
+   * whatever the server sent, if anything. */
   body: unknown;
   /** The answer came from a stored result (server replay or local repeat). */
   replayed: boolean;
@@ -49,7 +51,7 @@ export type SendonceEventType =
   | "action.new" | "action.repeat" | "action.resume" | "click.suppressed"
   | "send.attempt" | "send.retry" | "reply.replayed" | "reply.conflict"
   | "key.rotated" | "storage.fallback" | "record.corrupt" | "status"
-  | "offline" | "online" | "elsewhere";
+  | "offline" | "online" | "elsewhere" | "cors.suspect";
 
 /** A decision log entry. It never carries payload values; free text is masked. */
 export interface SendonceEvent {
@@ -78,17 +80,31 @@ export interface RetryOptions {
   deadlineMs?: number;
 }
 
-/** `new Sendonce(options)`. */
+/** `new Sendonce(options)`. An unknown option name is refused (`invalid_option`, with a
+ * suggestion). */
 export interface SendonceOptions {
+  /** Storage prefix (1..=64 characters, no ':'). Default "sendonce". */
   namespace?: string;
+  /** Where keys, drafts and results live. Default "local"; falls back to memory (with a
+   * `storage.fallback` event) where storage is unavailable. */
   storage?: "local" | "session" | "memory" | StorageAdapter;
+  /** Built-in: "en", "pt-BR", "es", "ru"; others fall back to "en". Default "en". */
   locale?: "en" | "pt-BR" | "es" | "ru" | (string & {});
+  /** Per-status text overrides, `{reason}` where a reason fits. */
   messages?: Partial<Record<StatusCode, string>>;
+  /** Put the server's own reason (its `detail`, usually English) into `rejected` texts.
+   * Default false: the locale's calm text alone. */
+  showServerReason?: boolean;
+  /** Default "Idempotency-Key". */
   headerName?: string;
+  /** The header that marks a replayed reply (any letter case). Default "Idempotent-Replayed". */
   replayHeader?: string;
+  /** Default "uuid-v4". */
   keyFormat?: "uuid-v4" | "uuid-v7";
   retry?: RetryOptions;
+  /** How long a finished action answers repeats, per kind. Defaults: "1m", "10m", "10s", "5s". */
   windows?: { default?: WindowSpec; form?: WindowSpec; chat?: WindowSpec; quickReply?: WindowSpec };
+  /** The transport. Default `globalThis.fetch`. */
   fetch?: typeof globalThis.fetch;
   /**
    * Called before every attempt (also after a reload, for a resumed action); its headers are
@@ -97,11 +113,13 @@ export interface SendonceOptions {
    * network error (retried with the same key).
    */
   headers?: (request: HeadersHookRequest) => HeadersInit | undefined | Promise<HeadersInit | undefined>;
+  /** The decision log (never payload values). */
   onEvent?: (event: SendonceEvent) => void;
+  /** Resend pending actions on load. Default false. */
   autoResume?: boolean;
 }
 
-/** `so.action(name, payload, options)`. */
+/** `so.action(name, payload, options)`. An unknown option name is refused. */
 export interface ActionOptions {
   window?: WindowSpec;
   key?: string;

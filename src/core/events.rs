@@ -51,10 +51,13 @@ pub enum EventKind {
     /// `key.adopted`: another tab was already sending the same data (same action name and
     /// fingerprint): this action took that tab's key instead of sending under its own.
     KeyAdopted,
+    /// `cors.suspect`: requests to another origin fail at once, the way a browser refuses a
+    /// cross-origin request; `detail` says which headers the server must allow and expose.
+    CorsSuspect,
 }
 
 /// Every event kind, in the SPEC's order.
-pub const ALL_KINDS: [EventKind; 18] = [
+pub const ALL_KINDS: [EventKind; 19] = [
     EventKind::ActionNew,
     EventKind::ActionRepeat,
     EventKind::ActionResume,
@@ -73,6 +76,7 @@ pub const ALL_KINDS: [EventKind; 18] = [
     EventKind::ActionIncomplete,
     EventKind::AuthRefresh,
     EventKind::KeyAdopted,
+    EventKind::CorsSuspect,
 ];
 
 impl EventKind {
@@ -97,6 +101,7 @@ impl EventKind {
             EventKind::ActionIncomplete => "action.incomplete",
             EventKind::AuthRefresh => "auth.refresh",
             EventKind::KeyAdopted => "key.adopted",
+            EventKind::CorsSuspect => "cors.suspect",
         }
     }
 
@@ -306,7 +311,8 @@ impl Stats {
             | EventKind::Elsewhere
             | EventKind::ActionIncomplete
             | EventKind::AuthRefresh
-            | EventKind::KeyAdopted => {}
+            | EventKind::KeyAdopted
+            | EventKind::CorsSuspect => {}
         }
     }
 

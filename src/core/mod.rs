@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod chat;
+pub mod cors;
 pub mod error;
 pub mod events;
 pub mod fingerprint;
@@ -11,6 +12,7 @@ pub mod json;
 pub mod key;
 pub mod mask;
 mod number;
+pub mod options;
 pub(crate) mod order;
 // Used by the web adapters and bindings only (wasm); tested natively.
 #[cfg(any(target_arch = "wasm32", test))]

@@ -201,6 +201,9 @@ impl StatusCode {
 pub struct Messages {
     locale: Locale,
     overrides: Vec<(StatusCode, String)>,
+    /// Put the server's own words (its English `detail`, say) into `rejected`; off by default,
+    /// so a person reads the calm text of their locale (option `showServerReason`).
+    show_server_reason: bool,
 }
 
 impl Messages {
@@ -214,15 +217,21 @@ impl Messages {
         Messages {
             locale,
             overrides: Vec::new(),
+            show_server_reason: false,
         }
     }
 
     /// Replaces the text of the status named `code`; unknown codes are a clear error.
     pub fn set(&mut self, code: &str, text: &str) -> Result<(), SendonceError> {
         let c = StatusCode::parse(code).ok_or_else(|| {
+            let known = ALL_CODES.map(StatusCode::as_str);
+            let hint = match crate::core::options::suggest(code, &known) {
+                Some(s) => format!("did you mean {s}?"),
+                None => format!("known: {}", known.join(", ")),
+            };
             SendonceError::option(
                 "messages",
-                format!("unknown status code {}; known: idle, sending, retrying, accepted, elsewhere, done, already_received, offline, changed, rejected, failed", quoted(code, '"')),
+                format!("unknown status code {}; {hint}", quoted(code, '"')),
             )
         })?;
         self.overrides.retain(|(k, _)| *k != c);
@@ -230,11 +239,21 @@ impl Messages {
         Ok(())
     }
 
-    /// The text for `code`, with `{reason}` replaced by `reason` (or a neutral word when absent).
+    /// Shows the server's reason in `rejected` texts (`showServerReason: true`). A server's
+    /// `detail` is written for developers, usually in English, whatever the page's locale, so
+    /// it is only shown when the app asks for it.
+    pub fn set_show_server_reason(&mut self, on: bool) {
+        self.show_server_reason = on;
+    }
+
+    /// The text for `code`, with `{reason}` replaced by `reason` when the app shows server
+    /// reasons, otherwise (or when absent) by the locale's own words.
     ///
     /// ```
     /// use sendonce::core::status::{Locale, Messages, StatusCode};
     /// let mut m = Messages::new(Locale::parse("en"));
+    /// assert_eq!(m.text(StatusCode::Rejected, Some("Email is required")), "Could not send: the server refused the request");
+    /// m.set_show_server_reason(true);
     /// assert_eq!(m.text(StatusCode::Rejected, Some("Email is required")), "Could not send: Email is required");
     /// m.set("done", "Order placed").unwrap();
     /// assert_eq!(m.text(StatusCode::Done, None), "Order placed");
@@ -248,7 +267,7 @@ impl Messages {
             .unwrap_or_else(|| self.locale.text(code));
         if crate::core::text::contains(template, "{reason}") {
             let reason = reason
-                .filter(|r| !r.trim().is_empty())
+                .filter(|r| self.show_server_reason && !r.trim().is_empty())
                 .unwrap_or(match self.locale {
                     Locale::En => "the server refused the request",
                     Locale::PtBr => "o servidor recusou o pedido",
@@ -269,4 +288,52 @@ pub struct Status {
     pub code: StatusCode,
     /// The text in the configured locale, with overrides applied.
     pub text: String,
+}
+
+/// Where a chat message stands, as its bubble says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageState {
+    /// Not confirmed yet (first attempt, retries, waiting for the network).
+    Sending,
+    /// The server has it.
+    Delivered,
+    /// It stopped with this status code; the user may retry or discard it.
+    Error(StatusCode),
+}
+
+impl Messages {
+    /// The calm text a chat bubble shows under its message, in the locale, with the status
+    /// overrides of `messages` applied: `sending` and an error use the texts of their status
+    /// codes (`offline`: "Connection lost. Retry?"), `delivered` has its own word.
+    ///
+    /// ```
+    /// use sendonce::core::status::{Locale, Messages, MessageState, StatusCode};
+    /// let m = Messages::new(Locale::parse("es"));
+    /// assert_eq!(m.message_text(MessageState::Delivered, None), "Entregado");
+    /// assert_eq!(m.message_text(MessageState::Error(StatusCode::Offline), None), "Se perdió la conexión. ¿Reintentar?");
+    /// ```
+    pub fn message_text(&self, state: MessageState, reason: Option<&str>) -> String {
+        match state {
+            MessageState::Sending => self.text(StatusCode::Sending, None),
+            MessageState::Delivered => match self.locale {
+                Locale::En => "Delivered",
+                Locale::PtBr => "Entregue",
+                Locale::Es => "Entregado",
+                Locale::Ru => "Доставлено",
+            }
+            .to_string(),
+            MessageState::Error(code) => {
+                // An error always says what happened: a code that means "not yet" reads as
+                // "failed".
+                if matches!(
+                    code,
+                    StatusCode::Idle | StatusCode::Sending | StatusCode::Retrying
+                ) {
+                    self.text(StatusCode::Failed, None)
+                } else {
+                    self.text(code, reason)
+                }
+            }
+        }
+    }
 }

@@ -4,6 +4,8 @@ import init, {
   Sendonce,
   classifyReply,
   type ReplyClassification,
+  SendonceError,
+  type SendonceErrorCode,
   type Action,
   type ChatMessage,
   type Form,
@@ -43,6 +45,7 @@ const options: SendonceOptions = {
     void t, code, e.key, e.attempt, e.ms;
   },
   autoResume: true,
+  showServerReason: false,
 };
 
 function label(code: StatusCode): string {
@@ -140,3 +143,43 @@ export const readKind: "in_progress" | string = read.kind;
 export const readStatus: StatusCode = read.status.code;
 // @ts-expect-error: the body is text, not parsed JSON.
 classifyReply(200, [], { id: 1 });
+// The README's own calls: optional options and init, replies generic over the body.
+export async function readme(): Promise<void> {
+  const so = new Sendonce({ namespace: "shop" });
+  const action = so.action("createOrder", { item: "tea", qty: 2 });
+  const reply = await action.send<{ id: string }>("/api/orders");
+  const id: string = reply.body.id;
+  const untyped: unknown = (await action.send("/api/orders")).body;
+  const again: Reply<{ id: string }> = await action.retry<{ id: string }>();
+  const qr = so.quickReplies({ conversationId: "c-1" });
+  const ticket = await qr.run("createTicket", async (key) => ({ ticket: key, n: 1 }));
+  const n: number = ticket.n;
+  const chat = so.chat({ conversationId: "c-1", url: "/m" });
+  const texts: string[] = chat.messages.map((m) => m.statusText);
+  // @ts-expect-error: the body's type is what the caller said.
+  const wrongBody: number = reply.body.id;
+  console.log(id, untyped, again, n, texts, wrongBody);
+}
+
+// SendonceError is a class: instanceof narrows, and its code is a union.
+export function errors(e: unknown): SendonceErrorCode | null {
+  if (e instanceof SendonceError) {
+    const name: "SendonceError" = e.name;
+    switch (e.code) {
+      case "invalid_option":
+      case "invalid_key":
+      case "invalid_window":
+      case "invalid_payload":
+      case "payload_too_large":
+      case "weak_random":
+      case "not_initialized":
+      case "storage":
+      case "disposed":
+        return name ? e.code : null;
+    }
+  }
+  return null;
+}
+
+// @ts-expect-error: a misspelled option is a type error too (and invalid_option at run time).
+export const misspelled: SendonceOptions = { namspace: "shop" };

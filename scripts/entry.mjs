@@ -1,0 +1,62 @@
+// Turns wasm-bindgen's output in DIR into the package's entry files (run by scripts/build.sh
+// before the files move into pkg/):
+//
+// - sendonce.js -> sendonce_wasm.js, the generated glue, importing the SendonceError class
+//   from ./error.js (the one module the entry exports too, so `instanceof` works) instead of
+//   a hashed snippets/ path;
+// - sendonce.d.ts -> sendonce_wasm.d.ts, with what wasm-bindgen cannot write: generic
+//   replies (`send<T>()`, `run<T>()`), and no `[Symbol.dispose]` members (they need lib
+//   esnext.disposable: TS2550 under ES2020/ES2022 libs without skipLibCheck);
+// - the hand-written entry (js/sendonce.js: `init`, `not_initialized`, `SendonceError`), the
+//   error class, the Node entry and the React hooks, with their types.
+//
+// Every edit must find what it edits: a wasm-bindgen upgrade that changes its output fails
+// the build here instead of shipping wrong types. Usage: node scripts/entry.mjs DIR
+import { copyFileSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+
+const dir = process.argv[2];
+if (!dir) {
+  console.error("usage: node scripts/entry.mjs DIR");
+  process.exit(2);
+}
+const js = (name) => new URL(`../js/${name}`, import.meta.url);
+
+function edit(text, file, from, to, { all = false } = {}) {
+  const count = typeof from === "string" ? text.split(from).length - 1 : (text.match(from) ?? []).length;
+  if (count === 0 || (!all && count > 1)) {
+    console.error(`scripts/entry.mjs: ${file}: expected ${all ? "at least one" : "one"} ${from}, found ${count}`);
+    process.exit(1);
+  }
+  return all ? text.replaceAll(from, to) : text.replace(from, to);
+}
+
+let glue = readFileSync(`${dir}/sendonce.js`, "utf8");
+glue = edit(glue, "sendonce.js", /'\.\/snippets\/[^']*\/js\/error\.js'/g, "'./error.js'", { all: true });
+writeFileSync(`${dir}/sendonce_wasm.js`, glue);
+unlinkSync(`${dir}/sendonce.js`);
+rmSync(`${dir}/snippets`, { recursive: true, force: true });
+
+let types = readFileSync(`${dir}/sendonce.d.ts`, "utf8");
+const f = "sendonce.d.ts";
+types = edit(types, f, /^ *\[Symbol\.dispose\]\(\): void;\n/gm, "", { all: true });
+types = edit(types, f, "export interface Reply {", "export interface Reply<T = unknown> {");
+types = edit(types, f, "  body: unknown;", "  body: T;");
+types = edit(
+  types,
+  f,
+  "send(url: string, init?: SendInit | null): Promise<Reply>;",
+  "send<T = unknown>(url: string, init?: SendInit | null): Promise<Reply<T>>;",
+);
+types = edit(types, f, "    retry(): Promise<Reply>;", "    retry<T = unknown>(): Promise<Reply<T>>;");
+types = edit(
+  types,
+  f,
+  "run(actionKey: string, handler: QuickReplyHandler): Promise<unknown>;",
+  "run<T = unknown>(actionKey: string, handler: QuickReplyHandler<T>): Promise<T>;",
+);
+writeFileSync(`${dir}/sendonce_wasm.d.ts`, types);
+unlinkSync(`${dir}/sendonce.d.ts`);
+
+for (const name of ["sendonce.js", "sendonce.d.ts", "error.js", "error.d.ts", "node.js", "react.js", "react.d.ts"]) {
+  copyFileSync(js(name), `${dir}/${name}`);
+}

@@ -1,0 +1,38 @@
+//! Unknown option names: a misspelled option is refused (`invalid_option`, with a suggestion
+//! from `core::options`), never silently ignored.
+
+use js_sys::Object;
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::core::error::SendonceError;
+use crate::core::options::check_names;
+
+/// Refuses an options object (already checked to be an object, or absent) that has an own
+/// property not in `known`. `prefix` names the nesting in the message (`"retry."`).
+pub(crate) fn reject_unknown(
+    options: &JsValue,
+    prefix: &str,
+    known: &[&str],
+) -> Result<(), SendonceError> {
+    if !options.is_object() {
+        return Ok(());
+    }
+    let names: Vec<String> = Object::keys(options.unchecked_ref::<Object>())
+        .iter()
+        .filter_map(|k| k.as_string())
+        .collect();
+    check_names(prefix, &names, known)
+}
+
+// Optional trailing parameters with precise TypeScript types (see `convert::OptionsArg`):
+// an `Option` of these is written `name?: T | null`, so the README's `so.action(name,
+// payload)` and `action.send(url)` type-check.
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `ActionOptions`, optional.
+    #[wasm_bindgen(typescript_type = "ActionOptions")]
+    pub type ActionOptionsArg;
+    /// `SendInit`, optional.
+    #[wasm_bindgen(typescript_type = "SendInit")]
+    pub type SendInitArg;
+}

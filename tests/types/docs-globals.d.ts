@@ -1,0 +1,14 @@
+// Names the README code blocks use without defining them: the page's own elements and
+// functions, and an instance made in an earlier block. Checked by tests/types/docs.mjs.
+declare const so: import("sendonce").Sendonce;
+declare const statusElement: HTMLElement;
+declare const formElement: HTMLFormElement;
+declare const inbound: { id: string; text: string };
+declare const echoFromServer: { id: string; text?: string };
+declare function render(value: unknown): void;
+declare function show(text: string, status?: string): void;
+declare function callBackend(key: string): Promise<{ id: string }>;
+declare function require(id: "sendonce"): typeof import("sendonce");
+// A section's snippet after the one that imported them.
+declare const Sendonce: typeof import("sendonce").Sendonce;
+declare const action: import("sendonce").Action;
