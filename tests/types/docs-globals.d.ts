@@ -8,6 +8,7 @@ declare const echoFromServer: { id: string; text?: string };
 declare function render(value: unknown): void;
 declare function show(text: string, status?: string): void;
 declare function callBackend(key: string): Promise<{ id: string }>;
+declare const session: { token(): Promise<string> };
 declare function require(id: "sendonce"): typeof import("sendonce");
 // A section's snippet after the one that imported them.
 declare const Sendonce: typeof import("sendonce").Sendonce;
