@@ -353,9 +353,10 @@ impl QuickReplies {
         }
     }
 
-    /// Binds a button to a quick reply: a click disables it in the same event task
-    /// (`disabled`, `aria-disabled="true"`, `aria-busy="true"`), runs `handler` through
-    /// `run()`, and re-enables it when the result is there. Returns a function that unbinds.
+    /// Binds a button to a quick reply: a click guards it in the same event task
+    /// (`aria-disabled="true"`, `aria-busy="true"`; not `disabled`, so the focus stays on it,
+    /// and clicks meanwhile are swallowed), runs `handler` through `run()`, and releases it
+    /// when the result is there. Returns a function that unbinds.
     #[wasm_bindgen(unchecked_return_type = "() => void")]
     pub fn bind(
         &self,
