@@ -80,7 +80,7 @@ impl QuickInner {
             Ok(Some(t)) => t,
             _ => return None,
         };
-        match Record::decode(&text, 0) {
+        match Record::decode_stored(&self.shared.ns, storage_key, &text, 0) {
             Ok(Some(Record::Quick(q)))
                 if q.conversation_id == self.conversation_id
                     && platform::now_ms() < q.finished_at.saturating_add(QUICK_RETENTION_MS) =>

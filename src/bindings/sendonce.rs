@@ -88,7 +88,7 @@ impl Shared {
             let mut entries: Vec<(String, Record)> = Vec::new();
             for k in record_keys {
                 let Some(text) = store.get(&k) else { continue };
-                match Record::decode(&text, now) {
+                match Record::decode_stored(&self.ns, &k, &text, now) {
                     Ok(Some(r)) => entries.push((k, r)),
                     // Expired or corrupt: removed at once.
                     _ => store.delete(&k),
@@ -136,11 +136,12 @@ impl Shared {
         }
     }
 
-    /// Reads and decodes a record; expired records are removed, corrupt or foreign ones are
-    /// removed and reported with `record.corrupt`.
+    /// Reads and decodes a record; expired records are removed, corrupt or foreign ones (a
+    /// record copied under another storage key included) are removed and reported with
+    /// `record.corrupt`.
     pub fn read(&self, storage_key: &str) -> Option<Record> {
         let text = self.store.get(storage_key)?;
-        match Record::decode(&text, platform::now_ms()) {
+        match Record::decode_stored(&self.ns, storage_key, &text, platform::now_ms()) {
             Ok(Some(r)) => Some(r),
             Ok(None) => {
                 self.store.delete(storage_key);
@@ -189,14 +190,10 @@ impl Shared {
         }
     }
 
-    /// A fresh key from the CSPRNG.
+    /// A fresh key from the CSPRNG; a source that returns zeros or repeats itself is a
+    /// `weak_random` error, and no key is made.
     pub fn new_key(&self) -> Result<Key, SendonceError> {
-        let bytes = platform::random_bytes().ok_or_else(|| {
-            SendonceError::Storage(
-                "no crypto.getRandomValues here: sendonce will not make keys from a weaker source"
-                    .into(),
-            )
-        })?;
+        let bytes = platform::key_bytes()?;
         Ok(new_key(self.key_format, bytes, platform::now_ms()))
     }
 
@@ -244,12 +241,7 @@ impl Sendonce {
     fn build(options: &JsValue) -> Result<Sendonce, SendonceError> {
         let o = options_object(options, "options")?;
         let ns = opt_string(&o, "namespace")?.unwrap_or_else(|| "sendonce".into());
-        if ns.is_empty() || ns.len() > 64 || ns.contains(':') {
-            return Err(SendonceError::option(
-                "namespace",
-                "must be 1..=64 characters without ':'",
-            ));
-        }
+        crate::core::key::validate_namespace(&ns)?;
         let mut fallback = None;
         let storage_opt = get(&o, "storage");
         let backend = if storage_opt.is_object() {
