@@ -25,9 +25,9 @@ fn get(o: &JsValue, k: &str) -> JsValue {
 /// Sends `payload` as action `name`; returns (reply, key).
 async fn action_send(so: &Sendonce, name: &str, payload: &JsValue) -> (JsValue, String) {
     let action = so
-        .action(name, payload.clone(), JsValue::UNDEFINED)
+        .action(name.into(), payload.clone(), JsValue::UNDEFINED)
         .unwrap();
-    let reply = JsFuture::from(action.send("/api/orders", JsValue::UNDEFINED))
+    let reply = JsFuture::from(action.send_js("/api/orders".into(), JsValue::UNDEFINED))
         .await
         .unwrap();
     (reply, action.key())

@@ -10,7 +10,8 @@ use wasm_bindgen::prelude::*;
 
 use super::action::{Action, ActionCell};
 use super::convert::{
-    arg, js, opt_bool, opt_function, opt_number, opt_string, options_object, to_json, OptionsArg,
+    arg, js, opt_bool, opt_function, opt_number, opt_string, options_object, string_arg, to_json,
+    OptionsArg,
 };
 use crate::core::action::{adopt_elsewhere, ActionConfig, ActionMachine, Input};
 use crate::core::error::SendonceError;
@@ -27,6 +28,10 @@ use crate::platform::locks;
 use crate::platform::storage::{Backend, Store, WriteResult};
 use crate::platform::{self, get, set};
 
+/// The largest `maxPayloadBytes` accepted (256 MiB): beyond it a page runs out of memory
+/// before any limit would help.
+const MAX_PAYLOAD_LIMIT: usize = 1 << 28;
+
 /// An event listener on `globalThis` (name, callback), removed on `dispose()`.
 type WindowListener = (String, Closure<dyn FnMut()>);
 
@@ -41,6 +46,8 @@ pub(crate) struct Shared {
     pub retry: RetryPolicy,
     pub windows: Windows,
     pub fetch: JsValue,
+    /// `maxPayloadBytes`: the largest payload (as JSON) an action or message may have.
+    pub max_payload_bytes: usize,
     on_event: Option<Function>,
     stats: RefCell<Stats>,
     pub live: RefCell<SmallMap<Weak<ActionCell>>>,
@@ -356,6 +363,16 @@ impl Sendonce {
                 "must be a function like globalThis.fetch",
             ));
         }
+        let max_payload_bytes = match opt_number(&o, "maxPayloadBytes")? {
+            None => crate::core::json::DEFAULT_MAX_PAYLOAD_BYTES,
+            Some(n) if n >= 1.0 && n <= MAX_PAYLOAD_LIMIT as f64 && n.fract() == 0.0 => n as usize,
+            Some(_) => {
+                return Err(SendonceError::option(
+                    "maxPayloadBytes",
+                    format!("must be a whole number of bytes from 1 to {MAX_PAYLOAD_LIMIT}"),
+                ))
+            }
+        };
         let on_event = opt_function(&o, "onEvent")?;
         let auto_resume = opt_bool(&o, "autoResume")?.unwrap_or(false);
 
@@ -369,6 +386,7 @@ impl Sendonce {
             retry,
             windows,
             fetch,
+            max_payload_bytes,
             on_event,
             stats: RefCell::new(Stats::default()),
             live: RefCell::new(SmallMap::new()),
@@ -431,11 +449,12 @@ impl Sendonce {
     /// a new key. `options`: `{ window, key }`.
     pub fn action(
         &self,
-        name: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
         #[wasm_bindgen(unchecked_param_type = "unknown")] payload: JsValue,
         #[wasm_bindgen(unchecked_param_type = "ActionOptions | undefined")] options: JsValue,
     ) -> Result<Action, JsValue> {
-        js(self.start_action(name, &payload, &options, ActionKind::Default))
+        let name = js(string_arg(&name, "action", MAX_ACTION_NAME))?;
+        js(self.start_action(&name, &payload, &options, ActionKind::Default))
     }
 
     /// Actions restored from storage that are not confirmed yet (after a reload), as
@@ -585,7 +604,7 @@ impl Sendonce {
         if self.shared.disposed.get() {
             return Err(SendonceError::Disposed("this Sendonce".into()));
         }
-        if name.is_empty() || name.len() > 100 {
+        if name.is_empty() || name.chars().count() > MAX_ACTION_NAME as usize {
             return Err(SendonceError::option(
                 "action",
                 "the action name must be 1..=100 characters",
@@ -599,14 +618,8 @@ impl Sendonce {
         let explicit = opt_string(&o, "key")?
             .map(|k| validate_key(&k))
             .transpose()?;
-        let exclude: Vec<String> = match get(&o, "exclude") {
-            v if v.is_undefined() || v.is_null() => Vec::new(),
-            v => Array::from(&v)
-                .iter()
-                .filter_map(|x| x.as_string())
-                .collect(),
-        };
-        let (value, body) = to_json(payload, "the payload")?;
+        let exclude = string_list(&get(&o, "exclude"), "exclude")?;
+        let (value, body) = to_json(payload, "the payload", self.shared.max_payload_bytes)?;
         let fingerprint = fingerprint_value(&value, &exclude);
         let now = platform::now_ms();
 
@@ -682,6 +695,28 @@ impl Sendonce {
         let cell = self.shared.adopt(machine);
         Ok(Action::from_cell(cell, body))
     }
+}
+
+/// Longest action name, in characters.
+const MAX_ACTION_NAME: u32 = 100;
+
+/// An optional list of field names (`exclude`): an array of at most 1000 strings. Anything
+/// else (an array-like `{ length: 1e9 }` included) is a clear error.
+pub(crate) fn string_list(v: &JsValue, name: &str) -> Result<Vec<String>, SendonceError> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(Vec::new());
+    }
+    let bad = || SendonceError::option(name, "must be an array of at most 1000 strings");
+    if !Array::is_array(v) {
+        return Err(bad());
+    }
+    let list: &Array = v.unchecked_ref();
+    if list.length() > 1000 {
+        return Err(bad());
+    }
+    list.iter()
+        .map(|x| string_arg(&x, name, 1000).map_err(|_| bad()))
+        .collect()
 }
 
 fn header_option(o: &JsValue, name: &str, default: &str) -> Result<String, SendonceError> {

@@ -63,6 +63,20 @@ export interface SendonceEvent {
   detail?: string;
 }
 
+/** The stable `code` of a `SendonceError`. */
+export type SendonceErrorCode =
+  | "invalid_option" | "invalid_key" | "invalid_window" | "invalid_payload"
+  | "payload_too_large" | "weak_random" | "not_initialized" | "storage" | "disposed"
+  | "invalid_json" | "corrupt_record" | "network";
+
+/** What sendonce throws (or rejects a Promise with) for bad input, before anything is sent
+ * or stored: a real `Error` with `name === "SendonceError"`, a stable `code` and a message
+ * (for `invalid_payload`, with the JSON path of the problem, e.g. `$.items[2].price`). */
+export interface SendonceError extends Error {
+  name: "SendonceError";
+  code: SendonceErrorCode;
+}
+
 /** How a send retries: always with the same key and the same body bytes. */
 export interface RetryOptions {
   /** Attempts in all, the first included (1..=100). Default 5. */
@@ -90,6 +104,10 @@ export interface SendonceOptions {
   retry?: RetryOptions;
   windows?: { default?: WindowSpec; form?: WindowSpec; chat?: WindowSpec; quickReply?: WindowSpec };
   fetch?: typeof globalThis.fetch;
+  /** Largest payload (as JSON, in bytes) an action or chat message may have; a bigger one is
+   * a `SendonceError` with code "payload_too_large", before anything is built or stored.
+   * A whole number from 1 to 268435456. Default 1048576 (1 MiB). */
+  maxPayloadBytes?: number;
   onEvent?: (event: SendonceEvent) => void;
   autoResume?: boolean;
 }
