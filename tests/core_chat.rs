@@ -148,7 +148,7 @@ fn a_stream_line_or_event_that_never_ends_is_dropped_not_kept_in_memory() {
     let ev = p.push("\ndata: after\n\n");
     assert_eq!(ev.len(), 1);
     assert_eq!(ev[0].data, "after");
-    assert!(MAX_EVENT_BYTES == 1 << 20);
+    assert_eq!(MAX_EVENT_BYTES, 1 << 20);
 }
 
 #[test]
