@@ -73,13 +73,15 @@ impl HeaderBudget {
 /// assert_eq!(truncation_note(false, 0), None);
 /// ```
 pub fn truncation_note(body_cut: bool, headers_dropped: usize) -> Option<String> {
-    match (body_cut, headers_dropped) {
-        (false, 0) => None,
-        (true, 0) => Some(format!("body cut at {MAX_BODY_BYTES} bytes")),
-        (false, n) => Some(format!("{n} headers left out")),
-        (true, n) => Some(format!(
-            "body cut at {MAX_BODY_BYTES} bytes; {n} headers left out"
-        )),
+    let body = body_cut.then(|| format!("body cut at {MAX_BODY_BYTES} bytes"));
+    let headers = match headers_dropped {
+        0 => None,
+        1 => Some("1 header left out".to_string()),
+        n => Some(format!("{n} headers left out")),
+    };
+    match (body, headers) {
+        (Some(b), Some(h)) => Some(format!("{b}; {h}")),
+        (b, h) => b.or(h),
     }
 }
 

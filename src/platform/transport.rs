@@ -121,15 +121,13 @@ async fn before(p: &JsValue, deadline: &Promise) -> Result<JsValue, JsValue> {
 }
 
 /// Swallows the rejection of a promise nobody waits for (a cancelled body reader), so that
-/// Node does not report it as unhandled.
+/// Node does not report it as unhandled. The handler is the global `Boolean` function: any
+/// function that ignores its argument does, and this one needs no closure of our own (each
+/// closure type costs its own glue in the wasm).
 fn ignore_rejection(p: &JsValue) {
-    thread_local! {
-        static NOOP: Closure<dyn FnMut(JsValue)> = Closure::new(|_: JsValue| {});
-    }
-    if let Some(p) = p.dyn_ref::<Promise>() {
-        NOOP.with(|noop| {
-            let _ = p.catch(noop);
-        });
+    let then = get(p, "then").dyn_into::<Function>();
+    if let (Ok(then), Ok(handler)) = (then, get(&global(), "Boolean").dyn_into::<Function>()) {
+        let _ = then.call2(p, &handler, &handler);
     }
 }
 
