@@ -463,6 +463,37 @@ pub fn url_arg(v: &JsValue) -> Result<String, SendonceError> {
     Ok(url)
 }
 
+/// `Object.entries(v)`, as a clear error naming `name` when it throws (a getter or a proxy
+/// that throws): js-sys's binding would let the exception run through the wasm.
+pub fn entries(v: &JsValue, name: &str) -> Result<js_sys::Array, SendonceError> {
+    let f = get(&get(&crate::platform::global(), "Object"), "entries");
+    let f: Function = f
+        .dyn_into()
+        .map_err(|_| SendonceError::option(name, "cannot be read here"))?;
+    f.call1(&JsValue::NULL, v)
+        .map(|a| a.unchecked_into())
+        .map_err(|e| {
+            SendonceError::option(
+                name,
+                format!(
+                    "reading it threw {}",
+                    crate::platform::storage::describe(&e)
+                ),
+            )
+        })
+}
+
+/// `Array.isArray(v)`; false where it throws (a revoked proxy) instead of letting the
+/// exception run through the wasm.
+pub fn is_array(v: &JsValue) -> bool {
+    get(&get(&crate::platform::global(), "Array"), "isArray")
+        .dyn_into::<Function>()
+        .ok()
+        .and_then(|f| f.call1(&JsValue::NULL, v).ok())
+        .and_then(|b| b.as_bool())
+        .unwrap_or(false)
+}
+
 /// Checks that an options argument is an object (or absent).
 pub fn options_object(v: &JsValue, what: &str) -> Result<JsValue, SendonceError> {
     if v.is_undefined() || v.is_null() {
@@ -535,7 +566,7 @@ pub fn headers_list(v: &JsValue) -> Result<Vec<(String, String)>, SendonceError>
     };
     let too_many =
         || SendonceError::option("headers", format!("at most {MAX_REQUEST_HEADERS} headers"));
-    let iterable = js_sys::Array::is_array(v)
+    let iterable = is_array(v)
         || get(v, "entries").is_function() && !v.has_type::<Object>()
         || get(v, "forEach").is_function();
     if iterable {
@@ -561,7 +592,7 @@ pub fn headers_list(v: &JsValue) -> Result<Vec<(String, String)>, SendonceError>
     if !v.is_object() {
         return Err(bad());
     }
-    let entries = Object::entries(v.unchecked_ref());
+    let entries = entries(v, "headers")?;
     if entries.length() as usize > MAX_REQUEST_HEADERS {
         return Err(too_many());
     }

@@ -303,7 +303,7 @@ impl Sendonce {
                     "must be an object of status code -> text",
                 ));
             }
-            for entry in Object::entries(m.unchecked_ref()).iter() {
+            for entry in super::convert::entries(&m, "messages")?.iter() {
                 let k = js_sys::Reflect::get_u32(&entry, 0)
                     .ok()
                     .and_then(|v| v.as_string())
@@ -707,7 +707,7 @@ pub(crate) fn string_list(v: &JsValue, name: &str) -> Result<Vec<String>, Sendon
         return Ok(Vec::new());
     }
     let bad = || SendonceError::option(name, "must be an array of at most 1000 strings");
-    if !Array::is_array(v) {
+    if !super::convert::is_array(v) {
         return Err(bad());
     }
     let list: &Array = v.unchecked_ref();

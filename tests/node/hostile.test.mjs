@@ -116,6 +116,19 @@ test("action names, urls, ids and callbacks of the wrong type are SendonceErrors
   throwsCode(() => qr.seen(5), "invalid_option", /id/, "qr.seen(5)");
   await rejectsCode(() => qr.seenAsync(5), "invalid_option", "qr.seenAsync(5)");
 
+  // Getters and proxies that throw: a clear error, not an exception run through the wasm.
+  const revoked = Proxy.revocable({}, {});
+  revoked.revoke();
+  const boom = () => {
+    throw new Error("boom");
+  };
+  throwsCode(() => new Sendonce({ messages: { get done() { return boom(); } } }), "invalid_option", /messages.*boom/, "messages getter");
+  await rejectsCode(() => action.send("/api/orders", { headers: { get "X-A"() { return boom(); } } }), "invalid_option", "headers getter");
+  await rejectsCode(() => action.send("/api/orders", { headers: revoked.proxy }), "invalid_option", "headers revoked proxy");
+  throwsCode(() => so.action("x", { get price() { return boom(); } }), "invalid_payload", /\$\.price.*boom/, "payload getter");
+  throwsCode(() => so.action("x", revoked.proxy), "invalid_payload", /\$/, "payload revoked proxy");
+  throwsCode(() => so.action("x", {}, { exclude: revoked.proxy }), "invalid_option", /exclude/, "exclude revoked proxy");
+
   for (const bad of [5, "local storage", { namespace: 5 }, { maxPayloadBytes: -1 }, { maxPayloadBytes: "1MB" }, { maxPayloadBytes: 1.5 }, { maxPayloadBytes: Infinity }, { onEvent: 5 }]) {
     throwsCode(() => new Sendonce(bad), "invalid_option", undefined, `new Sendonce(${JSON.stringify(bad)})`);
   }
