@@ -36,6 +36,8 @@ export CARGO_ENCODED_RUSTFLAGS
 wasm-pack build --release --target web --out-dir "$tmp" --out-name sendonce --no-pack . \
   >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log" >&2; exit 1; }
 rm -f "$tmp/build.log"
+# Using sendonce before `await init()`: a SendonceError "not_initialized", not a TypeError.
+node scripts/glue-not-initialized.mjs "$tmp/sendonce.js"
 # A current wasm-opt (binaryen from npm; Debian's 108 mis-optimises reference types).
 node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
