@@ -212,7 +212,16 @@ async fn read_body(resp: &JsValue, deadline: &Promise) -> Result<(String, bool),
         return Ok((body, cut));
     };
     let read: Function = get(&reader, "read").unchecked_into();
-    let mut bytes: Vec<u8> = Vec::new();
+    // Decoded piece by piece in JS, as `text()` would: UTF-8, a leading byte order mark
+    // dropped, bad bytes replaced.
+    let decoder = super::stream::new_text_decoder().ok_or("there is no TextDecoder here")?;
+    let decode: Function = get(&decoder, "decode")
+        .dyn_into()
+        .map_err(|_| "there is no TextDecoder here".to_string())?;
+    let streaming = Object::new();
+    set(&streaming, "stream", &JsValue::TRUE);
+    let mut text = String::new();
+    let mut read_bytes = 0usize;
     let mut cut = false;
     loop {
         let next = read.call0(&reader).map_err(|e| describe(&e))?;
@@ -230,33 +239,31 @@ async fn read_body(resp: &JsValue, deadline: &Promise) -> Result<(String, bool),
             cancel(&reader);
             return Err("reply body chunk is not bytes".into());
         };
-        let room = MAX_BODY_BYTES - bytes.len();
+        let room = MAX_BODY_BYTES - read_bytes;
         let n = data.length() as usize;
-        if n > room {
-            let start = bytes.len();
-            bytes.resize(start + room, 0);
-            data.subarray(0, room as u32).copy_to(&mut bytes[start..]);
+        let data = if n > room {
             cut = true;
+            data.subarray(0, room as u32)
+        } else {
+            data
+        };
+        read_bytes += n.min(room);
+        if let Some(piece) = decode
+            .call2(&decoder, &data, &streaming)
+            .ok()
+            .and_then(|t| t.as_string())
+        {
+            text.push_str(&piece);
+        }
+        if cut {
+            // A character cut in half at the limit is dropped, not flushed as U+FFFD.
             cancel(&reader);
-            break;
+            return Ok((text, true));
         }
-        let start = bytes.len();
-        bytes.resize(start + n, 0);
-        data.copy_to(&mut bytes[start..]);
     }
-    // As `text()` decodes: UTF-8, a leading byte order mark dropped, bad bytes replaced. A
-    // character cut in half at the limit is dropped whole.
-    let text = match std::str::from_utf8(&bytes) {
-        Ok(s) => s.to_string(),
-        Err(e) if cut && e.error_len().is_none() => {
-            String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned()
-        }
-        Err(_) => String::from_utf8_lossy(&bytes).into_owned(),
-    };
-    let text = match text.strip_prefix('\u{feff}') {
-        Some(t) => t.to_string(),
-        None => text,
-    };
+    if let Some(rest) = decode.call0(&decoder).ok().and_then(|t| t.as_string()) {
+        text.push_str(&rest);
+    }
     Ok((text, cut))
 }
 
