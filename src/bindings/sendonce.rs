@@ -28,10 +28,6 @@ use crate::platform::locks;
 use crate::platform::storage::{Backend, Store, WriteResult};
 use crate::platform::{self, get, set};
 
-/// The largest `maxPayloadBytes` accepted (256 MiB): beyond it a page runs out of memory
-/// before any limit would help.
-const MAX_PAYLOAD_LIMIT: usize = 1 << 28;
-
 /// An event listener on `globalThis` (name, callback), removed on `dispose()`.
 type WindowListener = (String, Closure<dyn FnMut()>);
 
@@ -363,16 +359,8 @@ impl Sendonce {
                 "must be a function like globalThis.fetch",
             ));
         }
-        let max_payload_bytes = match opt_number(&o, "maxPayloadBytes")? {
-            None => crate::core::json::DEFAULT_MAX_PAYLOAD_BYTES,
-            Some(n) if n >= 1.0 && n <= MAX_PAYLOAD_LIMIT as f64 && n.fract() == 0.0 => n as usize,
-            Some(_) => {
-                return Err(SendonceError::option(
-                    "maxPayloadBytes",
-                    format!("must be a whole number of bytes from 1 to {MAX_PAYLOAD_LIMIT}"),
-                ))
-            }
-        };
+        let max_payload_bytes =
+            crate::core::json::payload_limit(opt_number(&o, "maxPayloadBytes")?)?;
         let on_event = opt_function(&o, "onEvent")?;
         let auto_resume = opt_bool(&o, "autoResume")?.unwrap_or(false);
 
@@ -453,7 +441,9 @@ impl Sendonce {
         #[wasm_bindgen(unchecked_param_type = "unknown")] payload: JsValue,
         #[wasm_bindgen(unchecked_param_type = "ActionOptions | undefined")] options: JsValue,
     ) -> Result<Action, JsValue> {
-        let name = js(string_arg(&name, "action", MAX_ACTION_NAME))?;
+        // Twice the limit in UTF-16 units: every name of 100 characters fits; the real check
+        // is start_action's.
+        let name = js(string_arg(&name, "action", 2 * MAX_ACTION_NAME))?;
         js(self.start_action(&name, &payload, &options, ActionKind::Default))
     }
 

@@ -195,6 +195,32 @@ pub fn push_path_index(path: &mut String, i: u32) {
     let _ = write!(path, "[{i}]");
 }
 
+/// The largest `maxPayloadBytes` accepted (256 MiB): beyond it a page runs out of memory
+/// before any limit would help.
+pub const MAX_PAYLOAD_LIMIT: usize = 1 << 28;
+
+/// The `maxPayloadBytes` option, normalised: absent is [`DEFAULT_MAX_PAYLOAD_BYTES`]; it must
+/// be a whole number of bytes from 1 to [`MAX_PAYLOAD_LIMIT`].
+///
+/// ```
+/// use sendonce::core::json::payload_limit;
+/// assert_eq!(payload_limit(None).unwrap(), 1_048_576);
+/// assert_eq!(payload_limit(Some(4096.0)).unwrap(), 4096);
+/// assert_eq!(payload_limit(Some(1.5)).unwrap_err().code(), "invalid_option");
+/// ```
+pub fn payload_limit(option: Option<f64>) -> Result<usize, SendonceError> {
+    match option {
+        None => Ok(DEFAULT_MAX_PAYLOAD_BYTES),
+        Some(n) if (1.0..=MAX_PAYLOAD_LIMIT as f64).contains(&n) && n.fract() == 0.0 => {
+            Ok(n as usize)
+        }
+        Some(_) => Err(SendonceError::option(
+            "maxPayloadBytes",
+            format!("must be a whole number of bytes from 1 to {MAX_PAYLOAD_LIMIT}"),
+        )),
+    }
+}
+
 /// Checks a payload's size in bytes against the `maxPayloadBytes` limit.
 ///
 /// ```

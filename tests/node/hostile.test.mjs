@@ -71,7 +71,9 @@ test("action names, urls, ids and callbacks of the wrong type are SendonceErrors
   }
   // Copying a huge name into the wasm before refusing it used to cost ~1 GB.
   for (let i = 0; i < 3; i += 1) throwsCode(() => so.action(hugeArrayLike, {}), "invalid_option", /action/, "huge");
-  throwsCode(() => so.action("x".repeat(5_000_000), {}), "invalid_option", /at most 100/, "long name");
+  throwsCode(() => so.action("x".repeat(5_000_000), {}), "invalid_option", /action/, "long name");
+  throwsCode(() => so.action("x".repeat(101), {}), "invalid_option", /1\.\.=100/, "101 characters");
+  assert.equal(typeof so.action("😀".repeat(100), {}).key, "string", "100 characters of two UTF-16 units each");
   throwsCode(() => so.action("x", {}, 5), "invalid_option", /options/, "options 5");
   throwsCode(() => so.action("x", {}, { exclude: hugeArrayLike }), "invalid_option", /exclude/, "exclude");
   throwsCode(() => so.action("x", {}, { key: 5 }), "invalid_option", /key/, "key");
