@@ -44,8 +44,8 @@ types = edit(types, f, "  body: unknown;", "  body: T;");
 types = edit(
   types,
   f,
-  "send(url: string, init?: SendInit | null): Promise<Reply>;",
-  "send<T = unknown>(url: string, init?: SendInit | null): Promise<Reply<T>>;",
+  "send(url: string | URL, init?: SendInit | null): Promise<Reply>;",
+  "send<T = unknown>(url: string | URL, init?: SendInit | null): Promise<Reply<T>>;",
 );
 types = edit(types, f, "    retry(): Promise<Reply>;", "    retry<T = unknown>(): Promise<Reply<T>>;");
 types = edit(

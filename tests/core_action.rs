@@ -381,6 +381,67 @@ fn huge_retry_after_is_capped_at_60_seconds() {
 }
 
 #[test]
+fn retry_after_of_two_minutes_waits_instead_of_failing_at_once() {
+    // The default 60 s deadline: the wait is cut to the deadline and the last attempt goes
+    // out just before it; the server then answers and the action is done, not `failed`.
+    for value in ["60", "120", "Wed, 21 Oct 2015 07:30:00 GMT"] {
+        let mut d = Driver::new(
+            policy(),
+            Server::new(vec![Fault::RetryAfter(503, value.into())]),
+        );
+        d.send();
+        assert_eq!(d.sent.len(), 2, "{value}");
+        assert_eq!(d.outcome().code, Done, "{value}");
+        let answered = d.sent[0].at + LATENCY_MS;
+        let waited = d.sent[1].at - answered;
+        assert!(
+            (59_000..60_000).contains(&waited),
+            "{value}: waited {waited} ms"
+        );
+        assert!(d.statuses().contains(&Retrying));
+    }
+    // A server that keeps asking for two minutes: one wait, one last try, then `failed`.
+    let mut d = Driver::new(
+        policy(),
+        Server::new(vec![Fault::RetryAfter(503, "120".into()); 10]),
+    );
+    d.send();
+    assert_eq!(d.sent.len(), 2);
+    assert_eq!(d.outcome().code, Failed);
+}
+
+#[test]
+fn a_server_answering_409_for_ever_gets_about_one_request_a_second() {
+    // With a tiny base delay and `Retry-After: 0` (or none, and jitter drawing 0), the floor
+    // of in-progress waits used to be 100 ms: ~50 requests in 5 s.
+    for retry_after in [Some("0".to_string()), None] {
+        let p = RetryPolicy {
+            base_delay_ms: 1,
+            max_delay_ms: 10,
+            timeout_ms: 1_000,
+            deadline_ms: 5_000,
+            ..policy()
+        };
+        let busy = Fault::InProgress {
+            retry_after: retry_after.clone(),
+            html: false,
+        };
+        let mut d = Driver::new(p, Server::new(vec![busy; 1_000]));
+        d.rng = Random::Fixed(0);
+        d.send();
+        assert!(
+            d.sent.len() <= 6,
+            "{} requests in 5 s ({retry_after:?})",
+            d.sent.len()
+        );
+        for w in d.sent.windows(2) {
+            assert!(w[1].at - w[0].at >= 1_000);
+        }
+        assert_eq!(d.outcome().code, Accepted);
+    }
+}
+
+#[test]
 fn full_jitter_backoff_stays_within_bounds() {
     let p = RetryPolicy {
         attempts: 8,

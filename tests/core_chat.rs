@@ -121,6 +121,37 @@ fn the_stream_parser_handles_split_pieces_and_resumes_after_a_drop() {
 }
 
 #[test]
+fn a_stream_line_or_event_that_never_ends_is_dropped_not_kept_in_memory() {
+    let mut p = SseParser::new(None);
+    assert!(p.push("id: 1\ndata: ok\n\n").len() == 1);
+    // A line without an end, fed in 64 KiB pieces: the parser keeps at most about 1 MiB.
+    let piece = "x".repeat(64 * 1024);
+    assert!(p.push("data: ").is_empty());
+    for _ in 0..64 {
+        assert!(p.push(&piece).is_empty());
+    }
+    // Its end comes: the long line and its event are gone; the stream goes on.
+    let ev = p.push("tail\n\nid: 2\ndata: next\n\n");
+    assert_eq!(
+        ev.len(),
+        1,
+        "{:?}",
+        ev.iter().map(|e| e.data.len()).collect::<Vec<_>>()
+    );
+    assert_eq!(ev[0].data, "next");
+    // An event of many short data lines that outgrows the bound is dropped whole.
+    let mut big = String::new();
+    for _ in 0..20_000 {
+        big.push_str("data: 0123456789012345678901234567890123456789012345678901234567890\n");
+    }
+    assert!(p.push(&big).is_empty());
+    let ev = p.push("\ndata: after\n\n");
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0].data, "after");
+    assert_eq!(MAX_EVENT_BYTES, 1 << 20);
+}
+
+#[test]
 fn reconnects_back_off_and_give_up() {
     assert_eq!(reconnect_delay(1), Some(200));
     assert_eq!(reconnect_delay(2), Some(400));

@@ -2,7 +2,10 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
-use sendonce::core::key::{bot_key, new_key, validate_key, KeyFormat, MAX_KEY_LEN};
+use sendonce::core::key::{
+    bot_key, check_random, new_key, validate_key, validate_namespace, KeyFormat, MAX_KEY_LEN,
+};
+use sendonce::core::quick::{validate_action_key, validate_conversation_id};
 
 fn is_uuid_shape(s: &str) -> bool {
     s.len() == 36
@@ -68,10 +71,57 @@ fn bot_keys_are_deterministic_and_scoped() {
     assert_ne!(k, bot_key("shop", "c-43", "createTicket|orderId=123"));
     assert_ne!(k, bot_key("shop", "c-42", "createTicket|orderId=124"));
     assert_ne!(k, bot_key("blog", "c-42", "createTicket|orderId=123"));
-    // Known limit of the SPEC's derivation: the parts are joined with "\n", so a namespace or
-    // conversation id containing "\n" could collide with another split of the same text.
-    // Callers' namespaces and conversation ids must not contain a newline.
-    assert_eq!(bot_key("a", "b\nc", "d"), bot_key("a", "b", "c\nd"));
+}
+
+#[test]
+fn bot_key_parts_with_newlines_are_refused_so_splits_cannot_collide() {
+    // The SPEC's derivation joins the parts with "\n": "a\nb"/c/d and "a"/b/"c\nd" are the
+    // same text. Every part a caller gives is checked, so such keys are never made.
+    assert_eq!(bot_key("a\nb", "c", "d"), bot_key("a", "b", "c\nd"));
+    for (ns, conv, action) in [("a\nb", "c", "d"), ("a", "b", "c\nd"), ("a", "b\nc", "d")] {
+        let refused = validate_namespace(ns)
+            .and_then(|_| validate_conversation_id(conv))
+            .and_then(|_| validate_action_key(action))
+            .unwrap_err();
+        assert_eq!(refused.code(), "invalid_option");
+        assert!(refused.to_string().contains("newline"), "{refused}");
+    }
+    for bad in ["", "a:b", "a\rb", "a\u{0}b", &"n".repeat(65)] {
+        assert_eq!(
+            validate_namespace(bad).unwrap_err().code(),
+            "invalid_option"
+        );
+    }
+    assert!(validate_namespace("shop-é").is_ok());
+    assert_eq!(
+        validate_action_key("x\ry").unwrap_err().code(),
+        "invalid_option"
+    );
+}
+
+#[test]
+fn a_random_source_that_returns_zeros_or_repeats_itself_makes_no_key() {
+    let zeros = [0u8; 16];
+    let err = check_random(&zeros, None).unwrap_err();
+    assert_eq!(err.code(), "weak_random");
+    // What a no-op `crypto.getRandomValues` polyfill would give every user.
+    assert_eq!(
+        new_key(KeyFormat::UuidV4, zeros, 0).as_str(),
+        "00000000-0000-4000-8000-000000000000"
+    );
+    assert_eq!(
+        check_random(&[0xff; 16], None).unwrap_err().code(),
+        "weak_random"
+    );
+    let a: [u8; 16] = *b"\x8f\x12\xa0\x33\x01\xfe\x77\x5d\xc4\x09\x61\xb2\x3e\xd8\x40\x1a";
+    let mut b = a;
+    b[15] ^= 1;
+    assert!(check_random(&a, None).is_ok());
+    assert!(check_random(&b, Some(&a)).is_ok());
+    assert_eq!(
+        check_random(&a, Some(&a)).unwrap_err().code(),
+        "weak_random"
+    );
 }
 
 #[test]

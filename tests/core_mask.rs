@@ -50,6 +50,100 @@ fn twelve_digit_national_ids_are_masked() {
     assert_eq!(mask("Aadhaar: 2345 6789 0123"), "Aadhaar: [id]");
 }
 
+/// True when `s` holds a decimal digit of any script (what masking must leave none of).
+fn has_digit(s: &str) -> bool {
+    s.chars().any(|c| c.is_numeric())
+}
+
+#[test]
+fn card_numbers_typed_with_unicode_spaces_hyphens_or_digits_are_masked() {
+    for (input, expected) in [
+        // No-break, narrow no-break, thin and figure spaces (what phones and word processors
+        // insert), and a mix.
+        ("card 4111\u{a0}1111\u{a0}1111\u{a0}1111", "card [card]"),
+        ("4111\u{202f}1111\u{202f}1111\u{202f}1111 ok", "[card] ok"),
+        ("4111\u{2009}1111\u{2007}1111 1111", "[card]"),
+        // Unicode hyphens: hyphen, non-breaking hyphen, en dash, minus sign.
+        ("4111\u{2010}1111\u{2010}1111\u{2010}1111", "[card]"),
+        ("4111\u{2011}1111\u{2013}1111\u{2212}1111", "[card]"),
+        // Full-width and Arabic-Indic digits.
+        (
+            "カード ４１１１ １１１１ １１１１ １１１１",
+            "カード [card]",
+        ),
+        ("بطاقة ٤١١١ ١١١١ ١١١١ ١١١١", "بطاقة [card]"),
+        ("۴۱۱۱-۱۱۱۱-۱۱۱۱-۱۱۱۱", "[card]"),
+        // Glued to letters: a person typing "card" and the number without a space.
+        ("card4111111111111111", "card[card]"),
+        ("4111111111111111exp 12/30", "[card]exp 12/30"),
+        ("x5500005555555559y", "x[card]y"),
+    ] {
+        let masked = mask(input);
+        assert_eq!(masked, expected, "{input:?}");
+        assert!(!has_digit(&masked.replace("12/30", "")), "{masked}");
+    }
+}
+
+#[test]
+fn phone_numbers_in_other_digits_and_dashes_are_masked() {
+    for (input, expected) in [
+        ("＋５５ （１１） ９８７６５－４３２１", "[phone]"),
+        ("هاتف ٠٥٠ ١٢٣ ٤٥٦٧", "هاتف [phone]"),
+        ("تلفن ۰۹۱۲ ۳۴۵ ۶۷۸۹", "تلفن [phone]"),
+        ("फ़ोन ९८७६५ ४३२१०", "फ़ोन [phone]"),
+        ("call 555\u{2013}123\u{2013}4567", "call [phone]"),
+        ("+1\u{a0}202\u{a0}555\u{a0}0143", "[phone]"),
+    ] {
+        assert_eq!(mask(input), expected, "{input:?}");
+    }
+    // Codes glued to letters are still codes, in any digits.
+    assert_eq!(mask("order７６５４３２１x"), "order７６５４３２１x");
+}
+
+#[test]
+fn emails_with_quoted_local_parts_are_masked() {
+    for (input, expected) in [
+        ("\"ana silva\"@example.com", "[email]"),
+        (
+            "write to \"ana.silva\"@mail.example.com.",
+            "write to [email].",
+        ),
+        ("<\"a@b\"@x.io>", "<[email]>"),
+        ("\"quote \\\" inside\"@x.io, thanks", "[email], thanks"),
+    ] {
+        assert_eq!(mask(input), expected, "{input:?}");
+    }
+    // Quotes that are not an address stay.
+    for text in ["she said \"hi\" @ noon", "\"\"@x.io", "\"a\"@localhost"] {
+        assert_eq!(mask(text), text);
+    }
+}
+
+#[test]
+fn ibans_are_masked_whole() {
+    for (input, expected) in [
+        ("DE89 3704 0044 0532 0130 00", "[iban]"),
+        ("IBAN: GB82WEST12345698765432.", "IBAN: [iban]."),
+        (
+            "pay to FR14 2004 1010 0505 0001 3M02 606 today",
+            "pay to [iban] today",
+        ),
+        ("no9386011117947", "[iban]"),
+        (
+            "NL91 ABNA 0417 1643 00, BE68 5390 0754 7034",
+            "[iban], [iban]",
+        ),
+    ] {
+        let masked = mask(input);
+        assert_eq!(masked, expected, "{input:?}");
+        assert!(!has_digit(&masked), "{masked}");
+    }
+    // A wrong check: not an IBAN (its long digit run is still not left readable as a phone).
+    assert!(!mask("DE00 3704 0044 0532 0130 00").contains("[iban]"));
+    // Words that merely start like one stay.
+    assert_eq!(mask("AB12 is a model"), "AB12 is a model");
+}
+
 #[test]
 fn normal_text_is_untouched() {
     for text in [
@@ -115,7 +209,7 @@ proptest! {
     }
 
     #[test]
-    fn text_without_digits_or_at_signs_is_untouched(text in "[^0-9@]*") {
+    fn text_without_digits_or_at_signs_is_untouched(text in "[^0-9@\\p{Nd}]*") {
         prop_assert_eq!(mask(&text), text);
     }
 }

@@ -241,3 +241,34 @@ fn job_states_are_read_from_2xx_poll_replies() {
     );
     assert_eq!(state(404, r#"{"state":"error"}"#), None);
 }
+
+#[test]
+fn reply_headers_are_bounded_before_they_are_copied() {
+    use sendonce::core::reply::{
+        truncation_note, HeaderBudget, MAX_BODY_BYTES, MAX_HEADERS, MAX_HEADER_BYTES,
+    };
+    // An endless list of headers with 1 MiB values: none is kept, and reading stops.
+    let mut b = HeaderBudget::default();
+    let mut read = 0;
+    while !b.exhausted() {
+        assert!(!b.admit(5, 1 << 20));
+        read += 1;
+    }
+    assert_eq!(read, 4 * MAX_HEADERS);
+    assert_eq!(b.kept, 0);
+    // Ordinary headers: the first MAX_HEADERS are kept, within MAX_HEADER_BYTES.
+    let mut b = HeaderBudget::default();
+    let kept = (0..1_000).filter(|_| b.admit(12, 20)).count();
+    assert_eq!(kept, MAX_HEADERS);
+    assert!(b.bytes <= MAX_HEADER_BYTES);
+    assert_eq!(b.dropped, 900);
+    assert_eq!(
+        truncation_note(false, b.dropped).as_deref(),
+        Some("900 headers left out")
+    );
+    assert_eq!(
+        truncation_note(true, 1).as_deref(),
+        Some("body cut at 1048576 bytes; 1 header left out")
+    );
+    assert_eq!(MAX_BODY_BYTES, 1 << 20);
+}

@@ -61,8 +61,18 @@ fn stops_at_attempts_and_at_the_deadline() {
         decide(&P, 99, 0, None, 0, true),
         Decision::Stop(StopReason::Attempts)
     );
+    // A server-asked wait that overruns the deadline is cut to it (see below); our own
+    // backoff that overruns it stops.
     assert_eq!(
         decide(&P, 1, 59_000, Some(2_000), 0, true),
+        Decision::Retry(999)
+    );
+    assert_eq!(
+        decide(&P, 1, 59_999, Some(2_000), 0, true),
+        Decision::Stop(StopReason::Deadline)
+    );
+    assert_eq!(
+        decide(&P, 4, 59_900, None, u32::MAX, true),
         Decision::Stop(StopReason::Deadline)
     );
     assert_eq!(
@@ -101,8 +111,53 @@ fn retry_after_is_honoured_up_to_60_seconds() {
 }
 
 #[test]
+fn retry_after_of_a_minute_or_more_waits_while_the_deadline_allows() {
+    // SPEC 5: a `Retry-After` above 60 s waits (capped at 60 s), never an immediate `failed`.
+    // With the default 60 s deadline the wait ends just before the deadline, for one last try.
+    for ra in [60_000, 120_000, 86_400_000] {
+        assert_eq!(
+            decide(&P, 1, 0, Some(ra), 0, true),
+            Decision::Retry(59_999),
+            "{ra}"
+        );
+        assert_eq!(
+            decide(&P, 1, 20, Some(ra), 0, true),
+            Decision::Retry(59_979)
+        );
+    }
+    // A longer deadline: the full 60 s cap.
+    let long = RetryPolicy {
+        deadline_ms: 600_000,
+        ..P
+    };
+    assert_eq!(
+        decide(&long, 1, 0, Some(120_000), 0, true),
+        Decision::Retry(MAX_RETRY_AFTER_MS)
+    );
+    // Attempts still count.
+    assert_eq!(
+        decide(&P, 5, 0, Some(120_000), 0, true),
+        Decision::Stop(StopReason::Attempts)
+    );
+}
+
+#[test]
 fn in_progress_waits_have_a_floor() {
-    assert_eq!(decide(&P, 1, 0, Some(0), 0, false), Decision::Retry(300));
+    // About one request a second at most, whatever the server's `Retry-After: 0` or a tiny
+    // base delay (SPEC 5: a server answering 409 for ever).
+    assert_eq!(MIN_UNCOUNTED_WAIT_MS, 1_000);
+    assert_eq!(decide(&P, 1, 0, Some(0), 0, false), Decision::Retry(1_000));
+    let tiny = RetryPolicy {
+        base_delay_ms: 1,
+        ..P
+    };
+    for n in 1..20 {
+        assert_eq!(
+            decide(&tiny, n, 0, Some(0), 0, false),
+            Decision::Retry(1_000)
+        );
+        assert_eq!(decide(&tiny, n, 0, None, 0, false), Decision::Retry(1_000));
+    }
     let zero = RetryPolicy {
         base_delay_ms: 0,
         ..P
@@ -203,8 +258,11 @@ proptest! {
                     Some(ra) => prop_assert!(ms <= ra.clamp(P.base_delay_ms, MAX_RETRY_AFTER_MS) || !counts),
                     None => prop_assert!(ms <= P.max_delay_ms),
                 }
+                // The one exception to the floor: a server-asked wait cut to the deadline
+                // (the last attempt goes out just before it).
+                let last_try = retry_after.is_some() && elapsed + ms + 1 == P.deadline_ms;
                 if !counts {
-                    prop_assert!(ms >= P.base_delay_ms);
+                    prop_assert!(ms >= P.base_delay_ms || last_try);
                 }
             }
             Decision::Stop(_) => {}

@@ -24,8 +24,8 @@ fn get(o: &JsValue, k: &str) -> JsValue {
 
 /// Sends `payload` as action `name`; returns (reply, key).
 async fn action_send(so: &Sendonce, name: &str, payload: &JsValue) -> (JsValue, String) {
-    let action = so.action(name, payload.clone(), None).unwrap();
-    let reply = JsFuture::from(action.send("/api/orders", JsValue::UNDEFINED))
+    let action = so.action(name.into(), payload.clone(), None).unwrap();
+    let reply = JsFuture::from(action.send_js("/api/orders".into(), None))
         .await
         .unwrap();
     (reply, action.key())

@@ -8,7 +8,9 @@ use std::rc::Rc;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
-use super::convert::{headers_list, js_error, opt_string, reply_object, status_object};
+use super::convert::{
+    headers_list, js, js_error, opt_string, reply_object, required_callback, status_object, url_arg,
+};
 use super::listeners::Listeners;
 use super::sendonce::Shared;
 use crate::core::action::{adopt_elsewhere, ActionMachine, Input, Outcome, Output};
@@ -460,6 +462,22 @@ impl Action {
         self.cell.by_data.set(true);
     }
 
+    /// `action.send(url, init)` for the bindings (the form's submit), with a checked URL.
+    pub(crate) fn send(&self, url: &str, init: JsValue) -> Promise {
+        if self.cell.shared.disposed.get() {
+            return Promise::reject(&js_error(&SendonceError::Disposed("this Sendonce".into())));
+        }
+        match self.request(url, &init) {
+            Ok(req) => self.cell.send_promise(Some(req)),
+            Err(e) => Promise::reject(&js_error(&e)),
+        }
+    }
+
+    /// `action.onStatus(callback)` for the bindings.
+    pub(crate) fn on_status(&self, callback: Function) -> Function {
+        self.cell.listeners.subscribe(callback)
+    }
+
     fn request(&self, url: &str, init: &JsValue) -> Result<StoredRequest, SendonceError> {
         if url.is_empty() {
             return Err(SendonceError::option("url", "must not be empty"));
@@ -517,19 +535,27 @@ impl Action {
 
     /// Calls `callback(status)` on every status change; returns a function that stops it.
     #[wasm_bindgen(js_name = onStatus, unchecked_return_type = "() => void")]
-    pub fn on_status(
+    pub fn on_status_js(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "(status: Status) => void")] callback: Function,
-    ) -> Function {
-        self.cell.listeners.subscribe(callback)
+        #[wasm_bindgen(unchecked_param_type = "(status: Status) => void")] callback: JsValue,
+    ) -> Result<Function, JsValue> {
+        let f = js(required_callback(callback, "callback"))?;
+        Ok(self.on_status(f))
     }
 
     /// Sends the action to `url` with `init` (`method`, default `POST`; `headers`). The body is
     /// the payload as JSON, the same bytes on every attempt. A send while one is under way
     /// joins it. Resolves with `{ status, headers, body, replayed, outcome, attempts, key }`.
     #[wasm_bindgen(js_name = send, unchecked_return_type = "Promise<Reply>")]
-    pub fn send_js(&self, url: &str, init: Option<super::options::SendInitArg>) -> Promise {
-        self.send(url, super::convert::arg(init))
+    pub fn send_js(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | URL")] url: JsValue,
+        init: Option<super::options::SendInitArg>,
+    ) -> Promise {
+        match url_arg(&url) {
+            Ok(url) => self.send(&url, super::convert::arg(init)),
+            Err(e) => Promise::reject(&js_error(&e)),
+        }
     }
 
     /// Sends again with the same key and bytes (after `offline`, `failed`, ...).
@@ -556,19 +582,6 @@ impl Action {
                 &rec.fingerprint,
             ));
         self.cell.shared.live.borrow_mut().remove(key.as_str());
-    }
-}
-
-impl Action {
-    /// `send()` with `init` as a JS value (the form binding sends through it).
-    pub fn send(&self, url: &str, init: JsValue) -> Promise {
-        if self.cell.shared.disposed.get() {
-            return Promise::reject(&js_error(&SendonceError::Disposed("this Sendonce".into())));
-        }
-        match self.request(url, &init) {
-            Ok(req) => self.cell.send_promise(Some(req)),
-            Err(e) => Promise::reject(&js_error(&e)),
-        }
     }
 }
 

@@ -13,7 +13,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
-use super::convert::{arg, callback, js, js_error, opt_string, to_value, ExtraArg, OnChunkArg};
+use super::convert::{
+    arg, callback, js, js_error, opt_string, required_callback, string_arg, to_json, to_value,
+    url_arg, ExtraArg, OnChunkArg,
+};
 use super::listeners::Listeners;
 use super::sendonce::{Sendonce, Shared};
 use crate::core::action::ActionMachine;
@@ -350,20 +353,29 @@ impl Chat {
 
     /// Sends a message in `error` again, with the same id. Returns false if there is no such
     /// message in error.
-    pub fn retry(&self, id: &str) -> bool {
-        let retried = self.inner.update(id, |e| {
+    pub fn retry(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> Result<bool, JsValue> {
+        let id = js(message_id(&id))?;
+        let retried = self.inner.update(&id, |e| {
             if e.status == OutboxStatus::Error {
                 e.status = OutboxStatus::Sending;
                 e.code = None;
             }
         });
         self.inner.pump();
-        retried
+        Ok(retried)
     }
 
     /// Removes a message from the outbox (and from storage). A send already in flight still
     /// completes on the server; its result is then ignored. Returns false if there was none.
-    pub fn discard(&self, id: &str) -> bool {
+    pub fn discard(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> Result<bool, JsValue> {
+        let id = js(message_id(&id))?;
+        let id = id.as_str();
         let removed = {
             let mut outbox = self.inner.outbox.borrow_mut();
             let mut gone = None;
@@ -377,14 +389,16 @@ impl Chat {
             });
             gone
         };
-        let Some(seq) = removed else { return false };
+        let Some(seq) = removed else {
+            return Ok(false);
+        };
         let ns = &self.inner.shared.ns;
         self.inner
             .shared
             .store
             .delete(&record::outbox_key(ns, &self.inner.conversation_id, seq));
         self.inner.notify();
-        true
+        Ok(true)
     }
 
     /// The messages as shown: `[{ id, text, status, code, at }]`.
@@ -398,12 +412,13 @@ impl Chat {
     pub fn on_change(
         &self,
         #[wasm_bindgen(unchecked_param_type = "(messages: ChatMessage[]) => void")]
-        callback: Function,
-    ) -> Function {
+        callback: JsValue,
+    ) -> Result<Function, JsValue> {
+        let callback = js(required_callback(callback, "callback"))?;
         let off = self.inner.listeners.subscribe(callback.clone());
         // A callback that throws must not stop delivery (nor this call).
         let _ = callback.call1(&JsValue::NULL, &self.inner.messages());
-        off
+        Ok(off)
     }
 
     /// Reads the reply stream bound to message `id` from `url` (server-sent events) and calls
@@ -414,17 +429,20 @@ impl Chat {
     #[wasm_bindgen(js_name = streamReply, unchecked_return_type = "Promise<string>")]
     pub fn stream_reply(
         &self,
-        id: String,
-        url: String,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | URL")] url: JsValue,
         #[wasm_bindgen(js_name = onChunk)] on_chunk: Option<OnChunkArg>,
     ) -> Promise {
-        let on_chunk = callback(arg(on_chunk), "onChunk");
+        let args = message_id(&id).and_then(|id| {
+            let url = url_arg(&url)?;
+            Ok((id, url, callback(arg(on_chunk), "onChunk")?))
+        });
+        let (id, url, on_chunk) = match args {
+            Ok(a) => a,
+            Err(e) => return Promise::reject(&js_error(&e)),
+        };
         let shared = self.inner.shared.clone();
         crate::platform::promise(async move {
-            if url.is_empty() {
-                return Err(js_error(&SendonceError::option("url", "must not be empty")));
-            }
-            let on_chunk = on_chunk.map_err(|e| js_error(&e))?;
             let mut parser = SseParser::new(None);
             let mut text = String::new();
             let mut reconnects = 0u32;
@@ -472,19 +490,32 @@ impl Chat {
     }
 }
 
+/// A message id argument: a string of at most 255 characters.
+fn message_id(id: &JsValue) -> Result<String, SendonceError> {
+    string_arg(id, "id", 255)
+}
+
 impl Chat {
     fn send_inner(&self, text: &JsValue, extra: &JsValue) -> Result<String, SendonceError> {
         let inner = &self.inner;
         if inner.shared.disposed.get() {
             return Err(SendonceError::Disposed("this Sendonce".into()));
         }
-        let text = text
-            .as_string()
-            .ok_or_else(|| SendonceError::option("text", "must be a string"))?;
+        let max = inner.shared.max_payload_bytes;
+        if !text.is_string() {
+            return Err(SendonceError::option("text", "must be a string"));
+        }
+        // The text is part of the payload: its size and Unicode are checked like the rest,
+        // before it is copied.
+        let text = to_json(text, "the message text", max)?
+            .0
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let extra = if extra.is_undefined() || extra.is_null() {
             Value::Null
         } else {
-            to_value(extra, "extra")?
+            to_value(extra, "extra", max.saturating_sub(text.len()))?
         };
         if !chat::valid_extra(&extra) {
             return Err(SendonceError::option("extra", "must be an object"));
@@ -513,7 +544,11 @@ impl Chat {
 
     fn receive_inner(&self, message: &JsValue) -> Result<(), SendonceError> {
         let inner = &self.inner;
-        let value = to_value(message, "the server message")?;
+        let value = to_value(
+            message,
+            "the server message",
+            inner.shared.max_payload_bytes,
+        )?;
         let id = value
             .get("id")
             .and_then(Value::as_str)

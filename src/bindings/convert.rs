@@ -21,28 +21,346 @@ pub fn js<T>(r: Result<T, SendonceError>) -> Result<T, JsValue> {
     r.map_err(|e| js_error(&e))
 }
 
-/// A JS value (anything `JSON.stringify` accepts) as a core JSON value. Functions and
-/// `undefined` members vanish and `toJSON` applies, exactly as in `JSON.stringify`.
-pub fn to_value(v: &JsValue, what: &str) -> Result<Value, SendonceError> {
-    to_json(v, what).map(|(value, _)| value)
+/// A JS payload as a core JSON value; see [`to_json`].
+pub fn to_value(v: &JsValue, what: &str, max_bytes: usize) -> Result<Value, SendonceError> {
+    to_json(v, what, max_bytes).map(|(value, _)| value)
 }
 
-/// [`to_value`], with the `JSON.stringify` text it was read from (a request body as a
-/// hand-written `fetch` would send it, without writing the value out again).
-pub fn to_json(v: &JsValue, what: &str) -> Result<(Value, String), SendonceError> {
+/// A JS payload as a core JSON value, with the `JSON.stringify` text it was read from (a
+/// request body as a hand-written `fetch` would send it).
+///
+/// Strict where `JSON.stringify` is silent, so that two different payloads never become the
+/// same bytes: a Map, Set, typed array, function, symbol, BigInt, NaN or Infinity, a string
+/// with a lone surrogate, a cycle or nesting deeper than [`json::MAX_DEPTH`] is an
+/// `invalid_payload` error naming its JSON path (`$.items[2].price`). `toJSON` applies (a
+/// `Date` becomes its ISO text) and `undefined` members are left out, as in `JSON.stringify`.
+/// A payload over `max_bytes` of JSON is `payload_too_large`, found while walking it (a lower
+/// bound of its size), before any text is made from it.
+pub fn to_json(
+    v: &JsValue,
+    what: &str,
+    max_bytes: usize,
+) -> Result<(Value, String), SendonceError> {
     if v.is_undefined() {
         return Ok((Value::Null, "null".into()));
     }
-    let text = js_sys::JSON::stringify(v)
-        .map_err(|e| {
-            SendonceError::InvalidPayload(format!(
-                "{what} cannot be written as JSON ({})",
-                crate::platform::storage::describe(&e)
-            ))
-        })?
-        .as_string()
-        .unwrap_or_else(|| "null".into());
+    let mut walk = Walk::new(what, max_bytes);
+    walk.value(v, &JsValue::from_str(""), 0, true)?;
+    let text = js_sys::JSON::stringify(v).map_err(|e| {
+        SendonceError::InvalidPayload(format!(
+            "{what} cannot be written as JSON ({})",
+            crate::platform::storage::describe(&e)
+        ))
+    })?;
+    // UTF-8 takes at least one byte per UTF-16 unit: check before copying the text.
+    json::check_payload_size(text.length() as usize, max_bytes)?;
+    let text = text.as_string().unwrap_or_else(|| "null".into());
+    json::check_payload_size(text.len(), max_bytes)?;
     Ok((json::parse(&text)?, text))
+}
+
+/// One step of a JSON path, kept as JS values until an error needs the path written out.
+enum Step {
+    Member(JsValue),
+    Index(u32),
+}
+
+/// The strict walk of [`to_json`] over a JS value: checks types, cycles, depth and a lower
+/// bound of the JSON size, without copying anything into wasm.
+struct Walk<'a> {
+    what: &'a str,
+    max_bytes: usize,
+    /// JSON bytes counted so far (a lower bound).
+    size: usize,
+    /// The objects and arrays around the current value (cycle detection).
+    ancestors: Vec<JsValue>,
+    path: Vec<Step>,
+    object_keys: Option<Function>,
+    to_string_tag: Option<Function>,
+    is_array: Option<Function>,
+    is_well_formed: Option<Function>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(what: &'a str, max_bytes: usize) -> Self {
+        let global = crate::platform::global();
+        let object = get(&global, "Object");
+        let prototype = |ctor: &str| get(&get(&global, ctor), "prototype");
+        let function = |v: JsValue| v.dyn_into::<Function>().ok();
+        Walk {
+            what,
+            max_bytes,
+            size: 0,
+            ancestors: Vec::new(),
+            path: Vec::new(),
+            object_keys: function(get(&object, "keys")),
+            to_string_tag: function(get(&prototype("Object"), "toString")),
+            is_array: function(get(&get(&global, "Array"), "isArray")),
+            is_well_formed: function(get(&prototype("String"), "isWellFormed")),
+        }
+    }
+
+    /// The JSON path of the current value, written out.
+    fn path(&self) -> String {
+        let mut p = String::from("$");
+        for step in &self.path {
+            match step {
+                Step::Member(k) => {
+                    json::push_path_member(&mut p, &k.as_string().unwrap_or_default())
+                }
+                Step::Index(i) => json::push_path_index(&mut p, *i),
+            }
+        }
+        p
+    }
+
+    fn invalid(&self, found: &str, why: &str) -> SendonceError {
+        SendonceError::InvalidPayload(format!(
+            "{} has {found} at {}: {why}",
+            self.what,
+            self.path()
+        ))
+    }
+
+    fn add(&mut self, bytes: usize) -> Result<(), SendonceError> {
+        self.size = self.size.saturating_add(bytes);
+        json::check_payload_size(self.size, self.max_bytes)
+    }
+
+    fn string(&mut self, s: &JsValue) -> Result<(), SendonceError> {
+        let js: &js_sys::JsString = s.unchecked_ref();
+        self.add(js.length() as usize + 2)?;
+        let well_formed = match &self.is_well_formed {
+            Some(f) => f.call0(s).ok().and_then(|r| r.as_bool()).unwrap_or(false),
+            None => js.is_valid_utf16(),
+        };
+        if !well_formed {
+            return Err(self.invalid(
+                "a string with a lone surrogate",
+                "it is not valid Unicode and would be sent as U+FFFD (two different strings, the same bytes)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks `v`, found under `key` ("" at the top), `depth` containers deep.
+    fn value(
+        &mut self,
+        v: &JsValue,
+        key: &JsValue,
+        depth: usize,
+        to_json: bool,
+    ) -> Result<(), SendonceError> {
+        if depth >= json::MAX_DEPTH {
+            return Err(self.invalid(
+                "nesting deeper than 64",
+                "flatten the payload (deeper JSON is refused)",
+            ));
+        }
+        if v.is_null() || v.is_undefined() {
+            return self.add(4);
+        }
+        if v.is_string() {
+            return self.string(v);
+        }
+        if let Some(n) = v.as_f64() {
+            if !n.is_finite() {
+                return Err(self.invalid(
+                    "NaN or Infinity",
+                    "JSON has no such number (JSON.stringify would send null)",
+                ));
+            }
+            return self.add(1);
+        }
+        if v.as_bool().is_some() {
+            return self.add(4);
+        }
+        if v.is_bigint() {
+            return Err(self.invalid("a BigInt", "JSON has no BigInt; send it as a string"));
+        }
+        if v.is_symbol() {
+            return Err(self.invalid("a symbol", "a symbol is not data"));
+        }
+        if v.is_function() {
+            return Err(self.invalid("a function", "a function is not data"));
+        }
+        if !v.is_object() {
+            return Err(self.invalid("a value of an unknown type", "it is not JSON"));
+        }
+        let threw = |w: &Self, what: &str, e: JsValue| {
+            w.invalid(
+                what,
+                &format!(
+                    "reading it threw {}",
+                    crate::platform::storage::describe(&e)
+                ),
+            )
+        };
+        if to_json {
+            let f = js_sys::Reflect::get(v, &JsValue::from_str("toJSON"))
+                .map_err(|e| threw(self, "a property", e))?;
+            if let Ok(f) = f.dyn_into::<Function>() {
+                let replaced = f.call1(v, key).map_err(|e| threw(self, "a toJSON()", e))?;
+                return self.value(&replaced, key, depth, false);
+            }
+        }
+        let tag = self
+            .to_string_tag
+            .as_ref()
+            .and_then(|f| f.call0(v).ok())
+            .and_then(|t| t.as_string())
+            .unwrap_or_default();
+        let kind = tag
+            .strip_prefix("[object ")
+            .and_then(|t| t.strip_suffix(']'))
+            .unwrap_or("Object");
+        match kind {
+            // Boxed primitives: JSON.stringify unboxes them.
+            "Number" | "String" | "Boolean" => {
+                let value_of = js_sys::Reflect::get(v, &JsValue::from_str("valueOf"))
+                    .ok()
+                    .and_then(|f| f.dyn_into::<Function>().ok())
+                    .and_then(|f| f.call0(v).ok())
+                    .unwrap_or(JsValue::NULL);
+                if value_of.is_object() {
+                    return Err(self.invalid("a boxed value", "it does not unbox"));
+                }
+                return self.value(&value_of, key, depth, false);
+            }
+            "Map" | "Set" | "WeakMap" | "WeakSet" | "WeakRef" | "ArrayBuffer"
+            | "SharedArrayBuffer" | "DataView" | "Promise" | "RegExp" | "Error" | "Symbol"
+            | "BigInt" | "Blob" | "File" | "FormData" | "URLSearchParams" | "Headers"
+            | "Request" | "Response" => {
+                return Err(self.invalid(
+                    &format!("a {kind}"),
+                    "JSON.stringify would send it as {} or lose it; send a plain object or array",
+                ));
+            }
+            k if k.ends_with("Array") && k != "Array" => {
+                return Err(self.invalid(
+                    &format!("a {k}"),
+                    "JSON.stringify would send it as an object of indices; send an array",
+                ));
+            }
+            _ => {}
+        }
+        if self.ancestors.iter().any(|a| a == v) {
+            return Err(self.invalid("a cycle", "the value contains itself"));
+        }
+        let is_array = self
+            .is_array
+            .as_ref()
+            .and_then(|f| f.call1(&JsValue::NULL, v).ok())
+            .and_then(|b| b.as_bool())
+            .unwrap_or(false);
+        self.ancestors.push(v.clone());
+        let result = if is_array {
+            self.array(v, depth)
+        } else {
+            self.object(v, depth)
+        };
+        self.ancestors.pop();
+        result
+    }
+
+    fn array(&mut self, v: &JsValue, depth: usize) -> Result<(), SendonceError> {
+        let len = get(v, "length").as_f64().unwrap_or(0.0);
+        // Each item takes at least one byte and a comma: refuse a huge length before looking.
+        self.add(2)?;
+        if len > self.max_bytes as f64 {
+            return Err(SendonceError::PayloadTooLarge {
+                size: len as u64,
+                limit: self.max_bytes as u64,
+            });
+        }
+        for i in 0..len as u32 {
+            let item = js_sys::Reflect::get_u32(v, i);
+            self.path.push(Step::Index(i));
+            let r = match item {
+                Ok(item) => {
+                    let key = JsValue::from_str(&i.to_string());
+                    self.add(1)
+                        .and_then(|_| self.value(&item, &key, depth + 1, true))
+                }
+                Err(e) => Err(self.invalid(
+                    "an item",
+                    &format!(
+                        "reading it threw {}",
+                        crate::platform::storage::describe(&e)
+                    ),
+                )),
+            };
+            self.path.pop();
+            r?;
+        }
+        Ok(())
+    }
+
+    fn object(&mut self, v: &JsValue, depth: usize) -> Result<(), SendonceError> {
+        self.add(2)?;
+        let keys = match self
+            .object_keys
+            .as_ref()
+            .map(|f| f.call1(&JsValue::NULL, v))
+        {
+            Some(Ok(keys)) => keys.unchecked_into::<js_sys::Array>(),
+            Some(Err(e)) => {
+                return Err(self.invalid(
+                    "an object",
+                    &format!(
+                        "listing its keys threw {}",
+                        crate::platform::storage::describe(&e)
+                    ),
+                ))
+            }
+            None => js_sys::Array::new(),
+        };
+        for key in keys.iter() {
+            let item = js_sys::Reflect::get(v, &key);
+            self.path.push(Step::Member(key.clone()));
+            let r = match item {
+                // Left out, as JSON.stringify does.
+                Ok(item) if item.is_undefined() => Ok(()),
+                Ok(item) => self
+                    .string(&key)
+                    .and_then(|_| self.add(2))
+                    .and_then(|_| self.value(&item, &key, depth + 1, true)),
+                Err(e) => Err(self.invalid(
+                    "a member",
+                    &format!(
+                        "reading it threw {}",
+                        crate::platform::storage::describe(&e)
+                    ),
+                )),
+            };
+            self.path.pop();
+            r?;
+        }
+        Ok(())
+    }
+}
+
+/// A required string argument of at most `max_chars` UTF-16 units, checked before it is
+/// copied into wasm (a huge or non-string value is a clear error, never a trap or a copy of
+/// megabytes). Lone surrogates are refused: they would silently become U+FFFD.
+pub fn string_arg(v: &JsValue, name: &str, max_chars: u32) -> Result<String, SendonceError> {
+    if !v.is_string() {
+        return Err(SendonceError::option(name, "must be a string"));
+    }
+    let js: &js_sys::JsString = v.unchecked_ref();
+    if js.length() > max_chars {
+        return Err(SendonceError::option(
+            name,
+            format!("must be at most {max_chars} characters"),
+        ));
+    }
+    if !js.is_valid_utf16() {
+        return Err(SendonceError::option(
+            name,
+            "must be valid Unicode (it has a lone surrogate)",
+        ));
+    }
+    Ok(js.as_string().unwrap_or_default())
 }
 
 /// A core JSON value as a JS value.
@@ -120,6 +438,60 @@ pub fn callback(v: JsValue, name: &str) -> Result<Option<Function>, SendonceErro
         .map_err(|_| SendonceError::option(name, "must be a function"))
 }
 
+/// A callback that must be there: a function, anything else is a clear error.
+pub fn required_callback(v: JsValue, name: &str) -> Result<Function, SendonceError> {
+    callback(v, name)?.ok_or_else(|| SendonceError::option(name, "must be a function"))
+}
+
+/// Longest URL accepted, in characters (browsers and servers refuse far shorter ones).
+pub const MAX_URL_CHARS: u32 = 65_536;
+
+/// A URL argument: a non-empty string, or a `URL` object (its `href`).
+pub fn url_arg(v: &JsValue) -> Result<String, SendonceError> {
+    let href = if v.is_object() {
+        get(v, "href")
+    } else {
+        v.clone()
+    };
+    let url = string_arg(&href, "url", MAX_URL_CHARS)
+        .map_err(|_| SendonceError::option("url", "must be a string or a URL"))?;
+    if url.is_empty() {
+        return Err(SendonceError::option("url", "must not be empty"));
+    }
+    Ok(url)
+}
+
+/// `Object.entries(v)`, as a clear error naming `name` when it throws (a getter or a proxy
+/// that throws): js-sys's binding would let the exception run through the wasm.
+pub fn entries(v: &JsValue, name: &str) -> Result<js_sys::Array, SendonceError> {
+    let f = get(&get(&crate::platform::global(), "Object"), "entries");
+    let f: Function = f
+        .dyn_into()
+        .map_err(|_| SendonceError::option(name, "cannot be read here"))?;
+    f.call1(&JsValue::NULL, v)
+        .map(|a| a.unchecked_into())
+        .map_err(|e| {
+            SendonceError::option(
+                name,
+                format!(
+                    "reading it threw {}",
+                    crate::platform::storage::describe(&e)
+                ),
+            )
+        })
+}
+
+/// `Array.isArray(v)`; false where it throws (a revoked proxy) instead of letting the
+/// exception run through the wasm.
+pub fn is_array(v: &JsValue) -> bool {
+    get(&get(&crate::platform::global(), "Array"), "isArray")
+        .dyn_into::<Function>()
+        .ok()
+        .and_then(|f| f.call1(&JsValue::NULL, v).ok())
+        .and_then(|b| b.as_bool())
+        .unwrap_or(false)
+}
+
 /// Checks that an options argument is an object (or absent).
 pub fn options_object(v: &JsValue, what: &str) -> Result<JsValue, SendonceError> {
     if v.is_undefined() || v.is_null() {
@@ -174,7 +546,11 @@ pub fn reply_object(
     o.into()
 }
 
-/// Headers from a `HeadersInit`-like value: a plain object, an array of pairs, or a `Headers`.
+/// Most request headers accepted in `send(url, { headers })`.
+pub const MAX_REQUEST_HEADERS: usize = 100;
+
+/// Headers from a `HeadersInit`-like value: a plain object, an array of pairs, or a `Headers`
+/// (at most [`MAX_REQUEST_HEADERS`]).
 pub fn headers_list(v: &JsValue) -> Result<Vec<(String, String)>, SendonceError> {
     let mut out = Vec::new();
     if v.is_undefined() || v.is_null() {
@@ -186,12 +562,18 @@ pub fn headers_list(v: &JsValue) -> Result<Vec<(String, String)>, SendonceError>
             "must be an object of strings, an array of pairs or a Headers",
         )
     };
-    let iterable = js_sys::Array::is_array(v)
+    let too_many =
+        || SendonceError::option("headers", format!("at most {MAX_REQUEST_HEADERS} headers"));
+    let iterable = is_array(v)
         || get(v, "entries").is_function() && !v.has_type::<Object>()
         || get(v, "forEach").is_function();
     if iterable {
         if let Ok(Some(iter)) = js_sys::try_iter(v) {
             for pair in iter.flatten() {
+                // An endless iterable would fill the memory: request headers are few.
+                if out.len() >= MAX_REQUEST_HEADERS {
+                    return Err(too_many());
+                }
                 let k = js_sys::Reflect::get_u32(&pair, 0)
                     .ok()
                     .and_then(|x| x.as_string())
@@ -208,7 +590,11 @@ pub fn headers_list(v: &JsValue) -> Result<Vec<(String, String)>, SendonceError>
     if !v.is_object() {
         return Err(bad());
     }
-    for entry in Object::entries(v.unchecked_ref()).iter() {
+    let entries = entries(v, "headers")?;
+    if entries.length() as usize > MAX_REQUEST_HEADERS {
+        return Err(too_many());
+    }
+    for entry in entries.iter() {
         let k = js_sys::Reflect::get_u32(&entry, 0)
             .ok()
             .and_then(|x| x.as_string())

@@ -834,18 +834,20 @@ impl Form {
     #[wasm_bindgen(js_name = onStatus, unchecked_return_type = "() => void")]
     pub fn on_status(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "(status: Status) => void")] callback: Function,
-    ) -> Function {
-        self.inner.status_listeners.subscribe(callback)
+        #[wasm_bindgen(unchecked_param_type = "(status: Status) => void")] callback: JsValue,
+    ) -> Result<Function, JsValue> {
+        let f = super::convert::js(super::convert::required_callback(callback, "callback"))?;
+        Ok(self.inner.status_listeners.subscribe(f))
     }
 
     /// Calls `callback(reply)` when a submission settles; returns a function that stops it.
     #[wasm_bindgen(js_name = onReply, unchecked_return_type = "() => void")]
     pub fn on_reply(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "(reply: Reply) => void")] callback: Function,
-    ) -> Function {
-        self.inner.reply_listeners.subscribe(callback)
+        #[wasm_bindgen(unchecked_param_type = "(reply: Reply) => void")] callback: JsValue,
+    ) -> Result<Function, JsValue> {
+        let f = super::convert::js(super::convert::required_callback(callback, "callback"))?;
+        Ok(self.inner.reply_listeners.subscribe(f))
     }
 
     /// Sends the last submission again with its key (after `offline` or `failed`).

@@ -81,7 +81,7 @@ impl QuickInner {
             Ok(Some(t)) => t,
             _ => return None,
         };
-        match Record::decode(&text, 0) {
+        match Record::decode_stored(&self.shared.ns, storage_key, &text, 0) {
             Ok(Some(Record::Quick(q)))
                 if q.conversation_id == self.conversation_id
                     && platform::now_ms() < q.finished_at.saturating_add(QUICK_RETENTION_MS) =>
@@ -202,8 +202,12 @@ impl QuickInner {
                     };
                 // A result that is not JSON (a function, a cycle) is stored as null: the
                 // repeat still skips the handler.
-                let stored = to_value(&value, "the handler's result")
-                    .unwrap_or(crate::core::json::Value::Null);
+                let stored = to_value(
+                    &value,
+                    "the handler's result",
+                    self.shared.max_payload_bytes,
+                )
+                .unwrap_or(crate::core::json::Value::Null);
                 let rec = QuickReplyRecord {
                     key,
                     action_key: action_key.to_string(),
@@ -294,18 +298,18 @@ fn noop_waker() -> std::task::Waker {
     unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) }
 }
 
+/// An optional inbound message id or text (at most 1 Mi characters).
 fn opt_text(v: &JsValue, what: &str) -> Result<Option<String>, SendonceError> {
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
-    v.as_string()
-        .map(Some)
-        .ok_or_else(|| SendonceError::option(what, "must be a string"))
+    super::convert::string_arg(v, what, 1 << 20).map(Some)
 }
 
+/// An action key: a string, checked for its length before it is copied (and then by
+/// `quick::validate_action_key`).
 fn string_arg(v: &JsValue, what: &str) -> Result<String, SendonceError> {
-    v.as_string()
-        .ok_or_else(|| SendonceError::option(what, "must be a string"))
+    super::convert::string_arg(v, what, 1000)
 }
 
 #[wasm_bindgen]

@@ -10,7 +10,8 @@ use wasm_bindgen::prelude::*;
 
 use super::action::{Action, ActionCell};
 use super::convert::{
-    arg, js, opt_bool, opt_function, opt_number, opt_string, options_object, to_json, OptionsArg,
+    arg, js, opt_bool, opt_function, opt_number, opt_string, options_object, string_arg, to_json,
+    OptionsArg,
 };
 use super::options::reject_unknown;
 use crate::core::action::{adopt_elsewhere, ActionConfig, ActionMachine, Input};
@@ -46,6 +47,8 @@ pub(crate) struct Shared {
     pub fetch: JsValue,
     /// The `headers` option: called before every attempt; its headers are sent, never stored.
     pub headers_hook: Option<Function>,
+    /// `maxPayloadBytes`: the largest payload (as JSON) an action or message may have.
+    pub max_payload_bytes: usize,
     on_event: Option<Function>,
     stats: RefCell<Stats>,
     pub live: RefCell<SmallMap<Weak<ActionCell>>>,
@@ -116,7 +119,7 @@ impl Shared {
             let mut entries: Vec<(String, Record)> = Vec::new();
             for k in record_keys {
                 let Some(text) = store.get(&k) else { continue };
-                match Record::decode(&text, now) {
+                match Record::decode_stored(&self.ns, &k, &text, now) {
                     Ok(Some(r)) => entries.push((k, r)),
                     // Expired or corrupt: removed at once.
                     _ => store.delete(&k),
@@ -164,11 +167,12 @@ impl Shared {
         }
     }
 
-    /// Reads and decodes a record; expired records are removed, corrupt or foreign ones are
-    /// removed and reported with `record.corrupt`.
+    /// Reads and decodes a record; expired records are removed, corrupt or foreign ones (a
+    /// record copied under another storage key included) are removed and reported with
+    /// `record.corrupt`.
     pub fn read(&self, storage_key: &str) -> Option<Record> {
         let text = self.store.get(storage_key)?;
-        match Record::decode(&text, platform::now_ms()) {
+        match Record::decode_stored(&self.ns, storage_key, &text, platform::now_ms()) {
             Ok(Some(r)) => Some(r),
             Ok(None) => {
                 self.store.delete(storage_key);
@@ -218,14 +222,10 @@ impl Shared {
         }
     }
 
-    /// A fresh key from the CSPRNG.
+    /// A fresh key from the CSPRNG; a source that returns zeros or repeats itself is a
+    /// `weak_random` error, and no key is made.
     pub fn new_key(&self) -> Result<Key, SendonceError> {
-        let bytes = platform::random_bytes().ok_or_else(|| {
-            SendonceError::Storage(
-                "no crypto.getRandomValues here: sendonce will not make keys from a weaker source"
-                    .into(),
-            )
-        })?;
+        let bytes = platform::key_bytes()?;
         Ok(new_key(self.key_format, bytes, platform::now_ms()))
     }
 
@@ -274,12 +274,7 @@ impl Sendonce {
         let o = options_object(options, "options")?;
         reject_unknown(&o, "", SENDONCE_OPTIONS)?;
         let ns = opt_string(&o, "namespace")?.unwrap_or_else(|| "sendonce".into());
-        if ns.is_empty() || ns.len() > 64 || ns.contains(':') {
-            return Err(SendonceError::option(
-                "namespace",
-                "must be 1..=64 characters without ':'",
-            ));
-        }
+        crate::core::key::validate_namespace(&ns)?;
         let mut fallback = None;
         let storage_opt = get(&o, "storage");
         let backend = if storage_opt.is_object() {
@@ -334,7 +329,7 @@ impl Sendonce {
                     "must be an object of status code -> text",
                 ));
             }
-            for entry in Object::entries(m.unchecked_ref()).iter() {
+            for entry in super::convert::entries(&m, "messages")?.iter() {
                 let k = js_sys::Reflect::get_u32(&entry, 0)
                     .ok()
                     .and_then(|v| v.as_string())
@@ -397,6 +392,8 @@ impl Sendonce {
                 "must be a function like globalThis.fetch",
             ));
         }
+        let max_payload_bytes =
+            crate::core::json::payload_limit(opt_number(&o, "maxPayloadBytes")?)?;
         let on_event = opt_function(&o, "onEvent")?;
         let headers_hook = opt_function(&o, "headers")?;
         let auto_resume = opt_bool(&o, "autoResume")?.unwrap_or(false);
@@ -412,6 +409,7 @@ impl Sendonce {
             windows,
             fetch,
             headers_hook,
+            max_payload_bytes,
             on_event,
             stats: RefCell::new(Stats::default()),
             live: RefCell::new(SmallMap::new()),
@@ -478,12 +476,15 @@ impl Sendonce {
     /// a new key. `options`: `{ window, key }`.
     pub fn action(
         &self,
-        name: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
         #[wasm_bindgen(unchecked_param_type = "unknown")] payload: JsValue,
         options: Option<super::options::ActionOptionsArg>,
     ) -> Result<Action, JsValue> {
         let options = super::convert::arg(options);
-        js(self.start_action(name, &payload, &options, ActionKind::Default))
+        // Twice the limit in UTF-16 units: every name of 100 characters fits; the real check
+        // is start_action's.
+        let name = js(string_arg(&name, "action", 2 * MAX_ACTION_NAME))?;
+        js(self.start_action(&name, &payload, &options, ActionKind::Default))
     }
 
     /// Actions restored from storage that are not confirmed yet (after a reload), as
@@ -651,7 +652,7 @@ impl Sendonce {
         if self.shared.disposed.get() {
             return Err(SendonceError::Disposed("this Sendonce".into()));
         }
-        if name.is_empty() || name.len() > 100 {
+        if name.is_empty() || name.chars().count() > MAX_ACTION_NAME as usize {
             return Err(SendonceError::option(
                 "action",
                 "the action name must be 1..=100 characters",
@@ -666,14 +667,8 @@ impl Sendonce {
         let explicit = opt_string(&o, "key")?
             .map(|k| validate_key(&k))
             .transpose()?;
-        let exclude: Vec<String> = match get(&o, "exclude") {
-            v if v.is_undefined() || v.is_null() => Vec::new(),
-            v => Array::from(&v)
-                .iter()
-                .filter_map(|x| x.as_string())
-                .collect(),
-        };
-        let (value, body) = to_json(payload, "the payload")?;
+        let exclude = string_list(&get(&o, "exclude"), "exclude")?;
+        let (value, body) = to_json(payload, "the payload", self.shared.max_payload_bytes)?;
         let fingerprint = fingerprint_value(&value, &exclude);
         let now = platform::now_ms();
 
@@ -761,6 +756,28 @@ impl Sendonce {
         }
         Ok(action)
     }
+}
+
+/// Longest action name, in characters.
+const MAX_ACTION_NAME: u32 = 100;
+
+/// An optional list of field names (`exclude`): an array of at most 1000 strings. Anything
+/// else (an array-like `{ length: 1e9 }` included) is a clear error.
+pub(crate) fn string_list(v: &JsValue, name: &str) -> Result<Vec<String>, SendonceError> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(Vec::new());
+    }
+    let bad = || SendonceError::option(name, "must be an array of at most 1000 strings");
+    if !super::convert::is_array(v) {
+        return Err(bad());
+    }
+    let list: &Array = v.unchecked_ref();
+    if list.length() > 1000 {
+        return Err(bad());
+    }
+    list.iter()
+        .map(|x| string_arg(&x, name, 1000).map_err(|_| bad()))
+        .collect()
 }
 
 fn header_option(o: &JsValue, name: &str, default: &str) -> Result<String, SendonceError> {

@@ -113,6 +113,10 @@ export interface SendonceOptions {
    * network error (retried with the same key).
    */
   headers?: (request: HeadersHookRequest) => HeadersInit | undefined | Promise<HeadersInit | undefined>;
+  /** Largest payload (as JSON, in bytes) an action or chat message may have; a bigger one is
+   * a `SendonceError` with code "payload_too_large", before anything is built or stored.
+   * A whole number from 1 to 268435456. Default 1048576 (1 MiB). */
+  maxPayloadBytes?: number;
   /** The decision log (never payload values). */
   onEvent?: (event: SendonceEvent) => void;
   /** Resend pending actions on load. Default false. */

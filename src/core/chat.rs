@@ -138,6 +138,9 @@ pub fn view(outbox: &[OutboxEntry], inbound: &[MessageView]) -> Vec<MessageView>
     out
 }
 
+/// Largest line, and largest event data, a reply stream may send (1 MiB); more is dropped.
+pub const MAX_EVENT_BYTES: usize = 1 << 20;
+
 /// One server-sent event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SseEvent {
@@ -155,6 +158,12 @@ pub struct SseEvent {
 #[derive(Debug, Default, Clone)]
 pub struct SseParser {
     buf: String,
+    /// True while the rest of an over-long line is skipped (up to its end).
+    skipping: bool,
+    /// Bytes of `data` lines of the event being received.
+    data_bytes: usize,
+    /// The event being received outgrew [`MAX_EVENT_BYTES`]: it is dropped at its end.
+    too_big: bool,
     data: Vec<String>,
     event: Option<String>,
     /// The `id:` of the event being received, taken over at its dispatch (WHATWG: the "last
@@ -177,10 +186,24 @@ impl SseParser {
         self.last_id.as_deref()
     }
 
-    /// Feeds text; returns the events it completed.
+    /// Feeds text; returns the events it completed. A line longer than [`MAX_EVENT_BYTES`]
+    /// is skipped, and so is an event whose data grows past it (a stream whose lines or
+    /// events never end must not fill the memory).
     pub fn push(&mut self, text: &str) -> Vec<SseEvent> {
         self.buf.push_str(text);
         let mut out = Vec::new();
+        if self.skipping {
+            match self.buf.find(['\n', '\r']) {
+                Some(end) => {
+                    self.buf.drain(..end);
+                    self.skipping = false;
+                }
+                None => {
+                    self.buf.clear();
+                    return out;
+                }
+            }
+        }
         while let Some(end) = self.buf.find(['\n', '\r']) {
             // A "\r\n" split across two pieces: wait for the next piece to tell.
             let rest = self.buf.get(end..).unwrap_or_default();
@@ -194,6 +217,11 @@ impl SseParser {
                 out.push(e);
             }
         }
+        if self.buf.len() > MAX_EVENT_BYTES {
+            // A line that does not end: drop it (and its event) and skip to its end.
+            self.reset_partial();
+            self.skipping = true;
+        }
         out
     }
 
@@ -201,7 +229,10 @@ impl SseParser {
     /// be shown twice when the server sends it again after the reconnect.
     pub fn reset_partial(&mut self) {
         self.buf.clear();
+        self.skipping = false;
         self.data.clear();
+        self.data_bytes = 0;
+        self.too_big = false;
         self.event = None;
         self.id_buffer = None;
     }
@@ -210,6 +241,10 @@ impl SseParser {
         if line.is_empty() {
             if let Some(id) = self.id_buffer.take() {
                 self.last_id = Some(id);
+            }
+            if std::mem::take(&mut self.too_big) {
+                self.event = None;
+                return None;
             }
             if self.data.is_empty() && self.event.is_none() {
                 return None;
@@ -220,6 +255,7 @@ impl SseParser {
                 id: self.last_id.clone(),
             };
             self.data.clear();
+            self.data_bytes = 0;
             return Some(e);
         }
         if line.starts_with(':') {
@@ -230,7 +266,17 @@ impl SseParser {
             None => (line, ""),
         };
         match field {
-            "data" => self.data.push(value.to_string()),
+            "data" if !self.too_big => {
+                self.data_bytes += value.len() + 1;
+                if self.data_bytes > MAX_EVENT_BYTES {
+                    // An event that never ends: dropped whole, never shown in part.
+                    self.too_big = true;
+                    self.data.clear();
+                    self.data_bytes = 0;
+                } else {
+                    self.data.push(value.to_string());
+                }
+            }
             "event" => self.event = Some(value.to_string()),
             "id" if !value.contains('\0') => self.id_buffer = Some(value.to_string()),
             _ => {}

@@ -55,6 +55,23 @@ pub enum SendonceError {
     /// The object was used after `dispose()` or `forget()`.
     #[error("{0} was disposed")]
     Disposed(String),
+    /// The payload is bigger than the `maxPayloadBytes` option allows.
+    #[error(
+        "payload too large: {size} bytes or more, the limit is {limit} (option maxPayloadBytes)"
+    )]
+    PayloadTooLarge {
+        /// The payload's size in bytes, or a lower bound of it when reading stopped early.
+        size: u64,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The random source returned all zeros or repeated its previous draw: no key is made
+    /// from it (a broken `crypto.getRandomValues` polyfill would give every user one key).
+    #[error("weak random source: {0}")]
+    WeakRandom(String),
+    /// sendonce was used before its WebAssembly module was initialised (`await init()`).
+    #[error("not initialised: {0}")]
+    NotInitialized(String),
 }
 
 impl SendonceError {
@@ -70,6 +87,9 @@ impl SendonceError {
             SendonceError::Storage(_) => "storage",
             SendonceError::Network(_) => "network",
             SendonceError::Disposed(_) => "disposed",
+            SendonceError::PayloadTooLarge { .. } => "payload_too_large",
+            SendonceError::WeakRandom(_) => "weak_random",
+            SendonceError::NotInitialized(_) => "not_initialized",
         }
     }
 

@@ -12,6 +12,10 @@ use std::fmt::Write as _;
 /// with a clear error instead of exhausting the stack.
 pub const MAX_DEPTH: usize = 64;
 
+/// Default of the `maxPayloadBytes` option: 1 MiB of JSON per payload. Bigger payloads are
+/// refused with `payload_too_large` before sendonce builds or stores anything from them.
+pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 1 << 20;
+
 /// A JSON value. Objects keep their members in insertion order; [`Value::canonical`] sorts them.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -154,6 +158,84 @@ pub fn write_number(out: &mut String, n: f64) {
     } else {
         crate::core::number::write_f64(out, n);
     }
+}
+
+/// Appends the member `name` to a JSON path such as `$.items[2]`: `.name` when it is an
+/// identifier, `["a b"]` otherwise. Error messages use these paths to say where in a payload
+/// a problem is, without showing any value.
+///
+/// ```
+/// use sendonce::core::json::{push_path_index, push_path_member};
+/// let mut p = String::from("$");
+/// push_path_member(&mut p, "items");
+/// push_path_index(&mut p, 2);
+/// push_path_member(&mut p, "unit price");
+/// assert_eq!(p, r#"$.items[2]["unit price"]"#);
+/// ```
+pub fn push_path_member(path: &mut String, name: &str) {
+    let ident = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+    if ident {
+        path.push('.');
+        path.push_str(name);
+    } else {
+        path.push('[');
+        write_string(path, name);
+        path.push(']');
+    }
+}
+
+/// Appends the array index `i` to a JSON path (`[2]`); see [`push_path_member`].
+pub fn push_path_index(path: &mut String, i: u32) {
+    let _ = write!(path, "[{i}]");
+}
+
+/// The largest `maxPayloadBytes` accepted (256 MiB): beyond it a page runs out of memory
+/// before any limit would help.
+pub const MAX_PAYLOAD_LIMIT: usize = 1 << 28;
+
+/// The `maxPayloadBytes` option, normalised: absent is [`DEFAULT_MAX_PAYLOAD_BYTES`]; it must
+/// be a whole number of bytes from 1 to [`MAX_PAYLOAD_LIMIT`].
+///
+/// ```
+/// use sendonce::core::json::payload_limit;
+/// assert_eq!(payload_limit(None).unwrap(), 1_048_576);
+/// assert_eq!(payload_limit(Some(4096.0)).unwrap(), 4096);
+/// assert_eq!(payload_limit(Some(1.5)).unwrap_err().code(), "invalid_option");
+/// ```
+pub fn payload_limit(option: Option<f64>) -> Result<usize, SendonceError> {
+    match option {
+        None => Ok(DEFAULT_MAX_PAYLOAD_BYTES),
+        Some(n) if (1.0..=MAX_PAYLOAD_LIMIT as f64).contains(&n) && n.fract() == 0.0 => {
+            Ok(n as usize)
+        }
+        Some(_) => Err(SendonceError::option(
+            "maxPayloadBytes",
+            format!("must be a whole number of bytes from 1 to {MAX_PAYLOAD_LIMIT}"),
+        )),
+    }
+}
+
+/// Checks a payload's size in bytes against the `maxPayloadBytes` limit.
+///
+/// ```
+/// use sendonce::core::json::check_payload_size;
+/// assert!(check_payload_size(1_048_576, 1_048_576).is_ok());
+/// assert_eq!(check_payload_size(1_048_577, 1_048_576).unwrap_err().code(), "payload_too_large");
+/// ```
+pub fn check_payload_size(size: usize, limit: usize) -> Result<(), SendonceError> {
+    if size > limit {
+        return Err(SendonceError::PayloadTooLarge {
+            size: size as u64,
+            limit: limit as u64,
+        });
+    }
+    Ok(())
 }
 
 /// Writes `s` as a JSON string literal with the minimal escapes.

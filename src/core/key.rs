@@ -78,10 +78,65 @@ pub fn new_key(format: KeyFormat, random: [u8; 16], now_ms: u64) -> Key {
     Key(hyphenated(uuid.as_bytes()))
 }
 
+/// Checks 16 bytes from the platform's random source before a key is made from them: all
+/// zeros (a no-op `crypto.getRandomValues` polyfill), one byte repeated 16 times, or the same
+/// bytes as the previous draw (`previous`) mean the source is broken, and every user would get
+/// the same key. A real CSPRNG does any of these with a chance of about 2^-120.
+///
+/// ```
+/// use sendonce::core::key::check_random;
+/// let good = [0x3a, 0x91, 0x07, 0xee, 0x42, 0x10, 0x8b, 0x5c, 0xd3, 0x66, 0x01, 0xf0, 0x9e, 0x27, 0xb4, 0x78];
+/// assert!(check_random(&good, None).is_ok());
+/// assert_eq!(check_random(&[0; 16], None).unwrap_err().code(), "weak_random");
+/// assert_eq!(check_random(&good, Some(&good)).unwrap_err().code(), "weak_random");
+/// ```
+pub fn check_random(bytes: &[u8; 16], previous: Option<&[u8; 16]>) -> Result<(), SendonceError> {
+    if bytes.iter().all(|b| *b == bytes[0]) {
+        return Err(SendonceError::WeakRandom(format!(
+            "crypto.getRandomValues returned 16 bytes of {:#04x}: no key is made from a source that does not look random",
+            bytes[0]
+        )));
+    }
+    if previous == Some(bytes) {
+        return Err(SendonceError::WeakRandom(
+            "crypto.getRandomValues returned the same bytes twice in a row: no key is made from a source that repeats itself".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a namespace (the `namespace` option): 1..=64 characters, no `:` (it separates the
+/// parts of storage keys) and no newline or other control character (bot keys join the
+/// namespace, conversation and action key with `\n`, so a newline would let `"a\nb"/c/d`
+/// and `"a"/b/"c\nd"` share a key).
+///
+/// ```
+/// use sendonce::core::key::validate_namespace;
+/// assert!(validate_namespace("shop").is_ok());
+/// assert_eq!(validate_namespace("a\nb").unwrap_err().code(), "invalid_option");
+/// ```
+pub fn validate_namespace(ns: &str) -> Result<(), SendonceError> {
+    if ns.is_empty() || ns.chars().count() > 64 || ns.contains(':') {
+        return Err(SendonceError::option(
+            "namespace",
+            "must be 1..=64 characters without ':'",
+        ));
+    }
+    if ns.chars().any(char::is_control) {
+        return Err(SendonceError::option(
+            "namespace",
+            "must not contain a newline or another control character: bot keys join namespace, conversation and action key with newlines",
+        ));
+    }
+    Ok(())
+}
+
 /// The deterministic key of a bot quick reply: UUID v5 of
 /// `namespace + "\n" + conversation_id + "\n" + action_key` under [`BOT_KEY_NAMESPACE`].
 /// The same quick reply in the same conversation always maps to the same key, in every tab
-/// and on the server.
+/// and on the server. The parts are joined with `\n`, so callers keep newlines out of them:
+/// sendonce refuses them in the namespace ([`validate_namespace`]), the conversation id and
+/// the action key (`core::quick`), and a server computing keys should do the same.
 ///
 /// ```
 /// use sendonce::core::key::bot_key;

@@ -42,12 +42,26 @@ pub fn validate_conversation_id(id: &str) -> Result<(), SendonceError> {
     Ok(())
 }
 
-/// Checks an action key of a quick reply: non-empty, at most 1000 bytes.
+/// Checks an action key of a quick reply: non-empty, at most 1000 bytes, no newline (the bot
+/// key joins namespace, conversation and action key with `\n`, so `"a\nb"/c/d` and
+/// `"a"/b/"c\nd"` would share a key).
+///
+/// ```
+/// use sendonce::core::quick::validate_action_key;
+/// assert!(validate_action_key("createTicket|orderId=123").is_ok());
+/// assert_eq!(validate_action_key("c\nd").unwrap_err().code(), "invalid_option");
+/// ```
 pub fn validate_action_key(action_key: &str) -> Result<(), SendonceError> {
     if action_key.is_empty() || action_key.len() > 1000 {
         return Err(SendonceError::option(
             "actionKey",
             "must be 1..=1000 characters",
+        ));
+    }
+    if action_key.contains(['\n', '\r']) {
+        return Err(SendonceError::option(
+            "actionKey",
+            "must not contain a newline: keys are derived from namespace, conversation and action joined by newlines",
         ));
     }
     Ok(())

@@ -9,6 +9,82 @@ use crate::core::json::{self, Value};
 /// Longest reason text taken from a server body into a status text.
 pub const MAX_REASON_CHARS: usize = 200;
 
+/// Largest reply body kept, in bytes; the rest is not read (replies are statuses, not
+/// downloads) and the reply carries [`TRUNCATED_HEADER`].
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Most reply headers kept.
+pub const MAX_HEADERS: usize = 100;
+
+/// Most bytes of reply header names and values kept, all headers together.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// The header sendonce adds to a reply it did not keep whole: its value says what was cut.
+pub const TRUNCATED_HEADER: &str = "Sendonce-Truncated";
+
+/// The bounds on a reply's headers, applied while they are read (before a header is copied),
+/// so that a response with endless or huge headers cannot exhaust memory.
+///
+/// ```
+/// use sendonce::core::reply::{HeaderBudget, MAX_HEADERS};
+/// let mut b = HeaderBudget::default();
+/// assert!(b.admit(12, 16));
+/// assert!(!b.admit(10, 1 << 20));
+/// for _ in 0..MAX_HEADERS { b.admit(1, 1); }
+/// assert!(!b.admit(1, 1) && b.dropped > 0);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderBudget {
+    /// Headers kept so far.
+    pub kept: usize,
+    /// Bytes of names and values kept so far.
+    pub bytes: usize,
+    /// Headers left out.
+    pub dropped: usize,
+}
+
+impl HeaderBudget {
+    /// True if a header with a name and value of these lengths (in bytes, or UTF-16 units
+    /// before copying) is kept; counts it either way.
+    pub fn admit(&mut self, name_len: usize, value_len: usize) -> bool {
+        let size = name_len.saturating_add(value_len);
+        if self.kept >= MAX_HEADERS || self.bytes.saturating_add(size) > MAX_HEADER_BYTES {
+            self.dropped += 1;
+            return false;
+        }
+        self.kept += 1;
+        self.bytes += size;
+        true
+    }
+
+    /// True once so many headers were seen that reading more is pointless (an endless
+    /// header list): the reader stops.
+    pub fn exhausted(&self) -> bool {
+        self.kept + self.dropped >= 4 * MAX_HEADERS
+    }
+}
+
+/// The note a cut reply carries in [`TRUNCATED_HEADER`], or `None` when nothing was cut.
+///
+/// ```
+/// use sendonce::core::reply::truncation_note;
+/// assert_eq!(truncation_note(true, 0).as_deref(), Some("body cut at 1048576 bytes"));
+/// assert_eq!(truncation_note(false, 3).as_deref(), Some("3 headers left out"));
+/// assert_eq!(truncation_note(false, 0), None);
+/// ```
+pub fn truncation_note(body_cut: bool, headers_dropped: usize) -> Option<String> {
+    let body = body_cut.then(|| format!("body cut at {MAX_BODY_BYTES} bytes"));
+    let headers = match headers_dropped {
+        0 => None,
+        1 => Some("1 header left out".to_string()),
+        n => Some(format!("{n} headers left out")),
+    };
+    match (body, headers) {
+        (Some(b), Some(h)) => Some(format!("{b}; {h}")),
+        (b, h) => b.or(h),
+    }
+}
+
 /// An HTTP reply as the core sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Reply {

@@ -7,9 +7,11 @@ use crate::core::error::SendonceError;
 /// person is not left waiting for minutes without news.
 pub const MAX_RETRY_AFTER_MS: u64 = 60_000;
 
-/// Shortest wait before asking again about a request the server says is still in progress,
-/// whatever the policy's base delay and the server's `Retry-After`.
-pub const MIN_UNCOUNTED_WAIT_MS: u64 = 100;
+/// Shortest wait before asking again about a request the server says is still in progress
+/// (409, 425), whatever the policy's base delay and the server's `Retry-After`: a server that
+/// answers 409 for ever (or with `Retry-After: 0`) gets about one request a second at most
+/// (SPEC section 5), not one every few ms.
+pub const MIN_UNCOUNTED_WAIT_MS: u64 = 1_000;
 
 /// The shortest timeout an attempt started near the deadline gets (or `timeoutMs`, if that is
 /// shorter): an attempt cut to a few ms would only abort.
@@ -121,9 +123,11 @@ pub enum StopReason {
 
 /// Decides about a retry after attempt `attempt` (1-based) failed in a retryable way.
 /// `elapsed_ms` is the time since the first attempt started; `retry_after_ms` is the server's
-/// `Retry-After`, already parsed, honoured up to [`MAX_RETRY_AFTER_MS`] in place of the backoff; `counts` is false for "still
-/// in progress" answers, which wait without using up attempts (only the deadline limits them)
-/// and wait at least the base delay (and [`MIN_UNCOUNTED_WAIT_MS`]).
+/// `Retry-After`, already parsed, honoured up to [`MAX_RETRY_AFTER_MS`] in place of the
+/// backoff, and cut to what is left of the deadline (the last attempt then goes out just
+/// before it); `counts` is false for "still in progress" answers, which wait without using up
+/// attempts (only the deadline limits them) and wait at least the base delay (and
+/// [`MIN_UNCOUNTED_WAIT_MS`]).
 ///
 /// ```
 /// use sendonce::core::retry::{decide, Decision, RetryPolicy, StopReason};
@@ -131,6 +135,8 @@ pub enum StopReason {
 /// assert!(matches!(decide(&p, 1, 0, None, 0, true), Decision::Retry(_)));
 /// assert_eq!(decide(&p, 5, 0, None, 0, true), Decision::Stop(StopReason::Attempts));
 /// assert_eq!(decide(&p, 1, 0, Some(2_000), 0, true), Decision::Retry(2_000));
+/// // `Retry-After: 120` with the default 60 s deadline: wait until just before it.
+/// assert_eq!(decide(&p, 1, 0, Some(120_000), 0, true), Decision::Retry(59_999));
 /// ```
 pub fn decide(
     policy: &RetryPolicy,
@@ -153,8 +159,16 @@ pub fn decide(
         // over. They wait at least the base delay, and never less than MIN_UNCOUNTED_WAIT_MS.
         wait = wait.max(policy.base_delay_ms.max(MIN_UNCOUNTED_WAIT_MS));
     }
-    if elapsed_ms.saturating_add(wait) >= policy.deadline_ms {
-        return Decision::Stop(StopReason::Deadline);
+    let left = policy.deadline_ms.saturating_sub(elapsed_ms);
+    if wait >= left {
+        // The server asked for a wait longer than the deadline leaves (with the default 60 s
+        // deadline, any `Retry-After` of 60 s or more): wait as long as the deadline allows
+        // and make the last attempt just before it, rather than giving up at once without
+        // the server having said no. A backoff of our own that overruns the deadline stops.
+        return match retry_after_ms {
+            Some(ra) if ra.min(MAX_RETRY_AFTER_MS) >= left && left > 1 => Decision::Retry(left - 1),
+            _ => Decision::Stop(StopReason::Deadline),
+        };
     }
     Decision::Retry(wait)
 }

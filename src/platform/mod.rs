@@ -45,6 +45,28 @@ pub fn random_bytes() -> Option<[u8; 16]> {
     Some(out)
 }
 
+thread_local! {
+    /// The previous draw of [`key_bytes`]: a source that repeats itself makes no key.
+    static LAST_KEY_BYTES: std::cell::Cell<Option<[u8; 16]>> = const { std::cell::Cell::new(None) };
+}
+
+/// 16 bytes for a new key: from the CSPRNG, checked by the core ([`check_random`]) against
+/// all zeros, one repeated byte and the previous draw. A missing or broken source is a
+/// `weak_random` error: no key is made from it.
+///
+/// [`check_random`]: crate::core::key::check_random
+pub fn key_bytes() -> Result<[u8; 16], crate::core::error::SendonceError> {
+    let bytes = random_bytes().ok_or_else(|| {
+        crate::core::error::SendonceError::WeakRandom(
+            "no crypto.getRandomValues here: sendonce will not make keys from a weaker source"
+                .into(),
+        )
+    })?;
+    let previous = LAST_KEY_BYTES.with(|c| c.replace(Some(bytes)));
+    crate::core::key::check_random(&bytes, previous.as_ref())?;
+    Ok(bytes)
+}
+
 /// A random u32 for backoff jitter (from the CSPRNG too; jitter needs no secrecy, but one
 /// source keeps it simple).
 pub fn random_u32() -> u32 {

@@ -103,7 +103,9 @@ fn call0(obj: &JsValue, name: &str) -> Option<JsValue> {
     f.call0(obj).ok()
 }
 
-fn new_text_decoder() -> Option<JsValue> {
+/// A `new TextDecoder()` (UTF-8, byte order mark dropped, bad bytes replaced, as
+/// `Response.text()` decodes).
+pub(crate) fn new_text_decoder() -> Option<JsValue> {
     let ctor: Function = get(&global(), "TextDecoder").dyn_into().ok()?;
     Reflect::construct(&ctor, &Array::new())
         .map_err(|e| describe(&e))

@@ -46,7 +46,24 @@ const options: SendonceOptions = {
   },
   autoResume: true,
   showServerReason: false,
+  maxPayloadBytes: 1_048_576,
 };
+
+function explain(e: unknown): SendonceErrorCode | undefined {
+  if (e instanceof Error && e.name === "SendonceError") {
+    const err = e as SendonceError;
+    switch (err.code) {
+      case "invalid_payload":
+      case "payload_too_large":
+      case "weak_random":
+        return err.code;
+      default:
+        return err.code;
+    }
+  }
+  return undefined;
+}
+void explain;
 
 function label(code: StatusCode): string {
   switch (code) {
@@ -132,6 +149,10 @@ export async function chatAndBot(): Promise<void> {
   console.log(reply, ticket, isRepeat, qr.key("createTicket"));
 }
 
+// @ts-expect-error: maxPayloadBytes is a number of bytes.
+export const badLimit: SendonceOptions = { maxPayloadBytes: "1MB" };
+// @ts-expect-error: an unknown error code is a type error.
+export const badCode: SendonceErrorCode = "too_big";
 // @ts-expect-error: an unknown status code is a type error.
 export const wrong: StatusCode = "sent";
 // @ts-expect-error: `action` is required in form options.

@@ -1,0 +1,81 @@
+// Node >= 20: a broken random source (a no-op `crypto.getRandomValues` polyfill, or one that
+// repeats itself) makes no key: every user would otherwise share
+// 00000000-0000-4000-8000-000000000000. sendonce refuses with `weak_random` and sends nothing.
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import init, { Sendonce } from "../../pkg/node.js";
+
+before(async () => {
+  await init();
+});
+
+/** Runs `fn` with `crypto.getRandomValues` replaced by `fake`, then puts the real one back. */
+async function withRandom(fake, fn) {
+  const crypto = globalThis.crypto;
+  const real = crypto.getRandomValues;
+  Object.defineProperty(crypto, "getRandomValues", { value: fake, configurable: true, writable: true });
+  try {
+    await fn();
+  } finally {
+    delete crypto.getRandomValues;
+    if (crypto.getRandomValues !== real) {
+      Object.defineProperty(crypto, "getRandomValues", { value: real, configurable: true, writable: true });
+    }
+  }
+}
+
+function countingFetch() {
+  const calls = [];
+  const fetch = async (url, init) => {
+    calls.push(init.headers["Idempotency-Key"]);
+    return new Response("{}", { status: 201, headers: { "content-type": "application/json" } });
+  };
+  return { calls, fetch };
+}
+
+function isWeakRandom(e) {
+  assert.equal(e?.name, "SendonceError", `${e?.name}: ${e?.message}`);
+  assert.equal(e.code, "weak_random", e.message);
+  return true;
+}
+
+test("a no-op getRandomValues polyfill gives weak_random, not the all-zero key, and nothing is sent", async () => {
+  const { calls, fetch } = countingFetch();
+  const so = new Sendonce({ storage: "memory", fetch });
+  await withRandom((array) => array, async () => {
+    assert.throws(() => so.action("createOrder", { item: "tea" }), isWeakRandom);
+    assert.throws(() => so.action("createOrder", { item: "coffee" }, { window: "10s" }), isWeakRandom);
+    const chat = so.chat({ conversationId: "c-1", url: "/api/messages" });
+    assert.throws(() => chat.send("hello"), isWeakRandom);
+    assert.equal(chat.messages.length, 0);
+  });
+  assert.equal(calls.length, 0);
+  // With the real source back, keys are made again, and never the all-zero one.
+  const action = so.action("createOrder", { item: "tea" });
+  assert.notEqual(action.key, "00000000-0000-4000-8000-000000000000");
+  assert.equal((await action.send("/api/orders")).outcome, "done");
+  assert.deepEqual(calls, [action.key]);
+});
+
+test("a polyfill that returns the same bytes every time gives weak_random instead of two users' actions sharing a key", async () => {
+  const { calls, fetch } = countingFetch();
+  const so = new Sendonce({ storage: "memory", fetch });
+  const fixed = Uint8Array.from([0x8f, 0x12, 0xa0, 0x33, 0x01, 0xfe, 0x77, 0x5d, 0xc4, 0x09, 0x61, 0xb2, 0x3e, 0xd8, 0x40, 0x1a]);
+  const keys = [];
+  await withRandom((array) => (array.set(fixed.subarray(0, array.length)), array), async () => {
+    // The first draw cannot be told apart from a real one; the second repeats it.
+    let refused = 0;
+    for (const item of ["tea", "coffee", "cake"]) {
+      try {
+        keys.push(so.action("createOrder", { item }).key);
+      } catch (e) {
+        isWeakRandom(e);
+        refused += 1;
+      }
+    }
+    assert.ok(refused >= 2, `${refused} refused`);
+  });
+  assert.ok(keys.length <= 1);
+  assert.equal(new Set(keys).size, keys.length, "no two actions share a key");
+  assert.equal(calls.length, 0);
+});
