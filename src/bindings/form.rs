@@ -566,6 +566,13 @@ impl FormInner {
     /// The action of this submission.
     fn prepare(&self) -> Result<Rc<Action>, SendonceError> {
         let form_fields = self.fields();
+        // `maxPayloadBytes` bounds the fields' text (files travel as they are, in multipart).
+        crate::core::json::check_payload_size(
+            form_body(&form_fields.all, &form_fields.numbers)
+                .to_json()
+                .len(),
+            self.shared.max_payload_bytes,
+        )?;
         let fields = &form_fields.visible;
         let now = platform::now_ms();
         let draft_key = self.key.borrow().clone();
