@@ -377,6 +377,7 @@ impl Chat {
             gone
         };
         let Some(seq) = removed else { return false };
+        self.inner.error_texts.borrow_mut().retain(|(m, _)| m != id);
         let ns = &self.inner.shared.ns;
         self.inner
             .shared
