@@ -392,6 +392,10 @@ impl Chat {
         let Some(seq) = removed else {
             return Ok(false);
         };
+        self.inner
+            .error_texts
+            .borrow_mut()
+            .retain(|(m, _)| *m != id);
         let ns = &self.inner.shared.ns;
         self.inner
             .shared
