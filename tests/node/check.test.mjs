@@ -347,7 +347,10 @@ test("classifyReply (the check's reading of a reply) is the SDK's, and bad input
   assert.equal(classifyReply(409, [], "<html>busy</html>").kind, "in_progress");
   assert.equal(classifyReply(417, [], "").status.text, "This request changed. Send it as a new one?");
   assert.equal(classifyReply(202, [["Location", "/api/jobs/7"]], "").pollUrl, "/api/jobs/7");
-  assert.equal(classifyReply(403, [["Content-Type", "application/json"]], '{"detail":"not yours"}').status.text, "Could not send: not yours");
+  // What users see by default: the locale's calm text (the server's detail only with
+  // showServerReason), and the reason kept apart for the check's report.
+  const refused = classifyReply(403, [["Content-Type", "application/json"]], '{"detail":"not yours"}');
+  assert.deepEqual([refused.status.text, refused.reason], ["Could not send: the server refused the request", "not yours"]);
   for (const bad of [() => classifyReply("200", [], ""), () => classifyReply(200.5, [], ""), () => classifyReply(200, [["a", 1]], ""), () => classifyReply(200, { "X-Replayed": "1" }, ""), () => classifyReply(200, "x", ""), () => classifyReply(200, [], 5)]) {
     assert.throws(bad, (e) => e.name === "SendonceError" && e.code === "invalid_option");
   }
