@@ -186,6 +186,7 @@ impl Shared {
             retry: self.retry,
             header_name: self.header_name.clone(),
             replay_header: self.replay_header.clone(),
+            idempotent: true,
         }
     }
 
@@ -614,8 +615,15 @@ impl Sendonce {
                 .filter_map(|x| x.as_string())
                 .collect(),
         };
+        // `idempotent: false`: the target honours no key; see `ActionConfig::idempotent`.
+        let idempotent = opt_bool(&o, "idempotent")?.unwrap_or(true);
         let (value, body) = to_json(payload, "the payload")?;
         let fingerprint = fingerprint_value(&value, &exclude);
+        let config = |key: Key, fingerprint: crate::core::fingerprint::Fingerprint| {
+            let mut cfg = self.shared.config(key, name, kind, fingerprint, window);
+            cfg.idempotent = idempotent;
+            cfg
+        };
         let now = platform::now_ms();
 
         let plan = match &explicit {
@@ -638,9 +646,7 @@ impl Sendonce {
         };
         let machine = match plan {
             ActionPlan::Repeat(rec) => {
-                let cfg =
-                    self.shared
-                        .config(rec.key.clone(), name, kind, fingerprint.clone(), window);
+                let cfg = config(rec.key.clone(), fingerprint.clone());
                 ActionMachine::restore(cfg, rec)
             }
             ActionPlan::Resume(key) => match self
@@ -653,22 +659,12 @@ impl Sendonce {
                 Some(cell) => return Ok(Action::from_cell(cell, body)),
                 None => match self.shared.read_action(&key) {
                     Some(rec) => {
-                        let cfg = self.shared.config(
-                            key.clone(),
-                            name,
-                            kind,
-                            fingerprint.clone(),
-                            window,
-                        );
+                        let cfg = config(key.clone(), fingerprint.clone());
                         self.shared
                             .emit(self.shared.event(EventKind::ActionResume, &key, name));
                         ActionMachine::restore(cfg, rec)
                     }
-                    None => ActionMachine::new(
-                        self.shared
-                            .config(key, name, kind, fingerprint.clone(), window),
-                        now,
-                    ),
+                    None => ActionMachine::new(config(key, fingerprint.clone()), now),
                 },
             },
             ActionPlan::New => {
@@ -680,11 +676,7 @@ impl Sendonce {
                     .emit(self.shared.event(EventKind::ActionNew, &key, name));
                 let index = record::index_key(&self.shared.ns, name, &fingerprint);
                 self.shared.put(&index, key.as_str(), window.ms());
-                ActionMachine::new(
-                    self.shared
-                        .config(key, name, kind, fingerprint.clone(), window),
-                    now,
-                )
+                ActionMachine::new(config(key, fingerprint.clone()), now)
             }
         };
         let cell = self.shared.adopt(machine);

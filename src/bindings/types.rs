@@ -10,7 +10,7 @@ const SHARED_TYPES: &'static str = r#"
 /** A stable status code (SPEC section 5); the text is the locale's. */
 export type StatusCode =
   | "idle" | "sending" | "retrying" | "accepted" | "elsewhere" | "done"
-  | "already_received" | "offline" | "changed" | "rejected" | "failed";
+  | "already_received" | "offline" | "changed" | "rejected" | "failed" | "uncertain";
 
 /** What a status listener gets: the code and the text to show (never HTML). */
 export interface Status {
@@ -99,6 +99,10 @@ export interface ActionOptions {
   window?: WindowSpec;
   key?: string;
   exclude?: string[];
+  /** false: the target honours no idempotency key (a chat API's sendMessage). A timeout or
+   * a lost connection after the request may have left is not retried: the action rests
+   * "uncertain", and only retry() sends it again. Default true. */
+  idempotent?: boolean;
 }
 
 /** `action.send(url, init)`. */

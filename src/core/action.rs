@@ -39,6 +39,10 @@ pub struct ActionConfig {
     pub header_name: String,
     /// The header that marks replays (`Idempotent-Replayed`).
     pub replay_header: String,
+    /// False when the target honours no key (`{ idempotent: false }`, e.g. a chat API's
+    /// `sendMessage`): a timeout or a lost connection after the request may have left is not
+    /// retried; the action rests `uncertain` (SPEC section 5).
+    pub idempotent: bool,
 }
 
 /// Something that happened to the action.
@@ -188,6 +192,7 @@ impl ActionMachine {
             finished_at: None,
             window_ms: cfg.window.ms(),
             reply: None,
+            idempotent: cfg.idempotent,
         };
         Self::from_parts(cfg, record)
     }
@@ -195,9 +200,23 @@ impl ActionMachine {
     /// An action restored from storage (after a reload, or a repeat inside the window). A
     /// confirmed record answers `Send` locally; an unconfirmed one resends its stored request
     /// with its key.
+    ///
+    /// A non-idempotent action (see [`ActionConfig::idempotent`]) restored unconfirmed after
+    /// an attempt had started may have reached its target before the process or page went
+    /// away: it is restored as `uncertain`, never resent on its own.
     pub fn restore(cfg: ActionConfig, record: ActionRecord) -> Self {
         let mut cfg = cfg;
+        let mut record = record;
         cfg.key = record.key.clone();
+        cfg.idempotent = cfg.idempotent && record.idempotent;
+        record.idempotent = cfg.idempotent;
+        if !cfg.idempotent
+            && record.attempts > 0
+            && !record.status.is_final()
+            && record.status != StatusCode::Accepted
+        {
+            record.status = StatusCode::Uncertain;
+        }
         Self::from_parts(cfg, record)
     }
 
@@ -396,6 +415,7 @@ impl ActionMachine {
     }
 
     fn on_send(&mut self, request: Option<StoredRequest>, now_ms: u64) {
+        let request_given = request.is_some();
         // The request goes into the record now, not at the first attempt: an action that
         // pauses offline before its first attempt must still be resendable after a reload.
         self.keep_request(request);
@@ -408,6 +428,10 @@ impl ActionMachine {
                 self.set_status(StatusCode::AlreadyReceived, None);
                 self.settle();
             }
+            // An uncertain action is sent again only on the user's decision (`retry()`, a
+            // `Send` without a request); the same send repeated (a handler run again after a
+            // restart, a second click) gets the uncertain status back, no request.
+            Phase::Resting(StatusCode::Uncertain) if request_given => self.settle(),
             // From `Elsewhere` a `Send` means the other tab let go of the lock without an
             // answer (the driver sends only once it holds the lock): this tab takes over, with
             // the same key.
@@ -550,6 +574,13 @@ impl ActionMachine {
 
     fn on_network_failure(&mut self, now_ms: u64, random: u32) {
         self.failures += 1;
+        if !self.cfg.idempotent {
+            // The request may have reached a target that honours no key: another attempt
+            // could do it twice. Rest here, keep the key (24 h, like `failed`) and let a
+            // person decide.
+            self.finish(StatusCode::Uncertain, None, now_ms);
+            return;
+        }
         if !self.online {
             self.go_offline();
             return;
@@ -673,7 +704,7 @@ impl ActionMachine {
         self.set_status(code, reason);
         // Confirmed, rejected and changed actions are finished: their key is done with.
         // A failed one is not: the server may have done it, so it keeps its key for 24 h.
-        if code != StatusCode::Failed {
+        if code != StatusCode::Failed && code != StatusCode::Uncertain {
             self.record.finished_at = Some(now_ms);
         }
         self.record.reply = self.last_reply.as_ref().map(|r| StoredReply {

@@ -89,6 +89,10 @@ pub struct ActionRecord {
     pub window_ms: u64,
     /// The stored reply of a finished action.
     pub reply: Option<StoredReply>,
+    /// False for an action whose target honours no key (`{ idempotent: false }`): a timeout
+    /// or a lost connection after its request may have left makes it `uncertain` instead of
+    /// retrying it, also after a restart. Written as `"u": 1` only when false.
+    pub idempotent: bool,
 }
 
 impl ActionRecord {
@@ -359,6 +363,9 @@ impl Record {
                 put("w", r.window_ms.into());
                 if let Some(reply) = &r.reply {
                     put("r", encode_reply(reply));
+                }
+                if !r.idempotent {
+                    put("u", Value::from(1u64));
                 }
             }
             Record::Draft(r) => {
@@ -664,6 +671,11 @@ fn decode_action(o: &Obj) -> Result<ActionRecord, SendonceError> {
         },
         window_ms: o.window("w")?,
         reply,
+        idempotent: match o.opt_u64("u")? {
+            None | Some(0) => true,
+            Some(1) => false,
+            Some(_) => return Err(Obj::bad("u")),
+        },
     })
 }
 

@@ -307,6 +307,7 @@ pub fn config(retry: RetryPolicy) -> ActionConfig {
         retry,
         header_name: KEY_HEADER.into(),
         replay_header: "Idempotent-Replayed".into(),
+        idempotent: true,
     }
 }
 
