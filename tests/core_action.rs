@@ -1214,3 +1214,45 @@ fn a_not_idempotent_action_killed_mid_attempt_is_restored_uncertain() {
         Sending
     );
 }
+
+// ---- Adopting another process's action with the same data ----
+
+#[test]
+fn a_fresh_action_adopts_a_confirmed_action_of_another_process_and_sends_nothing() {
+    let mut cfg = config(policy());
+    cfg.key = sendonce::core::key::validate_key("k-mine").unwrap();
+    let mut d = Driver::with_machine(ActionMachine::new(cfg, T0), Server::new(vec![]));
+    let other = confirmed_record();
+    d.input(Input::Adopt {
+        key: other.key.clone(),
+        record: Some(other.clone()),
+    });
+    assert_eq!(d.machine.key(), &other.key);
+    d.send();
+    assert!(d.sent.is_empty(), "answered locally");
+    assert_eq!(d.outcome().code, AlreadyReceived);
+}
+
+#[test]
+fn a_fresh_action_adopts_the_key_of_an_unfinished_action_and_sends_with_it() {
+    let mut cfg = config(policy());
+    cfg.key = sendonce::core::key::validate_key("k-mine").unwrap();
+    let mut d = Driver::with_machine(ActionMachine::new(cfg, T0), Server::new(vec![]));
+    d.input(Input::Adopt {
+        key: key(),
+        record: None,
+    });
+    d.send();
+    assert_eq!(d.sent.len(), 1);
+    assert_eq!(d.sent[0].key.as_deref(), Some(KEY));
+}
+
+#[test]
+fn an_action_that_already_sent_never_changes_its_key() {
+    let mut d = run(vec![]);
+    d.input(Input::Adopt {
+        key: sendonce::core::key::validate_key("k-other").unwrap(),
+        record: None,
+    });
+    assert_eq!(d.machine.key().as_str(), KEY);
+}

@@ -14,7 +14,7 @@ use super::sendonce::Shared;
 use crate::core::action::{adopt_elsewhere, ActionMachine, Input, Outcome, Output};
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind};
-use crate::core::record::{self, stored_headers, Record, StoredRequest};
+use crate::core::record::{self, stored_headers, ActionRecord, Record, StoredRequest};
 use crate::core::status::StatusCode;
 use crate::platform::{self, get, locks, transport};
 
@@ -31,6 +31,9 @@ pub(crate) struct ActionCell {
     locking: Cell<bool>,
     /// The cross-tab lock on this key, held from the first attempt until the action rests.
     lock: RefCell<Option<locks::LockGuard>>,
+    /// Over a storage adapter with claims: the lease on this key across processes, held from
+    /// the first attempt until the action rests (see `send_across_processes`).
+    lease: RefCell<Option<crate::platform::storage::Lease>>,
     /// Headers that must not be stored (credentials), kept in memory for this page's attempts.
     private_headers: RefCell<Vec<(String, String)>>,
     last: RefCell<Option<Outcome>>,
@@ -46,6 +49,7 @@ impl ActionCell {
             running: Cell::new(false),
             locking: Cell::new(false),
             lock: RefCell::new(None),
+            lease: RefCell::new(None),
             private_headers: RefCell::new(Vec::new()),
             last: RefCell::new(None),
         })
@@ -92,7 +96,13 @@ impl ActionCell {
                 // The first send is waiting for the cross-tab lock: this one joins it.
                 return;
             }
-            if this.needs_lock() {
+            if this.needs_adapter_check() {
+                // Another process sharing the adapter may have this data or this key.
+                this.locking.set(true);
+                let cell = this.clone();
+                let req = request.clone();
+                crate::platform::spawn(async move { cell.send_across_processes(req).await });
+            } else if this.needs_lock() {
                 this.locking.set(true);
                 let cell = this.clone();
                 let req = request.clone();
@@ -219,7 +229,10 @@ impl ActionCell {
                         .emit(self.event(EventKind::Status).with_code(code));
                     self.listeners.call(&status);
                 }
-                Some(Output::Persist(record)) => self.shared.write(&Record::Action(record)),
+                // Awaited over an adapter: the record is there before the request leaves.
+                Some(Output::Persist(record)) => {
+                    self.shared.write_async(&Record::Action(record)).await
+                }
                 Some(Output::Event(note)) => {
                     if let Some(kind) = EventKind::parse(note.kind) {
                         let mut e = self.event(kind);
@@ -247,6 +260,8 @@ impl ActionCell {
                     }
                     *self.last.borrow_mut() = Some(outcome);
                     self.lock.borrow_mut().take();
+                    // Released after the final record was written (above, awaited).
+                    self.lease.borrow_mut().take();
                 }
                 None => {
                     let wake = self.machine.borrow().poll_timeout();
@@ -389,5 +404,209 @@ impl Action {
                 &rec.fingerprint,
             ));
         self.cell.shared.live.borrow_mut().remove(key.as_str());
+    }
+}
+
+/// Across bot processes sharing a storage adapter (Node): what the adapter says before this
+/// process sends.
+impl ActionCell {
+    /// True when a send is about to start a request over a storage adapter and nothing is under
+    /// way here: the adapter is read (and claimed) first.
+    fn needs_adapter_check(&self) -> bool {
+        let m = self.machine.borrow();
+        !m.is_busy()
+            && !m.status().is_final()
+            && self.lease.borrow().is_none()
+            && self.shared.store.is_adapter()
+    }
+
+    /// Feeds `Adopt` and moves this cell to the adopted key in the registry of live actions.
+    fn adopt_key(self: &Rc<Self>, key: crate::core::key::Key, record: Option<ActionRecord>) {
+        let old = self.key();
+        self.feed(Input::Adopt { key, record });
+        let new = self.key();
+        if new != old {
+            let mut live = self.shared.live.borrow_mut();
+            live.remove(&old);
+            live.insert(new.clone(), Rc::downgrade(self));
+            drop(live);
+            let r = self.record();
+            let index = record::index_key(&self.shared.ns, &r.action, &r.fingerprint);
+            self.shared.store.remember(&index, &new);
+        }
+    }
+
+    /// Reads the action stored under `key` in the adapter (`None` when absent, unreadable or
+    /// corrupt).
+    async fn read_shared(&self, key: &crate::core::key::Key) -> Option<ActionRecord> {
+        let sk = record::action_key(&self.shared.ns, key);
+        self.shared.store.get_async(&sk).await.ok()??;
+        match self.shared.read(&sk)? {
+            Record::Action(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// One send per action data and per key across processes:
+    /// 1. a fresh action claims the index entry of its name + fingerprint (or, without
+    ///    `claim()`, reads it): when another process already has that data, this action takes
+    ///    its key, and its confirmed result answers locally;
+    /// 2. it takes the lease on its key (with `claim()`), showing `elsewhere` and waiting while
+    ///    another process sends it, then adopts that result or sends with the same key.
+    ///
+    /// A claim that fails (adapter down, too slow) is reported with `storage.fallback` and the
+    /// action is sent with its key anyway: the server's key check still holds.
+    async fn send_across_processes(self: Rc<Self>, request: Option<StoredRequest>) {
+        let store = &self.shared.store;
+        let claims = store.can_claim();
+        if !claims {
+            self.shared.warn_not_exclusive();
+        }
+        let fresh = {
+            let m = self.machine.borrow();
+            m.record().attempts == 0 && m.status() == StatusCode::Idle
+        };
+        if fresh {
+            let (action, fingerprint, window_ms) = {
+                let m = self.machine.borrow();
+                let r = m.record();
+                (r.action.clone(), r.fingerprint.clone(), r.window_ms)
+            };
+            let index = record::index_key(&self.shared.ns, &action, &fingerprint);
+            let mine = self.key();
+            let named = if claims {
+                match store.claim(&index, &mine, window_ms).await {
+                    Ok(true) => None,
+                    Ok(false) => store.get_async(&index).await.ok().flatten(),
+                    Err(e) => {
+                        self.shared
+                            .emit(self.event(EventKind::StorageFallback).with_detail(&e));
+                        None
+                    }
+                }
+            } else {
+                store.get_async(&index).await.ok().flatten()
+            };
+            match named.and_then(|k| crate::core::key::validate_key(&k).ok()) {
+                Some(other) if other.as_str() != mine => {
+                    let rec = self.read_shared(&other).await;
+                    let now = platform::now_ms();
+                    match (
+                        &rec,
+                        rec.as_ref()
+                            .map(|r| record::plan_action(Some(r), &fingerprint, now)),
+                    ) {
+                        // The other process is about to write it, or is sending it.
+                        (None, _) | (_, Some(record::ActionPlan::Resume(_))) => {
+                            self.adopt_key(other, rec)
+                        }
+                        (_, Some(record::ActionPlan::Repeat(r))) => self.adopt_key(other, Some(r)),
+                        // Finished without a confirmation, or expired: this action's own key.
+                        _ => {
+                            let _ = store.set_async(&index, &mine, window_ms).await;
+                        }
+                    }
+                }
+                _ => {
+                    if !claims {
+                        let _ = store.set_async(&index, &mine, window_ms).await;
+                    }
+                }
+            }
+        }
+        if self.machine.borrow().status().is_confirmed() {
+            self.locking.set(false);
+            self.feed(Input::Send(request));
+            return;
+        }
+        let key = self.machine.borrow().key().clone();
+        if !claims {
+            // Without claims: a result another process already stored still answers here.
+            if let Some(rec) = self.read_shared(&key).await {
+                if adopt_elsewhere(Some(&rec)) {
+                    self.adopt_confirmed(rec);
+                }
+            }
+            self.locking.set(false);
+            self.feed(Input::Send(request));
+            return;
+        }
+        let lease_key =
+            record::lease_key(&self.shared.ns, &record::action_key(&self.shared.ns, &key));
+        let token = match self.shared.lease_token() {
+            Ok(t) => t,
+            Err(_) => String::from("sendonce"),
+        };
+        let started = platform::now_ms();
+        let mut waiting = false;
+        loop {
+            match store.lease(&lease_key, &token, self.shared.lease_ms).await {
+                Ok(Some(lease)) => {
+                    // It may have been confirmed by the holder that just let go.
+                    if let Some(rec) = self.read_shared(&key).await {
+                        if adopt_elsewhere(Some(&rec)) {
+                            drop(lease);
+                            self.locking.set(false);
+                            if waiting {
+                                self.feed(Input::ElsewhereFinished(rec));
+                            } else {
+                                self.adopt_confirmed(rec);
+                                self.feed(Input::Send(request));
+                            }
+                            return;
+                        }
+                    }
+                    *self.lease.borrow_mut() = Some(lease);
+                    break;
+                }
+                Ok(None) => {
+                    if !waiting {
+                        waiting = true;
+                        self.feed(Input::LockedElsewhere);
+                    }
+                    if let Some(rec) = self.read_shared(&key).await {
+                        if adopt_elsewhere(Some(&rec)) {
+                            self.locking.set(false);
+                            self.feed(Input::ElsewhereFinished(rec));
+                            return;
+                        }
+                    }
+                    if platform::now_ms().saturating_sub(started) > self.shared.retry.deadline_ms {
+                        self.shared.emit(self.event(EventKind::StorageFallback).with_detail(
+                            "another process held this key past the deadline; sending with the same key",
+                        ));
+                        break;
+                    }
+                    platform::sleep(100).await;
+                }
+                Err(e) => {
+                    self.shared.emit(
+                        self.event(EventKind::StorageFallback).with_detail(&format!(
+                            "{e}; sending with the same key without a lease"
+                        )),
+                    );
+                    break;
+                }
+            }
+        }
+        self.locking.set(false);
+        self.feed(Input::Send(request));
+    }
+
+    /// A confirmed record of this key written by another process: this action rests with it,
+    /// and the send that follows answers locally.
+    fn adopt_confirmed(self: &Rc<Self>, rec: ActionRecord) {
+        let fresh = self.machine.borrow().record().attempts == 0;
+        if fresh {
+            // Never sent here: it rests with the other process's result, and the send that
+            // follows answers "already received" without a request.
+            self.feed(Input::Adopt {
+                key: rec.key.clone(),
+                record: Some(rec),
+            });
+        } else {
+            self.feed(Input::LockedElsewhere);
+            self.feed(Input::ElsewhereFinished(rec));
+        }
     }
 }

@@ -74,6 +74,16 @@ pub enum Input {
     LockedElsewhere,
     /// The other tab finished; this is its stored record.
     ElsewhereFinished(ActionRecord),
+    /// Another process (sharing a storage adapter) already has an action with the same name
+    /// and data, under `key`: one user input is one key, so this action, never sent yet,
+    /// takes that key, and that action's record when there is one (a confirmed one then
+    /// answers the send locally). Ignored once this action has sent anything.
+    Adopt {
+        /// The other action's key.
+        key: Key,
+        /// Its record, when it could be read (same fingerprint).
+        record: Option<ActionRecord>,
+    },
 }
 
 /// A decision log entry for `onEvent`. It never carries payload values.
@@ -389,8 +399,34 @@ impl ActionMachine {
                     self.settle();
                 }
             }
+            Input::Adopt { key, record } => self.adopt(key, record),
             // A late reply or failure for an attempt that is no longer in flight.
             Input::Reply(_) | Input::NetworkError | Input::AttemptTimeout => {}
+        }
+    }
+
+    fn adopt(&mut self, key: Key, record: Option<ActionRecord>) {
+        let fresh = self.phase == Phase::Idle && self.record.attempts == 0;
+        if !fresh || (key == self.cfg.key && record.is_none()) {
+            return;
+        }
+        let record = record.filter(|r| r.key == key && r.fingerprint == self.cfg.fingerprint);
+        self.cfg.key = key.clone();
+        self.record.key = key;
+        let Some(rec) = record else {
+            return;
+        };
+        if self.request.is_none() {
+            self.request = rec.request.clone();
+        }
+        self.cfg.idempotent = self.cfg.idempotent && rec.idempotent;
+        self.last_reply = rec.reply.as_ref().map(reply_from_stored);
+        self.replayed = rec.reply.as_ref().is_some_and(|r| r.replayed);
+        let code = rec.status;
+        self.record = rec;
+        if code.is_final() {
+            self.phase = Phase::Resting(code);
+            self.set_status(code, None);
         }
     }
 

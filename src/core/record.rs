@@ -886,6 +886,21 @@ pub fn seen_key(ns: &str, id_or_hash: &str) -> String {
     format!("{}s:{}", prefix(ns), key_part(id_or_hash))
 }
 
+/// The storage key of the lease (an adapter's atomic claim) on the record at `storage_key`:
+/// `{ns}:v1:l:` followed by the rest of that key, e.g. `{ns}:v1:l:q:{key}` for a quick reply
+/// run. Leases live under their own letter, so a scan of action or quick-reply records never
+/// meets one; their value is a holder's random token, not a record.
+///
+/// ```
+/// use sendonce::core::record::lease_key;
+/// assert_eq!(lease_key("bot", "bot:v1:q:k-1"), "bot:v1:l:q:k-1");
+/// ```
+pub fn lease_key(ns: &str, storage_key: &str) -> String {
+    let p = prefix(ns);
+    let rest = storage_key.strip_prefix(&p).unwrap_or(storage_key);
+    format!("{p}l:{rest}")
+}
+
 /// The order in which to remove records when storage is full, most expendable first.
 ///
 /// 1. expired records of any type (they answer nothing any more), earliest expiry first;
