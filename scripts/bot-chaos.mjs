@@ -39,7 +39,7 @@ function rng(seed) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** One bot process: spawned, its port read from its first line, its running handlers tracked. */
-class Bot {
+export class Bot {
   constructor(env, name) {
     this.env = env;
     this.name = name;
@@ -64,7 +64,10 @@ class Bot {
           return;
         }
         if (o.ready) resolve(o.ready);
-        if (o.start) this.active.add(o.start);
+        if (o.start) {
+          this.active.add(o.start);
+          this.onStart?.(o.start);
+        }
         if (o.end) this.active.delete(o.end);
       });
     });

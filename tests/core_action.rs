@@ -1256,3 +1256,27 @@ fn an_action_that_already_sent_never_changes_its_key() {
     });
     assert_eq!(d.machine.key().as_str(), KEY);
 }
+
+#[test]
+fn adopting_a_not_idempotent_action_cut_off_mid_attempt_rests_uncertain_and_sends_nothing() {
+    let mut cfg = config(policy());
+    cfg.idempotent = false;
+    let mut first = ActionMachine::new(cfg.clone(), T0);
+    first.handle(Input::Send(Some(request())), T0, 0);
+    let mut rec = None;
+    while let Some(out) = first.poll() {
+        if let sendonce::core::action::Output::Persist(r) = out {
+            rec = Some(r);
+        }
+    }
+    // Another process, same data, never sent: it adopts that record.
+    cfg.key = sendonce::core::key::validate_key("k-second").unwrap();
+    let mut d = Driver::with_machine(ActionMachine::new(cfg, T0), Server::new(vec![]));
+    d.input(Input::Adopt {
+        key: key(),
+        record: rec,
+    });
+    d.send();
+    assert!(d.sent.is_empty());
+    assert_eq!(d.outcome().code, Uncertain);
+}

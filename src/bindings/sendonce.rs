@@ -580,12 +580,7 @@ fn pending_list(shared: &Rc<Shared>) -> Array {
             set(&o, "key", &JsValue::from_str(rec.key.as_str()));
             set(&o, "action", &JsValue::from_str(&rec.action));
             // A non-idempotent action cut off mid-attempt is restored as `uncertain`.
-            let status =
-                if !rec.idempotent && rec.attempts > 0 && rec.status != StatusCode::Accepted {
-                    StatusCode::Uncertain
-                } else {
-                    rec.status
-                };
+            let status = crate::core::action::restored_status(&rec);
             set(&o, "status", &JsValue::from_str(status.as_str()));
             set(&o, "attempts", &JsValue::from_f64(rec.attempts as f64));
             set(&o, "createdAt", &JsValue::from_f64(rec.created_at as f64));
@@ -797,9 +792,10 @@ impl Sendonce {
                 self.shared
                     .emit(self.shared.event(EventKind::ActionNew, &key, name));
                 let index = record::index_key(&self.shared.ns, name, &fingerprint);
-                if self.shared.store.can_claim() {
-                    // Across processes the index entry is claimed at the first send (atomic);
-                    // a write here would overwrite another process's entry.
+                if self.shared.store.is_adapter() {
+                    // Over an adapter the index entry is read (or claimed) at the first send,
+                    // before anything is sent: a write here would overwrite another process's
+                    // entry for the same data.
                     self.shared.store.remember(&index, key.as_str());
                 } else {
                     self.shared.put(&index, key.as_str(), window.ms());

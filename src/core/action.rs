@@ -220,13 +220,7 @@ impl ActionMachine {
         cfg.key = record.key.clone();
         cfg.idempotent = cfg.idempotent && record.idempotent;
         record.idempotent = cfg.idempotent;
-        if !cfg.idempotent
-            && record.attempts > 0
-            && !record.status.is_final()
-            && record.status != StatusCode::Accepted
-        {
-            record.status = StatusCode::Uncertain;
-        }
+        record.status = restored_status(&record);
         Self::from_parts(cfg, record)
     }
 
@@ -419,7 +413,10 @@ impl ActionMachine {
         if self.request.is_none() {
             self.request = rec.request.clone();
         }
+        let mut rec = rec;
         self.cfg.idempotent = self.cfg.idempotent && rec.idempotent;
+        rec.idempotent = self.cfg.idempotent;
+        rec.status = restored_status(&rec);
         self.last_reply = rec.reply.as_ref().map(reply_from_stored);
         self.replayed = rec.reply.as_ref().is_some_and(|r| r.replayed);
         let code = rec.status;
@@ -810,6 +807,21 @@ fn storable(request: &StoredRequest, key_header: &str) -> StoredRequest {
     r.headers
         .retain(|(k, _)| !k.eq_ignore_ascii_case(key_header));
     r
+}
+
+/// The status a stored record stands in once read back (after a restart, or from another
+/// process): a non-idempotent action whose attempt may have left without an answer is
+/// `uncertain` (never resent on its own); anything else keeps its status.
+pub fn restored_status(record: &ActionRecord) -> StatusCode {
+    if !record.idempotent
+        && record.attempts > 0
+        && !record.status.is_final()
+        && record.status != StatusCode::Accepted
+    {
+        StatusCode::Uncertain
+    } else {
+        record.status
+    }
 }
 
 fn reply_from_stored(r: &StoredReply) -> Reply {
