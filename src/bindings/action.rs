@@ -514,7 +514,9 @@ impl ActionCell {
                 }
             }
         }
-        if self.machine.borrow().status().is_confirmed() {
+        // Adopted at rest: a confirmed result answers locally, an uncertain one is not sent
+        // again by a send (only `retry()` does). Neither needs the key's lease.
+        if self.machine.borrow().status().is_final() {
             self.locking.set(false);
             self.feed(Input::Send(request));
             return;

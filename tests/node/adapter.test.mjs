@@ -187,3 +187,24 @@ test("a claim that never answers: that key fails after the bound, other keys and
   assert.ok(waited >= 4900 && waited < 8000, `bounded wait (${waited} ms)`);
   assert.equal(stuckCalls, 0, "the handler was not run");
 });
+
+test("a handler that runs longer than the lease keeps it (renewed): a tap on another instance waits for its result", { timeout: 30_000 }, async () => {
+  const store = memoryClaims(); // no renew(): renewed by get + set
+  const a = new Sendonce({ namespace: "bot", storage: store, leaseMs: 1000 });
+  const b = new Sendonce({ namespace: "bot", storage: store, leaseMs: 1000 });
+  let calls = 0;
+  const slow = a.quickReplies({ conversationId: "c" }).run("report", async (key) => {
+    calls += 1;
+    await new Promise((r) => setTimeout(r, 3000));
+    return `R-${key.slice(0, 4)}`;
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  const t0 = Date.now();
+  const other = await b.quickReplies({ conversationId: "c" }).run("report", () => {
+    calls += 1;
+    return "second run";
+  });
+  assert.equal(calls, 1, "three lease times later, still one run");
+  assert.equal(other, await slow);
+  assert.ok(Date.now() - t0 >= 2500, "it waited for the first run");
+});

@@ -272,3 +272,22 @@ test("node-redis and the adapter: every key sendonce writes has a time to live",
   assert.equal(await storage.get("x"), null);
   assert.ok((await storage.keys("ttl:v1:")).length >= 3, "SCAN lists without the prefix");
 });
+
+test("over Redis, a handler longer than the lease keeps it (renew script): another instance waits and gets its result", { timeout: 30_000 }, async () => {
+  const a = new Sendonce({ namespace: "long", storage: redisStorage(client, { prefix: "long1:" }), leaseMs: 1000 });
+  const b = new Sendonce({ namespace: "long", storage: redisStorage(client, { prefix: "long1:" }), leaseMs: 1000 });
+  let calls = 0;
+  const slow = a.quickReplies({ conversationId: "c" }).run("report", async () => {
+    calls += 1;
+    await sleep(3000);
+    return "R-1";
+  });
+  await sleep(100);
+  const other = await b.quickReplies({ conversationId: "c" }).run("report", () => {
+    calls += 1;
+    return "R-2";
+  });
+  assert.equal(await slow, "R-1");
+  assert.equal(other, "R-1");
+  assert.equal(calls, 1);
+});
