@@ -5,7 +5,9 @@
 //   ./scripts/build.sh && node examples/bot.mjs
 //
 // Two "servers" share one store (here a Map behind async methods, like Redis or a database),
-// so a retry that lands on the other server is recognised too.
+// so a retry that lands on the other server is recognised too. Its claim/release make a run
+// exclusive across the servers; with Redis, use `redisStorage(client)` from "sendonce/redis"
+// (examples/telegram-grammy.mjs, examples/slack-bolt.mjs).
 import init, { Sendonce } from "../pkg/node.js";
 
 await init();
@@ -16,6 +18,10 @@ const store = {
   set: async (k, v) => void shared.set(k, v),
   delete: async (k) => void shared.delete(k),
   keys: async (prefix) => [...shared.keys()].filter((k) => k.startsWith(prefix)),
+  // Atomic in one process (a Map); Redis does it with SET NX PX and a compare-and-delete script.
+  // (This toy store ignores the time to live; a real one must honour it.)
+  claim: async (k, v) => (shared.has(k) ? false : (shared.set(k, v), true)),
+  release: async (k, v) => void (shared.get(k) === v && shared.delete(k)),
 };
 
 let ticketsOpened = 0;

@@ -3,6 +3,9 @@
 // the package README (js/README.md, written for npm, not the repository's) and the licenses.
 import { readFileSync, writeFileSync, copyFileSync, chmodSync } from "node:fs";
 
+/** Entries copied as they are from js/ (each with its .d.ts). */
+const NODE_ENTRIES = ["redis", "grammy", "bolt"];
+
 const cargo = readFileSync(new URL("../Cargo.toml", import.meta.url), "utf8");
 const field = (name) => cargo.match(new RegExp(`^${name} = "(.*)"`, "m"))?.[1];
 const repository = field("repository");
@@ -23,11 +26,23 @@ const pkg = {
     "./react": { types: "./react.d.ts", default: "./react.js" },
     "./sendonce_bg.wasm": "./sendonce_bg.wasm",
     "./package.json": "./package.json",
+    // Node entries for bot servers: nothing here lands in a browser bundle that does not
+    // import them.
+    "./redis": { types: "./redis.d.ts", default: "./redis.js" },
+    "./grammy": { types: "./grammy.d.ts", default: "./grammy.js" },
+    "./bolt": { types: "./bolt.d.ts", default: "./bolt.js" },
   },
   // `npx sendonce check <url>`: the pre-launch check (js/check.mjs), Node only.
   bin: { sendonce: "./check.mjs" },
   // `sendonce/react` for TypeScript's older "node" module resolution, which reads no exports.
-  typesVersions: { "*": { react: ["./react.d.ts"] } },
+  typesVersions: {
+    "*": {
+      react: ["./react.d.ts"],
+      redis: ["./redis.d.ts"],
+      grammy: ["./grammy.d.ts"],
+      bolt: ["./bolt.d.ts"],
+    },
+  },
   files: [
     "sendonce.js",
     "sendonce.d.ts",
@@ -44,12 +59,18 @@ const pkg = {
     "README.md",
     "LICENSE-MIT",
     "LICENSE-APACHE",
+    ...NODE_ENTRIES.flatMap((name) => [`${name}.js`, `${name}.d.ts`]),
   ],
   sideEffects: false,
   // `require("sendonce")` of this ES module (documented in the README) needs Node 20.19.
   engines: { node: ">=20.19" },
-  peerDependencies: { react: ">=18" },
-  peerDependenciesMeta: { react: { optional: true } },
+  // Each entry that needs a framework works with it; none is needed by anything else.
+  peerDependencies: { react: ">=18", grammy: "^1.20.0", "@slack/bolt": ">=3.0.0" },
+  peerDependenciesMeta: {
+    react: { optional: true },
+    grammy: { optional: true },
+    "@slack/bolt": { optional: true },
+  },
   keywords: ["idempotency", "idempotency-key", "retry", "forms", "chat", "react", "wasm"],
 };
 writeFileSync(new URL("../pkg/package.json", import.meta.url), JSON.stringify(pkg, null, 2) + "\n");
@@ -62,3 +83,8 @@ for (const [from, to] of [
   copyFileSync(new URL(from, import.meta.url), new URL(to, import.meta.url));
 }
 chmodSync(new URL("../pkg/check.mjs", import.meta.url), 0o755);
+for (const name of NODE_ENTRIES) {
+  for (const file of [`${name}.js`, `${name}.d.ts`]) {
+    copyFileSync(new URL(`../js/${file}`, import.meta.url), new URL(`../pkg/${file}`, import.meta.url));
+  }
+}

@@ -660,6 +660,7 @@ fn confirmed_record() -> ActionRecord {
             body: r#"{"id":7}"#.into(),
             replayed: false,
         }),
+        idempotent: true,
     }
 }
 
@@ -1162,4 +1163,181 @@ fn a_key_header_from_the_caller_is_replaced_by_the_action_key() {
         assert_eq!(keys.len(), 1);
         assert_eq!(keys[0].1, KEY);
     }
+}
+
+// ---- `uncertain`: targets that honour no key (`{ idempotent: false }`) ----
+
+fn not_idempotent() -> Driver {
+    let mut cfg = config(policy());
+    cfg.idempotent = false;
+    Driver::with_machine(ActionMachine::new(cfg, T0), Server::new(vec![]))
+}
+
+#[test]
+fn not_idempotent_timeout_after_commit_rests_uncertain_without_a_second_request() {
+    let mut d = not_idempotent();
+    d.server = Server::new(vec![Fault::TimeoutAfterCommit]);
+    d.send();
+    assert_eq!(d.sent.len(), 1, "no blind retry");
+    assert_eq!(d.outcome().code, Uncertain);
+    assert_eq!(d.server.effects_of(KEY), 1);
+    // The record keeps it uncertain, with its key and request, unfinished (24 h retention).
+    let rec = d.persisted().pop().unwrap();
+    assert_eq!(rec.status, Uncertain);
+    assert!(!rec.idempotent);
+    assert!(rec.request.is_some());
+    assert_eq!(rec.finished_at, None);
+}
+
+#[test]
+fn not_idempotent_reset_after_commit_rests_uncertain() {
+    let mut d = not_idempotent();
+    d.server = Server::new(vec![Fault::DropAfterCommit]);
+    d.send();
+    assert_eq!(d.sent.len(), 1);
+    assert_eq!(d.statuses(), vec![Sending, Uncertain]);
+}
+
+#[test]
+fn idempotent_default_still_retries_the_same_timeout() {
+    let mut d = Driver::new(policy(), Server::new(vec![Fault::TimeoutAfterCommit]));
+    d.send();
+    assert_eq!(d.sent.len(), 2);
+    assert_eq!(d.outcome().code, AlreadyReceived);
+}
+
+#[test]
+fn not_idempotent_http_answers_are_handled_as_usual() {
+    // A 503 is an answer: the target did not do it, so a retry is safe.
+    let mut d = not_idempotent();
+    d.server = Server::new(vec![Fault::Status(503)]);
+    d.send();
+    assert_eq!(d.sent.len(), 2);
+    assert_eq!(d.outcome().code, Done);
+}
+
+#[test]
+fn an_uncertain_record_restored_after_a_restart_is_not_resent_by_the_same_send() {
+    let mut d = not_idempotent();
+    d.server = Server::new(vec![Fault::TimeoutAfterCommit]);
+    d.send();
+    let rec = d.persisted().pop().unwrap();
+    // Round trip through storage, as a restart does.
+    let text = sendonce::core::record::Record::Action(rec).encode();
+    let Some(sendonce::core::record::Record::Action(back)) =
+        sendonce::core::record::Record::decode(&text, T0 + 60_000).unwrap()
+    else {
+        panic!("the record did not come back")
+    };
+    assert!(!back.idempotent);
+    assert!(back.status.is_final(), "resumePending skips it");
+    let mut restored = Driver::with_machine(
+        ActionMachine::restore(config(policy()), back),
+        Server::new(vec![]),
+    );
+    restored.send();
+    assert!(
+        restored.sent.is_empty(),
+        "the same send again sends nothing"
+    );
+    assert_eq!(restored.outcome().code, Uncertain);
+    // The user's decision (`retry()`: a send without a request) sends, with the same key.
+    restored.input(Input::Send(None));
+    restored.run();
+    assert_eq!(restored.sent.len(), 1);
+    assert_eq!(restored.sent[0].key.as_deref(), Some(KEY));
+    assert_eq!(restored.outcome().code, Done);
+}
+
+#[test]
+fn a_not_idempotent_action_killed_mid_attempt_is_restored_uncertain() {
+    let mut cfg = config(policy());
+    cfg.idempotent = false;
+    let mut m = ActionMachine::new(cfg, T0);
+    m.handle(Input::Send(Some(request())), T0, 0);
+    // The record written before the request left, as a restarted process reads it.
+    let mut last = None;
+    while let Some(out) = m.poll() {
+        if let sendonce::core::action::Output::Persist(r) = out {
+            last = Some(r);
+        }
+    }
+    let rec = last.unwrap();
+    assert_eq!(rec.status, Sending);
+    assert_eq!(rec.attempts, 1);
+    let restored = ActionMachine::restore(config(policy()), rec.clone());
+    assert_eq!(restored.status(), Uncertain);
+    // An idempotent one in the same spot is resent with its key.
+    let mut idem = rec;
+    idem.idempotent = true;
+    assert_eq!(
+        ActionMachine::restore(config(policy()), idem).status(),
+        Sending
+    );
+}
+
+// ---- Adopting another process's action with the same data ----
+
+#[test]
+fn a_fresh_action_adopts_a_confirmed_action_of_another_process_and_sends_nothing() {
+    let mut cfg = config(policy());
+    cfg.key = sendonce::core::key::validate_key("k-mine").unwrap();
+    let mut d = Driver::with_machine(ActionMachine::new(cfg, T0), Server::new(vec![]));
+    let other = confirmed_record();
+    d.input(Input::Adopt {
+        key: other.key.clone(),
+        record: Some(other.clone()),
+    });
+    assert_eq!(d.machine.key(), &other.key);
+    d.send();
+    assert!(d.sent.is_empty(), "answered locally");
+    assert_eq!(d.outcome().code, AlreadyReceived);
+}
+
+#[test]
+fn a_fresh_action_adopts_the_key_of_an_unfinished_action_and_sends_with_it() {
+    let mut cfg = config(policy());
+    cfg.key = sendonce::core::key::validate_key("k-mine").unwrap();
+    let mut d = Driver::with_machine(ActionMachine::new(cfg, T0), Server::new(vec![]));
+    d.input(Input::Adopt {
+        key: key(),
+        record: None,
+    });
+    d.send();
+    assert_eq!(d.sent.len(), 1);
+    assert_eq!(d.sent[0].key.as_deref(), Some(KEY));
+}
+
+#[test]
+fn an_action_that_already_sent_never_changes_its_key() {
+    let mut d = run(vec![]);
+    d.input(Input::Adopt {
+        key: sendonce::core::key::validate_key("k-other").unwrap(),
+        record: None,
+    });
+    assert_eq!(d.machine.key().as_str(), KEY);
+}
+
+#[test]
+fn adopting_a_not_idempotent_action_cut_off_mid_attempt_rests_uncertain_and_sends_nothing() {
+    let mut cfg = config(policy());
+    cfg.idempotent = false;
+    let mut first = ActionMachine::new(cfg.clone(), T0);
+    first.handle(Input::Send(Some(request())), T0, 0);
+    let mut rec = None;
+    while let Some(out) = first.poll() {
+        if let sendonce::core::action::Output::Persist(r) = out {
+            rec = Some(r);
+        }
+    }
+    // Another process, same data, never sent: it adopts that record.
+    cfg.key = sendonce::core::key::validate_key("k-second").unwrap();
+    let mut d = Driver::with_machine(ActionMachine::new(cfg, T0), Server::new(vec![]));
+    d.input(Input::Adopt {
+        key: key(),
+        record: rec,
+    });
+    d.send();
+    assert!(d.sent.is_empty());
+    assert_eq!(d.outcome().code, Uncertain);
 }

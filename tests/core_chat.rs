@@ -188,6 +188,7 @@ fn deliver(outbox: &mut [OutboxEntry], server: Server, stop_after: usize) -> (Se
             header_name: KEY_HEADER.into(),
             replay_header: "Idempotent-Replayed".into(),
             headers_hook: false,
+            idempotent: true,
         };
         let mut d = Driver::with_machine(ActionMachine::new(cfg, T0), server);
         d.input(Input::Send(Some(request)));

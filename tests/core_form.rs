@@ -47,6 +47,7 @@ fn sent(
         finished_at: finished,
         window_ms: 600_000,
         reply: None,
+        idempotent: true,
     }
 }
 

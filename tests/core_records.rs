@@ -41,6 +41,7 @@ fn finished_action() -> ActionRecord {
             body: r#"{"id":"ord_1042"}"#.into(),
             replayed: false,
         }),
+        idempotent: true,
     }
 }
 
@@ -63,6 +64,7 @@ fn pending_action() -> ActionRecord {
         finished_at: None,
         window_ms: 10 * MIN,
         reply: None,
+        idempotent: true,
     }
 }
 

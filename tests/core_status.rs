@@ -104,7 +104,8 @@ fn codes_are_stable() {
             "offline",
             "changed",
             "rejected",
-            "failed"
+            "failed",
+            "uncertain"
         ]
     );
     for c in ALL_CODES {
@@ -113,4 +114,21 @@ fn codes_are_stable() {
     assert!(StatusCode::Done.is_confirmed() && StatusCode::AlreadyReceived.is_confirmed());
     assert!(!StatusCode::Accepted.is_final() && !StatusCode::Offline.is_final());
     assert!(StatusCode::Failed.is_final() && !StatusCode::Failed.is_confirmed());
+    assert!(StatusCode::Uncertain.is_final() && !StatusCode::Uncertain.is_confirmed());
+}
+
+#[test]
+fn uncertain_has_its_text_in_the_four_locales() {
+    let text = |tag: &str| Messages::new(Locale::parse(tag)).text(StatusCode::Uncertain, None);
+    assert_eq!(
+        text("en"),
+        "We are not sure this was sent. Check before sending again."
+    );
+    let all = [text("en"), text("pt-BR"), text("es"), text("ru")];
+    for (i, a) in all.iter().enumerate() {
+        assert!(!a.is_empty());
+        for b in &all[i + 1..] {
+            assert_ne!(a, b, "each locale has its own text");
+        }
+    }
 }

@@ -16,7 +16,7 @@ use super::sendonce::Shared;
 use crate::core::action::{adopt_elsewhere, ActionMachine, Input, Outcome, Output};
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind};
-use crate::core::record::{self, Record, StoredRequest};
+use crate::core::record::{self, ActionRecord, Record, StoredRequest};
 use crate::core::status::StatusCode;
 use crate::platform::{self, get, locks, transport};
 
@@ -44,6 +44,9 @@ pub(crate) struct ActionCell {
     /// The `FormData` of a form with files, sent instead of the text body (memory only: files
     /// cannot be stored, so such a request waits for the user after a reload).
     form_data: RefCell<Option<JsValue>>,
+    /// Over a storage adapter with claims: the lease on this key across processes, held from
+    /// the first attempt until the action rests (see `send_across_processes`).
+    lease: RefCell<Option<crate::platform::storage::Lease>>,
     last: RefCell<Option<Outcome>>,
 }
 
@@ -60,6 +63,7 @@ impl ActionCell {
             by_data: Cell::new(false),
             claim: RefCell::new(None),
             form_data: RefCell::new(None),
+            lease: RefCell::new(None),
             last: RefCell::new(None),
         })
     }
@@ -107,7 +111,13 @@ impl ActionCell {
                 // The first send is waiting for the cross-tab lock: this one joins it.
                 return;
             }
-            if this.needs_lock() {
+            if this.needs_adapter_check() {
+                // Another process sharing the adapter may have this data or this key.
+                this.locking.set(true);
+                let cell = this.clone();
+                let req = request.clone();
+                crate::platform::spawn(async move { cell.send_across_processes(req).await });
+            } else if this.needs_lock() {
                 this.locking.set(true);
                 let cell = this.clone();
                 let req = request.clone();
@@ -159,7 +169,25 @@ impl ActionCell {
                 .find_map(|name| record::claimed_key(&prefix, &name));
             match claimed {
                 Some(other) if other != *self.machine.borrow().key() => {
-                    self.adopt_key(other, request.clone());
+                    // This action's own key was never sent: its intent record goes, and from
+                    // now on it is the other tab's action (with that tab's stored record when
+                    // this tab's storage has it already).
+                    let old = self.machine.borrow().key().clone();
+                    let stored = match self
+                        .shared
+                        .read(&record::action_key(&self.shared.ns, &other))
+                    {
+                        Some(Record::Action(a)) => Some(a),
+                        _ => None,
+                    };
+                    self.adopt_key(other, stored);
+                    if *self.machine.borrow().key() != old {
+                        self.shared
+                            .store
+                            .delete(&record::action_key(&self.shared.ns, &old));
+                        let ev = self.event(EventKind::KeyAdopted);
+                        self.shared.emit(ev);
+                    }
                 }
                 Some(_) => {}
                 None => {
@@ -201,45 +229,6 @@ impl ActionCell {
             }
         }
         self.feed(Input::Send(request));
-    }
-
-    /// Takes over `key`, another tab's key for the same data: this action's own key was never
-    /// sent, so its record goes, and from now on it is that key's action (the stored record
-    /// when this tab's storage has it already, else a new one with this tab's request).
-    fn adopt_key(self: &Rc<Self>, key: crate::core::key::Key, request: Option<StoredRequest>) {
-        let old = self.machine.borrow().key().clone();
-        let cfg = {
-            let m = self.machine.borrow();
-            let r = m.record();
-            self.shared
-                .config(key.clone(), &r.action, r.kind, r.fingerprint.clone(), {
-                    crate::core::window::Window::from_ms(r.window_ms as f64)
-                        .unwrap_or(self.shared.windows.default)
-                })
-        };
-        let stored = match self.shared.read(&record::action_key(&self.shared.ns, &key)) {
-            Some(Record::Action(a)) if a.fingerprint == cfg.fingerprint => Some(a),
-            _ => None,
-        };
-        let mut machine = match stored {
-            Some(rec) => ActionMachine::restore(cfg, rec),
-            None => ActionMachine::new(cfg, platform::now_ms()),
-        };
-        let request = request.or_else(|| self.machine.borrow().record().request.clone());
-        machine.handle(Input::Intend(request), platform::now_ms(), 0);
-        // Outputs of the old machine that were not carried out yet are dropped with it.
-        *self.machine.borrow_mut() = machine;
-        self.shared
-            .store
-            .delete(&record::action_key(&self.shared.ns, &old));
-        {
-            let mut live = self.shared.live.borrow_mut();
-            live.remove(old.as_str());
-            live.insert(key.to_string(), Rc::downgrade(self));
-        }
-        let ev = self.event(EventKind::KeyAdopted);
-        self.shared.emit(ev);
-        self.drive();
     }
 
     fn event(&self, kind: EventKind) -> Event {
@@ -366,7 +355,10 @@ impl ActionCell {
                         .emit(self.event(EventKind::Status).with_code(code));
                     self.listeners.call(&status);
                 }
-                Some(Output::Persist(record)) => self.shared.write(&Record::Action(record)),
+                // Awaited over an adapter: the record is there before the request leaves.
+                Some(Output::Persist(record)) => {
+                    self.shared.write_async(&Record::Action(record)).await
+                }
                 Some(Output::Event(note)) => {
                     if let Some(kind) = EventKind::parse(note.kind) {
                         let mut e = self.event(kind);
@@ -402,6 +394,8 @@ impl ActionCell {
                             drop(claim);
                         });
                     }
+                    // Released after the final record was written (above, awaited).
+                    self.lease.borrow_mut().take();
                 }
                 None => {
                     let wake = self.machine.borrow().poll_timeout();
@@ -594,5 +588,211 @@ fn attempt_end(input: &Input, started_ms: u64) -> crate::core::cors::AttemptEnd 
         },
         Input::AttemptTimeout => AttemptEnd::Timeout,
         _ => AttemptEnd::Answered,
+    }
+}
+
+/// Across bot processes sharing a storage adapter (Node): what the adapter says before this
+/// process sends.
+impl ActionCell {
+    /// True when a send is about to start a request over a storage adapter and nothing is under
+    /// way here: the adapter is read (and claimed) first.
+    fn needs_adapter_check(&self) -> bool {
+        let m = self.machine.borrow();
+        !m.is_busy()
+            && !m.status().is_final()
+            && self.lease.borrow().is_none()
+            && self.shared.store.is_adapter()
+    }
+
+    /// Feeds `Adopt` and moves this cell to the adopted key in the registry of live actions.
+    fn adopt_key(self: &Rc<Self>, key: crate::core::key::Key, record: Option<ActionRecord>) {
+        let old = self.key();
+        self.feed(Input::Adopt { key, record });
+        let new = self.key();
+        if new != old {
+            let mut live = self.shared.live.borrow_mut();
+            live.remove(&old);
+            live.insert(new.clone(), Rc::downgrade(self));
+            drop(live);
+            let r = self.record();
+            let index = record::index_key(&self.shared.ns, &r.action, &r.fingerprint);
+            self.shared.store.remember(&index, &new);
+        }
+    }
+
+    /// Reads the action stored under `key` in the adapter (`None` when absent, unreadable or
+    /// corrupt).
+    async fn read_shared(&self, key: &crate::core::key::Key) -> Option<ActionRecord> {
+        let sk = record::action_key(&self.shared.ns, key);
+        self.shared.store.get_async(&sk).await.ok()??;
+        match self.shared.read(&sk)? {
+            Record::Action(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// One send per action data and per key across processes:
+    /// 1. a fresh action claims the index entry of its name + fingerprint (or, without
+    ///    `claim()`, reads it): when another process already has that data, this action takes
+    ///    its key, and its confirmed result answers locally;
+    /// 2. it takes the lease on its key (with `claim()`), showing `elsewhere` and waiting while
+    ///    another process sends it, then adopts that result or sends with the same key.
+    ///
+    /// A claim that fails (adapter down, too slow) is reported with `storage.fallback` and the
+    /// action is sent with its key anyway: the server's key check still holds.
+    async fn send_across_processes(self: Rc<Self>, request: Option<StoredRequest>) {
+        let store = &self.shared.store;
+        let claims = store.can_claim();
+        if !claims {
+            self.shared.warn_not_exclusive();
+        }
+        let fresh = {
+            let m = self.machine.borrow();
+            m.record().attempts == 0 && m.status() == StatusCode::Idle
+        };
+        if fresh {
+            let (action, fingerprint, window_ms) = {
+                let m = self.machine.borrow();
+                let r = m.record();
+                (r.action.clone(), r.fingerprint.clone(), r.window_ms)
+            };
+            let index = record::index_key(&self.shared.ns, &action, &fingerprint);
+            let mine = self.key();
+            let named = if claims {
+                match store.claim(&index, &mine, window_ms).await {
+                    Ok(true) => None,
+                    Ok(false) => store.get_async(&index).await.ok().flatten(),
+                    Err(e) => {
+                        self.shared
+                            .emit(self.event(EventKind::StorageFallback).with_detail(&e));
+                        None
+                    }
+                }
+            } else {
+                store.get_async(&index).await.ok().flatten()
+            };
+            match named.and_then(|k| crate::core::key::validate_key(&k).ok()) {
+                Some(other) if other.as_str() != mine => {
+                    let rec = self.read_shared(&other).await;
+                    let now = platform::now_ms();
+                    match (
+                        &rec,
+                        rec.as_ref()
+                            .map(|r| record::plan_action(Some(r), &fingerprint, now)),
+                    ) {
+                        // The other process is about to write it, or is sending it.
+                        (None, _) | (_, Some(record::ActionPlan::Resume(_))) => {
+                            self.adopt_key(other, rec)
+                        }
+                        (_, Some(record::ActionPlan::Repeat(r))) => self.adopt_key(other, Some(r)),
+                        // Finished without a confirmation, or expired: this action's own key.
+                        _ => {
+                            let _ = store.set_async(&index, &mine, window_ms).await;
+                        }
+                    }
+                }
+                _ => {
+                    if !claims {
+                        let _ = store.set_async(&index, &mine, window_ms).await;
+                    }
+                }
+            }
+        }
+        // Adopted at rest: a confirmed result answers locally, an uncertain one is not sent
+        // again by a send (only `retry()` does). Neither needs the key's lease.
+        if self.machine.borrow().status().is_final() {
+            self.locking.set(false);
+            self.feed(Input::Send(request));
+            return;
+        }
+        let key = self.machine.borrow().key().clone();
+        if !claims {
+            // Without claims: a result another process already stored still answers here.
+            if let Some(rec) = self.read_shared(&key).await {
+                if adopt_elsewhere(Some(&rec)) {
+                    self.adopt_confirmed(rec);
+                }
+            }
+            self.locking.set(false);
+            self.feed(Input::Send(request));
+            return;
+        }
+        let lease_key =
+            record::lease_key(&self.shared.ns, &record::action_key(&self.shared.ns, &key));
+        let token = match self.shared.lease_token() {
+            Ok(t) => t,
+            Err(_) => String::from("sendonce"),
+        };
+        let started = platform::now_ms();
+        let mut waiting = false;
+        loop {
+            match store.lease(&lease_key, &token, self.shared.lease_ms).await {
+                Ok(Some(lease)) => {
+                    // It may have been confirmed by the holder that just let go.
+                    if let Some(rec) = self.read_shared(&key).await {
+                        if adopt_elsewhere(Some(&rec)) {
+                            drop(lease);
+                            self.locking.set(false);
+                            if waiting {
+                                self.feed(Input::ElsewhereFinished(rec));
+                            } else {
+                                self.adopt_confirmed(rec);
+                                self.feed(Input::Send(request));
+                            }
+                            return;
+                        }
+                    }
+                    *self.lease.borrow_mut() = Some(lease);
+                    break;
+                }
+                Ok(None) => {
+                    if !waiting {
+                        waiting = true;
+                        self.feed(Input::LockedElsewhere);
+                    }
+                    if let Some(rec) = self.read_shared(&key).await {
+                        if adopt_elsewhere(Some(&rec)) {
+                            self.locking.set(false);
+                            self.feed(Input::ElsewhereFinished(rec));
+                            return;
+                        }
+                    }
+                    if platform::now_ms().saturating_sub(started) > self.shared.retry.deadline_ms {
+                        self.shared.emit(self.event(EventKind::StorageFallback).with_detail(
+                            "another process held this key past the deadline; sending with the same key",
+                        ));
+                        break;
+                    }
+                    platform::sleep(100).await;
+                }
+                Err(e) => {
+                    self.shared.emit(
+                        self.event(EventKind::StorageFallback).with_detail(&format!(
+                            "{e}; sending with the same key without a lease"
+                        )),
+                    );
+                    break;
+                }
+            }
+        }
+        self.locking.set(false);
+        self.feed(Input::Send(request));
+    }
+
+    /// A confirmed record of this key written by another process: this action rests with it,
+    /// and the send that follows answers locally.
+    fn adopt_confirmed(self: &Rc<Self>, rec: ActionRecord) {
+        let fresh = self.machine.borrow().record().attempts == 0;
+        if fresh {
+            // Never sent here: it rests with the other process's result, and the send that
+            // follows answers "already received" without a request.
+            self.feed(Input::Adopt {
+                key: rec.key.clone(),
+                record: Some(rec),
+            });
+        } else {
+            self.feed(Input::LockedElsewhere);
+            self.feed(Input::ElsewhereFinished(rec));
+        }
     }
 }

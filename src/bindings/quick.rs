@@ -2,6 +2,12 @@
 //! `run()` calls the handler once per quick reply and window (a tap while it runs joins it, a
 //! repeat inside the window gets the stored result), `bind()` guards a button, `seen()`
 //! recognises inbound messages a channel delivered twice. Decisions are in `core::quick`.
+//!
+//! Across bot processes sharing a storage adapter with `claim()`/`release()`, a run holds a
+//! lease on its quick reply (renewed while the handler runs, released when it ends): a tap on
+//! another process waits for the stored result, and a process killed mid-handler lets another
+//! run it after the lease lapses, with the same key. `seenAsync()` claims the message's
+//! identities, so one process wins each inbound message.
 
 use crate::core::small_map::SmallMap;
 use std::cell::RefCell;
@@ -76,26 +82,35 @@ impl QuickInner {
     /// The record of the latest run of a quick reply, read through an async adapter when
     /// there is one (so instances sharing it agree), even when its window has passed: the
     /// next run's key is derived from it. Corrupt records are removed and reported.
-    async fn latest(&self, storage_key: &str) -> Option<QuickReplyRecord> {
+    /// A store that cannot be read is an error (the handler is not run on a guess).
+    async fn latest(&self, storage_key: &str) -> Result<Option<QuickReplyRecord>, SendonceError> {
         let text = match self.shared.store.get_async(storage_key).await {
             Ok(Some(t)) => t,
-            _ => return None,
-        };
-        match Record::decode_stored(&self.shared.ns, storage_key, &text, 0) {
-            Ok(Some(Record::Quick(q)))
-                if q.conversation_id == self.conversation_id
-                    && platform::now_ms() < q.finished_at.saturating_add(QUICK_RETENTION_MS) =>
-            {
-                Some(q)
-            }
-            Ok(_) => None,
+            Ok(None) => return Ok(None),
             Err(e) => {
-                self.shared.store.delete(storage_key);
-                self.shared
-                    .emit(Event::new(EventKind::RecordCorrupt).with_detail(&e.to_string()));
-                None
+                return Err(SendonceError::Storage(format!(
+                    "{e}; the quick reply's handler was not run"
+                )))
             }
-        }
+        };
+        Ok(
+            match Record::decode_stored(&self.shared.ns, storage_key, &text, 0) {
+                Ok(Some(Record::Quick(q)))
+                    if q.conversation_id == self.conversation_id
+                        && platform::now_ms()
+                            < q.finished_at.saturating_add(QUICK_RETENTION_MS) =>
+                {
+                    Some(q)
+                }
+                Ok(_) => None,
+                Err(e) => {
+                    self.shared.store.delete(storage_key);
+                    self.shared
+                        .emit(Event::new(EventKind::RecordCorrupt).with_detail(&e.to_string()));
+                    None
+                }
+            },
+        )
     }
 
     async fn store(&self, storage_key: &str, text: &str, ttl_ms: u64) {
@@ -141,7 +156,7 @@ impl QuickInner {
             if waited {
                 // The other tab's result may reach this tab's storage a little after the lock.
                 for _ in 0..locks::SETTLE_MS / 50 {
-                    let latest = this.latest(&sk).await;
+                    let latest = this.latest(&sk).await.ok().flatten();
                     let repeat = matches!(
                         quick::plan_quick(latest.as_ref(), false, platform::now_ms()),
                         QuickPlan::Repeat(_)
@@ -152,7 +167,15 @@ impl QuickInner {
                     platform::sleep(50).await;
                 }
             }
-            let result = this.run_once(&action_key, &sk, handler).await;
+            let result = if this.shared.store.can_claim() {
+                this.run_exclusive(&action_key, &sk, handler).await
+            } else {
+                this.shared.warn_not_exclusive();
+                match this.latest(&sk).await {
+                    Ok(latest) => this.run_once(&action_key, &sk, latest, handler).await,
+                    Err(e) => Err(js_error(&e)),
+                }
+            };
             IN_FLIGHT.with(|m| m.borrow_mut().remove(&sk));
             result
         });
@@ -160,13 +183,82 @@ impl QuickInner {
         Ok(promise)
     }
 
-    async fn run_once(
+    /// One run across processes: the stored result if there is one, else the handler under
+    /// a lease on this quick reply. While another process holds the lease this one waits for
+    /// its result (or for the lease to lapse or be released without one, and then runs the
+    /// handler itself, with the same key), for at most `retry.deadlineMs`.
+    async fn run_exclusive(
         &self,
         action_key: &str,
         storage_key: &str,
         handler: Function,
     ) -> Result<JsValue, JsValue> {
-        let latest = self.latest(storage_key).await;
+        let fail = |e: SendonceError| js_error(&e);
+        let lease_key = record::lease_key(&self.shared.ns, storage_key);
+        let token = self.shared.lease_token().map_err(fail)?;
+        let started = platform::now_ms();
+        let mut waited = false;
+        loop {
+            let latest = self.latest(storage_key).await.map_err(fail)?;
+            if let QuickPlan::Repeat(_) =
+                quick::plan_quick(latest.as_ref(), false, platform::now_ms())
+            {
+                return self
+                    .run_once(action_key, storage_key, latest, handler)
+                    .await;
+            }
+            let lease = self
+                .shared
+                .store
+                .lease(&lease_key, &token, self.shared.lease_ms)
+                .await
+                .map_err(|e| {
+                    fail(SendonceError::Storage(format!(
+                        "{e}; the quick reply's handler was not run"
+                    )))
+                })?;
+            match lease {
+                Some(lease) => {
+                    // Another process may have stored its result between the read and the claim.
+                    let latest = self.latest(storage_key).await.map_err(fail)?;
+                    let result = self
+                        .run_once(action_key, storage_key, latest, handler)
+                        .await;
+                    if let Err(e) = lease.release().await {
+                        self.shared
+                            .emit(Event::new(EventKind::StorageFallback).with_detail(&e));
+                    }
+                    return result;
+                }
+                None => {
+                    if !waited {
+                        waited = true;
+                        let key = bot_key(&self.shared.ns, &self.conversation_id, action_key);
+                        self.shared.emit(self.shared.event(
+                            EventKind::Elsewhere,
+                            &key,
+                            QUICK_ACTION,
+                        ));
+                    }
+                    if platform::now_ms().saturating_sub(started) > self.shared.retry.deadline_ms {
+                        return Err(fail(SendonceError::Storage(format!(
+                            "another process has been running this quick reply for more than {} ms; the handler was not run here",
+                            self.shared.retry.deadline_ms
+                        ))));
+                    }
+                    platform::sleep(100).await;
+                }
+            }
+        }
+    }
+
+    async fn run_once(
+        &self,
+        action_key: &str,
+        storage_key: &str,
+        latest: Option<QuickReplyRecord>,
+        handler: Function,
+    ) -> Result<JsValue, JsValue> {
         let now = platform::now_ms();
         match quick::plan_quick(latest.as_ref(), false, now) {
             QuickPlan::Repeat(result) => {
@@ -247,7 +339,11 @@ impl QuickInner {
         let mut found = Vec::new();
         for n in &names {
             let sk = record::seen_key(&self.shared.ns, n);
-            let _ = self.shared.store.get_async(&sk).await;
+            self.shared
+                .store
+                .get_async(&sk)
+                .await
+                .map_err(SendonceError::Storage)?;
             found.push(match self.shared.read(&sk) {
                 Some(Record::Seen(s)) => Some(s),
                 _ => None,
@@ -256,6 +352,27 @@ impl QuickInner {
         if quick::is_seen(&found, now) {
             return Ok(true);
         }
+        if self.shared.store.can_claim() {
+            // One winner per identity across processes: the first to create its record.
+            let mut seen = false;
+            for n in names {
+                let rec = Record::Seen(SeenRecord {
+                    id_or_hash: n,
+                    at: now,
+                    window_ms: self.window.ms(),
+                });
+                let sk = rec.storage_key(&self.shared.ns);
+                let created = self
+                    .shared
+                    .store
+                    .claim(&sk, &rec.encode(), self.window.ms())
+                    .await
+                    .map_err(SendonceError::Storage)?;
+                seen |= !created;
+            }
+            return Ok(seen);
+        }
+        self.shared.warn_not_exclusive();
         for n in names {
             let rec = Record::Seen(SeenRecord {
                 id_or_hash: n,

@@ -23,13 +23,17 @@ use crate::core::key::{new_key, validate_key, Key, KeyFormat};
 use crate::core::options::{ACTION_OPTIONS, RETRY_OPTIONS, SENDONCE_OPTIONS, WINDOWS_OPTIONS};
 use crate::core::record::{self, ActionPlan, ActionRecord, Record};
 use crate::core::retry::RetryPolicy;
-use crate::core::status::{Locale, Messages};
+use crate::core::status::{Locale, Messages, StatusCode};
 use crate::core::text::quoted;
 use crate::core::window::{ActionKind, Window, Windows};
 use crate::platform::channel::Channel;
 use crate::platform::locks;
 use crate::platform::storage::{Backend, Store, WriteResult};
 use crate::platform::{self, get, set};
+
+/// How long a lease across processes lasts unless renewed: 15 s. A live holder renews it every
+/// third of that; a process killed mid-handler lets another take over after at most this long.
+pub const DEFAULT_LEASE_MS: u64 = 15_000;
 
 /// An event listener on `globalThis` (name, callback), removed on `dispose()`.
 type WindowListener = (String, Closure<dyn FnMut()>);
@@ -61,6 +65,11 @@ pub(crate) struct Shared {
     channel: RefCell<Option<Channel>>,
     /// Fast network failures on cross-origin URLs: the "missing CORS header" pattern.
     cors: RefCell<CorsWatch>,
+    /// How long a lease on a run or a send lasts across processes without being renewed
+    /// (option `leaseMs`): a process that dies holding one lets another take over after it.
+    pub lease_ms: u64,
+    /// The "runs across processes are not exclusive" event was given (once per instance).
+    warned_not_exclusive: Cell<bool>,
 }
 
 impl Shared {
@@ -137,6 +146,41 @@ impl Shared {
         if let WriteResult::FellBack(reason) = result {
             self.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
         }
+    }
+
+    /// Writes a record and, over an adapter, waits until the adapter has it: another process
+    /// must find the key (and a restarted one the request) before the request leaves, and the
+    /// final result before a lease is released. A refused write is reported with
+    /// `storage.fallback` (the record stays in memory for this process).
+    pub async fn write_async(&self, record: &Record) {
+        if !self.store.is_adapter() {
+            self.write(record);
+            return;
+        }
+        let key = record.storage_key(&self.ns);
+        let ttl = record.expires_at().saturating_sub(platform::now_ms());
+        if let Err(reason) = self.store.set_async(&key, &record.encode(), ttl).await {
+            self.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
+        }
+    }
+
+    /// Over an adapter without `claim()`/`release()`: says once, with `storage.fallback`,
+    /// that quick-reply runs, `seenAsync()` and sends are not exclusive across processes
+    /// (each process still runs a key once; two processes may both run it).
+    pub fn warn_not_exclusive(&self) {
+        if self.store.is_adapter()
+            && !self.store.can_claim()
+            && !self.warned_not_exclusive.replace(true)
+        {
+            self.emit(Event::new(EventKind::StorageFallback).with_detail(
+                "the storage adapter has no claim() and release(): runs and sends are not exclusive across processes",
+            ));
+        }
+    }
+
+    /// A random token that names one holder of a lease.
+    pub fn lease_token(&self) -> Result<String, SendonceError> {
+        Ok(self.new_key()?.as_str().to_string())
     }
 
     /// Tells the other tabs how the action of `record` ended, before this tab lets go of its
@@ -219,6 +263,7 @@ impl Shared {
             header_name: self.header_name.clone(),
             replay_header: self.replay_header.clone(),
             headers_hook: self.headers_hook.is_some(),
+            idempotent: true,
         }
     }
 
@@ -259,7 +304,7 @@ impl Shared {
 pub struct Sendonce {
     shared: Rc<Shared>,
     // Keeps actions resumed without a caller holding them alive until they settle.
-    resumed: RefCell<Vec<Rc<ActionCell>>>,
+    resumed: Rc<RefCell<Vec<Rc<ActionCell>>>>,
 }
 
 #[wasm_bindgen]
@@ -396,6 +441,16 @@ impl Sendonce {
             crate::core::json::payload_limit(opt_number(&o, "maxPayloadBytes")?)?;
         let on_event = opt_function(&o, "onEvent")?;
         let headers_hook = opt_function(&o, "headers")?;
+        let lease_ms = match opt_number(&o, "leaseMs")? {
+            None => DEFAULT_LEASE_MS,
+            Some(n) if (1_000.0..=600_000.0).contains(&n) => n as u64,
+            Some(_) => {
+                return Err(SendonceError::option(
+                    "leaseMs",
+                    "must be a number of ms from 1000 to 600000",
+                ))
+            }
+        };
         let auto_resume = opt_bool(&o, "autoResume")?.unwrap_or(false);
 
         let shared = Rc::new(Shared {
@@ -418,6 +473,8 @@ impl Sendonce {
             listeners: RefCell::new(Vec::new()),
             channel: RefCell::new(None),
             cors: RefCell::new(CorsWatch::default()),
+            lease_ms,
+            warned_not_exclusive: Cell::new(false),
         });
         if locks::available() {
             // Only where tabs can wait for each other's locks.
@@ -463,7 +520,7 @@ impl Sendonce {
         }
         let so = Sendonce {
             shared,
-            resumed: RefCell::new(Vec::new()),
+            resumed: Rc::new(RefCell::new(Vec::new())),
         };
         if auto_resume {
             so.resume_all();
@@ -494,38 +551,134 @@ impl Sendonce {
     /// headers without a `headers` hook): it waits for them and is never sent without them.
     #[wasm_bindgen(unchecked_return_type = "PendingAction[]")]
     pub fn pending(&self) -> Array {
+        pending_list(&self.shared)
+    }
+}
+
+/// Reads every action record of the namespace from the storage adapter into this process.
+async fn load_actions(shared: &Rc<Shared>) -> Result<(), JsValue> {
+    if shared.disposed.get() {
+        return Err(super::convert::js_error(&SendonceError::Disposed(
+            "this Sendonce".into(),
+        )));
+    }
+    shared
+        .store
+        .load_adapter(&record::action_prefix(&shared.ns))
+        .await
+        .map_err(|e| super::convert::js_error(&SendonceError::Storage(e)))
+}
+
+fn pending_records(shared: &Rc<Shared>) -> Vec<ActionRecord> {
+    let prefix = record::action_prefix(&shared.ns);
+    let mut out: Vec<ActionRecord> = shared
+        .store
+        .keys(&prefix)
+        .iter()
+        .filter_map(|k| match shared.read(k) {
+            Some(Record::Action(a)) if !a.status.is_final() && a.request.is_some() => Some(a),
+            _ => None,
+        })
+        .collect();
+    crate::core::order::sort_by_key(&mut out, |a| a.created_at);
+    out
+}
+
+/// Restores every pending action as a live one (kept alive in `resumed` until it settles).
+fn resume_all(shared: &Rc<Shared>, resumed: &RefCell<Vec<Rc<ActionCell>>>) -> Vec<Rc<ActionCell>> {
+    let mut cells = Vec::new();
+    let hook = shared.headers_hook.is_some();
+    for rec in pending_records(shared) {
+        // Never sent without the values that are never stored: it waits for the user.
+        if !rec.request.as_ref().is_some_and(|r| r.is_complete(hook)) {
+            continue;
+        }
+        let fp = rec.fingerprint.clone();
+        let cfg = shared.config(
+            rec.key.clone(),
+            &rec.action,
+            rec.kind,
+            fp,
+            Window::from_ms(rec.window_ms as f64).unwrap_or(shared.windows.default),
+        );
+        let machine = ActionMachine::restore(cfg, rec);
+        if machine.status() == StatusCode::Uncertain {
+            // Not idempotent and cut off mid-attempt: a person decides (`retry()`).
+            continue;
+        }
+        let cell = shared.adopt(machine);
+        resumed.borrow_mut().push(cell.clone());
+        cells.push(cell);
+    }
+    cells
+}
+
+fn send_all(cells: &[Rc<ActionCell>]) -> js_sys::Promise {
+    let promises: Array = cells
+        .iter()
+        .map(|c| JsValue::from(c.send_promise(None)))
+        .collect();
+    js_sys::Promise::all(&promises)
+}
+
+fn pending_list(shared: &Rc<Shared>) -> Array {
+    {
         let out = Array::new();
-        for rec in self.pending_records() {
+        for rec in pending_records(shared) {
             let o = Object::new();
             set(&o, "key", &JsValue::from_str(rec.key.as_str()));
             set(&o, "action", &JsValue::from_str(&rec.action));
-            set(&o, "status", &JsValue::from_str(rec.status.as_str()));
+            // A non-idempotent action cut off mid-attempt is restored as `uncertain`.
+            let status = crate::core::action::restored_status(&rec);
+            set(&o, "status", &JsValue::from_str(status.as_str()));
             set(&o, "attempts", &JsValue::from_f64(rec.attempts as f64));
             set(&o, "createdAt", &JsValue::from_f64(rec.created_at as f64));
             set(
                 &o,
                 "persisted",
-                &JsValue::from_bool(self.shared.store.is_durable()),
+                &JsValue::from_bool(shared.store.is_durable()),
             );
             let complete = rec
                 .request
                 .as_ref()
-                .is_some_and(|r| r.is_complete(self.shared.headers_hook.is_some()));
+                .is_some_and(|r| r.is_complete(shared.headers_hook.is_some()));
             set(&o, "incomplete", &JsValue::from_bool(!complete));
             out.push(&o);
         }
         out
     }
+}
 
-    /// Resends every pending action with its own key. Resolves with their replies.
+#[wasm_bindgen]
+impl Sendonce {
+    /// Resends every pending action with its own key. Resolves with their replies. Over a
+    /// storage adapter it reads the adapter's action records first (a restarted bot process
+    /// resumes what it had in flight); with claims, an action another live process is sending
+    /// is waited for, not sent twice.
     #[wasm_bindgen(js_name = resumePending, unchecked_return_type = "Promise<Reply[]>")]
     pub fn resume_pending(&self) -> js_sys::Promise {
-        let cells = self.resume_all();
-        let promises: Array = cells
-            .iter()
-            .map(|c| JsValue::from(c.send_promise(None)))
-            .collect();
-        js_sys::Promise::all(&promises)
+        if !self.shared.store.is_adapter() {
+            let cells = resume_all(&self.shared, &self.resumed);
+            return send_all(&cells);
+        }
+        let shared = self.shared.clone();
+        let resumed = self.resumed.clone();
+        platform::promise(async move {
+            load_actions(&shared).await?;
+            let cells = resume_all(&shared, &resumed);
+            wasm_bindgen_futures::JsFuture::from(send_all(&cells)).await
+        })
+    }
+
+    /// `pending()` read from the storage adapter first (Node bot servers after a restart):
+    /// resolves with the same list.
+    #[wasm_bindgen(js_name = pendingAsync, unchecked_return_type = "Promise<PendingAction[]>")]
+    pub fn pending_async(&self) -> js_sys::Promise {
+        let shared = self.shared.clone();
+        platform::promise(async move {
+            load_actions(&shared).await?;
+            Ok(pending_list(&shared).into())
+        })
     }
 
     /// Binds a web form: submit intercepted, draft kept, button guarded. See the forms docs.
@@ -603,43 +756,8 @@ impl Sendonce {
         &self.shared
     }
 
-    fn pending_records(&self) -> Vec<ActionRecord> {
-        let prefix = record::action_prefix(&self.shared.ns);
-        let mut out: Vec<ActionRecord> = self
-            .shared
-            .store
-            .keys(&prefix)
-            .iter()
-            .filter_map(|k| match self.shared.read(k) {
-                Some(Record::Action(a)) if !a.status.is_final() && a.request.is_some() => Some(a),
-                _ => None,
-            })
-            .collect();
-        crate::core::order::sort_by_key(&mut out, |a| a.created_at);
-        out
-    }
-
     fn resume_all(&self) -> Vec<Rc<ActionCell>> {
-        let mut cells = Vec::new();
-        let hook = self.shared.headers_hook.is_some();
-        for rec in self.pending_records() {
-            // Never sent without the values that are never stored: it waits for the user.
-            if !rec.request.as_ref().is_some_and(|r| r.is_complete(hook)) {
-                continue;
-            }
-            let fp = rec.fingerprint.clone();
-            let cfg = self.shared.config(
-                rec.key.clone(),
-                &rec.action,
-                rec.kind,
-                fp,
-                Window::from_ms(rec.window_ms as f64).unwrap_or(self.shared.windows.default),
-            );
-            let cell = self.shared.adopt(ActionMachine::restore(cfg, rec));
-            self.resumed.borrow_mut().push(cell.clone());
-            cells.push(cell);
-        }
-        cells
+        resume_all(&self.shared, &self.resumed)
     }
 
     pub(crate) fn start_action(
@@ -668,8 +786,15 @@ impl Sendonce {
             .map(|k| validate_key(&k))
             .transpose()?;
         let exclude = string_list(&get(&o, "exclude"), "exclude")?;
+        // `idempotent: false`: the target honours no key; see `ActionConfig::idempotent`.
+        let idempotent = opt_bool(&o, "idempotent")?.unwrap_or(true);
         let (value, body) = to_json(payload, "the payload", self.shared.max_payload_bytes)?;
         let fingerprint = fingerprint_value(&value, &exclude);
+        let config = |key: Key, fingerprint: crate::core::fingerprint::Fingerprint| {
+            let mut cfg = self.shared.config(key, name, kind, fingerprint, window);
+            cfg.idempotent = idempotent;
+            cfg
+        };
         let now = platform::now_ms();
 
         let plan = match &explicit {
@@ -693,9 +818,7 @@ impl Sendonce {
         let explicit_key = explicit.clone();
         let machine = match plan {
             ActionPlan::Repeat(rec) => {
-                let cfg =
-                    self.shared
-                        .config(rec.key.clone(), name, kind, fingerprint.clone(), window);
+                let cfg = config(rec.key.clone(), fingerprint.clone());
                 ActionMachine::restore(cfg, rec)
             }
             ActionPlan::Resume(key) => match self
@@ -714,22 +837,12 @@ impl Sendonce {
                 }
                 None => match self.shared.read_action(&key) {
                     Some(rec) => {
-                        let cfg = self.shared.config(
-                            key.clone(),
-                            name,
-                            kind,
-                            fingerprint.clone(),
-                            window,
-                        );
+                        let cfg = config(key.clone(), fingerprint.clone());
                         self.shared
                             .emit(self.shared.event(EventKind::ActionResume, &key, name));
                         ActionMachine::restore(cfg, rec)
                     }
-                    None => ActionMachine::new(
-                        self.shared
-                            .config(key, name, kind, fingerprint.clone(), window),
-                        now,
-                    ),
+                    None => ActionMachine::new(config(key, fingerprint.clone()), now),
                 },
             },
             ActionPlan::New => {
@@ -740,12 +853,15 @@ impl Sendonce {
                 self.shared
                     .emit(self.shared.event(EventKind::ActionNew, &key, name));
                 let index = record::index_key(&self.shared.ns, name, &fingerprint);
-                self.shared.put(&index, key.as_str(), window.ms());
-                ActionMachine::new(
-                    self.shared
-                        .config(key, name, kind, fingerprint.clone(), window),
-                    now,
-                )
+                if self.shared.store.is_adapter() {
+                    // Over an adapter the index entry is read (or claimed) at the first send,
+                    // before anything is sent: a write here would overwrite another process's
+                    // entry for the same data.
+                    self.shared.store.remember(&index, key.as_str());
+                } else {
+                    self.shared.put(&index, key.as_str(), window.ms());
+                }
+                ActionMachine::new(config(key, fingerprint.clone()), now)
             }
         };
         let cell = self.shared.adopt(machine);

@@ -10,7 +10,7 @@ const SHARED_TYPES: &'static str = r#"
 /** A stable status code (see the status table); the text is the locale's. */
 export type StatusCode =
   | "idle" | "sending" | "retrying" | "accepted" | "elsewhere" | "done"
-  | "already_received" | "offline" | "changed" | "rejected" | "failed";
+  | "already_received" | "offline" | "changed" | "rejected" | "failed" | "uncertain";
 
 /** What a status listener gets: the code and the text to show (never HTML). */
 export interface Status {
@@ -39,12 +39,23 @@ export interface Reply {
 /** A window: ms, or "500ms", "10s", "5m", "2h", "1d" (1 s to 24 h). */
 export type WindowSpec = number | `${number}${"ms" | "s" | "m" | "h" | "d"}`;
 
-/** A storage adapter; each method may return a value or a Promise. */
+/** A storage adapter; each method may return a value or a Promise. Every call is given at
+ * most 5 s: one that throws, rejects or never answers is a clear error, never a hang. */
 export interface StorageAdapter {
   get(key: string): string | null | undefined | Promise<string | null | undefined>;
   set(key: string, value: string, ttlMs: number): void | Promise<void>;
   delete(key: string): void | Promise<void>;
   keys?(prefix: string): string[] | Promise<string[]>;
+  /** Creates `key` = `value` with a time to live only when it is absent (atomically);
+   * true when this caller created it. With `release`, quick-reply runs, `seenAsync()` and
+   * sends are exclusive across processes. Without them they are not (one `storage.fallback`
+   * event says so). */
+  claim?(key: string, value: string, ttlMs: number): boolean | Promise<boolean>;
+  /** Deletes `key` only while it still holds `value` (compare and delete). */
+  release?(key: string, value: string): unknown;
+  /** Extends `key`'s time to live only while it still holds `value`; true when it did.
+   * Optional: without it a lease is renewed by get + set. */
+  renew?(key: string, value: string, ttlMs: number): boolean | Promise<boolean>;
 }
 
 export type SendonceEventType =
@@ -121,6 +132,11 @@ export interface SendonceOptions {
   onEvent?: (event: SendonceEvent) => void;
   /** Resend pending actions on load. Default false. */
   autoResume?: boolean;
+  /** Across processes (an adapter with `claim`): how long a quick-reply run's or a send's
+   * lease lasts unless renewed (its holder renews it every third of that while it runs).
+   * A process killed mid-handler lets another run it, with the same key, after this long.
+   * 1000..=600000 ms, default 15000. */
+  leaseMs?: number;
 }
 
 /** `so.action(name, payload, options)`. An unknown option name is refused. */
@@ -128,6 +144,10 @@ export interface ActionOptions {
   window?: WindowSpec;
   key?: string;
   exclude?: string[];
+  /** false: the target honours no idempotency key (a chat API's sendMessage). A timeout or
+   * a lost connection after the request may have left is not retried: the action rests
+   * "uncertain", and only retry() sends it again. Default true. */
+  idempotent?: boolean;
 }
 
 /** `action.send(url, init)`. */

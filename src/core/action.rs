@@ -43,6 +43,10 @@ pub struct ActionConfig {
     /// headers were left out of storage can be resent after a reload), and a 401 calls it once
     /// more and repeats the attempt with the same key (a token refresh).
     pub headers_hook: bool,
+    /// False when the target honours no key (`{ idempotent: false }`, e.g. a chat API's
+    /// `sendMessage`): a timeout or a lost connection after the request may have left is not
+    /// retried; the action rests `uncertain` (SPEC section 5).
+    pub idempotent: bool,
 }
 
 /// Something that happened to the action.
@@ -74,6 +78,16 @@ pub enum Input {
     LockedElsewhere,
     /// The other tab finished; this is its stored record.
     ElsewhereFinished(ActionRecord),
+    /// Another process (sharing a storage adapter) already has an action with the same name
+    /// and data, under `key`: one user input is one key, so this action, never sent yet,
+    /// takes that key, and that action's record when there is one (a confirmed one then
+    /// answers the send locally). Ignored once this action has sent anything.
+    Adopt {
+        /// The other action's key.
+        key: Key,
+        /// Its record, when it could be read (same fingerprint).
+        record: Option<ActionRecord>,
+    },
 }
 
 /// A decision log entry for `onEvent`. It never carries payload values.
@@ -194,6 +208,7 @@ impl ActionMachine {
             finished_at: None,
             window_ms: cfg.window.ms(),
             reply: None,
+            idempotent: cfg.idempotent,
         };
         Self::from_parts(cfg, record)
     }
@@ -201,9 +216,17 @@ impl ActionMachine {
     /// An action restored from storage (after a reload, or a repeat inside the window). A
     /// confirmed record answers `Send` locally; an unconfirmed one resends its stored request
     /// with its key.
+    ///
+    /// A non-idempotent action (see [`ActionConfig::idempotent`]) restored unconfirmed after
+    /// an attempt had started may have reached its target before the process or page went
+    /// away: it is restored as `uncertain`, never resent on its own.
     pub fn restore(cfg: ActionConfig, record: ActionRecord) -> Self {
         let mut cfg = cfg;
+        let mut record = record;
         cfg.key = record.key.clone();
+        cfg.idempotent = cfg.idempotent && record.idempotent;
+        record.idempotent = cfg.idempotent;
+        record.status = restored_status(&record);
         Self::from_parts(cfg, record)
     }
 
@@ -377,8 +400,37 @@ impl ActionMachine {
                     self.settle();
                 }
             }
+            Input::Adopt { key, record } => self.adopt(key, record),
             // A late reply or failure for an attempt that is no longer in flight.
             Input::Reply(_) | Input::NetworkError | Input::AttemptTimeout => {}
+        }
+    }
+
+    fn adopt(&mut self, key: Key, record: Option<ActionRecord>) {
+        let fresh = self.phase == Phase::Idle && self.record.attempts == 0;
+        if !fresh || (key == self.cfg.key && record.is_none()) {
+            return;
+        }
+        let record = record.filter(|r| r.key == key && r.fingerprint == self.cfg.fingerprint);
+        self.cfg.key = key.clone();
+        self.record.key = key;
+        let Some(rec) = record else {
+            return;
+        };
+        if self.request.is_none() {
+            self.request = rec.request.clone();
+        }
+        let mut rec = rec;
+        self.cfg.idempotent = self.cfg.idempotent && rec.idempotent;
+        rec.idempotent = self.cfg.idempotent;
+        rec.status = restored_status(&rec);
+        self.last_reply = rec.reply.as_ref().map(reply_from_stored);
+        self.replayed = rec.reply.as_ref().is_some_and(|r| r.replayed);
+        let code = rec.status;
+        self.record = rec;
+        if code.is_final() {
+            self.phase = Phase::Resting(code);
+            self.set_status(code, None);
         }
     }
 
@@ -412,6 +464,7 @@ impl ActionMachine {
     }
 
     fn on_send(&mut self, request: Option<StoredRequest>, now_ms: u64) {
+        let request_given = request.is_some();
         // The request goes into the record now, not at the first attempt: an action that
         // pauses offline before its first attempt must still be resendable after a reload.
         self.keep_request(request);
@@ -424,6 +477,10 @@ impl ActionMachine {
                 self.set_status(StatusCode::AlreadyReceived, None);
                 self.settle();
             }
+            // An uncertain action is sent again only on the user's decision (`retry()`, a
+            // `Send` without a request); the same send repeated (a handler run again after a
+            // restart, a second click) gets the uncertain status back, no request.
+            Phase::Resting(StatusCode::Uncertain) if request_given => self.settle(),
             // From `Elsewhere` a `Send` means the other tab let go of the lock without an
             // answer (the driver sends only once it holds the lock): this tab takes over, with
             // the same key.
@@ -586,6 +643,13 @@ impl ActionMachine {
 
     fn on_network_failure(&mut self, now_ms: u64, random: u32) {
         self.failures += 1;
+        if !self.cfg.idempotent {
+            // The request may have reached a target that honours no key: another attempt
+            // could do it twice. Rest here, keep the key (24 h, like `failed`) and let a
+            // person decide.
+            self.finish(StatusCode::Uncertain, None, now_ms);
+            return;
+        }
         if !self.online {
             self.go_offline();
             return;
@@ -709,7 +773,7 @@ impl ActionMachine {
         self.set_status(code, reason);
         // Confirmed, rejected and changed actions are finished: their key is done with.
         // A failed one is not: the server may have done it, so it keeps its key for 24 h.
-        if code != StatusCode::Failed {
+        if code != StatusCode::Failed && code != StatusCode::Uncertain {
             self.record.finished_at = Some(now_ms);
         }
         // A reply to a request that carried private values (a form's password) may echo
@@ -773,6 +837,21 @@ impl ActionMachine {
             http_status,
             ms,
         }));
+    }
+}
+
+/// The status a stored record stands in once read back (after a restart, or from another
+/// process): a non-idempotent action whose attempt may have left without an answer is
+/// `uncertain` (never resent on its own); anything else keeps its status.
+pub fn restored_status(record: &ActionRecord) -> StatusCode {
+    if !record.idempotent
+        && record.attempts > 0
+        && !record.status.is_final()
+        && record.status != StatusCode::Accepted
+    {
+        StatusCode::Uncertain
+    } else {
+        record.status
     }
 }
 

@@ -153,6 +153,10 @@ pub struct ActionRecord {
     pub window_ms: u64,
     /// The stored reply of a finished action.
     pub reply: Option<StoredReply>,
+    /// False for an action whose target honours no key (`{ idempotent: false }`): a timeout
+    /// or a lost connection after its request may have left makes it `uncertain` instead of
+    /// retrying it, also after a restart. Written as `"u": 1` only when false.
+    pub idempotent: bool,
 }
 
 impl ActionRecord {
@@ -435,6 +439,9 @@ impl Record {
                 put("w", r.window_ms.into());
                 if let Some(reply) = &r.reply {
                     put("r", encode_reply(reply));
+                }
+                if !r.idempotent {
+                    put("u", Value::from(1u64));
                 }
             }
             Record::Draft(r) => {
@@ -753,6 +760,11 @@ fn decode_action(o: &Obj) -> Result<ActionRecord, SendonceError> {
         },
         window_ms: o.window("w")?,
         reply,
+        idempotent: match o.opt_u64("u")? {
+            None | Some(0) => true,
+            Some(1) => false,
+            Some(_) => return Err(Obj::bad("u")),
+        },
     })
 }
 
@@ -1006,6 +1018,21 @@ pub fn quick_key(ns: &str, key: &Key) -> String {
 /// The storage key of an inbound message already seen: `{ns}:v1:s:{id or hash}`.
 pub fn seen_key(ns: &str, id_or_hash: &str) -> String {
     format!("{}s:{}", prefix(ns), key_part(id_or_hash))
+}
+
+/// The storage key of the lease (an adapter's atomic claim) on the record at `storage_key`:
+/// `{ns}:v1:l:` followed by the rest of that key, e.g. `{ns}:v1:l:q:{key}` for a quick reply
+/// run. Leases live under their own letter, so a scan of action or quick-reply records never
+/// meets one; their value is a holder's random token, not a record.
+///
+/// ```
+/// use sendonce::core::record::lease_key;
+/// assert_eq!(lease_key("bot", "bot:v1:q:k-1"), "bot:v1:l:q:k-1");
+/// ```
+pub fn lease_key(ns: &str, storage_key: &str) -> String {
+    let p = prefix(ns);
+    let rest = storage_key.strip_prefix(&p).unwrap_or(storage_key);
+    format!("{p}l:{rest}")
 }
 
 /// The order in which to remove records when storage is full, most expendable first.

@@ -29,10 +29,14 @@ pub enum StatusCode {
     Rejected,
     /// 5xx exhausted, or a server-cached (replayed) 5xx.
     Failed,
+    /// An action marked `{ idempotent: false }` (a target that honours no key) timed out or
+    /// lost its connection after the request may have left: it is not retried blindly, and a
+    /// person or the handler decides.
+    Uncertain,
 }
 
 /// Every status code, in the order of the SPEC's table.
-pub const ALL_CODES: [StatusCode; 11] = [
+pub const ALL_CODES: [StatusCode; 12] = [
     StatusCode::Idle,
     StatusCode::Sending,
     StatusCode::Retrying,
@@ -44,6 +48,7 @@ pub const ALL_CODES: [StatusCode; 11] = [
     StatusCode::Changed,
     StatusCode::Rejected,
     StatusCode::Failed,
+    StatusCode::Uncertain,
 ];
 
 impl StatusCode {
@@ -61,6 +66,7 @@ impl StatusCode {
             StatusCode::Changed => "changed",
             StatusCode::Rejected => "rejected",
             StatusCode::Failed => "failed",
+            StatusCode::Uncertain => "uncertain",
         }
     }
 
@@ -70,7 +76,8 @@ impl StatusCode {
     }
 
     /// True once the action has an answer and nothing more will be sent for it on its own:
-    /// done, already received, changed, rejected or failed.
+    /// done, already received, changed, rejected, failed or uncertain (only the user's
+    /// `retry()` sends an uncertain action again).
     pub fn is_final(self) -> bool {
         matches!(
             self,
@@ -79,6 +86,7 @@ impl StatusCode {
                 | StatusCode::Changed
                 | StatusCode::Rejected
                 | StatusCode::Failed
+                | StatusCode::Uncertain
         )
     }
 
@@ -134,6 +142,7 @@ impl Locale {
                 Changed => "This request changed. Send it as a new one?",
                 Rejected => "Could not send: {reason}",
                 Failed => "Something went wrong. Retry?",
+                Uncertain => "We are not sure this was sent. Check before sending again.",
             },
             Locale::PtBr => match code {
                 Idle => "",
@@ -146,6 +155,7 @@ impl Locale {
                 Changed => "Este pedido mudou. Enviar como um novo?",
                 Rejected => "Não foi possível enviar: {reason}",
                 Failed => "Algo deu errado. Tentar de novo?",
+                Uncertain => "Não temos certeza de que isto foi enviado. Verifique antes de enviar de novo.",
             },
             Locale::Es => match code {
                 Idle => "",
@@ -158,6 +168,7 @@ impl Locale {
                 Changed => "Esta solicitud cambió. ¿Enviarla como nueva?",
                 Rejected => "No se pudo enviar: {reason}",
                 Failed => "Algo salió mal. ¿Reintentar?",
+                Uncertain => "No estamos seguros de que esto se haya enviado. Compruébalo antes de volver a enviarlo.",
             },
             Locale::Ru => match code {
                 Idle => "",
@@ -170,6 +181,7 @@ impl Locale {
                 Changed => "Запрос изменился. Отправить как новый?",
                 Rejected => "Не удалось отправить: {reason}",
                 Failed => "Что-то пошло не так. Повторить?",
+                Uncertain => "Мы не уверены, что это отправлено. Проверьте, прежде чем отправлять снова.",
             },
         }
     }

@@ -2,9 +2,16 @@
 //! may return values or Promises. A storage that throws (disabled, SecurityError) or is full
 //! makes room as the core says and then falls back to memory; it never crashes and never loses
 //! an action.
+//!
+//! An adapter may also offer atomic claims (`claim(key, value, ttlMs)` creates the entry only
+//! when it is absent and says whether this caller created it; `release(key, value)` deletes it
+//! only while it still holds `value`; optionally `renew(key, value, ttlMs)`). With them, bot
+//! processes sharing one store take [`Lease`]s: one `run()` per quick reply, one send per
+//! action key, one `seenAsync()` winner. Every adapter call is bounded
+//! ([`ADAPTER_TIMEOUT_MS`]): an adapter that never answers is an error, never a hang.
 
 use crate::core::small_map::SmallMap;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Function, Promise};
@@ -32,6 +39,10 @@ pub struct Store {
     /// stays in the in-memory mirror for this page).
     on_adapter_error: RefCell<Option<ErrorHook>>,
 }
+
+/// How long one storage adapter call may take before sendonce gives up on it (a store that went
+/// away, a client queueing commands while it reconnects, a Promise that never settles).
+pub const ADAPTER_TIMEOUT_MS: u64 = 5_000;
 
 /// A callback for storage errors nobody awaits.
 pub type ErrorHook = Rc<dyn Fn(&str)>;
@@ -110,6 +121,65 @@ impl Store {
         matches!(*self.backend.borrow(), Backend::Adapter(_))
     }
 
+    fn adapter(&self) -> Option<JsValue> {
+        match &*self.backend.borrow() {
+            Backend::Adapter(a) => Some(a.clone()),
+            _ => None,
+        }
+    }
+
+    /// True when the adapter has `claim()` and `release()`: runs and sends can be made
+    /// exclusive across processes.
+    pub fn can_claim(&self) -> bool {
+        self.adapter()
+            .is_some_and(|a| get(&a, "claim").is_function() && get(&a, "release").is_function())
+    }
+
+    /// Creates `key` = `value` with a time to live, only when it is absent: `Ok(true)` when this
+    /// caller created it. `Err` when the adapter cannot claim, throws, rejects or does not
+    /// answer in time (nothing was claimed as far as sendonce knows).
+    pub async fn claim(&self, key: &str, value: &str, ttl_ms: u64) -> Result<bool, String> {
+        let adapter = self
+            .adapter()
+            .ok_or_else(|| "this storage has no claim()".to_string())?;
+        let args = [
+            JsValue::from_str(key),
+            JsValue::from_str(value),
+            JsValue::from_f64(ttl_ms as f64),
+        ];
+        let v = call_adapter(&adapter, "claim", &args).await?;
+        match v.as_bool() {
+            Some(b) => Ok(b),
+            // "OK" / 1 from a client passed through as is count as created.
+            None => Ok(v.as_string().is_some_and(|s| s == "OK") || v.as_f64() == Some(1.0)),
+        }
+    }
+
+    /// Takes a lease on `key` for `ttl_ms` with a random `token`: `Ok(Some)` when this caller
+    /// holds it now, `Ok(None)` when someone else does. The lease is renewed in the background
+    /// every third of its time while it is held, and released when dropped; a process that
+    /// dies stops renewing, and the lease lapses after `ttl_ms`.
+    pub async fn lease(
+        &self,
+        key: &str,
+        token: &str,
+        ttl_ms: u64,
+    ) -> Result<Option<Lease>, String> {
+        if !self.claim(key, token, ttl_ms).await? {
+            return Ok(None);
+        }
+        let adapter = self.adapter().unwrap_or(JsValue::UNDEFINED);
+        let lease = Lease {
+            adapter,
+            key: key.to_string(),
+            token: token.to_string(),
+            held: Rc::new(Cell::new(true)),
+            hook: self.on_adapter_error.borrow().clone(),
+        };
+        lease.keep_alive(ttl_ms);
+        Ok(Some(lease))
+    }
+
     /// Reads a value. Web storage is read directly (another tab may have written it).
     pub fn get(&self, key: &str) -> Option<String> {
         if let Backend::Web(s) = &*self.backend.borrow() {
@@ -118,6 +188,14 @@ impl Store {
             }
         }
         self.memory.borrow().get(key).cloned()
+    }
+
+    /// Writes to this process's memory only (an adapter's mirror): what a later synchronous
+    /// read here should find, without telling the adapter.
+    pub fn remember(&self, key: &str, value: &str) {
+        self.memory
+            .borrow_mut()
+            .insert(key.to_string(), value.to_string());
     }
 
     /// Reads through the adapter (awaiting its Promise), refreshing the mirror. For other
@@ -296,7 +374,95 @@ impl Store {
     }
 }
 
-/// Calls `adapter[method](...args)` and awaits the result if it is a Promise.
+/// A claim held on a storage key (see [`Store::lease`]): renewed while held, released (compare
+/// and delete: only while it still holds this lease's token) when dropped.
+pub struct Lease {
+    adapter: JsValue,
+    key: String,
+    token: String,
+    held: Rc<Cell<bool>>,
+    hook: Option<ErrorHook>,
+}
+
+impl Lease {
+    /// Renews the lease every third of `ttl_ms` while it is held: with the adapter's
+    /// `renew(key, value, ttlMs)` when it has one, else by writing the token again after
+    /// checking that it is still there (not atomic; `sendonce/redis` has `renew`).
+    fn keep_alive(&self, ttl_ms: u64) {
+        let held = self.held.clone();
+        let adapter = self.adapter.clone();
+        let key = self.key.clone();
+        let token = self.token.clone();
+        let hook = self.hook.clone();
+        crate::platform::spawn(async move {
+            loop {
+                crate::platform::sleep((ttl_ms / 3).max(100)).await;
+                if !held.get() {
+                    return;
+                }
+                let args = [
+                    JsValue::from_str(&key),
+                    JsValue::from_str(&token),
+                    JsValue::from_f64(ttl_ms as f64),
+                ];
+                let renewed = if get(&adapter, "renew").is_function() {
+                    call_adapter(&adapter, "renew", &args)
+                        .await
+                        .map(|v| v.as_bool().unwrap_or(true))
+                } else {
+                    match call_adapter(&adapter, "get", &args[..1]).await {
+                        Ok(v) if v.as_string().as_deref() == Some(token.as_str()) => {
+                            call_adapter(&adapter, "set", &args).await.map(|_| true)
+                        }
+                        Ok(_) => Ok(false),
+                        Err(e) => Err(e),
+                    }
+                };
+                if !held.get() {
+                    return;
+                }
+                let problem = match renewed {
+                    Ok(true) => continue,
+                    Ok(false) => "a lease lapsed while its holder was still running (another process may take over with the same key)".to_string(),
+                    Err(e) => format!("a lease could not be renewed: {e}"),
+                };
+                if let Some(hook) = &hook {
+                    hook(&problem);
+                }
+            }
+        });
+    }
+
+    /// Lets go of the lease now and waits for the adapter.
+    pub async fn release(self) -> Result<(), String> {
+        self.held.set(false);
+        let args = [JsValue::from_str(&self.key), JsValue::from_str(&self.token)];
+        call_adapter(&self.adapter, "release", &args)
+            .await
+            .map(|_| ())
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if !self.held.replace(false) {
+            return;
+        }
+        let adapter = self.adapter.clone();
+        let args = [JsValue::from_str(&self.key), JsValue::from_str(&self.token)];
+        let hook = self.hook.clone();
+        crate::platform::spawn(async move {
+            if let Err(e) = call_adapter(&adapter, "release", &args).await {
+                if let Some(hook) = hook {
+                    hook(&e);
+                }
+            }
+        });
+    }
+}
+
+/// Calls `adapter[method](...args)` and awaits the result if it is a Promise, for at most
+/// [`ADAPTER_TIMEOUT_MS`]: an adapter that never answers is an error, not a hang.
 async fn call_adapter(
     adapter: &JsValue,
     method: &str,
@@ -309,12 +475,47 @@ async fn call_adapter(
     let v = f
         .apply(adapter, &arr)
         .map_err(|e| format!("storage adapter {method}() threw: {}", describe(&e)))?;
-    if v.has_type::<Promise>() || get(&v, "then").is_function() {
-        JsFuture::from(Promise::resolve(&v))
-            .await
-            .map_err(|e| format!("storage adapter {method}() rejected: {}", describe(&e)))
-    } else {
-        Ok(v)
+    if !(v.has_type::<Promise>() || get(&v, "then").is_function()) {
+        return Ok(v);
+    }
+    // Race the adapter's Promise against a timer that resolves with a marker nobody else has.
+    let marker: JsValue = js_sys::Object::new().into();
+    let timer = Rc::new(Cell::new(JsValue::UNDEFINED));
+    let timeout = {
+        let marker = marker.clone();
+        let timer = timer.clone();
+        Promise::new(&mut move |resolve, _| {
+            let set_timeout: Function = get(&super::global(), "setTimeout").unchecked_into();
+            let id = set_timeout
+                .call3(
+                    &JsValue::NULL,
+                    &resolve,
+                    &JsValue::from_f64(ADAPTER_TIMEOUT_MS as f64),
+                    &marker,
+                )
+                .unwrap_or(JsValue::UNDEFINED);
+            timer.set(id);
+        })
+    };
+    let race = Promise::race(
+        &[Promise::resolve(&v), timeout]
+            .iter()
+            .collect::<js_sys::Array>(),
+    );
+    let result = JsFuture::from(race).await;
+    // Clear the timer so that a finished call does not keep a Node process alive.
+    if let Ok(clear) = get(&super::global(), "clearTimeout").dyn_into::<Function>() {
+        let _ = clear.call1(&JsValue::NULL, &timer.take());
+    }
+    match result {
+        Ok(r) if js_sys::Object::is(&r, &marker) => Err(format!(
+            "storage adapter {method}() did not answer within {ADAPTER_TIMEOUT_MS} ms"
+        )),
+        Ok(r) => Ok(r),
+        Err(e) => Err(format!(
+            "storage adapter {method}() rejected: {}",
+            describe(&e)
+        )),
     }
 }
 

@@ -309,6 +309,7 @@ pub fn config(retry: RetryPolicy) -> ActionConfig {
         header_name: KEY_HEADER.into(),
         replay_header: "Idempotent-Replayed".into(),
         headers_hook: false,
+        idempotent: true,
     }
 }
 

@@ -9,7 +9,11 @@ declare function render(value: unknown): void;
 declare function show(text: string, status?: string): void;
 declare function callBackend(key: string): Promise<{ id: string }>;
 declare const session: { token(): Promise<string> };
-declare function require(id: "sendonce"): typeof import("sendonce");
 // A section's snippet after the one that imported them.
 declare const Sendonce: typeof import("sendonce").Sendonce;
 declare const action: import("sendonce").Action;
+// The bot framework examples: a grammY bot, a Bolt app and their handlers.
+declare const bot: import("grammy").Bot<import("grammy").Context & import("sendonce/grammy").SendonceContextFlavor>;
+declare const app: import("@slack/bolt").App;
+declare function openTicket(key: string | undefined): Promise<void>;
+declare function approve(key: string | undefined): Promise<void>;

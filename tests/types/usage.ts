@@ -78,6 +78,7 @@ function label(code: StatusCode): string {
     case "changed":
     case "rejected":
     case "failed":
+    case "uncertain":
       return code;
   }
 }

@@ -1,0 +1,91 @@
+// sendonce/bolt with Slack's own Bolt App: fake requests through app.processEvent (a receiver
+// that listens to nothing, an authorize function: no network). Two App + Sendonce pairs over one
+// claim-capable store are two bot processes.
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import bolt from "@slack/bolt";
+import init, { Sendonce } from "../../pkg/node.js";
+import { sendonceBolt } from "../../pkg/bolt.js";
+import { memoryClaims } from "./support/claims.mjs";
+
+const { App, LogLevel } = bolt;
+
+before(async () => {
+  await init();
+});
+
+/** A Bolt app (one "process") with the middleware. */
+function slackApp(store, backend) {
+  const so = new Sendonce({ namespace: "slack", storage: store });
+  const app = new App({
+    receiver: { init() {}, start: async () => {}, stop: async () => {} },
+    authorize: async () => ({ botToken: "xoxb-test", botId: "B1", botUserId: "U1" }),
+    logLevel: LogLevel.ERROR,
+  });
+  app.use(sendonceBolt(so));
+  app.event("app_mention", async ({ event, context }) => {
+    backend.mentions.push({ key: context.sendonceKey, ts: event.ts });
+    await new Promise((r) => setTimeout(r, 20));
+  });
+  app.action("approve", async ({ ack, context }) => {
+    await ack();
+    backend.approvals.push(context.sendonceKey);
+    await new Promise((r) => setTimeout(r, 20));
+  });
+  return app;
+}
+
+const mention = (eventId) => ({
+  token: "t",
+  team_id: "T1",
+  api_app_id: "A1",
+  type: "event_callback",
+  event_id: eventId,
+  event_time: 1,
+  event: { type: "app_mention", user: "U2", text: "<@U1> open a ticket", ts: "1.000100", channel: "C1", event_ts: "1.000100" },
+});
+
+const click = () => ({
+  type: "block_actions",
+  token: "t",
+  api_app_id: "A1",
+  trigger_id: "tr",
+  team: { id: "T1", domain: "shop" },
+  user: { id: "U2", name: "ana", team_id: "T1" },
+  channel: { id: "C1", name: "orders" },
+  container: { type: "message", message_ts: "2.000200", channel_id: "C1" },
+  message: { type: "message", ts: "2.000200", text: "Approve order 7?" },
+  actions: [{ type: "button", action_id: "approve", block_id: "b1", value: "order-7", action_ts: "3.0", text: { type: "plain_text", text: "Approve" } }],
+});
+
+test("Bolt: an event Slack retries (X-Slack-Retry-Num, same event_id) is acknowledged and not handled again", async () => {
+  const store = memoryClaims();
+  const backend = { mentions: [], approvals: [] };
+  const a = slackApp(store, backend);
+  const b = slackApp(store, backend);
+  const acks = [];
+  const deliver = (app, retryNum) =>
+    app.processEvent({ body: mention("Ev42"), ack: async () => acks.push(retryNum ?? 0), retryNum, retryReason: retryNum ? "http_timeout" : undefined });
+  await Promise.all([deliver(a), deliver(b, 1)]);
+  await deliver(a, 2);
+  assert.equal(backend.mentions.length, 1, "handled once");
+  assert.deepEqual(acks.sort(), [0, 1, 2], "every delivery acknowledged");
+  await deliver(b, undefined).then(() => {});
+  assert.equal(backend.mentions.length, 1);
+  // Another event is handled.
+  await a.processEvent({ body: mention("Ev43"), ack: async () => {} });
+  assert.equal(backend.mentions.length, 2);
+});
+
+test("Bolt: an interactive button clicked 4 times on two processes runs once; every click is acknowledged", async () => {
+  const store = memoryClaims();
+  const backend = { mentions: [], approvals: [] };
+  const a = slackApp(store, backend);
+  const b = slackApp(store, backend);
+  let acks = 0;
+  const deliver = (app) => app.processEvent({ body: click(), ack: async () => void (acks += 1) });
+  await Promise.all([deliver(a), deliver(b), deliver(a), deliver(b)]);
+  assert.equal(backend.approvals.length, 1);
+  assert.equal(typeof backend.approvals[0], "string");
+  assert.equal(acks, 4);
+});

@@ -1,0 +1,293 @@
+// Bot processes over one real Redis (Debian's redis-server on a free loopback port, started and
+// stopped here): quick-reply runs, inbound webhooks and actions are done once across processes,
+// a process killed mid-handler is taken over with the same key, a restarted process resumes its
+// action with its key, and Redis going away is a clear error with nothing marked done.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { createClient } from "redis";
+import init, { Sendonce } from "../../pkg/node.js";
+import { redisStorage } from "../../pkg/redis.js";
+import { startRedis } from "../../scripts/lib/redis-server.mjs";
+import { botChaos, Bot } from "../../scripts/bot-chaos.mjs";
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let redis;
+let client;
+const started = [];
+
+before(async () => {
+  await init();
+  redis = await startRedis();
+  client = createClient({ url: redis.url });
+  client.on("error", () => {});
+  await client.connect();
+});
+
+after(async () => {
+  await Promise.all(started.map((b) => b.stop()));
+  await client.close().catch(() => {});
+  await redis.stop();
+});
+
+/** Starts `n` bot processes over the test Redis, with their own key prefix. */
+async function bots(n, prefix, extra = {}) {
+  const env = { ...process.env, REDIS_URL: redis.url, PREFIX: prefix, LEASE_MS: "1500", NS: "bot", ...extra };
+  const list = Array.from({ length: n }, (_, i) => new Bot(env, `${prefix}${i}`));
+  started.push(...list);
+  await Promise.all(list.map((b) => b.start()));
+  return list;
+}
+
+const cmd = (...args) => client.sendCommand(args.map(String));
+
+test("three processes, 30 taps each delivered 5 times to random processes: 30 handler effects", { timeout: 120_000 }, async () => {
+  const f = await botChaos({ processes: 3, taps: 30, deliveries: 5, webhooks: 0, kills: 0, seed: 3 });
+  assert.equal(f.tapDeliveries, 150);
+  assert.equal(f.handlerRuns, 30, "each tap ran its handler once, whatever process the deliveries hit");
+  assert.deepEqual(f.effectsPerTap, { 1: 30 });
+  assert.equal(f.duplicateEffects, 0);
+  assert.equal(f.lostTaps, 0);
+});
+
+test("bot chaos, small: SIGKILLs mid-handler and redeliveries -> 0 duplicate effects, 0 lost taps", { timeout: 180_000 }, async () => {
+  const f = await botChaos({ processes: 3, taps: 20, deliveries: 5, webhooks: 10, kills: 2, seed: 5 });
+  assert.equal(f.kills, 2);
+  assert.ok(f.killsMidHandler >= 1, "at least one process died in the middle of a handler");
+  assert.deepEqual(f.keysPerTap, { 1: 20 }, "every run of a tap, the killed ones included, used the same key");
+  assert.equal(f.duplicateEffects, 0);
+  assert.equal(f.lostTaps, 0);
+  assert.equal(f.webhookDuplicates, 0);
+  assert.equal(f.lostWebhooks, 0);
+});
+
+test("a webhook redelivered to every process is handled once (seenAsync with claims)", { timeout: 60_000 }, async () => {
+  const list = await bots(3, "hook1:");
+  const event = { conversationId: "c-1", eventId: "evt-77", text: "I want a refund" };
+  const answers = await Promise.all([...list, ...list].map((b) => b.post("/webhook", event)));
+  assert.equal(answers.filter((a) => a.seen === false).length, 1, "one process won the message");
+  // A later redelivery, with the id changed by the channel but the same text, is a duplicate too.
+  const again = await list[1].post("/webhook", { ...event, eventId: "evt-78" });
+  assert.equal(again.seen, true);
+  assert.equal(Number(await cmd("GET", "hook1:inbound:evt-77")), 1);
+  assert.equal(await cmd("GET", "hook1:inbound:evt-78"), null);
+});
+
+test("SIGKILL mid-handler, then a tap on another process runs the handler with the same key", { timeout: 60_000 }, async () => {
+  const [a, b] = await bots(2, "kill1:");
+  const tap = { conversationId: "c-9", actionKey: "createTicket|order=9" };
+  const startedKey = new Promise((resolve) => (a.onStart = resolve));
+  const first = a.post("/tap", { ...tap, sleepMs: 30_000 }).catch((e) => e);
+  const key = await startedKey;
+  await a.kill();
+  assert.ok((await first) instanceof Error, "the first delivery got no answer");
+  const t0 = Date.now();
+  const second = await b.post("/tap", { ...tap, sleepMs: 0 });
+  assert.equal(second.ranHere, true, "the other process ran the handler");
+  assert.equal(second.result.key, key, "with the same key");
+  assert.ok(Date.now() - t0 < 5_000, "after the dead process's lease lapsed (1.5 s), not much later");
+  assert.deepEqual(await cmd("SMEMBERS", `kill1:runkeys:c-9|createTicket|order=9`), [key]);
+  assert.deepEqual(await cmd("SMEMBERS", `kill1:effects:c-9|createTicket|order=9`), [key]);
+  // A further tap gets the stored result.
+  const third = await b.post("/tap", tap);
+  assert.equal(third.ranHere, false);
+});
+
+/** A chat API that records each request's key; `hold` requests get no answer until released. */
+async function targetApi() {
+  const requests = [];
+  let holding = true;
+  const held = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      requests.push({ key: req.headers["idempotency-key"], body });
+      if (holding) {
+        held.push(res);
+        return;
+      }
+      res.writeHead(201, { "content-type": "application/json" }).end(JSON.stringify({ ok: true, n: requests.length }));
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/api/messages`,
+    requests,
+    answerFromNowOn() {
+      holding = false;
+    },
+    releaseHeld() {
+      holding = false;
+      for (const res of held.splice(0)) {
+        res.writeHead(201, { "content-type": "application/json" }).end(JSON.stringify({ ok: true }));
+      }
+    },
+    async close() {
+      for (const res of held) res.destroy();
+      server.closeAllConnections?.();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+test("a restarted process resumes its in-flight action with its key (pendingAsync, resumePending)", { timeout: 60_000 }, async () => {
+  const api = await targetApi();
+  try {
+    const [a] = await bots(1, "act1:");
+    const action = { name: "notifyCustomer", payload: { order: 42, text: "Shipped" }, url: api.url };
+    const inFlight = a.post("/act", action).catch((e) => e);
+    while (api.requests.length === 0) await sleep(20);
+    const key = api.requests[0].key;
+    await a.kill();
+    assert.ok((await inFlight) instanceof Error, "the process died before the answer");
+    api.answerFromNowOn();
+    await a.start();
+    const pending = await a.post("/pending", {});
+    assert.ok(pending.some((p) => p.key === key && p.action === "notifyCustomer"), "pendingAsync() lists it after the restart");
+    const resumed = await a.post("/resume", {});
+    const mine = resumed.find((r) => r.key === key);
+    assert.ok(mine, "resumePending() resent it");
+    assert.equal(mine.outcome, "done");
+    assert.equal(api.requests.length, 2);
+    assert.equal(api.requests[1].key, key, "with its key");
+    assert.equal(api.requests[1].body, api.requests[0].body, "and the same bytes");
+  } finally {
+    await api.close();
+  }
+});
+
+test("the same action on another process is one request: it waits while the first sends, then is answered locally", { timeout: 60_000 }, async () => {
+  const api = await targetApi();
+  try {
+    const [a, b] = await bots(2, "act2:");
+    const action = { name: "notifyCustomer", payload: { order: 43, text: "Shipped" }, url: api.url };
+    const first = a.post("/act", action);
+    while (api.requests.length === 0) await sleep(20);
+    const key = api.requests[0].key;
+    const twin = b.post("/act", action);
+    // Longer than the lease (1.5 s): the live first process keeps renewing it.
+    await sleep(2500);
+    assert.equal(api.requests.length, 1, "the other process waits instead of sending");
+    api.releaseHeld();
+    const [one, two] = await Promise.all([first, twin]);
+    assert.equal(one.outcome, "done");
+    assert.equal(two.key, key, "the same key");
+    assert.ok(["done", "already_received"].includes(two.outcome));
+    assert.equal(api.requests.length, 1);
+    // Later, the same action anywhere is answered from the stored result: no request.
+    const repeat = await b.post("/act", action);
+    assert.equal(repeat.outcome, "already_received");
+    assert.equal(repeat.key, key);
+    assert.equal(api.requests.length, 1);
+  } finally {
+    await api.close();
+  }
+});
+
+test("a not-idempotent action cut off mid-request is not resent after a restart: it rests uncertain", { timeout: 60_000 }, async () => {
+  const api = await targetApi();
+  try {
+    const [a] = await bots(1, "unc1:");
+    const action = { name: "sendMessage", payload: { chat: 1, text: "Hello" }, url: api.url, idempotent: false };
+    const inFlight = a.post("/act", action).catch((e) => e);
+    while (api.requests.length === 0) await sleep(20);
+    await a.kill();
+    await inFlight;
+    api.answerFromNowOn();
+    await a.start();
+    const pending = await a.post("/pending", {});
+    assert.equal(pending.find((p) => p.action === "sendMessage")?.status, "uncertain");
+    await a.post("/resume", {});
+    const again = await a.post("/act", action);
+    assert.equal(again.outcome, "uncertain");
+    assert.equal(api.requests.length, 1, "never resent without a person's decision");
+  } finally {
+    await api.close();
+  }
+});
+
+test("Redis going away mid-run: a clear storage error within the bound, the handler is not run, and nothing is marked done", { timeout: 90_000 }, async () => {
+  const own = await startRedis();
+  const c = createClient({ url: own.url, socket: { reconnectStrategy: () => 100 } });
+  c.on("error", () => {});
+  await c.connect();
+  try {
+    const events = [];
+    const so = new Sendonce({ namespace: "gone", storage: redisStorage(c), leaseMs: 1000, onEvent: (e) => events.push(e) });
+    const qr = so.quickReplies({ conversationId: "c-1", window: "1m" });
+    const keys = [];
+    // The handler runs while Redis is killed under it: its result cannot be stored.
+    const first = await qr.run("createTicket", async (key) => {
+      keys.push(key);
+      await own.stop({ kill: true });
+      return "T-1";
+    });
+    assert.equal(first, "T-1");
+    assert.ok(events.some((e) => e.type === "storage.fallback" && /did not answer|rejected|threw/.test(e.detail ?? "")), "the failed write was reported");
+    // While Redis is away: a clear error, no handler call.
+    const t0 = Date.now();
+    await assert.rejects(
+      qr.run("createTicket", (key) => keys.push(key)),
+      (e) => e.name === "SendonceError" && e.code === "storage" && /not run/.test(e.message),
+    );
+    assert.ok(Date.now() - t0 < 12_000, "bounded, not a hang");
+    assert.equal(keys.length, 1);
+    // Redis is back (empty: it kept nothing). The result was never stored, so the tap runs
+    // the handler again, with the same key: a key-honouring backend makes one effect.
+    const back = await startRedis({ port: own.port });
+    try {
+      for (let i = 0; i < 100 && !c.isReady; i += 1) await sleep(50);
+      const again = await qr.run("createTicket", (key) => {
+        keys.push(key);
+        return "T-1";
+      });
+      assert.equal(again, "T-1");
+      assert.equal(keys.length, 2);
+      assert.equal(keys[1], keys[0], "the same key");
+    } finally {
+      await c.close().catch(() => {});
+      await back.stop();
+    }
+  } finally {
+    await own.stop();
+  }
+});
+
+test("node-redis and the adapter: every key sendonce writes has a time to live", { timeout: 30_000 }, async () => {
+  const so = new Sendonce({ namespace: "ttl", storage: redisStorage(client, { prefix: "ttl1:" }) });
+  const qr = so.quickReplies({ conversationId: "c-1" });
+  await qr.run("a", () => 1);
+  await qr.seenAsync("m-1", "hello");
+  const keys = await cmd("KEYS", "ttl1:*");
+  assert.ok(keys.length >= 3);
+  for (const k of keys) assert.ok(Number(await cmd("PTTL", k)) > 0, `${k} has a TTL`);
+  const storage = redisStorage(client, { prefix: "ttl1:" });
+  assert.equal(await storage.claim("x", "v1", 5000), true);
+  assert.equal(await storage.claim("x", "v2", 5000), false);
+  assert.equal(await storage.release("x", "v2"), false, "release compares the value");
+  assert.equal(await storage.get("x"), "v1");
+  assert.equal(await storage.renew("x", "v1", 60_000), true);
+  assert.equal(await storage.release("x", "v1"), true);
+  assert.equal(await storage.get("x"), null);
+  assert.ok((await storage.keys("ttl:v1:")).length >= 3, "SCAN lists without the prefix");
+});
+
+test("over Redis, a handler longer than the lease keeps it (renew script): another instance waits and gets its result", { timeout: 30_000 }, async () => {
+  const a = new Sendonce({ namespace: "long", storage: redisStorage(client, { prefix: "long1:" }), leaseMs: 1000 });
+  const b = new Sendonce({ namespace: "long", storage: redisStorage(client, { prefix: "long1:" }), leaseMs: 1000 });
+  let calls = 0;
+  const slow = a.quickReplies({ conversationId: "c" }).run("report", async () => {
+    calls += 1;
+    await sleep(3000);
+    return "R-1";
+  });
+  await sleep(100);
+  const other = await b.quickReplies({ conversationId: "c" }).run("report", () => {
+    calls += 1;
+    return "R-2";
+  });
+  assert.equal(await slow, "R-1");
+  assert.equal(other, "R-1");
+  assert.equal(calls, 1);
+});
