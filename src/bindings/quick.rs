@@ -25,6 +25,7 @@ use crate::core::events::{Event, EventKind};
 use crate::core::key::{bot_key, Key};
 use crate::core::quick::{self, QuickPlan, QUICK_RETENTION_MS};
 use crate::core::record::{self, QuickReplyRecord, Record, SeenRecord};
+use crate::core::status::StatusCode;
 use crate::core::window::Window;
 use crate::platform::{self, get, locks};
 
@@ -40,11 +41,79 @@ export interface QuickRepliesOptions {
 
 /** A quick reply's handler: gets the idempotency key to pass to its backend. */
 export type QuickReplyHandler<T = unknown> = (key: string) => T | Promise<T>;
+
+/** `qr.bind(button, actionKey, handler, options)`: where a tap's progress is told. */
+export interface QuickBindOptions {
+  /** Where to show the status text ("Sending...", "Sent", "Something went wrong. Retry?"). */
+  status?: HTMLElement | string;
+  /** Called on every status of a tap. */
+  onStatus?: (status: Status) => void;
+  /** Called with the handler's error when it throws or rejects (the tap ends "failed"). */
+  onError?: (error: unknown) => void;
+}
 "#;
 
 /// The action name of quick replies in events: the action key itself can carry data
 /// (`orderId=123`), and events never carry payload values.
 const QUICK_ACTION: &str = "quickReply";
+
+/// Where `qr.bind()` reports a tap's progress (its options `status`, `onStatus`, `onError`).
+#[derive(Clone, Default)]
+struct BindReport {
+    status_el: Option<crate::platform::dom::WeakEl>,
+    on_status: Option<Function>,
+    on_error: Option<Function>,
+}
+
+impl BindReport {
+    fn from_options(options: &JsValue) -> Result<BindReport, SendonceError> {
+        let o = super::convert::options_object(options, "options")?;
+        super::options::reject_unknown(&o, "", &["status", "onStatus", "onError"])?;
+        let status_el = match get(&o, "status") {
+            v if v.is_undefined() || v.is_null() => None,
+            v => {
+                let el = crate::platform::dom::element(&v)
+                    .ok_or_else(|| SendonceError::option("status", "matches no element"))?;
+                crate::platform::dom::set_attr(&el, "role", "status");
+                crate::platform::dom::set_attr(&el, "aria-live", "polite");
+                Some(crate::platform::dom::WeakEl::new(&el))
+            }
+        };
+        Ok(BindReport {
+            status_el,
+            on_status: super::convert::opt_function(&o, "onStatus")?,
+            on_error: super::convert::opt_function(&o, "onError")?,
+        })
+    }
+
+    fn status(&self, shared: &Shared, code: StatusCode) {
+        let status = super::convert::status_object(&shared.messages, code, None);
+        if let Some(el) = self.status_el.as_ref().and_then(|w| w.get()) {
+            crate::platform::dom::set_text(
+                &el,
+                &get(&status, "text").as_string().unwrap_or_default(),
+            );
+        }
+        if let Some(f) = &self.on_status {
+            let _ = f.call1(&JsValue::NULL, &status);
+        }
+    }
+
+    fn failed(&self, shared: &Shared, error: &JsValue) {
+        self.status(shared, StatusCode::Failed);
+        shared.emit(
+            Event::new(EventKind::Status)
+                .with_code(StatusCode::Failed)
+                .with_detail(&format!(
+                    "quick reply handler failed: {}",
+                    crate::platform::storage::describe(error)
+                )),
+        );
+        if let Some(f) = &self.on_error {
+            let _ = f.call1(&JsValue::NULL, error);
+        }
+    }
+}
 
 struct QuickInner {
     shared: Rc<Shared>,
@@ -477,13 +546,16 @@ impl QuickReplies {
     /// Binds a button to a quick reply: a click guards it in the same event task
     /// (`aria-disabled="true"`, `aria-busy="true"`; not `disabled`, so the focus stays on it,
     /// and clicks meanwhile are swallowed), runs `handler` through `run()`, and releases it
-    /// when the result is there. Returns a function that unbinds.
+    /// when the result is there. `options` (`status`, `onStatus`, `onError`) say how a tap
+    /// goes; a handler that fails is reported there, never left as an unhandled rejection.
+    /// Returns a function that unbinds.
     #[wasm_bindgen(unchecked_return_type = "() => void")]
     pub fn bind(
         &self,
         #[wasm_bindgen(unchecked_param_type = "HTMLElement")] button: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string", js_name = actionKey)] action_key: JsValue,
         #[wasm_bindgen(unchecked_param_type = "QuickReplyHandler")] handler: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "QuickBindOptions | undefined")] options: JsValue,
     ) -> Result<Function, JsValue> {
         let ak = js(string_arg(&action_key, "actionKey"))?;
         js(quick::validate_action_key(&ak))?;
@@ -493,6 +565,7 @@ impl QuickReplies {
         let add: Function = get(&button, "addEventListener")
             .dyn_into()
             .map_err(|_| js_error(&SendonceError::option("button", "must be an element")))?;
+        let report = js(BindReport::from_options(&options))?;
         // The listener owns the quick replies (the page need not keep them) and finds its
         // button through the event, so the binding lives exactly as long as the button.
         let inner = self.inner.clone();
@@ -505,14 +578,25 @@ impl QuickReplies {
                 return;
             }
             crate::platform::dom::set_busy(&btn, true);
+            report.status(&inner.shared, StatusCode::Sending);
             let promise = match inner.run(ak.clone(), handler.clone()) {
                 Ok(p) => p,
                 Err(e) => Promise::reject(&js_error(&e)),
             };
-            let b = btn.clone();
-            let done = Closure::once_into_js(move || crate::platform::dom::set_busy(&b, false));
-            if let Ok(finally) = get(&promise, "finally").dyn_into::<Function>() {
-                let _ = finally.call1(&promise, &done);
+            // Both outcomes are handled here: a failing handler is reported through the
+            // status element, `onStatus` and `onError`, never left as an unhandled rejection.
+            let (b, r, s) = (btn.clone(), report.clone(), inner.shared.clone());
+            let ok = Closure::once_into_js(move |_v: JsValue| {
+                crate::platform::dom::set_busy(&b, false);
+                r.status(&s, StatusCode::Done);
+            });
+            let (b, r, s) = (btn.clone(), report.clone(), inner.shared.clone());
+            let failed = Closure::once_into_js(move |e: JsValue| {
+                crate::platform::dom::set_busy(&b, false);
+                r.failed(&s, &e);
+            });
+            if let Ok(then) = get(&promise, "then").dyn_into::<Function>() {
+                let _ = then.call2(&promise, &ok, &failed);
             }
         })
         .into_js_value();

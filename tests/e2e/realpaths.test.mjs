@@ -449,3 +449,39 @@ test("a form with a file sends multipart/form-data with the file, the same key o
   assert.equal(posts[2].headers["idempotency-key"], key, "the same data and file keep the key");
   assert.equal(await env.server.orders(), 2);
 });
+
+test("qr.bind() with a failing handler reports it (status element, onStatus, onError), no unhandled rejection, and the button works again", async () => {
+  const page = await blank();
+  const r = await page.evaluate(async () => {
+    const unhandled = [];
+    window.addEventListener("unhandledrejection", (e) => unhandled.push(String(e.reason)));
+    document.querySelector("#root").innerHTML = `<button id="qr">Open ticket</button><p id="qst"></p>`;
+    const so = new sendonce.Sendonce({ namespace: "qrfail", storage: "memory" });
+    const qr = so.quickReplies({ conversationId: "c-fail" });
+    const statuses = [];
+    const errors = [];
+    let calls = 0;
+    qr.bind(document.querySelector("#qr"), "createTicket|orderId=1", async () => {
+      calls++;
+      throw new Error("backend down");
+    }, { status: "#qst", onStatus: (s) => statuses.push(s.code), onError: (e) => errors.push(e.message) });
+    document.querySelector("#qr").click();
+    await new Promise((res) => setTimeout(res, 300));
+    return {
+      unhandled,
+      statuses,
+      errors,
+      calls,
+      text: document.querySelector("#qst").textContent,
+      busy: document.querySelector("#qr").getAttribute("aria-disabled"),
+    };
+  });
+  assert.deepEqual(r, {
+    unhandled: [],
+    statuses: ["sending", "failed"],
+    errors: ["backend down"],
+    calls: 1,
+    text: "Something went wrong. Retry?",
+    busy: null,
+  });
+});
