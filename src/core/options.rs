@@ -24,6 +24,7 @@ pub const SENDONCE_OPTIONS: &[&str] = &[
     "fetch",
     "headers",
     "maxPayloadBytes",
+    "leaseMs",
     "autoResume",
     "onEvent",
 ];
