@@ -110,7 +110,20 @@ impl Shared {
     /// Writes `value` under the storage key `key` (a record's text or an index entry), the
     /// way [`Shared::write`] does.
     pub fn put(&self, key: &str, value: &str, ttl: u64) {
-        let result = self.store.set(key, value, ttl, |store| {
+        let result = self
+            .store
+            .set(key, value, ttl, &|store| self.victims(store));
+        if let WriteResult::FellBack(reason) = result {
+            self.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
+        }
+    }
+
+    /// The storage keys to remove, in order, when `store` is full (the core's eviction order,
+    /// index entries with their action). One function, called through a `&dyn` from the write
+    /// path, so that its body is not copied into every write.
+    #[inline(never)]
+    fn victims(&self, store: &platform::storage::Store) -> Vec<String> {
+        {
             let now = platform::now_ms();
             let (index_keys, record_keys): (Vec<String>, Vec<String>) = store
                 .keys(&record::prefix(&self.ns))
@@ -133,9 +146,6 @@ impl Shared {
             let kept: Vec<String> = entries.iter().map(|(k, _)| k.clone()).collect();
             let order = record::eviction_order(&entries, now);
             record::evict_with_index(&self.ns, order, &index, &kept)
-        });
-        if let WriteResult::FellBack(reason) = result {
-            self.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
         }
     }
 
