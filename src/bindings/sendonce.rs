@@ -548,6 +548,7 @@ impl Sendonce {
     }
 
     /// A chat outbox for one conversation: `send(text)` returns the message id at once.
+    #[cfg(feature = "chat")]
     pub fn chat(
         &self,
         #[wasm_bindgen(unchecked_param_type = "ChatOptions")] options: JsValue,
@@ -556,6 +557,7 @@ impl Sendonce {
     }
 
     /// Bot quick replies for one conversation, with deterministic keys.
+    #[cfg(feature = "quick-replies")]
     #[wasm_bindgen(js_name = quickReplies)]
     pub fn quick_replies(
         &self,
@@ -593,6 +595,7 @@ impl Sendonce {
 impl Sendonce {
     /// The common start of `so.chat()` and `so.quickReplies()`: refuses a disposed instance,
     /// checks the options object and reads the required, validated `conversationId`.
+    #[cfg(any(feature = "chat", feature = "quick-replies"))]
     pub(crate) fn conversation_options(
         &self,
         options: &JsValue,

@@ -62,6 +62,7 @@ writeFileSync(
         paths: {
           sendonce: ["pkg/sendonce.d.ts"],
           "sendonce/react": ["pkg/react.d.ts"],
+          "sendonce/forms": ["pkg/forms.d.ts"],
           "sendonce/package.json": ["pkg/package.json"],
         },
       },
