@@ -1,6 +1,6 @@
 // Prints the size of the built package: the .wasm and the JS glue, raw, gzip -9 and brotli.
 // With --json, prints the same figures as JSON (the benchmark reads them).
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 
 // What a page loads with each entry: its wasm, and its JS (the entry, its generated glue and
@@ -12,6 +12,8 @@ const entries = {
 };
 const rows = {};
 for (const [prefix, files] of Object.entries(entries)) {
+  // A package built before an entry existed (a "before" row of the benchmark) has no files.
+  if (![...files.wasm, ...files.js].every((p) => existsSync(new URL(`../${p}`, import.meta.url)))) continue;
   for (const [name, paths] of Object.entries(files)) {
     const bytes = Buffer.concat(paths.map((p) => readFileSync(new URL(`../${p}`, import.meta.url))));
     rows[prefix + name] = {
