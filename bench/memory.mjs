@@ -1,8 +1,8 @@
 // Wasm memory and per-action time in Node (the same V8 as Chromium), for one package entry:
 // 100,000 actions (create + send to a stub that answers 201 at once, memory storage, each
-// action freed after its send), then the largest payload `maxPayloadBytes` allows (the default,
-// 1 MiB), then the largest the option can be set to (256 MiB) is not tried: it is refused above
-// the limit the page sets. wasm memory never shrinks, so each figure is the high-water mark.
+// action freed after its send), then the largest payload `maxPayloadBytes` allows at its
+// default (1 MiB), and a check that one byte more is refused. wasm memory never shrinks, so
+// each figure is the high-water mark.
 // Prints one JSON line. Usage: node bench/memory.mjs [entry (pkg/node.js)] [actions (100000)]
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join, resolve } from "node:path";
