@@ -351,6 +351,52 @@ async function benchStorage(log) {
   return out;
 }
 
+// ---------- 7. click to disabled, inside the click task
+
+// A bound form (so.form) with a submit button: the time of `button.click()`, which runs the
+// click and the submit listeners in the same task (what Interaction to Next Paint counts for
+// the handler), and whether the button is guarded (aria-disabled) when it returns. Each
+// iteration changes a field (a new action), then waits for the reply before the next.
+async function benchClickToDisabled(n, warmup, entry, log) {
+  clearStorage();
+  const mod = entry === "forms" ? await import("/pkg/forms.js") : await import("/pkg/sendonce.js");
+  await mod.default({ module_or_path: entry === "forms" ? "/pkg/sendonce_forms_bg.wasm" : WASM });
+  const root = document.getElementById("form-root");
+  root.innerHTML = '<form id="bform"><input name="qty" value="0"><button id="bsend" type="submit">Order</button><p id="bst"></p></form>';
+  const so = new mod.Sendonce({ namespace: `click${entry}`, fetch: instantFetch });
+  const form = so.form("#bform", { action: "clickBench", url: "/api/orders", status: "#bst" });
+  const button = document.getElementById("bsend");
+  const input = root.querySelector("input[name=qty]");
+  const times = [];
+  let guarded = 0;
+  for (let i = 0; i < warmup + n; i++) {
+    input.value = String(i + 1);
+    let off = () => {};
+    const settled = new Promise((resolve) => {
+      off = form.onStatus((s) => {
+        if (s.code === "done" || s.code === "already_received" || s.code === "failed") resolve();
+      });
+    });
+    const t0 = performance.now();
+    button.click();
+    const dt = performance.now() - t0;
+    const isGuarded = button.getAttribute("aria-disabled") === "true";
+    await settled;
+    off();
+    await sleep(0);
+    if (i >= warmup) {
+      times.push(dt);
+      if (isGuarded) guarded++;
+    }
+  }
+  form.dispose?.();
+  so.dispose();
+  root.innerHTML = "";
+  clearStorage();
+  log(`click to disabled (${entry}): ${n} clicks`);
+  return { entry, ...summary(times), guarded, clicks: n };
+}
+
 // ---------- all
 
 export async function runAll(opts = {}, log = () => {}) {
@@ -368,5 +414,11 @@ export async function runAll(opts = {}, log = () => {}) {
   );
   results.storm = [await benchStorm(1000, 0, log), await benchStorm(1000, 50, log)];
   results.storage = await benchStorage(log);
+  results.clickToDisabled = [
+    await benchClickToDisabled(quick ? 100 : 500, quick ? 10 : 50, "full", log),
+  ];
+  if ((await fetch("/pkg/forms.js", { method: "HEAD" })).ok) {
+    results.clickToDisabled.push(await benchClickToDisabled(quick ? 100 : 500, quick ? 10 : 50, "forms", log));
+  }
   return results;
 }

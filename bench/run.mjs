@@ -3,7 +3,7 @@
 // prints a table and writes bench/results.json. Usage: node bench/run.mjs [--quick]
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { dirname, join, normalize } from "node:path";
@@ -37,6 +37,15 @@ await new Promise((r) => server.listen(0, "127.0.0.1", r));
 const base = `http://127.0.0.1:${server.address().port}`;
 
 const size = JSON.parse(execFileSync("node", [join(root, "scripts/size.mjs"), "--json"], { encoding: "utf8" }));
+
+// wasm memory (Node, the same V8): 100,000 actions, then the largest payload maxPayloadBytes
+// allows, once per entry, each in its own process (bench/memory.mjs).
+const memoryActions = quick ? 10_000 : 100_000;
+const memory = [];
+for (const entry of ["pkg/node.js", "pkg/forms-node.js"].filter((e) => existsSync(join(root, e)))) {
+  console.error(`  .. memory: ${entry}, ${memoryActions} actions`);
+  memory.push(JSON.parse(execFileSync("node", [join(root, "bench/memory.mjs"), entry, String(memoryActions)], { encoding: "utf8", maxBuffer: 1 << 20 })));
+}
 
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
@@ -116,7 +125,27 @@ for (const s of r.storage) {
 }
 p("   (the finished record drops the request body; a form's draft is stored apart and not counted)");
 p();
+p("7. click to disabled, inside the click task (button.click() on a bound form: click + submit listeners)");
+p("   entry        median     p99       guarded when click() returns");
+for (const c of r.clickToDisabled) {
+  p(`   ${c.entry.padEnd(12)} ${ms(c.median).padEnd(10)} ${ms(c.p99).padEnd(9)} ${c.guarded} / ${c.clicks}`);
+}
+p();
+p(`8. wasm memory (Node ${process.version}, memory storage, each entry in its own process)`);
+p("   entry               start     after N actions    after largest payload   ms/action median / p99");
+for (const m of memory) {
+  p(`   ${m.entry.padEnd(19)} ${`${m.startMiB.toFixed(1)} MiB`.padEnd(9)} ${`${m.afterActionsMiB.toFixed(1)} MiB (N=${m.actions})`.padEnd(18)} ${`${m.afterLargestMiB.toFixed(1)} MiB (${m.largestBytes} B)`.padEnd(23)} ${ms(m.msPerAction.median)} / ${ms(m.msPerAction.p99)}`);
+}
+p("   (create + send to a stub, each action freed; memory storage keeps every finished record for its window)");
+p();
+const click = r.clickToDisabled.find((c) => c.entry === "full");
 const targets = [
+  ["sendonce (all) <= 90 KB gzip, wasm + JS", `${kb(size.total.gzip)}`, size.total.gzip <= 90 * 1024],
+  size["forms total"]
+    ? ["sendonce/forms <= 64 KB gzip, wasm + JS", `${kb(size["forms total"].gzip)}`, size["forms total"].gzip <= 64 * 1024]
+    : ["sendonce/forms <= 64 KB gzip, wasm + JS", "no such entry", false],
+  ["per-action ratio <= 1.3 (create)", x(pa.create.ratio), pa.create.ratio <= 1.3],
+  ["click-to-disabled p99 <= 1 ms", `${ms(click.p99)} ms`, click.p99 <= 1 && click.guarded === click.clicks],
   ["wasm + JS glue <= 25 KB gzip", `${kb(size.total.gzip)}`, size.total.gzip <= 25 * 1024],
   ["per-action ratio <= 1.0 (create)", x(pa.create.ratio), pa.create.ratio <= 1],
   ["per-action ratio <= 1.0 (create + send)", x(pa.createAndSend.ratio), pa.createAndSend.ratio <= 1],
@@ -132,6 +161,6 @@ console.log(lines.join("\n"));
 
 writeFileSync(
   join(root, "bench/results.json"),
-  JSON.stringify({ takenAt: new Date().toISOString(), quick, machine, size, ...r, targets: targets.map(([name, value, ok]) => ({ name, value, met: ok })) }, null, 2) + "\n",
+  JSON.stringify({ takenAt: new Date().toISOString(), quick, machine, size, memory, ...r, targets: targets.map(([name, value, ok]) => ({ name, value, met: ok })) }, null, 2) + "\n",
 );
 console.error("wrote bench/results.json");

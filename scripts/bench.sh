@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks: builds pkg/ (scripts/build.sh), then measures in headless Chromium, against a
-# hand-written JS baseline in the same page: package size, per-action cost, fingerprint
-# throughput, init time, a 1,000-click storm and storage per record. Prints a table and writes
+# hand-written JS baseline in the same page: package size (every entry), per-action cost, fingerprint
+# throughput, init time, a 1,000-click storm, storage per record, click-to-disabled time inside
+# the click task and wasm memory after 100,000 actions (Node). Prints a table and writes
 # bench/results.json. `./scripts/bench.sh --quick` runs fewer iterations; `--no-build` reuses pkg/.
 set -euo pipefail
 cd "$(dirname "$0")/.."

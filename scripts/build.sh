@@ -33,14 +33,24 @@ done
 CARGO_ENCODED_RUSTFLAGS="$(IFS=$'\x1f'; echo "${flags[*]}")"
 export CARGO_ENCODED_RUSTFLAGS
 
-wasm-pack build --release --target web --out-dir "$tmp" --out-name sendonce --no-pack . \
-  >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log" >&2; exit 1; }
-rm -f "$tmp/build.log"
-# A current wasm-opt (binaryen from npm; Debian's 108 mis-optimises reference types).
-node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  "$tmp/sendonce_bg.wasm" -o "$tmp/sendonce_bg.opt.wasm"
-mv -f "$tmp/sendonce_bg.opt.wasm" "$tmp/sendonce_bg.wasm"
+# One wasm per entry: `sendonce` (every feature) and `sendonce/forms` (actions and forms only:
+# cargo's --no-default-features leaves out chat, reply streams and quick replies).
+build_wasm() { # OUT_NAME, then extra cargo arguments
+  local name="$1"
+  shift
+  wasm-pack build --release --target web --out-dir "$tmp/$name" --out-name "$name" --no-pack . "$@" \
+    >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log" >&2; exit 1; }
+  rm -f "$tmp/build.log"
+  # A current wasm-opt (binaryen from npm; Debian's 108 mis-optimises reference types).
+  node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    "$tmp/$name/${name}_bg.wasm" -o "$tmp/${name}_bg.wasm"
+  rm -f "$tmp/$name/${name}_bg.wasm"
+  cp -R "$tmp/$name/." "$tmp/"
+  rm -rf "$tmp/$name"
+}
+build_wasm sendonce
+build_wasm sendonce_forms -- --no-default-features
 # The entry files around the generated glue (SendonceError, not_initialized, types fixed).
 node scripts/entry.mjs "$tmp"
 # Same file system: each rename replaces a whole file at once.

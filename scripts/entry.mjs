@@ -8,7 +8,10 @@
 //   replies (`send<T>()`, `run<T>()`), and no `[Symbol.dispose]` members (they need lib
 //   esnext.disposable: TS2550 under ES2020/ES2022 libs without skipLibCheck);
 // - the hand-written entry (js/sendonce.js: `init`, `not_initialized`, `SendonceError`), the
-//   error class, the Node entry and the React hooks, with their types.
+//   error class, the Node entry and the React hooks, with their types;
+// - the same for the `sendonce/forms` entry (sendonce_forms.js -> sendonce_forms_wasm.js, and
+//   forms.js / forms.d.ts / forms-node.js made from the hand-written entries);
+// - every JS file minified (the docs live in the .d.ts files).
 //
 // Every edit must find what it edits: a wasm-bindgen upgrade that changes its output fails
 // the build here instead of shipping wrong types. Usage: node scripts/entry.mjs DIR
@@ -30,33 +33,79 @@ function edit(text, file, from, to, { all = false } = {}) {
   return all ? text.replaceAll(from, to) : text.replace(from, to);
 }
 
-let glue = readFileSync(`${dir}/sendonce.js`, "utf8");
-glue = edit(glue, "sendonce.js", /'\.\/snippets\/[^']*\/js\/error\.js'/g, "'./error.js'", { all: true });
-writeFileSync(`${dir}/sendonce_wasm.js`, glue);
-unlinkSync(`${dir}/sendonce.js`);
-rmSync(`${dir}/snippets`, { recursive: true, force: true });
+// Each wasm's glue: `sendonce` (the full entry) and `sendonce_forms` (the `sendonce/forms`
+// entry, built without chat and quick replies: its types have no `run()` to make generic).
+for (const [base, full] of [["sendonce", true], ["sendonce_forms", false]]) {
+  let glue = readFileSync(`${dir}/${base}.js`, "utf8");
+  glue = edit(glue, `${base}.js`, /'\.\/snippets\/[^']*\/js\/error\.js'/g, "'./error.js'", { all: true });
+  writeFileSync(`${dir}/${base}_wasm.js`, glue);
+  unlinkSync(`${dir}/${base}.js`);
 
-let types = readFileSync(`${dir}/sendonce.d.ts`, "utf8");
-const f = "sendonce.d.ts";
-types = edit(types, f, /^ *\[Symbol\.dispose\]\(\): void;\n/gm, "", { all: true });
-types = edit(types, f, "export interface Reply {", "export interface Reply<T = unknown> {");
-types = edit(types, f, "  body: unknown;", "  body: T;");
-types = edit(
-  types,
-  f,
-  "send(url: string | URL, init?: SendInit | null): Promise<Reply>;",
-  "send<T = unknown>(url: string | URL, init?: SendInit | null): Promise<Reply<T>>;",
-);
-types = edit(types, f, "    retry(): Promise<Reply>;", "    retry<T = unknown>(): Promise<Reply<T>>;");
-types = edit(
-  types,
-  f,
-  "run(actionKey: string, handler: QuickReplyHandler): Promise<unknown>;",
-  "run<T = unknown>(actionKey: string, handler: QuickReplyHandler<T>): Promise<T>;",
-);
-writeFileSync(`${dir}/sendonce_wasm.d.ts`, types);
-unlinkSync(`${dir}/sendonce.d.ts`);
+  let types = readFileSync(`${dir}/${base}.d.ts`, "utf8");
+  const f = `${base}.d.ts`;
+  types = edit(types, f, /^ *\[Symbol\.dispose\]\(\): void;\n/gm, "", { all: true });
+  types = edit(types, f, "export interface Reply {", "export interface Reply<T = unknown> {");
+  types = edit(types, f, "  body: unknown;", "  body: T;");
+  types = edit(
+    types,
+    f,
+    "send(url: string | URL, init?: SendInit | null): Promise<Reply>;",
+    "send<T = unknown>(url: string | URL, init?: SendInit | null): Promise<Reply<T>>;",
+  );
+  types = edit(types, f, "    retry(): Promise<Reply>;", "    retry<T = unknown>(): Promise<Reply<T>>;");
+  if (full) {
+    types = edit(
+      types,
+      f,
+      "run(actionKey: string, handler: QuickReplyHandler): Promise<unknown>;",
+      "run<T = unknown>(actionKey: string, handler: QuickReplyHandler<T>): Promise<T>;",
+    );
+  } else if (/quickReplies|chat\(/.test(types)) {
+    console.error(`scripts/entry.mjs: ${f}: the forms build still exports chat or quick replies`);
+    process.exit(1);
+  }
+  writeFileSync(`${dir}/${base}_wasm.d.ts`, types);
+  unlinkSync(`${dir}/${base}.d.ts`);
+}
+rmSync(`${dir}/snippets`, { recursive: true, force: true });
 
 for (const name of ["sendonce.js", "sendonce.d.ts", "error.js", "error.d.ts", "node.js", "react.js", "react.d.ts"]) {
   copyFileSync(js(name), `${dir}/${name}`);
+}
+// The `sendonce/forms` entry: the same hand-written entry and Node entry, over the forms glue
+// and its wasm.
+const forms = [
+  ["sendonce.js", "forms.js", [["./sendonce_wasm.js", "./sendonce_forms_wasm.js"]]],
+  ["sendonce.d.ts", "forms.d.ts", [["./sendonce_wasm.js", "./sendonce_forms_wasm.js"]]],
+  ["node.js", "forms-node.js", [["./sendonce.js", "./forms.js"], ["./sendonce_bg.wasm", "./sendonce_forms_bg.wasm"]]],
+];
+for (const [from, to, swaps] of forms) {
+  let text = readFileSync(js(from), "utf8");
+  for (const [a, b] of swaps) text = edit(text, from, a, b, { all: true });
+  writeFileSync(`${dir}/${to}`, text);
+}
+
+// The JS a page loads, minified (esbuild, a dev dependency): the docs stay in the .d.ts files,
+// which editors read, and in js/ in the repository. Each file stays its own ES module, so the
+// imports between them (and `import.meta.url`, which finds the .wasm) are untouched. Local
+// names are shortened (keeping them as written, esbuild's keepNames, measured +0.8 KB gzip).
+const { transformSync } = await import("esbuild");
+for (const name of [
+  "sendonce.js",
+  "sendonce_wasm.js",
+  "forms.js",
+  "sendonce_forms_wasm.js",
+  "forms-node.js",
+  "error.js",
+  "node.js",
+  "react.js",
+]) {
+  const path = `${dir}/${name}`;
+  const { code } = transformSync(readFileSync(path, "utf8"), {
+    format: "esm",
+    minify: true,
+    legalComments: "none",
+    banner: "// sendonce (MIT OR Apache-2.0): the API and its docs are in the .d.ts files and README.md.",
+  });
+  writeFileSync(path, code);
 }

@@ -23,8 +23,11 @@ const pkg = {
   exports: {
     ".": { types: "./sendonce.d.ts", node: "./node.js", default: "./sendonce.js" },
     "./web": { types: "./sendonce.d.ts", default: "./sendonce.js" },
+    // Actions and forms only (no chat, no quick replies): its own, smaller wasm.
+    "./forms": { types: "./forms.d.ts", node: "./forms-node.js", default: "./forms.js" },
     "./react": { types: "./react.d.ts", default: "./react.js" },
     "./sendonce_bg.wasm": "./sendonce_bg.wasm",
+    "./sendonce_forms_bg.wasm": "./sendonce_forms_bg.wasm",
     "./package.json": "./package.json",
     // Node entries for bot servers: nothing here lands in a browser bundle that does not
     // import them.
@@ -34,10 +37,11 @@ const pkg = {
   },
   // `npx sendonce check <url>`: the pre-launch check (js/check.mjs), Node only.
   bin: { sendonce: "./check.mjs" },
-  // `sendonce/react` for TypeScript's older "node" module resolution, which reads no exports.
+  // `sendonce/react`, `sendonce/forms` and the bot entries for TypeScript's older "node" module resolution, which reads no exports.
   typesVersions: {
     "*": {
       react: ["./react.d.ts"],
+      forms: ["./forms.d.ts"],
       redis: ["./redis.d.ts"],
       grammy: ["./grammy.d.ts"],
       bolt: ["./bolt.d.ts"],
@@ -50,6 +54,13 @@ const pkg = {
     "sendonce_wasm.d.ts",
     "sendonce_bg.wasm",
     "sendonce_bg.wasm.d.ts",
+    "forms.js",
+    "forms.d.ts",
+    "forms-node.js",
+    "sendonce_forms_wasm.js",
+    "sendonce_forms_wasm.d.ts",
+    "sendonce_forms_bg.wasm",
+    "sendonce_forms_bg.wasm.d.ts",
     "error.js",
     "error.d.ts",
     "node.js",

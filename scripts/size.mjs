@@ -1,23 +1,31 @@
 // Prints the size of the built package: the .wasm and the JS glue, raw, gzip -9 and brotli.
 // With --json, prints the same figures as JSON (the benchmark reads them).
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 
-// The JS a page loads with the main entry: the entry, the generated glue and the error class.
-const files = {
-  wasm: ["pkg/sendonce_bg.wasm"],
-  js: ["pkg/sendonce.js", "pkg/sendonce_wasm.js", "pkg/error.js"],
+// What a page loads with each entry: its wasm, and its JS (the entry, its generated glue and
+// the error class). `wasm` / `js` / `total` are the full entry `sendonce`; the `forms ...` rows
+// are `sendonce/forms` (actions and forms only).
+const entries = {
+  "": { wasm: ["pkg/sendonce_bg.wasm"], js: ["pkg/sendonce.js", "pkg/sendonce_wasm.js", "pkg/error.js"] },
+  "forms ": { wasm: ["pkg/sendonce_forms_bg.wasm"], js: ["pkg/forms.js", "pkg/sendonce_forms_wasm.js", "pkg/error.js"] },
 };
 const rows = {};
-for (const [name, paths] of Object.entries(files)) {
-  const bytes = Buffer.concat(paths.map((p) => readFileSync(new URL(`../${p}`, import.meta.url))));
-  rows[name] = {
-    raw: bytes.length,
-    gzip: gzipSync(bytes, { level: 9 }).length,
-    brotli: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
-  };
+for (const [prefix, files] of Object.entries(entries)) {
+  // A package built before an entry existed (a "before" row of the benchmark) has no files.
+  if (![...files.wasm, ...files.js].every((p) => existsSync(new URL(`../${p}`, import.meta.url)))) continue;
+  for (const [name, paths] of Object.entries(files)) {
+    const bytes = Buffer.concat(paths.map((p) => readFileSync(new URL(`../${p}`, import.meta.url))));
+    rows[prefix + name] = {
+      raw: bytes.length,
+      gzip: gzipSync(bytes, { level: 9 }).length,
+      brotli: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+    };
+  }
+  rows[`${prefix}total`] = Object.fromEntries(
+    ["raw", "gzip", "brotli"].map((k) => [k, rows[`${prefix}wasm`][k] + rows[`${prefix}js`][k]]),
+  );
 }
-rows.total = Object.fromEntries(["raw", "gzip", "brotli"].map((k) => [k, rows.wasm[k] + rows.js[k]]));
 if (process.argv.includes("--json")) {
   console.log(JSON.stringify(rows));
 } else {

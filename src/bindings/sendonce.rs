@@ -119,7 +119,20 @@ impl Shared {
     /// Writes `value` under the storage key `key` (a record's text or an index entry), the
     /// way [`Shared::write`] does.
     pub fn put(&self, key: &str, value: &str, ttl: u64) {
-        let result = self.store.set(key, value, ttl, |store| {
+        let result = self
+            .store
+            .set(key, value, ttl, &|store| self.victims(store));
+        if let WriteResult::FellBack(reason) = result {
+            self.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
+        }
+    }
+
+    /// The storage keys to remove, in order, when `store` is full (the core's eviction order,
+    /// index entries with their action). One function, called through a `&dyn` from the write
+    /// path, so that its body is not copied into every write.
+    #[inline(never)]
+    fn victims(&self, store: &platform::storage::Store) -> Vec<String> {
+        {
             let now = platform::now_ms();
             let (index_keys, record_keys): (Vec<String>, Vec<String>) = store
                 .keys(&record::prefix(&self.ns))
@@ -142,9 +155,6 @@ impl Shared {
             let kept: Vec<String> = entries.iter().map(|(k, _)| k.clone()).collect();
             let order = record::eviction_order(&entries, now);
             record::evict_with_index(&self.ns, order, &index, &kept)
-        });
-        if let WriteResult::FellBack(reason) = result {
-            self.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
         }
     }
 
@@ -691,6 +701,7 @@ impl Sendonce {
     }
 
     /// A chat outbox for one conversation: `send(text)` returns the message id at once.
+    #[cfg(feature = "chat")]
     pub fn chat(
         &self,
         #[wasm_bindgen(unchecked_param_type = "ChatOptions")] options: JsValue,
@@ -699,6 +710,7 @@ impl Sendonce {
     }
 
     /// Bot quick replies for one conversation, with deterministic keys.
+    #[cfg(feature = "quick-replies")]
     #[wasm_bindgen(js_name = quickReplies)]
     pub fn quick_replies(
         &self,
@@ -736,6 +748,7 @@ impl Sendonce {
 impl Sendonce {
     /// The common start of `so.chat()` and `so.quickReplies()`: refuses a disposed instance,
     /// checks the options object and reads the required, validated `conversationId`.
+    #[cfg(any(feature = "chat", feature = "quick-replies"))]
     pub(crate) fn conversation_options(
         &self,
         options: &JsValue,

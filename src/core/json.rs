@@ -483,9 +483,9 @@ impl Parser<'_> {
         // The slice is ASCII digits and signs only, so it is valid UTF-8.
         let text =
             std::str::from_utf8(&self.bytes[start..self.pos]).map_err(|_| self.err("a number"))?;
-        text.parse::<f64>()
+        crate::core::number::parse_f64(text)
             .map(Value::Number)
-            .map_err(|_| self.err("a number"))
+            .ok_or_else(|| self.err("a number"))
     }
 
     fn hex4(&mut self) -> Result<u32, SendonceError> {

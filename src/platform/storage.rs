@@ -231,7 +231,7 @@ impl Store {
             _ => JsValue::UNDEFINED,
         };
         if adapter.is_undefined() {
-            self.set(key, value, ttl_ms, |_| Vec::new());
+            self.set(key, value, ttl_ms, &|_| Vec::new());
             return Ok(());
         }
         self.memory
@@ -252,7 +252,7 @@ impl Store {
         key: &str,
         value: &str,
         ttl_ms: u64,
-        evict: impl Fn(&Store) -> Vec<String>,
+        evict: &dyn Fn(&Store) -> Vec<String>,
     ) -> WriteResult {
         let web = match &*self.backend.borrow() {
             Backend::Web(s) => Some(s.clone()),

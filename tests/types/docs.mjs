@@ -66,6 +66,7 @@ writeFileSync(
           "sendonce/redis": ["pkg/redis.d.ts"],
           "sendonce/grammy": ["pkg/grammy.d.ts"],
           "sendonce/bolt": ["pkg/bolt.d.ts"],
+          "sendonce/forms": ["pkg/forms.d.ts"],
           "sendonce/package.json": ["pkg/package.json"],
         },
       },

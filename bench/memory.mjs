@@ -1,0 +1,78 @@
+// Wasm memory and per-action time in Node (the same V8 as Chromium), for one package entry:
+// 100,000 actions (create + send to a stub that answers 201 at once, memory storage, each
+// action freed after its send), then the largest payload `maxPayloadBytes` allows at its
+// default (1 MiB), and a check that one byte more is refused. wasm memory never shrinks, so
+// each figure is the high-water mark.
+// Prints one JSON line. Usage: node bench/memory.mjs [entry (pkg/node.js)] [actions (100000)]
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { dirname, join, resolve } from "node:path";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const entry = resolve(root, process.argv[2] ?? "pkg/node.js");
+const actions = Number(process.argv[3] ?? 100_000);
+const mod = await import(pathToFileURL(entry).href);
+const wasm = await mod.default();
+const mib = () => wasm.memory.buffer.byteLength / 2 ** 20;
+
+const reply = () => new Response('{"id":1}', { status: 201, headers: { "content-type": "application/json" } });
+const fetch = async () => reply();
+const so = new mod.Sendonce({ storage: "memory", namespace: "mem", fetch });
+const order = (i) => ({ id: i, customer: { name: "Ana Souza" }, items: [{ sku: "SKU-1", qty: 2, price: 9.5 }], note: "x".repeat(200) });
+
+const start = mib();
+const times = [];
+const t0 = performance.now();
+for (let i = 0; i < actions; i += 1) {
+  const a0 = performance.now();
+  const a = so.action("order", order(i));
+  await a.send("/api/orders", { method: "POST" });
+  a.free();
+  times.push(performance.now() - a0);
+}
+const elapsed = performance.now() - t0;
+const afterActions = mib();
+const stats = so.stats();
+so.dispose();
+
+// The largest payload the default limit allows: one string member filling 1 MiB of JSON.
+const limit = 1 << 20;
+const big = new mod.Sendonce({ storage: "memory", namespace: "big", fetch });
+// The largest accepted size (the limit counts the JSON text; a few bytes of margin are
+// looked for downwards, each refused try costs nothing: it is refused before anything is built).
+let payload;
+let a;
+for (let n = limit - 11; !a; n -= 1) {
+  payload = { note: "y".repeat(n) };
+  try {
+    a = big.action("big", payload);
+  } catch (e) {
+    if (e.code !== "payload_too_large") throw e;
+  }
+}
+const largestBytes = JSON.stringify(payload).length;
+await a.send("/api/big", { method: "POST" });
+a.free();
+const afterLargest = mib();
+let refused = null;
+try {
+  big.action("big", { note: payload.note + "y" });
+} catch (e) {
+  refused = e.code;
+}
+big.dispose();
+
+times.sort((x, y) => x - y);
+const at = (q) => times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)];
+console.log(
+  JSON.stringify({
+    entry: entry.slice(root.length + 1),
+    actions,
+    startMiB: start,
+    afterActionsMiB: afterActions,
+    afterLargestMiB: afterLargest,
+    largestBytes,
+    oneByteMore: refused,
+    msPerAction: { mean: elapsed / actions, median: at(0.5), p99: at(0.99) },
+    stats,
+  }),
+);
