@@ -298,3 +298,37 @@ test("over Redis, a handler longer than the lease keeps it (renew script): anoth
   assert.equal(other, "R-1");
   assert.equal(calls, 1);
 });
+
+test("an ioredis client works the same: claims, release, renew, SCAN, and one run across two processes", { timeout: 30_000 }, async () => {
+  const { default: IORedis } = await import("ioredis");
+  const io = new IORedis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await io.connect();
+  try {
+    const storage = redisStorage(io, { prefix: "io1:" });
+    assert.equal(await storage.claim("x", "v1", 5000), true);
+    assert.equal(await storage.claim("x", "v2", 5000), false);
+    assert.equal(await storage.renew("x", "v2", 5000), false);
+    assert.equal(await storage.renew("x", "v1", 60_000), true);
+    assert.ok(Number(await io.pttl("io1:x")) > 5000);
+    assert.equal(await storage.release("x", "v1"), true);
+    assert.equal(await storage.get("x"), null);
+    const Other = await otherProcess();
+    const a = new Sendonce({ namespace: "io", storage: storage });
+    const b = new Other({ namespace: "io", storage: redisStorage(io, { prefix: "io1:" }) });
+    let calls = 0;
+    const handler = async (key) => {
+      calls += 1;
+      await sleep(50);
+      return key;
+    };
+    const [r1, r2] = await Promise.all([
+      a.quickReplies({ conversationId: "c" }).run("t", handler),
+      b.quickReplies({ conversationId: "c" }).run("t", handler),
+    ]);
+    assert.equal(calls, 1);
+    assert.equal(r1, r2);
+    assert.ok((await storage.keys("io:v1:q:")).length === 1, "SCAN finds the stored result");
+  } finally {
+    io.disconnect();
+  }
+});
