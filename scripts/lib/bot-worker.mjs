@@ -1,8 +1,8 @@
 // One bot process for the bot chaos run and the Node bot tests: the built package over a shared
 // Redis (sendonce/redis), behind a small HTTP server on loopback that plays the channel's
 // webhook. It prints one JSON line per event on stdout: {"ready":port} first, then
-// {"start":key} / {"end":key} around every quick-reply handler (so a driver can kill it
-// mid-handler).
+// {"start":key} / {"end":key} around every quick-reply handler and {"done":key} once its run
+// is over (result stored, lease released), so a driver can kill it mid-run.
 //
 //   REDIS_URL=redis://127.0.0.1:6400 [NS=bot] [PREFIX=t1:] [LEASE_MS=2000] node bot-worker.mjs
 //
@@ -48,6 +48,8 @@ async function tap({ conversationId, actionKey, sleepMs = 0 }) {
     say({ end: key });
     return { key, pid: process.pid };
   });
+  // The run is over here: its result is stored and its lease released.
+  if (ranHere) say({ done: result.key });
   return { result, ranHere };
 }
 

@@ -624,7 +624,10 @@ impl QuickReplies {
         js(self.inner.seen_sync(id, text))
     }
 
-    /// `seen()` that reads a shared async storage adapter: resolves with true or false.
+    /// `seen()` that reads a shared async storage adapter: resolves with true or false. With
+    /// an adapter that has `claim()`, the first process to claim the message's id (or text)
+    /// gets false and every other gets true. It marks the message before it is handled: a
+    /// process that dies in between loses it; `run()` keyed by the message id does not.
     #[wasm_bindgen(js_name = seenAsync, unchecked_return_type = "Promise<boolean>")]
     pub fn seen_async(
         &self,

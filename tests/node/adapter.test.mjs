@@ -6,6 +6,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import init, { Sendonce } from "../../pkg/node.js";
 import { memoryClaims } from "./support/claims.mjs";
+import { otherProcess } from "./support/other-process.mjs";
 
 before(async () => {
   await init();
@@ -110,10 +111,11 @@ test("without claims, one storage.fallback event says runs and sends are not exc
   assert.equal(quiet.filter((e) => e.type === "storage.fallback").length, 0);
 });
 
-test("two instances over a store with claims run a quick reply once, even started together", async () => {
+test("two processes over a store with claims run a quick reply once, even started together", async () => {
   const store = memoryClaims();
+  const Other = await otherProcess();
   const a = new Sendonce({ namespace: "bot", storage: store });
-  const b = new Sendonce({ namespace: "bot", storage: store });
+  const b = new Other({ namespace: "bot", storage: store });
   let calls = 0;
   const handler = async (key) => {
     calls += 1;
@@ -190,8 +192,9 @@ test("a claim that never answers: that key fails after the bound, other keys and
 
 test("a handler that runs longer than the lease keeps it (renewed): a tap on another instance waits for its result", { timeout: 30_000 }, async () => {
   const store = memoryClaims(); // no renew(): renewed by get + set
+  const Other = await otherProcess();
   const a = new Sendonce({ namespace: "bot", storage: store, leaseMs: 1000 });
-  const b = new Sendonce({ namespace: "bot", storage: store, leaseMs: 1000 });
+  const b = new Other({ namespace: "bot", storage: store, leaseMs: 1000 });
   let calls = 0;
   const slow = a.quickReplies({ conversationId: "c" }).run("report", async (key) => {
     calls += 1;

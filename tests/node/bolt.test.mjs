@@ -7,6 +7,7 @@ import bolt from "@slack/bolt";
 import init, { Sendonce } from "../../pkg/node.js";
 import { sendonceBolt } from "../../pkg/bolt.js";
 import { memoryClaims } from "./support/claims.mjs";
+import { otherProcess } from "./support/other-process.mjs";
 
 const { App, LogLevel } = bolt;
 
@@ -15,8 +16,8 @@ before(async () => {
 });
 
 /** A Bolt app (one "process") with the middleware. */
-function slackApp(store, backend) {
-  const so = new Sendonce({ namespace: "slack", storage: store });
+function slackApp(store, backend, SendonceClass = Sendonce) {
+  const so = new SendonceClass({ namespace: "slack", storage: store });
   const app = new App({
     receiver: { init() {}, start: async () => {}, stop: async () => {} },
     authorize: async () => ({ botToken: "xoxb-test", botId: "B1", botUserId: "U1" }),
@@ -62,7 +63,7 @@ test("Bolt: an event Slack retries (X-Slack-Retry-Num, same event_id) is acknowl
   const store = memoryClaims();
   const backend = { mentions: [], approvals: [] };
   const a = slackApp(store, backend);
-  const b = slackApp(store, backend);
+  const b = slackApp(store, backend, await otherProcess());
   const acks = [];
   const deliver = (app, retryNum) =>
     app.processEvent({ body: mention("Ev42"), ack: async () => acks.push(retryNum ?? 0), retryNum, retryReason: retryNum ? "http_timeout" : undefined });
@@ -81,7 +82,7 @@ test("Bolt: an interactive button clicked 4 times on two processes runs once; ev
   const store = memoryClaims();
   const backend = { mentions: [], approvals: [] };
   const a = slackApp(store, backend);
-  const b = slackApp(store, backend);
+  const b = slackApp(store, backend, await otherProcess());
   let acks = 0;
   const deliver = (app) => app.processEvent({ body: click(), ack: async () => void (acks += 1) });
   await Promise.all([deliver(a), deliver(b), deliver(a), deliver(b)]);

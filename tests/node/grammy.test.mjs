@@ -7,6 +7,7 @@ import { Bot } from "grammy";
 import init, { Sendonce } from "../../pkg/node.js";
 import { sendonceGrammy } from "../../pkg/grammy.js";
 import { memoryClaims } from "./support/claims.mjs";
+import { otherProcess } from "./support/other-process.mjs";
 
 before(async () => {
   await init();
@@ -25,8 +26,8 @@ const botInfo = {
 };
 
 /** A grammY bot (one "process") with the middleware, recording every Bot API call. */
-function telegramBot(store, backend) {
-  const so = new Sendonce({ namespace: "tg", storage: store });
+function telegramBot(store, backend, SendonceClass = Sendonce) {
+  const so = new SendonceClass({ namespace: "tg", storage: store });
   const bot = new Bot("4242:TEST", { botInfo });
   const api = [];
   bot.api.config.use(async (_prev, method, payload) => {
@@ -68,7 +69,7 @@ test("grammY: an update delivered again (same update_id), to either process, is 
   const store = memoryClaims();
   const backend = { messages: [], tickets: [] };
   const a = telegramBot(store, backend);
-  const b = telegramBot(store, backend);
+  const b = telegramBot(store, backend, await otherProcess());
   await Promise.all([a.bot.handleUpdate(message(1001, "hello")), b.bot.handleUpdate(message(1001, "hello"))]);
   await a.bot.handleUpdate(message(1001, "hello"));
   assert.equal(backend.messages.length, 1);
@@ -82,7 +83,7 @@ test("grammY: a button tapped 5 times across two processes runs once, and every 
   const store = memoryClaims();
   const backend = { messages: [], tickets: [] };
   const a = telegramBot(store, backend);
-  const b = telegramBot(store, backend);
+  const b = telegramBot(store, backend, await otherProcess());
   const updates = [1, 2, 3, 4, 5].map((i) => tap(2000 + i, "ticket:order=123"));
   await Promise.all(updates.map((u, i) => (i % 2 ? a : b).bot.handleUpdate(u)));
   assert.equal(backend.tickets.length, 1, "one ticket");

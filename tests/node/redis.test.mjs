@@ -10,6 +10,7 @@ import init, { Sendonce } from "../../pkg/node.js";
 import { redisStorage } from "../../pkg/redis.js";
 import { startRedis } from "../../scripts/lib/redis-server.mjs";
 import { botChaos, Bot } from "../../scripts/bot-chaos.mjs";
+import { otherProcess } from "./support/other-process.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let redis;
@@ -53,6 +54,7 @@ test("three processes, 30 taps each delivered 5 times to random processes: 30 ha
 test("bot chaos, small: SIGKILLs mid-handler and redeliveries -> 0 duplicate effects, 0 lost taps", { timeout: 180_000 }, async () => {
   const f = await botChaos({ processes: 3, taps: 20, deliveries: 5, webhooks: 10, kills: 2, seed: 5 });
   assert.equal(f.kills, 2);
+  assert.equal(f.extraRuns, 0, "one handler run per tap, plus one per run a kill cut off");
   assert.ok(f.killsMidHandler >= 1, "at least one process died in the middle of a handler");
   assert.deepEqual(f.keysPerTap, { 1: 20 }, "every run of a tap, the killed ones included, used the same key");
   assert.equal(f.duplicateEffects, 0);
@@ -79,10 +81,14 @@ test("SIGKILL mid-handler, then a tap on another process runs the handler with t
   const startedKey = new Promise((resolve) => (a.onStart = resolve));
   const first = a.post("/tap", { ...tap, sleepMs: 30_000 }).catch((e) => e);
   const key = await startedKey;
+  // The user taps again; the channel delivers it to the other process while the first runs.
+  const pendingSecond = b.post("/tap", { ...tap, sleepMs: 0 });
+  await sleep(2500);
+  assert.equal(Number(await cmd("GET", "kill1:runs")), 1, "the other process waits: one run, longer than the lease");
   await a.kill();
   assert.ok((await first) instanceof Error, "the first delivery got no answer");
   const t0 = Date.now();
-  const second = await b.post("/tap", { ...tap, sleepMs: 0 });
+  const second = await pendingSecond;
   assert.equal(second.ranHere, true, "the other process ran the handler");
   assert.equal(second.result.key, key, "with the same key");
   assert.ok(Date.now() - t0 < 5_000, "after the dead process's lease lapsed (1.5 s), not much later");
@@ -275,7 +281,8 @@ test("node-redis and the adapter: every key sendonce writes has a time to live",
 
 test("over Redis, a handler longer than the lease keeps it (renew script): another instance waits and gets its result", { timeout: 30_000 }, async () => {
   const a = new Sendonce({ namespace: "long", storage: redisStorage(client, { prefix: "long1:" }), leaseMs: 1000 });
-  const b = new Sendonce({ namespace: "long", storage: redisStorage(client, { prefix: "long1:" }), leaseMs: 1000 });
+  const Other = await otherProcess();
+  const b = new Other({ namespace: "long", storage: redisStorage(client, { prefix: "long1:" }), leaseMs: 1000 });
   let calls = 0;
   const slow = a.quickReplies({ conversationId: "c" }).run("report", async () => {
     calls += 1;
@@ -290,4 +297,38 @@ test("over Redis, a handler longer than the lease keeps it (renew script): anoth
   assert.equal(await slow, "R-1");
   assert.equal(other, "R-1");
   assert.equal(calls, 1);
+});
+
+test("an ioredis client works the same: claims, release, renew, SCAN, and one run across two processes", { timeout: 30_000 }, async () => {
+  const { default: IORedis } = await import("ioredis");
+  const io = new IORedis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await io.connect();
+  try {
+    const storage = redisStorage(io, { prefix: "io1:" });
+    assert.equal(await storage.claim("x", "v1", 5000), true);
+    assert.equal(await storage.claim("x", "v2", 5000), false);
+    assert.equal(await storage.renew("x", "v2", 5000), false);
+    assert.equal(await storage.renew("x", "v1", 60_000), true);
+    assert.ok(Number(await io.pttl("io1:x")) > 5000);
+    assert.equal(await storage.release("x", "v1"), true);
+    assert.equal(await storage.get("x"), null);
+    const Other = await otherProcess();
+    const a = new Sendonce({ namespace: "io", storage: storage });
+    const b = new Other({ namespace: "io", storage: redisStorage(io, { prefix: "io1:" }) });
+    let calls = 0;
+    const handler = async (key) => {
+      calls += 1;
+      await sleep(50);
+      return key;
+    };
+    const [r1, r2] = await Promise.all([
+      a.quickReplies({ conversationId: "c" }).run("t", handler),
+      b.quickReplies({ conversationId: "c" }).run("t", handler),
+    ]);
+    assert.equal(calls, 1);
+    assert.equal(r1, r2);
+    assert.ok((await storage.keys("io:v1:q:")).length === 1, "SCAN finds the stored result");
+  } finally {
+    io.disconnect();
+  }
 });
