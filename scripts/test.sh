@@ -40,4 +40,6 @@ node tests/types/docs.mjs
 node scripts/api-docs.mjs --check
 
 step "node and end-to-end tests (node --test)"
-node --test --test-concurrency=1 --test-reporter=spec tests/node/ tests/e2e/
+# Every test is bounded (3 min, ten times the slowest one here): a test that hangs (a child
+# process that never starts, a server that never answers) fails instead of stalling the run.
+node --test --test-concurrency=1 --test-timeout=180000 --test-reporter=spec tests/node/ tests/e2e/
