@@ -20,7 +20,8 @@ function check(args) {
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     child.on("error", reject);
-    child.on("exit", (code) => {
+    // "close", not "exit": the process may exit before its output has all been read.
+    child.on("close", (code) => {
       let report = null;
       try {
         report = JSON.parse(stdout);
@@ -53,6 +54,7 @@ async function checkReference(quirks) {
       "--origin", SHOP,
       "--json",
     ]);
+    assert.ok(run.report, `a JSON report (exit ${run.code}): ${run.stderr}${run.stdout}`);
     const effects = await server.effects();
     return { run, effects };
   } finally {
