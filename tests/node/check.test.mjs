@@ -114,7 +114,7 @@ test("plain `sendonce check <url>` against the reference server: pass, a table, 
   }
 });
 
-describe("each quirk of the reference server fails its own rule and no other", { concurrency: 4 }, () => {
+describe("each quirk of the reference server fails its own rule and no other", { concurrency: 2 }, () => {
   test("no-replay-header: replay-marked warns (not required), the check still passes", async () => {
     const { run } = await checkReference("no-replay-header");
     assertOnly(run.report, ["replay-marked"]);
