@@ -173,13 +173,7 @@ impl ActionCell {
                     // now on it is the other tab's action (with that tab's stored record when
                     // this tab's storage has it already).
                     let old = self.machine.borrow().key().clone();
-                    let stored = match self
-                        .shared
-                        .read(&record::action_key(&self.shared.ns, &other))
-                    {
-                        Some(Record::Action(a)) => Some(a),
-                        _ => None,
-                    };
+                    let stored = self.shared.stored_action(&other);
                     self.adopt_key(other, stored);
                     if *self.machine.borrow().key() != old {
                         self.shared
@@ -212,10 +206,7 @@ impl ActionCell {
             let key = self.machine.borrow().key().clone();
             for _ in 0..=locks::SETTLE_MS / 50 {
                 // From storage, not from this tab's live machine: the other tab's record.
-                let rec = match self.shared.read(&record::action_key(&self.shared.ns, &key)) {
-                    Some(Record::Action(a)) => Some(a),
-                    _ => None,
-                };
+                let rec = self.shared.stored_action(&key);
                 if adopt_elsewhere(rec.as_ref()) {
                     if let Some(rec) = rec {
                         self.feed(Input::ElsewhereFinished(rec));
@@ -253,7 +244,7 @@ impl ActionCell {
     /// The `headers` hook's headers for this attempt (`Ok(vec![])` without a hook). Called
     /// before every attempt, also after a reload; its headers are sent, never stored. A hook
     /// that throws, rejects or returns something that is not headers fails this attempt like
-    /// a network error (retried with the same key), with a `storage`-free event detail.
+    /// a network error (retried with the same key), told in a `send.retry` event's detail.
     async fn hook_headers(
         &self,
         request: &StoredRequest,
@@ -276,24 +267,17 @@ impl ActionCell {
             );
         };
         let value = match hook.call1(&JsValue::NULL, &info) {
-            Ok(v) => v,
-            Err(e) => {
+            Ok(v) => platform::settle_within(v, None).await,
+            Err(e) => platform::Settled::Rejected(e),
+        };
+        match value {
+            platform::Settled::Value(v) => headers_list(&v).map_err(|e| failed(&e.to_string())),
+            platform::Settled::Rejected(e) => {
                 failed(&crate::platform::storage::describe(&e));
-                return Err(());
+                Err(())
             }
-        };
-        let value = if get(&value, "then").is_function() {
-            match wasm_bindgen_futures::JsFuture::from(Promise::resolve(&value)).await {
-                Ok(v) => v,
-                Err(e) => {
-                    failed(&crate::platform::storage::describe(&e));
-                    return Err(());
-                }
-            }
-        } else {
-            value
-        };
-        headers_list(&value).map_err(|e| failed(&e.to_string()))
+            platform::Settled::TimedOut => Err(()),
+        }
     }
 
     async fn run(self: &Rc<Self>) {
@@ -625,10 +609,7 @@ impl ActionCell {
     async fn read_shared(&self, key: &crate::core::key::Key) -> Option<ActionRecord> {
         let sk = record::action_key(&self.shared.ns, key);
         self.shared.store.get_async(&sk).await.ok()??;
-        match self.shared.read(&sk)? {
-            Record::Action(a) => Some(a),
-            _ => None,
-        }
+        self.shared.stored_action(key)
     }
 
     /// One send per action data and per key across processes:

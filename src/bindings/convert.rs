@@ -122,6 +122,14 @@ impl<'a> Walk<'a> {
         ))
     }
 
+    /// [`Walk::invalid`] for a JS operation on the payload that threw `e` (a getter, a proxy).
+    fn threw(&self, found: &str, doing: &str, e: &JsValue) -> SendonceError {
+        self.invalid(
+            found,
+            &format!("{doing} threw {}", crate::platform::storage::describe(e)),
+        )
+    }
+
     fn add(&mut self, bytes: usize) -> Result<(), SendonceError> {
         self.size = self.size.saturating_add(bytes);
         json::check_payload_size(self.size, self.max_bytes)
@@ -187,20 +195,13 @@ impl<'a> Walk<'a> {
         if !v.is_object() {
             return Err(self.invalid("a value of an unknown type", "it is not JSON"));
         }
-        let threw = |w: &Self, what: &str, e: JsValue| {
-            w.invalid(
-                what,
-                &format!(
-                    "reading it threw {}",
-                    crate::platform::storage::describe(&e)
-                ),
-            )
-        };
         if to_json {
             let f = js_sys::Reflect::get(v, &JsValue::from_str("toJSON"))
-                .map_err(|e| threw(self, "a property", e))?;
+                .map_err(|e| self.threw("a property", "reading it", &e))?;
             if let Ok(f) = f.dyn_into::<Function>() {
-                let replaced = f.call1(v, key).map_err(|e| threw(self, "a toJSON()", e))?;
+                let replaced = f
+                    .call1(v, key)
+                    .map_err(|e| self.threw("a toJSON()", "reading it", &e))?;
                 return self.value(&replaced, key, depth, false);
             }
         }
@@ -282,13 +283,7 @@ impl<'a> Walk<'a> {
                     self.add(1)
                         .and_then(|_| self.value(&item, &key, depth + 1, true))
                 }
-                Err(e) => Err(self.invalid(
-                    "an item",
-                    &format!(
-                        "reading it threw {}",
-                        crate::platform::storage::describe(&e)
-                    ),
-                )),
+                Err(e) => Err(self.threw("an item", "reading it", &e)),
             };
             self.path.pop();
             r?;
@@ -304,15 +299,7 @@ impl<'a> Walk<'a> {
             .map(|f| f.call1(&JsValue::NULL, v))
         {
             Some(Ok(keys)) => keys.unchecked_into::<js_sys::Array>(),
-            Some(Err(e)) => {
-                return Err(self.invalid(
-                    "an object",
-                    &format!(
-                        "listing its keys threw {}",
-                        crate::platform::storage::describe(&e)
-                    ),
-                ))
-            }
+            Some(Err(e)) => return Err(self.threw("an object", "listing its keys", &e)),
             None => js_sys::Array::new(),
         };
         for key in keys.iter() {
@@ -325,13 +312,7 @@ impl<'a> Walk<'a> {
                     .string(&key)
                     .and_then(|_| self.add(2))
                     .and_then(|_| self.value(&item, &key, depth + 1, true)),
-                Err(e) => Err(self.invalid(
-                    "a member",
-                    &format!(
-                        "reading it threw {}",
-                        crate::platform::storage::describe(&e)
-                    ),
-                )),
+                Err(e) => Err(self.threw("a member", "reading it", &e)),
             };
             self.path.pop();
             r?;

@@ -16,7 +16,6 @@ use std::rc::Rc;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
 
 use super::convert::{from_value, js, js_error, to_value};
 use super::sendonce::{window_value, Sendonce, Shared};
@@ -355,12 +354,12 @@ impl QuickInner {
                 self.shared
                     .emit(self.shared.event(kind, &key, QUICK_ACTION));
                 let returned = handler.call1(&JsValue::NULL, &JsValue::from_str(key.as_str()))?;
-                let value =
-                    if returned.has_type::<Promise>() || get(&returned, "then").is_function() {
-                        JsFuture::from(Promise::resolve(&returned)).await?
-                    } else {
-                        returned
-                    };
+                // No bound: a handler may take as long as its backend (its lease is renewed).
+                let value = match platform::settle_within(returned, None).await {
+                    platform::Settled::Value(v) => v,
+                    platform::Settled::Rejected(e) => return Err(e),
+                    platform::Settled::TimedOut => JsValue::UNDEFINED,
+                };
                 // A result that is not JSON (a function, a cycle) is stored as null: the
                 // repeat still skips the handler.
                 let stored = to_value(
@@ -421,27 +420,11 @@ impl QuickInner {
         if quick::is_seen(&found, now) {
             return Ok(true);
         }
-        if self.shared.store.can_claim() {
-            // One winner per identity across processes: the first to create its record.
-            let mut seen = false;
-            for n in names {
-                let rec = Record::Seen(SeenRecord {
-                    id_or_hash: n,
-                    at: now,
-                    window_ms: self.window.ms(),
-                });
-                let sk = rec.storage_key(&self.shared.ns);
-                let created = self
-                    .shared
-                    .store
-                    .claim(&sk, &rec.encode(), self.window.ms())
-                    .await
-                    .map_err(SendonceError::Storage)?;
-                seen |= !created;
-            }
-            return Ok(seen);
+        let claims = self.shared.store.can_claim();
+        if !claims {
+            self.shared.warn_not_exclusive();
         }
-        self.shared.warn_not_exclusive();
+        let mut seen = false;
         for n in names {
             let rec = Record::Seen(SeenRecord {
                 id_or_hash: n,
@@ -449,9 +432,20 @@ impl QuickInner {
                 window_ms: self.window.ms(),
             });
             let sk = rec.storage_key(&self.shared.ns);
-            self.store(&sk, &rec.encode(), self.window.ms()).await;
+            if claims {
+                // One winner per identity across processes: the first to create its record.
+                let created = self
+                    .shared
+                    .store
+                    .claim(&sk, &rec.encode(), self.window.ms())
+                    .await
+                    .map_err(SendonceError::Storage)?;
+                seen |= !created;
+            } else {
+                self.store(&sk, &rec.encode(), self.window.ms()).await;
+            }
         }
-        Ok(false)
+        Ok(seen)
     }
 
     fn seen_sync(&self, id: Option<String>, text: Option<String>) -> Result<bool, SendonceError> {

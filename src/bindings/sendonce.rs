@@ -248,6 +248,12 @@ impl Shared {
         if let Some(cell) = self.live.borrow().get(key.as_str()).and_then(Weak::upgrade) {
             return Some(cell.record());
         }
+        self.stored_action(key)
+    }
+
+    /// The action with `key` as storage holds it (written by this tab, another tab or another
+    /// process), whatever a live machine of this page holds.
+    pub fn stored_action(&self, key: &Key) -> Option<ActionRecord> {
         match self.read(&record::action_key(&self.ns, key))? {
             Record::Action(a) => Some(a),
             _ => None,

@@ -75,6 +75,62 @@ pub fn random_u32() -> u32 {
         .unwrap_or(0x9e37_79b9)
 }
 
+/// What awaiting a caller's value gave ([`settle_within`]).
+pub enum Settled {
+    /// The value, or what its Promise resolved with.
+    Value(wasm_bindgen::JsValue),
+    /// Its Promise rejected with this.
+    Rejected(wasm_bindgen::JsValue),
+    /// Its Promise did not settle within the bound.
+    TimedOut,
+}
+
+/// A value a caller's function returned, awaited when it is a Promise or a thenable, for at
+/// most `ms` (`None`: no bound). One place for every callback that may be async (storage
+/// adapters, the `headers` hook, quick-reply handlers), so none of them can hang sendonce.
+pub async fn settle_within(v: wasm_bindgen::JsValue, ms: Option<u64>) -> Settled {
+    use js_sys::{Function, Promise};
+    use wasm_bindgen::JsCast;
+    if !(v.has_type::<Promise>() || get(&v, "then").is_function()) {
+        return Settled::Value(v);
+    }
+    let Some(ms) = ms else {
+        return match wasm_bindgen_futures::JsFuture::from(Promise::resolve(&v)).await {
+            Ok(r) => Settled::Value(r),
+            Err(e) => Settled::Rejected(e),
+        };
+    };
+    // Race the Promise against a timer that resolves with a marker nobody else has.
+    let marker: wasm_bindgen::JsValue = js_sys::Object::new().into();
+    let timer = std::rc::Rc::new(std::cell::Cell::new(wasm_bindgen::JsValue::UNDEFINED));
+    let timeout = {
+        let (marker, timer) = (marker.clone(), timer.clone());
+        Promise::new(&mut move |resolve, _| {
+            let set_timeout: Function = get(&global(), "setTimeout").unchecked_into();
+            let id = set_timeout
+                .call3(
+                    &wasm_bindgen::JsValue::NULL,
+                    &resolve,
+                    &wasm_bindgen::JsValue::from_f64(ms as f64),
+                    &marker,
+                )
+                .unwrap_or(wasm_bindgen::JsValue::UNDEFINED);
+            timer.set(id);
+        })
+    };
+    let race = Promise::race(&js_sys::Array::of2(&Promise::resolve(&v), &timeout));
+    let result = wasm_bindgen_futures::JsFuture::from(race).await;
+    // Clear the timer so that a finished call does not keep a Node process alive.
+    if let Ok(clear) = get(&global(), "clearTimeout").dyn_into::<Function>() {
+        let _ = clear.call1(&wasm_bindgen::JsValue::NULL, &timer.take());
+    }
+    match result {
+        Ok(r) if js_sys::Object::is(&r, &marker) => Settled::TimedOut,
+        Ok(r) => Settled::Value(r),
+        Err(e) => Settled::Rejected(e),
+    }
+}
+
 /// Waits `ms` milliseconds (a `setTimeout`, so it works in pages, workers and Node).
 pub async fn sleep(ms: u64) {
     gloo_timers::future::TimeoutFuture::new(ms.min(u32::MAX as u64) as u32).await;

@@ -14,9 +14,8 @@ use crate::core::small_map::SmallMap;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::{Function, Promise};
+use js_sys::Function;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 
 use super::{get, global};
 
@@ -475,44 +474,12 @@ async fn call_adapter(
     let v = f
         .apply(adapter, &arr)
         .map_err(|e| format!("storage adapter {method}() threw: {}", describe(&e)))?;
-    if !(v.has_type::<Promise>() || get(&v, "then").is_function()) {
-        return Ok(v);
-    }
-    // Race the adapter's Promise against a timer that resolves with a marker nobody else has.
-    let marker: JsValue = js_sys::Object::new().into();
-    let timer = Rc::new(Cell::new(JsValue::UNDEFINED));
-    let timeout = {
-        let marker = marker.clone();
-        let timer = timer.clone();
-        Promise::new(&mut move |resolve, _| {
-            let set_timeout: Function = get(&super::global(), "setTimeout").unchecked_into();
-            let id = set_timeout
-                .call3(
-                    &JsValue::NULL,
-                    &resolve,
-                    &JsValue::from_f64(ADAPTER_TIMEOUT_MS as f64),
-                    &marker,
-                )
-                .unwrap_or(JsValue::UNDEFINED);
-            timer.set(id);
-        })
-    };
-    let race = Promise::race(
-        &[Promise::resolve(&v), timeout]
-            .iter()
-            .collect::<js_sys::Array>(),
-    );
-    let result = JsFuture::from(race).await;
-    // Clear the timer so that a finished call does not keep a Node process alive.
-    if let Ok(clear) = get(&super::global(), "clearTimeout").dyn_into::<Function>() {
-        let _ = clear.call1(&JsValue::NULL, &timer.take());
-    }
-    match result {
-        Ok(r) if js_sys::Object::is(&r, &marker) => Err(format!(
+    match super::settle_within(v, Some(ADAPTER_TIMEOUT_MS)).await {
+        super::Settled::Value(r) => Ok(r),
+        super::Settled::TimedOut => Err(format!(
             "storage adapter {method}() did not answer within {ADAPTER_TIMEOUT_MS} ms"
         )),
-        Ok(r) => Ok(r),
-        Err(e) => Err(format!(
+        super::Settled::Rejected(e) => Err(format!(
             "storage adapter {method}() rejected: {}",
             describe(&e)
         )),
