@@ -425,7 +425,7 @@ impl QuickInner {
             self.shared.warn_not_exclusive();
         }
         let mut seen = false;
-        for n in names {
+        for (i, n) in names.into_iter().enumerate() {
             let rec = Record::Seen(SeenRecord {
                 id_or_hash: n,
                 at: now,
@@ -433,14 +433,19 @@ impl QuickInner {
             });
             let sk = rec.storage_key(&self.shared.ns);
             if claims {
-                // One winner per identity across processes: the first to create its record.
+                // One winner per message across processes: the one that creates the record of
+                // its first identity (the id, else the content). The content's record only marks
+                // it for later redeliveries: deciding on both could leave no winner at all (one
+                // process takes the id, another the content, and each thinks it a duplicate).
                 let created = self
                     .shared
                     .store
                     .claim(&sk, &rec.encode(), self.window.ms())
                     .await
                     .map_err(SendonceError::Storage)?;
-                seen |= !created;
+                if i == 0 {
+                    seen = !created;
+                }
             } else {
                 self.store(&sk, &rec.encode(), self.window.ms()).await;
             }
