@@ -63,6 +63,7 @@ const pkg = {
     "sendonce_forms_bg.wasm.d.ts",
     "error.js",
     "error.d.ts",
+    "transport.js",
     "node.js",
     "check.mjs",
     "react.js",
