@@ -37,8 +37,10 @@ function edit(text, file, from, to, { all = false } = {}) {
 // entry, built without chat and quick replies: its types have no `run()` to make generic).
 for (const [base, full] of [["sendonce", true], ["sendonce_forms", false]]) {
   let glue = readFileSync(`${dir}/${base}.js`, "utf8");
-  // The JS modules the wasm imports (js/error.js, js/transport.js) ship as package files.
-  glue = edit(glue, `${base}.js`, /'\.\/snippets\/[^']*\/js\/([\w-]+\.js)'/g, "'./$1'", { all: true });
+  // The JS modules the wasm imports (js/error.js, js/platform.js: the web adapters it awaits)
+  // ship as package files. Only the `from` paths change: the wasm's import object keeps the
+  // module names the wasm asks for.
+  glue = edit(glue, `${base}.js`, /(from\s*)(['"])\.\/snippets\/[^'"]*\/js\/([\w-]+\.js)\2/g, "$1$2./$3$2", { all: true });
   writeFileSync(`${dir}/${base}_wasm.js`, glue);
   unlinkSync(`${dir}/${base}.js`);
 
@@ -70,7 +72,7 @@ for (const [base, full] of [["sendonce", true], ["sendonce_forms", false]]) {
 }
 rmSync(`${dir}/snippets`, { recursive: true, force: true });
 
-for (const name of ["sendonce.js", "sendonce.d.ts", "error.js", "error.d.ts", "transport.js", "node.js", "react.js", "react.d.ts"]) {
+for (const name of ["sendonce.js", "sendonce.d.ts", "error.js", "error.d.ts", "platform.js", "node.js", "react.js", "react.d.ts"]) {
   copyFileSync(js(name), `${dir}/${name}`);
 }
 // The `sendonce/forms` entry: the same hand-written entry and Node entry, over the forms glue
@@ -98,7 +100,7 @@ for (const name of [
   "sendonce_forms_wasm.js",
   "forms-node.js",
   "error.js",
-  "transport.js",
+  "platform.js",
   "node.js",
   "react.js",
 ]) {

@@ -63,7 +63,7 @@ const pkg = {
     "sendonce_forms_bg.wasm.d.ts",
     "error.js",
     "error.d.ts",
-    "transport.js",
+    "platform.js",
     "node.js",
     "check.mjs",
     "react.js",

@@ -7,8 +7,8 @@ import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 // the error class). `wasm` / `js` / `total` are the full entry `sendonce`; the `forms ...` rows
 // are `sendonce/forms` (actions and forms only).
 const entries = {
-  "": { wasm: ["pkg/sendonce_bg.wasm"], js: ["pkg/sendonce.js", "pkg/sendonce_wasm.js", "pkg/error.js", "pkg/transport.js"] },
-  "forms ": { wasm: ["pkg/sendonce_forms_bg.wasm"], js: ["pkg/forms.js", "pkg/sendonce_forms_wasm.js", "pkg/error.js", "pkg/transport.js"] },
+  "": { wasm: ["pkg/sendonce_bg.wasm"], js: ["pkg/sendonce.js", "pkg/sendonce_wasm.js", "pkg/error.js", "pkg/platform.js"] },
+  "forms ": { wasm: ["pkg/sendonce_forms_bg.wasm"], js: ["pkg/forms.js", "pkg/sendonce_forms_wasm.js", "pkg/error.js", "pkg/platform.js"] },
 };
 const rows = {};
 for (const [prefix, files] of Object.entries(entries)) {

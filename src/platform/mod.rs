@@ -8,8 +8,36 @@ pub mod storage;
 pub mod stream;
 pub mod transport;
 
-use js_sys::{Reflect, Uint8Array};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+// The web adapters that are awaited live in JS (each `await` in Rust costs the wasm a state
+// machine and the glue of its promise): `js/platform.js`. None of their promises rejects.
+#[wasm_bindgen(module = "/js/platform.js")]
+extern "C" {
+    /// One HTTP attempt: `{ status, headers, body, cut }` or `{ failure }` (see `transport`).
+    #[wasm_bindgen(js_name = attempt)]
+    fn js_attempt(
+        fetch: &JsValue,
+        url: &str,
+        init: &js_sys::Object,
+        timeout_ms: f64,
+        max_body: f64,
+        max_headers: f64,
+    ) -> Promise;
+    #[wasm_bindgen(js_name = sleep)]
+    fn js_sleep(ms: f64) -> Promise;
+    /// `{ ok, value }`, `{ ok: false, error }` or `{ timedOut: true }`.
+    #[wasm_bindgen(js_name = settle)]
+    fn js_settle(value: &JsValue, ms: Option<f64>) -> Promise;
+    /// The release function of the granted lock, or `null`.
+    #[wasm_bindgen(js_name = lock)]
+    fn js_lock(name: &str, if_available: bool) -> Promise;
+    /// The matching names, as an array of strings.
+    #[wasm_bindgen(js_name = lockNames)]
+    fn js_lock_names(prefix: &str) -> Promise;
+}
 
 /// Milliseconds since the Unix epoch, from `Date.now()`.
 pub fn now_ms() -> u64 {
@@ -88,52 +116,31 @@ pub enum Settled {
 /// A value a caller's function returned, awaited when it is a Promise or a thenable, for at
 /// most `ms` (`None`: no bound). One place for every callback that may be async (storage
 /// adapters, the `headers` hook, quick-reply handlers), so none of them can hang sendonce.
-pub async fn settle_within(v: wasm_bindgen::JsValue, ms: Option<u64>) -> Settled {
-    use js_sys::{Function, Promise};
-    use wasm_bindgen::JsCast;
-    if !(v.has_type::<Promise>() || get(&v, "then").is_function()) {
+pub async fn settle_within(v: JsValue, ms: Option<u64>) -> Settled {
+    if !(v.has_type::<js_sys::Promise>() || get(&v, "then").is_function()) {
         return Settled::Value(v);
     }
-    let Some(ms) = ms else {
-        return match wasm_bindgen_futures::JsFuture::from(Promise::resolve(&v)).await {
-            Ok(r) => Settled::Value(r),
-            Err(e) => Settled::Rejected(e),
-        };
-    };
-    // Race the Promise against a timer that resolves with a marker nobody else has.
-    let marker: wasm_bindgen::JsValue = js_sys::Object::new().into();
-    let timer = std::rc::Rc::new(std::cell::Cell::new(wasm_bindgen::JsValue::UNDEFINED));
-    let timeout = {
-        let (marker, timer) = (marker.clone(), timer.clone());
-        Promise::new(&mut move |resolve, _| {
-            let set_timeout: Function = get(&global(), "setTimeout").unchecked_into();
-            let id = set_timeout
-                .call3(
-                    &wasm_bindgen::JsValue::NULL,
-                    &resolve,
-                    &wasm_bindgen::JsValue::from_f64(ms as f64),
-                    &marker,
-                )
-                .unwrap_or(wasm_bindgen::JsValue::UNDEFINED);
-            timer.set(id);
-        })
-    };
-    let race = Promise::race(&js_sys::Array::of2(&Promise::resolve(&v), &timeout));
-    let result = wasm_bindgen_futures::JsFuture::from(race).await;
-    // Clear the timer so that a finished call does not keep a Node process alive.
-    if let Ok(clear) = get(&global(), "clearTimeout").dyn_into::<Function>() {
-        let _ = clear.call1(&wasm_bindgen::JsValue::NULL, &timer.take());
-    }
-    match result {
-        Ok(r) if js_sys::Object::is(&r, &marker) => Settled::TimedOut,
-        Ok(r) => Settled::Value(r),
-        Err(e) => Settled::Rejected(e),
+    let r = wait(js_settle(&v, ms.map(|ms| ms as f64))).await;
+    if get(&r, "timedOut").is_truthy() {
+        Settled::TimedOut
+    } else if get(&r, "ok").is_truthy() {
+        Settled::Value(get(&r, "value"))
+    } else {
+        Settled::Rejected(get(&r, "error"))
     }
 }
 
 /// Waits `ms` milliseconds (a `setTimeout`, so it works in pages, workers and Node).
 pub async fn sleep(ms: u64) {
-    gloo_timers::future::TimeoutFuture::new(ms.min(u32::MAX as u64) as u32).await;
+    wait(js_sleep(ms as f64)).await;
+}
+
+/// What one of `js/platform.js`'s promises resolved with (they never reject). One
+/// non-generic function awaits them all, so the wasm holds one copy of the awaiting.
+pub(crate) async fn wait(p: js_sys::Promise) -> JsValue {
+    wasm_bindgen_futures::JsFuture::from(p)
+        .await
+        .unwrap_or(JsValue::UNDEFINED)
 }
 
 /// `navigator.onLine`, or true where there is no navigator (Node).

@@ -3,32 +3,17 @@
 //! step, so it fires even when a fetch ignores its signal; reply headers and body are read
 //! within the bounds of `core::reply`. The same URL, method, headers and body bytes
 //! go out on every attempt: the request comes from the core, already complete. The awaiting is
-//! done in JS (`js/transport.js`): one promise crosses into the wasm per attempt.
+//! done in JS (`js/platform.js`): one promise crosses into the wasm per attempt.
 
-use js_sys::{Array, Object, Promise};
+use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
-use super::{get, set};
+use super::{get, js_attempt, set, wait};
 use crate::core::record::StoredRequest;
 use crate::core::reply::{
     truncation_note, HeaderBudget, Reply, MAX_BODY_BYTES, MAX_HEADERS, TRUNCATED_HEADER,
 };
-
-#[wasm_bindgen(module = "/js/transport.js")]
-extern "C" {
-    /// Resolves (never rejects) to `{ status, headers, body, cut }` or `{ failure }`.
-    #[wasm_bindgen(js_name = attempt)]
-    fn js_attempt(
-        fetch: &JsValue,
-        url: &str,
-        init: &Object,
-        timeout_ms: f64,
-        max_body: f64,
-        max_headers: f64,
-    ) -> Promise;
-}
 
 /// Why an attempt got no HTTP answer.
 #[derive(Debug)]
@@ -73,7 +58,7 @@ pub async fn get_url(fetch: &JsValue, url: &str, timeout_ms: u64) -> Result<Repl
     fetch_with_timeout(fetch, url, &init, timeout_ms).await
 }
 
-/// One attempt through the JS adapter (`js/transport.js`), which races the timeout with every
+/// One attempt through the JS adapter (`js/platform.js`), which races the timeout with every
 /// step and reads at most the core's limits; the header budget is applied here, while copying.
 async fn fetch_with_timeout(
     fetch: &JsValue,
@@ -81,7 +66,7 @@ async fn fetch_with_timeout(
     init: &Object,
     timeout_ms: u64,
 ) -> Result<Reply, Failure> {
-    let done = JsFuture::from(js_attempt(
+    let done = wait(js_attempt(
         fetch,
         url,
         init,
@@ -89,8 +74,10 @@ async fn fetch_with_timeout(
         MAX_BODY_BYTES as f64,
         (4 * MAX_HEADERS) as f64,
     ))
-    .await
-    .map_err(|_| Failure::Network)?;
+    .await;
+    if done.is_undefined() {
+        return Err(Failure::Network);
+    }
     match get(&done, "failure").as_string().as_deref() {
         Some("timeout") => return Err(Failure::Timeout),
         Some(_) => return Err(Failure::Network),

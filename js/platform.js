@@ -1,8 +1,74 @@
-// One HTTP attempt for the wasm module (src/platform/transport.rs): the fetch, the timeout and
-// the bounded reads of the reply, written here because each `await` in Rust costs the wasm a
-// state machine and the JS glue of its promise (measured in BENCHMARKS.md); this costs a few
-// hundred bytes of JS. It decides nothing: the limits come from the core (`core::reply`), which
-// also applies the header budget to what this returns.
+// The web adapters the wasm module awaits (src/platform/): one HTTP attempt, a timer, a
+// caller's value raced with a timer, a Web Lock. They are written here because each `await`
+// in Rust costs the wasm a state machine and the glue of its promise (measured in
+// BENCHMARKS.md), where this costs a few hundred bytes of JS. They decide nothing: limits and
+// durations come from the core, and every result goes back to Rust to be judged. None of them
+// rejects.
+
+/** Resolves after `ms` milliseconds (clamped to what `setTimeout` takes, about 24.8 days). */
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, Math.min(ms, 2147483647)));
+}
+
+/**
+ * Awaits a caller's value (a Promise or any thenable) for at most `ms` milliseconds
+ * (`undefined`: no bound). The timer is cleared once it settles, so a finished call does not
+ * keep a Node process alive.
+ *
+ * @returns {Promise<{ok: true, value: unknown} | {ok: false, error: unknown} | {timedOut: true}>}
+ */
+export function settle(value, ms) {
+  const settled = Promise.resolve(value).then(
+    (v) => ({ ok: true, value: v }),
+    (e) => ({ ok: false, error: e }),
+  );
+  if (ms === undefined) return settled;
+  let timer;
+  const timeout = new Promise((resolve) => {
+    timer = setTimeout(resolve, ms, { timedOut: true });
+  });
+  return Promise.race([settled, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Requests the Web Lock `name` (`ifAvailable`: only when free at once). Resolves with the
+ * function that releases it, or `null`: not available, no Web Locks here, or the request
+ * failed (a bad name, a document without locks).
+ */
+export function lock(name, ifAvailable) {
+  return new Promise((granted) => {
+    try {
+      let release;
+      const held = new Promise((resolve) => {
+        release = resolve;
+      });
+      globalThis.navigator.locks
+        .request(name, ifAvailable ? { ifAvailable: true } : {}, (l) => {
+          granted(l == null ? null : release);
+          return l == null ? undefined : held;
+        })
+        .catch(() => granted(null));
+    } catch {
+      granted(null);
+    }
+  });
+}
+
+/**
+ * The names of the Web Locks held or requested (by any tab of this origin) that start with
+ * `prefix`; empty without Web Locks or when the query fails.
+ */
+export async function lockNames(prefix) {
+  try {
+    const { held, pending } = await globalThis.navigator.locks.query();
+    const names = [...(Array.isArray(held) ? held : []), ...(Array.isArray(pending) ? pending : [])]
+      .map((l) => l?.name)
+      .filter((n) => typeof n === "string" && n.startsWith(prefix));
+    return [...new Set(names)];
+  } catch {
+    return [];
+  }
+}
 
 /**
  * Sends one attempt and reads the reply, never rejecting.
