@@ -244,12 +244,16 @@ impl ActionCell {
     /// The `headers` hook's headers for this attempt (`Ok(vec![])` without a hook). Called
     /// before every attempt, also after a reload; its headers are sent, never stored. A hook
     /// that throws, rejects or returns something that is not headers fails this attempt like
-    /// a network error (retried with the same key), told in a `send.retry` event's detail.
+    /// a network error (retried with the same key), told in a `send.retry` event's detail. A
+    /// hook whose Promise does not settle within the attempt's timeout ends the attempt as a
+    /// timeout (`AttemptTimeout`, the transport's own path): it can never leave the action
+    /// sending for ever. `Err` is the input that ends the attempt; nothing was sent.
     async fn hook_headers(
         &self,
         request: &StoredRequest,
         attempt: u32,
-    ) -> Result<Vec<(String, String)>, ()> {
+        timeout_ms: u64,
+    ) -> Result<Vec<(String, String)>, Input> {
         let Some(hook) = &self.shared.headers_hook else {
             return Ok(Vec::new());
         };
@@ -267,16 +271,22 @@ impl ActionCell {
             );
         };
         let value = match hook.call1(&JsValue::NULL, &info) {
-            Ok(v) => platform::settle_within(v, None).await,
+            Ok(v) => platform::settle_within(v, Some(timeout_ms)).await,
             Err(e) => platform::Settled::Rejected(e),
         };
         match value {
-            platform::Settled::Value(v) => headers_list(&v).map_err(|e| failed(&e.to_string())),
+            platform::Settled::Value(v) => headers_list(&v).map_err(|e| {
+                failed(&e.to_string());
+                Input::NetworkError
+            }),
             platform::Settled::Rejected(e) => {
                 failed(&crate::platform::storage::describe(&e));
-                Err(())
+                Err(Input::NetworkError)
             }
-            platform::Settled::TimedOut => Err(()),
+            platform::Settled::TimedOut => {
+                failed(&format!("did not settle within {timeout_ms} ms"));
+                Err(Input::AttemptTimeout)
+            }
         }
     }
 
@@ -290,8 +300,8 @@ impl ActionCell {
                     attempt,
                 }) => {
                     let mut request = request;
-                    let input = match self.hook_headers(&request, attempt).await {
-                        Err(()) => Input::NetworkError,
+                    let input = match self.hook_headers(&request, attempt, timeout_ms).await {
+                        Err(input) => input,
                         Ok(extra) => {
                             for (k, v) in extra {
                                 request.headers.retain(|(h, _)| !h.eq_ignore_ascii_case(&k));
