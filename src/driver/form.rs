@@ -21,6 +21,7 @@
 //!   anything else runs, so a failure while handling it never falls through to the browser's
 //!   native submission (a GET with every field in the URL).
 //! - The body is a JSON object: one member per field name in DOM order, a string for one
+//!   value, an array for several (see `core::form::form_body`).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
