@@ -411,9 +411,9 @@ impl Shared {
         shared
     }
 
-    /// The counters of the events so far.
-    pub fn stats(&self) -> Stats {
-        self.stats.borrow().clone()
+    /// The counters of the events so far (borrowed: read them before the next event).
+    pub fn stats(&self) -> std::cell::Ref<'_, Stats> {
+        self.stats.borrow()
     }
 
     /// Refuses further use, stops listening to online/offline events and closes the cross-tab
