@@ -1,9 +1,11 @@
 //! The drivers (wasm only): the quinn half of sendonce. One driver per feature feeds a core
 //! machine its inputs from the platform (replies, timers, locks, storage, other tabs and
 //! processes) and carries out its outputs (requests, waits, storage writes, statuses, events).
-//! Drivers decide nothing the core could decide, and convert no arguments: the bindings hand
-//! them checked values. The JS values they give back (statuses, replies, events) are made by
-//! the bindings' converters (`bindings::convert`), the one place that knows their shapes.
+//! Drivers decide nothing the core could decide, and convert almost no arguments: the
+//! bindings hand them checked values. The exception is a send's `init` (`method`, `headers`),
+//! read by `ActionHandle::send` because the form driver sends through it too. Both that and
+//! the JS values drivers give back (statuses, replies, events, chat messages) go through the
+//! bindings' converters (`bindings::convert`), the one place that knows their shapes.
 //!
 //! - [`shared`]: what an instance shares with its drivers: storage reads and writes (with
 //!   eviction when full), events, the cross-tab channel, online/offline, the live actions.
