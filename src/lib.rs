@@ -1,13 +1,16 @@
 //! sendonce makes a user's action happen once.
 //!
-//! The crate has three layers (see `STYLE` in the project docs):
+//! The crate has four layers (see `STYLE` in the project docs):
 //! - [`core`]: every decision, pure and deterministic: keys, fingerprints, windows, the action
 //!   state machine, retry decisions, reply classification, status texts and stored records.
 //!   Time and random bytes are parameters, so it is tested natively on a fake clock and the
 //!   reference server computes exactly what the browser computes.
 //! - `platform` (wasm only): web adapters for storage, timers, fetch, locks and the DOM.
+//! - `driver` (wasm only): one driver per feature (action, form, chat, quick replies) feeds a
+//!   core machine its inputs from the platform (replies, timers, locks, storage, other tabs)
+//!   and carries out its outputs. Locks, retries' waits, leases and storage writes live here.
 //! - `bindings` (wasm only): the `#[wasm_bindgen]` surface that converts JS values, calls the
-//!   core and turns its errors into JS `Error`s.
+//!   drivers and turns core errors into JS `Error`s.
 #![deny(missing_docs)]
 // A lighter build (the `sendonce/forms` entry, without chat or quick replies) leaves helpers
 // that only those features call unused; the full build keeps the dead-code lint.
@@ -20,6 +23,9 @@ pub mod core;
 
 #[cfg(target_arch = "wasm32")]
 mod platform;
+
+#[cfg(target_arch = "wasm32")]
+mod driver;
 
 /// The JS surface. Public for the crate's browser tests; JS users see it as the npm package.
 #[cfg(target_arch = "wasm32")]

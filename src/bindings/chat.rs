@@ -1,35 +1,21 @@
-//! `so.chat({ conversationId, url })`: a chat outbox. `send()` writes the message to storage
-//! and returns its id at once; a driver delivers the conversation's messages one at a time in
-//! order, each through the same action machine as `so.action` (kind `chat`, the message id as
-//! the idempotency key), so every attempt and every resend after a reload carries the same id
-//! and the same bytes. Decisions (order, statuses, echoes, the stream parser) are in
-//! `core::chat`.
+//! `so.chat({ conversationId, url })`: the JS object of a chat outbox. Conversion only: the
+//! chat driver (`driver::chat`) stores, delivers and streams.
 
-use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::{Array, Function, Object, Promise};
+use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
 
 use super::convert::{
     arg, callback, js, js_error, opt_string, required_callback, string_arg, to_json, to_value,
     url_arg, ExtraArg, OnChunkArg,
 };
-use super::listeners::Listeners;
-use super::sendonce::{Sendonce, Shared};
-use crate::core::action::ActionMachine;
-use crate::core::chat::{self, Echo, MessageView, SseParser};
+use super::sendonce::Sendonce;
+use crate::core::chat;
 use crate::core::error::SendonceError;
-use crate::core::events::EventKind;
-use crate::core::fingerprint::fingerprint_value;
 use crate::core::json::Value;
-use crate::core::record::{self, OutboxEntry, OutboxStatus, Record, StoredRequest};
-use crate::core::status::{MessageState, StatusCode};
-use crate::core::window::ActionKind;
-use crate::platform::stream::{self, StreamEnd};
-use crate::platform::{self, get, set};
+use crate::driver::chat::ChatDriver;
 
 #[wasm_bindgen(typescript_custom_section)]
 const CHAT_TYPES: &'static str = r#"
@@ -70,32 +56,11 @@ export interface ReplyChunk {
 }
 "#;
 
-/// The action name chat messages are sent under (in events and records).
-const CHAT_ACTION: &str = "chat.message";
-
-struct ChatInner {
-    shared: Rc<Shared>,
-    conversation_id: String,
-    url: String,
-    /// The outbox, in `seq` order.
-    outbox: RefCell<Vec<OutboxEntry>>,
-    /// Messages from others merged with `receive()`, shown but never stored.
-    inbound: RefCell<Vec<MessageView>>,
-    listeners: Listeners,
-    /// True while the delivery loop runs (one message in flight per conversation).
-    pumping: Cell<bool>,
-    /// The `online` listener, kept alive with the chat (it holds only a weak reference).
-    online: RefCell<Option<Closure<dyn FnMut()>>>,
-    /// The status text a message's send ended with (it may carry the server's reason), by
-    /// message id; kept in memory: after a reload a bubble shows the text of its code.
-    error_texts: RefCell<Vec<(String, String)>>,
-}
-
 /// A chat outbox for one conversation. Messages are `{ id, text, status, code, at }` with
 /// `status` one of `"sending"`, `"delivered"`, `"error"` (and `code` the reason of an error).
 #[wasm_bindgen]
 pub struct Chat {
-    inner: Rc<ChatInner>,
+    inner: Rc<ChatDriver>,
 }
 
 pub(crate) fn create(so: &Sendonce, options: &JsValue) -> Result<Chat, SendonceError> {
@@ -104,220 +69,9 @@ pub(crate) fn create(so: &Sendonce, options: &JsValue) -> Result<Chat, SendonceE
     let url = opt_string(&o, "url")?
         .filter(|u| !u.is_empty())
         .ok_or_else(|| SendonceError::option("url", "is required (where messages are POSTed)"))?;
-    let inner = Rc::new(ChatInner {
-        shared,
-        conversation_id,
-        url,
-        outbox: RefCell::new(Vec::new()),
-        inbound: RefCell::new(Vec::new()),
-        listeners: Listeners::default(),
-        pumping: Cell::new(false),
-        online: RefCell::new(None),
-        error_texts: RefCell::new(Vec::new()),
-    });
-    inner.load();
-    inner.listen_online();
-    if inner.shared.store.is_adapter() {
-        // An async adapter: read its records first, then resume.
-        let this = inner.clone();
-        let prefix = record::outbox_prefix(&this.shared.ns, &this.conversation_id);
-        crate::platform::spawn(async move {
-            let _ = this.shared.store.load_adapter(&prefix).await;
-            this.load();
-            this.notify();
-            this.pump();
-        });
-    } else {
-        inner.pump();
-    }
-    Ok(Chat { inner })
-}
-
-impl ChatInner {
-    /// Reads the conversation's outbox from storage (after a reload: the undelivered messages
-    /// are resent with their ids).
-    fn load(&self) {
-        let prefix = record::outbox_prefix(&self.shared.ns, &self.conversation_id);
-        let mut entries: Vec<OutboxEntry> = self
-            .shared
-            .store
-            .keys(&prefix)
-            .iter()
-            .filter_map(|k| match self.shared.read(k) {
-                Some(Record::Outbox(e)) if e.conversation_id == self.conversation_id => Some(e),
-                _ => None,
-            })
-            .collect();
-        chat::sort_outbox(&mut entries);
-        *self.outbox.borrow_mut() = entries;
-    }
-
-    fn messages(&self) -> Array {
-        let view = chat::view(&self.outbox.borrow(), &self.inbound.borrow());
-        view.iter()
-            .map(|m| {
-                let o = Object::new();
-                set(&o, "id", &JsValue::from_str(&m.id));
-                set(&o, "text", &JsValue::from_str(&m.text));
-                set(&o, "status", &JsValue::from_str(m.status.as_str()));
-                let code = match &m.code {
-                    Some(c) => JsValue::from_str(c),
-                    None => JsValue::NULL,
-                };
-                set(&o, "code", &code);
-                set(&o, "statusText", &JsValue::from_str(&self.status_text(m)));
-                set(&o, "at", &JsValue::from_f64(m.at as f64));
-                JsValue::from(o)
-            })
-            .collect()
-    }
-
-    /// The bubble's text for `m` (see `Messages::message_text`).
-    fn status_text(&self, m: &MessageView) -> String {
-        let state = match m.status {
-            OutboxStatus::Sending => MessageState::Sending,
-            OutboxStatus::Delivered => MessageState::Delivered,
-            OutboxStatus::Error => {
-                let kept = self.error_texts.borrow();
-                if let Some((_, text)) = kept.iter().find(|(id, _)| *id == m.id) {
-                    return text.clone();
-                }
-                MessageState::Error(
-                    m.code
-                        .as_deref()
-                        .and_then(StatusCode::parse)
-                        .unwrap_or(StatusCode::Failed),
-                )
-            }
-        };
-        self.shared.messages.message_text(state, None)
-    }
-
-    fn notify(&self) {
-        self.listeners.call(&self.messages());
-    }
-
-    /// Updates one entry (if it is still in the outbox), stores it and tells the listeners.
-    fn update(&self, id: &str, change: impl FnOnce(&mut OutboxEntry)) -> bool {
-        let updated = {
-            let mut outbox = self.outbox.borrow_mut();
-            match outbox.iter_mut().find(|e| e.id.as_str() == id) {
-                Some(e) => {
-                    change(e);
-                    Some(e.clone())
-                }
-                None => None,
-            }
-        };
-        match updated {
-            Some(e) => {
-                self.shared.write(&Record::Outbox(e));
-                self.notify();
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Back online (pages only: Node has no `online` event): messages that stopped as
-    /// `offline` are resent with their ids, in order.
-    fn listen_online(self: &Rc<Self>) {
-        let Ok(add) = get(&platform::global(), "addEventListener").dyn_into::<Function>() else {
-            return;
-        };
-        let weak = Rc::downgrade(self);
-        let cb = Closure::<dyn FnMut()>::new(move || {
-            let Some(this) = weak.upgrade() else { return };
-            let offline: Vec<String> = this
-                .outbox
-                .borrow()
-                .iter()
-                .filter(|e| e.status == OutboxStatus::Error && e.code.as_deref() == Some("offline"))
-                .map(|e| e.id.as_str().to_string())
-                .collect();
-            for id in offline {
-                this.update(&id, |e| {
-                    e.status = OutboxStatus::Sending;
-                    e.code = None;
-                });
-            }
-            this.pump();
-        });
-        let _ = add.call2(
-            &platform::global(),
-            &JsValue::from_str("online"),
-            cb.as_ref().unchecked_ref(),
-        );
-        *self.online.borrow_mut() = Some(cb);
-    }
-
-    /// Starts the delivery loop unless it runs: one message in flight, in `seq` order.
-    fn pump(self: &Rc<Self>) {
-        if self.pumping.replace(true) {
-            return;
-        }
-        let this = self.clone();
-        crate::platform::spawn(async move {
-            loop {
-                if this.shared.disposed.get() {
-                    break;
-                }
-                let next = chat::next_to_send(&this.outbox.borrow()).cloned();
-                let Some(entry) = next else { break };
-                let code = this.deliver(&entry).await;
-                let (status, code) = chat::status_after(code);
-                this.update(entry.id.as_str(), |e| {
-                    if e.status == OutboxStatus::Sending {
-                        e.status = status;
-                        e.code = code;
-                    }
-                });
-                // The outbox entry is the message's record (a retry starts from it); the
-                // action record would only show up again in `so.pending()`.
-                this.shared
-                    .store
-                    .delete(&record::action_key(&this.shared.ns, &entry.id));
-            }
-            this.pumping.set(false);
-        });
-    }
-
-    /// Sends one message through an action machine keyed by its id; the final status code.
-    async fn deliver(&self, entry: &OutboxEntry) -> StatusCode {
-        let body = chat::message_body(entry);
-        let request = StoredRequest {
-            url: entry.url.clone(),
-            method: "POST".into(),
-            headers: vec![("Content-Type".into(), "application/json".into())],
-            body: Some(body.to_json()),
-            ..Default::default()
-        };
-        let cfg = self.shared.config(
-            entry.id.clone(),
-            CHAT_ACTION,
-            ActionKind::Chat,
-            fingerprint_value(&body, &[]),
-            self.shared.windows.chat,
-        );
-        let cell = self
-            .shared
-            .adopt(ActionMachine::new(cfg, platform::now_ms()));
-        let reply = JsFuture::from(cell.send_promise(Some(request))).await;
-        let code = reply
-            .ok()
-            .and_then(|r| get(&r, "outcome").as_string())
-            .and_then(|c| StatusCode::parse(&c))
-            .unwrap_or(StatusCode::Failed);
-        // The action's own status text carries the server's reason where the app shows it.
-        let mut texts = self.error_texts.borrow_mut();
-        texts.retain(|(id, _)| id != entry.id.as_str());
-        if code == StatusCode::Rejected {
-            if let Some(text) = get(&cell.status(), "text").as_string() {
-                texts.push((entry.id.as_str().to_string(), text));
-            }
-        }
-        code
-    }
+    Ok(Chat {
+        inner: ChatDriver::start(shared, conversation_id, url),
+    })
 }
 
 #[wasm_bindgen]
@@ -325,7 +79,7 @@ impl Chat {
     /// The conversation id.
     #[wasm_bindgen(getter, js_name = conversationId)]
     pub fn conversation_id(&self) -> String {
-        self.inner.conversation_id.clone()
+        self.inner.conversation_id().to_string()
     }
 
     /// Sends `text` (with optional `extra` fields, a JSON object merged into the body
@@ -358,14 +112,7 @@ impl Chat {
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
     ) -> Result<bool, JsValue> {
         let id = js(message_id(&id))?;
-        let retried = self.inner.update(&id, |e| {
-            if e.status == OutboxStatus::Error {
-                e.status = OutboxStatus::Sending;
-                e.code = None;
-            }
-        });
-        self.inner.pump();
-        Ok(retried)
+        Ok(self.inner.retry(&id))
     }
 
     /// Removes a message from the outbox (and from storage). A send already in flight still
@@ -375,34 +122,7 @@ impl Chat {
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
     ) -> Result<bool, JsValue> {
         let id = js(message_id(&id))?;
-        let id = id.as_str();
-        let removed = {
-            let mut outbox = self.inner.outbox.borrow_mut();
-            let mut gone = None;
-            outbox.retain(|e| {
-                if e.id.as_str() == id {
-                    gone = Some(e.seq);
-                    false
-                } else {
-                    true
-                }
-            });
-            gone
-        };
-        let Some(seq) = removed else {
-            return Ok(false);
-        };
-        self.inner
-            .error_texts
-            .borrow_mut()
-            .retain(|(m, _)| *m != id);
-        let ns = &self.inner.shared.ns;
-        self.inner
-            .shared
-            .store
-            .delete(&record::outbox_key(ns, &self.inner.conversation_id, seq));
-        self.inner.notify();
-        Ok(true)
+        Ok(self.inner.discard(&id))
     }
 
     /// The messages as shown: `[{ id, text, status, code, at }]`.
@@ -419,10 +139,7 @@ impl Chat {
         callback: JsValue,
     ) -> Result<Function, JsValue> {
         let callback = js(required_callback(callback, "callback"))?;
-        let off = self.inner.listeners.subscribe(callback.clone());
-        // A callback that throws must not stop delivery (nor this call).
-        let _ = callback.call1(&JsValue::NULL, &self.inner.messages());
-        Ok(off)
+        Ok(self.inner.on_change(callback))
     }
 
     /// Reads the reply stream bound to message `id` from `url` (server-sent events) and calls
@@ -441,56 +158,10 @@ impl Chat {
             let url = url_arg(&url)?;
             Ok((id, url, callback(arg(on_chunk), "onChunk")?))
         });
-        let (id, url, on_chunk) = match args {
-            Ok(a) => a,
-            Err(e) => return Promise::reject(&js_error(&e)),
-        };
-        let shared = self.inner.shared.clone();
-        crate::platform::promise(async move {
-            let mut parser = SseParser::new(None);
-            let mut text = String::new();
-            let mut reconnects = 0u32;
-            loop {
-                let mut on_event = |e: &chat::SseEvent| {
-                    text.push_str(&e.data);
-                    if let Some(f) = &on_chunk {
-                        let o = Object::new();
-                        set(
-                            &o,
-                            "id",
-                            &e.id.as_deref().map_or(JsValue::NULL, JsValue::from_str),
-                        );
-                        set(&o, "data", &JsValue::from_str(&e.data));
-                        set(&o, "text", &JsValue::from_str(&text));
-                        let _ = f.call1(&JsValue::NULL, &o);
-                    }
-                };
-                let end = stream::read_once(&shared.fetch, &url, &mut parser, &mut on_event).await;
-                match end {
-                    Ok(StreamEnd::Done) => return Ok(JsValue::from_str(&text)),
-                    Ok(StreamEnd::Dropped) => {
-                        reconnects += 1;
-                        let Some(ms) = chat::reconnect_delay(reconnects) else {
-                            return Err(js_error(&SendonceError::option(
-                                "streamReply",
-                                "the reply stream kept breaking; gave up",
-                            )));
-                        };
-                        shared.emit(
-                            crate::core::events::Event::new(EventKind::SendRetry)
-                                .with_key(&id)
-                                .with_action("chat.reply")
-                                .with_attempt(reconnects)
-                                .with_ms(ms),
-                        );
-                        platform::sleep(ms).await;
-                    }
-                    Err(reason) => {
-                        return Err(js_error(&SendonceError::option("streamReply", reason)))
-                    }
-                }
-            }
-        })
+        match args {
+            Ok((id, url, on_chunk)) => self.inner.stream_reply(id, url, on_chunk),
+            Err(e) => Promise::reject(&js_error(&e)),
+        }
     }
 }
 
@@ -501,11 +172,11 @@ fn message_id(id: &JsValue) -> Result<String, SendonceError> {
 
 impl Chat {
     fn send_inner(&self, text: &JsValue, extra: &JsValue) -> Result<String, SendonceError> {
-        let inner = &self.inner;
-        if inner.shared.disposed.get() {
+        let shared = self.inner.shared();
+        if shared.disposed.get() {
             return Err(SendonceError::Disposed("this Sendonce".into()));
         }
-        let max = inner.shared.max_payload_bytes;
+        let max = shared.max_payload_bytes;
         if !text.is_string() {
             return Err(SendonceError::option("text", "must be a string"));
         }
@@ -524,34 +195,14 @@ impl Chat {
         if !chat::valid_extra(&extra) {
             return Err(SendonceError::option("extra", "must be an object"));
         }
-        let id = inner.shared.new_key()?;
-        let entry = OutboxEntry {
-            conversation_id: inner.conversation_id.clone(),
-            id: id.clone(),
-            seq: chat::next_seq(&inner.outbox.borrow()),
-            text,
-            extra,
-            status: OutboxStatus::Sending,
-            code: None,
-            at: platform::now_ms(),
-            url: inner.url.clone(),
-        };
-        inner
-            .shared
-            .emit(inner.shared.event(EventKind::ActionNew, &id, CHAT_ACTION));
-        inner.shared.write(&Record::Outbox(entry.clone()));
-        inner.outbox.borrow_mut().push(entry);
-        inner.notify();
-        inner.pump();
-        Ok(id.as_str().to_string())
+        self.inner.send(text, extra)
     }
 
     fn receive_inner(&self, message: &JsValue) -> Result<(), SendonceError> {
-        let inner = &self.inner;
         let value = to_value(
             message,
             "the server message",
-            inner.shared.max_payload_bytes,
+            self.inner.shared().max_payload_bytes,
         )?;
         let id = value
             .get("id")
@@ -559,36 +210,7 @@ impl Chat {
             .filter(|s| !s.is_empty())
             .ok_or_else(|| SendonceError::option("message", "needs a string id"))?
             .to_string();
-        let inbound_ids: Vec<String> = inner
-            .inbound
-            .borrow()
-            .iter()
-            .map(|m| m.id.clone())
-            .collect();
-        match chat::merge_echo(&inner.outbox.borrow(), &inbound_ids, &id) {
-            Echo::Own(_) => {}
-            Echo::Known => return Ok(()),
-            Echo::Foreign => {
-                let text = value
-                    .get("text")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                inner.inbound.borrow_mut().push(MessageView {
-                    id,
-                    text,
-                    status: OutboxStatus::Delivered,
-                    code: None,
-                    at: platform::now_ms(),
-                });
-                inner.notify();
-                return Ok(());
-            }
-        }
-        inner.update(&id, |e| {
-            e.status = OutboxStatus::Delivered;
-            e.code = None;
-        });
+        self.inner.receive(id, &value);
         Ok(())
     }
 }

@@ -1,14 +1,14 @@
-//! The `#[wasm_bindgen]` surface: converts JS values to core types, calls the core and the
-//! platform, and turns core errors into JS `Error`s. No decisions of its own.
+//! The `#[wasm_bindgen]` surface: converts JS values to core types, calls the drivers
+//! (`driver`), and turns core errors into JS `Error`s. No logic of its own: no locks, timers,
+//! retries or storage decisions live here.
 
 mod action;
 #[cfg(feature = "chat")]
 mod chat;
 mod check;
-mod convert;
+pub(crate) mod convert;
 mod error;
 mod form;
-mod listeners;
 mod options;
 #[cfg(feature = "quick-replies")]
 mod quick;

@@ -121,7 +121,8 @@ export interface SendonceOptions {
    * Called before every attempt (also after a reload, for a resumed action); its headers are
    * sent and never stored. A 401 calls it once more and repeats the attempt with the same key
    * (a token refresh). It may return a Promise. A hook that throws fails the attempt like a
-   * network error (retried with the same key).
+   * network error (retried with the same key); a Promise that does not settle within
+   * `retry.timeoutMs` ends the attempt like a timeout (retried with the same key).
    */
   headers?: (request: HeadersHookRequest) => HeadersInit | undefined | Promise<HeadersInit | undefined>;
   /** Largest payload (as JSON, in bytes) an action or chat message may have; a bigger one is

@@ -89,3 +89,72 @@ test("a storage adapter that rejects writes: the action still completes, and the
     "the refused write was reported",
   );
 });
+
+/** `p`, or "hung" after `ms` (the timer does not keep the process alive). */
+function within(p, ms) {
+  return Promise.race([p, new Promise((r) => setTimeout(() => r("hung"), ms).unref())]);
+}
+
+test("a headers hook that never settles ends each attempt as a timeout after timeoutMs, and nothing is sent", async () => {
+  const { calls, fetch } = countingFetch();
+  const events = [];
+  let hookCalls = 0;
+  const headers = () => {
+    hookCalls += 1;
+    return new Promise(() => {}); // never settles
+  };
+  const so = new Sendonce({
+    storage: "memory",
+    fetch,
+    headers,
+    onEvent: (e) => events.push(e),
+    retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5, timeoutMs: 300, deadlineMs: 5000 },
+  });
+  const action = so.action("createOrder", { item: "tea" });
+  const started = Date.now();
+  const reply = await within(action.send("/api/orders"), 5000);
+  const elapsed = Date.now() - started;
+  assert.notEqual(reply, "hung", "send() never settled: the hook's Promise was awaited without a bound");
+  // The same outcome as a fetch that never settles (transport.test.mjs): two timeouts.
+  assert.equal(reply.outcome, "offline", "two attempts timed out: connection lost, retry offered");
+  assert.equal(reply.attempts, 2);
+  assert.equal(action.status.code, "offline");
+  assert.equal(calls.length, 0, "no request without the hook's headers");
+  assert.equal(hookCalls, 2, "the hook was asked again for the second attempt");
+  assert.ok(elapsed >= 550 && elapsed < 2000, `took ${elapsed} ms`);
+  assert.ok(
+    events.some((e) => e.type === "send.retry" && /headers hook failed: did not settle within 300 ms/.test(e.detail ?? "")),
+    "the hung hook was told in a send.retry event",
+  );
+});
+
+test("a headers hook that hangs on the first attempt only: the retry sends once, with the same key and the hook's headers", async () => {
+  const calls = [];
+  const fetch = async (url, init) => {
+    calls.push({ key: init.headers["Idempotency-Key"], auth: init.headers.Authorization, body: init.body });
+    return new Response(JSON.stringify({ ok: true }), { status: 201, headers: { "content-type": "application/json" } });
+  };
+  const attempts = [];
+  const headers = (info) => {
+    attempts.push({ attempt: info.attempt, key: info.key });
+    if (attempts.length === 1) return new Promise(() => {}); // the first attempt's hook hangs
+    return Promise.resolve({ Authorization: "Bearer fresh" });
+  };
+  const so = new Sendonce({
+    storage: "memory",
+    fetch,
+    headers,
+    retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, timeoutMs: 300, deadlineMs: 5000 },
+  });
+  const action = so.action("createOrder", { item: "tea", qty: 2 });
+  const reply = await within(action.send("/api/orders"), 5000);
+  assert.notEqual(reply, "hung", "send() never settled");
+  assert.equal(reply.outcome, "done");
+  assert.equal(reply.attempts, 2);
+  assert.equal(calls.length, 1, "one request reached the server");
+  assert.equal(calls[0].key, action.key, "the retry kept the key");
+  assert.equal(calls[0].auth, "Bearer fresh");
+  assert.equal(attempts.length, 2);
+  assert.ok(attempts.every((a) => a.key === action.key));
+  assert.equal(action.status.code, "done");
+});

@@ -1,0 +1,976 @@
+//! The action driver: one action's core state machine (`core::action`) run against the
+//! platform. It performs the machine's outputs (fetch, timers, storage, statuses, events) and
+//! feeds back the results; it coordinates the first send with other tabs (Web Locks, the
+//! data claim, the cross-tab channel) and with other processes sharing a storage adapter
+//! (index claims, leases). Single flight: concurrent sends share one run and one result.
+//! Starting an action (plan: repeat, resume or new key) and resuming the pending ones after a
+//! reload are here too; the bindings only convert their arguments.
+
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+use js_sys::{Array, Function, Promise};
+use wasm_bindgen::prelude::*;
+
+use super::listeners::Listeners;
+use super::shared::Shared;
+use crate::bindings::convert::{
+    headers_list, js_error, opt_string, options_object, reply_object, status_object,
+};
+use crate::core::action::{adopt_elsewhere, ActionMachine, Input, Outcome, Output};
+use crate::core::error::SendonceError;
+use crate::core::events::{Event, EventKind};
+use crate::core::fingerprint::fingerprint_value;
+use crate::core::json::Value;
+use crate::core::key::Key;
+use crate::core::record::{self, ActionPlan, ActionRecord, Record, StoredRequest};
+use crate::core::status::StatusCode;
+use crate::core::window::{ActionKind, Window};
+use crate::platform::{self, get, locks, transport};
+
+type Waiter = (Function, Function);
+
+/// One action's machine, its listeners and the callers waiting on it.
+pub(crate) struct ActionCell {
+    shared: Rc<Shared>,
+    machine: RefCell<ActionMachine>,
+    waiters: RefCell<Vec<Waiter>>,
+    listeners: Listeners,
+    running: Cell<bool>,
+    /// A send is waiting for the cross-tab lock; later sends join it.
+    locking: Cell<bool>,
+    /// The cross-tab lock on this key, held from the first attempt until the action rests.
+    lock: RefCell<Option<locks::LockGuard>>,
+    /// Before its first attempt, this action is serialised with other tabs sending the same
+    /// data (action name + fingerprint): false for an explicit key, chat messages and quick
+    /// replies, whose keys are the caller's.
+    by_data: Cell<bool>,
+    /// The claim on this action's data, `sendonce:{ns}:c:{action}:{fingerprint}:{key}`: held
+    /// while this tab sends it (and a moment after), so that another tab with the same data
+    /// finds the key and adopts it instead of sending under its own.
+    claim: RefCell<Option<locks::LockGuard>>,
+    /// The `FormData` of a form with files, sent instead of the text body (memory only: files
+    /// cannot be stored, so such a request waits for the user after a reload).
+    form_data: RefCell<Option<JsValue>>,
+    /// Over a storage adapter with claims: the lease on this key across processes, held from
+    /// the first attempt until the action rests (see `send_across_processes`).
+    lease: RefCell<Option<crate::platform::storage::Lease>>,
+    last: RefCell<Option<Outcome>>,
+}
+
+impl ActionCell {
+    pub fn new(shared: Rc<Shared>, machine: ActionMachine) -> Rc<Self> {
+        Rc::new(ActionCell {
+            shared,
+            machine: RefCell::new(machine),
+            waiters: RefCell::new(Vec::new()),
+            listeners: Listeners::default(),
+            running: Cell::new(false),
+            locking: Cell::new(false),
+            lock: RefCell::new(None),
+            by_data: Cell::new(false),
+            claim: RefCell::new(None),
+            form_data: RefCell::new(None),
+            lease: RefCell::new(None),
+            last: RefCell::new(None),
+        })
+    }
+
+    /// The action's record as its machine holds it now.
+    pub fn record(&self) -> crate::core::record::ActionRecord {
+        self.machine.borrow().record().clone()
+    }
+
+    pub fn key(&self) -> String {
+        self.machine.borrow().key().to_string()
+    }
+
+    pub fn status(&self) -> JsValue {
+        let m = self.machine.borrow();
+        status_object(&self.shared.messages, m.status(), m.reason())
+    }
+
+    /// Feeds an input and makes sure the driver runs.
+    pub fn feed(self: &Rc<Self>, input: Input) {
+        self.machine
+            .borrow_mut()
+            .handle(input, platform::now_ms(), platform::random_u32());
+        self.drive();
+    }
+
+    /// Asks to send (joining a run in flight) and returns a Promise of the reply.
+    pub fn send_promise(self: &Rc<Self>, request: Option<StoredRequest>) -> Promise {
+        let this = self.clone();
+        Promise::new(&mut |resolve, reject| {
+            this.waiters.borrow_mut().push((resolve, reject));
+            if this.machine.borrow().is_busy() {
+                let ev = this.event(EventKind::ClickSuppressed);
+                this.shared.emit(ev);
+            }
+            // `navigator.onLine`, or the last `offline` / `online` event (a page may dispatch
+            // one itself, as the demo's "Offline" switch does).
+            let online = platform::is_online() && !this.shared.offline_event.get();
+            if !online {
+                this.machine
+                    .borrow_mut()
+                    .handle(Input::Offline, platform::now_ms(), 0);
+            }
+            if this.locking.get() {
+                // The first send is waiting for the cross-tab lock: this one joins it.
+                return;
+            }
+            if this.needs_adapter_check() {
+                // Another process sharing the adapter may have this data or this key.
+                this.locking.set(true);
+                let cell = this.clone();
+                let req = request.clone();
+                crate::platform::spawn(async move { cell.send_across_processes(req).await });
+            } else if this.needs_lock() {
+                this.locking.set(true);
+                let cell = this.clone();
+                let req = request.clone();
+                crate::platform::spawn(async move { cell.send_across_tabs(req).await });
+                // The lock is granted a little later: store the request now (in this task), so
+                // that a reload in between still resumes this action with its key. Fed after
+                // the spawn above, so the lock is requested before another tab can see the
+                // record (spawned tasks start in order): the tab that wrote it is first in line.
+                this.feed(Input::Intend(request.clone()));
+            } else {
+                this.feed(Input::Send(request.clone()));
+            }
+        })
+    }
+
+    /// True when a send is about to start a request and another tab may be sending the same
+    /// key: Web Locks exist, this tab holds no lock for it, and nothing is under way here.
+    fn needs_lock(&self) -> bool {
+        let m = self.machine.borrow();
+        !m.is_busy()
+            && !m.status().is_confirmed()
+            && self.lock.borrow().is_none()
+            && locks::available()
+    }
+
+    /// One send per key across tabs: takes the Web Lock `sendonce:{ns}:{key}` for the whole
+    /// send. If another tab holds it, shows `elsewhere`, waits, then adopts that tab's
+    /// confirmed result from storage, or sends itself with the same key (the other tab
+    /// vanished mid-send, or its action ended unconfirmed).
+    async fn send_across_tabs(self: Rc<Self>, request: Option<StoredRequest>) {
+        // Same data in two tabs at the same moment: one key. Before the first attempt, the
+        // tab takes the lock on the data, looks for another tab's claim on it (a held lock
+        // whose name carries that tab's key), and adopts that key; else it claims the data
+        // with its own key before letting go. Locks, unlike localStorage, are shared by the
+        // tabs at once (a storage write reaches another tab a little later).
+        if self.by_data.get() && self.machine.borrow().record().attempts == 0 {
+            let (data_lock, prefix) = {
+                let m = self.machine.borrow();
+                let r = m.record();
+                (
+                    record::data_lock_name(&self.shared.ns, &r.action, &r.fingerprint),
+                    record::claim_lock_prefix(&self.shared.ns, &r.action, &r.fingerprint),
+                )
+            };
+            let data_guard = locks::acquire(&data_lock, false).await;
+            let claimed = locks::held_names(&prefix)
+                .await
+                .into_iter()
+                .find_map(|name| record::claimed_key(&prefix, &name));
+            match claimed {
+                Some(other) if other != *self.machine.borrow().key() => {
+                    // This action's own key was never sent: its intent record goes, and from
+                    // now on it is the other tab's action (with that tab's stored record when
+                    // this tab's storage has it already).
+                    let old = self.machine.borrow().key().clone();
+                    let stored = self.shared.stored_action(&other);
+                    self.adopt_key(other, stored);
+                    if *self.machine.borrow().key() != old {
+                        self.shared
+                            .store
+                            .delete(&record::action_key(&self.shared.ns, &old));
+                        let ev = self.event(EventKind::KeyAdopted);
+                        self.shared.emit(ev);
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    let mine = format!("{prefix}{}", self.key());
+                    *self.claim.borrow_mut() = locks::acquire(&mine, false).await;
+                }
+            }
+            drop(data_guard);
+        }
+        let name = format!("sendonce:{}:{}", self.shared.ns, self.key());
+        let (guard, waited) =
+            locks::acquire_or_wait(&name, || self.feed(Input::LockedElsewhere)).await;
+        self.locking.set(false);
+        if waited && self.machine.borrow().status() != StatusCode::Elsewhere {
+            // The other tab's message came first and this action adopted its result: nothing
+            // to do with the lock (dropped here, released).
+            return;
+        }
+        *self.lock.borrow_mut() = guard;
+        if waited {
+            // The other tab's record may reach this tab's storage a little after the lock.
+            let key = self.machine.borrow().key().clone();
+            for _ in 0..=locks::SETTLE_MS / 50 {
+                // From storage, not from this tab's live machine: the other tab's record.
+                let rec = self.shared.stored_action(&key);
+                if adopt_elsewhere(rec.as_ref()) {
+                    if let Some(rec) = rec {
+                        self.feed(Input::ElsewhereFinished(rec));
+                    }
+                    return;
+                }
+                if rec.is_some_and(|r| r.is_finished()) {
+                    break;
+                }
+                platform::sleep(50).await;
+            }
+        }
+        self.feed(Input::Send(request));
+    }
+
+    fn event(&self, kind: EventKind) -> Event {
+        let m = self.machine.borrow();
+        Event::new(kind)
+            .with_key(m.key().as_str())
+            .with_action(&m.record().action)
+    }
+
+    /// Runs the machine's outputs until it has nothing to do, one driver per action.
+    fn drive(self: &Rc<Self>) {
+        if self.running.replace(true) {
+            return;
+        }
+        let this = self.clone();
+        crate::platform::spawn(async move {
+            this.run().await;
+            this.running.set(false);
+        });
+    }
+
+    /// The `headers` hook's headers for this attempt (`Ok(vec![])` without a hook). Called
+    /// before every attempt, also after a reload; its headers are sent, never stored. A hook
+    /// that throws, rejects or returns something that is not headers fails this attempt like
+    /// a network error (retried with the same key), told in a `send.retry` event's detail. A
+    /// hook whose Promise does not settle within the attempt's timeout ends the attempt as a
+    /// timeout (`AttemptTimeout`, the transport's own path): it can never leave the action
+    /// sending for ever. `Err` is the input that ends the attempt; nothing was sent.
+    async fn hook_headers(
+        &self,
+        request: &StoredRequest,
+        attempt: u32,
+        timeout_ms: u64,
+    ) -> Result<Vec<(String, String)>, Input> {
+        let Some(hook) = &self.shared.headers_hook else {
+            return Ok(Vec::new());
+        };
+        let info = js_sys::Object::new();
+        platform::set(&info, "url", &JsValue::from_str(&request.url));
+        platform::set(&info, "method", &JsValue::from_str(&request.method));
+        platform::set(&info, "key", &JsValue::from_str(&self.key()));
+        let action = self.machine.borrow().record().action.clone();
+        platform::set(&info, "action", &JsValue::from_str(&action));
+        platform::set(&info, "attempt", &JsValue::from_f64(attempt as f64));
+        let failed = |why: &str| {
+            self.shared.emit(
+                self.event(EventKind::SendRetry)
+                    .with_detail(&format!("headers hook failed: {why}")),
+            );
+        };
+        let value = match hook.call1(&JsValue::NULL, &info) {
+            Ok(v) => platform::settle_within(v, Some(timeout_ms)).await,
+            Err(e) => platform::Settled::Rejected(e),
+        };
+        match value {
+            platform::Settled::Value(v) => headers_list(&v).map_err(|e| {
+                failed(&e.to_string());
+                Input::NetworkError
+            }),
+            platform::Settled::Rejected(e) => {
+                failed(&crate::platform::storage::describe(&e));
+                Err(Input::NetworkError)
+            }
+            platform::Settled::TimedOut => {
+                failed(&format!("did not settle within {timeout_ms} ms"));
+                Err(Input::AttemptTimeout)
+            }
+        }
+    }
+
+    async fn run(self: &Rc<Self>) {
+        loop {
+            let out = self.machine.borrow_mut().poll();
+            match out {
+                Some(Output::Transmit {
+                    request,
+                    timeout_ms,
+                    attempt,
+                }) => {
+                    let mut request = request;
+                    let input = match self.hook_headers(&request, attempt, timeout_ms).await {
+                        Err(input) => input,
+                        Ok(extra) => {
+                            for (k, v) in extra {
+                                request.headers.retain(|(h, _)| !h.eq_ignore_ascii_case(&k));
+                                request.headers.push((k, v));
+                            }
+                            let form_data = self.form_data.borrow().clone();
+                            let started = platform::now_ms();
+                            let sent = transport::send(
+                                &self.shared.fetch,
+                                &request,
+                                form_data.as_ref(),
+                                timeout_ms,
+                            );
+                            let input = match sent.await {
+                                Ok(reply) => Input::Reply(reply),
+                                Err(transport::Failure::Timeout) => Input::AttemptTimeout,
+                                Err(transport::Failure::Network) => Input::NetworkError,
+                            };
+                            self.shared
+                                .note_attempt(&request.url, attempt_end(&input, started));
+                            input
+                        }
+                    };
+                    self.machine.borrow_mut().handle(
+                        input,
+                        platform::now_ms(),
+                        platform::random_u32(),
+                    );
+                }
+                Some(Output::Poll { url, timeout_ms }) => {
+                    let input = match transport::get_url(&self.shared.fetch, &url, timeout_ms).await
+                    {
+                        Ok(reply) => Input::PollReply(reply),
+                        Err(_) => Input::PollFailed,
+                    };
+                    self.machine.borrow_mut().handle(
+                        input,
+                        platform::now_ms(),
+                        platform::random_u32(),
+                    );
+                }
+                Some(Output::Status { code, reason }) => {
+                    let status = status_object(&self.shared.messages, code, reason.as_deref());
+                    self.shared
+                        .emit(self.event(EventKind::Status).with_code(code));
+                    self.listeners.call(&status);
+                }
+                // Awaited over an adapter: the record is there before the request leaves.
+                Some(Output::Persist(record)) => {
+                    self.shared.write_async(&Record::Action(record)).await
+                }
+                Some(Output::Event(note)) => {
+                    if let Some(kind) = EventKind::parse(note.kind) {
+                        let mut e = self.event(kind);
+                        e.attempt = note.attempt;
+                        e.status = note.http_status;
+                        e.ms = note.ms;
+                        self.shared.emit(e);
+                    }
+                }
+                Some(Output::Settled(outcome)) => {
+                    let reply = reply_object(
+                        outcome.reply.as_ref(),
+                        outcome.code,
+                        outcome.replayed,
+                        outcome.attempts,
+                        &self.key(),
+                    );
+                    for (resolve, _) in self.waiters.borrow_mut().drain(..) {
+                        let _ = resolve.call1(&JsValue::NULL, &reply);
+                    }
+                    // At rest (final, offline or accepted): tell the tabs waiting for this
+                    // key when it was confirmed (all they can adopt), then let them have it.
+                    if self.lock.borrow().is_some() && outcome.code.is_confirmed() {
+                        self.shared.tell_other_tabs(self.machine.borrow().record());
+                    }
+                    *self.last.borrow_mut() = Some(outcome);
+                    self.lock.borrow_mut().take();
+                    // The data claim outlives the send a moment: a tab that comes with the same
+                    // data before this tab's records reach its storage still finds the key.
+                    if let Some(claim) = self.claim.borrow_mut().take() {
+                        crate::platform::spawn(async move {
+                            platform::sleep(locks::SETTLE_MS).await;
+                            drop(claim);
+                        });
+                    }
+                    // Released after the final record was written (above, awaited).
+                    self.lease.borrow_mut().take();
+                }
+                None => {
+                    let wake = self.machine.borrow().poll_timeout();
+                    match wake {
+                        Some(at) => {
+                            platform::sleep(at.saturating_sub(platform::now_ms())).await;
+                            self.machine.borrow_mut().handle_timeout(platform::now_ms());
+                        }
+                        None => return,
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One user action as its callers hold it: the shared cell and the bytes this caller sends.
+/// The JS `Action` (bindings) and the form driver both send through it.
+pub(crate) struct ActionHandle {
+    cell: Rc<ActionCell>,
+    body: String,
+    /// The body to store when `body` holds private values (a form's password): sent, never
+    /// stored.
+    visible_body: Option<String>,
+    /// A form's `FormData` (files), sent instead of `body`; never stored.
+    form_data: Option<JsValue>,
+}
+
+impl ActionHandle {
+    pub(crate) fn from_cell(cell: Rc<ActionCell>, body: String) -> ActionHandle {
+        ActionHandle {
+            cell,
+            body,
+            visible_body: None,
+            form_data: None,
+        }
+    }
+
+    /// A form's action: `body` is sent; `visible_body` is stored instead when `body` holds
+    /// private values; `form_data` (multipart, files) is sent instead of `body` and makes the
+    /// stored request wait for the user after a reload.
+    pub(crate) fn for_form(
+        cell: Rc<ActionCell>,
+        body: String,
+        visible_body: Option<String>,
+        form_data: Option<JsValue>,
+    ) -> ActionHandle {
+        ActionHandle {
+            cell,
+            body,
+            visible_body,
+            form_data,
+        }
+    }
+
+    /// Serialise this action's first send with other tabs that send the same data.
+    pub(crate) fn coordinate_by_data(&self) {
+        self.cell.by_data.set(true);
+    }
+
+    /// Sends to a checked `url` with `init` (`method`, `headers`); a send while one is under
+    /// way joins it. Rejects on a disposed instance or a bad `init`.
+    pub(crate) fn send(&self, url: &str, init: JsValue) -> Promise {
+        if self.cell.shared.disposed.get() {
+            return Promise::reject(&js_error(&SendonceError::Disposed("this Sendonce".into())));
+        }
+        match self.request(url, &init) {
+            Ok(req) => self.cell.send_promise(Some(req)),
+            Err(e) => Promise::reject(&js_error(&e)),
+        }
+    }
+
+    /// Sends again with the same key and bytes.
+    pub(crate) fn retry(&self) -> Promise {
+        self.cell.send_promise(None)
+    }
+
+    /// Calls `callback(status)` on every status change; returns the function that stops it.
+    pub(crate) fn on_status(&self, callback: Function) -> Function {
+        self.cell.listeners.subscribe(callback)
+    }
+
+    /// The idempotency key.
+    pub(crate) fn key(&self) -> String {
+        self.cell.key()
+    }
+
+    /// The payload's fingerprint.
+    pub(crate) fn fingerprint(&self) -> String {
+        self.cell.machine.borrow().record().fingerprint.to_string()
+    }
+
+    /// The current status, `{ code, text }`.
+    pub(crate) fn status(&self) -> JsValue {
+        self.cell.status()
+    }
+
+    /// Removes the action's record and index entry, so the same data later is a new action.
+    pub(crate) fn forget(&self) {
+        let key = self.cell.machine.borrow().key().clone();
+        let rec = self.cell.machine.borrow().record().clone();
+        let ns = &self.cell.shared.ns;
+        self.cell
+            .shared
+            .store
+            .delete(&crate::core::record::action_key(ns, &key));
+        self.cell
+            .shared
+            .store
+            .delete(&crate::core::record::index_key(
+                ns,
+                &rec.action,
+                &rec.fingerprint,
+            ));
+        self.cell.shared.live.borrow_mut().remove(key.as_str());
+    }
+
+    fn request(&self, url: &str, init: &JsValue) -> Result<StoredRequest, SendonceError> {
+        if url.is_empty() {
+            return Err(SendonceError::option("url", "must not be empty"));
+        }
+        let init = options_object(init, "init")?;
+        let method = opt_string(&init, "method")?
+            .unwrap_or_else(|| "POST".into())
+            .to_ascii_uppercase();
+        if !method.bytes().all(|b| b.is_ascii_alphabetic()) || method.is_empty() {
+            return Err(SendonceError::option(
+                "method",
+                "must be an HTTP method like \"POST\"",
+            ));
+        }
+        let mut headers = headers_list(&get(&init, "headers"))?;
+        if self.form_data.is_none()
+            && !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        {
+            headers.push(("Content-Type".into(), "application/json".into()));
+        }
+        *self.cell.form_data.borrow_mut() = self.form_data.clone();
+        let has_body = method != "GET" && method != "HEAD";
+        Ok(StoredRequest {
+            url: url.to_string(),
+            method,
+            headers,
+            body: has_body.then(|| self.body.clone()),
+            visible_body: self.visible_body.clone().filter(|_| has_body),
+            ..Default::default()
+        })
+    }
+}
+
+/// How an attempt ended, for the CORS watch (`core::cors`).
+fn attempt_end(input: &Input, started_ms: u64) -> crate::core::cors::AttemptEnd {
+    use crate::core::cors::AttemptEnd;
+    match input {
+        Input::NetworkError => AttemptEnd::NetworkError {
+            elapsed_ms: platform::now_ms().saturating_sub(started_ms),
+        },
+        Input::AttemptTimeout => AttemptEnd::Timeout,
+        _ => AttemptEnd::Answered,
+    }
+}
+
+/// Across bot processes sharing a storage adapter (Node): what the adapter says before this
+/// process sends.
+impl ActionCell {
+    /// True when a send is about to start a request over a storage adapter and nothing is under
+    /// way here: the adapter is read (and claimed) first.
+    fn needs_adapter_check(&self) -> bool {
+        let m = self.machine.borrow();
+        !m.is_busy()
+            && !m.status().is_final()
+            && self.lease.borrow().is_none()
+            && self.shared.store.is_adapter()
+    }
+
+    /// Feeds `Adopt` and moves this cell to the adopted key in the registry of live actions.
+    fn adopt_key(self: &Rc<Self>, key: crate::core::key::Key, record: Option<ActionRecord>) {
+        let old = self.key();
+        self.feed(Input::Adopt { key, record });
+        let new = self.key();
+        if new != old {
+            let mut live = self.shared.live.borrow_mut();
+            live.remove(&old);
+            live.insert(new.clone(), Rc::downgrade(self));
+            drop(live);
+            let r = self.record();
+            let index = record::index_key(&self.shared.ns, &r.action, &r.fingerprint);
+            self.shared.store.remember(&index, &new);
+        }
+    }
+
+    /// Reads the action stored under `key` in the adapter (`None` when absent, unreadable or
+    /// corrupt).
+    async fn read_shared(&self, key: &crate::core::key::Key) -> Option<ActionRecord> {
+        let sk = record::action_key(&self.shared.ns, key);
+        self.shared.store.get_async(&sk).await.ok()??;
+        self.shared.stored_action(key)
+    }
+
+    /// One send per action data and per key across processes:
+    /// 1. a fresh action claims the index entry of its name + fingerprint (or, without
+    ///    `claim()`, reads it): when another process already has that data, this action takes
+    ///    its key, and its confirmed result answers locally;
+    /// 2. it takes the lease on its key (with `claim()`), showing `elsewhere` and waiting while
+    ///    another process sends it, then adopts that result or sends with the same key.
+    ///
+    /// A claim that fails (adapter down, too slow) is reported with `storage.fallback` and the
+    /// action is sent with its key anyway: the server's key check still holds.
+    async fn send_across_processes(self: Rc<Self>, request: Option<StoredRequest>) {
+        let store = &self.shared.store;
+        let claims = store.can_claim();
+        if !claims {
+            self.shared.warn_not_exclusive();
+        }
+        let fresh = {
+            let m = self.machine.borrow();
+            m.record().attempts == 0 && m.status() == StatusCode::Idle
+        };
+        if fresh {
+            let (action, fingerprint, window_ms) = {
+                let m = self.machine.borrow();
+                let r = m.record();
+                (r.action.clone(), r.fingerprint.clone(), r.window_ms)
+            };
+            let index = record::index_key(&self.shared.ns, &action, &fingerprint);
+            let mine = self.key();
+            let named = if claims {
+                match store.claim(&index, &mine, window_ms).await {
+                    Ok(true) => None,
+                    Ok(false) => store.get_async(&index).await.ok().flatten(),
+                    Err(e) => {
+                        self.shared
+                            .emit(self.event(EventKind::StorageFallback).with_detail(&e));
+                        None
+                    }
+                }
+            } else {
+                store.get_async(&index).await.ok().flatten()
+            };
+            match named.and_then(|k| crate::core::key::validate_key(&k).ok()) {
+                Some(other) if other.as_str() != mine => {
+                    let rec = self.read_shared(&other).await;
+                    let now = platform::now_ms();
+                    match (
+                        &rec,
+                        rec.as_ref()
+                            .map(|r| record::plan_action(Some(r), &fingerprint, now)),
+                    ) {
+                        // The other process is about to write it, or is sending it.
+                        (None, _) | (_, Some(record::ActionPlan::Resume(_))) => {
+                            self.adopt_key(other, rec)
+                        }
+                        (_, Some(record::ActionPlan::Repeat(r))) => self.adopt_key(other, Some(r)),
+                        // Finished without a confirmation, or expired: this action's own key.
+                        _ => {
+                            let _ = store.set_async(&index, &mine, window_ms).await;
+                        }
+                    }
+                }
+                _ => {
+                    if !claims {
+                        let _ = store.set_async(&index, &mine, window_ms).await;
+                    }
+                }
+            }
+        }
+        // Adopted at rest: a confirmed result answers locally, an uncertain one is not sent
+        // again by a send (only `retry()` does). Neither needs the key's lease.
+        if self.machine.borrow().status().is_final() {
+            self.locking.set(false);
+            self.feed(Input::Send(request));
+            return;
+        }
+        let key = self.machine.borrow().key().clone();
+        if !claims {
+            // Without claims: a result another process already stored still answers here.
+            if let Some(rec) = self.read_shared(&key).await {
+                if adopt_elsewhere(Some(&rec)) {
+                    self.adopt_confirmed(rec);
+                }
+            }
+            self.locking.set(false);
+            self.feed(Input::Send(request));
+            return;
+        }
+        let lease_key =
+            record::lease_key(&self.shared.ns, &record::action_key(&self.shared.ns, &key));
+        let token = match self.shared.lease_token() {
+            Ok(t) => t,
+            Err(_) => String::from("sendonce"),
+        };
+        let started = platform::now_ms();
+        let mut waiting = false;
+        loop {
+            match store.lease(&lease_key, &token, self.shared.lease_ms).await {
+                Ok(Some(lease)) => {
+                    // It may have been confirmed by the holder that just let go.
+                    if let Some(rec) = self.read_shared(&key).await {
+                        if adopt_elsewhere(Some(&rec)) {
+                            drop(lease);
+                            self.locking.set(false);
+                            if waiting {
+                                self.feed(Input::ElsewhereFinished(rec));
+                            } else {
+                                self.adopt_confirmed(rec);
+                                self.feed(Input::Send(request));
+                            }
+                            return;
+                        }
+                    }
+                    *self.lease.borrow_mut() = Some(lease);
+                    break;
+                }
+                Ok(None) => {
+                    if !waiting {
+                        waiting = true;
+                        self.feed(Input::LockedElsewhere);
+                    }
+                    if let Some(rec) = self.read_shared(&key).await {
+                        if adopt_elsewhere(Some(&rec)) {
+                            self.locking.set(false);
+                            self.feed(Input::ElsewhereFinished(rec));
+                            return;
+                        }
+                    }
+                    if platform::now_ms().saturating_sub(started) > self.shared.retry.deadline_ms {
+                        self.shared.emit(self.event(EventKind::StorageFallback).with_detail(
+                            "another process held this key past the deadline; sending with the same key",
+                        ));
+                        break;
+                    }
+                    platform::sleep(100).await;
+                }
+                Err(e) => {
+                    self.shared.emit(
+                        self.event(EventKind::StorageFallback).with_detail(&format!(
+                            "{e}; sending with the same key without a lease"
+                        )),
+                    );
+                    break;
+                }
+            }
+        }
+        self.locking.set(false);
+        self.feed(Input::Send(request));
+    }
+
+    /// A confirmed record of this key written by another process: this action rests with it,
+    /// and the send that follows answers locally.
+    fn adopt_confirmed(self: &Rc<Self>, rec: ActionRecord) {
+        let fresh = self.machine.borrow().record().attempts == 0;
+        if fresh {
+            // Never sent here: it rests with the other process's result, and the send that
+            // follows answers "already received" without a request.
+            self.feed(Input::Adopt {
+                key: rec.key.clone(),
+                record: Some(rec),
+            });
+        } else {
+            self.feed(Input::LockedElsewhere);
+            self.feed(Input::ElsewhereFinished(rec));
+        }
+    }
+}
+
+/// A new `so.action(name, payload, options)`, its arguments converted and checked by the
+/// bindings.
+pub(crate) struct NewAction<'a> {
+    pub name: &'a str,
+    pub kind: ActionKind,
+    /// The `window` option (`None`: the instance's window for `kind`).
+    pub window: Option<Window>,
+    /// An explicit `key` option.
+    pub key: Option<Key>,
+    /// Field names left out of the fingerprint.
+    pub exclude: Vec<String>,
+    /// `idempotent: false`: the target honours no key; see `ActionConfig::idempotent`.
+    pub idempotent: bool,
+    /// The payload, and its JSON text (the body sent).
+    pub value: Value,
+    pub body: String,
+}
+
+/// Starts (or finds) an action: a confirmed repeat inside the window answers locally, an
+/// unfinished one with the same data keeps its key (and its live machine), anything else
+/// gets a new key. The plan is the core's (`record::plan_action`).
+pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle, SendonceError> {
+    let NewAction {
+        name,
+        kind,
+        window,
+        key: explicit,
+        exclude,
+        idempotent,
+        value,
+        body,
+    } = new;
+    let window = window.unwrap_or_else(|| shared.windows.for_kind(kind));
+    let fingerprint = fingerprint_value(&value, &exclude);
+    let config = |key: Key, fingerprint: crate::core::fingerprint::Fingerprint| {
+        let mut cfg = shared.config(key, name, kind, fingerprint, window);
+        cfg.idempotent = idempotent;
+        cfg
+    };
+    let now = platform::now_ms();
+
+    let plan = match &explicit {
+        Some(k) => match shared.read_action(k) {
+            Some(rec) if rec.fingerprint == fingerprint => {
+                record::plan_action(Some(&rec), &fingerprint, now)
+            }
+            _ => ActionPlan::New,
+        },
+        None => {
+            let index = record::index_key(&shared.ns, name, &fingerprint);
+            let existing = shared
+                .store
+                .get(&index)
+                .and_then(|k| crate::core::key::validate_key(&k).ok())
+                .and_then(|k| shared.read_action(&k));
+            record::plan_action(existing.as_ref(), &fingerprint, now)
+        }
+    };
+    let explicit_key = explicit.clone();
+    let machine = match plan {
+        ActionPlan::Repeat(rec) => {
+            let cfg = config(rec.key.clone(), fingerprint.clone());
+            ActionMachine::restore(cfg, rec)
+        }
+        ActionPlan::Resume(key) => match shared
+            .live
+            .borrow()
+            .get(key.as_str())
+            .and_then(Weak::upgrade)
+        {
+            Some(cell) => {
+                let action = ActionHandle::from_cell(cell, body);
+                if explicit_key.is_none() {
+                    action.coordinate_by_data();
+                }
+                return Ok(action);
+            }
+            None => match shared.read_action(&key) {
+                Some(rec) => {
+                    let cfg = config(key.clone(), fingerprint.clone());
+                    shared.emit(shared.event(EventKind::ActionResume, &key, name));
+                    ActionMachine::restore(cfg, rec)
+                }
+                None => ActionMachine::new(config(key, fingerprint.clone()), now),
+            },
+        },
+        ActionPlan::New => {
+            let key = match explicit {
+                Some(k) => k,
+                None => shared.new_key()?,
+            };
+            shared.emit(shared.event(EventKind::ActionNew, &key, name));
+            let index = record::index_key(&shared.ns, name, &fingerprint);
+            if shared.store.is_adapter() {
+                // Over an adapter the index entry is read (or claimed) at the first send,
+                // before anything is sent: a write here would overwrite another process's
+                // entry for the same data.
+                shared.store.remember(&index, key.as_str());
+            } else {
+                shared.put(&index, key.as_str(), window.ms());
+            }
+            ActionMachine::new(config(key, fingerprint.clone()), now)
+        }
+    };
+    let cell = shared.adopt(machine);
+    let action = ActionHandle::from_cell(cell, body);
+    if explicit_key.is_none() {
+        // Two tabs with the same data at the same moment: one key (see ActionCell).
+        action.coordinate_by_data();
+    }
+    Ok(action)
+}
+
+/// Actions kept alive until they settle although no caller holds them (resumed ones).
+pub(crate) type Resumed = Rc<RefCell<Vec<Rc<ActionCell>>>>;
+
+/// Reads every action record of the namespace from the storage adapter into this process.
+async fn load_actions(shared: &Rc<Shared>) -> Result<(), SendonceError> {
+    if shared.disposed.get() {
+        return Err(SendonceError::Disposed("this Sendonce".into()));
+    }
+    shared
+        .store
+        .load_adapter(&record::action_prefix(&shared.ns))
+        .await
+        .map_err(SendonceError::Storage)
+}
+
+/// A Promise of `then(shared)` once the storage adapter's action records are read into this
+/// process (rejected when they cannot be read or the instance is disposed).
+pub(crate) fn after_loading_actions(
+    shared: &Rc<Shared>,
+    then: impl FnOnce(&Rc<Shared>) -> JsValue + 'static,
+) -> Promise {
+    let shared = shared.clone();
+    platform::promise(async move {
+        load_actions(&shared).await.map_err(|e| js_error(&e))?;
+        Ok(then(&shared))
+    })
+}
+
+/// The stored actions that are not final and have a request, oldest first.
+pub(crate) fn pending_records(shared: &Rc<Shared>) -> Vec<ActionRecord> {
+    let prefix = record::action_prefix(&shared.ns);
+    let mut out: Vec<ActionRecord> = shared
+        .store
+        .keys(&prefix)
+        .iter()
+        .filter_map(|k| match shared.read(k) {
+            Some(Record::Action(a)) if !a.status.is_final() && a.request.is_some() => Some(a),
+            _ => None,
+        })
+        .collect();
+    crate::core::order::sort_by_key(&mut out, |a| a.created_at);
+    out
+}
+
+/// Restores every pending action as a live one (kept alive in `resumed` until it settles).
+pub(crate) fn resume_all(shared: &Rc<Shared>, resumed: &Resumed) -> Vec<Rc<ActionCell>> {
+    let mut cells = Vec::new();
+    let hook = shared.headers_hook.is_some();
+    for rec in pending_records(shared) {
+        // Never sent without the values that are never stored: it waits for the user.
+        if !rec.request.as_ref().is_some_and(|r| r.is_complete(hook)) {
+            continue;
+        }
+        let fp = rec.fingerprint.clone();
+        let cfg = shared.config(
+            rec.key.clone(),
+            &rec.action,
+            rec.kind,
+            fp,
+            Window::from_ms(rec.window_ms as f64).unwrap_or(shared.windows.default),
+        );
+        let machine = ActionMachine::restore(cfg, rec);
+        if machine.status() == StatusCode::Uncertain {
+            // Not idempotent and cut off mid-attempt: a person decides (`retry()`).
+            continue;
+        }
+        let cell = shared.adopt(machine);
+        resumed.borrow_mut().push(cell.clone());
+        cells.push(cell);
+    }
+    cells
+}
+
+fn send_all(cells: &[Rc<ActionCell>]) -> Promise {
+    let promises: Array = cells
+        .iter()
+        .map(|c| JsValue::from(c.send_promise(None)))
+        .collect();
+    Promise::all(&promises)
+}
+
+/// Resends every pending action with its own key; a Promise of their replies. Over a storage
+/// adapter the adapter's action records are read first.
+pub(crate) fn resume_pending(shared: &Rc<Shared>, resumed: &Resumed) -> Promise {
+    if !shared.store.is_adapter() {
+        let cells = resume_all(shared, resumed);
+        return send_all(&cells);
+    }
+    let shared = shared.clone();
+    let resumed = resumed.clone();
+    platform::promise(async move {
+        load_actions(&shared).await.map_err(|e| js_error(&e))?;
+        let cells = resume_all(&shared, &resumed);
+        wasm_bindgen_futures::JsFuture::from(send_all(&cells)).await
+    })
+}

@@ -1,0 +1,28 @@
+//! The drivers (wasm only): the quinn half of sendonce. One driver per feature feeds a core
+//! machine its inputs from the platform (replies, timers, locks, storage, other tabs and
+//! processes) and carries out its outputs (requests, waits, storage writes, statuses, events).
+//! Drivers decide nothing the core could decide, and convert almost no arguments: the
+//! bindings hand them checked values. The exception is a send's `init` (`method`, `headers`),
+//! read by `ActionHandle::send` because the form driver sends through it too. Both that and
+//! the JS values drivers give back (statuses, replies, events, chat messages) go through the
+//! bindings' converters (`bindings::convert`), the one place that knows their shapes.
+//!
+//! - [`shared`]: what an instance shares with its drivers: storage reads and writes (with
+//!   eviction when full), events, the cross-tab channel, online/offline, the live actions.
+//! - [`action`]: one action's machine: its sends, retries and timers, one send per key across
+//!   tabs (Web Locks) and across processes (storage adapter claims and leases).
+//! - [`form`]: a bound form: submit and click handling, the button guard, drafts, the status
+//!   element and its Retry button.
+//! - `chat` (feature `chat`): a conversation's outbox, delivered in order, and reply streams.
+//! - `quick` (feature `quick-replies`): bot quick replies: one run per tap and window, across
+//!   tabs and processes, and inbound messages seen once.
+//! - [`listeners`]: the callback lists behind `onStatus`, `onReply` and `onChange`.
+
+pub(crate) mod action;
+#[cfg(feature = "chat")]
+pub(crate) mod chat;
+pub(crate) mod form;
+pub(crate) mod listeners;
+#[cfg(feature = "quick-replies")]
+pub(crate) mod quick;
+pub(crate) mod shared;

@@ -1,0 +1,435 @@
+//! What a `Sendonce` instance shares with its drivers: the options, normalised once, the
+//! store (reads, writes, the eviction call), the event log, the cross-tab channel, the
+//! online/offline listeners and the registry of live actions.
+
+use crate::core::small_map::SmallMap;
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
+
+use super::action::ActionCell;
+use crate::core::action::{adopt_elsewhere, ActionConfig, ActionMachine, Input};
+use crate::core::cors::{advice, is_cross_origin, AttemptEnd, CorsWatch};
+use crate::core::error::SendonceError;
+use crate::core::events::{Event, EventKind, Stats};
+use crate::core::key::{new_key, Key, KeyFormat};
+use crate::core::record::{self, ActionRecord, Record};
+use crate::core::retry::RetryPolicy;
+use crate::core::status::Messages;
+use crate::core::window::{ActionKind, Window, Windows};
+use crate::platform::channel::Channel;
+use crate::platform::locks;
+use crate::platform::storage::{Store, WriteResult};
+use crate::platform::{self, get};
+
+/// An event listener on `globalThis` (name, callback), removed on `dispose()`.
+type WindowListener = (String, Closure<dyn FnMut()>);
+
+/// A `Sendonce` instance's options, normalised once by the bindings (see
+/// [`Shared::start`]).
+pub(crate) struct Settings {
+    pub ns: String,
+    pub store: Store,
+    pub messages: Messages,
+    pub header_name: String,
+    pub replay_header: String,
+    pub key_format: KeyFormat,
+    pub retry: RetryPolicy,
+    pub windows: Windows,
+    pub fetch: JsValue,
+    pub headers_hook: Option<Function>,
+    pub max_payload_bytes: usize,
+    pub on_event: Option<Function>,
+    pub lease_ms: u64,
+}
+
+/// Everything a `Sendonce` instance shares with its actions.
+pub(crate) struct Shared {
+    pub ns: String,
+    pub store: Store,
+    pub messages: Messages,
+    pub header_name: String,
+    pub replay_header: String,
+    pub key_format: KeyFormat,
+    pub retry: RetryPolicy,
+    pub windows: Windows,
+    pub fetch: JsValue,
+    /// The `headers` option: called before every attempt; its headers are sent, never stored.
+    pub headers_hook: Option<Function>,
+    /// `maxPayloadBytes`: the largest payload (as JSON) an action or message may have.
+    pub max_payload_bytes: usize,
+    on_event: Option<Function>,
+    stats: RefCell<Stats>,
+    pub live: RefCell<SmallMap<Weak<ActionCell>>>,
+    pub disposed: Cell<bool>,
+    /// The page saw `offline` more recently than `online` (a real one, or one a page
+    /// dispatched): a new submission then pauses as `offline` at once.
+    pub offline_event: Cell<bool>,
+    listeners: RefCell<Vec<WindowListener>>,
+    /// `sendonce:{ns}` on `BroadcastChannel`: how actions ended, to and from other tabs.
+    channel: RefCell<Option<Channel>>,
+    /// Fast network failures on cross-origin URLs: the "missing CORS header" pattern.
+    cors: RefCell<CorsWatch>,
+    /// How long a lease on a run or a send lasts across processes without being renewed
+    /// (option `leaseMs`): a process that dies holding one lets another take over after it.
+    pub lease_ms: u64,
+    /// The "runs across processes are not exclusive" event was given (once per instance).
+    warned_not_exclusive: Cell<bool>,
+}
+
+impl Shared {
+    /// Logs an event: counts it and hands it to `onEvent` (errors in the callback are swallowed:
+    /// logging never breaks sending).
+    pub fn emit(&self, event: Event) {
+        self.stats.borrow_mut().record(&event);
+        if let Some(f) = &self.on_event {
+            let _ = f.call1(
+                &JsValue::NULL,
+                &crate::bindings::convert::from_value(&event.to_value()),
+            );
+        }
+    }
+
+    /// Notes how an attempt to `url` ended; emits `cors.suspect` once when requests to
+    /// another origin keep failing at once (see `core::cors`). Pages only: Node has no
+    /// `location` and no CORS.
+    pub fn note_attempt(&self, url: &str, end: AttemptEnd) {
+        let page = get(&get(&platform::global(), "location"), "origin");
+        let Some(page) = page.as_string() else { return };
+        let cross = is_cross_origin(&page, url);
+        if self
+            .cors
+            .borrow_mut()
+            .attempt(cross, platform::is_online(), end)
+        {
+            let origin = crate::core::cors::origin_of(url).unwrap_or_default();
+            let detail = advice(&origin, &self.header_name, &self.replay_header);
+            self.emit(Event::new(EventKind::CorsSuspect).with_detail(&detail));
+        }
+    }
+
+    /// An event of `kind` about the action with `key`.
+    pub fn event(&self, kind: EventKind, key: &Key, action: &str) -> Event {
+        Event::new(kind).with_key(key.as_str()).with_action(action)
+    }
+
+    /// Writes a record under its storage key; full storage evicts what the core allows, and a
+    /// refusing storage falls back to memory with a `storage.fallback` event.
+    pub fn write(&self, record: &Record) {
+        let key = record.storage_key(&self.ns);
+        let ttl = record.expires_at().saturating_sub(platform::now_ms());
+        self.put(&key, &record.encode(), ttl);
+    }
+
+    /// Writes `value` under the storage key `key` (a record's text or an index entry), the
+    /// way [`Shared::write`] does.
+    pub fn put(&self, key: &str, value: &str, ttl: u64) {
+        let result = self
+            .store
+            .set(key, value, ttl, &|store| self.victims(store));
+        if let WriteResult::FellBack(reason) = result {
+            self.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
+        }
+    }
+
+    /// The storage keys to remove, in order, when `store` is full (the core's eviction order,
+    /// index entries with their action). One function, called through a `&dyn` from the write
+    /// path, so that its body is not copied into every write.
+    #[inline(never)]
+    fn victims(&self, store: &platform::storage::Store) -> Vec<String> {
+        {
+            let now = platform::now_ms();
+            let (index_keys, record_keys): (Vec<String>, Vec<String>) = store
+                .keys(&record::prefix(&self.ns))
+                .into_iter()
+                .partition(|k| record::is_index_key(&self.ns, k));
+            let mut entries: Vec<(String, Record)> = Vec::new();
+            for k in record_keys {
+                let Some(text) = store.get(&k) else { continue };
+                match Record::decode_stored(&self.ns, &k, &text, now) {
+                    Ok(Some(r)) => entries.push((k, r)),
+                    // Expired or corrupt: removed at once.
+                    _ => store.delete(&k),
+                }
+            }
+            let index: Vec<(String, String)> = index_keys
+                .into_iter()
+                .filter_map(|k| store.get(&k).map(|v| (k, v)))
+                .collect();
+            // What stays in storage: index entries naming anything else point nowhere.
+            let kept: Vec<String> = entries.iter().map(|(k, _)| k.clone()).collect();
+            let order = record::eviction_order(&entries, now);
+            record::evict_with_index(&self.ns, order, &index, &kept)
+        }
+    }
+
+    /// Writes a record and, over an adapter, waits until the adapter has it: another process
+    /// must find the key (and a restarted one the request) before the request leaves, and the
+    /// final result before a lease is released. A refused write is reported with
+    /// `storage.fallback` (the record stays in memory for this process).
+    pub async fn write_async(&self, record: &Record) {
+        if !self.store.is_adapter() {
+            self.write(record);
+            return;
+        }
+        let key = record.storage_key(&self.ns);
+        let ttl = record.expires_at().saturating_sub(platform::now_ms());
+        if let Err(reason) = self.store.set_async(&key, &record.encode(), ttl).await {
+            self.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
+        }
+    }
+
+    /// Over an adapter without `claim()`/`release()`: says once, with `storage.fallback`,
+    /// that quick-reply runs, `seenAsync()` and sends are not exclusive across processes
+    /// (each process still runs a key once; two processes may both run it).
+    pub fn warn_not_exclusive(&self) {
+        if self.store.is_adapter()
+            && !self.store.can_claim()
+            && !self.warned_not_exclusive.replace(true)
+        {
+            self.emit(Event::new(EventKind::StorageFallback).with_detail(
+                "the storage adapter has no claim() and release(): runs and sends are not exclusive across processes",
+            ));
+        }
+    }
+
+    /// A random token that names one holder of a lease.
+    pub fn lease_token(&self) -> Result<String, SendonceError> {
+        Ok(self.new_key()?.as_str().to_string())
+    }
+
+    /// Tells the other tabs how the action of `record` ended, before this tab lets go of its
+    /// lock: a tab waiting for that lock adopts the result at once.
+    pub fn tell_other_tabs(&self, record: &ActionRecord) {
+        if let Some(channel) = &*self.channel.borrow() {
+            channel.post(&Record::Action(record.clone()).encode());
+        }
+    }
+
+    /// A message from another tab: a live action of this tab that waits for that tab adopts
+    /// its confirmed result. Anything else (not a record, not an action, unconfirmed, no such
+    /// action here) is ignored.
+    fn on_other_tab(&self, text: &str) {
+        let Ok(Some(Record::Action(rec))) = Record::decode(text, platform::now_ms()) else {
+            return;
+        };
+        if !adopt_elsewhere(Some(&rec)) {
+            return;
+        }
+        let cell = self
+            .live
+            .borrow()
+            .get(rec.key.as_str())
+            .and_then(Weak::upgrade);
+        if let Some(cell) = cell {
+            cell.feed(Input::ElsewhereFinished(rec));
+        }
+    }
+
+    /// Reads and decodes a record; expired records are removed, corrupt or foreign ones (a
+    /// record copied under another storage key included) are removed and reported with
+    /// `record.corrupt`.
+    pub fn read(&self, storage_key: &str) -> Option<Record> {
+        let text = self.store.get(storage_key)?;
+        match Record::decode_stored(&self.ns, storage_key, &text, platform::now_ms()) {
+            Ok(Some(r)) => Some(r),
+            Ok(None) => {
+                self.store.delete(storage_key);
+                None
+            }
+            Err(e) => {
+                self.store.delete(storage_key);
+                self.emit(Event::new(EventKind::RecordCorrupt).with_detail(&e.to_string()));
+                None
+            }
+        }
+    }
+
+    /// The stored action with `key`, if any.
+    /// A live action's record comes from its machine, not from storage: the machine writes its
+    /// record only when its driver runs, after the click's task, so a burst of clicks in one
+    /// task would otherwise each find nothing and start a new action.
+    pub fn read_action(&self, key: &Key) -> Option<ActionRecord> {
+        if let Some(cell) = self.live.borrow().get(key.as_str()).and_then(Weak::upgrade) {
+            return Some(cell.record());
+        }
+        self.stored_action(key)
+    }
+
+    /// The action with `key` as storage holds it (written by this tab, another tab or another
+    /// process), whatever a live machine of this page holds.
+    pub fn stored_action(&self, key: &Key) -> Option<ActionRecord> {
+        match self.read(&record::action_key(&self.ns, key))? {
+            Record::Action(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The action config for a new or restored action.
+    pub fn config(
+        &self,
+        key: Key,
+        action: &str,
+        kind: ActionKind,
+        fingerprint: crate::core::fingerprint::Fingerprint,
+        window: Window,
+    ) -> ActionConfig {
+        ActionConfig {
+            key,
+            action: action.to_string(),
+            kind,
+            fingerprint,
+            window,
+            retry: self.retry,
+            header_name: self.header_name.clone(),
+            replay_header: self.replay_header.clone(),
+            headers_hook: self.headers_hook.is_some(),
+            idempotent: true,
+        }
+    }
+
+    /// A fresh key from the CSPRNG; a source that returns zeros or repeats itself is a
+    /// `weak_random` error, and no key is made.
+    pub fn new_key(&self) -> Result<Key, SendonceError> {
+        let bytes = platform::key_bytes()?;
+        Ok(new_key(self.key_format, bytes, platform::now_ms()))
+    }
+
+    /// The live action with `key`, or a new cell for `machine`, registered.
+    pub fn adopt(self: &Rc<Self>, machine: ActionMachine) -> Rc<ActionCell> {
+        let key = machine.key().to_string();
+        if let Some(cell) = self.live.borrow().get(&key).and_then(Weak::upgrade) {
+            return cell;
+        }
+        let cell = ActionCell::new(self.clone(), machine);
+        self.live.borrow_mut().insert(key, Rc::downgrade(&cell));
+        cell
+    }
+
+    /// Feeds `input` to every live action (online / offline).
+    fn broadcast(&self, input: Input) {
+        let cells: Vec<Rc<ActionCell>> = self
+            .live
+            .borrow()
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for cell in cells {
+            cell.feed(input.clone());
+        }
+    }
+}
+
+impl Shared {
+    /// The shared state of a new instance, running: the cross-tab channel open (where tabs
+    /// can wait for each other's locks), adapter errors reported, and every live action told
+    /// when the page goes online or offline. `fallback`: why the storage asked for was not
+    /// available (reported with `storage.fallback`).
+    pub fn start(settings: Settings, fallback: Option<String>) -> Rc<Shared> {
+        let Settings {
+            ns,
+            store,
+            messages,
+            header_name,
+            replay_header,
+            key_format,
+            retry,
+            windows,
+            fetch,
+            headers_hook,
+            max_payload_bytes,
+            on_event,
+            lease_ms,
+        } = settings;
+        let shared = Rc::new(Shared {
+            ns,
+            store,
+            messages,
+            header_name,
+            replay_header,
+            key_format,
+            retry,
+            windows,
+            fetch,
+            headers_hook,
+            max_payload_bytes,
+            on_event,
+            stats: RefCell::new(Stats::default()),
+            live: RefCell::new(SmallMap::new()),
+            disposed: Cell::new(false),
+            offline_event: Cell::new(false),
+            listeners: RefCell::new(Vec::new()),
+            channel: RefCell::new(None),
+            cors: RefCell::new(CorsWatch::default()),
+            lease_ms,
+            warned_not_exclusive: Cell::new(false),
+        });
+        if locks::available() {
+            // Only where tabs can wait for each other's locks.
+            let weak = Rc::downgrade(&shared);
+            let channel = Channel::open(&format!("sendonce:{}", shared.ns), move |text| {
+                if let Some(s) = weak.upgrade() {
+                    s.on_other_tab(&text);
+                }
+            });
+            *shared.channel.borrow_mut() = channel;
+        }
+        if let Some(reason) = fallback {
+            shared.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
+        }
+        // An adapter that refuses a background write: the record stays in memory for this
+        // page, and the page is told.
+        let weak = Rc::downgrade(&shared);
+        shared.store.on_adapter_error(Rc::new(move |reason| {
+            if let Some(s) = weak.upgrade() {
+                s.emit(Event::new(EventKind::StorageFallback).with_detail(reason));
+            }
+        }));
+        // Online / offline: pause and resume every live action (pages only; Node has no events).
+        let window = get(&platform::global(), "addEventListener");
+        if window.is_function() {
+            for (name, input) in [("online", Input::Online), ("offline", Input::Offline)] {
+                let weak = Rc::downgrade(&shared);
+                let offline = name == "offline";
+                let cb = Closure::<dyn FnMut()>::new(move || {
+                    if let Some(s) = weak.upgrade() {
+                        s.offline_event.set(offline);
+                        s.broadcast(input.clone());
+                    }
+                });
+                let add: Function = window.clone().unchecked_into();
+                let _ = add.call2(
+                    &platform::global(),
+                    &JsValue::from_str(name),
+                    cb.as_ref().unchecked_ref(),
+                );
+                shared.listeners.borrow_mut().push((name.to_string(), cb));
+            }
+        }
+        shared
+    }
+
+    /// The counters of the events so far (borrowed: read them before the next event).
+    pub fn stats(&self) -> std::cell::Ref<'_, Stats> {
+        self.stats.borrow()
+    }
+
+    /// Refuses further use, stops listening to online/offline events and closes the cross-tab
+    /// channel.
+    pub fn dispose(&self) {
+        self.disposed.set(true);
+        let remove = get(&platform::global(), "removeEventListener");
+        if let Ok(f) = remove.dyn_into::<Function>() {
+            for (name, cb) in self.listeners.borrow_mut().drain(..) {
+                let _ = f.call2(
+                    &platform::global(),
+                    &JsValue::from_str(&name),
+                    cb.as_ref().unchecked_ref(),
+                );
+            }
+        }
+        self.channel.borrow_mut().take();
+    }
+}
