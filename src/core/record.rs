@@ -1035,6 +1035,30 @@ pub fn lease_key(ns: &str, storage_key: &str) -> String {
     format!("{p}l:{rest}")
 }
 
+/// The quota of the memory store: 5 MiB of key and value text, the quota of a browser's
+/// localStorage per origin, counted the same way ([`stored_size`]). Without it, memory
+/// storage kept every finished record for its window: 100,000 actions in one window grew
+/// the wasm memory to 115 MiB. A write that would go over it evicts in [`eviction_order`],
+/// exactly as a full localStorage does.
+pub const MEMORY_QUOTA: usize = 5 * 1024 * 1024;
+
+/// How far a full memory store is emptied: 7/8 of [`MEMORY_QUOTA`]. Listing what to evict
+/// decodes every record; emptying an eighth at once does that once per thousand small writes,
+/// not on every write once the store is full.
+pub const MEMORY_REFILL_MARK: usize = MEMORY_QUOTA / 8 * 7;
+
+/// The size of one storage entry as localStorage counts it against its quota: the length of
+/// the key plus the length of the value, in UTF-16 code units (JavaScript's `length`).
+///
+/// ```
+/// use sendonce::core::record::stored_size;
+/// assert_eq!(stored_size("k", "ab"), 3);
+/// assert_eq!(stored_size("é", "😀"), 3);
+/// ```
+pub fn stored_size(key: &str, value: &str) -> usize {
+    key.encode_utf16().count() + value.encode_utf16().count()
+}
+
 /// The order in which to remove records when storage is full, most expendable first.
 ///
 /// 1. expired records of any type (they answer nothing any more), earliest expiry first;
