@@ -263,7 +263,8 @@ pub fn write_string(out: &mut String, s: &str) {
         };
         out.push_str(s.get(run_start..i).unwrap_or(""));
         if escape.is_empty() {
-            let _ = write!(out, "\\u{:04x}", b);
+            out.push_str("\\u");
+            crate::core::text::push_hex(out, u32::from(b), 4);
         } else {
             out.push_str(escape);
         }

@@ -984,11 +984,7 @@ type CheckFile = fn(&Obj) -> Result<(), SendonceError>;
 
 /// A list of pairs of strings (request headers) or of name and field value (draft fields):
 /// `file` checks an object in second place, where there may be one.
-fn check_pairs(
-    v: &Value,
-    name: &str,
-    file: Option<CheckFile>,
-) -> Result<(), SendonceError> {
+fn check_pairs(v: &Value, name: &str, file: Option<CheckFile>) -> Result<(), SendonceError> {
     let Value::Array(items) = v else {
         return Err(wrong_type(name));
     };
