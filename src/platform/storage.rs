@@ -328,12 +328,6 @@ impl Store {
             .insert(key.to_string(), value.to_string());
     }
 
-    /// Key + value text held in memory, counted the way localStorage counts its quota (see
-    /// [`record::stored_size`]).
-    pub fn memory_used(&self) -> usize {
-        self.memory.borrow().used
-    }
-
     fn fall_back_to_memory(&self, storage: &web_sys::Storage) {
         let len = storage.length().unwrap_or(0);
         let mut mem = self.memory.borrow_mut();
