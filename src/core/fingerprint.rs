@@ -22,10 +22,20 @@ impl Fingerprint {
 
     /// Wraps hex text read back from storage. Returns `None` unless it is 64 lowercase hex digits.
     pub fn from_hex(s: &str) -> Option<Self> {
-        (s.len() == 64
+        Self::is_hex(s).then(|| Fingerprint(s.to_string()))
+    }
+
+    /// True for 64 lowercase hex digits: what [`Fingerprint::from_hex`] accepts.
+    pub(crate) fn is_hex(s: &str) -> bool {
+        s.len() == 64
             && s.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-        .then(|| Fingerprint(s.to_string()))
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    }
+
+    /// A fingerprint from text that [`Fingerprint::is_hex`] has accepted already (see
+    /// `Key::from_checked`).
+    pub(crate) fn from_checked(s: &str) -> Self {
+        Fingerprint(s.to_string())
     }
 }
 

@@ -148,6 +148,11 @@ impl From<bool> for Value {
     }
 }
 
+/// Appends `v` as compact JSON, as [`Value::to_json`] writes it.
+pub fn write_json(out: &mut String, v: &Value) {
+    write_value(out, v, false);
+}
+
 /// Writes a number in sendonce's one spelling: integers without a fraction, `-0` as `0`,
 /// non-finite numbers as `null` (as `JSON.stringify` does).
 pub fn write_number(out: &mut String, n: f64) {
@@ -258,7 +263,8 @@ pub fn write_string(out: &mut String, s: &str) {
         };
         out.push_str(s.get(run_start..i).unwrap_or(""));
         if escape.is_empty() {
-            let _ = write!(out, "\\u{:04x}", b);
+            out.push_str("\\u");
+            crate::core::text::push_hex(out, u32::from(b), 4);
         } else {
             out.push_str(escape);
         }

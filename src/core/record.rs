@@ -26,7 +26,6 @@ use crate::core::fingerprint::{Fingerprint, FormValue};
 use crate::core::json::{self, Value};
 use crate::core::key::{validate_key, Key};
 use crate::core::status::StatusCode;
-use crate::core::text::quoted;
 use crate::core::window::{ActionKind, MAX_WINDOW_MS};
 
 /// The version written into every record. A record of another version is foreign: skipped,
@@ -410,92 +409,96 @@ impl Record {
     /// assert_eq!(r.encode(), r#"{"v":1,"t":"seen","h":"m-1","a":5,"w":5000}"#);
     /// ```
     pub fn encode(&self) -> String {
-        let mut m: Vec<(String, Value)> = vec![
-            ("v".into(), Value::from(SCHEMA_VERSION)),
-            ("t".into(), Value::from(self.type_name())),
-        ];
-        let mut put = |name: &str, v: Value| m.push((name.to_string(), v));
+        // Written straight into the text, member by member: no `Value` tree of owned names and
+        // copied strings is built only to be written out.
+        let mut out = String::with_capacity(128);
+        let mut w = Members::open(&mut out);
+        w.num("v", SCHEMA_VERSION);
+        w.str("t", self.type_name());
         match self {
             Record::Action(r) => {
-                put("k", r.key.as_str().into());
-                put("a", r.action.as_str().into());
+                w.str("k", r.key.as_str());
+                w.str("a", &r.action);
                 if r.kind != ActionKind::Default {
-                    put("d", r.kind.as_str().into());
+                    w.str("d", r.kind.as_str());
                 }
-                put("f", r.fingerprint.as_str().into());
+                w.str("f", r.fingerprint.as_str());
                 if let Some(q) = &r.request {
-                    put("q", encode_request(q));
+                    encode_request(w.object("q"), q);
                 }
-                put("s", r.status.as_str().into());
-                put("n", Value::from(u64::from(r.attempts)));
-                put("c", r.created_at.into());
+                w.str("s", r.status.as_str());
+                w.num("n", u64::from(r.attempts));
+                w.num("c", r.created_at);
                 // The finish time as ms after `c` (a few digits instead of thirteen); a clock
                 // that went back between the two is rare and written as it is, under "E".
                 match r.finished_at {
-                    Some(e) if e >= r.created_at => put("e", (e - r.created_at).into()),
-                    Some(e) => put("E", e.into()),
+                    Some(e) if e >= r.created_at => w.num("e", e - r.created_at),
+                    Some(e) => w.num("E", e),
                     None => {}
                 }
-                put("w", r.window_ms.into());
+                w.num("w", r.window_ms);
                 if let Some(reply) = &r.reply {
-                    put("r", encode_reply(reply));
+                    encode_reply(w.object("r"), reply);
                 }
                 if !r.idempotent {
-                    put("u", Value::from(1u64));
+                    w.num("u", 1);
                 }
             }
             Record::Draft(r) => {
-                put("o", r.form.as_str().into());
-                put("a", r.action.as_str().into());
-                put(
-                    "x",
-                    Value::Array(
-                        r.fields
-                            .iter()
-                            .map(|(name, v)| {
-                                Value::Array(vec![name.as_str().into(), encode_field(v)])
-                            })
-                            .collect(),
-                    ),
-                );
+                w.str("o", &r.form);
+                w.str("a", &r.action);
+                let out = w.name("x");
+                out.push('[');
+                for (i, (name, v)) in r.fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push('[');
+                    json::write_string(out, name);
+                    out.push(',');
+                    encode_field(out, v);
+                    out.push(']');
+                }
+                out.push(']');
                 if let Some(k) = &r.key {
-                    put("k", k.as_str().into());
+                    w.str("k", k.as_str());
                 }
                 if let Some(f) = &r.fingerprint {
-                    put("f", f.as_str().into());
+                    w.str("f", f.as_str());
                 }
-                put("s", r.saved_at.into());
+                w.num("s", r.saved_at);
             }
             Record::Outbox(r) => {
-                put("c", r.conversation_id.as_str().into());
-                put("k", r.id.as_str().into());
-                put("q", r.seq.into());
-                put("x", r.text.as_str().into());
+                w.str("c", &r.conversation_id);
+                w.str("k", r.id.as_str());
+                w.num("q", r.seq);
+                w.str("x", &r.text);
                 if r.extra != Value::Null {
-                    put("e", r.extra.clone());
+                    w.value("e", &r.extra);
                 }
-                put("s", r.status.as_str().into());
+                w.str("s", r.status.as_str());
                 if let Some(code) = &r.code {
-                    put("o", code.as_str().into());
+                    w.str("o", code);
                 }
-                put("a", r.at.into());
-                put("u", r.url.as_str().into());
+                w.num("a", r.at);
+                w.str("u", &r.url);
             }
             Record::Quick(r) => {
-                put("k", r.key.as_str().into());
-                put("a", r.action_key.as_str().into());
-                put("c", r.conversation_id.as_str().into());
-                put("r", r.result.clone());
-                put("e", r.finished_at.into());
-                put("w", r.window_ms.into());
+                w.str("k", r.key.as_str());
+                w.str("a", &r.action_key);
+                w.str("c", &r.conversation_id);
+                w.value("r", &r.result);
+                w.num("e", r.finished_at);
+                w.num("w", r.window_ms);
             }
             Record::Seen(r) => {
-                put("h", r.id_or_hash.as_str().into());
-                put("a", r.at.into());
-                put("w", r.window_ms.into());
+                w.str("h", &r.id_or_hash);
+                w.num("a", r.at);
+                w.num("w", r.window_ms);
             }
         }
-        Value::Object(m).to_json()
+        w.close();
+        out
     }
 
     /// Reads a stored record. `Ok(None)` when it has expired at `now_ms` (the caller removes
@@ -517,23 +520,72 @@ impl Record {
         if o.req("v")?.as_u64() != Some(SCHEMA_VERSION) {
             return Err(corrupt("another schema version"));
         }
-        let record = match o.str("t")? {
-            "action" => Record::Action(decode_action(&o)?),
-            "draft" => Record::Draft(decode_draft(&o)?),
-            "outbox" => Record::Outbox(decode_outbox(&o)?),
-            "quick" => Record::Quick(QuickReplyRecord {
-                key: o.key("k")?,
-                action_key: o.str("a")?.to_string(),
-                conversation_id: o.str("c")?.to_string(),
-                result: o.req("r")?.clone(),
-                finished_at: o.u64("e")?,
-                window_ms: o.window("w")?,
-            }),
-            "seen" => Record::Seen(SeenRecord {
-                id_or_hash: o.str("h")?.to_string(),
-                at: o.u64("a")?,
-                window_ms: o.window("w")?,
-            }),
+        o.check(&[("t", Member::Str)])?;
+        // Every member is checked before anything is built: building cannot fail, so a
+        // record refused halfway has nothing to undo.
+        let record = match o.get("t").str() {
+            "action" => {
+                check_action(&o)?;
+                Record::Action(build_action(&o))
+            }
+            "draft" => {
+                check_draft(&o)?;
+                Record::Draft(build_draft(&o))
+            }
+            "outbox" => {
+                o.check(&[
+                    ("c", Member::Str),
+                    ("k", Member::Key),
+                    ("q", Member::U64),
+                    ("x", Member::Str),
+                    ("e", Member::OptValue),
+                    ("s", Member::Name(|s| OutboxStatus::parse(s).is_some())),
+                    ("o", Member::OptStr),
+                    ("a", Member::U64),
+                    ("u", Member::Str),
+                ])?;
+                Record::Outbox(OutboxEntry {
+                    conversation_id: o.get("c").string(),
+                    id: o.get("k").key(),
+                    seq: o.get("q").num(),
+                    text: o.get("x").string(),
+                    extra: o.opt("e").cloned().unwrap_or(Value::Null),
+                    status: OutboxStatus::parse(o.get("s").str()).unwrap_or(OutboxStatus::Error),
+                    code: o.get("o").opt_string(),
+                    at: o.get("a").num(),
+                    url: o.get("u").string(),
+                })
+            }
+            "quick" => {
+                o.check(&[
+                    ("k", Member::Key),
+                    ("a", Member::Str),
+                    ("c", Member::Str),
+                    ("r", Member::Value),
+                    ("e", Member::U64),
+                    ("w", Member::Window),
+                ])?;
+                Record::Quick(QuickReplyRecord {
+                    key: o.get("k").key(),
+                    action_key: o.get("a").string(),
+                    conversation_id: o.get("c").string(),
+                    result: o.opt("r").cloned().unwrap_or(Value::Null),
+                    finished_at: o.get("e").num(),
+                    window_ms: o.get("w").num(),
+                })
+            }
+            "seen" => {
+                o.check(&[
+                    ("h", Member::Str),
+                    ("a", Member::U64),
+                    ("w", Member::Window),
+                ])?;
+                Record::Seen(SeenRecord {
+                    id_or_hash: o.get("h").string(),
+                    at: o.get("a").num(),
+                    window_ms: o.get("w").num(),
+                })
+            }
             _ => return Err(corrupt("unknown type")),
         };
         Ok((now_ms < record.expires_at()).then_some(record))
@@ -576,29 +628,99 @@ fn corrupt(reason: &str) -> SendonceError {
     SendonceError::CorruptRecord(reason.to_string())
 }
 
-fn encode_request(q: &StoredRequest) -> Value {
-    let mut m = vec![
-        ("u".to_string(), Value::from(q.url.as_str())),
-        ("m".to_string(), Value::from(q.method.as_str())),
-    ];
+/// `member "{name}" {what}`. Member names are plain letters, so no quoting is needed.
+fn member_error(name: &str, what: &str) -> SendonceError {
+    let mut s = String::with_capacity(32);
+    s.push_str("member \"");
+    s.push_str(name);
+    s.push_str("\" ");
+    s.push_str(what);
+    SendonceError::CorruptRecord(s)
+}
+
+fn wrong_type(name: &str) -> SendonceError {
+    member_error(name, "has the wrong type")
+}
+
+/// Writes the members of one JSON object straight into a text, in order.
+struct Members<'o> {
+    out: &'o mut String,
+    empty: bool,
+}
+
+impl<'o> Members<'o> {
+    fn open(out: &'o mut String) -> Self {
+        out.push('{');
+        Members { out, empty: true }
+    }
+
+    /// Writes `"name":` and gives the text to write the member's value into. Member names are
+    /// plain letters: nothing to escape.
+    fn name(&mut self, name: &str) -> &mut String {
+        if !self.empty {
+            self.out.push(',');
+        }
+        self.empty = false;
+        self.out.push('"');
+        self.out.push_str(name);
+        self.out.push_str("\":");
+        self.out
+    }
+
+    fn str(&mut self, name: &str, s: &str) {
+        json::write_string(self.name(name), s);
+    }
+
+    /// An integer, spelled as `Value::from(n)` writes it.
+    fn num(&mut self, name: &str, n: u64) {
+        json::write_number(self.name(name), n as f64);
+    }
+
+    fn flag(&mut self, name: &str) {
+        self.name(name).push_str("true");
+    }
+
+    fn value(&mut self, name: &str, v: &Value) {
+        json::write_json(self.name(name), v);
+    }
+
+    fn object(&mut self, name: &str) -> Members<'_> {
+        Members::open(self.name(name))
+    }
+
+    fn close(self) {
+        self.out.push('}');
+    }
+}
+
+fn encode_request(mut w: Members, q: &StoredRequest) {
+    w.str("u", &q.url);
+    w.str("m", &q.method);
     if !q.headers.is_empty() {
-        let headers = q
-            .headers
-            .iter()
-            .map(|(k, v)| Value::Array(vec![k.as_str().into(), v.as_str().into()]))
-            .collect();
-        m.push(("h".into(), Value::Array(headers)));
+        let out = w.name("h");
+        out.push('[');
+        for (i, (k, v)) in q.headers.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('[');
+            json::write_string(out, k);
+            out.push(',');
+            json::write_string(out, v);
+            out.push(']');
+        }
+        out.push(']');
     }
     if let Some(b) = &q.body {
-        m.push(("b".into(), b.as_str().into()));
+        w.str("b", b);
     }
     if q.private_body {
-        m.push(("p".into(), Value::Bool(true)));
+        w.flag("p");
     }
     if q.memory_headers {
-        m.push(("x".into(), Value::Bool(true)));
+        w.flag("x");
     }
-    Value::Object(m)
+    w.close();
 }
 
 /// The content type that a reply stored with `"j"` and without `"c"` has.
@@ -608,53 +730,169 @@ const JSON_TYPE: &str = "application/json";
 /// (`"j"`), not as a string of escaped JSON (`"b"`): it saves the quotes and backslashes, and
 /// `application/json` is then implied. Any other body is kept as text, byte for byte, so
 /// the reply read back is always exactly the reply stored.
-fn encode_reply(r: &StoredReply) -> Value {
-    let mut m = vec![("s".to_string(), Value::from(u64::from(r.status)))];
+fn encode_reply(mut w: Members, r: &StoredReply) {
+    w.num("s", u64::from(r.status));
     let as_json = r
         .content_type
         .as_deref()
         .filter(|ct| crate::core::text::contains(&ct.to_ascii_lowercase(), "json"))
         .and_then(|_| json::parse(&r.body).ok())
-        .filter(|v| v.to_json() == r.body);
-    match (&r.content_type, &as_json) {
-        (Some(ct), Some(_)) if ct == JSON_TYPE => {}
-        (Some(ct), _) => m.push(("c".into(), ct.as_str().into())),
-        (None, _) => {}
+        .is_some_and(|v| v.to_json() == r.body);
+    match &r.content_type {
+        Some(ct) if as_json && ct == JSON_TYPE => {}
+        Some(ct) => w.str("c", ct),
+        None => {}
     }
-    match as_json {
-        Some(v) => m.push(("j".into(), v)),
-        None => m.push(("b".into(), r.body.as_str().into())),
+    if as_json {
+        // The body is that JSON, spelled exactly so: written as it is.
+        w.name("j").push_str(&r.body);
+    } else {
+        w.str("b", &r.body);
     }
     if r.replayed {
-        m.push(("p".into(), true.into()));
+        w.flag("p");
     }
-    Value::Object(m)
+    w.close();
 }
 
-fn encode_field(v: &FieldValue) -> Value {
+fn encode_field(out: &mut String, v: &FieldValue) {
     match v {
-        FormValue::Text(s) => s.as_str().into(),
+        FormValue::Text(s) => json::write_string(out, s),
         FormValue::File {
             name,
             mime,
             size,
             last_modified,
         } => {
-            let mut m = vec![
-                ("n".to_string(), Value::from(name.as_str())),
-                ("z".to_string(), Value::from(*size)),
-                ("m".to_string(), Value::from(*last_modified)),
-            ];
+            let mut w = Members::open(out);
+            w.str("n", name);
+            w.num("z", *size);
+            w.num("m", *last_modified);
             if !mime.is_empty() {
-                m.push(("t".to_string(), Value::from(mime.as_str())));
+                w.str("t", mime);
             }
-            Value::Object(m)
+            w.close();
         }
     }
 }
 
-/// Typed access to the members of a record object; every miss is a `CorruptRecord` naming
-/// the member.
+/// What one member of a stored record must be. Each record type is a table of these, checked
+/// in order by one function ([`Obj::check`]), so the five types share one set of checks
+/// instead of each carrying its own copy.
+#[derive(Clone, Copy)]
+enum Member {
+    /// A string.
+    Str,
+    /// A string, or absent.
+    OptStr,
+    /// One of the names `ok` accepts (a status, a kind).
+    Name(fn(&str) -> bool),
+    /// [`Member::Name`], or absent.
+    OptName(fn(&str) -> bool),
+    /// An integer up to 2^53.
+    U64,
+    /// [`Member::U64`], or absent.
+    OptU64,
+    /// An integer that fits in a `u32`.
+    U32,
+    /// An integer that fits in a `u16`.
+    U16,
+    /// A window: an integer up to 24 h.
+    Window,
+    /// A valid idempotency key.
+    Key,
+    /// [`Member::Key`], or absent.
+    OptKey,
+    /// A fingerprint.
+    Fingerprint,
+    /// [`Member::Fingerprint`], or absent.
+    OptFingerprint,
+    /// Any JSON value.
+    Value,
+    /// Any JSON value, or absent.
+    OptValue,
+    /// `true` or `false`; false when absent.
+    Flag,
+    /// A stored request (an action's `"q"`), or absent.
+    OptRequest,
+    /// A stored reply (an action's `"r"`), or absent.
+    OptReply,
+}
+
+impl Member {
+    fn optional(self) -> bool {
+        !matches!(
+            self,
+            Member::Str
+                | Member::Name(_)
+                | Member::U64
+                | Member::U32
+                | Member::U16
+                | Member::Window
+                | Member::Key
+                | Member::Fingerprint
+                | Member::Value
+        )
+    }
+}
+
+/// One member, as the builders read it after [`Obj::check`] has accepted the record: the
+/// fallbacks of the accessors below are never taken for a checked member.
+#[derive(Clone, Copy)]
+enum Got<'a> {
+    Absent,
+    Str(&'a str),
+    Num(u64),
+    Flag(bool),
+    Other,
+}
+
+impl<'a> Got<'a> {
+    fn opt_str(self) -> Option<&'a str> {
+        match self {
+            Got::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn str(self) -> &'a str {
+        self.opt_str().unwrap_or_default()
+    }
+
+    fn string(self) -> String {
+        self.str().to_string()
+    }
+
+    fn opt_string(self) -> Option<String> {
+        self.opt_str().map(str::to_string)
+    }
+
+    fn opt_num(self) -> Option<u64> {
+        match self {
+            Got::Num(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    fn num(self) -> u64 {
+        self.opt_num().unwrap_or_default()
+    }
+
+    fn flag(self) -> bool {
+        matches!(self, Got::Flag(true))
+    }
+
+    fn key(self) -> Key {
+        Key::from_checked(self.str())
+    }
+
+    fn fingerprint(self) -> Fingerprint {
+        Fingerprint::from_checked(self.str())
+    }
+}
+
+/// The members of a record object: checked against a table ([`Obj::check`]), then read
+/// ([`Obj::get`]). Every failed check is a `CorruptRecord` naming the member, never its value.
 struct Obj<'a>(&'a Value);
 
 impl<'a> Obj<'a> {
@@ -670,210 +908,274 @@ impl<'a> Obj<'a> {
     }
 
     fn req(&self, name: &str) -> Result<&'a Value, SendonceError> {
-        self.opt(name)
-            .ok_or_else(|| corrupt(&format!("member {} missing", quoted(name, '"'))))
+        self.opt(name).ok_or_else(|| member_error(name, "missing"))
     }
 
-    fn bad(name: &str) -> SendonceError {
-        corrupt(&format!("member {} has the wrong type", quoted(name, '"')))
-    }
-
-    fn str(&self, name: &str) -> Result<&'a str, SendonceError> {
-        self.req(name)?.as_str().ok_or_else(|| Self::bad(name))
-    }
-
-    fn opt_str(&self, name: &str) -> Result<Option<&'a str>, SendonceError> {
-        self.opt(name)
-            .map(|v| v.as_str().ok_or_else(|| Self::bad(name)))
-            .transpose()
-    }
-
-    fn u64(&self, name: &str) -> Result<u64, SendonceError> {
-        as_u64(self.req(name)?, name)
-    }
-
-    fn opt_u64(&self, name: &str) -> Result<Option<u64>, SendonceError> {
-        self.opt(name).map(|v| as_u64(v, name)).transpose()
-    }
-
-    fn window(&self, name: &str) -> Result<u64, SendonceError> {
-        let w = self.u64(name)?;
-        if w > MAX_WINDOW_MS {
-            return Err(corrupt(&format!(
-                "member {} is longer than 24h",
-                quoted(name, '"')
-            )));
-        }
-        Ok(w)
-    }
-
-    fn key(&self, name: &str) -> Result<Key, SendonceError> {
-        validate_key(self.str(name)?)
-            .map_err(|_| corrupt(&format!("member {} is not a valid key", quoted(name, '"'))))
-    }
-
-    fn fingerprint(&self, name: &str) -> Result<Fingerprint, SendonceError> {
-        Fingerprint::from_hex(self.str(name)?).ok_or_else(|| Self::bad(name))
-    }
-
-    fn array(&self, name: &str) -> Result<&'a [Value], SendonceError> {
-        match self.req(name)? {
-            Value::Array(items) => Ok(items),
-            _ => Err(Self::bad(name)),
+    fn get(&self, name: &str) -> Got<'a> {
+        match self.opt(name) {
+            None => Got::Absent,
+            Some(Value::String(s)) => Got::Str(s),
+            Some(Value::Bool(b)) => Got::Flag(*b),
+            Some(v) => v.as_u64().map_or(Got::Other, Got::Num),
         }
     }
-}
 
-/// Integers only: a stored time or count with a fraction, a sign or beyond 2^53 (where
-/// doubles stop being exact) is corrupt.
-fn as_u64(v: &Value, name: &str) -> Result<u64, SendonceError> {
-    v.as_u64()
-        .filter(|n| *n <= (1u64 << 53))
-        .ok_or_else(|| Obj::bad(name))
-}
-
-fn decode_action(o: &Obj) -> Result<ActionRecord, SendonceError> {
-    let kind = match o.opt_str("d")? {
-        None => ActionKind::Default,
-        Some(d) => ActionKind::parse(d).ok_or_else(|| Obj::bad("d"))?,
-    };
-    let request = o.opt("q").map(decode_request).transpose()?;
-    let reply = o.opt("r").map(decode_reply).transpose()?;
-    let attempts = u32::try_from(o.u64("n")?).map_err(|_| Obj::bad("n"))?;
-    let created_at = o.u64("c")?;
-    Ok(ActionRecord {
-        key: o.key("k")?,
-        action: o.str("a")?.to_string(),
-        kind,
-        fingerprint: o.fingerprint("f")?,
-        request,
-        status: StatusCode::parse(o.str("s")?).ok_or_else(|| Obj::bad("s"))?,
-        attempts,
-        created_at,
-        finished_at: match (o.opt_u64("e")?, o.opt_u64("E")?) {
-            (None, None) => None,
-            (Some(after), None) => {
-                Some(created_at.checked_add(after).ok_or_else(|| Obj::bad("e"))?)
+    /// Checks the members of `spec`, in its order: the first that is missing or not what its
+    /// [`Member`] says is the error.
+    fn check(&self, spec: &[(&'static str, Member)]) -> Result<(), SendonceError> {
+        for &(name, member) in spec {
+            match self.opt(name) {
+                None if member.optional() => {}
+                None => return Err(member_error(name, "missing")),
+                Some(v) => check_member(v, name, member)?,
             }
-            (None, Some(at)) => Some(at),
-            (Some(_), Some(_)) => return Err(Obj::bad("E")),
-        },
-        window_ms: o.window("w")?,
-        reply,
-        idempotent: match o.opt_u64("u")? {
-            None | Some(0) => true,
-            Some(1) => false,
-            Some(_) => return Err(Obj::bad("u")),
-        },
-    })
-}
-
-fn decode_request(v: &Value) -> Result<StoredRequest, SendonceError> {
-    let o = Obj::new(v).map_err(|_| Obj::bad("q"))?;
-    let headers = match o.opt("h") {
-        None => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|h| match h {
-                Value::Array(pair) => match pair.as_slice() {
-                    [Value::String(k), Value::String(v)] => Ok((k.clone(), v.clone())),
-                    _ => Err(Obj::bad("h")),
-                },
-                _ => Err(Obj::bad("h")),
-            })
-            .collect::<Result<_, _>>()?,
-        Some(_) => return Err(Obj::bad("h")),
-    };
-    Ok(StoredRequest {
-        url: o.str("u")?.to_string(),
-        method: o.str("m")?.to_string(),
-        headers,
-        body: o.opt_str("b")?.map(str::to_string),
-        visible_body: None,
-        private_body: opt_flag(&o, "p")?,
-        memory_headers: opt_flag(&o, "x")?,
-    })
-}
-
-/// An optional boolean member, false when absent.
-fn opt_flag(o: &Obj, name: &'static str) -> Result<bool, SendonceError> {
-    match o.opt(name) {
-        None => Ok(false),
-        Some(v) => v.as_bool().ok_or_else(|| Obj::bad(name)),
+        }
+        Ok(())
     }
 }
 
-fn decode_reply(v: &Value) -> Result<StoredReply, SendonceError> {
-    let o = Obj::new(v).map_err(|_| Obj::bad("r"))?;
-    let replayed = match o.opt("p") {
-        None => false,
-        Some(p) => p.as_bool().ok_or_else(|| Obj::bad("p"))?,
+fn check_member(v: &Value, name: &str, member: Member) -> Result<(), SendonceError> {
+    let bad = || wrong_type(name);
+    let text = || v.as_str().ok_or_else(bad);
+    match member {
+        Member::Str | Member::OptStr => {
+            text()?;
+        }
+        Member::Name(ok) | Member::OptName(ok) => {
+            if !ok(text()?) {
+                return Err(bad());
+            }
+        }
+        Member::U64 | Member::OptU64 | Member::U32 | Member::U16 | Member::Window => {
+            // Integers only: a stored time or count with a fraction, a sign or beyond 2^53
+            // (where doubles stop being exact) is corrupt.
+            let limit = match member {
+                Member::U32 => u64::from(u32::MAX),
+                Member::U16 => u64::from(u16::MAX),
+                _ => 1 << 53,
+            };
+            let n = v.as_u64().filter(|n| *n <= limit).ok_or_else(bad)?;
+            if matches!(member, Member::Window) && n > MAX_WINDOW_MS {
+                return Err(member_error(name, "is longer than 24h"));
+            }
+        }
+        Member::Key | Member::OptKey => {
+            if validate_key(text()?).is_err() {
+                return Err(member_error(name, "is not a valid key"));
+            }
+        }
+        Member::Fingerprint | Member::OptFingerprint => {
+            if !Fingerprint::is_hex(text()?) {
+                return Err(bad());
+            }
+        }
+        Member::Value | Member::OptValue => {}
+        Member::Flag => {
+            v.as_bool().ok_or_else(bad)?;
+        }
+        Member::OptRequest => check_request(v)?,
+        Member::OptReply => check_reply(v)?,
+    }
+    Ok(())
+}
+
+/// Checks a file's metadata in a draft (see [`check_pairs`]).
+type CheckFile = fn(&Obj) -> Result<(), SendonceError>;
+
+/// A list of pairs of strings (request headers) or of name and field value (draft fields):
+/// `file` checks an object in second place, where there may be one.
+fn check_pairs(v: &Value, name: &str, file: Option<CheckFile>) -> Result<(), SendonceError> {
+    let Value::Array(items) = v else {
+        return Err(wrong_type(name));
     };
-    let content_type = o.opt_str("c")?.map(str::to_string);
-    let (content_type, body) = match (o.opt("j"), o.opt("b")) {
-        (Some(j), None) => (
+    for item in items {
+        match item {
+            Value::Array(pair) => match (pair.as_slice(), file) {
+                ([Value::String(_), Value::String(_)], _) => {}
+                ([Value::String(_), second @ Value::Object(_)], Some(check)) => {
+                    check(&Obj(second))?
+                }
+                _ => return Err(wrong_type(name)),
+            },
+            _ => return Err(wrong_type(name)),
+        }
+    }
+    Ok(())
+}
+
+fn check_action(o: &Obj) -> Result<(), SendonceError> {
+    o.check(&[
+        ("d", Member::OptName(|d| ActionKind::parse(d).is_some())),
+        ("q", Member::OptRequest),
+        ("r", Member::OptReply),
+        ("n", Member::U32),
+        ("c", Member::U64),
+        ("k", Member::Key),
+        ("a", Member::Str),
+        ("f", Member::Fingerprint),
+        ("s", Member::Name(|s| StatusCode::parse(s).is_some())),
+        ("e", Member::OptU64),
+        ("E", Member::OptU64),
+    ])?;
+    match (o.get("e").opt_num(), o.get("E").opt_num()) {
+        (Some(after), None) if o.get("c").num().checked_add(after).is_none() => {
+            return Err(wrong_type("e"))
+        }
+        (Some(_), Some(_)) => return Err(wrong_type("E")),
+        _ => {}
+    }
+    o.check(&[("w", Member::Window), ("u", Member::OptU64)])?;
+    if o.get("u").opt_num().is_some_and(|u| u > 1) {
+        return Err(wrong_type("u"));
+    }
+    Ok(())
+}
+
+fn build_action(o: &Obj) -> ActionRecord {
+    let created_at = o.get("c").num();
+    ActionRecord {
+        key: o.get("k").key(),
+        action: o.get("a").string(),
+        kind: o
+            .get("d")
+            .opt_str()
+            .and_then(ActionKind::parse)
+            .unwrap_or_default(),
+        fingerprint: o.get("f").fingerprint(),
+        request: o.opt("q").map(build_request),
+        status: StatusCode::parse(o.get("s").str()).unwrap_or(StatusCode::Idle),
+        attempts: o.get("n").num() as u32,
+        created_at,
+        finished_at: match (o.get("e").opt_num(), o.get("E").opt_num()) {
+            (Some(after), _) => Some(created_at + after),
+            (None, at) => at,
+        },
+        window_ms: o.get("w").num(),
+        reply: o.opt("r").map(build_reply),
+        idempotent: o.get("u").num() == 0,
+    }
+}
+
+fn check_request(v: &Value) -> Result<(), SendonceError> {
+    let o = Obj::new(v).map_err(|_| wrong_type("q"))?;
+    if let Some(h) = o.opt("h") {
+        check_pairs(h, "h", None)?;
+    }
+    o.check(&[
+        ("u", Member::Str),
+        ("m", Member::Str),
+        ("b", Member::OptStr),
+        ("p", Member::Flag),
+        ("x", Member::Flag),
+    ])
+}
+
+fn build_request(v: &Value) -> StoredRequest {
+    let o = Obj(v);
+    StoredRequest {
+        url: o.get("u").string(),
+        method: o.get("m").string(),
+        headers: pairs(o.opt("h"))
+            .map(|(k, v)| (k.to_string(), v.as_str().unwrap_or_default().to_string()))
+            .collect(),
+        body: o.get("b").opt_string(),
+        visible_body: None,
+        private_body: o.get("p").flag(),
+        memory_headers: o.get("x").flag(),
+    }
+}
+
+/// The (name, value) pairs of a checked list (see [`check_pairs`]).
+fn pairs(v: Option<&Value>) -> impl Iterator<Item = (&str, &Value)> {
+    let items = match v {
+        Some(Value::Array(items)) => items.as_slice(),
+        _ => &[],
+    };
+    items.iter().filter_map(|item| match item {
+        Value::Array(pair) => match pair.as_slice() {
+            [Value::String(name), value] => Some((name.as_str(), value)),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+fn check_reply(v: &Value) -> Result<(), SendonceError> {
+    let o = Obj::new(v).map_err(|_| wrong_type("r"))?;
+    o.check(&[("p", Member::Flag), ("c", Member::OptStr)])?;
+    match (o.opt("j"), o.opt("b")) {
+        (Some(_), None) => {}
+        (None, Some(_)) => o.check(&[("b", Member::Str)])?,
+        _ => return Err(corrupt("a reply has one body, \"j\" or \"b\"")),
+    }
+    o.check(&[("s", Member::U16)])
+}
+
+fn build_reply(v: &Value) -> StoredReply {
+    let o = Obj(v);
+    let content_type = o.get("c").opt_string();
+    let (content_type, body) = match o.opt("j") {
+        Some(j) => (
             content_type.or_else(|| Some(JSON_TYPE.to_string())),
             j.to_json(),
         ),
-        (None, Some(_)) => (content_type, o.str("b")?.to_string()),
-        _ => return Err(corrupt("a reply has one body, \"j\" or \"b\"")),
+        None => (content_type, o.get("b").string()),
     };
-    Ok(StoredReply {
-        status: u16::try_from(o.u64("s")?).map_err(|_| Obj::bad("s"))?,
+    StoredReply {
+        status: o.get("s").num() as u16,
         content_type,
         body,
-        replayed,
-    })
+        replayed: o.get("p").flag(),
+    }
 }
 
-fn decode_draft(o: &Obj) -> Result<DraftRecord, SendonceError> {
-    let fields = o
-        .array("x")?
-        .iter()
-        .map(|item| match item {
-            Value::Array(pair) => match pair.as_slice() {
-                [Value::String(name), Value::String(text)] => {
-                    Ok((name.clone(), FormValue::Text(text.clone())))
-                }
-                [Value::String(name), file @ Value::Object(_)] => {
-                    let f = Obj(file);
-                    Ok((
-                        name.clone(),
+fn check_draft(o: &Obj) -> Result<(), SendonceError> {
+    check_pairs(
+        o.req("x")?,
+        "x",
+        Some(|file| {
+            file.check(&[
+                ("n", Member::Str),
+                ("t", Member::OptStr),
+                ("z", Member::U64),
+                ("m", Member::U64),
+            ])
+        }),
+    )?;
+    o.check(&[
+        ("o", Member::Str),
+        ("a", Member::Str),
+        ("k", Member::OptKey),
+        ("f", Member::OptFingerprint),
+        ("s", Member::U64),
+    ])
+}
+
+fn build_draft(o: &Obj) -> DraftRecord {
+    DraftRecord {
+        form: o.get("o").string(),
+        action: o.get("a").string(),
+        fields: pairs(o.opt("x"))
+            .map(|(name, v)| {
+                let value = match v {
+                    Value::String(text) => FormValue::Text(text.clone()),
+                    file => {
+                        let f = Obj(file);
                         FormValue::File {
-                            name: f.str("n")?.to_string(),
-                            mime: f.opt_str("t")?.unwrap_or("").to_string(),
-                            size: f.u64("z")?,
-                            last_modified: f.u64("m")?,
-                        },
-                    ))
-                }
-                _ => Err(Obj::bad("x")),
-            },
-            _ => Err(Obj::bad("x")),
-        })
-        .collect::<Result<_, _>>()?;
-    Ok(DraftRecord {
-        form: o.str("o")?.to_string(),
-        action: o.str("a")?.to_string(),
-        fields,
-        key: o.opt("k").map(|_| o.key("k")).transpose()?,
-        fingerprint: o.opt("f").map(|_| o.fingerprint("f")).transpose()?,
-        saved_at: o.u64("s")?,
-    })
-}
-
-fn decode_outbox(o: &Obj) -> Result<OutboxEntry, SendonceError> {
-    Ok(OutboxEntry {
-        conversation_id: o.str("c")?.to_string(),
-        id: o.key("k")?,
-        seq: o.u64("q")?,
-        text: o.str("x")?.to_string(),
-        extra: o.opt("e").cloned().unwrap_or(Value::Null),
-        status: OutboxStatus::parse(o.str("s")?).ok_or_else(|| Obj::bad("s"))?,
-        code: o.opt_str("o")?.map(str::to_string),
-        at: o.u64("a")?,
-        url: o.str("u")?.to_string(),
-    })
+                            name: f.get("n").string(),
+                            mime: f.get("t").string(),
+                            size: f.get("z").num(),
+                            last_modified: f.get("m").num(),
+                        }
+                    }
+                };
+                (name.to_string(), value)
+            })
+            .collect(),
+        key: o.get("k").opt_str().map(Key::from_checked),
+        fingerprint: o.get("f").opt_str().map(Fingerprint::from_checked),
+        saved_at: o.get("s").num(),
+    }
 }
 
 /// The schema part of every storage key.
@@ -1033,6 +1335,30 @@ pub fn lease_key(ns: &str, storage_key: &str) -> String {
     let p = prefix(ns);
     let rest = storage_key.strip_prefix(&p).unwrap_or(storage_key);
     format!("{p}l:{rest}")
+}
+
+/// The quota of the memory store: 5 MiB of key and value text, the quota of a browser's
+/// localStorage per origin, counted the same way ([`stored_size`]). Without it, memory
+/// storage kept every finished record for its window: 100,000 actions in one window grew
+/// the wasm memory to 115 MiB. A write that would go over it evicts in [`eviction_order`],
+/// exactly as a full localStorage does.
+pub const MEMORY_QUOTA: usize = 5 * 1024 * 1024;
+
+/// How far a full memory store is emptied: 7/8 of [`MEMORY_QUOTA`]. Listing what to evict
+/// decodes every record; emptying an eighth at once does that once per thousand small writes,
+/// not on every write once the store is full.
+pub const MEMORY_REFILL_MARK: usize = MEMORY_QUOTA / 8 * 7;
+
+/// The size of one storage entry as localStorage counts it against its quota: the length of
+/// the key plus the length of the value, in UTF-16 code units (JavaScript's `length`).
+///
+/// ```
+/// use sendonce::core::record::stored_size;
+/// assert_eq!(stored_size("k", "ab"), 3);
+/// assert_eq!(stored_size("é", "😀"), 3);
+/// ```
+pub fn stored_size(key: &str, value: &str) -> usize {
+    key.encode_utf16().count() + value.encode_utf16().count()
 }
 
 /// The order in which to remove records when storage is full, most expendable first.

@@ -55,6 +55,11 @@ impl<V> SmallMap<V> {
         Some(self.entries.remove(i).1)
     }
 
+    /// Keeps only the entries whose value passes `keep`.
+    pub fn retain(&mut self, mut keep: impl FnMut(&V) -> bool) {
+        self.entries.retain(|(_, v)| keep(v));
+    }
+
     /// The keys, in order.
     pub fn keys(&self) -> impl Iterator<Item = &String> {
         self.entries.iter().map(|(k, _)| k)
@@ -87,5 +92,8 @@ mod tests {
         }
         assert!(ours.keys().eq(theirs.keys()));
         assert!(ours.values().eq(theirs.values()));
+        ours.retain(|v| v % 2 == 0);
+        theirs.retain(|_, v| *v % 2 == 0);
+        assert!(ours.keys().eq(theirs.keys()));
     }
 }

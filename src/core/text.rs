@@ -3,8 +3,6 @@
 //! bring the two-way string searcher and its panic paths. Payload-sized inputs are not
 //! searched with these; content types, templates and storage keys are a few dozen bytes.
 
-use std::fmt::Write as _;
-
 /// `s` between `q` quotes, escaped as `format!("{s:?}")` (or `'c'` for a char) writes it, except
 /// that invisible and combining characters other than control characters are written as they
 /// are: `Debug` needs the standard library's Unicode tables for those (about 4 KB of wasm), and
@@ -24,7 +22,9 @@ pub(crate) fn quoted(s: &str, q: char) -> String {
                 out.push(c);
             }
             c if c.is_control() => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+                out.push_str("\\u{");
+                push_hex(&mut out, c as u32, 1);
+                out.push('}');
             }
             c => out.push(c),
         }
@@ -62,6 +62,19 @@ pub(crate) fn replace(hay: &str, needle: &str, with: &str) -> String {
     out
 }
 
+/// Appends `n` in lower-case hex with at least `width` digits (at most 8), as
+/// `{n:0width$x}` writes it: the core's only hex formatting, without `core::fmt`'s
+/// `LowerHex` and padding.
+pub(crate) fn push_hex(out: &mut String, n: u32, width: usize) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digits = (8 - n.leading_zeros() as usize / 4)
+        .max(width.min(8))
+        .max(1);
+    for i in (0..digits).rev() {
+        out.push(char::from(HEX[((n >> (4 * i)) & 15) as usize]));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,6 +95,17 @@ mod tests {
             for c in s.chars() {
                 assert_eq!(quoted(c.encode_utf8(&mut [0; 4]), '\''), format!("{c:?}"));
             }
+        }
+    }
+
+    #[test]
+    fn writes_hex_like_format() {
+        for n in [0u32, 1, 0xf, 0x10, 0x7f, 0xabc, 0x1f600, u32::MAX] {
+            let (mut one, mut four) = (String::new(), String::new());
+            push_hex(&mut one, n, 1);
+            push_hex(&mut four, n, 4);
+            assert_eq!(one, format!("{n:x}"));
+            assert_eq!(four, format!("{n:04x}"));
         }
     }
 

@@ -304,6 +304,8 @@ impl Shared {
             return cell;
         }
         let cell = ActionCell::new(self.clone(), machine);
+        // Entries of actions the page has freed would keep their cells' memory for good.
+        self.live.borrow_mut().retain(|w| w.strong_count() > 0);
         self.live.borrow_mut().insert(key, Rc::downgrade(&cell));
         cell
     }

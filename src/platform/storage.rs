@@ -10,6 +10,7 @@
 //! action key, one `seenAsync()` winner. Every adapter call is bounded
 //! ([`ADAPTER_TIMEOUT_MS`]): an adapter that never answers is an error, never a hang.
 
+use crate::core::record;
 use crate::core::small_map::SmallMap;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -33,7 +34,7 @@ pub enum Backend {
 /// memory, mirrors an adapter, and takes over when web storage fails.
 pub struct Store {
     backend: RefCell<Backend>,
-    memory: RefCell<SmallMap<String>>,
+    memory: RefCell<Memory>,
     /// Told when an adapter refuses a write or a delete made in the background (the value
     /// stays in the in-memory mirror for this page).
     on_adapter_error: RefCell<Option<ErrorHook>>,
@@ -61,7 +62,7 @@ impl Store {
     pub fn new(backend: Backend) -> Self {
         Store {
             backend: RefCell::new(backend),
-            memory: RefCell::new(SmallMap::new()),
+            memory: RefCell::new(Memory::default()),
             on_adapter_error: RefCell::new(None),
         }
     }
@@ -270,9 +271,7 @@ impl Store {
             }
         };
         let Some(storage) = web else {
-            self.memory
-                .borrow_mut()
-                .insert(key.to_string(), value.to_string());
+            self.set_in_memory(key, value, evict);
             return WriteResult::Stored;
         };
         let first = match storage.set_item(key, value) {
@@ -298,6 +297,35 @@ impl Store {
             .borrow_mut()
             .insert(key.to_string(), value.to_string());
         WriteResult::FellBack(first)
+    }
+
+    /// A write to the memory backend, under a quota like localStorage's
+    /// ([`record::MEMORY_QUOTA`], counted the way localStorage counts): a write that would go
+    /// over it evicts first, through the same `evict` list as a full localStorage. Memory is
+    /// emptied down to [`record::MEMORY_REFILL_MARK`], not just enough for this write: listing
+    /// the victims decodes every record, once per thousand writes instead of on every write.
+    /// What is never listed (unfinished actions, recent drafts, chat messages not delivered)
+    /// is never removed: when only those are left, the write goes over the quota instead of
+    /// losing the user's words.
+    fn set_in_memory(&self, key: &str, value: &str, evict: &dyn Fn(&Store) -> Vec<String>) {
+        let need = record::stored_size(key, value);
+        let over = |limit: usize| {
+            let mem = self.memory.borrow();
+            let replaced = mem.get(key).map_or(0, |v| record::stored_size(key, v));
+            mem.used - replaced + need > limit
+        };
+        if over(record::MEMORY_QUOTA) {
+            // Listing the victims already removes expired and corrupt records.
+            for victim in evict(self) {
+                if !over(record::MEMORY_REFILL_MARK) {
+                    break;
+                }
+                self.memory.borrow_mut().remove(&victim);
+            }
+        }
+        self.memory
+            .borrow_mut()
+            .insert(key.to_string(), value.to_string());
     }
 
     fn fall_back_to_memory(&self, storage: &web_sys::Storage) {
@@ -343,8 +371,11 @@ impl Store {
                 }
             }
         }
-        for k in self.memory.borrow().keys() {
-            if k.starts_with(prefix) && !out.contains(k) {
+        // Only keys found in web storage can be there twice: a memory store of thousands of
+        // records is not searched once per key.
+        let from_web = out.len();
+        for k in self.memory.borrow().map.keys() {
+            if k.starts_with(prefix) && !out[..from_web].contains(k) {
                 out.push(k.clone());
             }
         }
@@ -370,6 +401,34 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+/// The in-memory map, with the size of what it holds counted as localStorage counts it.
+#[derive(Default)]
+struct Memory {
+    map: SmallMap<String>,
+    /// The sum of [`record::stored_size`] over every entry.
+    used: usize,
+}
+
+impl Memory {
+    fn get(&self, key: &str) -> Option<&String> {
+        self.map.get(key)
+    }
+
+    fn insert(&mut self, key: String, value: String) {
+        let key_size = record::stored_size(&key, "");
+        self.used += key_size + record::stored_size("", &value);
+        if let Some(old) = self.map.insert(key, value) {
+            self.used -= key_size + record::stored_size("", &old);
+        }
+    }
+
+    fn remove(&mut self, key: &str) {
+        if let Some(old) = self.map.remove(key) {
+            self.used -= record::stored_size(key, &old);
+        }
     }
 }
 
