@@ -37,8 +37,8 @@ pub fn to_value(v: &JsValue, what: &str, max_bytes: usize) -> Result<Value, Send
 /// A payload over `max_bytes` of JSON is `payload_too_large`, found while walking it, before
 /// any of it is copied into wasm.
 ///
-/// The walk is `js/payload.js`: one call across the boundary for the whole payload (a walk
-/// from here crossed it for every key, item and type check, most of an action's cost). It
+/// The walk is `js/payload.js`: one call across the boundary for the whole payload, where a
+/// walk from here crossed it for every key, item and type check (BENCHMARKS.md, issue 14). It
 /// writes the text or says where and why it stopped; the errors are made here.
 pub fn to_json(
     v: &JsValue,
