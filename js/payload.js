@@ -20,7 +20,9 @@ const isWellFormed = String.prototype.isWellFormed;
 // Values that JSON.stringify would send as {} or drop (the names Object.prototype.toString gives).
 const REFUSED = new Set(["Map", "Set", "WeakMap", "WeakSet", "WeakRef", "ArrayBuffer", "SharedArrayBuffer", "DataView", "Promise", "RegExp", "Error", "Symbol", "BigInt", "Blob", "File", "FormData", "URLSearchParams", "Headers", "Request", "Response"]);
 const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+// Engines without `isWellFormed` (before 2023) also lack look-behind: a low surrogate alone is
+// one at the start or after anything but a high one.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/;
 const wellFormed = isWellFormed ? (s) => apply(isWellFormed, s, []) : (s) => !LONE_SURROGATE.test(s);
 
 /** Thrown inside the walk only, caught by `payloadJson`. */

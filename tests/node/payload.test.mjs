@@ -115,3 +115,20 @@ test("maxPayloadBytes is the largest size accepted: exactly the limit is sent, o
     );
   }
 });
+
+test("the walk finds lone surrogates without String.prototype.isWellFormed too (engines before 2023)", async () => {
+  const own = Object.getOwnPropertyDescriptor(String.prototype, "isWellFormed");
+  delete String.prototype.isWellFormed;
+  let payloadJson;
+  try {
+    ({ payloadJson } = await import("../../js/payload.js?without-isWellFormed"));
+  } finally {
+    Object.defineProperty(String.prototype, "isWellFormed", own);
+  }
+  for (const s of ["\ud800", "a\udc00", "\udc00\ud800", "😀\udc00", "x\ud800y"]) {
+    assert.equal(payloadJson({ s }, 100).reason, "surrogate", JSON.stringify(s));
+  }
+  for (const s of ["", "abc", "😀", "a😀b😀"]) {
+    assert.equal(payloadJson({ s }, 100), JSON.stringify({ s }));
+  }
+});
