@@ -3,7 +3,7 @@
 // interleaved in one headless Chromium page: a before/after ratio from one run, on a shared
 // machine where separate runs differ by tens of percent.
 // Usage: node bench/compare.mjs NAME=PKG_DIR [NAME=PKG_DIR ...] [--n 2000]
-// e.g. node bench/compare.mjs before=/tmp/pkg-main after=pkg
+// e.g. node bench/compare.mjs before=pkg-main after=pkg (pkg-main: a copy of pkg/ built on main)
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { dirname, join, normalize, resolve } from "node:path";
