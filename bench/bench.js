@@ -21,7 +21,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // ---------- payloads
 
 // A JSON object of about `bytes` bytes: an order with line items. `id` makes it distinct.
-function makePayload(bytes) {
+export function makePayload(bytes) {
   const items = [];
   const base = { id: 0, customer: { name: "Ana Souza", email: "ana@example.com" }, items, note: "" };
   let n = 0;
@@ -55,7 +55,7 @@ async function baselineFingerprint(payload) {
 }
 
 // Key + fingerprint + persist the index (what `so.action()` persists).
-async function baselineCreate(name, payload) {
+export async function baselineCreate(name, payload) {
   const key = crypto.randomUUID();
   const fingerprint = await baselineFingerprint(payload);
   localStorage.setItem(`base:v1:i:${name}:${fingerprint}`, key);

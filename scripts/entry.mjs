@@ -1,9 +1,10 @@
 // Turns wasm-bindgen's output in DIR into the package's entry files (run by scripts/build.sh
 // before the files move into pkg/):
 //
-// - sendonce.js -> sendonce_wasm.js, the generated glue, importing the SendonceError class
-//   from ./error.js (the one module the entry exports too, so `instanceof` works) instead of
-//   a hashed snippets/ path;
+// - sendonce.js -> sendonce_wasm.js, the generated glue, importing its JS snippets (the
+//   `#[wasm_bindgen(module = "/js/...")]` files: the SendonceError class in ./error.js, the
+//   one module the entry exports too, so `instanceof` works; the payload walk in
+//   ./payload.js) from package files instead of hashed snippets/ paths;
 // - sendonce.d.ts -> sendonce_wasm.d.ts, with what wasm-bindgen cannot write: generic
 //   replies (`send<T>()`, `run<T>()`), and no `[Symbol.dispose]` members (they need lib
 //   esnext.disposable: TS2550 under ES2020/ES2022 libs without skipLibCheck);
@@ -35,12 +36,24 @@ function edit(text, file, from, to, { all = false } = {}) {
 
 // Each wasm's glue: `sendonce` (the full entry) and `sendonce_forms` (the `sendonce/forms`
 // entry, built without chat and quick replies: its types have no `run()` to make generic).
+/** The JS snippets the glue imports (file names in js/), each copied next to it. */
+const snippets = new Set();
 for (const [base, full] of [["sendonce", true], ["sendonce_forms", false]]) {
   let glue = readFileSync(`${dir}/${base}.js`, "utf8");
-  // The JS modules the wasm imports (js/error.js, js/platform.js: the web adapters it awaits)
-  // ship as package files. Only the `from` paths change: the wasm's import object keeps the
-  // module names the wasm asks for.
-  glue = edit(glue, `${base}.js`, /(from\s*)(['"])\.\/snippets\/[^'"]*\/js\/([\w-]+\.js)\2/g, "$1$2./$3$2", { all: true });
+  // The JS modules the wasm imports (js/error.js, js/payload.js, js/platform.js) ship as
+  // package files next to the glue. Only the `from` paths change: the wasm's import object
+  // keeps the module names the wasm asks for.
+  const from = /(from\s*)(['"])\.\/snippets\/[^'"]*\/js\/([\w-]+\.js)\2/g;
+  for (const [, , , name] of glue.matchAll(from)) snippets.add(name);
+  glue = edit(glue, `${base}.js`, from, "$1$2./$3$2", { all: true });
+  if (/from\s*['"]\.\/snippets\//.test(glue)) {
+    console.error(`scripts/entry.mjs: ${base}.js imports a snippet that is not a file in js/`);
+    process.exit(1);
+  }
+  if (!/from\s*['"]\.\/error\.js['"]/.test(glue)) {
+    console.error(`scripts/entry.mjs: ${base}.js does not import the SendonceError class from ./error.js`);
+    process.exit(1);
+  }
   writeFileSync(`${dir}/${base}_wasm.js`, glue);
   unlinkSync(`${dir}/${base}.js`);
 
@@ -72,7 +85,7 @@ for (const [base, full] of [["sendonce", true], ["sendonce_forms", false]]) {
 }
 rmSync(`${dir}/snippets`, { recursive: true, force: true });
 
-for (const name of ["sendonce.js", "sendonce.d.ts", "error.js", "error.d.ts", "platform.js", "node.js", "react.js", "react.d.ts"]) {
+for (const name of ["sendonce.js", "sendonce.d.ts", "error.d.ts", "node.js", "react.js", "react.d.ts", ...snippets]) {
   copyFileSync(js(name), `${dir}/${name}`);
 }
 // The `sendonce/forms` entry: the same hand-written entry and Node entry, over the forms glue
@@ -99,10 +112,9 @@ for (const name of [
   "forms.js",
   "sendonce_forms_wasm.js",
   "forms-node.js",
-  "error.js",
-  "platform.js",
   "node.js",
   "react.js",
+  ...snippets,
 ]) {
   const path = `${dir}/${name}`;
   const { code } = transformSync(readFileSync(path, "utf8"), {

@@ -63,6 +63,8 @@ const pkg = {
     "sendonce_forms_bg.wasm.d.ts",
     "error.js",
     "error.d.ts",
+    // The JS modules the wasm imports (`js/payload.js`, `js/platform.js`); internal, not entries.
+    "payload.js",
     "platform.js",
     "node.js",
     "check.mjs",
@@ -85,6 +87,16 @@ const pkg = {
   },
   keywords: ["idempotency", "idempotency-key", "retry", "forms", "chat", "react", "wasm"],
 };
+// Every module the glue imports (its JS snippets, copied by scripts/entry.mjs) must be packed.
+for (const glue of ["sendonce_wasm.js", "sendonce_forms_wasm.js"]) {
+  const text = readFileSync(new URL(`../pkg/${glue}`, import.meta.url), "utf8");
+  for (const [, file] of text.matchAll(/from\s*["']\.\/([^"']+)["']/g)) {
+    if (!pkg.files.includes(file)) {
+      console.error(`scripts/package-json.mjs: ${glue} imports ./${file}, which is not in "files"`);
+      process.exit(1);
+    }
+  }
+}
 writeFileSync(new URL("../pkg/package.json", import.meta.url), JSON.stringify(pkg, null, 2) + "\n");
 for (const [from, to] of [
   ["../js/README.md", "../pkg/README.md"],

@@ -4,18 +4,20 @@ import { existsSync, readFileSync } from "node:fs";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 
 // What a page loads with each entry: its wasm, and its JS (the entry, its generated glue and
-// the error class). `wasm` / `js` / `total` are the full entry `sendonce`; the `forms ...` rows
-// are `sendonce/forms` (actions and forms only).
+// the glue's snippets: the error class, the payload walk and the web adapters, absent from
+// packages built before them). `wasm` / `js` / `total` are the full entry `sendonce`; the
+// `forms ...` rows are `sendonce/forms` (actions and forms only).
 const entries = {
-  "": { wasm: ["pkg/sendonce_bg.wasm"], js: ["pkg/sendonce.js", "pkg/sendonce_wasm.js", "pkg/error.js", "pkg/platform.js"] },
-  "forms ": { wasm: ["pkg/sendonce_forms_bg.wasm"], js: ["pkg/forms.js", "pkg/sendonce_forms_wasm.js", "pkg/error.js", "pkg/platform.js"] },
+  "": { wasm: ["pkg/sendonce_bg.wasm"], js: ["pkg/sendonce.js", "pkg/sendonce_wasm.js", "pkg/error.js", "pkg/payload.js", "pkg/platform.js"] },
+  "forms ": { wasm: ["pkg/sendonce_forms_bg.wasm"], js: ["pkg/forms.js", "pkg/sendonce_forms_wasm.js", "pkg/error.js", "pkg/payload.js", "pkg/platform.js"] },
 };
 const rows = {};
+const exists = (p) => existsSync(new URL(`../${p}`, import.meta.url));
 for (const [prefix, files] of Object.entries(entries)) {
   // A package built before an entry existed (a "before" row of the benchmark) has no files.
-  if (![...files.wasm, ...files.js].every((p) => existsSync(new URL(`../${p}`, import.meta.url)))) continue;
+  if (![...files.wasm, ...files.js.slice(0, 3)].every(exists)) continue;
   for (const [name, paths] of Object.entries(files)) {
-    const bytes = Buffer.concat(paths.map((p) => readFileSync(new URL(`../${p}`, import.meta.url))));
+    const bytes = Buffer.concat(paths.filter(exists).map((p) => readFileSync(new URL(`../${p}`, import.meta.url))));
     rows[prefix + name] = {
       raw: bytes.length,
       gzip: gzipSync(bytes, { level: 9 }).length,

@@ -34,8 +34,12 @@ pub fn to_value(v: &JsValue, what: &str, max_bytes: usize) -> Result<Value, Send
 /// with a lone surrogate, a cycle or nesting deeper than [`json::MAX_DEPTH`] is an
 /// `invalid_payload` error naming its JSON path (`$.items[2].price`). `toJSON` applies (a
 /// `Date` becomes its ISO text) and `undefined` members are left out, as in `JSON.stringify`.
-/// A payload over `max_bytes` of JSON is `payload_too_large`, found while walking it (a lower
-/// bound of its size), before any text is made from it.
+/// A payload over `max_bytes` of JSON is `payload_too_large`, found while walking it, before
+/// any of it is copied into wasm.
+///
+/// The walk is `js/payload.js`: one call across the boundary for the whole payload, where a
+/// walk from here crossed it for every key, item and type check (BENCHMARKS.md, issue 14). It
+/// writes the text or says where and why it stopped; the errors are made here.
 pub fn to_json(
     v: &JsValue,
     what: &str,
@@ -44,281 +48,101 @@ pub fn to_json(
     if v.is_undefined() {
         return Ok((Value::Null, "null".into()));
     }
-    let mut walk = Walk::new(what, max_bytes);
-    walk.value(v, &JsValue::from_str(""), 0, true)?;
-    let text = js_sys::JSON::stringify(v).map_err(|e| {
-        SendonceError::InvalidPayload(format!(
-            "{what} cannot be written as JSON ({})",
-            crate::platform::storage::describe(&e)
-        ))
-    })?;
+    let text = payload_json(v, max_bytes as f64).map_err(|e| stringify_failed(what, &e))?;
+    if !text.is_string() {
+        return Err(payload_failure(&text, what, max_bytes));
+    }
     // UTF-8 takes at least one byte per UTF-16 unit: check before copying the text.
-    json::check_payload_size(text.length() as usize, max_bytes)?;
+    let units = text.unchecked_ref::<js_sys::JsString>().length() as usize;
+    json::check_payload_size(units, max_bytes)?;
     let text = text.as_string().unwrap_or_else(|| "null".into());
     json::check_payload_size(text.len(), max_bytes)?;
     Ok((json::parse(&text)?, text))
 }
 
-/// One step of a JSON path, kept as JS values until an error needs the path written out.
-enum Step {
-    Member(JsValue),
-    Index(u32),
+#[wasm_bindgen(module = "/js/payload.js")]
+extern "C" {
+    /// The payload as JSON text, or a failure object; see `js/payload.js`. It catches what
+    /// the page's code throws; `catch` is for anything else (it must not run through wasm).
+    #[wasm_bindgen(catch, js_name = payloadJson)]
+    fn payload_json(value: &JsValue, max: f64) -> Result<JsValue, JsValue>;
 }
 
-/// The strict walk of [`to_json`] over a JS value: checks types, cycles, depth and a lower
-/// bound of the JSON size, without copying anything into wasm.
-struct Walk<'a> {
-    what: &'a str,
-    max_bytes: usize,
-    /// JSON bytes counted so far (a lower bound).
-    size: usize,
-    /// The objects and arrays around the current value (cycle detection).
-    ancestors: Vec<JsValue>,
-    path: Vec<Step>,
-    object_keys: Option<Function>,
-    to_string_tag: Option<Function>,
-    is_array: Option<Function>,
-    is_well_formed: Option<Function>,
+fn stringify_failed(what: &str, e: &JsValue) -> SendonceError {
+    SendonceError::InvalidPayload(format!(
+        "{what} cannot be written as JSON ({})",
+        crate::platform::storage::describe(e)
+    ))
 }
 
-impl<'a> Walk<'a> {
-    fn new(what: &'a str, max_bytes: usize) -> Self {
-        let global = crate::platform::global();
-        let object = get(&global, "Object");
-        let prototype = |ctor: &str| get(&get(&global, ctor), "prototype");
-        let function = |v: JsValue| v.dyn_into::<Function>().ok();
-        Walk {
-            what,
-            max_bytes,
-            size: 0,
-            ancestors: Vec::new(),
-            path: Vec::new(),
-            object_keys: function(get(&object, "keys")),
-            to_string_tag: function(get(&prototype("Object"), "toString")),
-            is_array: function(get(&get(&global, "Array"), "isArray")),
-            is_well_formed: function(get(&prototype("String"), "isWellFormed")),
-        }
-    }
-
-    /// The JSON path of the current value, written out.
-    fn path(&self) -> String {
-        let mut p = String::from("$");
-        for step in &self.path {
-            match step {
-                Step::Member(k) => {
-                    json::push_path_member(&mut p, &k.as_string().unwrap_or_default())
-                }
-                Step::Index(i) => json::push_path_index(&mut p, *i),
-            }
-        }
-        p
-    }
-
-    fn invalid(&self, found: &str, why: &str) -> SendonceError {
-        SendonceError::InvalidPayload(format!(
-            "{} has {found} at {}: {why}",
-            self.what,
-            self.path()
-        ))
-    }
-
-    /// [`Walk::invalid`] for a JS operation on the payload that threw `e` (a getter, a proxy).
-    fn threw(&self, found: &str, doing: &str, e: &JsValue) -> SendonceError {
-        self.invalid(
-            found,
-            &format!("{doing} threw {}", crate::platform::storage::describe(e)),
+/// The error for a failure object of `payloadJson`: `{ reason, path, kind?, error?, size? }`.
+fn payload_failure(f: &JsValue, what: &str, max_bytes: usize) -> SendonceError {
+    let reason = get(f, "reason").as_string().unwrap_or_default();
+    let error = get(f, "error");
+    let kind = get(f, "kind").as_string().unwrap_or_default();
+    let threw = |doing: &str| {
+        format!(
+            "{doing} threw {}",
+            crate::platform::storage::describe(&error)
         )
-    }
-
-    fn add(&mut self, bytes: usize) -> Result<(), SendonceError> {
-        self.size = self.size.saturating_add(bytes);
-        json::check_payload_size(self.size, self.max_bytes)
-    }
-
-    fn string(&mut self, s: &JsValue) -> Result<(), SendonceError> {
-        let js: &js_sys::JsString = s.unchecked_ref();
-        self.add(js.length() as usize + 2)?;
-        let well_formed = match &self.is_well_formed {
-            Some(f) => f.call0(s).ok().and_then(|r| r.as_bool()).unwrap_or(false),
-            None => js.is_valid_utf16(),
-        };
-        if !well_formed {
-            return Err(self.invalid(
-                "a string with a lone surrogate",
-                "it is not valid Unicode and would be sent as U+FFFD (two different strings, the same bytes)",
-            ));
-        }
-        Ok(())
-    }
-
-    /// Checks `v`, found under `key` ("" at the top), `depth` containers deep.
-    fn value(
-        &mut self,
-        v: &JsValue,
-        key: &JsValue,
-        depth: usize,
-        to_json: bool,
-    ) -> Result<(), SendonceError> {
-        if depth >= json::MAX_DEPTH {
-            return Err(self.invalid(
-                "nesting deeper than 64",
-                "flatten the payload (deeper JSON is refused)",
-            ));
-        }
-        if v.is_null() || v.is_undefined() {
-            return self.add(4);
-        }
-        if v.is_string() {
-            return self.string(v);
-        }
-        if let Some(n) = v.as_f64() {
-            if !n.is_finite() {
-                return Err(self.invalid(
-                    "NaN or Infinity",
-                    "JSON has no such number (JSON.stringify would send null)",
-                ));
-            }
-            return self.add(1);
-        }
-        if v.as_bool().is_some() {
-            return self.add(4);
-        }
-        if v.is_bigint() {
-            return Err(self.invalid("a BigInt", "JSON has no BigInt; send it as a string"));
-        }
-        if v.is_symbol() {
-            return Err(self.invalid("a symbol", "a symbol is not data"));
-        }
-        if v.is_function() {
-            return Err(self.invalid("a function", "a function is not data"));
-        }
-        if !v.is_object() {
-            return Err(self.invalid("a value of an unknown type", "it is not JSON"));
-        }
-        if to_json {
-            let f = js_sys::Reflect::get(v, &JsValue::from_str("toJSON"))
-                .map_err(|e| self.threw("a property", "reading it", &e))?;
-            if let Ok(f) = f.dyn_into::<Function>() {
-                let replaced = f
-                    .call1(v, key)
-                    .map_err(|e| self.threw("a toJSON()", "reading it", &e))?;
-                return self.value(&replaced, key, depth, false);
-            }
-        }
-        let tag = self
-            .to_string_tag
-            .as_ref()
-            .and_then(|f| f.call0(v).ok())
-            .and_then(|t| t.as_string())
-            .unwrap_or_default();
-        let kind = tag
-            .strip_prefix("[object ")
-            .and_then(|t| t.strip_suffix(']'))
-            .unwrap_or("Object");
-        match kind {
-            // Boxed primitives: JSON.stringify unboxes them.
-            "Number" | "String" | "Boolean" => {
-                let value_of = js_sys::Reflect::get(v, &JsValue::from_str("valueOf"))
-                    .ok()
-                    .and_then(|f| f.dyn_into::<Function>().ok())
-                    .and_then(|f| f.call0(v).ok())
-                    .unwrap_or(JsValue::NULL);
-                if value_of.is_object() {
-                    return Err(self.invalid("a boxed value", "it does not unbox"));
-                }
-                return self.value(&value_of, key, depth, false);
-            }
-            "Map" | "Set" | "WeakMap" | "WeakSet" | "WeakRef" | "ArrayBuffer"
-            | "SharedArrayBuffer" | "DataView" | "Promise" | "RegExp" | "Error" | "Symbol"
-            | "BigInt" | "Blob" | "File" | "FormData" | "URLSearchParams" | "Headers"
-            | "Request" | "Response" => {
-                return Err(self.invalid(
-                    &format!("a {kind}"),
-                    "JSON.stringify would send it as {} or lose it; send a plain object or array",
-                ));
-            }
-            k if k.ends_with("Array") && k != "Array" => {
-                return Err(self.invalid(
-                    &format!("a {k}"),
-                    "JSON.stringify would send it as an object of indices; send an array",
-                ));
-            }
-            _ => {}
-        }
-        if self.ancestors.iter().any(|a| a == v) {
-            return Err(self.invalid("a cycle", "the value contains itself"));
-        }
-        let is_array = self
-            .is_array
-            .as_ref()
-            .and_then(|f| f.call1(&JsValue::NULL, v).ok())
-            .and_then(|b| b.as_bool())
-            .unwrap_or(false);
-        self.ancestors.push(v.clone());
-        let result = if is_array {
-            self.array(v, depth)
-        } else {
-            self.object(v, depth)
-        };
-        self.ancestors.pop();
-        result
-    }
-
-    fn array(&mut self, v: &JsValue, depth: usize) -> Result<(), SendonceError> {
-        let len = get(v, "length").as_f64().unwrap_or(0.0);
-        // Each item takes at least one byte and a comma: refuse a huge length before looking.
-        self.add(2)?;
-        if len > self.max_bytes as f64 {
-            return Err(SendonceError::PayloadTooLarge {
-                size: len as u64,
-                limit: self.max_bytes as u64,
-            });
-        }
-        for i in 0..len as u32 {
-            let item = js_sys::Reflect::get_u32(v, i);
-            self.path.push(Step::Index(i));
-            let r = match item {
-                Ok(item) => {
-                    let key = JsValue::from_str(&i.to_string());
-                    self.add(1)
-                        .and_then(|_| self.value(&item, &key, depth + 1, true))
-                }
-                Err(e) => Err(self.threw("an item", "reading it", &e)),
+    };
+    let (found, why): (&str, String) = match reason.as_str() {
+        "too_large" => {
+            let size = get(f, "size").as_f64().unwrap_or(0.0);
+            return SendonceError::PayloadTooLarge {
+                size: size as u64,
+                limit: max_bytes as u64,
             };
-            self.path.pop();
-            r?;
         }
-        Ok(())
-    }
-
-    fn object(&mut self, v: &JsValue, depth: usize) -> Result<(), SendonceError> {
-        self.add(2)?;
-        let keys = match self
-            .object_keys
-            .as_ref()
-            .map(|f| f.call1(&JsValue::NULL, v))
-        {
-            Some(Ok(keys)) => keys.unchecked_into::<js_sys::Array>(),
-            Some(Err(e)) => return Err(self.threw("an object", "listing its keys", &e)),
-            None => js_sys::Array::new(),
-        };
-        for key in keys.iter() {
-            let item = js_sys::Reflect::get(v, &key);
-            self.path.push(Step::Member(key.clone()));
-            let r = match item {
-                // Left out, as JSON.stringify does.
-                Ok(item) if item.is_undefined() => Ok(()),
-                Ok(item) => self
-                    .string(&key)
-                    .and_then(|_| self.add(2))
-                    .and_then(|_| self.value(&item, &key, depth + 1, true)),
-                Err(e) => Err(self.threw("a member", "reading it", &e)),
+        "stringify" => return stringify_failed(what, &error),
+        "deep" => (
+            "nesting deeper than 64",
+            "flatten the payload (deeper JSON is refused)".into(),
+        ),
+        "surrogate" => (
+            "a string with a lone surrogate",
+            "it is not valid Unicode and would be sent as U+FFFD (two different strings, the same bytes)".into(),
+        ),
+        "number" => (
+            "NaN or Infinity",
+            "JSON has no such number (JSON.stringify would send null)".into(),
+        ),
+        "bigint" => ("a BigInt", "JSON has no BigInt; send it as a string".into()),
+        "symbol" => ("a symbol", "a symbol is not data".into()),
+        "function" => ("a function", "a function is not data".into()),
+        "boxed" => ("a boxed value", "it does not unbox".into()),
+        "cycle" => ("a cycle", "the value contains itself".into()),
+        "property" => ("a property", threw("reading it")),
+        "to_json" => ("a toJSON()", threw("reading it")),
+        "item" => ("an item", threw("reading it")),
+        "member" => ("a member", threw("reading it")),
+        "keys" => ("an object", threw("listing its keys")),
+        "refused" | "typed" => {
+            let why = if reason == "refused" {
+                "JSON.stringify would send it as {} or lose it; send a plain object or array"
+            } else {
+                "JSON.stringify would send it as an object of indices; send an array"
             };
-            self.path.pop();
-            r?;
+            return invalid(what, &format!("a {kind}"), f, why);
         }
-        Ok(())
+        _ => ("a value of an unknown type", "it is not JSON".into()),
+    };
+    invalid(what, found, f, &why)
+}
+
+/// `invalid_payload`: "`what` has `found` at `$.path`: `why`".
+fn invalid(what: &str, found: &str, failure: &JsValue, why: &str) -> SendonceError {
+    let mut path = String::from("$");
+    let steps = get(failure, "path");
+    if is_array(&steps) {
+        for step in steps.unchecked_ref::<js_sys::Array>().iter() {
+            match step.as_f64() {
+                Some(i) => json::push_path_index(&mut path, i as u32),
+                None => json::push_path_member(&mut path, &step.as_string().unwrap_or_default()),
+            }
+        }
     }
+    SendonceError::InvalidPayload(format!("{what} has {found} at {path}: {why}"))
 }
 
 /// A required string argument of at most `max_chars` UTF-16 units, checked before it is
