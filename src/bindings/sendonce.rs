@@ -347,7 +347,6 @@ impl Sendonce {
     }
 
     /// What the form, chat and quick-reply bindings share with this instance.
-    #[allow(dead_code)] // used by the form, chat and quick-reply bindings as they land
     pub(crate) fn shared(&self) -> &Rc<Shared> {
         &self.shared
     }
