@@ -136,7 +136,7 @@ p("   entry               start     after N actions    after largest payload   m
 for (const m of memory) {
   p(`   ${m.entry.padEnd(19)} ${`${m.startMiB.toFixed(1)} MiB`.padEnd(9)} ${`${m.afterActionsMiB.toFixed(1)} MiB (N=${m.actions})`.padEnd(18)} ${`${m.afterLargestMiB.toFixed(1)} MiB (${m.largestBytes} B)`.padEnd(23)} ${ms(m.msPerAction.median)} / ${ms(m.msPerAction.p99)}`);
 }
-p("   (create + send to a stub, each action freed; memory storage keeps every finished record for its window)");
+p("   (create + send to a stub, each action freed; memory storage holds at most 5 MiB of records, as localStorage does)");
 p();
 const click = r.clickToDisabled.find((c) => c.entry === "full");
 const targets = [
