@@ -161,3 +161,40 @@ test("Retry-After: 120 waits while the deadline allows and then tries again, ins
   const wait = events.find((e) => e.type === "send.retry");
   assert.ok(wait && wait.ms >= 2500 && wait.ms < 3000, `send.retry waited ${wait?.ms} ms`);
 });
+
+test("hostile reply objects (throwing getters, a reader that throws, odd statuses) end the attempt as a network failure, never a hang or a crash", async () => {
+  // Each fetch answers with a reply object a broken polyfill or proxy could give. A reply that
+  // cannot be read is a network failure: retried with the same key, then "offline"; nothing
+  // throws through the wasm and nothing waits for ever. [reply, attempts, final status]
+  const ok = (extra) => ({ status: 200, headers: new Headers({ "content-type": "application/json" }), text: async () => "{}", ...extra });
+  const throws = () => {
+    throw new Error("boom");
+  };
+  const cases = {
+    "headers getter throws": [() => ({ status: 200, get headers() { return throws(); }, text: async () => "{}" }), 2, "offline"],
+    "headers iterator throws": [() => ok({ headers: { [Symbol.iterator]: throws } }), 2, "offline"],
+    "reader.read throws": [() => ok({ body: { getReader: () => ({ read: throws, cancel: throws }) } }), 2, "offline"],
+    "a chunk that is not bytes": [() => ok({ body: { getReader: () => ({ read: async () => ({ done: false, value: "text" }), cancel: async () => throws() }) } }), 2, "offline"],
+    "text() rejects": [() => ok({ text: () => Promise.reject(new Error("cut")) }), 2, "offline"],
+    "the reply is null": [() => null, 2, "offline"],
+    // Readable, if odd: a body that is not text is an empty body.
+    "text() resolves a number": [() => ok({ text: async () => 42 }), 1, "done"],
+  };
+  for (const [name, [reply, attempts, status]] of Object.entries(cases)) {
+    const keys = [];
+    const fetch = async (url, init) => {
+      keys.push(init.headers["Idempotency-Key"]);
+      return reply();
+    };
+    const so = new Sendonce({ storage: "memory", namespace: "hostile-reply", fetch, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1, timeoutMs: 500 } });
+    const action = so.action("createOrder", { case: name });
+    const result = await within(action.send("http://127.0.0.1:9/api/orders").then((r) => r, (e) => ({ rejected: e })), 5000);
+    assert.notEqual(result, "hung", `${name}: the send never ended`);
+    assert.ok(!result.rejected, `${name}: rejected with ${result.rejected}`);
+    assert.equal(keys.length, attempts, `${name}: attempts`);
+    assert.match(keys[0] ?? "", /^[0-9a-f-]{36}$/, `${name}: a key is sent`);
+    assert.equal(new Set(keys).size, 1, `${name}: one key on every attempt`);
+    assert.equal(action.status.code, status, name);
+    so.dispose();
+  }
+});
