@@ -321,8 +321,9 @@ fn push_u64(out: &mut String, mut n: u64) {
     push_digits(out, buf.get(i..).unwrap_or(&[]));
 }
 
+/// Appends ASCII digits in one copy (`String::push` per digit was a call each).
 fn push_digits(out: &mut String, digits: &[u8]) {
-    out.extend(digits.iter().map(|&d| d as char));
+    out.push_str(std::str::from_utf8(digits).unwrap_or(""));
 }
 
 fn push_zeros(out: &mut String, n: usize) {
