@@ -596,6 +596,34 @@ mod tests {
     }
 
     #[test]
+    fn sorted_members_sorts_stably_and_keeps_the_last_of_repeated_keys() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for len in 0..40 {
+            for _ in 0..20 {
+                let members: Vec<(String, Value)> = (0..len)
+                    .map(|i| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        let key = ["a", "b", "c", "aa", "", "z", "é", "B"][(x % 8) as usize];
+                        (key.to_string(), Value::from(i as f64))
+                    })
+                    .collect();
+                // What JSON.parse keeps: the last value of each key, in key order.
+                let mut want: Vec<(&str, &Value)> = Vec::new();
+                let mut keys: Vec<&str> = members.iter().map(|(k, _)| k.as_str()).collect();
+                keys.sort();
+                keys.dedup();
+                for k in keys {
+                    let v = members.iter().rev().find(|(m, _)| m == k).map(|(_, v)| v);
+                    want.push((k, v.unwrap()));
+                }
+                assert_eq!(sorted_members(&members), want, "{members:?}");
+            }
+        }
+    }
+
+    #[test]
     fn refuses_bad_input_without_panicking() {
         for bad in [
             "",
