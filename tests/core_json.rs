@@ -34,6 +34,23 @@ proptest! {
         prop_assert_eq!(parse(&canonical).unwrap().canonical(), canonical);
     }
 
+    /// Short decimals (prices, rates) take the writer's fast path, their neighbouring doubles
+    /// mostly the slow one: both spell every double as Rust's `Display` does.
+    #[test]
+    fn short_decimals_have_displays_spelling(
+        m in 1u64..1_000_000_000_000_000,
+        d in 1i32..=22,
+        step in -2i64..=2,
+        neg in any::<bool>(),
+    ) {
+        let v = m as f64 / 10f64.powi(d);
+        let v = f64::from_bits((v.to_bits() as i64 + step) as u64);
+        let v = if neg { -v } else { v };
+        let mut text = String::new();
+        sendonce::core::json::write_number(&mut text, v);
+        prop_assert_eq!(text, format!("{v}"));
+    }
+
     #[test]
     fn arbitrary_strings_never_panic(s in any::<String>()) {
         let _ = parse(&s);

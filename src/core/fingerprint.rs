@@ -89,7 +89,8 @@ fn write_canonical(out: &mut String, value: &Value, exclude: &[String]) {
             }
             out.push(']');
         }
-        scalar => out.push_str(&scalar.to_json()),
+        // Numbers and strings straight into `out`: no text of their own on the way.
+        scalar => json::write_json(out, scalar),
     }
 }
 

@@ -223,6 +223,15 @@ pub fn write_f64(out: &mut String, n: f64) {
         push_u64(out, v as u64);
         return;
     }
+    if let Some((m, d)) = short_decimal(v) {
+        push_fixed(out, m, d);
+        return;
+    }
+    write_shortest(out, v);
+}
+
+/// The slow path of [`write_f64`] for a finite, positive `v`: Dragon's shortest digits.
+fn write_shortest(out: &mut String, v: f64) {
     let mut buf = [0u8; 17];
     let (len, k) = shortest(v, &mut buf);
     let digits = buf.get(..len).unwrap_or(&[]);
@@ -241,6 +250,63 @@ pub fn write_f64(out: &mut String, n: f64) {
     }
 }
 
+/// The largest digit count the fast path of [`write_f64`] answers for.
+const SHORT_DIGITS: u64 = 1_000_000_000_000_000; // 10^15
+
+/// `v` (finite, positive, not an integer) as `m / 10^d` with `m` below 10^15 and `d` from 1 to
+/// 22, the fewest fraction digits that read back as `v`; `None` when there are none such.
+///
+/// Why this spells exactly what [`shortest`] spells: with fewer than 16 significant digits the
+/// decimals `k / 10^d` are more than `v * 10^-15` apart, while the decimals that read back as
+/// `v` lie within one ulp, at most `v * 2^-52`, so at most one of them is at each `d`. The
+/// first `d` that has one gives the fewest digits, and being the only one it is also the
+/// closest. `v * 10^d` is below 10^15, so its rounding error plus `v`'s half ulp scaled by
+/// `10^d` stay under 0.2 and rounding it finds that decimal when there is one. The check is
+/// exact: `m < 2^53` and `10^d` (d <= 22) are exact doubles, so `m / 10^d` is one correctly
+/// rounded division (Clinger's fast path, as in [`fast_f64`]), the double `m / 10^d` reads as.
+/// Prices such as 9.5 or 19.99 answer at the first or second `d`, without a bignum.
+fn short_decimal(v: f64) -> Option<(u64, u32)> {
+    let mut p10 = 1.0f64;
+    for d in 1..=22 {
+        p10 *= 10.0;
+        let scaled = v * p10;
+        if scaled >= SHORT_DIGITS as f64 {
+            return None;
+        }
+        // `scaled` is not negative, so adding a half and truncating rounds it.
+        let m = (scaled + 0.5) as u64;
+        if m != 0 && m as f64 / p10 == v {
+            return Some((m, d));
+        }
+    }
+    None
+}
+
+/// Appends `m / 10^d` (`d >= 1`, `m` not a multiple of 10) in the digits `Display` writes:
+/// `0.` and leading zeros below one.
+fn push_fixed(out: &mut String, m: u64, d: u32) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut n = m;
+    while n != 0 {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    let digits = buf.get(i..).unwrap_or(&[]);
+    let d = d as usize;
+    if digits.len() > d {
+        let (int, frac) = digits.split_at(digits.len() - d);
+        push_digits(out, int);
+        out.push('.');
+        push_digits(out, frac);
+    } else {
+        out.push_str("0.");
+        push_zeros(out, d - digits.len());
+        push_digits(out, digits);
+    }
+}
+
 fn push_u64(out: &mut String, mut n: u64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
@@ -255,8 +321,9 @@ fn push_u64(out: &mut String, mut n: u64) {
     push_digits(out, buf.get(i..).unwrap_or(&[]));
 }
 
+/// Appends ASCII digits in one copy (`String::push` per digit was a call each).
 fn push_digits(out: &mut String, digits: &[u8]) {
-    out.extend(digits.iter().map(|&d| d as char));
+    out.push_str(std::str::from_utf8(digits).unwrap_or(""));
 }
 
 fn push_zeros(out: &mut String, n: usize) {
@@ -370,7 +437,7 @@ fn pow10(n: u32) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{fast_f64, parse_f64, write_f64};
+    use super::{fast_f64, parse_f64, short_decimal, write_f64, write_shortest};
 
     #[test]
     fn fast_path_reads_what_rust_reads() {
@@ -501,5 +568,112 @@ mod tests {
                 assert_eq!(spell(n), format!("{n}"), "{n:e}");
             }
         }
+    }
+
+    /// What the fast path answers for `v`, spelled, or `None` when it leaves `v` to the slow
+    /// path.
+    fn spell_fast(v: f64) -> Option<String> {
+        let (m, d) = short_decimal(v)?;
+        let mut s = String::new();
+        super::push_fixed(&mut s, m, d);
+        Some(s)
+    }
+
+    fn spell_slow(v: f64) -> String {
+        let mut s = String::new();
+        write_shortest(&mut s, v);
+        s
+    }
+
+    /// Every double the fast path answers for must be spelled as the slow path (and `Display`)
+    /// spell it.
+    fn check_fast(v: f64) -> bool {
+        match spell_fast(v) {
+            Some(fast) => {
+                assert_eq!(fast, spell_slow(v), "{v:e}");
+                assert_eq!(fast, format!("{v}"), "{v:e}");
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[test]
+    fn fast_path_spells_as_the_slow_path() {
+        let fixed = [
+            0.5,
+            9.5,
+            19.99,
+            4.35,
+            0.1,
+            0.3,
+            0.7,
+            1.005,
+            2.675,
+            0.000001,
+            1e-7,
+            1.5e-22,
+            123.456,
+            99999999999999.9,
+            999999999999.999,
+            0.1 + 0.2,
+            1.0 / 3.0,
+            std::f64::consts::PI,
+            4503599627370495.5,
+            5e-324,
+        ];
+        for v in fixed {
+            check_fast(v);
+        }
+        // The decimals of everyday payloads: up to 15 digits with 1 to 22 of them after the
+        // point, and their neighbouring doubles (which need more digits or the slow path).
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut answered = 0;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let m = (x % 1_000_000_000_000_000) >> (x % 50);
+            let d = ((x >> 50) % 22 + 1) as i32;
+            let v = m as f64 / 10f64.powi(d);
+            if v == 0.0 || v.fract() == 0.0 {
+                continue;
+            }
+            for n in [
+                v,
+                f64::from_bits(v.to_bits() + 1),
+                f64::from_bits(v.to_bits() - 1),
+            ] {
+                answered += usize::from(check_fast(n));
+            }
+        }
+        assert!(
+            answered > 150_000,
+            "the fast path answered only {answered} times"
+        );
+        // Random doubles of every size, subnormals too.
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = f64::from_bits(x & !(1 << 63));
+            if v.is_finite() && v != 0.0 && v.fract() != 0.0 {
+                check_fast(v);
+            }
+        }
+    }
+
+    #[test]
+    fn fast_path_answers_for_prices() {
+        for (v, want) in [
+            (9.5, "9.5"),
+            (19.99, "19.99"),
+            (0.05, "0.05"),
+            (1e-7, "0.0000001"),
+        ] {
+            assert_eq!(spell_fast(v).as_deref(), Some(want));
+        }
+        // Seventeen digits: left to the slow path.
+        assert_eq!(spell_fast(0.1 + 0.2), None);
     }
 }
