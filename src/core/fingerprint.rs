@@ -132,7 +132,6 @@ pub fn fingerprint_value(value: &Value, exclude: &[String]) -> Fingerprint {
 /// assert_eq!(fingerprint_body(Some("application/json"), body), fingerprint_value(&payload, &[]).to_string());
 /// ```
 pub fn fingerprint_body(content_type: Option<&str>, body: &[u8]) -> String {
-    // `map_or(true, ..)`, not `is_none_or`: the crate's MSRV is 1.81 and `is_none_or` is 1.82.
     let looks_json =
         content_type.is_none_or(|ct| crate::core::text::contains(&ct.to_ascii_lowercase(), "json"));
     if looks_json {
