@@ -122,7 +122,8 @@ export interface SendonceOptions {
    * sent and never stored. A 401 calls it once more and repeats the attempt with the same key
    * (a token refresh). It may return a Promise. A hook that throws fails the attempt like a
    * network error (retried with the same key); a Promise that does not settle within
-   * `retry.timeoutMs` ends the attempt like a timeout (retried with the same key).
+   * `retry.timeoutMs` ends the attempt like a timeout (retried with the same key). The hook
+   * and the request share that timeout: what the hook takes, the request does not get.
    */
   headers?: (request: HeadersHookRequest) => HeadersInit | undefined | Promise<HeadersInit | undefined>;
   /** Largest payload (as JSON, in bytes) an action or chat message may have; a bigger one is

@@ -308,6 +308,9 @@ impl ActionCell {
                     attempt,
                 }) => {
                     let mut request = request;
+                    // The hook and the request share the attempt's timeout: an attempt never
+                    // takes longer than `timeout_ms`, however slowly the hook answers.
+                    let began = platform::now_ms();
                     let input = match self.hook_headers(&request, attempt, timeout_ms).await {
                         Err(input) => input,
                         Ok(extra) => {
@@ -317,11 +320,12 @@ impl ActionCell {
                             }
                             let form_data = self.form_data.borrow().clone();
                             let started = platform::now_ms();
+                            let left = timeout_ms.saturating_sub(started.saturating_sub(began));
                             let sent = transport::send(
                                 &self.shared.fetch,
                                 &request,
                                 form_data.as_ref(),
-                                timeout_ms,
+                                left.max(1),
                             );
                             let input = match sent.await {
                                 Ok(reply) => Input::Reply(reply),

@@ -158,3 +158,29 @@ test("a headers hook that hangs on the first attempt only: the retry sends once,
   assert.ok(attempts.every((a) => a.key === action.key));
   assert.equal(action.status.code, "done");
 });
+
+test("a slow headers hook and a slow server share one attempt's timeout: the attempt ends after timeoutMs, not the two added", async () => {
+  // The hook answers after 1 s; the server never answers (a fetch that ignores its signal).
+  // With timeoutMs 1500 the attempt ends about 1.5 s after it began; it used to get 1 s for
+  // the hook and then 1.5 s more for the request.
+  let sent = 0;
+  const fetch = () => {
+    sent += 1;
+    return new Promise(() => {});
+  };
+  const headers = () => new Promise((resolve) => setTimeout(() => resolve({ Authorization: "Bearer slow" }), 1000));
+  const so = new Sendonce({
+    storage: "memory",
+    fetch,
+    headers,
+    retry: { attempts: 1, timeoutMs: 1500, deadlineMs: 10000 },
+  });
+  const action = so.action("createOrder", { item: "tea" });
+  const started = Date.now();
+  const reply = await within(action.send("/api/orders"), 8000);
+  const elapsed = Date.now() - started;
+  assert.notEqual(reply, "hung", "send() never settled");
+  assert.equal(reply.outcome, "offline", "the attempt timed out: connection lost, retry offered");
+  assert.equal(sent, 1, "the request went out once the hook answered");
+  assert.ok(elapsed >= 1400 && elapsed < 2200, `the attempt took ${elapsed} ms (timeoutMs 1500; hook + request would be 2500)`);
+});
