@@ -439,6 +439,14 @@ fn pow10(n: u32) -> f64 {
 mod tests {
     use super::{fast_f64, parse_f64, short_decimal, write_f64, write_shortest};
 
+    /// The next value of a xorshift64 sequence: reproducible random inputs for the vectors.
+    fn xorshift(mut x: u64) -> u64 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    }
+
     #[test]
     fn fast_path_reads_what_rust_reads() {
         let fixed = [
@@ -485,9 +493,7 @@ mod tests {
         let mut x = 0x2545_F491_4F6C_DD1Du64;
         let mut fast = 0;
         for _ in 0..100_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            x = xorshift(x);
             let digits = (x % 1_000_000_000_000_000) >> (x % 40);
             let point = (x >> 20) % 18;
             let exp = ((x >> 30) % 61) as i64 - 30;
@@ -554,9 +560,7 @@ mod tests {
         }
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
         for i in 0..30_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            x = xorshift(x);
             // One in four is a subnormal.
             let mask = if i % 4 == 0 {
                 (1 << 52) - 1
@@ -630,9 +634,7 @@ mod tests {
         let mut x = 0x2545_F491_4F6C_DD1Du64;
         let mut answered = 0;
         for _ in 0..200_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            x = xorshift(x);
             let m = (x % 1_000_000_000_000_000) >> (x % 50);
             let d = ((x >> 50) % 22 + 1) as i32;
             let v = m as f64 / 10f64.powi(d);
@@ -653,9 +655,7 @@ mod tests {
         );
         // Random doubles of every size, subnormals too.
         for _ in 0..200_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            x = xorshift(x);
             let v = f64::from_bits(x & !(1 << 63));
             if v.is_finite() && v != 0.0 && v.fract() != 0.0 {
                 check_fast(v);
