@@ -2,20 +2,12 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import init, { Sendonce } from "../../pkg/node.js";
+import { countingFetch } from "./support/fetch.mjs";
 
 before(async () => {
   await init();
 });
 
-function countingFetch(delayMs = 0) {
-  const calls = [];
-  const fetch = async (url, init) => {
-    calls.push({ url, key: init.headers["Idempotency-Key"], body: init.body });
-    if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
-    return new Response(JSON.stringify({ id: calls.length }), { status: 201, headers: { "content-type": "application/json" } });
-  };
-  return { calls, fetch };
-}
 
 test("a storm of 1,000 sends of one action in one task makes one request with one key", async () => {
   const { calls, fetch } = countingFetch(20);

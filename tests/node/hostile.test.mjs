@@ -4,19 +4,12 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import init, { Sendonce } from "../../pkg/node.js";
+import { countingFetch } from "./support/fetch.mjs";
 
 before(async () => {
   await init();
 });
 
-function countingFetch() {
-  const calls = [];
-  const fetch = async (url, init) => {
-    calls.push({ url, body: init.body });
-    return new Response(JSON.stringify({ ok: true }), { status: 201, headers: { "content-type": "application/json" } });
-  };
-  return { calls, fetch };
-}
 
 /** Asserts that `fn()` throws a SendonceError with `code` (and a message matching `message`). */
 function throwsCode(fn, code, message, label) {
