@@ -25,6 +25,19 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/;
 const wellFormed = isWellFormed ? (s) => apply(isWellFormed, s, []) : (s) => !LONE_SURROGATE.test(s);
 
+// What `Object.prototype.toString` says a value is ("[object Map]" -> "Map"), remembered per
+// tag: a payload's objects give the same few tags over and over.
+const KINDS = new Map();
+function kindOf(tag) {
+  let kind = KINDS.get(tag);
+  if (kind === undefined) {
+    kind = tag.startsWith("[object ") && tag.endsWith("]") ? tag.slice(8, -1) : "Object";
+    // A Symbol.toStringTag may give any tag: only a bounded number is remembered.
+    if (KINDS.size < 64) KINDS.set(tag, kind);
+  }
+  return kind;
+}
+
 /** Thrown inside the walk only, caught by `payloadJson`. */
 class Stop {
   constructor(failure) {
@@ -67,9 +80,23 @@ export function payloadJson(value, max) {
     if (!wellFormed(s)) fail("surrogate");
     add(NEEDS_ESCAPE.test(s) ? stringify(s) : `"${s}"`);
   };
+  // Member names repeat from item to item (every order line has "sku", "qty"...): each is
+  // checked and quoted once per walk.
+  const names = new Map();
+  const name = (k) => {
+    const known = names.get(k);
+    if (known === undefined) {
+      const start = out.length;
+      string(k);
+      names.set(k, out.slice(start));
+    } else {
+      add(known);
+    }
+  };
 
-  // Writes `v`, found under `key` ("" at the top), `depth` containers deep; false when it
-  // writes nothing (a toJSON gave undefined), where JSON.stringify leaves a member out.
+  // Writes `v`, found under `key` ("" at the top, a number for an array item), `depth`
+  // containers deep; false when it writes nothing (a toJSON gave undefined), where
+  // JSON.stringify leaves a member out.
   const write = (v, key, depth, toJSON) => {
     if (depth >= MAX_DEPTH) fail("deep");
     switch (typeof v) {
@@ -110,7 +137,7 @@ export function payloadJson(value, max) {
       }
       if (typeof f === "function") {
         try {
-          replaced = apply(f, v, [key]);
+          replaced = apply(f, v, [`${key}`]);
         } catch (e) {
           threw("to_json", e);
         }
@@ -123,7 +150,7 @@ export function payloadJson(value, max) {
     } catch {
       // A revoked proxy: treated as a plain object, whose keys then fail to list.
     }
-    const kind = tag.startsWith("[object ") && tag.endsWith("]") ? tag.slice(8, -1) : "Object";
+    const kind = kindOf(tag);
     if (kind === "Number" || kind === "String" || kind === "Boolean") {
       // Boxed primitives: checked as what `valueOf` gives, written as JSON.stringify unboxes
       // them (its own rules: `toString` for a String).
@@ -183,7 +210,7 @@ export function payloadJson(value, max) {
         threw("item", e);
       }
       if (i > 0) add(",");
-      if (!write(item, `${i}`, depth + 1, true)) add("null");
+      if (!write(item, i, depth + 1, true)) add("null");
       path.pop();
     }
     add("]");
@@ -211,7 +238,7 @@ export function payloadJson(value, max) {
         // Left out, as JSON.stringify does, when it is or becomes (toJSON) undefined.
         const start = out;
         if (!first) add(",");
-        string(k);
+        name(k);
         add(":");
         if (write(item, k, depth + 1, true)) first = false;
         else out = start;

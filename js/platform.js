@@ -5,6 +5,25 @@
 // durations come from the core, and every result goes back to Rust to be judged. None of them
 // rejects.
 
+/**
+ * Fills `bytes` (a view of the wasm memory) from `crypto.getRandomValues`, looked up at every
+ * call (a page may replace it). The source fills an array of its own, copied in afterwards: a
+ * polyfill never holds a view of the wasm memory. False where there is none or it throws: no
+ * key is made then.
+ */
+export function fillRandom(bytes) {
+  try {
+    const crypto = globalThis.crypto;
+    if (typeof crypto?.getRandomValues !== "function") return false;
+    const random = new Uint8Array(bytes.length);
+    crypto.getRandomValues(random);
+    bytes.set(random);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Resolves after `ms` milliseconds (clamped to what `setTimeout` takes, about 24.8 days). */
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, Math.min(ms, 2147483647)));

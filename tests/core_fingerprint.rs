@@ -4,7 +4,8 @@
 
 use proptest::prelude::*;
 use sendonce::core::fingerprint::{
-    fingerprint_body, fingerprint_form, fingerprint_value, FormValue, VOLATILE_FIELDS,
+    canonical, fingerprint_body, fingerprint_form, fingerprint_value, sha256_hex, FormValue,
+    VOLATILE_FIELDS,
 };
 use sendonce::core::json::{parse, Value};
 
@@ -190,4 +191,35 @@ fn non_json_bodies_are_fingerprinted_by_their_bytes() {
         64
     );
     assert_eq!(fingerprint_body(None, &[0xff, 0xfe, 0x00]).len(), 64);
+}
+
+/// The fingerprint is SHA-256 of the canonical text at every size: the text is hashed in
+/// pieces as it is written (a large payload never holds a whole canonical copy), and the
+/// pieces must add up to exactly that text, whether a piece ends inside a long string or
+/// between members.
+#[test]
+fn the_fingerprint_is_sha256_of_the_canonical_text_at_every_size() {
+    assert_eq!(
+        fp(&parse(r#"{"b":[true,null,"x"],"a":1}"#).unwrap()),
+        // sha256 of {"a":1,"b":[true,null,"x"]}
+        "eca8cfb31ab74533e1eb2f4c74d2d55dfe3c79ac704787e54be8647ea7777eb1"
+    );
+    for n in [0, 1, 10, 100, 300, 1000, 5000] {
+        let items: Vec<Value> = (0..n)
+            .map(|i| {
+                Value::object([
+                    ("sku", Value::from(format!("SKU-{i}").as_str())),
+                    ("qty", Value::from(i as f64 + 0.5)),
+                    ("ts", Value::from(i as f64)),
+                ])
+            })
+            .collect();
+        let note = "é\"x".repeat(n * 3);
+        let v = Value::object([
+            ("note", Value::from(note.as_str())),
+            ("items", Value::Array(items)),
+        ]);
+        let text = canonical(&v, &[]);
+        assert_eq!(fp(&v), sha256_hex(text.as_bytes()).to_string(), "{n} items");
+    }
 }

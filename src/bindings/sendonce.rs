@@ -371,15 +371,25 @@ impl Sendonce {
                 "the action name must be 1..=100 characters",
             ));
         }
-        let o = options_object(options, "options")?;
-        reject_unknown(&o, "", ACTION_OPTIONS)?;
-        let window = window_value(&get(&o, "window"))?;
-        let explicit = opt_string(&o, "key")?
-            .map(|k| validate_key(&k))
-            .transpose()?;
-        let exclude = string_list(&get(&o, "exclude"), "exclude")?;
-        // `idempotent: false`: the target honours no key; see `ActionConfig::idempotent`.
-        let idempotent = opt_bool(&o, "idempotent")?.unwrap_or(true);
+        // Without options (the usual call) nothing is read: every property read is a call
+        // into JS with a string made from its name, on each create.
+        let (window, explicit, exclude, idempotent) = if options.is_undefined() || options.is_null()
+        {
+            (None, None, Vec::new(), true)
+        } else {
+            let o = options_object(options, "options")?;
+            reject_unknown(&o, "", ACTION_OPTIONS)?;
+            (
+                window_value(&get(&o, "window"))?,
+                opt_string(&o, "key")?
+                    .map(|k| validate_key(&k))
+                    .transpose()?,
+                string_list(&get(&o, "exclude"), "exclude")?,
+                // `idempotent: false`: the target honours no key; see
+                // `ActionConfig::idempotent`.
+                opt_bool(&o, "idempotent")?.unwrap_or(true),
+            )
+        };
         let (value, body) = to_json(payload, "the payload", self.shared.max_payload_bytes)?;
         let handle = driver::start(
             &self.shared,

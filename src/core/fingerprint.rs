@@ -47,7 +47,11 @@ impl std::fmt::Display for Fingerprint {
 
 /// SHA-256 of `bytes` as a [`Fingerprint`].
 pub fn sha256_hex(bytes: &[u8]) -> Fingerprint {
-    let digest = Sha256::digest(bytes);
+    hex_digest(Sha256::new_with_prefix(bytes))
+}
+
+fn hex_digest(hasher: Sha256) -> Fingerprint {
+    let digest = hasher.finalize();
     let mut hex = String::with_capacity(64);
     for b in digest.iter() {
         hex.push(char::from(HEX[(b >> 4) as usize]));
@@ -59,8 +63,14 @@ pub fn sha256_hex(bytes: &[u8]) -> Fingerprint {
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Writes the canonical form of `value` without the volatile and `exclude`d fields, straight
-/// into `out` (no stripped copy of the tree is made: payloads can be large).
-fn write_canonical(out: &mut String, value: &Value, exclude: &[String]) {
+/// into `out` (no stripped copy of the tree is made: payloads can be large). `flush` is given
+/// `out` after each member or item once it holds [`CHUNK`] bytes or more, and may empty it.
+fn write_canonical(
+    out: &mut String,
+    value: &Value,
+    exclude: &[String],
+    flush: &mut dyn FnMut(&mut String),
+) {
     match value {
         Value::Object(members) => {
             out.push('{');
@@ -75,7 +85,10 @@ fn write_canonical(out: &mut String, value: &Value, exclude: &[String]) {
                 first = false;
                 json::write_string(out, k);
                 out.push(':');
-                write_canonical(out, v, exclude);
+                write_canonical(out, v, exclude, flush);
+                if out.len() >= CHUNK {
+                    flush(out);
+                }
             }
             out.push('}');
         }
@@ -85,7 +98,10 @@ fn write_canonical(out: &mut String, value: &Value, exclude: &[String]) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_canonical(out, item, exclude);
+                write_canonical(out, item, exclude, flush);
+                if out.len() >= CHUNK {
+                    flush(out);
+                }
             }
             out.push(']');
         }
@@ -93,6 +109,10 @@ fn write_canonical(out: &mut String, value: &Value, exclude: &[String]) {
         scalar => json::write_json(out, scalar),
     }
 }
+
+/// How much canonical text is hashed at a time: the fingerprint of a large payload never
+/// holds its whole canonical copy, and a small one is written without growing its buffer.
+const CHUNK: usize = 4096;
 
 /// The canonical text of a payload: volatile and `exclude`d fields removed at any depth,
 /// object keys sorted, one spelling of numbers and strings.
@@ -104,11 +124,12 @@ fn write_canonical(out: &mut String, value: &Value, exclude: &[String]) {
 /// ```
 pub fn canonical(value: &Value, exclude: &[String]) -> String {
     let mut out = String::new();
-    write_canonical(&mut out, value, exclude);
+    write_canonical(&mut out, value, exclude, &mut |_| {});
     out
 }
 
-/// The fingerprint of a JSON-like payload (see [`canonical`]).
+/// The fingerprint of a JSON-like payload: SHA-256 of its [`canonical`] text, hashed as it is
+/// written.
 ///
 /// ```
 /// use sendonce::core::{fingerprint::fingerprint_value, json::parse};
@@ -117,7 +138,14 @@ pub fn canonical(value: &Value, exclude: &[String]) -> String {
 /// assert_eq!(fingerprint_value(&a, &[]), fingerprint_value(&b, &[]));
 /// ```
 pub fn fingerprint_value(value: &Value, exclude: &[String]) -> Fingerprint {
-    sha256_hex(canonical(value, exclude).as_bytes())
+    let mut hasher = Sha256::new();
+    let mut out = String::with_capacity(2 * CHUNK);
+    write_canonical(&mut out, value, exclude, &mut |text: &mut String| {
+        hasher.update(text.as_bytes());
+        text.clear();
+    });
+    hasher.update(out.as_bytes());
+    hex_digest(hasher)
 }
 
 /// The fingerprint of a request body as a server sees it: JSON bodies by their canonical form

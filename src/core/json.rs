@@ -322,17 +322,35 @@ pub fn sorted_members(members: &[(String, Value)]) -> Vec<(&str, &Value)> {
     let mut sorted: Vec<(&str, &Value)> = members.iter().map(|(k, v)| (k.as_str(), v)).collect();
     // A stable sort keeps repeated keys in their original order, so the last of each run is
     // the one `JSON.parse` would keep. (Sorting first keeps this O(n log n); looking up every
-    // key in the output as it grows was quadratic on wide objects.)
-    crate::core::order::sort_by(&mut sorted, |a, b| a.0.cmp(b.0));
-    let mut out: Vec<(&str, &Value)> = Vec::with_capacity(sorted.len());
-    for (k, v) in sorted {
-        match out.last_mut() {
-            Some(last) if last.0 == k => last.1 = v,
-            _ => out.push((k, v)),
+    // key in the output as it grows was quadratic on wide objects.) Most objects are small:
+    // an insertion sort in place needs no allocation (every create fingerprints dozens).
+    if sorted.len() <= SMALL_OBJECT {
+        for i in 1..sorted.len() {
+            let mut j = i;
+            while j > 0 && sorted[j - 1].0 > sorted[j].0 {
+                sorted.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+    } else {
+        crate::core::order::sort_by(&mut sorted, |a, b| a.0.cmp(b.0));
+    }
+    // Repeated keys, in place: each overwrites the one before it.
+    let mut kept = 0;
+    for i in 0..sorted.len() {
+        if kept > 0 && sorted[kept - 1].0 == sorted[i].0 {
+            sorted[kept - 1] = sorted[i];
+        } else {
+            sorted[kept] = sorted[i];
+            kept += 1;
         }
     }
-    out
+    sorted.truncate(kept);
+    sorted
 }
+
+/// Objects with at most this many members are sorted by insertion (see [`sorted_members`]).
+const SMALL_OBJECT: usize = 16;
 
 /// Parses JSON text. Whitespace around the value is allowed; anything after it is an error.
 /// Nesting deeper than [`MAX_DEPTH`] is refused. Never panics.

@@ -1208,9 +1208,19 @@ pub fn key_part(s: &str) -> String {
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
+/// `parts` joined into one string. The storage keys are built on every create and every
+/// read: without `format!`, whose machinery is slower and larger than copying.
+fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        out.push_str(p);
+    }
+    out
+}
+
 /// The prefix of every storage key of namespace `ns` and this schema: `{ns}:v1:`.
 pub fn prefix(ns: &str) -> String {
-    format!("{}:{SCHEMA_PART}:", key_part(ns))
+    concat(&[&key_part(ns), ":", SCHEMA_PART, ":"])
 }
 
 /// True when `storage_key` belongs to namespace `ns` and this schema version (it starts
@@ -1229,7 +1239,7 @@ pub fn owns(ns: &str, storage_key: &str) -> bool {
 
 /// The storage key of an action: `{ns}:v1:a:{key}`.
 pub fn action_key(ns: &str, key: &Key) -> String {
-    format!("{}a:{}", prefix(ns), key_part(key.as_str()))
+    concat(&[&prefix(ns), "a:", &key_part(key.as_str())])
 }
 
 /// The storage key of the index from an action name and fingerprint to the key of the latest
@@ -1244,38 +1254,46 @@ pub fn is_index_key(ns: &str, storage_key: &str) -> bool {
 
 /// The storage key prefix of all action records of `ns`.
 pub fn action_prefix(ns: &str) -> String {
-    format!("{}a:", prefix(ns))
+    concat(&[&prefix(ns), "a:"])
 }
 
 /// Where the key of the latest action `action` with `fingerprint` is kept.
 pub fn index_key(ns: &str, action: &str, fingerprint: &Fingerprint) -> String {
-    format!(
-        "{}i:{}:{}",
-        prefix(ns),
-        key_part(action),
-        fingerprint.as_str()
-    )
+    concat(&[
+        &prefix(ns),
+        "i:",
+        &key_part(action),
+        ":",
+        fingerprint.as_str(),
+    ])
 }
 
 /// The Web Lock a tab holds while it decides which key sends the data of `action` with
 /// `fingerprint` (another tab's claim, or its own): two tabs with the same data never decide
 /// at the same time.
 pub fn data_lock_name(ns: &str, action: &str, fingerprint: &Fingerprint) -> String {
-    format!(
-        "sendonce:{ns}:d:{}:{}",
-        key_part(action),
-        fingerprint.as_str()
-    )
+    concat(&[
+        "sendonce:",
+        ns,
+        ":d:",
+        &key_part(action),
+        ":",
+        fingerprint.as_str(),
+    ])
 }
 
 /// The start of a claim lock's name: a tab that sends the data of `action` with `fingerprint`
 /// holds `{prefix}{key}`, so another tab reads the key from the lock's name.
 pub fn claim_lock_prefix(ns: &str, action: &str, fingerprint: &Fingerprint) -> String {
-    format!(
-        "sendonce:{ns}:c:{}:{}:",
-        key_part(action),
-        fingerprint.as_str()
-    )
+    concat(&[
+        "sendonce:",
+        ns,
+        ":c:",
+        &key_part(action),
+        ":",
+        fingerprint.as_str(),
+        ":",
+    ])
 }
 
 /// The key a claim lock named `name` carries, if it is a claim under `prefix` and a valid key.
@@ -1292,13 +1310,13 @@ pub fn claimed_key(prefix: &str, name: &str) -> Option<Key> {
 
 /// The storage key of a form's draft: `{ns}:v1:d:{form}`.
 pub fn draft_key(ns: &str, form: &str) -> String {
-    format!("{}d:{}", prefix(ns), key_part(form))
+    concat(&[&prefix(ns), "d:", &key_part(form)])
 }
 
 /// The prefix of every outbox entry of a conversation: `{ns}:v1:o:{conversation}:`. List the
 /// keys with this prefix and sort them to get the outbox in delivery order.
 pub fn outbox_prefix(ns: &str, conversation_id: &str) -> String {
-    format!("{}o:{}:", prefix(ns), key_part(conversation_id))
+    concat(&[&prefix(ns), "o:", &key_part(conversation_id), ":"])
 }
 
 /// The storage key of one chat message: `{ns}:v1:o:{conversation}:{seq:010}`.
@@ -1314,12 +1332,12 @@ pub fn outbox_key(ns: &str, conversation_id: &str, seq: u64) -> String {
 
 /// The storage key of a finished quick reply: `{ns}:v1:q:{key}`.
 pub fn quick_key(ns: &str, key: &Key) -> String {
-    format!("{}q:{}", prefix(ns), key_part(key.as_str()))
+    concat(&[&prefix(ns), "q:", &key_part(key.as_str())])
 }
 
 /// The storage key of an inbound message already seen: `{ns}:v1:s:{id or hash}`.
 pub fn seen_key(ns: &str, id_or_hash: &str) -> String {
-    format!("{}s:{}", prefix(ns), key_part(id_or_hash))
+    concat(&[&prefix(ns), "s:", &key_part(id_or_hash)])
 }
 
 /// The storage key of the lease (an adapter's atomic claim) on the record at `storage_key`:
@@ -1334,7 +1352,7 @@ pub fn seen_key(ns: &str, id_or_hash: &str) -> String {
 pub fn lease_key(ns: &str, storage_key: &str) -> String {
     let p = prefix(ns);
     let rest = storage_key.strip_prefix(&p).unwrap_or(storage_key);
-    format!("{p}l:{rest}")
+    concat(&[&p, "l:", rest])
 }
 
 /// The quota of the memory store: 5 MiB of key and value text, the quota of a browser's
@@ -1435,7 +1453,7 @@ pub fn evict_with_index(
     // (the storage key of the action an entry names, the entry), by the first.
     let mut named: Vec<(String, &str)> = index
         .iter()
-        .map(|(entry, key)| (format!("{}a:{}", prefix(ns), key_part(key)), entry.as_str()))
+        .map(|(entry, key)| (concat(&[&prefix(ns), "a:", &key_part(key)]), entry.as_str()))
         .collect();
     crate::core::order::sort_by(&mut named, |a, b| a.0.cmp(&b.0));
     let mut out: Vec<String> = named

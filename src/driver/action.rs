@@ -809,6 +809,7 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
         cfg
     };
     let now = platform::now_ms();
+    let index = record::index_key(&shared.ns, name, &fingerprint);
 
     let plan = match &explicit {
         Some(k) => match shared.read_action(k) {
@@ -818,7 +819,6 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
             _ => ActionPlan::New,
         },
         None => {
-            let index = record::index_key(&shared.ns, name, &fingerprint);
             let existing = shared
                 .store
                 .get(&index)
@@ -861,7 +861,6 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
                 None => shared.new_key()?,
             };
             shared.emit(shared.event(EventKind::ActionNew, &key, name));
-            let index = record::index_key(&shared.ns, name, &fingerprint);
             if shared.store.is_adapter() {
                 // Over an adapter the index entry is read (or claimed) at the first send,
                 // before anything is sent: a write here would overwrite another process's

@@ -8,7 +8,7 @@ pub mod storage;
 pub mod stream;
 pub mod transport;
 
-use js_sys::{Promise, Reflect, Uint8Array};
+use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -37,6 +37,9 @@ extern "C" {
     /// The matching names, as an array of strings.
     #[wasm_bindgen(js_name = lockNames)]
     fn js_lock_names(prefix: &str) -> Promise;
+    /// Fills `bytes` from `crypto.getRandomValues`: false where there is none or it throws.
+    #[wasm_bindgen(js_name = fillRandom)]
+    fn js_fill_random(bytes: &mut [u8]) -> bool;
 }
 
 /// Milliseconds since the Unix epoch, from `Date.now()`.
@@ -62,15 +65,8 @@ pub fn set(obj: &JsValue, name: &str, value: &JsValue) {
 /// 16 bytes from the platform's CSPRNG (`crypto.getRandomValues`), never `Math.random`.
 /// Returns `None` when no CSPRNG exists, and the caller refuses to make a key.
 pub fn random_bytes() -> Option<[u8; 16]> {
-    let crypto = get(&global(), "crypto");
-    let f = get(&crypto, "getRandomValues")
-        .dyn_into::<js_sys::Function>()
-        .ok()?;
-    let buf = Uint8Array::new_with_length(16);
-    f.call1(&crypto, &buf).ok()?;
     let mut out = [0u8; 16];
-    buf.copy_to(&mut out);
-    Some(out)
+    js_fill_random(&mut out).then_some(out)
 }
 
 thread_local! {

@@ -34,6 +34,8 @@ test("the body sent is what JSON.stringify sends, getters read once", async () =
     { skip: { toJSON: () => undefined }, key: { toJSON: (k) => `key ${k}` }, list: [{ toJSON: (k) => k }] },
     Object.assign(Object.create(null), { plain: true }),
     [[[]], {}, "", 0, false, null],
+    // Names repeated from item to item, with and without escapes (each quoted once per walk).
+    { items: [{ "q\"": 1, a: 2, "": 0 }, { a: 4, "q\"": 3, "": 1 }], "q\"": 5, a: { a: { a: 6 } } },
     "a string",
     { get counted() { reads += 1; return reads; } },
   ];

@@ -79,3 +79,26 @@ test("a polyfill that returns the same bytes every time gives weak_random instea
   assert.equal(new Set(keys).size, keys.length, "no two actions share a key");
   assert.equal(calls.length, 0);
 });
+
+test("a random source never gets a view of the module's memory: bytes a polyfill writes later change no key", async () => {
+  const { calls, fetch } = countingFetch();
+  const so = new Sendonce({ storage: "memory", fetch });
+  const real = globalThis.crypto.getRandomValues.bind(globalThis.crypto);
+  const kept = [];
+  let action;
+  await withRandom((array) => (kept.push(array), real(array)), async () => {
+    action = so.action("createOrder", { item: "tea" });
+  });
+  const key = action.key;
+  assert.ok(kept.length >= 1, "the page's getRandomValues was called");
+  for (const array of kept) {
+    // Its own 16 bytes, not a window into the wasm memory (megabytes).
+    assert.equal(array.buffer.byteLength, array.length);
+    array.fill(0xff); // what a misbehaving polyfill might do later
+  }
+  assert.equal(action.key, key);
+  assert.equal((await action.send("/api/orders")).outcome, "done");
+  assert.deepEqual(calls, [key]);
+  const next = so.action("createOrder", { item: "coffee" });
+  assert.notEqual(next.key, key);
+});
