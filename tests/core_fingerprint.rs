@@ -4,8 +4,8 @@
 
 use proptest::prelude::*;
 use sendonce::core::fingerprint::{
-    canonical, fingerprint_body, fingerprint_form, fingerprint_value, sha256_hex, FormValue,
-    VOLATILE_FIELDS,
+    canonical, fingerprint_body, fingerprint_form, fingerprint_json, fingerprint_value, sha256_hex,
+    FormValue, VOLATILE_FIELDS,
 };
 use sendonce::core::json::{parse, Value};
 
@@ -193,10 +193,8 @@ fn non_json_bodies_are_fingerprinted_by_their_bytes() {
     assert_eq!(fingerprint_body(None, &[0xff, 0xfe, 0x00]).len(), 64);
 }
 
-/// The fingerprint is SHA-256 of the canonical text at every size: the text is hashed in
-/// pieces as it is written (a large payload never holds a whole canonical copy), and the
-/// pieces must add up to exactly that text, whether a piece ends inside a long string or
-/// between members.
+/// The fingerprint is SHA-256 of the canonical text at every size, from the tree and straight
+/// from the JSON text (what a create does) alike.
 #[test]
 fn the_fingerprint_is_sha256_of_the_canonical_text_at_every_size() {
     assert_eq!(
@@ -221,5 +219,11 @@ fn the_fingerprint_is_sha256_of_the_canonical_text_at_every_size() {
         ]);
         let text = canonical(&v, &[]);
         assert_eq!(fp(&v), sha256_hex(text.as_bytes()).to_string(), "{n} items");
+        let json = v.to_json();
+        assert_eq!(
+            fingerprint_json(&json, &[]).unwrap().to_string(),
+            fp(&v),
+            "{n} items"
+        );
     }
 }

@@ -3,7 +3,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
-use sendonce::core::json::{parse, Value, MAX_DEPTH};
+use sendonce::core::json::{canonical_text, parse, sorted_members, write_json, Value, MAX_DEPTH};
 
 fn value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
@@ -24,7 +24,104 @@ fn value() -> impl Strategy<Value = Value> {
     })
 }
 
+/// The canonical text as the tree gives it (the way fingerprints were made before
+/// `canonical_text` wrote them straight from the text): the oracle for that writer.
+fn canonical_by_tree(v: &Value, skip: &dyn Fn(&str) -> bool, out: &mut String) {
+    match v {
+        Value::Object(members) => {
+            out.push('{');
+            let mut first = true;
+            for (k, v) in sorted_members(members) {
+                if skip(k) {
+                    continue;
+                }
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                write_json(out, &Value::String(k.to_string()));
+                out.push(':');
+                canonical_by_tree(v, skip, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical_by_tree(item, skip, out);
+            }
+            out.push(']');
+        }
+        scalar => write_json(out, scalar),
+    }
+}
+
+/// `text` with whitespace after every comma and colon, and `\u` escapes for some characters
+/// of its strings (what other writers than `JSON.stringify` send).
+fn loosen(text: &str, seed: u64) -> String {
+    let mut out = String::new();
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut x = seed | 1;
+    for c in text.chars() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        if in_string && !escaped && c != '"' && c != '\\' && x % 3 == 0 && (c as u32) < 0x10000 {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+            continue;
+        }
+        out.push(c);
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+        } else if (c == ',' || c == ':') && x % 2 == 0 {
+            out.push_str(" \n\t");
+        }
+    }
+    out
+}
+
 proptest! {
+    /// Writing the canonical text straight from JSON text gives what the tree gives, with
+    /// repeated and skipped names, escapes and whitespace.
+    #[test]
+    fn canonical_text_is_the_trees_canonical_form(v in value(), seed in any::<u64>(), skip_name in "[a-c]?") {
+        let skip = |name: &str| !skip_name.is_empty() && name.starts_with(skip_name.as_str());
+        let mut want = String::new();
+        canonical_by_tree(&v, &skip, &mut want);
+        let text = v.to_json();
+        prop_assert_eq!(canonical_text(&text, &skip).unwrap(), want.clone());
+        let loose = loosen(&text, seed);
+        prop_assert_eq!(parse(&loose).unwrap(), v.clone(), "{}", loose);
+        prop_assert_eq!(canonical_text(&loose, &skip).unwrap(), want);
+    }
+
+    /// It accepts and refuses what the parser does, with the same error.
+    #[test]
+    fn canonical_text_refuses_what_parse_refuses(v in value(), cut in any::<prop::sample::Index>(), junk in "[\\[\\]{}\",:a-z0-9\\\\. -]{0,3}") {
+        let text = v.to_json();
+        let at = cut.index(text.len() + 1);
+        let Some((head, tail)) = text.get(..at).zip(text.get(at..)) else { return Ok(()) };
+        for broken in [format!("{head}{junk}{tail}"), format!("{head}{junk}"), junk.clone()] {
+            match (parse(&broken), canonical_text(&broken, &|_| false)) {
+                (Ok(_), Ok(_)) => {}
+                (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => prop_assert!(false, "{broken:?}: parse {a:?}, canonical_text {b:?}"),
+            }
+        }
+    }
+
     #[test]
     fn what_is_written_reads_back_the_same(v in value()) {
         let text = v.to_json();

@@ -26,6 +26,24 @@ pub fn to_value(v: &JsValue, what: &str, max_bytes: usize) -> Result<Value, Send
     to_json(v, what, max_bytes).map(|(value, _)| value)
 }
 
+/// A JS payload as its JSON text, checked as [`to_json`] checks it, without the tree (an
+/// action needs only the text and its fingerprint, `core::fingerprint::fingerprint_json`).
+pub fn payload_text(v: &JsValue, what: &str, max_bytes: usize) -> Result<String, SendonceError> {
+    if v.is_undefined() {
+        return Ok("null".into());
+    }
+    let text = payload_json(v, max_bytes as f64).map_err(|e| stringify_failed(what, &e))?;
+    if !text.is_string() {
+        return Err(payload_failure(&text, what, max_bytes));
+    }
+    // UTF-8 takes at least one byte per UTF-16 unit: check before copying the text.
+    let units = text.unchecked_ref::<js_sys::JsString>().length() as usize;
+    json::check_payload_size(units, max_bytes)?;
+    let text = text.as_string().unwrap_or_else(|| "null".into());
+    json::check_payload_size(text.len(), max_bytes)?;
+    Ok(text)
+}
+
 /// A JS payload as a core JSON value, with the `JSON.stringify` text it was read from (a
 /// request body as a hand-written `fetch` would send it).
 ///
@@ -45,18 +63,7 @@ pub fn to_json(
     what: &str,
     max_bytes: usize,
 ) -> Result<(Value, String), SendonceError> {
-    if v.is_undefined() {
-        return Ok((Value::Null, "null".into()));
-    }
-    let text = payload_json(v, max_bytes as f64).map_err(|e| stringify_failed(what, &e))?;
-    if !text.is_string() {
-        return Err(payload_failure(&text, what, max_bytes));
-    }
-    // UTF-8 takes at least one byte per UTF-16 unit: check before copying the text.
-    let units = text.unchecked_ref::<js_sys::JsString>().length() as usize;
-    json::check_payload_size(units, max_bytes)?;
-    let text = text.as_string().unwrap_or_else(|| "null".into());
-    json::check_payload_size(text.len(), max_bytes)?;
+    let text = payload_text(v, what, max_bytes)?;
     Ok((json::parse(&text)?, text))
 }
 

@@ -10,8 +10,8 @@ use wasm_bindgen::prelude::*;
 
 use super::action::Action;
 use super::convert::{
-    arg, js, opt_bool, opt_function, opt_number, opt_string, options_object, string_arg, to_json,
-    OptionsArg,
+    arg, js, opt_bool, opt_function, opt_number, opt_string, options_object, payload_text,
+    string_arg, OptionsArg,
 };
 use super::options::reject_unknown;
 use crate::core::error::SendonceError;
@@ -390,7 +390,7 @@ impl Sendonce {
                 opt_bool(&o, "idempotent")?.unwrap_or(true),
             )
         };
-        let (value, body) = to_json(payload, "the payload", self.shared.max_payload_bytes)?;
+        let body = payload_text(payload, "the payload", self.shared.max_payload_bytes)?;
         let handle = driver::start(
             &self.shared,
             NewAction {
@@ -400,7 +400,6 @@ impl Sendonce {
                 key: explicit,
                 exclude,
                 idempotent,
-                value,
                 body,
             },
         )?;

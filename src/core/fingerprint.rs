@@ -47,11 +47,7 @@ impl std::fmt::Display for Fingerprint {
 
 /// SHA-256 of `bytes` as a [`Fingerprint`].
 pub fn sha256_hex(bytes: &[u8]) -> Fingerprint {
-    hex_digest(Sha256::new_with_prefix(bytes))
-}
-
-fn hex_digest(hasher: Sha256) -> Fingerprint {
-    let digest = hasher.finalize();
+    let digest = Sha256::digest(bytes);
     let mut hex = String::with_capacity(64);
     for b in digest.iter() {
         hex.push(char::from(HEX[(b >> 4) as usize]));
@@ -62,57 +58,10 @@ fn hex_digest(hasher: Sha256) -> Fingerprint {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Writes the canonical form of `value` without the volatile and `exclude`d fields, straight
-/// into `out` (no stripped copy of the tree is made: payloads can be large). `flush` is given
-/// `out` after each member or item once it holds [`CHUNK`] bytes or more, and may empty it.
-fn write_canonical(
-    out: &mut String,
-    value: &Value,
-    exclude: &[String],
-    flush: &mut dyn FnMut(&mut String),
-) {
-    match value {
-        Value::Object(members) => {
-            out.push('{');
-            let mut first = true;
-            for (k, v) in json::sorted_members(members) {
-                if VOLATILE_FIELDS.contains(&k) || exclude.iter().any(|e| e == k) {
-                    continue;
-                }
-                if !first {
-                    out.push(',');
-                }
-                first = false;
-                json::write_string(out, k);
-                out.push(':');
-                write_canonical(out, v, exclude, flush);
-                if out.len() >= CHUNK {
-                    flush(out);
-                }
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(out, item, exclude, flush);
-                if out.len() >= CHUNK {
-                    flush(out);
-                }
-            }
-            out.push(']');
-        }
-        // Numbers and strings straight into `out`: no text of their own on the way.
-        scalar => json::write_json(out, scalar),
-    }
+/// True for a member name the fingerprint leaves out: a volatile field or an `exclude`d one.
+fn skipped(name: &str, exclude: &[String]) -> bool {
+    VOLATILE_FIELDS.contains(&name) || exclude.iter().any(|e| e == name)
 }
-
-/// How much canonical text is hashed at a time: the fingerprint of a large payload never
-/// holds its whole canonical copy, and a small one is written without growing its buffer.
-const CHUNK: usize = 4096;
 
 /// The canonical text of a payload: volatile and `exclude`d fields removed at any depth,
 /// object keys sorted, one spelling of numbers and strings.
@@ -123,13 +72,10 @@ const CHUNK: usize = 4096;
 /// assert_eq!(canonical(&v, &[]), r#"{"a":1,"b":2}"#);
 /// ```
 pub fn canonical(value: &Value, exclude: &[String]) -> String {
-    let mut out = String::new();
-    write_canonical(&mut out, value, exclude, &mut |_| {});
-    out
+    json::canonical_of(value, &|name| skipped(name, exclude))
 }
 
-/// The fingerprint of a JSON-like payload: SHA-256 of its [`canonical`] text, hashed as it is
-/// written.
+/// The fingerprint of a JSON-like payload (see [`canonical`]).
 ///
 /// ```
 /// use sendonce::core::{fingerprint::fingerprint_value, json::parse};
@@ -138,14 +84,26 @@ pub fn canonical(value: &Value, exclude: &[String]) -> String {
 /// assert_eq!(fingerprint_value(&a, &[]), fingerprint_value(&b, &[]));
 /// ```
 pub fn fingerprint_value(value: &Value, exclude: &[String]) -> Fingerprint {
-    let mut hasher = Sha256::new();
-    let mut out = String::with_capacity(2 * CHUNK);
-    write_canonical(&mut out, value, exclude, &mut |text: &mut String| {
-        hasher.update(text.as_bytes());
-        text.clear();
-    });
-    hasher.update(out.as_bytes());
-    hex_digest(hasher)
+    sha256_hex(canonical(value, exclude).as_bytes())
+}
+
+/// The fingerprint of a payload given as JSON text: the same as [`fingerprint_value`] of the
+/// parsed text, without building the tree. Refuses what `json::parse` refuses, with the same
+/// error.
+///
+/// ```
+/// use sendonce::core::fingerprint::{fingerprint_json, fingerprint_value};
+/// use sendonce::core::json::parse;
+/// let text = r#"{"qty":2,"item":"tea","ts":1}"#;
+/// assert_eq!(fingerprint_json(text, &[]).unwrap(), fingerprint_value(&parse(text).unwrap(), &[]));
+/// assert_eq!(fingerprint_json("{", &[]).unwrap_err().code(), "invalid_json");
+/// ```
+pub fn fingerprint_json(
+    text: &str,
+    exclude: &[String],
+) -> Result<Fingerprint, crate::core::error::SendonceError> {
+    let canon = json::canonical_text(text, &|name| skipped(name, exclude))?;
+    Ok(sha256_hex(canon.as_bytes()))
 }
 
 /// The fingerprint of a request body as a server sees it: JSON bodies by their canonical form
@@ -164,8 +122,8 @@ pub fn fingerprint_body(content_type: Option<&str>, body: &[u8]) -> String {
         content_type.is_none_or(|ct| crate::core::text::contains(&ct.to_ascii_lowercase(), "json"));
     if looks_json {
         if let Ok(text) = std::str::from_utf8(body) {
-            if let Ok(value) = json::parse(text) {
-                return fingerprint_value(&value, &[]).0;
+            if let Ok(fingerprint) = fingerprint_json(text, &[]) {
+                return fingerprint.0;
             }
         }
     }

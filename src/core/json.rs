@@ -6,6 +6,7 @@
 //! browser and a Rust server share. Parsing is bounded (depth) and never panics.
 
 use crate::core::error::SendonceError;
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// Deepest nesting the parser and the canonical writer accept. Deeper payloads are refused
@@ -89,7 +90,7 @@ impl Value {
     /// ```
     pub fn to_json(&self) -> String {
         let mut out = String::new();
-        write_value(&mut out, self, false);
+        write_value(&mut out, self);
         out
     }
 
@@ -103,9 +104,7 @@ impl Value {
     /// assert_eq!(a.canonical(), b.canonical());
     /// ```
     pub fn canonical(&self) -> String {
-        let mut out = String::new();
-        write_value(&mut out, self, true);
-        out
+        canonical_of(self, &|_| false)
     }
 
     /// A shorthand to build an object from pairs.
@@ -150,7 +149,7 @@ impl From<bool> for Value {
 
 /// Appends `v` as compact JSON, as [`Value::to_json`] writes it.
 pub fn write_json(out: &mut String, v: &Value) {
-    write_value(out, v, false);
+    write_value(out, v);
 }
 
 /// Writes a number in sendonce's one spelling: integers without a fraction, `-0` as `0`,
@@ -274,7 +273,7 @@ pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-fn write_value(out: &mut String, v: &Value, canonical: bool) {
+fn write_value(out: &mut String, v: &Value) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(true) => out.push_str("true"),
@@ -287,30 +286,19 @@ fn write_value(out: &mut String, v: &Value, canonical: bool) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_value(out, item, canonical);
+                write_value(out, item);
             }
             out.push(']');
         }
         Value::Object(members) => {
             out.push('{');
-            if canonical {
-                for (i, (k, v)) in sorted_members(members).into_iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write_string(out, k);
-                    out.push(':');
-                    write_value(out, v, canonical);
+            for (i, (k, v)) in members.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
                 }
-            } else {
-                for (i, (k, v)) in members.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write_string(out, k);
-                    out.push(':');
-                    write_value(out, v, canonical);
-                }
+                write_string(out, k);
+                out.push(':');
+                write_value(out, v);
             }
             out.push('}');
         }
@@ -320,37 +308,145 @@ fn write_value(out: &mut String, v: &Value, canonical: bool) {
 /// Members sorted by key, the last of repeated keys kept (as `JSON.parse` does).
 pub fn sorted_members(members: &[(String, Value)]) -> Vec<(&str, &Value)> {
     let mut sorted: Vec<(&str, &Value)> = members.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    // A stable sort keeps repeated keys in their original order, so the last of each run is
-    // the one `JSON.parse` would keep. (Sorting first keeps this O(n log n); looking up every
-    // key in the output as it grows was quadratic on wide objects.) Most objects are small:
-    // an insertion sort in place needs no allocation (every create fingerprints dozens).
-    if sorted.len() <= SMALL_OBJECT {
-        for i in 1..sorted.len() {
-            let mut j = i;
-            while j > 0 && sorted[j - 1].0 > sorted[j].0 {
-                sorted.swap(j - 1, j);
-                j -= 1;
-            }
-        }
-    } else {
-        crate::core::order::sort_by(&mut sorted, |a, b| a.0.cmp(b.0));
-    }
-    // Repeated keys, in place: each overwrites the one before it.
-    let mut kept = 0;
-    for i in 0..sorted.len() {
-        if kept > 0 && sorted[kept - 1].0 == sorted[i].0 {
-            sorted[kept - 1] = sorted[i];
-        } else {
-            sorted[kept] = sorted[i];
-            kept += 1;
-        }
-    }
+    let kept = sort_by_name(&mut sorted, |m| m.0);
     sorted.truncate(kept);
     sorted
 }
 
-/// Objects with at most this many members are sorted by insertion (see [`sorted_members`]).
+/// Sorts `items` by name, stable, and moves the last of each repeated name to the front
+/// part it returns the length of (the others follow): the members `JSON.parse` keeps, in
+/// canonical order.
+fn sort_by_name<T>(items: &mut [T], name: impl Fn(&T) -> &str) -> usize {
+    // A stable sort keeps repeated names in their original order, so the last of each run is
+    // the one `JSON.parse` keeps. Most objects are small: an insertion sort in place needs no
+    // allocation (every create sorts dozens).
+    if items.len() <= SMALL_OBJECT {
+        for i in 1..items.len() {
+            let mut j = i;
+            while j > 0 && name(&items[j - 1]) > name(&items[j]) {
+                items.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+    } else {
+        crate::core::order::sort_by(items, |a, b| name(a).cmp(name(b)));
+    }
+    // Repeated names, in place: each takes the place of the one before it.
+    let mut kept = 0;
+    for i in 0..items.len() {
+        if kept > 0 && name(&items[kept - 1]) == name(&items[i]) {
+            items.swap(kept - 1, i);
+        } else {
+            items.swap(kept, i);
+            kept += 1;
+        }
+    }
+    kept
+}
+
+/// Objects with at most this many members are sorted by insertion (see [`sort_by_name`]).
 const SMALL_OBJECT: usize = 16;
+
+/// The canonical text of the JSON `text`: members of every object sorted by name (the last of
+/// repeated names kept) and those `skip` names left out, at any depth; numbers and strings
+/// in their one spelling. Written straight from the text, without the tree [`parse`] builds
+/// (every create fingerprints its payload: the tree's allocations were most of that).
+/// Accepts and refuses exactly what [`parse`] does, with the same errors.
+///
+/// ```
+/// use sendonce::core::json::canonical_text;
+/// let text = r#"{"b": [1.0, "\u0078"], "a": {"z": null, "y": true}, "ts": 5}"#;
+/// let canon = canonical_text(text, &|name| name == "ts").unwrap();
+/// assert_eq!(canon, r#"{"a":{"y":true,"z":null},"b":[1,"x"]}"#);
+/// assert_eq!(canonical_text("[1,", &|_| false).unwrap_err().code(), "invalid_json");
+/// ```
+pub fn canonical_text(text: &str, skip: &dyn Fn(&str) -> bool) -> Result<String, SendonceError> {
+    let mut p = Parser {
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
+    let mut c = Canon {
+        out: String::with_capacity(text.len()),
+        members: Vec::new(),
+        spare: Vec::new(),
+        skip,
+        max_depth: MAX_DEPTH,
+    };
+    p.skip_ws();
+    p.canonical(0, &mut c)?;
+    p.skip_ws();
+    if p.pos != p.bytes.len() {
+        return Err(p.err("end of input"));
+    }
+    Ok(c.out)
+}
+
+/// The canonical text of a value (see [`canonical_text`]), at any depth.
+pub(crate) fn canonical_of(v: &Value, skip: &dyn Fn(&str) -> bool) -> String {
+    let text = v.to_json();
+    let mut p = Parser {
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
+    let mut c = Canon {
+        out: String::with_capacity(text.len()),
+        members: Vec::new(),
+        spare: Vec::new(),
+        skip,
+        max_depth: usize::MAX,
+    };
+    // `to_json` writes JSON that parses; the error is not reachable.
+    match p.canonical(0, &mut c) {
+        Ok(()) => c.out,
+        Err(_) => text,
+    }
+}
+
+/// What [`canonical_text`] writes with.
+struct Canon<'a, 's> {
+    /// The canonical text so far. An object's member values are written here as they come,
+    /// then put in order when the object ends.
+    out: String,
+    /// The members of the objects open now (innermost last): name, and where its value's text
+    /// is in `out`.
+    members: Vec<(Cow<'a, str>, usize, usize)>,
+    /// Buffers an object is put in order in, kept for the next object.
+    spare: Vec<String>,
+    skip: &'s dyn Fn(&str) -> bool,
+    max_depth: usize,
+}
+
+impl Canon<'_, '_> {
+    /// Puts the object that starts at `start` in `out`, whose members are `members[first..]`,
+    /// in canonical order.
+    fn close_object(&mut self, first: usize, start: usize) {
+        let Some(members) = self.members.get_mut(first..) else {
+            return;
+        };
+        let kept = sort_by_name(members, |m| m.0.as_ref());
+        let mut buf = self.spare.pop().unwrap_or_default();
+        buf.clear();
+        buf.push('{');
+        let mut any = false;
+        for (name, from, to) in &members[..kept] {
+            if (self.skip)(name) {
+                continue;
+            }
+            if any {
+                buf.push(',');
+            }
+            any = true;
+            write_string(&mut buf, name);
+            buf.push(':');
+            buf.push_str(self.out.get(*from..*to).unwrap_or("null"));
+        }
+        buf.push('}');
+        self.out.truncate(start);
+        self.out.push_str(&buf);
+        self.members.truncate(first);
+        self.spare.push(buf);
+    }
+}
 
 /// Parses JSON text. Whitespace around the value is allowed; anything after it is an error.
 /// Nesting deeper than [`MAX_DEPTH`] is refused. Never panics.
@@ -379,7 +475,7 @@ struct Parser<'a> {
     pos: usize,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn err(&self, expected: &str) -> SendonceError {
         SendonceError::InvalidJson {
             offset: self.pos,
@@ -470,12 +566,124 @@ impl Parser<'_> {
                     }
                 }
             }
-            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b'-' | b'0'..=b'9') => self.number().map(Value::Number),
             _ => Err(self.err("a value")),
         }
     }
 
-    fn number(&mut self) -> Result<Value, SendonceError> {
+    /// [`Parser::value`]'s twin for [`canonical_text`]: the same checks in the same order (so
+    /// the same errors), writing canonical text instead of building a value.
+    fn canonical(&mut self, depth: usize, c: &mut Canon<'a, '_>) -> Result<(), SendonceError> {
+        if depth >= c.max_depth {
+            return Err(self.err("less nesting"));
+        }
+        match self.peek() {
+            Some(b'n') => self.eat("null").map(|_| c.out.push_str("null")),
+            Some(b't') => self.eat("true").map(|_| c.out.push_str("true")),
+            Some(b'f') => self.eat("false").map(|_| c.out.push_str("false")),
+            Some(b'"') => {
+                match self.plain_string() {
+                    // Without escapes the text is its own canonical spelling.
+                    Some(s) => {
+                        c.out.push('"');
+                        c.out.push_str(s);
+                        c.out.push('"');
+                    }
+                    None => write_string(&mut c.out, &self.string()?),
+                }
+                Ok(())
+            }
+            Some(b'[') => {
+                self.pos += 1;
+                c.out.push('[');
+                self.skip_ws();
+                if self.peek() == Some(b']') {
+                    self.pos += 1;
+                    c.out.push(']');
+                    return Ok(());
+                }
+                loop {
+                    self.skip_ws();
+                    self.canonical(depth + 1, c)?;
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b',') => {
+                            self.pos += 1;
+                            c.out.push(',');
+                        }
+                        Some(b']') => {
+                            self.pos += 1;
+                            c.out.push(']');
+                            return Ok(());
+                        }
+                        _ => return Err(self.err("',' or ']'")),
+                    }
+                }
+            }
+            Some(b'{') => {
+                self.pos += 1;
+                let (first, start) = (c.members.len(), c.out.len());
+                self.skip_ws();
+                if self.peek() == Some(b'}') {
+                    self.pos += 1;
+                    c.out.push_str("{}");
+                    return Ok(());
+                }
+                loop {
+                    self.skip_ws();
+                    if self.peek() != Some(b'"') {
+                        return Err(self.err("a member name"));
+                    }
+                    let name = match self.plain_string() {
+                        Some(s) => Cow::Borrowed(s),
+                        None => Cow::Owned(self.string()?),
+                    };
+                    self.skip_ws();
+                    self.eat(":")?;
+                    self.skip_ws();
+                    let from = c.out.len();
+                    self.canonical(depth + 1, c)?;
+                    c.members.push((name, from, c.out.len()));
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b',') => self.pos += 1,
+                        Some(b'}') => {
+                            self.pos += 1;
+                            c.close_object(first, start);
+                            return Ok(());
+                        }
+                        _ => return Err(self.err("',' or '}'")),
+                    }
+                }
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let n = self.number()?;
+                write_number(&mut c.out, n);
+                Ok(())
+            }
+            _ => Err(self.err("a value")),
+        }
+    }
+
+    /// The string at `pos` when it has no escape, moving past it. `None`, with `pos` left
+    /// where it was, when it has an escape or is not well formed: [`Parser::string`] then
+    /// decodes it, or says what is wrong.
+    fn plain_string(&mut self) -> Option<&'a str> {
+        let start = self.pos + 1;
+        let mut end = start;
+        loop {
+            match *self.bytes.get(end)? {
+                b'"' => break,
+                b'\\' | 0..=0x1f => return None,
+                _ => end += 1,
+            }
+        }
+        let s = std::str::from_utf8(self.bytes.get(start..end)?).ok()?;
+        self.pos = end + 1;
+        Some(s)
+    }
+
+    fn number(&mut self) -> Result<f64, SendonceError> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -510,9 +718,7 @@ impl Parser<'_> {
         // The slice is ASCII digits and signs only, so it is valid UTF-8.
         let text =
             std::str::from_utf8(&self.bytes[start..self.pos]).map_err(|_| self.err("a number"))?;
-        crate::core::number::parse_f64(text)
-            .map(Value::Number)
-            .ok_or_else(|| self.err("a number"))
+        crate::core::number::parse_f64(text).ok_or_else(|| self.err("a number"))
     }
 
     fn hex4(&mut self) -> Result<u32, SendonceError> {

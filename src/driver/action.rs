@@ -20,8 +20,7 @@ use crate::bindings::convert::{
 use crate::core::action::{adopt_elsewhere, ActionMachine, Input, Outcome, Output};
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind};
-use crate::core::fingerprint::fingerprint_value;
-use crate::core::json::Value;
+use crate::core::fingerprint::fingerprint_json;
 use crate::core::key::Key;
 use crate::core::record::{self, ActionPlan, ActionRecord, Record, StoredRequest};
 use crate::core::status::StatusCode;
@@ -782,8 +781,7 @@ pub(crate) struct NewAction<'a> {
     pub exclude: Vec<String>,
     /// `idempotent: false`: the target honours no key; see `ActionConfig::idempotent`.
     pub idempotent: bool,
-    /// The payload, and its JSON text (the body sent).
-    pub value: Value,
+    /// The payload's JSON text (the body sent).
     pub body: String,
 }
 
@@ -798,11 +796,10 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
         key: explicit,
         exclude,
         idempotent,
-        value,
         body,
     } = new;
     let window = window.unwrap_or_else(|| shared.windows.for_kind(kind));
-    let fingerprint = fingerprint_value(&value, &exclude);
+    let fingerprint = fingerprint_json(&body, &exclude)?;
     let config = |key: Key, fingerprint: crate::core::fingerprint::Fingerprint| {
         let mut cfg = shared.config(key, name, kind, fingerprint, window);
         cfg.idempotent = idempotent;
