@@ -39,7 +39,9 @@ use crate::core::action::ActionMachine;
 use crate::core::error::SendonceError;
 use crate::core::events::EventKind;
 use crate::core::fingerprint::{fingerprint_form, Fingerprint, FormValue};
-use crate::core::form::{form_body, form_urlencoded, is_private, plan_submission, Submission};
+use crate::core::form::{
+    form_body, form_urlencoded, is_private, plan_submission, FieldInfo, Submission,
+};
 use crate::core::key::Key;
 use crate::core::record::{self, DraftRecord, Record};
 use crate::core::status::StatusCode;
@@ -288,15 +290,18 @@ impl FormDriver {
         let Some(form) = self.form.get() else {
             return out;
         };
-        self.note_passwords(&form);
-        for el in dom::controls(&form) {
-            let info = dom::field_info(&el);
+        // Each control's attributes are read once (DOM reads cross into JS: most of a click's
+        // own time); the password names are noted first, so a same-named text field before
+        // the password field is private too.
+        let controls = dom::controls(&form);
+        let infos = self.note_passwords_of(&controls);
+        for (el, info) in controls.iter().zip(infos) {
             let private = self.is_private(&info);
             if matches!(info.kind.as_str(), "number" | "range") && !out.numbers.contains(&info.name)
             {
                 out.numbers.push(info.name.clone());
             }
-            for v in dom::control_values(&el, &info) {
+            for v in dom::control_values(el, &info) {
                 if !private {
                     out.visible.push((info.name.clone(), v.clone()));
                 } else if !matches!(&v, FormValue::Text(t) if t.is_empty()) {
@@ -308,7 +313,7 @@ impl FormDriver {
         out
     }
 
-    fn is_private(&self, info: &crate::core::form::FieldInfo) -> bool {
+    fn is_private(&self, info: &FieldInfo) -> bool {
         is_private(info, &self.opts.exclude) || self.ever_password.borrow().contains(&info.name)
     }
 
@@ -320,15 +325,20 @@ impl FormDriver {
         } else {
             vec![el.clone()]
         };
-        for c in controls {
-            let info = dom::field_info(&c);
-            if info.kind == "password" && !info.name.is_empty() {
-                let mut seen = self.ever_password.borrow_mut();
-                if !seen.contains(&info.name) {
-                    seen.push(info.name);
-                }
+        self.note_passwords_of(&controls);
+    }
+
+    /// Reads what each of `controls` is, remembering the names of the password fields; the
+    /// reads are given back, so a submission reads each control's attributes once.
+    fn note_passwords_of(&self, controls: &[JsValue]) -> Vec<FieldInfo> {
+        let infos: Vec<FieldInfo> = controls.iter().map(dom::field_info).collect();
+        let mut seen = self.ever_password.borrow_mut();
+        for info in &infos {
+            if info.kind == "password" && !info.name.is_empty() && !seen.contains(&info.name) {
+                seen.push(info.name.clone());
             }
         }
+        infos
     }
 
     /// The action of `cell` with this submission's body: all fields sent, the visible ones
