@@ -18,12 +18,12 @@
 //!   tabs and processes, and inbound messages seen once.
 //! - [`listeners`]: the callback lists behind `onStatus`, `onReply` and `onChange`.
 //!
-//! The waits are `async fn`s over `js/platform.js`'s promises, not callbacks, by measurement
-//! (BENCHMARKS.md, "Event-driven drivers, measured"): the action driver, its locks, transport
-//! and storage adapter calls rewritten as callbacks over one promise bridge made the forms
-//! entry's wasm 2,063 bytes gzip larger, although the futures runtime left it. Each
-//! continuation is a closure type of its own, with its vtable and drop glue; an `async fn`
-//! is one state machine.
+//! The waits are `async fn`s over `js/platform.js`'s promises, not callbacks, by
+//! measurement (BENCHMARKS.md, "Event-driven drivers, measured and not kept"): the action
+//! driver, its locks, transport and storage adapter calls rewritten as callbacks over one
+//! promise bridge made the forms entry's wasm 2,063 bytes gzip larger, although the futures
+//! runtime left it. Each continuation is a closure type of its own, with its vtable and drop
+//! glue; an `async fn` is one state machine.
 
 pub(crate) mod action;
 #[cfg(feature = "chat")]
