@@ -32,8 +32,8 @@ function kindOf(tag) {
   let kind = KINDS.get(tag);
   if (kind === undefined) {
     kind = tag.startsWith("[object ") && tag.endsWith("]") ? tag.slice(8, -1) : "Object";
-    // A Symbol.toStringTag may give any tag: only a bounded number is remembered.
-    if (KINDS.size < 64) KINDS.set(tag, kind);
+    // A Symbol.toStringTag may give any tag: only a few short ones are remembered.
+    if (KINDS.size < 64 && tag.length <= 64) KINDS.set(tag, kind);
   }
   return kind;
 }

@@ -290,9 +290,9 @@ impl FormDriver {
         let Some(form) = self.form.get() else {
             return out;
         };
-        // Each control's attributes are read once (DOM reads cross into JS: most of a click's
-        // own time); the password names are noted first, so a same-named text field before
-        // the password field is private too.
+        // Each control's attributes are read once (DOM reads cross into JS: about half of the
+        // time a click spends in sendonce); the password names are noted first, so a
+        // same-named text field before the password field is private too.
         let controls = dom::controls(&form);
         let infos = self.note_passwords_of(&controls);
         for (el, info) in controls.iter().zip(infos) {
