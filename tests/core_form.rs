@@ -104,14 +104,20 @@ fn the_body_has_strings_for_single_values_and_arrays_for_repeated_names_in_dom_o
 #[test]
 fn a_draft_key_never_sent_is_kept() {
     let k = key("k-1");
-    let (plan, fp) = plan_submission(&text(&[("a", "1")]), Some(&k), None, None, 5_000);
+    let fp = fingerprint_form(&text(&[("a", "1")]), &[]);
+    let plan = plan_submission(&fp, Some(&k), None, None, 5_000);
     assert_eq!(plan, Submission::Send(k));
-    assert_eq!(fp, fingerprint_form(&text(&[("a", "1")]), &[]));
 }
 
 #[test]
 fn no_draft_key_gets_a_new_key_without_a_rotation() {
-    let (plan, _) = plan_submission(&text(&[("a", "1")]), None, None, None, 0);
+    let plan = plan_submission(
+        &fingerprint_form(&text(&[("a", "1")]), &[]),
+        None,
+        None,
+        None,
+        0,
+    );
     assert_eq!(plan, Submission::NewKey { rotated: false });
 }
 
@@ -121,7 +127,13 @@ fn unchanged_and_unfinished_keeps_the_key() {
     let f = text(&[("a", "1")]);
     let rec = sent(&k, &f, StatusCode::Sending, None);
     assert_eq!(
-        plan_submission(&f, Some(&k), Some(&rec), None, 2_000).0,
+        plan_submission(
+            &fingerprint_form(&f, &[]),
+            Some(&k),
+            Some(&rec),
+            None,
+            2_000
+        ),
         Submission::Send(k)
     );
 }
@@ -132,12 +144,24 @@ fn unchanged_and_confirmed_inside_the_window_is_a_local_repeat() {
     let f = text(&[("a", "1")]);
     let rec = sent(&k, &f, StatusCode::Done, Some(2_000));
     assert_eq!(
-        plan_submission(&f, Some(&k), Some(&rec), None, 3_000).0,
+        plan_submission(
+            &fingerprint_form(&f, &[]),
+            Some(&k),
+            Some(&rec),
+            None,
+            3_000
+        ),
         Submission::Repeat(rec.clone())
     );
     // After the window: a new action, and the old key is rotated away.
     assert_eq!(
-        plan_submission(&f, Some(&k), Some(&rec), None, 2_000 + 600_000).0,
+        plan_submission(
+            &fingerprint_form(&f, &[]),
+            Some(&k),
+            Some(&rec),
+            None,
+            2_000 + 600_000
+        ),
         Submission::NewKey { rotated: true }
     );
 }
@@ -147,7 +171,13 @@ fn changed_data_after_the_key_was_sent_rotates_it() {
     let k = key("k-1");
     let rec = sent(&k, &text(&[("a", "1")]), StatusCode::Done, Some(2_000));
     assert_eq!(
-        plan_submission(&text(&[("a", "2")]), Some(&k), Some(&rec), None, 3_000).0,
+        plan_submission(
+            &fingerprint_form(&text(&[("a", "2")]), &[]),
+            Some(&k),
+            Some(&rec),
+            None,
+            3_000
+        ),
         Submission::NewKey { rotated: true }
     );
 }
@@ -158,7 +188,13 @@ fn a_rejected_action_rotates_the_key() {
     let f = text(&[("a", "1")]);
     let rec = sent(&k, &f, StatusCode::Rejected, Some(2_000));
     assert_eq!(
-        plan_submission(&f, Some(&k), Some(&rec), None, 3_000).0,
+        plan_submission(
+            &fingerprint_form(&f, &[]),
+            Some(&k),
+            Some(&rec),
+            None,
+            3_000
+        ),
         Submission::NewKey { rotated: true }
     );
 }
@@ -202,19 +238,37 @@ fn a_new_draft_key_with_data_confirmed_inside_the_window_is_a_local_repeat() {
     let done = sent(&old, &f, StatusCode::Done, Some(2_000));
     let fresh = key("k-new");
     assert_eq!(
-        plan_submission(&f, Some(&fresh), None, Some(&done), 3_000).0,
+        plan_submission(
+            &fingerprint_form(&f, &[]),
+            Some(&fresh),
+            None,
+            Some(&done),
+            3_000
+        ),
         Submission::Repeat(done.clone())
     );
     // Unfinished: continue it with its own key.
     let flying = sent(&old, &f, StatusCode::Sending, None);
     assert_eq!(
-        plan_submission(&f, Some(&fresh), None, Some(&flying), 3_000).0,
+        plan_submission(
+            &fingerprint_form(&f, &[]),
+            Some(&fresh),
+            None,
+            Some(&flying),
+            3_000
+        ),
         Submission::Send(old.clone())
     );
     // Other data in the index: the fresh key is used.
     let other = sent(&old, &text(&[("a", "2")]), StatusCode::Done, Some(2_000));
     assert_eq!(
-        plan_submission(&f, Some(&fresh), None, Some(&other), 3_000).0,
+        plan_submission(
+            &fingerprint_form(&f, &[]),
+            Some(&fresh),
+            None,
+            Some(&other),
+            3_000
+        ),
         Submission::Send(fresh)
     );
 }

@@ -2,7 +2,7 @@
 //! which key a submission uses. The DOM binding (`src/bindings/form.rs`) only reads the
 //! fields and calls these.
 
-use crate::core::fingerprint::{fingerprint_form, Fingerprint, FormValue};
+use crate::core::fingerprint::{Fingerprint, FormValue};
 use crate::core::json::Value;
 use crate::core::key::Key;
 use crate::core::record::{form_key, plan_action, ActionPlan, ActionRecord, FormKeyChoice};
@@ -168,9 +168,12 @@ pub enum Submission {
     },
 }
 
-/// Plans a submission of `fields` (already without private fields) given the draft's key, the
-/// stored action of that key, and the latest action of this form's action name with the same
-/// fingerprint (from the index; `None` if none). Returns the plan and the fingerprint.
+/// Plans a submission whose fields (already without private fields) have `fingerprint`
+/// ([`fingerprint_form`]), given the draft's key, the stored action of that key, and the
+/// latest action of this form's action name with the same fingerprint (from the index; `None`
+/// if none).
+///
+/// [`fingerprint_form`]: crate::core::fingerprint::fingerprint_form
 ///
 /// The index matters when the draft's key is new: after a confirmed success the draft is
 /// cleared, so a reload starts a draft with a new key; the same data submitted again inside the
@@ -178,26 +181,26 @@ pub enum Submission {
 /// own key (see `record::plan_action`).
 ///
 /// ```
+/// use sendonce::core::fingerprint::fingerprint_form;
 /// use sendonce::core::form::{plan_submission, Submission};
 /// use sendonce::core::key::validate_key;
 /// let k = validate_key("k-1").unwrap();
-/// let (plan, _) = plan_submission(&[], Some(&k), None, None, 0);
+/// let plan = plan_submission(&fingerprint_form(&[], &[]), Some(&k), None, None, 0);
 /// assert_eq!(plan, Submission::Send(k));
 /// ```
 pub fn plan_submission(
-    fields: &[(String, FormValue)],
+    fingerprint: &Fingerprint,
     draft_key: Option<&Key>,
     record_of_that_key: Option<&ActionRecord>,
     indexed: Option<&ActionRecord>,
     now_ms: u64,
-) -> (Submission, Fingerprint) {
-    let fingerprint = fingerprint_form(fields, &[]);
+) -> Submission {
     let draft_key_sent = draft_key.is_some() && record_of_that_key.is_some();
-    let plan = match form_key(draft_key, record_of_that_key, &fingerprint, now_ms) {
+    match form_key(draft_key, record_of_that_key, fingerprint, now_ms) {
         FormKeyChoice::Repeat(r) => Submission::Repeat(r),
         // The draft's own key, sent with this data and unfinished: continue it.
         FormKeyChoice::Keep(k) if draft_key_sent => Submission::Send(k),
-        choice => match plan_action(indexed, &fingerprint, now_ms) {
+        choice => match plan_action(indexed, fingerprint, now_ms) {
             ActionPlan::Repeat(r) => Submission::Repeat(r),
             ActionPlan::Resume(k) => Submission::Send(k),
             ActionPlan::New => match choice {
@@ -207,6 +210,5 @@ pub fn plan_submission(
                 },
             },
         },
-    };
-    (plan, fingerprint)
+    }
 }

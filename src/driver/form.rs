@@ -485,19 +485,16 @@ impl FormDriver {
         let now = platform::now_ms();
         let draft_key = self.key.borrow().clone();
         let existing = draft_key.as_ref().and_then(|k| self.shared.read_action(k));
-        let index = record::index_key(
-            &self.shared.ns,
-            &self.opts.action,
-            &fingerprint_form(fields, &[]),
-        );
+        let fp = fingerprint_form(fields, &[]);
+        let index = record::index_key(&self.shared.ns, &self.opts.action, &fp);
         let indexed = self
             .shared
             .store
             .get(&index)
             .and_then(|k| crate::core::key::validate_key(&k).ok())
             .and_then(|k| self.shared.read_action(&k));
-        let (plan, fp) = plan_submission(
-            fields,
+        let plan = plan_submission(
+            &fp,
             draft_key.as_ref(),
             existing.as_ref(),
             indexed.as_ref(),
