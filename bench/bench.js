@@ -33,6 +33,14 @@ export function makePayload(bytes) {
   return (id) => ({ ...base, id });
 }
 
+// One object of `bytes` of JSON with distinct member names (a wide record, a map of ids):
+// what an order's repeated item names do not exercise.
+function makeWidePayload(bytes) {
+  const base = {};
+  for (let i = 0; JSON.stringify(base).length < bytes - 40; i++) base[`field${(i * 7919) % 1000003}`] = i;
+  return (id) => ({ ...base, id });
+}
+
 // ---------- the hand-written baseline
 
 function canonical(v) {
@@ -237,8 +245,8 @@ async function benchPerAction(n, warmup, log) {
 async function benchFingerprint(plan, log) {
   const so = new Sendonce({ namespace: "fp", storage: "memory" });
   const out = [];
-  for (const { bytes, n, warmup } of plan) {
-    const payloadOf = makePayload(bytes);
+  for (const { bytes, n, warmup, wide } of plan) {
+    const payloadOf = wide ? makeWidePayload(bytes) : makePayload(bytes);
     const size = JSON.stringify(payloadOf(0)).length;
     const [s, b] = await interleave(
       n, warmup,
@@ -252,6 +260,7 @@ async function benchFingerprint(plan, log) {
     const mbps = (ms) => size / 1e6 / (ms / 1000);
     out.push({
       bytes: size,
+      wide: Boolean(wide),
       sendonce: { ...s, mbPerS: mbps(s.median) },
       baseline: { ...b, mbPerS: mbps(b.median) },
       ratio: s.median / b.median,
@@ -408,8 +417,8 @@ export async function runAll(opts = {}, log = () => {}) {
   results.perAction = await benchPerAction(quick ? 100 : 500, quick ? 20 : 50, log);
   results.fingerprint = await benchFingerprint(
     quick
-      ? [{ bytes: 1024, n: 50, warmup: 10 }, { bytes: 100 * 1024, n: 10, warmup: 2 }, { bytes: 1024 * 1024, n: 3, warmup: 1 }]
-      : [{ bytes: 1024, n: 300, warmup: 30 }, { bytes: 100 * 1024, n: 40, warmup: 5 }, { bytes: 1024 * 1024, n: 10, warmup: 2 }],
+      ? [{ bytes: 1024, n: 50, warmup: 10 }, { bytes: 100 * 1024, n: 10, warmup: 2 }, { bytes: 1024 * 1024, n: 3, warmup: 1 }, { bytes: 1024 * 1024, n: 3, warmup: 1, wide: true }]
+      : [{ bytes: 1024, n: 300, warmup: 30 }, { bytes: 100 * 1024, n: 40, warmup: 5 }, { bytes: 1024 * 1024, n: 10, warmup: 2 }, { bytes: 1024 * 1024, n: 10, warmup: 2, wide: true }],
     log,
   );
   results.storm = [await benchStorm(1000, 0, log), await benchStorm(1000, 50, log)];

@@ -102,7 +102,7 @@ p(`   (n=${pa.create.sendonce.n} each, interleaved, after warm-up)`);
 p();
 p("3. fingerprint             sendonce median (MB/s)    crypto.subtle baseline (MB/s)   ratio");
 for (const f of r.fingerprint) {
-  p(`   ${`${f.bytes} B`.padEnd(22)} ${`${ms(f.sendonce.median)} (${f.sendonce.mbPerS.toFixed(1)})`.padEnd(25)} ${`${ms(f.baseline.median)} (${f.baseline.mbPerS.toFixed(1)})`.padEnd(31)} ${x(f.ratio)}`);
+  p(`   ${`${f.bytes} B${f.wide ? ", 1 object" : ""}`.padEnd(22)} ${`${ms(f.sendonce.median)} (${f.sendonce.mbPerS.toFixed(1)})`.padEnd(25)} ${`${ms(f.baseline.median)} (${f.baseline.mbPerS.toFixed(1)})`.padEnd(31)} ${x(f.ratio)}`);
 }
 p("   (sendonce side is so.action(...).fingerprint: JS->Rust conversion, canonical form, SHA-256, body JSON)");
 p();

@@ -9,6 +9,7 @@
 // happens and reported with its path.
 
 const MAX_DEPTH = 64; // core::json::MAX_DEPTH
+const NAMES_KEPT = 1024;
 // Taken once, as the page found them when the module loaded.
 const { apply } = Reflect;
 const { isArray } = Array;
@@ -75,23 +76,24 @@ export function payloadJson(value, max) {
   // failure of `reason` at the current path.
   const threw = (reason, error) => fail(reason, { error });
 
-  const string = (s) => {
+  // `s` as a JSON string literal.
+  const quote = (s) => {
     if (out.length + s.length + 2 > max) fail("too_large", { size: out.length + s.length + 2 });
     if (!wellFormed(s)) fail("surrogate");
-    add(NEEDS_ESCAPE.test(s) ? stringify(s) : `"${s}"`);
+    return NEEDS_ESCAPE.test(s) ? stringify(s) : `"${s}"`;
   };
-  // Member names repeat from item to item (every order line has "sku", "qty"...): each is
-  // checked and quoted once per walk.
+  const string = (s) => add(quote(s));
+  // Member names repeat from item to item (every order line has "sku", "qty"...): the first
+  // NAMES_KEPT of them are checked and quoted once per walk. (Never sliced back out of `out`:
+  // that flattens the whole text each time, quadratic on an object of many names.)
   const names = new Map();
   const name = (k) => {
-    const known = names.get(k);
-    if (known === undefined) {
-      const start = out.length;
-      string(k);
-      names.set(k, out.slice(start));
-    } else {
-      add(known);
+    let text = names.get(k);
+    if (text === undefined) {
+      text = quote(k);
+      if (names.size < NAMES_KEPT) names.set(k, text);
     }
+    add(text);
   };
 
   // Writes `v`, found under `key` ("" at the top, a number for an array item), `depth`
