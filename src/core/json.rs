@@ -361,6 +361,22 @@ const SMALL_OBJECT: usize = 16;
 /// assert_eq!(canonical_text("[1,", &|_| false).unwrap_err().code(), "invalid_json");
 /// ```
 pub fn canonical_text(text: &str, skip: &dyn Fn(&str) -> bool) -> Result<String, SendonceError> {
+    canonicalize(text, skip, MAX_DEPTH)
+}
+
+/// The canonical text of a value (see [`canonical_text`]), at any depth.
+pub(crate) fn canonical_of(v: &Value, skip: &dyn Fn(&str) -> bool) -> String {
+    let text = v.to_json();
+    // `to_json` writes JSON that parses; the error is not reachable.
+    canonicalize(&text, skip, usize::MAX).unwrap_or(text)
+}
+
+/// [`canonical_text`] with nesting refused from `max_depth` on.
+fn canonicalize(
+    text: &str,
+    skip: &dyn Fn(&str) -> bool,
+    max_depth: usize,
+) -> Result<String, SendonceError> {
     let mut p = Parser {
         bytes: text.as_bytes(),
         pos: 0,
@@ -370,7 +386,7 @@ pub fn canonical_text(text: &str, skip: &dyn Fn(&str) -> bool) -> Result<String,
         members: Vec::new(),
         spare: Vec::new(),
         skip,
-        max_depth: MAX_DEPTH,
+        max_depth,
     };
     p.skip_ws();
     p.canonical(0, &mut c)?;
@@ -379,27 +395,6 @@ pub fn canonical_text(text: &str, skip: &dyn Fn(&str) -> bool) -> Result<String,
         return Err(p.err("end of input"));
     }
     Ok(c.out)
-}
-
-/// The canonical text of a value (see [`canonical_text`]), at any depth.
-pub(crate) fn canonical_of(v: &Value, skip: &dyn Fn(&str) -> bool) -> String {
-    let text = v.to_json();
-    let mut p = Parser {
-        bytes: text.as_bytes(),
-        pos: 0,
-    };
-    let mut c = Canon {
-        out: String::with_capacity(text.len()),
-        members: Vec::new(),
-        spare: Vec::new(),
-        skip,
-        max_depth: usize::MAX,
-    };
-    // `to_json` writes JSON that parses; the error is not reachable.
-    match p.canonical(0, &mut c) {
-        Ok(()) => c.out,
-        Err(_) => text,
-    }
 }
 
 /// What [`canonical_text`] writes with.
