@@ -101,6 +101,23 @@ fn the_body_has_strings_for_single_values_and_arrays_for_repeated_names_in_dom_o
     assert_eq!(form_body(&[], &[]).to_json(), "{}");
 }
 
+/// `plan_submission` of these fields, fingerprinted as the form driver does.
+fn plan(
+    fields: &[(String, FormValue)],
+    draft_key: Option<&Key>,
+    record_of_that_key: Option<&ActionRecord>,
+    indexed: Option<&ActionRecord>,
+    now_ms: u64,
+) -> Submission {
+    plan_submission(
+        &fingerprint_form(fields, &[]),
+        draft_key,
+        record_of_that_key,
+        indexed,
+        now_ms,
+    )
+}
+
 #[test]
 fn a_draft_key_never_sent_is_kept() {
     let k = key("k-1");
@@ -111,13 +128,7 @@ fn a_draft_key_never_sent_is_kept() {
 
 #[test]
 fn no_draft_key_gets_a_new_key_without_a_rotation() {
-    let plan = plan_submission(
-        &fingerprint_form(&text(&[("a", "1")]), &[]),
-        None,
-        None,
-        None,
-        0,
-    );
+    let plan = plan(&text(&[("a", "1")]), None, None, None, 0);
     assert_eq!(plan, Submission::NewKey { rotated: false });
 }
 
@@ -127,13 +138,7 @@ fn unchanged_and_unfinished_keeps_the_key() {
     let f = text(&[("a", "1")]);
     let rec = sent(&k, &f, StatusCode::Sending, None);
     assert_eq!(
-        plan_submission(
-            &fingerprint_form(&f, &[]),
-            Some(&k),
-            Some(&rec),
-            None,
-            2_000
-        ),
+        plan(&f, Some(&k), Some(&rec), None, 2_000),
         Submission::Send(k)
     );
 }
@@ -144,24 +149,12 @@ fn unchanged_and_confirmed_inside_the_window_is_a_local_repeat() {
     let f = text(&[("a", "1")]);
     let rec = sent(&k, &f, StatusCode::Done, Some(2_000));
     assert_eq!(
-        plan_submission(
-            &fingerprint_form(&f, &[]),
-            Some(&k),
-            Some(&rec),
-            None,
-            3_000
-        ),
+        plan(&f, Some(&k), Some(&rec), None, 3_000),
         Submission::Repeat(rec.clone())
     );
     // After the window: a new action, and the old key is rotated away.
     assert_eq!(
-        plan_submission(
-            &fingerprint_form(&f, &[]),
-            Some(&k),
-            Some(&rec),
-            None,
-            2_000 + 600_000
-        ),
+        plan(&f, Some(&k), Some(&rec), None, 2_000 + 600_000),
         Submission::NewKey { rotated: true }
     );
 }
@@ -171,13 +164,7 @@ fn changed_data_after_the_key_was_sent_rotates_it() {
     let k = key("k-1");
     let rec = sent(&k, &text(&[("a", "1")]), StatusCode::Done, Some(2_000));
     assert_eq!(
-        plan_submission(
-            &fingerprint_form(&text(&[("a", "2")]), &[]),
-            Some(&k),
-            Some(&rec),
-            None,
-            3_000
-        ),
+        plan(&text(&[("a", "2")]), Some(&k), Some(&rec), None, 3_000),
         Submission::NewKey { rotated: true }
     );
 }
@@ -188,13 +175,7 @@ fn a_rejected_action_rotates_the_key() {
     let f = text(&[("a", "1")]);
     let rec = sent(&k, &f, StatusCode::Rejected, Some(2_000));
     assert_eq!(
-        plan_submission(
-            &fingerprint_form(&f, &[]),
-            Some(&k),
-            Some(&rec),
-            None,
-            3_000
-        ),
+        plan(&f, Some(&k), Some(&rec), None, 3_000),
         Submission::NewKey { rotated: true }
     );
 }
@@ -238,37 +219,19 @@ fn a_new_draft_key_with_data_confirmed_inside_the_window_is_a_local_repeat() {
     let done = sent(&old, &f, StatusCode::Done, Some(2_000));
     let fresh = key("k-new");
     assert_eq!(
-        plan_submission(
-            &fingerprint_form(&f, &[]),
-            Some(&fresh),
-            None,
-            Some(&done),
-            3_000
-        ),
+        plan(&f, Some(&fresh), None, Some(&done), 3_000),
         Submission::Repeat(done.clone())
     );
     // Unfinished: continue it with its own key.
     let flying = sent(&old, &f, StatusCode::Sending, None);
     assert_eq!(
-        plan_submission(
-            &fingerprint_form(&f, &[]),
-            Some(&fresh),
-            None,
-            Some(&flying),
-            3_000
-        ),
+        plan(&f, Some(&fresh), None, Some(&flying), 3_000),
         Submission::Send(old.clone())
     );
     // Other data in the index: the fresh key is used.
     let other = sent(&old, &text(&[("a", "2")]), StatusCode::Done, Some(2_000));
     assert_eq!(
-        plan_submission(
-            &fingerprint_form(&f, &[]),
-            Some(&fresh),
-            None,
-            Some(&other),
-            3_000
-        ),
+        plan(&f, Some(&fresh), None, Some(&other), 3_000),
         Submission::Send(fresh)
     );
 }
