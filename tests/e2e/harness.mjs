@@ -1,5 +1,6 @@
 // Shared by the end-to-end tests: starts the reference server on a free loopback port with
-// a fresh SQLite file, and launches Debian's Chromium through playwright-core.
+// a fresh SQLite file (with --demo: the tests read effects, the log and traces), and launches
+// Debian's Chromium through playwright-core.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,7 +18,7 @@ export async function startServer({ args = [], dir } = {}) {
   let proc;
   let url;
   async function start(port = 0) {
-    proc = spawn(serverBin, ["--addr", `127.0.0.1:${port}`, "--db", db, "--www", join(root, "www"), "--pkg", join(root, "pkg"), "--quiet", ...args], {
+    proc = spawn(serverBin, ["--addr", `127.0.0.1:${port}`, "--db", db, "--www", join(root, "www"), "--pkg", join(root, "pkg"), "--quiet", "--demo", ...args], {
       stdio: ["ignore", "pipe", "inherit"],
     });
     url = await new Promise((resolve, reject) => {

@@ -34,6 +34,10 @@ pub struct Config {
     pub quirks: Quirks,
     /// The one other origin whose pages may call the API (`--cors-origin`); none by default.
     pub cors_origin: Option<String>,
+    /// Serve the demo reads that list every key (`--demo`): effects, the request log, key
+    /// traces, the order and ticket lists. Off by default; on, they answer this server's own
+    /// pages and scripts only (see [`crate::origin::demo_reads`]).
+    pub demo: bool,
 }
 
 impl Default for Config {
@@ -49,6 +53,7 @@ impl Default for Config {
             quiet: false,
             quirks: Quirks::default(),
             cors_origin: None,
+            demo: false,
         }
     }
 }
@@ -77,6 +82,9 @@ usage: sendonce-server [options]
                      no-replay-header, replay-5xx, mismatch-417, html-409,
                      mismatch-silent-replay, global-keys, order-sensitive
   --cors-origin URL  let pages on this origin call the API (CORS; default: same origin only)
+  --demo             serve the demo reads that list every key (/api/effects, /api/log,
+                     /api/trace/KEY, GET /api/orders and /api/tickets) to this server's
+                     own pages and scripts (default: off, they answer 404)
   --quiet            do not log requests and trace lines to stderr
   --help             print this text
 ";
@@ -111,6 +119,7 @@ where
         match name.as_str() {
             "--help" | "-h" => return Ok(Command::Help),
             "--quiet" | "-q" => config.quiet = true,
+            "--demo" => config.demo = true,
             "--addr" => config.addr = parse_loopback(&value("--addr")?)?,
             "--db" => config.db = PathBuf::from(value("--db")?),
             "--www" => config.www = PathBuf::from(value("--www")?),
@@ -200,6 +209,7 @@ mod tests {
             "--seed",
             "7",
             "--quiet",
+            "--demo",
             "--quirks",
             "html-409,global-keys",
         ])
@@ -216,6 +226,8 @@ mod tests {
         assert_eq!(c.chaos_rate, 0.25);
         assert_eq!(c.seed, Some(7));
         assert!(c.quiet);
+        assert!(c.demo);
+        assert!(!run(&[]).unwrap().demo, "the demo reads are off by default");
     }
 
     #[test]

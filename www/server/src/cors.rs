@@ -5,7 +5,8 @@
 //! preflight must allow the `Idempotency-Key` request header, and the answers must expose
 //! `Idempotent-Replayed` (without it the page cannot tell a replay), `Retry-After` (the 409 and
 //! 429 wait) and `Location` (where a 202 job is polled), none of which a browser shows a page
-//! by default. The admin endpoints (faults, reset) stay same-origin.
+//! by default. The admin endpoints (faults, reset) and the demo reads that list keys stay
+//! same-origin.
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -44,8 +45,14 @@ pub fn parse_origin(text: &str) -> Result<String, String> {
     Ok(origin.to_string())
 }
 
+/// Admin endpoints and the demo reads that list every key: same-origin only, never shared
+/// with `--cors-origin`.
 fn is_admin(path: &str) -> bool {
-    path.starts_with("/api/faults") || path == "/api/reset"
+    path.starts_with("/api/faults")
+        || path == "/api/reset"
+        || path == "/api/effects"
+        || path.starts_with("/api/log")
+        || path.starts_with("/api/trace/")
 }
 
 /// Middleware: answers preflights and marks answers for the one allowed origin.

@@ -73,6 +73,7 @@ pub async fn run(
         pkg: config.pkg.clone(),
         quirks: config.quirks.clone(),
         cors_origin: config.cors_origin.clone(),
+        demo: config.demo,
         trace: Arc::new(trace::TraceLog::new(config.quiet)),
         queue,
     });

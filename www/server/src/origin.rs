@@ -17,12 +17,13 @@
 
 use std::net::IpAddr;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::problem::problem;
+use crate::state::SharedState;
 
 /// Why a request is not taken as coming from this server's own origin, or `None` if it is.
 ///
@@ -128,6 +129,35 @@ pub async fn same_origin_admin(req: Request, next: Next) -> Response {
             format!(
                 "{why}; admin endpoints take requests from this server's own pages or from scripts"
             ),
+        ),
+    }
+}
+
+/// Middleware for the demo reads (`/api/effects`, `/api/log*`, `/api/trace/{key}`, the order
+/// and ticket lists): they list every key and what it carried, so they are served only with
+/// `--demo` (404 otherwise, as if they did not exist), and then only under the admin guard,
+/// reads included: to this server's own pages and to scripts, never to another site (a page
+/// on a rebound name, or one let in by `--cors-origin`). Requests other than GET and HEAD
+/// (the POSTs that share a path with a list) pass untouched.
+pub async fn demo_reads(State(state): State<SharedState>, req: Request, next: Next) -> Response {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return next.run(req).await;
+    }
+    if !state.demo {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "demo-only",
+            "Demo-only read",
+            "this read lists every key; the server serves it only when started with --demo",
+        );
+    }
+    match cross_site_reason(req.headers()) {
+        None => next.run(req).await,
+        Some(why) => problem(
+            StatusCode::FORBIDDEN,
+            "cross-site-admin",
+            "Cross-site admin request refused",
+            format!("{why}; demo reads answer this server's own pages and scripts only"),
         ),
     }
 }

@@ -32,6 +32,8 @@ pub struct AppState {
     pub queue: JobQueue,
     /// The one other origin whose pages may call the API (`--cors-origin`).
     pub cors_origin: Option<String>,
+    /// Whether the demo reads that list every key are served (`--demo`).
+    pub demo: bool,
 }
 
 /// The state as handlers receive it.

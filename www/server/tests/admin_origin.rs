@@ -132,8 +132,13 @@ fn same_origin_pages_and_clients_without_origin_still_administer() {
     )
     .unwrap();
     assert_eq!(reply.status, 200, "{}", reply.text());
-    // Reading stays open to anyone who can reach the port (no CORS header lets a foreign page
-    // read the answer).
+    // The demo reads (with --demo) answer this server's own pages and scripts, and no one else.
+    assert_eq!(
+        server
+            .request("GET", "/api/effects", &[("Origin", own.as_str())], "")
+            .status,
+        200
+    );
     assert_eq!(
         server
             .request(
@@ -143,6 +148,104 @@ fn same_origin_pages_and_clients_without_origin_still_administer() {
                 ""
             )
             .status,
-        200
+        403
     );
+}
+
+/// The reads that list every key (and what it carried), by path.
+const DEMO_READS: [&str; 6] = [
+    "/api/effects",
+    "/api/log",
+    "/api/log/counts",
+    "/api/trace/secret-order-key",
+    "/api/orders",
+    "/api/tickets",
+];
+
+#[test]
+fn without_demo_no_read_lists_keys_and_the_api_still_works() {
+    let db = TempPath::new("demo-reads-off");
+    let server = Server::start_without_demo(&db.path, &[]);
+    let placed = server.post("/api/orders", "secret-order-key", ORDER, &[]);
+    assert_eq!(placed.status, 201, "{}", placed.text());
+    // The replay still works: the key is honoured, just not listed.
+    let replay = server.post("/api/orders", "secret-order-key", ORDER, &[]);
+    assert_eq!(replay.status, 201);
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    for path in DEMO_READS {
+        // Anyone: a script on the machine, a page of this server, another site.
+        for headers in [
+            vec![],
+            vec![("Origin", "http://evil.example")],
+            vec![("Sec-Fetch-Site", "same-origin")],
+        ] {
+            let reply = server.request("GET", path, &headers, "");
+            assert_eq!(
+                reply.status,
+                404,
+                "GET {path} {headers:?}: {}",
+                reply.text()
+            );
+            assert!(
+                !reply.text().contains("secret-order-key") || path.starts_with("/api/trace/"),
+                "GET {path} leaked the key: {}",
+                reply.text()
+            );
+            assert!(reply.text().contains("--demo"), "{}", reply.text());
+        }
+    }
+}
+
+#[test]
+fn with_demo_the_reads_refuse_other_sites_and_rebound_hosts() {
+    let db = TempPath::new("demo-reads-cross-site");
+    let shop = "http://shop.example:5173";
+    let server = Server::start(&db.path, &["--cors-origin", shop]);
+    assert_eq!(
+        server
+            .post("/api/orders", "secret-order-key", ORDER, &[])
+            .status,
+        201
+    );
+    let port = server.addr.rsplit(':').next().unwrap();
+    let rebound = format!("rebind.example:{port}");
+    let rebound_origin = format!("http://{rebound}");
+    for path in DEMO_READS {
+        for headers in [
+            vec![("Origin", "http://evil.example")],
+            // The one origin let in by --cors-origin may place orders, not read everyone's keys.
+            vec![("Origin", shop)],
+            vec![("Sec-Fetch-Site", "cross-site")],
+            vec![
+                ("Host", rebound.as_str()),
+                ("Origin", rebound_origin.as_str()),
+            ],
+        ] {
+            let reply = common::request(&server.addr, "GET", path, &headers, b"").unwrap();
+            assert_eq!(
+                reply.status,
+                403,
+                "GET {path} {headers:?}: {}",
+                reply.text()
+            );
+            assert!(
+                !reply.text().contains("secret-order-key"),
+                "GET {path} leaked the key"
+            );
+            // The lists share their path with the POSTs the --cors-origin page may send, so
+            // that answer names the page; a 403 without a key in it.
+            if !path.ends_with("/orders") && !path.ends_with("/tickets") {
+                assert_eq!(
+                    reply.header("access-control-allow-origin"),
+                    None,
+                    "GET {path}"
+                );
+            }
+        }
+        // A script on this machine (no Origin) reads it: the demo pages and the tests.
+        let reply = server.request("GET", path, &[], "");
+        assert_eq!(reply.status, 200, "GET {path}: {}", reply.text());
+    }
+    let effects = server.get_json("/api/effects");
+    assert_eq!(effects["total"], 1, "{effects}");
 }

@@ -14,14 +14,16 @@ use axum::Router;
 
 use crate::limits::bounded_body;
 use crate::log::log_requests;
-use crate::origin::same_origin_admin;
+use crate::origin::{demo_reads, same_origin_admin};
 use crate::state::SharedState;
 use crate::{static_files, stream};
 
 /// The whole application: API routes, the request log around them, static files behind.
 ///
 /// Every request body is read first, under a deadline and a size limit ([`bounded_body`]);
-/// the admin routes refuse state-changing requests from other sites ([`same_origin_admin`]).
+/// the admin routes refuse state-changing requests from other sites ([`same_origin_admin`]);
+/// the reads that list every key answer only with `--demo`, and only this server's own pages
+/// and scripts ([`demo_reads`]).
 pub fn router(state: SharedState) -> Router<()> {
     let admin_routes = Router::new()
         .route(
@@ -36,7 +38,8 @@ pub fn router(state: SharedState) -> Router<()> {
         )
         .route("/api/reset", post(admin::reset))
         .route_layer(from_fn(same_origin_admin));
-    Router::new()
+    // The lists share their paths with the POSTs that create; the guard lets those through.
+    let demo_routes = Router::new()
         .route(
             "/api/orders",
             get(collections::list_orders).post(collections::create_order),
@@ -45,6 +48,12 @@ pub fn router(state: SharedState) -> Router<()> {
             "/api/tickets",
             get(collections::list_tickets).post(collections::create_ticket),
         )
+        .route("/api/trace/{key}", get(trace::chain))
+        .route("/api/effects", get(admin::effects))
+        .route("/api/log", get(admin::log))
+        .route("/api/log/counts", get(admin::log_counts))
+        .route_layer(from_fn_with_state(state.clone(), demo_reads));
+    Router::new()
         .route(
             "/api/conversations/{cid}/messages",
             get(messages::list).post(messages::create),
@@ -55,10 +64,7 @@ pub fn router(state: SharedState) -> Router<()> {
         )
         .route("/api/jobs", post(jobs::create))
         .route("/api/jobs/{id}", get(jobs::status))
-        .route("/api/trace/{key}", get(trace::chain))
-        .route("/api/effects", get(admin::effects))
-        .route("/api/log", get(admin::log))
-        .route("/api/log/counts", get(admin::log_counts))
+        .merge(demo_routes)
         .merge(admin_routes)
         .fallback(static_files::serve)
         .layer(from_fn(bounded_body))

@@ -54,10 +54,19 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts the binary with `--addr 127.0.0.1:0 --db DB --quiet` plus `extra`, and reads the
-    /// URL it prints.
+    /// Starts the binary with `--addr 127.0.0.1:0 --db DB --quiet --demo` plus `extra` (the
+    /// tests read effects, the log and traces), and reads the URL it prints.
     pub fn start(db: &Path, extra: &[&str]) -> Server {
-        let args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let args = std::iter::once("--demo").chain(extra.iter().copied());
+        Server::spawn(db, args.map(str::to_string).collect())
+    }
+
+    /// Starts the binary as a user would without `--demo`: the reads that list keys are off.
+    pub fn start_without_demo(db: &Path, extra: &[&str]) -> Server {
+        Server::spawn(db, extra.iter().map(|s| s.to_string()).collect())
+    }
+
+    fn spawn(db: &Path, args: Vec<String>) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sendonce-server"))
             .arg("--addr")
             .arg("127.0.0.1:0")
@@ -93,8 +102,8 @@ impl Server {
     pub fn crash_and_restart(mut self) -> Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let extra: Vec<&str> = self.args.iter().map(String::as_str).collect();
-        Server::start(&self.db, &extra)
+        let args = std::mem::take(&mut self.args);
+        Server::spawn(&self.db, args)
     }
 
     /// Sends SIGTERM and waits for the process to exit; returns whether it exited cleanly.
