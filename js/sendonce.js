@@ -35,6 +35,12 @@ export function initSync(input) {
   return exports;
 }
 
+/** How sendonce reads one server reply (`sendonce check` uses it); see the package README. */
+export function classifyReply(status, headers, body, replayHeader) {
+  if (!ready) throw notInitialized("classifyReply()");
+  return wasm.classifyReply(status, headers, body, replayHeader);
+}
+
 /** The entry point of the API; see the package README. */
 export class Sendonce extends wasm.Sendonce {
   constructor(options) {

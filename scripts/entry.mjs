@@ -54,6 +54,14 @@ for (const [base, full] of [["sendonce", true], ["sendonce_forms", false]]) {
     console.error(`scripts/entry.mjs: ${base}.js does not import the SendonceError class from ./error.js`);
     process.exit(1);
   }
+  // Each free function of the glue needs its `not_initialized` wrapper in js/sendonce.js.
+  const entry = readFileSync(js("sendonce.js"), "utf8");
+  for (const [, name] of glue.matchAll(/export function (\w+)\(/g)) {
+    if (name !== "initSync" && !entry.includes(`export function ${name}(`)) {
+      console.error(`scripts/entry.mjs: ${base}.js exports ${name}, which js/sendonce.js does not wrap`);
+      process.exit(1);
+    }
+  }
   writeFileSync(`${dir}/${base}_wasm.js`, glue);
   unlinkSync(`${dir}/${base}.js`);
 

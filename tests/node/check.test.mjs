@@ -357,3 +357,73 @@ test("classifyReply (the check's reading of a reply) is the SDK's, and bad input
     assert.throws(bad, (e) => e.name === "SendonceError" && e.code === "invalid_option");
   }
 });
+
+test("classifyReply takes hostile values in every position: a SendonceError, never a trap", async () => {
+  const { default: init, classifyReply } = await import("../../pkg/node.js");
+  await init();
+  const throwing = new Proxy([], {
+    get() {
+      throw new Error("hostile get");
+    },
+    has() {
+      throw new Error("hostile has");
+    },
+    ownKeys() {
+      throw new Error("hostile ownKeys");
+    },
+  });
+  const revoked = Proxy.revocable([], {});
+  revoked.revoke();
+  const getter = [];
+  Object.defineProperty(getter, 0, {
+    get() {
+      throw new Error("hostile getter");
+    },
+  });
+  const hostile = [5, 1.5, true, 10n, Symbol("s"), {}, null, undefined, throwing, revoked.proxy, getter, [[Symbol("k"), "v"]], [["k", 10n]], () => 1];
+  const names = ["5", "1.5", "true", "10n", "Symbol", "{}", "null", "undefined", "throwing Proxy", "revoked Proxy", "throwing getter", "Symbol header name", "BigInt header value", "function"];
+  const good = [200, [["Content-Type", "application/json"]], "{}", "Idempotent-Replayed"];
+  // Positions where absent is allowed: the body (empty) and the replay header (the default).
+  const allowed = (position, v) => (position === 2 || position === 3) && v == null;
+  for (let position = 0; position < 4; position += 1) {
+    for (const [i, v] of hostile.entries()) {
+      const args = [...good];
+      args[position] = v;
+      if (allowed(position, v)) {
+        assert.equal(classifyReply(...args).kind, "success");
+        continue;
+      }
+      // A string where one is wanted is valid input, not hostile.
+      if (typeof v === "string") continue;
+      assert.throws(
+        () => classifyReply(...args),
+        (e) => e.name === "SendonceError" && e.code === "invalid_option" && /status|headers|body|replayHeader/.test(e.message),
+        `position ${position}: ${names[i]}`,
+      );
+    }
+  }
+  // The module still works after all of that (nothing was left half-done in the wasm).
+  assert.equal(classifyReply(201, [["idempotent-replayed", "true"]], "{}").status.code, "already_received");
+  // A status no HTTP client should meet is still a reply (a server fault), not bad input.
+  assert.equal(classifyReply(600, [], "").kind, "rejected");
+  assert.throws(() => classifyReply(1000, [], ""), (e) => e.code === "invalid_option");
+});
+
+test("classifyReply before init() is a SendonceError not_initialized, like every other entry point", async () => {
+  const script = `
+    const m = await import(${JSON.stringify(new URL("../../pkg/node.js", import.meta.url).href)});
+    try { m.classifyReply(200, [], ""); console.log("no error"); }
+    catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message, is: e instanceof m.SendonceError })); }`;
+  const out = await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    let stdout = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.on("error", reject);
+    child.on("close", () => resolve(stdout.trim()));
+  });
+  const e = JSON.parse(out);
+  assert.equal(e.name, "SendonceError");
+  assert.equal(e.code, "not_initialized");
+  assert.equal(e.is, true);
+  assert.match(e.message, /classifyReply\(\).*await init\(\)/);
+});
