@@ -7,10 +7,12 @@
 // fingerprints and the reading of replies come from the package itself (the same wasm the
 // browser runs), so "what users see" is what sendonce will show against this server.
 //
-// Exit status: 0 every required rule holds, 1 one fails, 2 bad usage or unreachable server.
+// Exit status: 0 every required rule holds, 1 one fails, 2 bad usage or unreachable server,
+// 3 none fails but a required one could not be observed (inconclusive).
+import { createHash } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
-import { readFileSync, realpathSync } from "node:fs";
+import { closeSync, openSync, readSync, realpathSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import init, { Sendonce, classifyReply } from "./node.js";
@@ -33,7 +35,7 @@ makes one effect per key and answers repeats the way sendonce reads them.
   --help                   print this text
 
 Exit status: 0 when every required rule holds, 1 when one fails, 2 for bad usage or an
-unreachable server.
+unreachable server, 3 when none fails but a required rule could not be observed.
 `;
 
 const DEFAULT_BODY = { item: "sendonce check", qty: 1 };
@@ -48,7 +50,14 @@ const HARD_LIMIT_MS = 55_000;
 const SETTLE_MS = 8_000;
 /** Longest Retry-After the check honours (sendonce itself honours up to 60 s). */
 const MAX_RETRY_AFTER_MS = 2_000;
+/** What sendonce reads of a reply body (the core's MAX_BODY_BYTES): the check classifies
+ * the same first bytes the SDK would. */
 const MAX_BODY_BYTES = 1 << 20;
+/** Replies are compared whole (a digest of every byte) up to this size; a body that goes on
+ * past it is judged "never ends". */
+export const MAX_REPLY_BYTES = 64 << 20;
+/** The largest --data/--body: sendonce's own default `maxPayloadBytes` (it refuses more). */
+const MAX_DATA_BYTES = 1 << 20;
 
 class UsageError extends Error {}
 
@@ -99,13 +108,8 @@ export function parseArgs(argv) {
         if (bodySource) throw new UsageError(`give the body once (${bodySource} and ${arg})`);
         bodySource = arg;
         let text = value(arg);
-        if (text.startsWith("@")) {
-          try {
-            text = readFileSync(text.slice(1), "utf8");
-          } catch (e) {
-            throw new UsageError(`${arg} ${text}: cannot read the file (${e.code ?? e.message})`);
-          }
-        }
+        if (text.startsWith("@")) text = readBounded(text.slice(1), arg);
+        else if (Buffer.byteLength(text) > MAX_DATA_BYTES) throw new UsageError(`${arg}: the body is larger than ${MAX_DATA_BYTES} bytes (sendonce's maxPayloadBytes)`);
         try {
           o.body = JSON.parse(text);
         } catch (e) {
@@ -144,6 +148,33 @@ export function parseArgs(argv) {
   return o;
 }
 
+/** A file's text, read up to MAX_DATA_BYTES and no further (`/dev/zero`, a pipe or a huge
+ * file is a clear error, not a read without end). */
+function readBounded(path, arg) {
+  let fd;
+  try {
+    fd = openSync(path, "r");
+  } catch (e) {
+    throw new UsageError(`${arg} @${path}: cannot read the file (${e.code ?? e.message})`);
+  }
+  try {
+    const buf = Buffer.alloc(MAX_DATA_BYTES + 1);
+    let n = 0;
+    while (n < buf.length) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+    }
+    if (n > MAX_DATA_BYTES) throw new UsageError(`${arg} @${path}: the file is larger than ${MAX_DATA_BYTES} bytes (sendonce's maxPayloadBytes); the check read no further`);
+    return buf.subarray(0, n).toString("utf8");
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`${arg} @${path}: cannot read the file (${e.code ?? e.message})`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function httpUrl(text, what) {
   let u;
   try {
@@ -159,10 +190,15 @@ function httpUrl(text, what) {
 // HTTP: one request per connection, a hard timeout, and a way to hang up mid-flight.
 
 /**
- * Sends one request. Resolves with `{ status, headers: [[name, value]], body, ms }`, or
- * `{ error: "timeout" | "network", message, ms }`, or with `abortAfterWrite`, `{ aborted: true }`
- * as soon as the request left (the client gives up mid-flight, as a phone losing its network).
- * `onWritten` is called once the request has been handed to the network.
+ * Sends one request. Resolves with `{ status, headers: [[name, value]], body, cut, size,
+ * digest, ms }`: `body` is what sendonce reads of the reply (its first MAX_BODY_BYTES, cut on
+ * a character boundary, `cut` then true), `size` the whole body's bytes and `digest` a SHA-256
+ * of all of them, so that two replies compare whole whatever the network's chunks. A body that
+ * goes past MAX_REPLY_BYTES or does not end within the timeout resolves with `endless` (why)
+ * and no digest. Or `{ error: "timeout" | "network", message, ms }` when no answer came, or
+ * with `abortAfterWrite`, `{ aborted: true }` as soon as the request left (the client gives up
+ * mid-flight, as a phone losing its network). `onWritten` is called once the request has been
+ * handed to the network.
  */
 export function send(url, { method = "POST", headers = [], body = null, timeoutMs = 5000, abortAfterWrite = false, onWritten } = {}) {
   return new Promise((resolve) => {
@@ -180,19 +216,38 @@ export function send(url, { method = "POST", headers = [], body = null, timeoutM
     if (body != null) head["Content-Length"] = Buffer.byteLength(body);
     const lib = u.protocol === "https:" ? https : http;
     let req;
+    /** The reply so far, once its head arrived. */
+    let partial = null;
     try {
       req = lib.request(u, { method, headers: head, agent: false }, (res) => {
-        const chunks = [];
+        const kept = [];
+        let keptBytes = 0;
         let size = 0;
+        const hash = createHash("sha256");
+        const pairs = [];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
+        partial = () => {
+          const bytes = Buffer.concat(kept);
+          const cut = size > keptBytes;
+          // Cut on a character boundary, as sendonce does (a streaming decode keeps back an
+          // unfinished character).
+          const body = new TextDecoder().decode(bytes, { stream: cut });
+          return { status: res.statusCode, headers: pairs, body, cut, size };
+        };
         res.on("data", (c) => {
           size += c.length;
-          if (size <= MAX_BODY_BYTES) chunks.push(c);
+          hash.update(c);
+          if (keptBytes < MAX_BODY_BYTES) {
+            const part = c.subarray(0, MAX_BODY_BYTES - keptBytes);
+            kept.push(part);
+            keptBytes += part.length;
+          }
+          if (size > MAX_REPLY_BYTES) {
+            finish({ ...partial(), endless: `more than ${MAX_REPLY_BYTES >> 20} MiB and still going` });
+            req.destroy();
+          }
         });
-        res.on("end", () => {
-          const pairs = [];
-          for (let i = 0; i < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
-          finish({ status: res.statusCode, headers: pairs, body: Buffer.concat(chunks).toString("utf8") });
-        });
+        res.on("end", () => finish({ ...partial(), digest: hash.digest("hex") }));
         res.on("error", (e) => finish({ error: "network", message: e.code ?? e.message }));
       });
     } catch (e) {
@@ -200,8 +255,10 @@ export function send(url, { method = "POST", headers = [], body = null, timeoutM
       return;
     }
     const timer = setTimeout(() => {
+      // The status came and the body did not end: an endless body, not a missing answer.
+      if (partial) finish({ ...partial(), endless: `it did not end within ${timeoutMs} ms` });
+      else finish({ error: "timeout", message: `no answer within ${timeoutMs} ms` });
       req.destroy();
-      finish({ error: "timeout", message: `no answer within ${timeoutMs} ms` });
     }, timeoutMs);
     req.on("error", (e) => finish({ error: "network", message: e.code ?? e.message }));
     req.on("finish", () => {
@@ -351,16 +408,61 @@ export async function runCheck(opts) {
     if (r.error) return r.error === "timeout" ? r.message : `no answer (${r.message})`;
     const ct = (header(r, "content-type") ?? "").split(";")[0];
     const marker = markerOf(r);
-    return `${r.status}${ct ? ` ${ct}` : ""}${marker ? ` + ${marker}: ${header(r, marker)}` : ""}`;
+    const odd = r.status > 599 ? " (not an HTTP status: a fault of the server or a proxy)" : "";
+    return `${r.status}${odd}${ct ? ` ${ct}` : ""}${marker ? ` + ${marker}: ${header(r, marker)}` : ""}${r.endless ? `, but its body never ended (${r.endless})` : ""}`;
   };
-  const shows = (r) => (r.error ? (r.error === "timeout" ? "Sending... then retries, then \"Connection lost. Retry?\"" : "\"Connection lost. Retry?\"") : `"${read(r).status.text}"`);
-  /** Whether `later` answers the same action as `first`: the server marks it as a replay, or
-   * its status and body are the same (a new effect would have a new id). */
+  /** What a user of sendonce sees after this reply, in the SDK's own words (its reading of the
+   * reply, through the wasm); for no reply at all, what it shows once its retries are spent. */
+  const shows = (r) => {
+    if (r.error) return r.error === "timeout" ? "Sending... then retries, then \"Connection lost. Retry?\"" : "\"Connection lost. Retry?\"";
+    const text = `"${read(r).status.text}"`;
+    if (!r.endless) return text;
+    return r.endless.startsWith("it did not end") ? "Sending... then retries, then \"Connection lost. Retry?\" (sendonce waits for the body until its timeout)" : `${text}, with the reply cut at ${MAX_BODY_BYTES >> 20} MiB (sendonce reads no more)`;
+  };
+  /** Whether two replies carry the same body: the same bytes (compared whole, by digest), or
+   * the same JSON spelled differently; null when a body never ended (nothing to compare). */
+  const sameBody = (a, b) => {
+    if (!a.digest || !b.digest) return null;
+    if (a.digest === b.digest) return true;
+    if (a.cut || b.cut) return false;
+    try {
+      return JSON.stringify(JSON.parse(a.body)) === JSON.stringify(JSON.parse(b.body));
+    } catch {
+      return false;
+    }
+  };
+  /** Whether `later` answers the same action as `first`: the same body (a new effect would
+   * have a new id), marked as a replay or with the same status, or another 2xx. A reply marked
+   * as a replay with another body is not a replay: the server ran the request again and only
+   * said otherwise. `repeat` is null when it cannot be told (a body that never ended). */
   const repeatOf = (first, later) => {
     if (!later.status) return { repeat: false, by: "no answer" };
-    if (read(later).replayed || markerOf(later)) return { repeat: true, by: "marked as a replay" };
-    if (later.status === first.status && later.body === first.body) return { repeat: true, by: "the same status and body" };
+    const same = sameBody(first, later);
+    if (same === null) return { repeat: null, by: "a body never ended, so the answers cannot be compared" };
+    const marked = read(later).replayed || markerOf(later);
+    if (marked && same) return { repeat: true, by: "marked as a replay" };
+    if (marked) return { repeat: false, by: "marked as a replay, but with another body (the server ran it again)" };
+    if (same && later.status === first.status) return { repeat: true, by: "the same status and body" };
+    if (same && read(first).kind === "success" && read(later).kind === "success") return { repeat: true, by: `the same body (status ${first.status}, then ${later.status})` };
     return { repeat: false, by: "another answer (a new effect)" };
+  };
+  /** The verdict on a repeat `later` of the action `first` answered, with the server's own
+   * count of effects when --effects gives one: that count decides whether a second effect
+   * happened; without it, the answers do. */
+  const repeatVerdict = (first, later, effects) => {
+    const same = first.status ? repeatOf(first, later) : { repeat: false, by: "the first attempt got no answer" };
+    const silent = [first, later].find((r) => !r.status);
+    const endless = [first, later].find((r) => r.endless);
+    if (silent) return { ok: false, same, users: shows(silent), fix: "answer every request within the timeout" };
+    if (endless) return { ok: false, same, users: shows(endless), fix: "end every reply's body (a Content-Length, or the chunked stream's last chunk)" };
+    if (effects !== null) {
+      if (effects > 1) return { ok: false, same, users: "a second effect for one action (a double order, a second message)", fix: "look the key up before doing the work, and answer a repeat with the stored result" };
+      if (effects === 1 && recognised(later)) return { ok: true, same, users: shows(later), fix: same.repeat ? storedFailure(later) : "no second effect, but the repeat's answer differs from the first: replay the stored status and body" };
+      return { ok: false, same, users: `${shows(later)} on a repeat`, fix: effects === 0 ? "the effects counter did not move: check --effects" : "answer a repeat with the stored result of the first request" };
+    }
+    if (same.repeat === null) return { ok: false, inconclusive: true, same, users: "-", fix: "" };
+    if (same.repeat) return { ok: true, same, users: shows(later), fix: storedFailure(later) };
+    return { ok: false, same, users: recognised(later) ? "a second effect for one action (a double order, a second message)" : `${shows(later)} on a repeat`, fix: "look the key up before doing the work, and answer a repeat with the stored result" };
   };
   /** The server took this reply as the same action: a 2xx or 202, or anything it marks as a
    * replay (a replayed 5xx is judged by replay-same-status, not here). */
@@ -371,12 +473,15 @@ export async function runCheck(opts) {
   const payloadFingerprint = (name, payload) => so.action(`fingerprint:${name}`, payload).fingerprint;
 
   const rule = (id, required, fields) => {
-    const r = { id, ok: true, required, skipped: false, detail: "", saw: "", users: "", fix: "", ...fields };
+    const r = { id, ok: true, required, skipped: false, inconclusive: false, detail: "", saw: "", users: "", fix: "", ...fields };
+    if (r.inconclusive) r.ok = false;
     if (!r.detail) r.detail = r.saw;
     rules.push(r);
     return r;
   };
   const skip = (id, required, why) => rule(id, required, { skipped: true, detail: why, saw: "-", users: "-", fix: "-" });
+  /** A rule that could not be observed: not ok, not failed. */
+  const unobserved = (id, required, why) => rule(id, required, { skipped: true, inconclusive: true, detail: why, saw: "-", users: "-", fix: "-" });
 
   /** Runs `body` for one rule with the effects count before and after (when --effects). */
   const withEffects = async (fn) => {
@@ -394,17 +499,34 @@ export async function runCheck(opts) {
   if (fr.error === "network") return { unreachable: `${opts.url}: ${fr.message}`, rules, replayHeader, elapsed: elapsed() };
   {
     const cls = fr.status ? read(fr) : null;
-    const good = cls && (cls.kind === "success" || cls.kind === "accepted") && !cls.replayed && !markerOf(fr) && (first.effects === null || first.effects === 1);
+    const good = cls && !fr.endless && (cls.kind === "success" || cls.kind === "accepted") && !cls.replayed && !markerOf(fr) && (first.effects === null || first.effects === 1);
+    const fault = fr.status > 599 || ["server_failure", "retryable", "replayed_failure"].includes(cls?.kind);
     rule("first-is-new", true, {
       ok: Boolean(good),
       saw: `${describe(fr)} in ${fr.ms} ms${effectsText(first.effects)}`,
       users: shows(fr),
-      fix: good ? "" : !fr.status ? "answer within the timeout (or raise --timeout-ms)" : cls.kind === "success" || cls.kind === "accepted" ? (first.effects === 0 ? "the effects counter did not move: check --effects, or make the request do its work" : first.effects > 1 ? "one request made several effects" : "a fresh key must not be answered as a replay") : "make the request succeed first: check the URL, method, headers and body",
+      fix: good
+        ? ""
+        : !fr.status
+          ? "answer within the timeout (or raise --timeout-ms)"
+          : fr.endless
+            ? "end the reply's body (a Content-Length, or the chunked stream's last chunk)"
+            : fr.status > 599
+              ? `the server answered ${fr.status}, which is not an HTTP status (100-599): a fault in the server or a proxy in front of it`
+              : fault
+                ? `the server failed (${fr.status}): see its logs`
+                : cls.kind === "success" || cls.kind === "accepted"
+                  ? first.effects === 0
+                    ? "the effects counter did not move: check --effects, or make the request do its work"
+                    : first.effects > 1
+                      ? "one request made several effects"
+                      : "a fresh key must not be answered as a replay"
+                  : "make the request succeed first: check the URL, method, headers and body",
     });
   }
   if (!rules[0].ok) {
     for (const id of ["repeat-immediate", "repeat-after-2s", "repeat-after-timeout", "replay-same-status", "replay-same-body", "replay-marked", "concurrent-one-effect", "in-flight-409", "payload-mismatch-rejected", "field-order-ignored", "missing-key", "cors-allows-key", "cors-exposes-replay", "key-scope"]) {
-      skip(id, !["replay-marked", "missing-key", "cors-exposes-replay", "key-scope"].includes(id), "skipped: the first request did not succeed");
+      unobserved(id, !["replay-marked", "missing-key", "cors-exposes-replay", "key-scope"].includes(id), "skipped: the first request did not succeed");
     }
     return { rules, replayHeader, slowest, elapsed: elapsed() };
   }
@@ -417,7 +539,7 @@ export async function runCheck(opts) {
   // repeat-immediate, repeat-after-2s --------------------------------------------------------
   for (const [id, waitMs] of [["repeat-immediate", 0], ["repeat-after-2s", 2000]]) {
     if (gaveUp()) {
-      skip(id, true, gaveUp());
+      unobserved(id, true, gaveUp());
       continue;
     }
     const key = keyFor(id);
@@ -427,19 +549,18 @@ export async function runCheck(opts) {
       const b = await settle(key, opts.body);
       return { a, b: b.reply };
     });
-    const same = out.a.status ? repeatOf(out.a, out.b) : { repeat: false, by: "the first attempt got no answer" };
-    const ok = same.repeat && (out.effects === null || out.effects === 1);
-    const silent = [out.a, out.b].find((r) => !r.status);
+    const v = repeatVerdict(out.a, out.b, out.effects);
     rule(id, true, {
-      ok,
-      saw: `${describe(out.a)}, then ${waitMs ? `after ${waitMs / 1000} s ` : ""}${describe(out.b)}: ${same.by}${effectsText(out.effects)}`,
-      users: ok ? shows(out.b) : silent ? shows(silent) : "a second effect for one action (a double order, a second message)",
-      fix: ok ? storedFailure(out.b) : silent ? "answer every request within the timeout" : "look the key up before doing the work, and answer a repeat with the stored result",
+      ok: v.ok,
+      inconclusive: v.inconclusive,
+      saw: `${describe(out.a)}, then ${waitMs ? `after ${waitMs / 1000} s ` : ""}${describe(out.b)}: ${v.same.by}${effectsText(out.effects)}`,
+      users: v.users,
+      fix: v.fix,
     });
   }
 
   // repeat-after-timeout ---------------------------------------------------------------------
-  if (gaveUp()) skip("repeat-after-timeout", true, gaveUp());
+  if (gaveUp()) unobserved("repeat-after-timeout", true, gaveUp());
   else {
     const key = keyFor("repeat-after-timeout");
     const out = await withEffects(async () => {
@@ -449,15 +570,16 @@ export async function runCheck(opts) {
       return { b, c: c.reply };
     });
     const br = out.b.reply;
-    const same = br.status ? repeatOf(br, out.c) : { repeat: false, by: "no answer" };
-    const good = recognised(br);
-    const ok = Boolean(good && same.repeat && (out.effects === null || out.effects === 1));
+    const good = recognised(br) && !br.endless;
+    const v = repeatVerdict(br, out.c, out.effects);
+    const ok = Boolean(good && v.ok);
     const ran = !br.status ? "no answer" : read(br).replayed || markerOf(br) ? "the aborted attempt had run; the repeat got its stored answer" : "the repeat ran the action";
     rule("repeat-after-timeout", true, {
       ok,
-      saw: `client hung up after sending; the repeat${out.b.waited.length ? ` (after ${out.b.waited.map((r) => r.status).join(", ")})` : ""}: ${describe(br)} (${ran}); once more: ${describe(out.c)}, ${same.by}${effectsText(out.effects)}`,
-      users: ok ? shows(br) : good ? "a second effect after a lost answer (the phone in the tunnel)" : shows(br),
-      fix: ok ? storedFailure(br) : good ? "store the key with the result in the same transaction as the effect, and finish the work even when the client hangs up" : "a repeat after a lost answer must get the stored result (or 409 while it runs)",
+      inconclusive: good && v.inconclusive,
+      saw: `client hung up after sending; the repeat${out.b.waited.length ? ` (after ${out.b.waited.map((r) => r.status).join(", ")})` : ""}: ${describe(br)} (${ran}); once more: ${describe(out.c)}, ${v.same.by}${effectsText(out.effects)}`,
+      users: !good ? shows(br) : ok ? shows(br) : v.users.startsWith("a second effect") ? "a second effect after a lost answer (the phone in the tunnel)" : v.users,
+      fix: ok ? v.fix : good ? (v.users.startsWith("a second effect") ? "store the key with the result in the same transaction as the effect, and finish the work even when the client hangs up" : v.fix) : br.endless ? "end every reply's body (a Content-Length, or the chunked stream's last chunk)" : "a repeat after a lost answer must get the stored result (or 409 while it runs)",
     });
   }
 
@@ -465,7 +587,7 @@ export async function runCheck(opts) {
   for (const id of ["replay-same-status", "replay-same-body", "replay-marked"]) {
     const required = id !== "replay-marked";
     if (gaveUp()) {
-      skip(id, required, gaveUp());
+      unobserved(id, required, gaveUp());
       continue;
     }
     const key = keyFor(id);
@@ -487,17 +609,16 @@ export async function runCheck(opts) {
         fix: ok ? (a.status !== b.status ? "replay the original status (the draft: a 201 stays a 201)" : "") : "replay the stored status and body of the first answer; never store a 5xx as the result of a key",
       });
     } else if (id === "replay-same-body") {
-      let sameJson = false;
-      try {
-        sameJson = JSON.stringify(JSON.parse(a.body)) === JSON.stringify(JSON.parse(b.body));
-      } catch {
-        // not JSON
-      }
-      const ok = a.body === b.body || sameJson;
+      const same = sameBody(a, b);
+      const ok = same === true;
       const cut = (s) => (s.length > 60 ? `${s.slice(0, 60)}…` : s);
+      if (same === null) {
+        rule(id, true, { inconclusive: true, saw: `${describe(a)}, then ${describe(b)}: nothing to compare`, users: shows(a.endless ? a : b), fix: "end every reply's body (a Content-Length, or the chunked stream's last chunk)" });
+        continue;
+      }
       rule(id, true, {
         ok,
-        saw: ok ? `the same ${a.body.length}-byte body${a.body === b.body ? "" : " (the same JSON, spelled differently)"}` : `first ${cut(a.body)}, then ${cut(b.body)}`,
+        saw: ok ? `the same ${a.size}-byte body${a.digest === b.digest ? "" : " (the same JSON, spelled differently)"}` : `first ${cut(a.body)}${a.size > a.body.length ? ` (${a.size} bytes)` : ""}, then ${cut(b.body)}${b.size > b.body.length ? ` (${b.size} bytes)` : ""}`,
         users: ok ? "the same confirmation (order number, message) on every repeat" : "another confirmation on a repeat (an order number that changes, an error page)",
         fix: ok ? "" : "store the first answer's body with the key and send it back as it was",
       });
@@ -514,7 +635,7 @@ export async function runCheck(opts) {
   }
 
   // concurrent-one-effect --------------------------------------------------------------------
-  if (gaveUp()) skip("concurrent-one-effect", true, gaveUp());
+  if (gaveUp()) unobserved("concurrent-one-effect", true, gaveUp());
   else {
     const key = keyFor("concurrent-one-effect");
     const out = await withEffects(async () => {
@@ -526,12 +647,15 @@ export async function runCheck(opts) {
     const answered = finals.filter(recognised);
     // The one answer that is not a replay is the action; every other must repeat it.
     const original = answered.find((r) => !(read(r).replayed || markerOf(r))) ?? answered[0];
-    const repeats = answered.every((r) => r === original || repeatOf(original, r).repeat);
-    const distinct = new Set(answered.map((r) => `${r.status} ${r.body}`)).size;
-    const ok = answered.length === 5 && (out.effects === null ? repeats : out.effects === 1);
+    const verdicts = answered.filter((r) => r !== original).map((r) => repeatOf(original, r));
+    const repeats = verdicts.every((v) => v.repeat === true);
+    const unknown = verdicts.some((v) => v.repeat === null);
+    const distinct = new Set(answered.map((r) => `${r.status} ${r.digest ?? r.endless}`)).size;
+    const ok = answered.length === 5 && !finals.some((r) => r.endless) && (out.effects === null ? repeats : out.effects === 1);
     const first = out.replies.map((r) => r.status ?? r.error).join(", ");
     rule("concurrent-one-effect", true, {
       ok,
+      inconclusive: !ok && out.effects === null && unknown,
       saw: `five at once: ${first}; in the end ${finals.map((r) => r.status ?? r.error).join(", ")}, ${distinct} distinct answer${distinct === 1 ? "" : "s"}${effectsText(out.effects)}`,
       users: ok ? "one order for five taps (sendonce sends one; other tabs, apps and proxies may not)" : answered.length < 5 ? "errors for requests that were repeats" : "several effects for one action sent at once (two tabs, a retrying proxy)",
       fix: ok ? storedFailure(...finals) : "claim the key atomically before the work (insert-if-absent, a unique index or a lock) and answer others 409 until it finishes",
@@ -539,7 +663,7 @@ export async function runCheck(opts) {
   }
 
   // in-flight-409 -----------------------------------------------------------------------------
-  if (gaveUp()) skip("in-flight-409", true, gaveUp());
+  if (gaveUp()) unobserved("in-flight-409", true, gaveUp());
   else {
     // Requests sent at once, so that some arrive while the first runs; a fast server may
     // finish each before the next arrives, so up to three bursts, each with its own key.
@@ -576,6 +700,7 @@ export async function runCheck(opts) {
     } else {
       rule("in-flight-409", true, {
         skipped: true,
+        inconclusive: true,
         detail: `not seen: the server finished each request before the next arrived (three bursts of six at once, the last answered ${replies.map((r) => r.status ?? r.error).join(", ")})`,
         users: "-",
         fix: "-",
@@ -584,7 +709,7 @@ export async function runCheck(opts) {
   }
 
   // payload-mismatch-rejected ------------------------------------------------------------------
-  if (gaveUp()) skip("payload-mismatch-rejected", true, gaveUp());
+  if (gaveUp()) unobserved("payload-mismatch-rejected", true, gaveUp());
   else {
     const key = keyFor("payload-mismatch-rejected");
     const other = changed(opts.body);
@@ -615,7 +740,7 @@ export async function runCheck(opts) {
   // field-order-ignored -----------------------------------------------------------------------
   const shuffled = reordered(opts.body);
   if (!shuffled) skip("field-order-ignored", true, "skipped: the body has no object with two fields to reorder");
-  else if (gaveUp()) skip("field-order-ignored", true, gaveUp());
+  else if (gaveUp()) unobserved("field-order-ignored", true, gaveUp());
   else {
     const key = keyFor("field-order-ignored");
     const out = await withEffects(async () => {
@@ -623,19 +748,20 @@ export async function runCheck(opts) {
       const b = await settle(key, shuffled);
       return { a, b: b.reply };
     });
-    const same = out.b.status ? repeatOf(out.a, out.b) : { repeat: false, by: "no answer" };
-    const ok = same.repeat && (out.effects === null || out.effects === 1);
+    const v = repeatVerdict(out.a, out.b, out.effects);
+    const ok = v.ok;
     rule("field-order-ignored", true, {
       ok,
-      saw: `the same JSON, fields reordered: ${describe(out.b)}, ${same.by}${effectsText(out.effects)}`,
-      users: ok ? shows(out.b) : `${shows(out.b)} for the same data sent again (a restored draft, another app version)`,
-      fix: ok ? storedFailure(out.b) : "fingerprint the payload's meaning (sorted keys, one spelling of numbers), not its bytes",
+      inconclusive: v.inconclusive,
+      saw: `the same JSON, fields reordered: ${describe(out.b)}, ${v.same.by}${effectsText(out.effects)}`,
+      users: ok ? v.users : `${shows(out.b)} for the same data sent again (a restored draft, another app version)`,
+      fix: ok ? v.fix : "fingerprint the payload's meaning (sorted keys, one spelling of numbers), not its bytes",
       fingerprints: { first: payloadFingerprint("a", opts.body), reordered: payloadFingerprint("c", shuffled) },
     });
   }
 
   // missing-key -------------------------------------------------------------------------------
-  if (gaveUp()) skip("missing-key", false, gaveUp());
+  if (gaveUp()) unobserved("missing-key", false, gaveUp());
   else {
     const r = await request(null, opts.body);
     const ok = r.status === 400;
@@ -652,8 +778,8 @@ export async function runCheck(opts) {
     skip("cors-allows-key", true, "skipped: no --origin given (a page on another origin needs it)");
     skip("cors-exposes-replay", false, "skipped: no --origin given");
   } else if (gaveUp()) {
-    skip("cors-allows-key", true, gaveUp());
-    skip("cors-exposes-replay", false, gaveUp());
+    unobserved("cors-allows-key", true, gaveUp());
+    unobserved("cors-exposes-replay", false, gaveUp());
   } else {
     const wanted = ["content-type", KEY_HEADER.toLowerCase(), ...userHeaders.map(([k]) => k.toLowerCase())].filter((v, i, all) => all.indexOf(v) === i);
     const pre = await send(opts.url, {
@@ -668,16 +794,32 @@ export async function runCheck(opts) {
     const missing = wanted.filter((h) => !allowed.includes(h) && !allowed.includes("*"));
     const methods = list(pre, "access-control-allow-methods");
     const methodOk = ["GET", "HEAD", "POST"].includes(opts.method) || methods.includes(opts.method.toLowerCase()) || methods.includes("*");
-    const ok = Boolean(pre.status && pre.status < 300 && originOk && missing.length === 0 && methodOk);
+    const preOk = Boolean(pre.status && pre.status < 300 && originOk && missing.length === 0 && methodOk);
+    // The request itself, as the page sends it, and its repeat: the browser hands a page the
+    // answer only when it names the page's origin too. Without that, the action happened on
+    // the server and the page sees a network error.
+    const key = keyFor("cors-exposes-replay");
+    const a = await request(key, opts.body, { headers: [["Origin", opts.origin]] });
+    const r = await request(key, opts.body, { headers: [["Origin", opts.origin]] });
+    const hidden = [a, r].find((x) => x.status && ![opts.origin, "*"].includes(header(x, "access-control-allow-origin")));
+    const ok = preOk && !hidden && Boolean(a.status && r.status);
+    const preSaw = pre.status ? `preflight from ${opts.origin}: ${pre.status}, Allow-Origin ${allowOrigin ?? "(none)"}, Allow-Headers ${allowed.join(", ") || "(none)"}${methodOk ? "" : `, ${opts.method} not allowed`}` : `preflight: ${describe(pre)}`;
     rule("cors-allows-key", true, {
       ok,
-      saw: pre.status ? `preflight from ${opts.origin}: ${pre.status}, Allow-Origin ${allowOrigin ?? "(none)"}, Allow-Headers ${allowed.join(", ") || "(none)"}${methodOk ? "" : `, ${opts.method} not allowed`}` : `preflight: ${describe(pre)}`,
-      users: ok ? "requests leave the page with their key" : "\"Connection lost. Retry?\": the browser blocks every request before it leaves",
-      fix: ok ? "" : `answer the preflight with Access-Control-Allow-Origin: ${opts.origin} and Access-Control-Allow-Headers: ${wanted.join(", ")}`,
+      saw: `${preSaw}; ${opts.method} from ${opts.origin}: ${a.status ? `${a.status}, Allow-Origin ${header(a, "access-control-allow-origin") ?? "(none)"}` : describe(a)}`,
+      users: ok
+        ? "requests leave the page with their key, and the page reads the answers"
+        : !preOk
+          ? "\"Connection lost. Retry?\": the browser blocks every request before it leaves"
+          : "\"Connection lost. Retry?\" after the server did the work: the browser hides the answer from the page (and the retries get hidden replays)",
+      fix: ok
+        ? ""
+        : !preOk
+          ? `answer the preflight with Access-Control-Allow-Origin: ${opts.origin} and Access-Control-Allow-Headers: ${wanted.join(", ")}`
+          : hidden
+            ? `send Access-Control-Allow-Origin: ${opts.origin} on every answer to the page, ${opts.method} replies and replays included (not only on the preflight)`
+            : "answer every request within the timeout",
     });
-    const key = keyFor("cors-exposes-replay");
-    await request(key, opts.body, { headers: [["Origin", opts.origin]] });
-    const r = await request(key, opts.body, { headers: [["Origin", opts.origin]] });
     const exposed = list(r, "access-control-expose-headers");
     const name = (replayHeader ?? DEFAULT_REPLAY_HEADER).toLowerCase();
     const ok2 = Boolean(r.status && (exposed.includes(name) || exposed.includes("*")));
@@ -692,7 +834,7 @@ export async function runCheck(opts) {
 
   // key-scope (with --scope-url) ----------------------------------------------------------------
   if (!opts.scopeUrl) skip("key-scope", false, "skipped: no --scope-url given");
-  else if (gaveUp()) skip("key-scope", false, gaveUp());
+  else if (gaveUp()) unobserved("key-scope", false, gaveUp());
   else {
     const key = keyFor("key-scope");
     const a = await request(key, opts.body);
@@ -714,15 +856,17 @@ export async function runCheck(opts) {
 // Output
 
 function report(opts, result) {
-  const failed = result.rules.filter((r) => !r.ok && r.required);
+  const failed = result.rules.filter((r) => !r.ok && !r.inconclusive && r.required);
+  const unsure = result.rules.filter((r) => r.inconclusive && r.required);
   const options = { headerName: KEY_HEADER, replayHeader: result.replayHeader ?? DEFAULT_REPLAY_HEADER };
   if (result.slowest > 2500) options.retry = { timeoutMs: Math.min(60_000, Math.ceil((result.slowest * 4) / 1000) * 1000) };
   return {
     url: opts.url,
-    verdict: failed.length ? "fail" : "pass",
+    // "inconclusive": nothing failed, but a required rule could not be observed (not a pass).
+    verdict: failed.length ? "fail" : unsure.length ? "inconclusive" : "pass",
     // `detail` is what the check saw (or why it skipped the rule); `users` what sendonce shows
     // against this server; `fix` what to change on the server (empty when nothing).
-    rules: result.rules.map(({ id, ok, required, skipped, detail, users, fix, fingerprints }) => ({ id, ok, required, skipped, detail, users, fix, ...(fingerprints ? { fingerprints } : {}) })),
+    rules: result.rules.map(({ id, ok, required, skipped, inconclusive, detail, users, fix, fingerprints }) => ({ id, ok, required, skipped, inconclusive, detail, users, fix, ...(fingerprints ? { fingerprints } : {}) })),
     options,
     tookMs: Math.round(result.elapsed),
   };
@@ -735,7 +879,7 @@ function table(out, opts) {
   lines.push(`${"rule".padEnd(w)}${"verdict".padEnd(9)}what it saw`);
   for (const r of out.rules) {
     // "note": it holds, and there is still something worth changing (shown under "fix").
-    const verdict = r.skipped ? "skip" : r.ok ? (r.fix ? "note" : "pass") : r.required ? "FAIL" : "warn";
+    const verdict = r.inconclusive ? "unsure" : r.skipped ? "skip" : r.ok ? (r.fix ? "note" : "pass") : r.required ? "FAIL" : "warn";
     lines.push(`${r.id.padEnd(w)}${verdict.padEnd(9)}${r.detail}`);
     const pad = " ".repeat(w + 9);
     if (!r.skipped && r.users && r.users !== "-") lines.push(`${pad}users see: ${r.users}`);
@@ -744,7 +888,7 @@ function table(out, opts) {
   const counts = (f) => out.rules.filter(f).length;
   lines.push(
     "",
-    `verdict: ${out.verdict} (${counts((r) => r.ok && !r.skipped)} hold, ${counts((r) => !r.ok && r.required)} required failing, ${counts((r) => !r.ok && !r.required)} warnings, ${counts((r) => r.skipped)} skipped)`,
+    `verdict: ${out.verdict} (${counts((r) => r.ok && !r.skipped)} hold, ${counts((r) => !r.ok && !r.inconclusive && r.required)} required failing, ${counts((r) => !r.ok && !r.inconclusive && !r.required)} warnings, ${counts((r) => r.inconclusive)} not observed, ${counts((r) => r.skipped && !r.inconclusive)} skipped)`,
     `sendonce options for this server: ${JSON.stringify(out.options)}`,
   );
   return lines.join("\n");
@@ -784,7 +928,7 @@ export async function main(argv, { stdout = process.stdout, stderr = process.std
   }
   const out = report(opts, result);
   stdout.write(opts.json ? `${JSON.stringify(out, null, 2)}\n` : `${table(out, opts)}\n`);
-  return out.verdict === "pass" ? 0 : 1;
+  return out.verdict === "pass" ? 0 : out.verdict === "inconclusive" ? 3 : 1;
 }
 
 // Run when executed (also through the npm bin's symlink), not when imported by a test.

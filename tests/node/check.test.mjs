@@ -5,7 +5,9 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import http from "node:http";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startServer } from "../e2e/harness.mjs";
 
 const bin = new URL("../../pkg/check.mjs", import.meta.url).pathname;
@@ -255,7 +257,14 @@ test("a server that marks replays with its own header, in its own letter case: f
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   try {
     const run = await check(["check", `http://127.0.0.1:${server.address().port}/orders`, "--json"]);
-    assert.equal(run.code, 0, run.stdout);
+    // Every rule holds but one: this server answers each request before the next arrives, so
+    // no request in flight is ever seen, and that rule is not observed (not a pass).
+    assert.equal(run.code, 3, run.stdout);
+    assert.equal(run.report.verdict, "inconclusive");
+    for (const r of run.report.rules) assert.equal(r.ok || r.inconclusive || r.skipped, true, `${r.id}: ${r.detail}`);
+    const inFlight = byId(run.report)["in-flight-409"];
+    assert.deepEqual([inFlight.ok, inFlight.inconclusive], [false, true]);
+    assert.match(inFlight.detail, /^not seen: the server finished each request before the next arrived/);
     assert.equal(run.report.options.replayHeader, "X-Idempotency-Replayed");
     const marked = byId(run.report)["replay-marked"];
     assert.equal(marked.ok, true);
@@ -426,4 +435,215 @@ test("classifyReply before init() is a SendonceError not_initialized, like every
   assert.equal(e.code, "not_initialized");
   assert.equal(e.is, true);
   assert.match(e.message, /classifyReply\(\).*await init\(\)/);
+});
+
+/**
+ * A small server that honours keys in a way given by the test: `status` of a first answer,
+ * `replayStatus` and `marker` (the replay header, or null) of a repeat, `runsRepeats` (every
+ * request makes a new effect, and repeats are still marked as replays), `answer(n)` the body of
+ * effect n, `write(res, text)` how a body is sent, `cors` (`{ preflight, replies }`: which
+ * answers carry Access-Control-Allow-Origin). `GET /count` gives `{ effects }`.
+ */
+async function keyedServer({ status = 201, replayStatus = status, marker = "Idempotent-Replayed", runsRepeats = false, answer = (n) => JSON.stringify({ id: n }), write = (res, text) => res.end(text), cors = null } = {}) {
+  const done = new Map();
+  let effects = 0;
+  const sockets = new Set();
+  const server = http.createServer((req, res) => {
+    const allow = (on) => (on && req.headers.origin ? { "Access-Control-Allow-Origin": req.headers.origin } : {});
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, { ...allow(cors?.preflight), "Access-Control-Allow-Methods": "POST", "Access-Control-Allow-Headers": "content-type, idempotency-key", "Access-Control-Expose-Headers": "idempotent-replayed, retry-after, location" });
+      return res.end();
+    }
+    if (req.method === "GET") {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      return res.end(JSON.stringify({ effects }));
+    }
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      const key = req.headers["idempotency-key"];
+      const head = { "Content-Type": "application/json", ...allow(cors?.replies), "Access-Control-Expose-Headers": "idempotent-replayed, retry-after, location" };
+      if (!key) {
+        res.writeHead(400, head);
+        return res.end();
+      }
+      const seen = done.get(key);
+      if (seen && seen.body !== JSON.stringify(JSON.parse(body)) && !runsRepeats) {
+        // Reordered fields are the same payload here; another payload is a 422.
+        const sorted = (t) => JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(t)).sort()));
+        if (sorted(seen.body) !== sorted(body)) {
+          res.writeHead(422, head);
+          return res.end();
+        }
+      }
+      if (seen && !runsRepeats) {
+        res.writeHead(replayStatus, { ...head, ...(marker ? { [marker]: "true" } : {}) });
+        return write(res, seen.answer);
+      }
+      effects += 1;
+      const text = answer(effects);
+      if (!seen) done.set(key, { body: JSON.stringify(JSON.parse(body)), answer: text });
+      res.writeHead(seen ? replayStatus : status, { ...head, ...(seen && marker ? { [marker]: "true" } : {}) });
+      write(res, text);
+    });
+  });
+  server.on("connection", (s) => sockets.add(s));
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  return {
+    url,
+    effects: () => effects,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => server.close(r));
+    },
+  };
+}
+
+describe("hostile servers get the verdict their users would meet", { concurrency: 2 }, () => {
+  test("POST replies without Access-Control-Allow-Origin (preflight fine) fail cors-allows-key, exit 1", async () => {
+    const server = await keyedServer({ cors: { preflight: true, replies: false } });
+    try {
+      const run = await check(["check", `${server.url}/orders`, "--origin", "https://shop.example", "--json"]);
+      assert.equal(run.code, 1, run.stdout + run.stderr);
+      assert.equal(run.report.verdict, "fail");
+      const r = byId(run.report)["cors-allows-key"];
+      assert.equal(r.ok, false, r.detail);
+      assert.match(r.detail, /POST from https:\/\/shop\.example: 201, Allow-Origin \(none\)/);
+      assert.match(r.users, /Connection lost\. Retry\?" after the server did the work/);
+      assert.match(r.fix, /Access-Control-Allow-Origin: https:\/\/shop\.example on every answer/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("a replay answered 200 with the same body, one effect counted: no rule calls it a second effect", async () => {
+    const server = await keyedServer({ status: 201, replayStatus: 200, marker: null });
+    try {
+      const run = await check(["check", `${server.url}/orders`, "--effects", `${server.url}/count`, "--effects-pointer", "/effects", "--json"]);
+      const rules = byId(run.report);
+      for (const r of run.report.rules) assert.doesNotMatch(r.users, /second effect|several effects/, `${r.id}: ${r.users}`);
+      for (const id of ["repeat-immediate", "repeat-after-2s", "repeat-after-timeout", "concurrent-one-effect", "field-order-ignored", "replay-same-body"]) {
+        assert.equal(rules[id].ok, true, `${id}: ${rules[id].detail}`);
+      }
+      assert.match(rules["repeat-immediate"].detail, /the same body \(status 201, then 200\); effects \+1$/);
+      assert.equal(rules["replay-marked"].ok, false, "no marker: a warning");
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("a server that runs every repeat but marks it replayed fails, without --effects", async () => {
+    const server = await keyedServer({ runsRepeats: true });
+    try {
+      const run = await check(["check", `${server.url}/orders`, "--json"]);
+      assert.equal(run.code, 1, run.stdout + run.stderr);
+      assert.equal(run.report.verdict, "fail");
+      const rules = byId(run.report);
+      for (const id of ["repeat-immediate", "repeat-after-2s", "concurrent-one-effect", "replay-same-body"]) {
+        assert.equal(rules[id].ok, false, `${id}: ${rules[id].detail}`);
+      }
+      assert.match(rules["repeat-immediate"].detail, /marked as a replay, but with another body \(the server ran it again\)$/);
+      assert.match(rules["repeat-immediate"].users, /a second effect/);
+      assert.match(rules["concurrent-one-effect"].detail, /5 distinct answers/);
+      assert.ok(server.effects() > 15, "the server did run every repeat");
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("identical large replies, sent in pieces of random size, are the same body", async () => {
+    const big = JSON.stringify({ id: 1, pad: "é".repeat(2_000_000) }); // 4 MB of UTF-8
+    const write = async (res, text) => {
+      const bytes = Buffer.from(text);
+      for (let at = 0; at < bytes.length; ) {
+        const n = 1 + Math.floor(Math.random() * 200_000);
+        res.write(bytes.subarray(at, at + n));
+        at += n;
+        await new Promise((r) => setImmediate(r));
+      }
+      res.end();
+    };
+    const server = await keyedServer({ answer: () => big, write });
+    try {
+      const run = await check(["check", `${server.url}/orders`, "--timeout-ms", "20000", "--json"]);
+      const rules = byId(run.report);
+      assert.equal(rules["replay-same-body"].ok, true, rules["replay-same-body"].detail);
+      assert.equal(rules["replay-same-body"].detail, `the same ${Buffer.byteLength(big)}-byte body`);
+      for (const id of ["first-is-new", "repeat-immediate", "repeat-after-2s", "repeat-after-timeout", "replay-same-status", "replay-marked"]) {
+        assert.equal(rules[id].ok, true, `${id}: ${rules[id].detail}`);
+      }
+      assert.notEqual(run.report.verdict, "fail", run.stdout);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("an endless body is a verdict of its own, not \"no answer\"", async () => {
+    const sockets = new Set();
+    const server = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(201, { "Content-Type": "application/json" });
+      res.write('{"id":1,"pad":"');
+      const timer = setInterval(() => res.write("x".repeat(1000)), 10);
+      res.on("close", () => clearInterval(timer));
+    });
+    server.on("connection", (s) => sockets.add(s));
+    await new Promise((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const run = await check(["check", `http://127.0.0.1:${server.address().port}/orders`, "--timeout-ms", "800", "--json"]);
+      assert.equal(run.code, 1, run.stdout + run.stderr);
+      const first = byId(run.report)["first-is-new"];
+      assert.equal(first.ok, false);
+      assert.match(first.detail, /^201 application\/json, but its body never ended \(it did not end within 800 ms\)/);
+      assert.doesNotMatch(first.detail, /no answer/);
+      assert.match(first.fix, /end the reply's body/);
+      assert.ok(run.ms < 20_000, `took ${run.ms} ms`);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  test("a status of 600 is the server's fault, not bad usage", async () => {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(600, { "Content-Type": "text/plain" });
+        res.end("odd");
+      });
+    });
+    await new Promise((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const run = await check(["check", `http://127.0.0.1:${server.address().port}/orders`, "--json"]);
+      assert.equal(run.code, 1, run.stdout + run.stderr);
+      assert.doesNotMatch(run.stderr, /invalid option/);
+      const first = byId(run.report)["first-is-new"];
+      assert.equal(first.ok, false);
+      assert.match(first.detail, /^600 \(not an HTTP status: a fault of the server or a proxy\)/);
+      assert.match(first.fix, /not an HTTP status \(100-599\): a fault in the server/);
+      // What sendonce itself makes of it, from its own reading of the reply.
+      assert.match(first.users, /^"Could not send/);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
+test("--data @/dev/zero reads a bounded amount and says why it stops", async () => {
+  const run = await check(["check", "http://127.0.0.1:9/x", "--data", "@/dev/zero"]);
+  assert.equal(run.code, 2, run.stdout);
+  assert.match(run.stderr, /--data @\/dev\/zero: the file is larger than 1048576 bytes/);
+  assert.ok(run.ms < 10_000, `took ${run.ms} ms`);
+  // A regular file one byte over sendonce's maxPayloadBytes: the same clear error.
+  const dir = mkdtempSync(join(tmpdir(), "sendonce-check-"));
+  try {
+    const big = join(dir, "big.json");
+    writeFileSync(big, JSON.stringify({ pad: "x".repeat(1 << 20) }));
+    const run2 = await check(["check", "http://127.0.0.1:9/x", "--data", `@${big}`]);
+    assert.equal(run2.code, 2);
+    assert.match(run2.stderr, /the file is larger than 1048576 bytes/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
