@@ -333,8 +333,6 @@ const jsonPointer = (doc, pointer) => {
 // ---------------------------------------------------------------------------------------------
 // The check
 
-const TRUTHY = /^\s*(true|1|yes|\?1)\s*$/i;
-
 /** Runs every rule; returns the report (never throws for what a server does). */
 export async function runCheck(opts) {
   const started = performance.now();
@@ -371,7 +369,10 @@ export async function runCheck(opts) {
   /** How sendonce reads a reply (with the replay header this server uses, once known). */
   const read = (r) => classifyReply(r.status, r.headers, r.body, replayHeader ?? DEFAULT_REPLAY_HEADER);
   /** A header other than the default that marks this reply as a replay, if any. */
-  const markerOf = (r) => r.headers?.find(([k, v]) => /replay/i.test(k) && TRUTHY.test(v))?.[0] ?? null;
+  /** Whether a header's value says "replayed" is the SDK's reading (classifyReply with that
+   * header as the replay header, on a 2xx, where sendonce reads the mark), not a rule of the
+   * check's own; the header is a mark on any status. */
+  const markerOf = (r) => r.headers?.find(([k, v]) => /replay/i.test(k) && classifyReply(200, [[k, v]], "", k).replayed)?.[0] ?? null;
   const noteMarker = (r) => {
     const m = markerOf(r);
     // Header names are case-insensitive: keep the usual spelling when it is the default.
