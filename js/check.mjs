@@ -420,6 +420,9 @@ export async function runCheck(opts) {
     if (!r.endless) return text;
     return r.endless.startsWith("it did not end") ? "Sending... then retries, then \"Connection lost. Retry?\" (sendonce waits for the body until its timeout)" : `${text}, with the reply cut at ${MAX_BODY_BYTES >> 20} MiB (sendonce reads no more)`;
   };
+  /** What sendonce shows for this reply once it is marked as a replay (its status text for a
+   * replayed answer of this status). */
+  const replayText = (r) => classifyReply(r.status, [[replayHeader ?? DEFAULT_REPLAY_HEADER, "true"], ...r.headers], r.body, replayHeader ?? DEFAULT_REPLAY_HEADER).status.text;
   /** Whether two replies carry the same body: the same bytes (compared whole, by digest), or
    * the same JSON spelled differently; null when a body never ended (nothing to compare). */
   const sameBody = (a, b) => {
@@ -629,7 +632,7 @@ export async function runCheck(opts) {
       rule(id, false, {
         ok: Boolean(marker),
         saw: marker ? `${marker}: ${header(b, marker)}` : "no header marks the replay",
-        users: marker ? "\"We already received this request\"" : "\"Sent\" on a repeat, instead of \"We already received this request\"",
+        users: marker ? shows(b) : `${shows(b)} on a repeat, instead of "${replayText(b)}"`,
         fix: marker ? (isDefault ? "" : `new Sendonce({ replayHeader: "${marker}" })`) : `send "${DEFAULT_REPLAY_HEADER}: true" with every replay`,
       });
     }
@@ -727,7 +730,7 @@ export async function runCheck(opts) {
     if (cls && ["success", "accepted"].includes(cls.kind)) {
       const same = repeatOf(a, b);
       saw += same.repeat ? " with the first answer (a silent replay)" : " as a new action under the same key";
-      users = same.repeat ? "\"We already received this request\" while their change is dropped" : "a second effect under one key";
+      users = same.repeat ? `${shows(b)} while their change is dropped` : "a second effect under one key";
     } else if (ok && b.status === 417) saw += " (sendonce reads 417 like 422)";
     rule("payload-mismatch-rejected", true, {
       ok,
@@ -828,7 +831,8 @@ export async function runCheck(opts) {
     rule("cors-exposes-replay", false, {
       ok: ok2,
       saw: r.status ? `replay from ${opts.origin}: Allow-Origin ${header(r, "access-control-allow-origin") ?? "(none)"}, Expose-Headers ${exposed.join(", ") || "(none)"}` : describe(r),
-      users: ok2 ? "\"We already received this request\"" : "\"Sent\" on a repeat: the page cannot read the replay header",
+      // What the page reads: only the headers the browser exposes to it.
+      users: !r.status ? shows(r) : ok2 ? shows(r) : `"${classifyReply(r.status, r.headers.filter(([k]) => k.toLowerCase() !== name), r.body, replayHeader ?? DEFAULT_REPLAY_HEADER).status.text}" on a repeat: the page cannot read the replay header`,
       fix: `${ok2 ? "" : `Access-Control-Expose-Headers: ${replayHeader ?? DEFAULT_REPLAY_HEADER}`}${alsoMissing.length ? `${ok2 ? "" : "; "}also expose ${alsoMissing.join(", ")} (Retry-After is honoured only when exposed)` : ""}`,
     });
   }
