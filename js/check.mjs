@@ -363,7 +363,8 @@ export async function runCheck(opts) {
       onWritten: more.onWritten,
     });
     if (r.status) slowest = Math.max(slowest, r.ms);
-    if (r.error === "timeout") timedOut += 1;
+    // A body that does not end costs the whole limit too.
+    if (r.error === "timeout" || r.endless?.startsWith("it did not end")) timedOut += 1;
     return r;
   };
   /** How sendonce reads a reply (with the replay header this server uses, once known). */

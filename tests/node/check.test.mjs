@@ -442,7 +442,8 @@ test("classifyReply before init() is a SendonceError not_initialized, like every
  * `replayStatus` and `marker` (the replay header, or null) of a repeat, `runsRepeats` (every
  * request makes a new effect, and repeats are still marked as replays), `answer(n)` the body of
  * effect n, `write(res, text)` how a body is sent, `cors` (`{ preflight, replies }`: which
- * answers carry Access-Control-Allow-Origin). `GET /count` gives `{ effects }`.
+ * answers carry Access-Control-Allow-Origin; `write` is told whether the answer is a replay).
+ * `GET /count` gives `{ effects }`.
  */
 async function keyedServer({ status = 201, replayStatus = status, marker = "Idempotent-Replayed", runsRepeats = false, answer = (n) => JSON.stringify({ id: n }), write = (res, text) => res.end(text), cors = null } = {}) {
   const done = new Map();
@@ -478,13 +479,13 @@ async function keyedServer({ status = 201, replayStatus = status, marker = "Idem
       }
       if (seen && !runsRepeats) {
         res.writeHead(replayStatus, { ...head, ...(marker ? { [marker]: "true" } : {}) });
-        return write(res, seen.answer);
+        return write(res, seen.answer, true);
       }
       effects += 1;
       const text = answer(effects);
       if (!seen) done.set(key, { body: JSON.stringify(JSON.parse(body)), answer: text });
       res.writeHead(seen ? replayStatus : status, { ...head, ...(seen && marker ? { [marker]: "true" } : {}) });
-      write(res, text);
+      write(res, text, Boolean(seen));
     });
   });
   server.on("connection", (s) => sockets.add(s));
@@ -602,6 +603,30 @@ describe("hostile servers get the verdict their users would meet", { concurrency
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise((r) => server.close(r));
+    }
+  });
+
+  test("replays whose body never ends: the repeats say so, later rules are not observed, no hang", async () => {
+    const write = (res, text, replay) => {
+      if (!replay) return res.end(text);
+      res.write(text.slice(0, -1));
+      const timer = setInterval(() => res.write(" "), 20);
+      res.on("close", () => clearInterval(timer));
+    };
+    const server = await keyedServer({ write });
+    try {
+      const run = await check(["check", `${server.url}/orders`, "--timeout-ms", "500", "--json"]);
+      assert.equal(run.code, 1, run.stdout + run.stderr);
+      const rules = byId(run.report);
+      assert.equal(rules["first-is-new"].ok, true);
+      assert.equal(rules["repeat-immediate"].ok, false);
+      assert.match(rules["repeat-immediate"].detail, /then 201 application\/json \+ Idempotent-Replayed: true, but its body never ended \(it did not end within 500 ms\)/);
+      assert.match(rules["repeat-immediate"].fix, /end every reply's body/);
+      assert.ok(run.report.rules.some((r) => r.inconclusive && /stopped answering/.test(r.detail)), "the rest is not observed, not passed");
+      assert.ok(run.report.rules.every((r) => !(r.ok && r.skipped && r.required && r.id !== "cors-allows-key")), "nothing unobserved passes");
+      assert.ok(run.ms < 30_000, `took ${run.ms} ms`);
+    } finally {
+      await server.close();
     }
   });
 
