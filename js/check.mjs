@@ -333,8 +333,27 @@ const jsonPointer = (doc, pointer) => {
 // ---------------------------------------------------------------------------------------------
 // The check
 
+/**
+ * What sendonce shows when no reply comes, from the SDK itself: one action through a fetch
+ * that fails (`network`) or never answers (`timeout`), with the status texts it went through.
+ */
+async function noReplyTexts() {
+  const out = {};
+  const failing = { network: () => Promise.reject(new TypeError("fetch failed")), timeout: () => new Promise(() => {}) };
+  for (const [kind, fetch] of Object.entries(failing)) {
+    const so = new Sendonce({ storage: "memory", namespace: `sendonce-check-${kind}`, fetch, retry: { attempts: 1, timeoutMs: 100 } });
+    const action = so.action("no-reply", { probe: kind });
+    const seen = [];
+    action.onStatus((s) => seen.push(s.text));
+    await action.send("http://127.0.0.1/no-reply", { method: "POST" });
+    out[kind] = { first: seen[0] ?? action.status.text, last: action.status.text };
+  }
+  return out;
+}
+
 /** Runs every rule; returns the report (never throws for what a server does). */
 export async function runCheck(opts) {
+  const noReply = await noReplyTexts();
   const started = performance.now();
   const so = new Sendonce({ storage: "memory", namespace: "sendonce-check" });
   const elapsed = () => performance.now() - started;
@@ -416,10 +435,10 @@ export async function runCheck(opts) {
   /** What a user of sendonce sees after this reply, in the SDK's own words (its reading of the
    * reply, through the wasm); for no reply at all, what it shows once its retries are spent. */
   const shows = (r) => {
-    if (r.error) return r.error === "timeout" ? "Sending... then retries, then \"Connection lost. Retry?\"" : "\"Connection lost. Retry?\"";
+    if (r.error) return r.error === "timeout" ? `"${noReply.timeout.first}" until the timeout, then retries, then "${noReply.timeout.last}"` : `"${noReply.network.last}"`;
     const text = `"${read(r).status.text}"`;
     if (!r.endless) return text;
-    return r.endless.startsWith("it did not end") ? "Sending... then retries, then \"Connection lost. Retry?\" (sendonce waits for the body until its timeout)" : `${text}, with the reply cut at ${MAX_BODY_BYTES >> 20} MiB (sendonce reads no more)`;
+    return r.endless.startsWith("it did not end") ? `"${noReply.timeout.first}" until the timeout (sendonce waits for the body), then retries, then "${noReply.timeout.last}"` : `${text}, with the reply cut at ${MAX_BODY_BYTES >> 20} MiB (sendonce reads no more)`;
   };
   /** What sendonce shows for this reply once it is marked as a replay (its status text for a
    * replayed answer of this status). */
@@ -815,8 +834,8 @@ export async function runCheck(opts) {
       users: ok
         ? "requests leave the page with their key, and the page reads the answers"
         : !preOk
-          ? "\"Connection lost. Retry?\": the browser blocks every request before it leaves"
-          : "\"Connection lost. Retry?\" after the server did the work: the browser hides the answer from the page (and the retries get hidden replays)",
+          ? `"${noReply.network.last}": the browser blocks every request before it leaves`
+          : `"${noReply.network.last}" after the server did the work: the browser hides the answer from the page (and the retries get hidden replays)`,
       fix: ok
         ? ""
         : !preOk
