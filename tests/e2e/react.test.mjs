@@ -126,3 +126,88 @@ test("a useSendonceForm form under StrictMode (its ref attached, detached, attac
   assert.equal(posts[0].key, await page.locator("#form-key").textContent());
   await context.close();
 });
+
+test("send() with a payload sendonce refuses: a rejected Promise and `error` shown, never a throw out of the click", async () => {
+  const { context, page } = await freshPage();
+  const pageErrors = [];
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  for (const [button, code] of [
+    ["#refuse-nan", "invalid_payload"],
+    ["#refuse-bigint", "invalid_payload"],
+  ]) {
+    await page.locator(button).click();
+    await page.waitForFunction((c) => document.querySelector("#refused-error").textContent === c, code, { timeout: 5000 })
+      .catch(async (e) => assert.fail(`${button}: error "${await page.locator("#refused-error").textContent()}": ${e.message}`));
+    assert.equal(await page.evaluate(() => window.refusal), code, `${button}: send() rejected with the SendonceError`);
+    assert.equal(await page.locator("#refused-status").textContent(), "idle", "nothing was sent");
+  }
+  assert.deepEqual(pageErrors, [], "nothing thrown out of the click handlers");
+  assert.deepEqual(await page.evaluate(() => window.thrown), []);
+  assert.deepEqual(await page.evaluate(() => window.calls.errors), ["invalid_payload", "invalid_payload"], "onError called");
+  assert.equal((await requests("/api/orders")).length, 0, "no request");
+  await context.close();
+});
+
+test("buttonProps(): aria-disabled and aria-busy while pending (focus kept), isPending, one onSuccess for three clicks, reset()", async () => {
+  const { context, page } = await freshPage();
+  await server.arm("/api/orders", ["delay=1500"]);
+  const pay = page.locator("#pay");
+  await pay.focus();
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.querySelector("#pay-pending").textContent === "true");
+  assert.equal(await pay.getAttribute("aria-disabled"), "true");
+  assert.equal(await pay.getAttribute("aria-busy"), "true");
+  assert.equal(await pay.getAttribute("disabled"), null, "never the disabled attribute");
+  await page.keyboard.press("Enter");
+  // (force: Playwright itself waits for an aria-disabled button to be enabled, as users are told.)
+  await pay.click({ force: true });
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "pay", "the keyboard focus stays on the button");
+  await page.waitForFunction(() => document.querySelector("#pay-status").textContent === "done", null, { timeout: 15_000 })
+    .catch(async (e) => assert.fail(`${await page.locator("#pay-status").textContent()} ${await page.locator("#pay-pending").textContent()} ${JSON.stringify(await page.evaluate(() => window.calls))} ${JSON.stringify(await requests("/api/orders"))}: ${e.message}`));
+  assert.equal(await page.locator("#pay-pending").textContent(), "false");
+  assert.equal(await pay.getAttribute("aria-disabled"), "false");
+  await page.waitForFunction(() => window.calls.settled === 1);
+  assert.deepEqual(await page.evaluate(() => [window.calls.success, window.calls.error]), [1, 0], "one onSuccess, no onError");
+  assert.equal((await requests("/api/orders")).length, 1, "one request");
+  await page.locator("#pay-reset").click();
+  await page.waitForFunction(() => document.querySelector("#pay-status").textContent === "idle");
+  await context.close();
+});
+
+test("sendonce's own Retry button, pressed from the keyboard: when it goes, the focus moves to the form's button, not <body>", async () => {
+  const { context, page } = await freshPage();
+  // Every attempt (5 by default) fails: "Something went wrong. Retry?" with a Retry button.
+  await server.arm("/api/orders", ["503", "503", "503", "503", "503"]);
+  await page.locator("#place").click();
+  const retry = page.locator("#form-status-text + button.sendonce-retry");
+  await retry.waitFor({ timeout: 20_000 });
+  await retry.focus();
+  await server.arm("/api/orders", ["delay=800"]);
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => !document.querySelector(".sendonce-retry"), null, { timeout: 5000 });
+  assert.equal(await page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName), "place");
+  await page.waitForFunction(() => document.querySelector("#form-status").textContent === "done", null, { timeout: 15_000 });
+  assert.equal(await server.orders(), 1);
+  await context.close();
+});
+
+test("useAction frees the actions it replaced: 600 sends through one hook keep wasm memory bounded", async () => {
+  const { context, page } = await freshPage();
+  const sendMany = (from, count) =>
+    page.evaluate(
+      async ([from, count]) => {
+        for (let n = from; n < from + count; n++) {
+          const reply = await window.bulkSend(n);
+          if (reply.outcome !== "done") throw new Error(`send ${n}: ${reply.outcome}`);
+        }
+      },
+      [from, count],
+    );
+  // Warm up (the allocator and the page's first records), then measure.
+  await sendMany(0, 100);
+  const before = await page.evaluate(() => window.wasmBytes());
+  await sendMany(100, 600);
+  const grown = (await page.evaluate(() => window.wasmBytes())) - before;
+  assert.ok(grown <= 512 * 1024, `wasm memory grew ${(grown / 1024).toFixed(0)} KiB over 600 sends`);
+  await context.close();
+});
