@@ -11,6 +11,9 @@ const root = new URL("../", import.meta.url);
 const entries = [
   ["sendonce", ["pkg/sendonce_wasm.d.ts", "pkg/error.d.ts"]],
   ["sendonce/react", ["pkg/react.d.ts"]],
+  ["sendonce/redis", ["pkg/redis.d.ts"]],
+  ["sendonce/grammy", ["pkg/grammy.d.ts"]],
+  ["sendonce/bolt", ["pkg/bolt.d.ts"]],
 ];
 // Inline code: doubled backticks around text that has one (template literal types).
 const code = (s) => (s.includes("`") ? `\`\` ${s} \`\`` : `\`${s}\``);
