@@ -57,7 +57,7 @@ function section(title, files) {
         if (sig.startsWith("default function __wbg_init")) {
           // The generated name of the default export: users import it as `init`.
           out.push(`- ${code(sig.replace(/^default function __wbg_init ?/, "init"))} (the default export)`);
-          out.push("  Loads and instantiates the wasm module, once; call it (and await it) before anything else. In Node the package's entry reads the `.wasm` from disk.");
+          out.push("  Loads and instantiates the wasm module, once; call it (and await it) before anything else. In Node the package's entry reads the `.wasm` from disk. Resolves with `{ memory }`, the module's memory (its size: `memory.buffer.byteLength`).");
           continue;
         }
         out.push(`- ${code(sig)}`);
