@@ -1,7 +1,9 @@
 // sendonce/react in Chromium: a Vite + React 19 build of tests/react/ (StrictMode) against
 // the reference server. Five fast clicks make one request; a remount mid-send keeps the key
 // and joins the send in flight; a quick reply tapped five times runs its handler once; chat
-// bubbles show the SDK's calm texts.
+// bubbles show the SDK's calm texts. Refused input rejects (never throws out of a click); a
+// guarded button keeps aria-disabled / aria-busy and the focus; sendonce's Retry button hands
+// its focus on; many sends through one hook keep wasm memory flat.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
@@ -145,6 +147,19 @@ test("send() with a payload sendonce refuses: a rejected Promise and `error` sho
   assert.deepEqual(await page.evaluate(() => window.thrown), []);
   assert.deepEqual(await page.evaluate(() => window.calls.errors), ["invalid_payload", "invalid_payload"], "onError called");
   assert.equal((await requests("/api/orders")).length, 0, "no request");
+  await context.close();
+});
+
+test("a quick reply with an action key sendonce refuses: run() rejects and shows the error, the page keeps rendering", async () => {
+  const { context, page } = await freshPage();
+  const pageErrors = [];
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  await page.locator("#bad-ticket").click();
+  await page.waitForFunction(() => document.querySelector("#bad-ticket-status").textContent === "error", null, { timeout: 5000 });
+  assert.equal(await page.locator("#bad-ticket-error").textContent(), "invalid_option");
+  assert.deepEqual(await page.evaluate(() => window.calls.errors), ["invalid_option"], "onError called");
+  assert.deepEqual(pageErrors, []);
+  assert.equal(await page.evaluate(() => window.handlerCalls), 0);
   await context.close();
 });
 

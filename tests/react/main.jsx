@@ -54,6 +54,23 @@ function Refused() {
   );
 }
 
+// A quick reply whose action key sendonce refuses (empty): run() rejects, never throws.
+function BadTicket() {
+  const t = useQuickReply(
+    so,
+    { conversationId: "c-react", onError: (e) => window.calls.errors.push(e?.code ?? "?") },
+    "",
+    async () => 1,
+  );
+  return (
+    <section>
+      <button id="bad-ticket" {...t.buttonProps()}>Bad ticket</button>
+      <p id="bad-ticket-status">{t.status}</p>
+      <p id="bad-ticket-error">{t.error?.code ?? ""}</p>
+    </section>
+  );
+}
+
 // Many sends through one hook, each with new data (the previous action is replaced).
 function Bulk() {
   const bulk = useAction(so, "bulk", undefined, { url: "/api/orders" });
@@ -139,6 +156,7 @@ function App() {
           <OrderForm />
           <Pay />
           <Refused />
+          <BadTicket />
           <Bulk />
         </div>
       )}
