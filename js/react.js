@@ -15,6 +15,9 @@ const IDLE = Object.freeze({ code: "idle", text: "" });
 const UNDER_WAY = new Set(["sending", "retrying", "accepted", "elsewhere"]);
 // Statuses that confirm the server has the action (`onSuccess`).
 const CONFIRMED = new Set(["done", "already_received"]);
+// Statuses an action rests in for good. Not "offline": a paused action resumes on the
+// `online` event, and its handle is what keeps it alive in this page.
+const FINAL = new Set([...CONFIRMED, "changed", "rejected", "failed", "uncertain"]);
 
 /** Per-instance registries: `so -> Map(name -> value)`. */
 function registry(map, so) {
@@ -62,7 +65,7 @@ function call(callback, ...args) {
 }
 
 /** A registry entry for one action (or for a send refused before it had one). */
-function entryOf(id, name, action, error) {
+function entryOf(reg, id, name, action, error) {
   const entry = {
     id,
     name,
@@ -83,6 +86,8 @@ function entryOf(id, name, action, error) {
     entry.off = action.onStatus((status) => {
       entry.status = status;
       notify(entry);
+      // An action that resumed on its own (after "offline") and rests now may be freed.
+      if (FINAL.has(status.code)) releaseLater(reg, entry);
     });
   }
   return entry;
@@ -94,11 +99,13 @@ function notify(entry) {
 
 /**
  * Frees an entry's action once nothing needs it: no component shows it, no send is under way,
- * and it is not the last action of its name (which a new mount shows). The action's record
+ * it rests for good (an "offline" action waits for the network and is kept), and it is not
+ * the last action of its name (which a new mount shows). The action's record
  * stays in storage: the same data later is still answered from it inside its window.
  */
 function release(reg, entry) {
   if (entry.freed || entry.listeners.size > 0 || !entry.settled) return;
+  if (entry.action && !FINAL.has(entry.status.code)) return;
   const current = reg.get(entry.id) === entry;
   if (current && reg.get(lastOf(entry.name)) === entry.id) return;
   if (current) reg.delete(entry.id);
@@ -219,12 +226,12 @@ export function useAction(so, name, payload, options) {
       let fresh;
       try {
         const action = so.action(name, payload, actionOptions);
-        fresh = entryOf(id, name, action, null);
+        fresh = entryOf(reg, id, name, action, null);
         fresh.run = () => action.send(url, init);
       } catch (error) {
         // Bad input (or a disposed instance): a rejected Promise and `error`, never a throw
         // out of the click handler.
-        fresh = entryOf(id, name, null, error);
+        fresh = entryOf(reg, id, name, null, error);
         fresh.refusal = error;
         fresh.run = () => Promise.reject(error);
       }

@@ -226,3 +226,25 @@ test("useAction frees the actions it replaced: 600 sends through one hook keep w
   assert.ok(grown <= 512 * 1024, `wasm memory grew ${(grown / 1024).toFixed(0)} KiB over 600 sends`);
   await context.close();
 });
+
+test("an action left offline is kept (not freed) when the hook sends other data: it still resumes on `online`", async () => {
+  const { context, page } = await freshPage();
+  await context.setOffline(true);
+  const outcome = await page.evaluate(async () => (await window.bulkSend("while-offline")).outcome);
+  assert.equal(outcome, "offline");
+  // Other data through the same hook replaces the offline action on screen.
+  await page.evaluate(async () => (await window.bulkSend("second")).outcome);
+  // Let a freeing of the replaced action (a task later) happen before the network is back.
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 50)));
+  await context.setOffline(false);
+  await page.waitForFunction(
+    async () => {
+      const log = await (await fetch("/api/log")).json();
+      const bodies = log.requests.filter((r) => r.path === "/api/orders" && r.status === 201).length;
+      return bodies >= 2;
+    },
+    null,
+    { timeout: 20_000, polling: 250 },
+  ).catch(async (e) => assert.fail(`${JSON.stringify(await requests("/api/orders"))}: ${e.message}`));
+  await context.close();
+});
