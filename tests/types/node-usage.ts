@@ -10,6 +10,7 @@ import init, {
   type SendonceEvent,
   type StorageAdapter,
 } from "../../pkg/sendonce.js";
+import initForms, { Sendonce as FormsSendonce } from "../../pkg/forms.js";
 import { redisStorage, type NodeRedisLike } from "../../pkg/redis.js";
 import { sendonceGrammy, type SendonceContextFlavor } from "../../pkg/grammy.js";
 import { sendonceBolt } from "../../pkg/bolt.js";
@@ -44,10 +45,12 @@ export async function bot(client: NodeRedisLike, store: Map<string, string>): Pr
   const read = classifyReply(200, [["content-type", "application/json"]], "{}");
   const flavor: SendonceContextFlavor = { sendonce: { key: ticket.key, repeat: false } };
   const middleware = [sendonceGrammy(so), sendonceBolt(so)];
+  await initForms();
+  const light = new FormsSendonce({ storage: "memory" }).action("order", { qty: 1 }).key;
   try {
     so.action("x", 1n);
   } catch (e) {
     if (e instanceof SendonceError) void e.code;
   }
-  void [bytes, reply.body.id, seen, pending, read.kind, flavor, middleware];
+  void [bytes, reply.body.id, seen, pending, read.kind, flavor, middleware, light];
 }
