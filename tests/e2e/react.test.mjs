@@ -198,10 +198,16 @@ test("sendonce's own Retry button, pressed from the keyboard: when it goes, the 
   await retry.waitFor({ timeout: 20_000 });
   await retry.focus();
   await server.arm("/api/orders", ["delay=800"]);
+  await page.waitForFunction(() => window.formCalls.length > 0);
+  assert.deepEqual(await page.evaluate(() => window.formCalls), ["error failed"], "useSendonceForm's onError");
   await page.keyboard.press("Enter");
   await page.waitForFunction(() => !document.querySelector(".sendonce-retry"), null, { timeout: 5000 });
   assert.equal(await page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName), "place");
+  assert.equal(await page.locator("#form-pending").textContent(), "true", "isPending while the retry is on its way");
   await page.waitForFunction(() => document.querySelector("#form-status").textContent === "done", null, { timeout: 15_000 });
+  assert.equal(await page.locator("#form-pending").textContent(), "false");
+  await page.waitForFunction(() => window.formCalls.length > 1);
+  assert.deepEqual(await page.evaluate(() => window.formCalls), ["error failed", "success done"]);
   assert.equal(await server.orders(), 1);
   await context.close();
 });

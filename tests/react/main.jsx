@@ -12,6 +12,7 @@ window.handlerCalls = 0;
 // What the page's code saw: callbacks called, errors thrown out of click handlers.
 window.calls = { success: 0, error: 0, settled: 0, errors: [] };
 window.thrown = [];
+window.formCalls = [];
 window.addEventListener("error", (e) => window.thrown.push(String(e.error?.message ?? e.message)));
 window.wasmBytes = () => wasm.memory.buffer.byteLength;
 
@@ -129,13 +130,21 @@ function Chat() {
 }
 
 function OrderForm() {
-  const form = useSendonceForm(so, { action: "formOrder", url: "/api/orders", button: "#place", status: "#form-status-text" });
+  const form = useSendonceForm(so, {
+    action: "formOrder",
+    url: "/api/orders",
+    button: "#place",
+    status: "#form-status-text",
+    onSuccess: (reply) => window.formCalls.push(`success ${reply.outcome}`),
+    onError: (status) => window.formCalls.push(`error ${status.code}`),
+  });
   return (
     <form ref={form.ref}>
       <input name="item" defaultValue="cocoa" />
       <button id="place" type="submit">Place order</button>
       <p id="form-status-text"></p>
       <p id="form-status">{form.status.code}</p>
+      <p id="form-pending">{String(form.isPending)}</p>
       <p id="form-key">{form.key ?? ""}</p>
     </form>
   );
