@@ -1,6 +1,10 @@
 import type { Sendonce, WindowSpec } from "./sendonce.js";
 
-/** What the middleware puts on the context for the handlers below it. */
+/**
+ * What the middleware puts on the context for the handlers below it, as a grammY context
+ * flavor: `type MyContext = Context & SendonceContextFlavor; new Bot<MyContext>(token)`, then
+ * `ctx.sendonce?.key` in a handler.
+ */
 export interface SendonceContextFlavor {
   sendonce?: {
     /** The idempotency key of this update or button tap: pass it to your backend. */

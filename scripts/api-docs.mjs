@@ -11,6 +11,9 @@ const root = new URL("../", import.meta.url);
 const entries = [
   ["sendonce", ["pkg/sendonce_wasm.d.ts", "pkg/error.d.ts"]],
   ["sendonce/react", ["pkg/react.d.ts"]],
+  ["sendonce/redis", ["pkg/redis.d.ts"]],
+  ["sendonce/grammy", ["pkg/grammy.d.ts"]],
+  ["sendonce/bolt", ["pkg/bolt.d.ts"]],
 ];
 // Inline code: doubled backticks around text that has one (template literal types).
 const code = (s) => (s.includes("`") ? `\`\` ${s} \`\`` : `\`${s}\``);
@@ -54,7 +57,7 @@ function section(title, files) {
         if (sig.startsWith("default function __wbg_init")) {
           // The generated name of the default export: users import it as `init`.
           out.push(`- ${code(sig.replace(/^default function __wbg_init ?/, "init"))} (the default export)`);
-          out.push("  Loads and instantiates the wasm module, once; call it (and await it) before anything else. In Node the package's entry reads the `.wasm` from disk.");
+          out.push("  Loads and instantiates the wasm module, once; call it (and await it) before anything else. In Node the package's entry reads the `.wasm` from disk. Resolves with `{ memory }`, the module's memory (its size: `memory.buffer.byteLength`).");
           continue;
         }
         out.push(`- ${code(sig)}`);

@@ -34,6 +34,42 @@ function edit(text, file, from, to, { all = false } = {}) {
   return all ? text.replaceAll(from, to) : text.replace(from, to);
 }
 
+/**
+ * A binding's trailing parameters typed `T | undefined` (wasm-bindgen writes every parameter
+ * as required) become optional, `name?: T`, so that `qr.bind(button, key, handler)` and
+ * `qr.seen(id)` compile as the docs call them. Depth-aware: parameter types may hold
+ * callbacks with parameters of their own.
+ */
+function optionalTails(text) {
+  return text
+    .split("\n")
+    .map((line) => {
+      if (!/^\s*(?:export function |static )?\w+(?:<[^(]*>)?\(/.test(line)) return line;
+      const open = line.indexOf("(");
+      let depth = 0;
+      let close = -1;
+      const cuts = [];
+      for (let i = open; i < line.length && close < 0; i++) {
+        const c = line[i];
+        if ("(<[{".includes(c)) depth++;
+        else if (")]}".includes(c) || (c === ">" && line[i - 1] !== "=")) {
+          depth--;
+          if (depth === 0) close = i;
+        } else if (c === "," && depth === 1) cuts.push(i);
+      }
+      if (close < 0) return line;
+      const bounds = [open, ...cuts, close];
+      const params = bounds.slice(1).map((end, i) => line.slice(bounds[i] + 1, end).trim());
+      for (let i = params.length - 1; i >= 0; i--) {
+        const m = params[i].match(/^(\w+)\??: (.+) \| undefined$/);
+        if (!m) break;
+        params[i] = `${m[1]}?: ${m[2]}`;
+      }
+      return `${line.slice(0, open + 1)}${params.join(", ")}${line.slice(close)}`;
+    })
+    .join("\n");
+}
+
 // Each wasm's glue: `sendonce` (the full entry) and `sendonce_forms` (the `sendonce/forms`
 // entry, built without chat and quick replies: its types have no `run()` to make generic).
 /** The JS snippets the glue imports (file names in js/), each copied next to it. */
@@ -77,6 +113,28 @@ for (const [base, full] of [["sendonce", true], ["sendonce_forms", false]]) {
     "send<T = unknown>(url: string | URL, init?: SendInit | null): Promise<Reply<T>>;",
   );
   types = edit(types, f, "    retry(): Promise<Reply>;", "    retry<T = unknown>(): Promise<Reply<T>>;");
+  // `InitOutput` is wasm-bindgen's table of raw wasm exports (`__wbg_*`,
+  // `wasm_bindgen__convert__closures...`): internals, not API. `init()` resolves with the
+  // module's memory, all a user may read (its size), under a type the package does not export.
+  types = edit(
+    types,
+    f,
+    /^export interface InitOutput \{\n[\s\S]*?\n\}\n/m,
+    "/** What `init()` resolves with: the module's memory (its size is `memory.buffer.byteLength`). */\n" +
+      "interface InitOutput {\n  readonly memory: { readonly buffer: ArrayBuffer };\n}\n",
+  );
+  // No DOM in a Node project's libs: the compiled module's type is the global one where the
+  // project has it (see WEB_TYPES in src/bindings/types.rs for the others).
+  // (Code lines only: the doc comments keep naming `WebAssembly.Module`.)
+  types = edit(types, f, /^(?!\s*(?:\*|\/\*|\/\/))(.*)\bWebAssembly\.Module\b/gm, "$1WasmModule", { all: true });
+  types = optionalTails(types);
+  if (/^(?!\s*(?:\*|\/\*|\/\/)).*\bWebAssembly\./m.test(types)) {
+    console.error(`scripts/entry.mjs: ${f}: a WebAssembly type is left (it fails without lib DOM)`);
+    process.exit(1);
+  }
+  types +=
+    "\ntype WasmModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer T } } } ? T : never;\n" +
+    "// Only what is declared `export` above is the package's: the web type stand-ins stay local.\nexport {};\n";
   if (full) {
     types = edit(
       types,

@@ -31,9 +31,12 @@ step "package: build pkg/ and print its size"
 ./scripts/build.sh
 cargo build --quiet -p sendonce-server
 
-step "types: typed usage files with tsc --noEmit (ES2022 and ES2020 libs, skipLibCheck off)"
+step "types: typed usage files with tsc --noEmit (ES2022 and ES2020 libs, a Node project without DOM, skipLibCheck off)"
 node_modules/.bin/tsc -p tests/types/tsconfig.json
 node_modules/.bin/tsc -p tests/types/tsconfig.es2020.json
+# A Node project: lib ES2022 without DOM, with Node's types and with none at all.
+node_modules/.bin/tsc -p tests/types/tsconfig.node.json
+node_modules/.bin/tsc -p tests/types/tsconfig.bare.json
 
 step "docs: every code block of the READMEs type-checks; the API reference matches the types"
 node tests/types/docs.mjs

@@ -41,6 +41,10 @@ export interface FormOptions {
   keepDraft?: boolean;
   /** Extra request headers; credentials (Authorization, Cookie...) are never stored. */
   headers?: HeadersInit;
+  /** How the body is written: "json" (one member per field), "urlencoded" (what a plain HTML
+   * form posts) or "multipart" (`multipart/form-data`, with files). Default "json", or
+   * "multipart" for a form with a file input. */
+  encoding?: "json" | "urlencoded" | "multipart";
 }
 "#;
 

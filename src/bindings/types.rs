@@ -5,6 +5,24 @@
 
 use wasm_bindgen::prelude::*;
 
+/// The web types the API names, for projects without them: a Node project with `lib:
+/// ["ES2022"]` and no DOM compiles the package's types too (skipLibCheck off). Each is the
+/// global type where the project has it (lib "DOM", or Node's types), else a stand-in:
+/// `never` for what only a page has (an element), the plain shapes for headers. They are
+/// local to the module (`scripts/entry.mjs` adds `export {}`): the package exports none.
+#[wasm_bindgen(typescript_custom_section)]
+const WEB_TYPES: &'static str = r#"
+type GlobalInstance<K extends string> = typeof globalThis extends Record<K, { prototype: infer T }> ? T : never;
+type HTMLElement = GlobalInstance<"HTMLElement">;
+type HTMLFormElement = GlobalInstance<"HTMLFormElement">;
+type URL = GlobalInstance<"URL">;
+type Response = GlobalInstance<"Response">;
+type RequestInfo = string | GlobalInstance<"Request">;
+type BufferSource = ArrayBufferView | ArrayBuffer;
+type HeadersInit = [string, string][] | Record<string, string> | GlobalInstance<"Headers">;
+type Fetch = typeof globalThis extends { fetch: infer F } ? F : (input: string, init?: object) => Promise<unknown>;
+"#;
+
 #[wasm_bindgen(typescript_custom_section)]
 const SHARED_TYPES: &'static str = r#"
 /** A stable status code (see the status table); the text is the locale's. */
@@ -58,11 +76,13 @@ export interface StorageAdapter {
   renew?(key: string, value: string, ttlMs: number): boolean | Promise<boolean>;
 }
 
+/** The `type` of a `SendonceEvent` (the core's list; a test keeps the two the same). */
 export type SendonceEventType =
   | "action.new" | "action.repeat" | "action.resume" | "click.suppressed"
   | "send.attempt" | "send.retry" | "reply.replayed" | "reply.conflict"
   | "key.rotated" | "storage.fallback" | "record.corrupt" | "status"
-  | "offline" | "online" | "elsewhere" | "cors.suspect";
+  | "offline" | "online" | "elsewhere" | "action.incomplete" | "auth.refresh"
+  | "key.adopted" | "cors.suspect";
 
 /** A decision log entry. It never carries payload values; free text is masked. */
 export interface SendonceEvent {
@@ -116,7 +136,7 @@ export interface SendonceOptions {
   /** How long a finished action answers repeats, per kind. Defaults: "1m", "10m", "10s", "5s". */
   windows?: { default?: WindowSpec; form?: WindowSpec; chat?: WindowSpec; quickReply?: WindowSpec };
   /** The transport. Default `globalThis.fetch`. */
-  fetch?: typeof globalThis.fetch;
+  fetch?: Fetch;
   /**
    * Called before every attempt (also after a reload, for a resumed action); its headers are
    * sent and never stored. A 401 calls it once more and repeats the attempt with the same key

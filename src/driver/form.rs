@@ -696,15 +696,32 @@ impl FormDriver {
             return;
         };
         dom::set_text(&el, &get(status, "text").as_string().unwrap_or_default());
+        let mut had_focus = false;
         if let Some(old) = self.retry_button.borrow_mut().take().and_then(|b| b.get()) {
+            had_focus = dom::document().is_some_and(|d| get(&d, "activeElement") == old);
             let _ = dom::call(&old, "remove", &[]);
         }
-        if !code.is_some_and(StatusCode::offers_retry) {
-            return;
+        let new_button = code
+            .is_some_and(StatusCode::offers_retry)
+            .then(|| self.add_retry_button(&el))
+            .flatten();
+        // The Retry button the user pressed is gone: keep the keyboard focus on the form (its
+        // new Retry button, else its guarded button, else the status), never `<body>`.
+        if had_focus {
+            let target = new_button
+                .or_else(|| self.button.as_ref().and_then(dom::WeakEl::get))
+                .filter(|b| get(b, "isConnected").as_bool() == Some(true))
+                .unwrap_or_else(|| {
+                    dom::set_attr(&el, "tabindex", "-1");
+                    el.clone()
+                });
+            let _ = dom::call(&target, "focus", &[]);
         }
-        let Some(button) = dom::create("button") else {
-            return;
-        };
+    }
+
+    /// Puts a Retry button right after the status element; returns it.
+    fn add_retry_button(self: &Rc<Self>, el: &JsValue) -> Option<JsValue> {
+        let button = dom::create("button")?;
         dom::set_attr(&button, "type", "button");
         dom::set_attr(&button, "class", "sendonce-retry");
         dom::set_text(&button, self.shared.messages.locale().retry_label());
@@ -716,8 +733,8 @@ impl FormDriver {
         })
         .into_js_value();
         dom::listen(&button, "click", on_click.unchecked_ref());
-        if dom::call(&el, "after", std::slice::from_ref(&button)).is_ok() {
-            *self.retry_button.borrow_mut() = Some(dom::WeakEl::new(&button));
-        }
+        dom::call(el, "after", std::slice::from_ref(&button)).ok()?;
+        *self.retry_button.borrow_mut() = Some(dom::WeakEl::new(&button));
+        Some(button)
     }
 }

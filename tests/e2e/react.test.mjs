@@ -1,7 +1,9 @@
 // sendonce/react in Chromium: a Vite + React 19 build of tests/react/ (StrictMode) against
 // the reference server. Five fast clicks make one request; a remount mid-send keeps the key
 // and joins the send in flight; a quick reply tapped five times runs its handler once; chat
-// bubbles show the SDK's calm texts.
+// bubbles show the SDK's calm texts. Refused input rejects (never throws out of a click); a
+// guarded button keeps aria-disabled / aria-busy and the focus; sendonce's Retry button hands
+// its focus on; many sends through one hook keep wasm memory flat.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
@@ -124,5 +126,132 @@ test("a useSendonceForm form under StrictMode (its ref attached, detached, attac
   const posts = await requests("/api/orders");
   assert.equal(posts.length, 1);
   assert.equal(posts[0].key, await page.locator("#form-key").textContent());
+  await context.close();
+});
+
+test("send() with a payload sendonce refuses: a rejected Promise and `error` shown, never a throw out of the click", async () => {
+  const { context, page } = await freshPage();
+  const pageErrors = [];
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  for (const [button, code] of [
+    ["#refuse-nan", "invalid_payload"],
+    ["#refuse-bigint", "invalid_payload"],
+  ]) {
+    await page.locator(button).click();
+    await page.waitForFunction((c) => document.querySelector("#refused-error").textContent === c, code, { timeout: 5000 })
+      .catch(async (e) => assert.fail(`${button}: error "${await page.locator("#refused-error").textContent()}": ${e.message}`));
+    assert.equal(await page.evaluate(() => window.refusal), code, `${button}: send() rejected with the SendonceError`);
+    assert.equal(await page.locator("#refused-status").textContent(), "idle", "nothing was sent");
+  }
+  assert.deepEqual(pageErrors, [], "nothing thrown out of the click handlers");
+  assert.deepEqual(await page.evaluate(() => window.thrown), []);
+  assert.deepEqual(await page.evaluate(() => window.calls.errors), ["invalid_payload", "invalid_payload"], "onError called");
+  assert.equal((await requests("/api/orders")).length, 0, "no request");
+  await context.close();
+});
+
+test("a quick reply with an action key sendonce refuses: run() rejects and shows the error, the page keeps rendering", async () => {
+  const { context, page } = await freshPage();
+  const pageErrors = [];
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  await page.locator("#bad-ticket").click();
+  await page.waitForFunction(() => document.querySelector("#bad-ticket-status").textContent === "error", null, { timeout: 5000 });
+  assert.equal(await page.locator("#bad-ticket-error").textContent(), "invalid_option");
+  assert.deepEqual(await page.evaluate(() => window.calls.errors), ["invalid_option"], "onError called");
+  assert.deepEqual(pageErrors, []);
+  assert.equal(await page.evaluate(() => window.handlerCalls), 0);
+  await context.close();
+});
+
+test("buttonProps(): aria-disabled and aria-busy while pending (focus kept), isPending, one onSuccess for three clicks, reset()", async () => {
+  const { context, page } = await freshPage();
+  await server.arm("/api/orders", ["delay=1500"]);
+  const pay = page.locator("#pay");
+  await pay.focus();
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.querySelector("#pay-pending").textContent === "true");
+  assert.equal(await pay.getAttribute("aria-disabled"), "true");
+  assert.equal(await pay.getAttribute("aria-busy"), "true");
+  assert.equal(await pay.getAttribute("disabled"), null, "never the disabled attribute");
+  await page.keyboard.press("Enter");
+  // (force: Playwright itself waits for an aria-disabled button to be enabled, as users are told.)
+  await pay.click({ force: true });
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "pay", "the keyboard focus stays on the button");
+  await page.waitForFunction(() => document.querySelector("#pay-status").textContent === "done", null, { timeout: 15_000 })
+    .catch(async (e) => assert.fail(`${await page.locator("#pay-status").textContent()} ${await page.locator("#pay-pending").textContent()} ${JSON.stringify(await page.evaluate(() => window.calls))} ${JSON.stringify(await requests("/api/orders"))}: ${e.message}`));
+  assert.equal(await page.locator("#pay-pending").textContent(), "false");
+  assert.equal(await pay.getAttribute("aria-disabled"), "false");
+  await page.waitForFunction(() => window.calls.settled === 1);
+  assert.deepEqual(await page.evaluate(() => [window.calls.success, window.calls.error]), [1, 0], "one onSuccess, no onError");
+  assert.equal((await requests("/api/orders")).length, 1, "one request");
+  await page.locator("#pay-reset").click();
+  await page.waitForFunction(() => document.querySelector("#pay-status").textContent === "idle");
+  await context.close();
+});
+
+test("sendonce's own Retry button, pressed from the keyboard: when it goes, the focus moves to the form's button, not <body>", async () => {
+  const { context, page } = await freshPage();
+  // Every attempt (5 by default) fails: "Something went wrong. Retry?" with a Retry button.
+  await server.arm("/api/orders", ["503", "503", "503", "503", "503"]);
+  await page.locator("#place").click();
+  const retry = page.locator("#form-status-text + button.sendonce-retry");
+  await retry.waitFor({ timeout: 20_000 });
+  await retry.focus();
+  await server.arm("/api/orders", ["delay=800"]);
+  await page.waitForFunction(() => window.formCalls.length > 0);
+  assert.deepEqual(await page.evaluate(() => window.formCalls), ["error failed"], "useSendonceForm's onError");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => !document.querySelector(".sendonce-retry"), null, { timeout: 5000 });
+  assert.equal(await page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName), "place");
+  // isPending while the retry is on its way (the server holds it 800 ms).
+  await page.waitForFunction(() => document.querySelector("#form-pending").textContent === "true");
+  await page.waitForFunction(() => document.querySelector("#form-status").textContent === "done", null, { timeout: 15_000 });
+  assert.equal(await page.locator("#form-pending").textContent(), "false");
+  await page.waitForFunction(() => window.formCalls.length > 1);
+  assert.deepEqual(await page.evaluate(() => window.formCalls), ["error failed", "success done"]);
+  assert.equal(await server.orders(), 1);
+  await context.close();
+});
+
+test("useAction frees the actions it replaced: 600 sends through one hook keep wasm memory bounded", async () => {
+  const { context, page } = await freshPage();
+  const sendMany = (from, count) =>
+    page.evaluate(
+      async ([from, count]) => {
+        for (let n = from; n < from + count; n++) {
+          const reply = await window.bulkSend(n);
+          if (reply.outcome !== "done") throw new Error(`send ${n}: ${reply.outcome}`);
+        }
+      },
+      [from, count],
+    );
+  // Warm up (the allocator and the page's first records), then measure.
+  await sendMany(0, 100);
+  const before = await page.evaluate(() => window.wasmBytes());
+  await sendMany(100, 600);
+  const grown = (await page.evaluate(() => window.wasmBytes())) - before;
+  assert.ok(grown <= 512 * 1024, `wasm memory grew ${(grown / 1024).toFixed(0)} KiB over 600 sends`);
+  await context.close();
+});
+
+test("an action left offline is kept (not freed) when the hook sends other data: it still resumes on `online`", async () => {
+  const { context, page } = await freshPage();
+  await context.setOffline(true);
+  const outcome = await page.evaluate(async () => (await window.bulkSend("while-offline")).outcome);
+  assert.equal(outcome, "offline");
+  // Other data through the same hook replaces the offline action on screen.
+  await page.evaluate(async () => (await window.bulkSend("second")).outcome);
+  // Let a freeing of the replaced action (a task later) happen before the network is back.
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 50)));
+  await context.setOffline(false);
+  await page.waitForFunction(
+    async () => {
+      const log = await (await fetch("/api/log")).json();
+      const bodies = log.requests.filter((r) => r.path === "/api/orders" && r.status === 201).length;
+      return bodies >= 2;
+    },
+    null,
+    { timeout: 20_000, polling: 250 },
+  ).catch(async (e) => assert.fail(`${JSON.stringify(await requests("/api/orders"))}: ${e.message}`));
   await context.close();
 });

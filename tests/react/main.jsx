@@ -3,12 +3,83 @@
 // effects), with buttons that unmount and remount the components mid-send.
 import init, { Sendonce } from "sendonce";
 import { useAction, useChat, useQuickReply, useSendonceForm } from "sendonce/react";
-import { StrictMode, useState } from "react";
+import { StrictMode, useRef, useState } from "react";
 import { createRoot } from "react-dom/client";
 
-await init();
+const wasm = await init();
 const so = new Sendonce({ namespace: "react-e2e", retry: { baseDelayMs: 100, maxDelayMs: 500 } });
 window.handlerCalls = 0;
+// What the page's code saw: callbacks called, errors thrown out of click handlers.
+window.calls = { success: 0, error: 0, settled: 0, errors: [] };
+window.thrown = [];
+window.formCalls = [];
+window.addEventListener("error", (e) => window.thrown.push(String(e.error?.message ?? e.message)));
+window.wasmBytes = () => wasm.memory.buffer.byteLength;
+
+function Pay() {
+  const pay = useAction(so, "pay", { total: 12 }, {
+    url: "/api/orders",
+    onSuccess: () => (window.calls.success += 1),
+    onError: (e) => window.calls.errors.push(e?.code ?? "status") && (window.calls.error += 1),
+    onSettled: () => (window.calls.settled += 1),
+  });
+  return (
+    <section>
+      <button id="pay" {...pay.buttonProps()}>Pay</button>
+      <button id="pay-reset" type="button" onClick={() => pay.reset()}>Reset</button>
+      <p id="pay-status">{pay.status.code}</p>
+      <p id="pay-pending">{String(pay.isPending)}</p>
+    </section>
+  );
+}
+
+// Payloads sendonce refuses: NaN (invalid_payload) and a BigInt (which JSON cannot write).
+function Refused() {
+  const bad = useAction(so, "refused", undefined, {
+    url: "/api/orders",
+    onError: (e) => window.calls.errors.push(e?.code ?? "status"),
+  });
+  const send = (payload) => {
+    window.refusal = bad.send(payload).then(
+      () => "resolved",
+      (e) => e?.code ?? String(e),
+    );
+  };
+  return (
+    <section>
+      <button id="refuse-nan" type="button" onClick={() => send({ qty: NaN })}>NaN</button>
+      <button id="refuse-bigint" type="button" onClick={() => send({ qty: 10n })}>BigInt</button>
+      <p id="refused-status">{bad.status.code}</p>
+      <p id="refused-error">{bad.error?.code ?? ""}</p>
+    </section>
+  );
+}
+
+// A quick reply whose action key sendonce refuses (empty): run() rejects, never throws.
+function BadTicket() {
+  const t = useQuickReply(
+    so,
+    { conversationId: "c-react", onError: (e) => window.calls.errors.push(e?.code ?? "?") },
+    "",
+    async () => 1,
+  );
+  return (
+    <section>
+      <button id="bad-ticket" {...t.buttonProps()}>Bad ticket</button>
+      <p id="bad-ticket-status">{t.status}</p>
+      <p id="bad-ticket-error">{t.error?.code ?? ""}</p>
+    </section>
+  );
+}
+
+// Many sends through one hook, each with new data (the previous action is replaced).
+function Bulk() {
+  const bulk = useAction(so, "bulk", undefined, { url: "/api/orders" });
+  const latest = useRef(bulk);
+  latest.current = bulk;
+  window.bulkSend = (n) => latest.current.send({ n });
+  return <p id="bulk-status">{bulk.status.code}</p>;
+}
 
 function Buy() {
   const order = useAction(so, "createOrder", { item: "tea", qty: 1 }, { url: "/api/orders" });
@@ -59,12 +130,21 @@ function Chat() {
 }
 
 function OrderForm() {
-  const form = useSendonceForm(so, { action: "formOrder", url: "/api/orders", button: "#place" });
+  const form = useSendonceForm(so, {
+    action: "formOrder",
+    url: "/api/orders",
+    button: "#place",
+    status: "#form-status-text",
+    onSuccess: (reply) => window.formCalls.push(`success ${reply.outcome}`),
+    onError: (status) => window.formCalls.push(`error ${status.code}`),
+  });
   return (
     <form ref={form.ref}>
       <input name="item" defaultValue="cocoa" />
       <button id="place" type="submit">Place order</button>
+      <p id="form-status-text"></p>
       <p id="form-status">{form.status.code}</p>
+      <p id="form-pending">{String(form.isPending)}</p>
       <p id="form-key">{form.key ?? ""}</p>
     </form>
   );
@@ -83,6 +163,10 @@ function App() {
           <Ticket />
           <Chat />
           <OrderForm />
+          <Pay />
+          <Refused />
+          <BadTicket />
+          <Bulk />
         </div>
       )}
     </>

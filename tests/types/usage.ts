@@ -13,6 +13,7 @@ import init, {
   type PendingAction,
   type Reply,
   type SendonceEvent,
+  type SendonceEventType,
   type SendonceOptions,
   type SendonceStats,
   type Status,
@@ -110,6 +111,7 @@ export async function main(formElement: HTMLFormElement): Promise<void> {
     exclude: ["captcha"],
     keepDraft: false,
     headers: [["Authorization", "Bearer t"]],
+    encoding: "urlencoded",
   };
   const form: Form = so.form(formElement, formOptions);
   so.form("#order", { action: "createOrder" }).dispose();
@@ -148,6 +150,22 @@ export async function chatAndBot(): Promise<void> {
   const ticket = await qr.run("createTicket", async (key: string) => ({ ticket: key }));
   const isRepeat: boolean = qr.seen("event-1", "hello");
   console.log(reply, ticket, isRepeat, qr.key("createTicket"));
+}
+
+// The calls as the docs write them: trailing options left out, the form's encoding, every
+// event type of the core's list.
+export async function asDocumented(button: HTMLElement): Promise<void> {
+  const so = new Sendonce();
+  const qr = so.quickReplies({ conversationId: "c-1" });
+  const unbind: () => void = qr.bind(button, "createTicket", async (key) => ({ ticket: key }));
+  qr.bind(button, "approve", (key) => key, { status: "#status", onError: (e) => console.error(e) });
+  const seenById: boolean = qr.seen("event-1");
+  const seenAsync: boolean = await qr.seenAsync("event-2");
+  so.form("#upload", { action: "upload", encoding: "multipart" });
+  // @ts-expect-error: the encodings are json, urlencoded and multipart.
+  so.form("#upload", { action: "upload", encoding: "xml" });
+  const kinds: SendonceEventType[] = ["action.incomplete", "auth.refresh", "key.adopted", "cors.suspect"];
+  console.log(unbind, seenById, seenAsync, kinds);
 }
 
 // @ts-expect-error: maxPayloadBytes is a number of bytes.
