@@ -8,7 +8,14 @@
 // another one, as a channel does.
 //
 //   node scripts/bot-chaos.mjs [--processes 3] [--taps 30] [--deliveries 5] [--webhooks 20]
-//                              [--kills 3] [--seed 7] [--lease-ms 2000] [--json]
+//                              [--kills 3] [--seed 7] [--lease-ms 2000] [--skew-ms 6000]
+//                              [--window 5s] [--json]
+//
+// Clock skew between processes (--skew-ms): the processes' clocks are shifted by 0, +skew and
+// -skew in turn (bot servers whose clocks disagree), the quick-reply window is --window (5 s by
+// default with a skew, so the skew exceeds it), and every tap also gets a late repeat after its
+// handler has finished, inside the window: a process that judged the window by its own clock
+// would run it again under a new key.
 //
 // The handlers' backend honours keys (one effect per idempotency key, like a ticket API), so a
 // handler run again after a kill with the same key is one effect; a run with another key is a
@@ -116,20 +123,30 @@ export async function botChaos({
   leaseMs = 2000,
   handlerMs = [40, 250],
   deadlineMs = 90_000,
+  skewMs = 0,
+  window = skewMs ? "5s" : "1m",
   log = () => {},
 } = {}) {
   const random = rng(seed);
   const pick = (n) => Math.floor(random() * n);
   const redis = await startRedis();
   const prefix = `chaos${seed}:`;
-  const env = { ...process.env, REDIS_URL: redis.url, PREFIX: prefix, LEASE_MS: String(leaseMs), NS: "chaosbot" };
-  const bots = Array.from({ length: processes }, (_, i) => new Bot(env, `bot-${i}`));
+  const env = { ...process.env, REDIS_URL: redis.url, PREFIX: prefix, LEASE_MS: String(leaseMs), NS: "chaosbot", WINDOW: window };
+  // With a skew, the processes' clocks are 0, +skew, -skew, 0, ... off.
+  const skews = Array.from({ length: processes }, (_, i) => [0, skewMs, -skewMs][i % 3]);
+  const bots = Array.from(
+    { length: processes },
+    (_, i) => new Bot({ ...env, CLOCK_SKEW_MS: String(skews[i]) }, `bot-${i}${skews[i] ? ` (clock ${skews[i] > 0 ? "+" : ""}${skews[i]} ms)` : ""}`),
+  );
   const client = createClient({ url: redis.url });
   client.on("error", () => {});
   const figures = {
     processes,
+    skews,
+    window,
     taps,
     tapDeliveries: 0,
+    lateRepeats: 0,
     failedDeliveries: 0,
     handlerRuns: 0,
     kills: 0,
@@ -186,6 +203,17 @@ export async function botChaos({
           sleep(at).then(() => {
             figures.tapDeliveries += 1;
             return deliver("/tap", { ...target, sleepMs }, () => answered.set(id, true));
+          }),
+        );
+      }
+      if (skewMs) {
+        // A late repeat: after the handler has finished (its runs take at most
+        // handlerMs[1]), well inside the window, on a random process.
+        work.push(
+          sleep(first + 400 + handlerMs[1] + 600 + pick(600)).then(() => {
+            figures.tapDeliveries += 1;
+            figures.lateRepeats += 1;
+            return deliver("/tap", { ...target, sleepMs: 0 }, () => answered.set(id, true));
           }),
         );
       }
@@ -272,6 +300,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     kills: arg("kills", 3),
     seed: arg("seed", 7),
     leaseMs: arg("lease-ms", 2000),
+    skewMs: arg("skew-ms", 0),
+    ...(process.argv.includes("--window") ? { window: process.argv[process.argv.indexOf("--window") + 1] } : {}),
     log: json ? () => {} : (m) => console.log(`  ${m}`),
   });
   if (json) {
@@ -279,6 +309,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   } else {
     const hist = (h) => Object.entries(h).map(([n, c]) => `${n}: ${c}`).join(", ");
     console.log(`bot processes      ${f.processes} (${f.kills} SIGKILLs, ${f.killsMidHandler} mid-handler, ${f.restarts} restarts)`);
+    if (f.skews.some((s) => s !== 0)) {
+      console.log(`clock skew         ${f.skews.map((s) => `${s > 0 ? "+" : ""}${s} ms`).join(", ")} (window ${f.window}, ${f.lateRepeats} late repeats)`);
+    }
     console.log(`taps               ${f.taps} (${f.tapDeliveries} deliveries, ${f.failedDeliveries} redelivered after a dead or failing process)`);
     console.log(`handler runs       ${f.handlerRuns} (${f.runsCutOff} cut off by a kill, ${f.extraRuns} beyond those)`);
     console.log(`effects per tap    ${hist(f.effectsPerTap)}`);

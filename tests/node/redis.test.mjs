@@ -63,6 +63,19 @@ test("bot chaos, small: SIGKILLs mid-handler and redeliveries -> 0 duplicate eff
   assert.equal(f.lostWebhooks, 0);
 });
 
+test("bot chaos with clock skew (processes at 0, +6 s, -6 s; window 5 s) and a SIGKILL: one effect per tap, no extra runs", { timeout: 180_000 }, async () => {
+  const f = await botChaos({ processes: 3, taps: 15, deliveries: 4, webhooks: 5, kills: 1, seed: 11, skewMs: 6000 });
+  assert.deepEqual(f.skews, [0, 6000, -6000]);
+  assert.equal(f.window, "5s");
+  assert.equal(f.lateRepeats, 15);
+  assert.equal(f.extraRuns, 0, "no process ran a tap again because its clock said the window was over");
+  assert.deepEqual(f.keysPerTap, { 1: 15 });
+  assert.equal(f.duplicateEffects, 0);
+  assert.equal(f.lostTaps, 0);
+  assert.equal(f.webhookDuplicates, 0);
+  assert.equal(f.lostWebhooks, 0);
+});
+
 test("a webhook redelivered to every process is handled once (seenAsync with claims)", { timeout: 60_000 }, async () => {
   const list = await bots(3, "hook1:");
   const event = { conversationId: "c-1", eventId: "evt-77", text: "I want a refund" };
