@@ -461,3 +461,24 @@ test("redisStorage as the README shows it writes each key once under the namespa
     }
   }
 });
+
+test("clock skew: the same action on a process whose clock is 2 min ahead (window 1 min) is answered from the store: no second request, the record left in place", { timeout: 60_000 }, async () => {
+  const api = await targetApi();
+  api.answerFromNowOn();
+  try {
+    const [right] = await bots(1, "skewact:");
+    const [ahead] = await bots(1, "skewact:", { CLOCK_SKEW_MS: "120000" });
+    const action = { name: "notifyCustomer", payload: { order: 77, text: "Shipped" }, url: api.url };
+    const first = await right.post("/act", action);
+    assert.equal(first.outcome, "done");
+    const stored = await cmd("KEYS", "skewact:bot:v1:a:*");
+    assert.equal(stored.length, 1);
+    const again = await ahead.post("/act", action);
+    assert.equal(again.key, first.key, "the same key");
+    assert.equal(again.outcome, "already_received", "inside the window by the store's clock");
+    assert.equal(api.requests.length, 1, "no second request");
+    assert.deepEqual(await cmd("KEYS", "skewact:bot:v1:a:*"), stored, "the process ahead did not delete the record the others still read");
+  } finally {
+    await api.close();
+  }
+});
