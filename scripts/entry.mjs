@@ -76,6 +76,12 @@ for (const [base, full] of [["sendonce", true], ["sendonce_forms", false]]) {
       "run(actionKey: string, handler: QuickReplyHandler, options?: QuickRunOptions | null): Promise<unknown>;",
       "run<T = unknown>(actionKey: string, handler: QuickReplyHandler<T>, options?: QuickRunOptions | null): Promise<T>;",
     );
+    types = edit(
+      types,
+      f,
+      "handleOnce(id: string | null | undefined, text: string | null | undefined, handler: QuickReplyHandler): Promise<HandleOnceResult>;",
+      "handleOnce<T = unknown>(id: string | null | undefined, text: string | null | undefined, handler: QuickReplyHandler<T>): Promise<HandleOnceResult<T>>;",
+    );
   } else if (/quickReplies|chat\(/.test(types)) {
     console.error(`scripts/entry.mjs: ${f}: the forms build still exports chat or quick replies`);
     process.exit(1);
