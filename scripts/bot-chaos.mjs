@@ -9,7 +9,12 @@
 //
 //   node scripts/bot-chaos.mjs [--processes 3] [--taps 30] [--deliveries 5] [--webhooks 20]
 //                              [--kills 3] [--seed 7] [--lease-ms 2000] [--skew-ms 6000]
-//                              [--window 5s] [--json]
+//                              [--window 5s] [--inbound 10] [--json]
+//
+// Inbound messages handled at least once (--inbound, qr.handleOnce): each is delivered one to
+// three times, its handler takes as long as a tap's, and kills hit it too. A message whose
+// process died mid-handler must be handled again by a redelivery (with the same key): none may
+// be lost, and the backend sees one effect each.
 //
 // Clock skew between processes (--skew-ms): the processes' clocks are shifted by 0, +skew and
 // -skew in turn (bot servers whose clocks disagree), the quick-reply window is --window (5 s by
@@ -52,12 +57,14 @@ export class Bot {
     this.env = env;
     this.name = name;
     this.active = new Set();
+    this.activeInbound = new Set();
     this.port = null;
     this.child = null;
   }
 
   async start() {
     this.active = new Set();
+    this.activeInbound = new Set();
     const child = spawn(process.execPath, [WORKER], { env: this.env, stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     child.stderr.on("data", () => {});
@@ -72,11 +79,13 @@ export class Bot {
           return;
         }
         if (o.ready) resolve(o.ready);
+        // Quick-reply runs and inbound messages (handleOnce) are tracked apart.
+        const set = o.kind === "inbound" ? this.activeInbound : this.active;
         if (o.start) {
-          this.active.add(o.start);
+          set.add(o.start);
           this.onStart?.(o.start);
         }
-        if (o.done) this.active.delete(o.done);
+        if (o.done) set.delete(o.done);
       });
     });
     child.removeAllListeners("exit");
@@ -118,6 +127,7 @@ export async function botChaos({
   taps = 30,
   deliveries = 5,
   webhooks = 20,
+  inbound = 0,
   kills = 3,
   seed = 7,
   leaseMs = 2000,
@@ -159,6 +169,12 @@ export async function botChaos({
     duplicateEffects: 0,
     lostTaps: 0,
     webhooks,
+    inbound,
+    inboundDeliveries: 0,
+    inboundRuns: 0,
+    inboundCutOff: 0,
+    inboundDuplicates: 0,
+    lostInbound: 0,
     webhookDeliveries: 0,
     webhookDuplicates: 0,
     lostWebhooks: 0,
@@ -218,6 +234,19 @@ export async function botChaos({
         );
       }
     }
+    for (let i = 0; i < inbound; i += 1) {
+      const message = { conversationId: `c-${i % 4}`, eventId: `msg-${i}`, text: `message number ${i}` };
+      const times = 1 + pick(3);
+      for (let d = 0; d < times; d += 1) {
+        const sleepMs = handlerMs[0] + pick(handlerMs[1] - handlerMs[0]);
+        work.push(
+          sleep(i * 70 + pick(500)).then(() => {
+            figures.inboundDeliveries += 1;
+            return deliver("/inbound", { ...message, sleepMs }, () => {});
+          }),
+        );
+      }
+    }
     for (let i = 0; i < webhooks; i += 1) {
       const event = { conversationId: `c-${i % 5}`, eventId: `evt-${i}` };
       const times = 1 + pick(3);
@@ -237,16 +266,17 @@ export async function botChaos({
         sleep(((k + 1) * span) / (kills + 1)).then(async () => {
           let victim = null;
           for (let t = 0; t < 40 && !victim; t += 1) {
-            const busy = bots.filter((b) => b.alive && b.active.size > 0);
+            const busy = bots.filter((b) => b.alive && b.active.size + b.activeInbound.size > 0);
             victim = busy.length > 0 ? busy[pick(busy.length)] : null;
             if (!victim) await sleep(25);
           }
           victim ??= bots.filter((b) => b.alive)[0];
           if (!victim) return;
-          if (victim.active.size > 0) figures.killsMidHandler += 1;
+          if (victim.active.size + victim.activeInbound.size > 0) figures.killsMidHandler += 1;
           figures.runsCutOff += victim.active.size;
+          figures.inboundCutOff += victim.activeInbound.size;
           figures.kills += 1;
-          log(`SIGKILL ${victim.name} with ${victim.active.size} handler(s) running`);
+          log(`SIGKILL ${victim.name} with ${victim.active.size} quick-reply and ${victim.activeInbound.size} inbound handler(s) running`);
           await victim.kill();
           await sleep(300);
           await victim.start();
@@ -270,6 +300,12 @@ export async function botChaos({
       figures.keysPerTap[keys] = (figures.keysPerTap[keys] ?? 0) + 1;
       if (effects > 1) figures.duplicateEffects += effects - 1;
       if (effects === 0 || !answered.get(id)) figures.lostTaps += 1;
+    }
+    for (let i = 0; i < inbound; i += 1) {
+      figures.inboundRuns += Number((await cmd("GET", `${prefix}inbound-runs:msg-${i}`)) ?? 0);
+      const n = Number(await cmd("SCARD", `${prefix}inbound-effects:msg-${i}`));
+      if (n > 1) figures.inboundDuplicates += n - 1;
+      if (n === 0) figures.lostInbound += 1;
     }
     for (let i = 0; i < webhooks; i += 1) {
       const n = Number(await cmd("SCARD", `${prefix}hook:evt-${i}`));
@@ -297,6 +333,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     taps: arg("taps", 30),
     deliveries: arg("deliveries", 5),
     webhooks: arg("webhooks", 20),
+    inbound: arg("inbound", 0),
     kills: arg("kills", 3),
     seed: arg("seed", 7),
     leaseMs: arg("lease-ms", 2000),
@@ -319,8 +356,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     console.log(`duplicate effects  ${f.duplicateEffects}`);
     console.log(`lost taps          ${f.lostTaps}`);
     console.log(`webhooks           ${f.webhooks} (${f.webhookDeliveries} deliveries), duplicates ${f.webhookDuplicates}, lost ${f.lostWebhooks}`);
+    if (f.inbound) {
+      console.log(`inbound (at least once) ${f.inbound} (${f.inboundDeliveries} deliveries, ${f.inboundRuns} handler runs, ${f.inboundCutOff} cut off by a kill), duplicate effects ${f.inboundDuplicates}, lost ${f.lostInbound}`);
+    }
     console.log(`time               ${(f.ms / 1000).toFixed(1)} s`);
   }
-  const bad = f.duplicateEffects + f.extraRuns + f.lostTaps + f.webhookDuplicates + f.lostWebhooks;
+  const bad = f.duplicateEffects + f.extraRuns + f.lostTaps + f.webhookDuplicates + f.lostWebhooks + f.inboundDuplicates + f.lostInbound;
   process.exit(bad > 0 ? 1 : 0);
 }

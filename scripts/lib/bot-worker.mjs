@@ -88,14 +88,14 @@ async function hook({ conversationId, eventId }) {
 async function inbound({ conversationId, eventId, text, sleepMs = 0 }) {
   const qr = so.quickReplies({ conversationId, window: "1m" });
   const out = await qr.handleOnce(eventId, text ?? null, async (key) => {
-    say({ start: key });
+    say({ start: key, kind: "inbound" });
     await cmd("INCR", `${prefix}inbound-runs:${eventId}`);
     if (sleepMs) await sleep(sleepMs);
     await cmd("SADD", `${prefix}inbound-effects:${eventId}`, key);
-    say({ end: key });
+    say({ end: key, kind: "inbound" });
     return { key, pid: process.pid };
   });
-  if (!out.duplicate) say({ done: out.key });
+  if (!out.duplicate) say({ done: out.key, kind: "inbound" });
   return out;
 }
 

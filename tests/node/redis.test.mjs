@@ -63,8 +63,8 @@ test("bot chaos, small: SIGKILLs mid-handler and redeliveries -> 0 duplicate eff
   assert.equal(f.lostWebhooks, 0);
 });
 
-test("bot chaos with clock skew (processes at 0, +6 s, -6 s; window 5 s) and a SIGKILL: one effect per tap, no extra runs", { timeout: 180_000 }, async () => {
-  const f = await botChaos({ processes: 3, taps: 15, deliveries: 4, webhooks: 5, kills: 1, seed: 11, skewMs: 6000 });
+test("bot chaos with clock skew (processes at 0, +6 s, -6 s; window 5 s), SIGKILLs and at-least-once inbound messages: one effect each, no extra runs, nothing lost", { timeout: 180_000 }, async () => {
+  const f = await botChaos({ processes: 3, taps: 15, deliveries: 4, webhooks: 5, inbound: 10, kills: 2, seed: 11, skewMs: 6000 });
   assert.deepEqual(f.skews, [0, 6000, -6000]);
   assert.equal(f.window, "5s");
   assert.equal(f.lateRepeats, 15);
@@ -74,6 +74,10 @@ test("bot chaos with clock skew (processes at 0, +6 s, -6 s; window 5 s) and a S
   assert.equal(f.lostTaps, 0);
   assert.equal(f.webhookDuplicates, 0);
   assert.equal(f.lostWebhooks, 0);
+  // Inbound messages handled at least once (handleOnce): none lost to a kill, one effect each.
+  assert.equal(f.lostInbound, 0);
+  assert.equal(f.inboundDuplicates, 0);
+  assert.ok(f.inboundRuns >= 10 && f.inboundRuns <= 10 + f.inboundCutOff, "one run per message, plus one per run a kill cut off");
 });
 
 test("a webhook redelivered to every process is handled once (seenAsync with claims)", { timeout: 60_000 }, async () => {
