@@ -48,15 +48,28 @@ export function sendonceGrammy(so, options = {}) {
     const updates = so.quickReplies({ conversationId: `telegram:${bot}:updates`, window: updateWindow });
     // The update runs once; a redelivery waits for the first delivery (on any process) and is
     // then dropped. A handler that throws stores nothing: a redelivery handles it again.
-    await updates.run(`update:${update.update_id}`, async (updateKey) => {
-      ctx.sendonce = { key: updateKey, repeat: false };
-      if (!ctx.callbackQuery) {
-        await next();
+    let button = false;
+    try {
+      await updates.run(`update:${update.update_id}`, async (updateKey) => {
+        ctx.sendonce = { key: updateKey, repeat: false };
+        if (!ctx.callbackQuery) {
+          await next();
+          return true;
+        }
+        button = true;
+        await handleButton(ctx, next);
         return true;
+      });
+    } catch (e) {
+      // The store failed before the tap reached its button (Redis away): its spinner stops
+      // all the same. (handleButton answers every tap that reaches it.)
+      if (ctx.callbackQuery && !button && typeof ctx.answerCallbackQuery === "function") {
+        await Promise.resolve()
+          .then(() => ctx.answerCallbackQuery())
+          .catch(() => {});
       }
-      await handleButton(ctx, next);
-      return true;
-    });
+      throw e;
+    }
   };
 
   async function handleButton(ctx, next) {

@@ -189,3 +189,22 @@ test("grammY: a tap while the first tap's handler runs (other process) is answer
   assert.equal(backend.tickets.length, 1);
   assert.equal(b.api.find((c) => c.payload.callback_query_id === "cq-6002")?.payload.text, "Working on it");
 });
+
+test("grammY: a tap whose store fails (Redis away) still gets answered, and the error reaches grammY", async () => {
+  const broken = {
+    get: async () => {
+      throw new Error("connection refused");
+    },
+    set: async () => {},
+    delete: async () => {},
+    claim: async () => {
+      throw new Error("connection refused");
+    },
+    release: async () => true,
+  };
+  const backend = { messages: [], tickets: [] };
+  const a = telegramBot(broken, backend);
+  await assert.rejects(a.bot.handleUpdate(tap(7001, "ticket:1")), /connection refused|storage/);
+  assert.equal(backend.tickets.length, 0, "the handler was not run on a guess");
+  assert.deepEqual(a.api.filter((c) => c.method === "answerCallbackQuery").map((c) => c.payload.callback_query_id), ["cq-7001"]);
+});
