@@ -188,3 +188,30 @@ test("Bolt: a repeat click in the same process while the listener runs is acknow
   await Promise.all([first, second]);
   assert.deepEqual(order, ["first acked", "listener started", "repeat acked", "listener finished"]);
 });
+
+test("Bolt: a click that waited on a dead process (acknowledged at once) and then took over runs the listener, told it was acknowledged", async () => {
+  const store = memoryClaims();
+  // Another process took the button's lease and died: nobody renews it, it lapses after 600 ms.
+  const deadUntil = Date.now() + 600;
+  const claim = store.claim;
+  store.claim = (k, v, ttl) => (k.includes(":l:q:") && Date.now() < deadUntil ? Promise.resolve(false) : claim(k, v, ttl));
+  const so = new Sendonce({ namespace: "slack", storage: store });
+  const app = new App({
+    receiver: { init() {}, start: async () => {}, stop: async () => {} },
+    authorize: async () => ({ botToken: "xoxb-test", botId: "B1", botUserId: "U1" }),
+    logLevel: LogLevel.ERROR,
+  });
+  app.use(sendonceBolt(so));
+  const seen = [];
+  app.action("approve", async ({ ack, context }) => {
+    if (!context.sendonceAcked) await ack();
+    seen.push({ key: context.sendonceKey, acked: context.sendonceAcked === true });
+  });
+  const acks = [];
+  const t0 = Date.now();
+  await app.processEvent({ body: click(), ack: async () => void acks.push(Date.now() - t0) });
+  assert.equal(acks.length, 1, "acknowledged once");
+  assert.ok(acks[0] < 500, `acknowledged at once while it waited (${acks[0]} ms), not after the lease lapsed`);
+  assert.equal(seen.length, 1, "the listener ran after the lease lapsed: the click is not lost");
+  assert.equal(seen[0].acked, true);
+});
