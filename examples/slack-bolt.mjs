@@ -18,7 +18,7 @@ await init();
 const client = process.env.REDIS_URL ? await createClient({ url: process.env.REDIS_URL }).connect() : null;
 const so = new Sendonce({
   namespace: "approvals",
-  storage: client ? redisStorage(client, { prefix: "approvals:" }) : "memory",
+  storage: client ? redisStorage(client) : "memory",
 });
 
 const offline = !process.env.SLACK_BOT_TOKEN;

@@ -18,7 +18,7 @@ await init();
 const client = process.env.REDIS_URL ? await createClient({ url: process.env.REDIS_URL }).connect() : null;
 const so = new Sendonce({
   namespace: "shop-bot",
-  storage: client ? redisStorage(client, { prefix: "shop-bot:" }) : "memory",
+  storage: client ? redisStorage(client) : "memory",
 });
 
 /** The ticket backend: it honours the idempotency key (one ticket per key). */

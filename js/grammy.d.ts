@@ -35,16 +35,21 @@ export interface SendonceGrammyOptions {
   updateWindow?: WindowSpec;
   /** How long a button's result answers repeat taps. Default "10s". */
   buttonWindow?: WindowSpec;
-  /** What makes two taps the same button; default: the message id and the callback data. */
-  buttonKey?: (ctx: any) => string;
+  /**
+   * What makes two taps the same button; default: the message id and the callback data.
+   * Return a list of parts (encoded as a JSON array: any character in them is safe, newlines
+   * included) or a string (used as it is: 1..=16384 bytes, no newline).
+   */
+  buttonKey?: (ctx: any) => string | ReadonlyArray<string | number | boolean | null>;
   /** Text shown to the user on a repeated tap (answerCallbackQuery). Default: none. */
   repeatText?: string;
 }
 
 /**
  * grammY middleware: a redelivered update (same update_id) is not handled again; a
- * callback_query button runs its handlers once per button and window and every tap is
- * answered. `bot.use(sendonceGrammy(so))`.
+ * callback_query button runs its handlers once per button and window, and every tap is
+ * answered exactly once: a repeat at once, a handler that did not answer (or threw) when it
+ * ends. `bot.use(sendonceGrammy(so))`.
  */
 export function sendonceGrammy<C extends GrammyContextLike & SendonceContextFlavor>(
   so: Sendonce,

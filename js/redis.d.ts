@@ -11,7 +11,11 @@ export interface IoRedisLike {
 }
 
 export interface RedisStorageOptions {
-  /** Prefix of every Redis key sendonce writes. Default "sendonce:". */
+  /**
+   * Put in front of every Redis key sendonce writes. Default "": sendonce's keys already start
+   * with the Sendonce's `namespace` (`shop-bot:v1:...`). For a Redis shared with other apps,
+   * `{ prefix: "tenant-a:" }` writes `tenant-a:shop-bot:v1:...`.
+   */
   prefix?: string;
 }
 
@@ -28,13 +32,16 @@ export type RedisStorage = Required<StorageAdapter> & {
 
 /**
  * A sendonce storage adapter over Redis for many bot processes: `SET NX PX` claims, a
- * compare-and-delete script for release, `SCAN` for keys, a time to live on every key.
+ * compare-and-delete script for release, `SCAN` for keys, a time to live on every key. Redis
+ * expires the keys itself, so windows and leases across processes follow Redis's clock, never
+ * the processes' clocks.
  *
  * ```js
  * import { createClient } from "redis";
  * import { redisStorage } from "sendonce/redis";
  * const client = await createClient({ url: process.env.REDIS_URL }).connect();
- * const so = new Sendonce({ namespace: "bot", storage: redisStorage(client, { prefix: "shop:" }) });
+ * // Keys: "shop-bot:v1:..." (the namespace is their prefix already).
+ * const so = new Sendonce({ namespace: "shop-bot", storage: redisStorage(client) });
  * ```
  */
 export function redisStorage(client: NodeRedisLike | IoRedisLike, options?: RedisStorageOptions): RedisStorage;

@@ -50,12 +50,15 @@ function text(reply) {
 
 /**
  * A sendonce StorageAdapter over Redis, with atomic claims.
+ * The keys sendonce writes already start with the Sendonce's namespace (`shop-bot:v1:...`), so
+ * by default nothing is put in front of them; `prefix` is for a Redis shared with other apps
+ * (`{ prefix: "tenant-a:" }` writes `tenant-a:shop-bot:v1:...`).
  * @param {object} client a connected node-redis (v4+) or ioredis client
- * @param {{ prefix?: string }} [options] prefix of every Redis key (default "sendonce:")
+ * @param {{ prefix?: string }} [options] put in front of every Redis key (default "")
  */
 export function redisStorage(client, options = {}) {
   const cmd = commander(client);
-  const prefix = options.prefix ?? "sendonce:";
+  const prefix = options.prefix ?? "";
   if (typeof prefix !== "string") throw new TypeError("redisStorage: options.prefix must be a string");
   const k = (key) => prefix + key;
   return {

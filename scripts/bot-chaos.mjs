@@ -8,7 +8,19 @@
 // another one, as a channel does.
 //
 //   node scripts/bot-chaos.mjs [--processes 3] [--taps 30] [--deliveries 5] [--webhooks 20]
-//                              [--kills 3] [--seed 7] [--lease-ms 2000] [--json]
+//                              [--kills 3] [--seed 7] [--lease-ms 2000] [--skew-ms 6000]
+//                              [--window 5s] [--inbound 10] [--json]
+//
+// Inbound messages handled at least once (--inbound, qr.handleOnce): each is delivered one to
+// three times, its handler takes as long as a tap's, and kills hit it too. A message whose
+// process died mid-handler must be handled again by a redelivery (with the same key): none may
+// be lost, and the backend sees one effect each.
+//
+// Clock skew between processes (--skew-ms): the processes' clocks are shifted by 0, +skew and
+// -skew in turn (bot servers whose clocks disagree), the quick-reply window is --window (5 s by
+// default with a skew, so the skew exceeds it), and every tap also gets a late repeat after its
+// handler has finished, inside the window: a process that judged the window by its own clock
+// would run it again under a new key.
 //
 // The handlers' backend honours keys (one effect per idempotency key, like a ticket API), so a
 // handler run again after a kill with the same key is one effect; a run with another key is a
@@ -45,12 +57,14 @@ export class Bot {
     this.env = env;
     this.name = name;
     this.active = new Set();
+    this.activeInbound = new Set();
     this.port = null;
     this.child = null;
   }
 
   async start() {
     this.active = new Set();
+    this.activeInbound = new Set();
     const child = spawn(process.execPath, [WORKER], { env: this.env, stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     child.stderr.on("data", () => {});
@@ -65,11 +79,13 @@ export class Bot {
           return;
         }
         if (o.ready) resolve(o.ready);
+        // Quick-reply runs and inbound messages (handleOnce) are tracked apart.
+        const set = o.kind === "inbound" ? this.activeInbound : this.active;
         if (o.start) {
-          this.active.add(o.start);
+          set.add(o.start);
           this.onStart?.(o.start);
         }
-        if (o.done) this.active.delete(o.done);
+        if (o.done) set.delete(o.done);
       });
     });
     child.removeAllListeners("exit");
@@ -111,25 +127,36 @@ export async function botChaos({
   taps = 30,
   deliveries = 5,
   webhooks = 20,
+  inbound = 0,
   kills = 3,
   seed = 7,
   leaseMs = 2000,
   handlerMs = [40, 250],
   deadlineMs = 90_000,
+  skewMs = 0,
+  window = skewMs ? "5s" : "1m",
   log = () => {},
 } = {}) {
   const random = rng(seed);
   const pick = (n) => Math.floor(random() * n);
   const redis = await startRedis();
   const prefix = `chaos${seed}:`;
-  const env = { ...process.env, REDIS_URL: redis.url, PREFIX: prefix, LEASE_MS: String(leaseMs), NS: "chaosbot" };
-  const bots = Array.from({ length: processes }, (_, i) => new Bot(env, `bot-${i}`));
+  const env = { ...process.env, REDIS_URL: redis.url, PREFIX: prefix, LEASE_MS: String(leaseMs), NS: "chaosbot", WINDOW: window };
+  // With a skew, the processes' clocks are 0, +skew, -skew, 0, ... off.
+  const skews = Array.from({ length: processes }, (_, i) => [0, skewMs, -skewMs][i % 3]);
+  const bots = Array.from(
+    { length: processes },
+    (_, i) => new Bot({ ...env, CLOCK_SKEW_MS: String(skews[i]) }, `bot-${i}${skews[i] ? ` (clock ${skews[i] > 0 ? "+" : ""}${skews[i]} ms)` : ""}`),
+  );
   const client = createClient({ url: redis.url });
   client.on("error", () => {});
   const figures = {
     processes,
+    skews,
+    window,
     taps,
     tapDeliveries: 0,
+    lateRepeats: 0,
     failedDeliveries: 0,
     handlerRuns: 0,
     kills: 0,
@@ -142,6 +169,12 @@ export async function botChaos({
     duplicateEffects: 0,
     lostTaps: 0,
     webhooks,
+    inbound,
+    inboundDeliveries: 0,
+    inboundRuns: 0,
+    inboundCutOff: 0,
+    inboundDuplicates: 0,
+    lostInbound: 0,
     webhookDeliveries: 0,
     webhookDuplicates: 0,
     lostWebhooks: 0,
@@ -189,6 +222,30 @@ export async function botChaos({
           }),
         );
       }
+      if (skewMs) {
+        // A late repeat: after the handler has finished (its runs take at most
+        // handlerMs[1]), well inside the window, on a random process.
+        work.push(
+          sleep(first + 400 + handlerMs[1] + 600 + pick(600)).then(() => {
+            figures.tapDeliveries += 1;
+            figures.lateRepeats += 1;
+            return deliver("/tap", { ...target, sleepMs: 0 }, () => answered.set(id, true));
+          }),
+        );
+      }
+    }
+    for (let i = 0; i < inbound; i += 1) {
+      const message = { conversationId: `c-${i % 4}`, eventId: `msg-${i}`, text: `message number ${i}` };
+      const times = 1 + pick(3);
+      for (let d = 0; d < times; d += 1) {
+        const sleepMs = handlerMs[0] + pick(handlerMs[1] - handlerMs[0]);
+        work.push(
+          sleep(i * 70 + pick(500)).then(() => {
+            figures.inboundDeliveries += 1;
+            return deliver("/inbound", { ...message, sleepMs }, () => {});
+          }),
+        );
+      }
     }
     for (let i = 0; i < webhooks; i += 1) {
       const event = { conversationId: `c-${i % 5}`, eventId: `evt-${i}` };
@@ -209,16 +266,17 @@ export async function botChaos({
         sleep(((k + 1) * span) / (kills + 1)).then(async () => {
           let victim = null;
           for (let t = 0; t < 40 && !victim; t += 1) {
-            const busy = bots.filter((b) => b.alive && b.active.size > 0);
+            const busy = bots.filter((b) => b.alive && b.active.size + b.activeInbound.size > 0);
             victim = busy.length > 0 ? busy[pick(busy.length)] : null;
             if (!victim) await sleep(25);
           }
           victim ??= bots.filter((b) => b.alive)[0];
           if (!victim) return;
-          if (victim.active.size > 0) figures.killsMidHandler += 1;
+          if (victim.active.size + victim.activeInbound.size > 0) figures.killsMidHandler += 1;
           figures.runsCutOff += victim.active.size;
+          figures.inboundCutOff += victim.activeInbound.size;
           figures.kills += 1;
-          log(`SIGKILL ${victim.name} with ${victim.active.size} handler(s) running`);
+          log(`SIGKILL ${victim.name} with ${victim.active.size} quick-reply and ${victim.activeInbound.size} inbound handler(s) running`);
           await victim.kill();
           await sleep(300);
           await victim.start();
@@ -242,6 +300,12 @@ export async function botChaos({
       figures.keysPerTap[keys] = (figures.keysPerTap[keys] ?? 0) + 1;
       if (effects > 1) figures.duplicateEffects += effects - 1;
       if (effects === 0 || !answered.get(id)) figures.lostTaps += 1;
+    }
+    for (let i = 0; i < inbound; i += 1) {
+      figures.inboundRuns += Number((await cmd("GET", `${prefix}inbound-runs:msg-${i}`)) ?? 0);
+      const n = Number(await cmd("SCARD", `${prefix}inbound-effects:msg-${i}`));
+      if (n > 1) figures.inboundDuplicates += n - 1;
+      if (n === 0) figures.lostInbound += 1;
     }
     for (let i = 0; i < webhooks; i += 1) {
       const n = Number(await cmd("SCARD", `${prefix}hook:evt-${i}`));
@@ -269,9 +333,12 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     taps: arg("taps", 30),
     deliveries: arg("deliveries", 5),
     webhooks: arg("webhooks", 20),
+    inbound: arg("inbound", 0),
     kills: arg("kills", 3),
     seed: arg("seed", 7),
     leaseMs: arg("lease-ms", 2000),
+    skewMs: arg("skew-ms", 0),
+    ...(process.argv.includes("--window") ? { window: process.argv[process.argv.indexOf("--window") + 1] } : {}),
     log: json ? () => {} : (m) => console.log(`  ${m}`),
   });
   if (json) {
@@ -279,6 +346,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   } else {
     const hist = (h) => Object.entries(h).map(([n, c]) => `${n}: ${c}`).join(", ");
     console.log(`bot processes      ${f.processes} (${f.kills} SIGKILLs, ${f.killsMidHandler} mid-handler, ${f.restarts} restarts)`);
+    if (f.skews.some((s) => s !== 0)) {
+      console.log(`clock skew         ${f.skews.map((s) => `${s > 0 ? "+" : ""}${s} ms`).join(", ")} (window ${f.window}, ${f.lateRepeats} late repeats)`);
+    }
     console.log(`taps               ${f.taps} (${f.tapDeliveries} deliveries, ${f.failedDeliveries} redelivered after a dead or failing process)`);
     console.log(`handler runs       ${f.handlerRuns} (${f.runsCutOff} cut off by a kill, ${f.extraRuns} beyond those)`);
     console.log(`effects per tap    ${hist(f.effectsPerTap)}`);
@@ -286,8 +356,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     console.log(`duplicate effects  ${f.duplicateEffects}`);
     console.log(`lost taps          ${f.lostTaps}`);
     console.log(`webhooks           ${f.webhooks} (${f.webhookDeliveries} deliveries), duplicates ${f.webhookDuplicates}, lost ${f.lostWebhooks}`);
+    if (f.inbound) {
+      console.log(`inbound (at least once) ${f.inbound} (${f.inboundDeliveries} deliveries, ${f.inboundRuns} handler runs, ${f.inboundCutOff} cut off by a kill), duplicate effects ${f.inboundDuplicates}, lost ${f.lostInbound}`);
+    }
     console.log(`time               ${(f.ms / 1000).toFixed(1)} s`);
   }
-  const bad = f.duplicateEffects + f.extraRuns + f.lostTaps + f.webhookDuplicates + f.lostWebhooks;
+  const bad = f.duplicateEffects + f.extraRuns + f.lostTaps + f.webhookDuplicates + f.lostWebhooks + f.inboundDuplicates + f.lostInbound;
   process.exit(bad > 0 ? 1 : 0);
 }

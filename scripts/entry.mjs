@@ -139,8 +139,14 @@ for (const [base, full] of [["sendonce", true], ["sendonce_forms", false]]) {
     types = edit(
       types,
       f,
-      "run(actionKey: string, handler: QuickReplyHandler): Promise<unknown>;",
-      "run<T = unknown>(actionKey: string, handler: QuickReplyHandler<T>): Promise<T>;",
+      "run(actionKey: string, handler: QuickReplyHandler, options?: QuickRunOptions | null): Promise<unknown>;",
+      "run<T = unknown>(actionKey: string, handler: QuickReplyHandler<T>, options?: QuickRunOptions | null): Promise<T>;",
+    );
+    types = edit(
+      types,
+      f,
+      "handleOnce(id: string | null | undefined, text: string | null | undefined, handler: QuickReplyHandler): Promise<HandleOnceResult>;",
+      "handleOnce<T = unknown>(id: string | null | undefined, text: string | null | undefined, handler: QuickReplyHandler<T>): Promise<HandleOnceResult<T>>;",
     );
   } else if (/quickReplies|chat\(/.test(types)) {
     console.error(`scripts/entry.mjs: ${f}: the forms build still exports chat or quick replies`);

@@ -4,7 +4,11 @@
 // {"start":key} / {"end":key} around every quick-reply handler and {"done":key} once its run
 // is over (result stored, lease released), so a driver can kill it mid-run.
 //
-//   REDIS_URL=redis://127.0.0.1:6400 [NS=bot] [PREFIX=t1:] [LEASE_MS=2000] node bot-worker.mjs
+//   REDIS_URL=redis://127.0.0.1:6400 [NS=bot] [PREFIX=t1:] [LEASE_MS=2000] [WINDOW=1m]
+//     [CLOCK_SKEW_MS=6000] node bot-worker.mjs
+//
+// CLOCK_SKEW_MS shifts this process's clock (Date.now, which the package reads) by that many
+// ms, ahead or (negative) behind: bot servers whose clocks disagree.
 //
 // The "backend" of the handlers honours keys, the way a ticket or payment API does: it records
 // each effect under its idempotency key in Redis (SADD effects:{target} key), so the same key
@@ -13,6 +17,13 @@ import { createServer } from "node:http";
 import { createClient } from "redis";
 import init, { Sendonce } from "../../pkg/node.js";
 import { redisStorage } from "../../pkg/redis.js";
+
+// The package reads the clock through Date.now at every call: shifting it shifts this process.
+const skew = Number(process.env.CLOCK_SKEW_MS ?? 0);
+if (skew) {
+  const realNow = Date.now;
+  Date.now = () => realNow() + skew;
+}
 
 await init();
 const env = process.env;
@@ -34,8 +45,10 @@ const say = (o) => process.stdout.write(JSON.stringify(o) + "\n");
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const cmd = (...args) => client.sendCommand(args.map(String));
 
+const window = env.WINDOW ?? "1m";
+
 async function tap({ conversationId, actionKey, sleepMs = 0 }) {
-  const qr = so.quickReplies({ conversationId, window: "1m" });
+  const qr = so.quickReplies({ conversationId, window });
   let ranHere = false;
   const result = await qr.run(actionKey, async (key) => {
     ranHere = true;
@@ -70,6 +83,22 @@ async function hook({ conversationId, eventId }) {
   });
 }
 
+/** An inbound message handled at least once (handleOnce): marked done only after the handler,
+ * so a process killed in the middle leaves it to a redelivery, which runs it with the same key. */
+async function inbound({ conversationId, eventId, text, sleepMs = 0 }) {
+  const qr = so.quickReplies({ conversationId, window: "1m" });
+  const out = await qr.handleOnce(eventId, text ?? null, async (key) => {
+    say({ start: key, kind: "inbound" });
+    await cmd("INCR", `${prefix}inbound-runs:${eventId}`);
+    if (sleepMs) await sleep(sleepMs);
+    await cmd("SADD", `${prefix}inbound-effects:${eventId}`, key);
+    say({ end: key, kind: "inbound" });
+    return { key, pid: process.pid };
+  });
+  if (!out.duplicate) say({ done: out.key, kind: "inbound" });
+  return out;
+}
+
 async function act({ name, payload, url, idempotent }) {
   const reply = await so.action(name, payload, { idempotent: idempotent ?? true }).send(url);
   return { outcome: reply.outcome, key: reply.key, attempts: reply.attempts };
@@ -78,6 +107,8 @@ async function act({ name, payload, url, idempotent }) {
 const routes = {
   "/tap": tap,
   "/webhook": webhook,
+  "/inbound": inbound,
+  "/now": async () => ({ now: Date.now() }),
   "/hook": hook,
   "/act": act,
   "/resume": async () => (await so.resumePending()).map((r) => ({ outcome: r.outcome, key: r.key })),

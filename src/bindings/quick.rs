@@ -29,6 +29,25 @@ export interface QuickRepliesOptions {
 /** A quick reply's handler: gets the idempotency key to pass to its backend. */
 export type QuickReplyHandler<T = unknown> = (key: string) => T | Promise<T>;
 
+/** `qr.run(actionKey, handler, options)`. */
+export interface QuickRunOptions {
+  /** Called once, at once, when this call will not run the handler now: it joins a run of
+   * the same quick reply in flight (here, in another tab or in another process). A bot
+   * framework acknowledges such a tap right away instead of after the other run. */
+  onWait?: () => void;
+}
+
+/** What `qr.handleOnce(id, text, handler)` resolves with. */
+export interface HandleOnceResult<T = unknown> {
+  /** True when the message was already handled (here or in another process): the handler
+   * was not called. */
+  duplicate: boolean;
+  /** The message's idempotency key: the same on every delivery, in every process. */
+  key: string;
+  /** What the handler returned (undefined for a duplicate). */
+  result: T | undefined;
+}
+
 /** `qr.bind(button, actionKey, handler, options)`: where a tap's progress is told. */
 export interface QuickBindOptions {
   /** Where to show the status text ("Sending...", "Sent", "Something went wrong. Retry?"). */
@@ -39,6 +58,18 @@ export interface QuickBindOptions {
   onError?: (error: unknown) => void;
 }
 "#;
+
+// Optional trailing parameters typed precisely (`options?: QuickRunOptions | null`): an
+// `unchecked_param_type` would make them required in TypeScript.
+#[wasm_bindgen]
+extern "C" {
+    /// `QuickRunOptions`, optional.
+    #[wasm_bindgen(typescript_type = "QuickRunOptions")]
+    pub type QuickRunOptionsArg;
+    /// `QuickBindOptions`, optional.
+    #[wasm_bindgen(typescript_type = "QuickBindOptions")]
+    pub type QuickBindOptionsArg;
+}
 
 /// Bot quick replies for one conversation.
 #[wasm_bindgen]
@@ -87,7 +118,7 @@ fn opt_text(v: &JsValue, what: &str) -> Result<Option<String>, SendonceError> {
 /// An action key: a string, checked for its length before it is copied (and then by
 /// `quick::validate_action_key`).
 fn string_arg(v: &JsValue, what: &str) -> Result<String, SendonceError> {
-    super::convert::string_arg(v, what, 1000)
+    super::convert::string_arg(v, what, quick::MAX_ACTION_KEY as u32)
 }
 
 #[wasm_bindgen]
@@ -113,17 +144,24 @@ impl QuickReplies {
     /// same Promise, a repeat inside the window resolves with the stored result without
     /// calling it. Resolves with the handler's result; rejects with what it threw (nothing is
     /// stored then, so the next tap runs it again).
+    /// `options.onWait` is called at once when this call joins a run in flight instead of
+    /// calling the handler.
     #[wasm_bindgen(unchecked_return_type = "Promise<unknown>")]
     pub fn run(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string", js_name = actionKey)] action_key: JsValue,
         #[wasm_bindgen(unchecked_param_type = "QuickReplyHandler")] handler: JsValue,
+        options: Option<QuickRunOptionsArg>,
     ) -> Promise {
+        let options = super::convert::arg(options);
         let r = string_arg(&action_key, "actionKey").and_then(|ak| {
             let f = handler
                 .dyn_into::<Function>()
                 .map_err(|_| SendonceError::option("handler", "must be a function"))?;
-            self.inner.run(ak, f)
+            let o = super::convert::options_object(&options, "options")?;
+            super::options::reject_unknown(&o, "", &["onWait"])?;
+            let on_wait = super::convert::opt_function(&o, "onWait")?;
+            self.inner.run(ak, f, on_wait)
         });
         match r {
             Ok(p) => p,
@@ -143,8 +181,9 @@ impl QuickReplies {
         #[wasm_bindgen(unchecked_param_type = "HTMLElement")] button: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string", js_name = actionKey)] action_key: JsValue,
         #[wasm_bindgen(unchecked_param_type = "QuickReplyHandler")] handler: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "QuickBindOptions | undefined")] options: JsValue,
+        options: Option<QuickBindOptionsArg>,
     ) -> Result<Function, JsValue> {
+        let options = super::convert::arg(options);
         let ak = js(string_arg(&action_key, "actionKey"))?;
         js(quick::validate_action_key(&ak))?;
         let handler: Function = handler
@@ -171,10 +210,38 @@ impl QuickReplies {
         js(self.inner.seen_sync(id, text))
     }
 
+    /// Handles an inbound message at least once and, with a key-honouring backend, with one
+    /// effect: the message (by `id`, or by its `text`) is marked in progress under a lease
+    /// (renewed while `handler(key)` runs, across processes with an adapter that has
+    /// `claim()`), and marked done for the window only after the handler succeeds. A
+    /// redelivery while it is handled waits for the outcome; after a handler that failed, or a
+    /// process that died mid-handler (its lease lapses after `leaseMs`), it runs the handler
+    /// again with the same key. Resolves with `{ duplicate, key, result }`; rejects with what
+    /// the handler threw (nothing marked: the next delivery handles it).
+    #[wasm_bindgen(js_name = handleOnce, unchecked_return_type = "Promise<HandleOnceResult>")]
+    pub fn handle_once(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | null | undefined")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | null | undefined")] text: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "QuickReplyHandler")] handler: JsValue,
+    ) -> Promise {
+        let args = opt_text(&id, "id").and_then(|i| {
+            let t = opt_text(&text, "text")?;
+            let f = handler
+                .dyn_into::<Function>()
+                .map_err(|_| SendonceError::option("handler", "must be a function"))?;
+            Ok((i, t, f))
+        });
+        match args {
+            Ok((id, text, f)) => self.inner.handle_once_promise(id, text, f),
+            Err(e) => Promise::reject(&js_error(&e)),
+        }
+    }
+
     /// `seen()` that reads a shared async storage adapter: resolves with true or false. With
     /// an adapter that has `claim()`, the first process to claim the message's id (or text)
-    /// gets false and every other gets true. It marks the message before it is handled: a
-    /// process that dies in between loses it; `run()` keyed by the message id does not.
+    /// gets false and every other gets true. At most once: it marks the message before it is
+    /// handled, so a process that dies in between loses it; `handleOnce()` does not.
     #[wasm_bindgen(js_name = seenAsync, unchecked_return_type = "Promise<boolean>")]
     pub fn seen_async(
         &self,

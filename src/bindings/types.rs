@@ -61,6 +61,9 @@ export type WindowSpec = number | `${number}${"ms" | "s" | "m" | "h" | "d"}`;
  * most 5 s: one that throws, rejects or never answers is a clear error, never a hang. */
 export interface StorageAdapter {
   get(key: string): string | null | undefined | Promise<string | null | undefined>;
+  /** Writes `key` = `value`; the store itself removes it after `ttlMs`, on its own clock.
+   * Across processes, windows end when the store expires what marks them, so processes
+   * whose clocks disagree still agree on every window. */
   set(key: string, value: string, ttlMs: number): void | Promise<void>;
   delete(key: string): void | Promise<void>;
   keys?(prefix: string): string[] | Promise<string[]>;

@@ -1,6 +1,12 @@
 //! Bot quick-reply decisions: validating a conversation id, what a tap does (run the handler,
 //! join the run in flight, or repeat the stored result), and the identities an inbound message
 //! is deduplicated by (its id, and a hash of its content). Pure: no clock, no storage.
+//!
+//! Who judges a window ([`Expiry`]): in one page (its tabs share one clock) the record's own
+//! times against the clock; across processes sharing a storage adapter, the store itself. A
+//! process never compares another process's timestamps with its own clock: two bot servers
+//! whose clocks differ by more than a window would each think the other's result had expired
+//! and run the same tap again under a new key (SPEC 4).
 
 use crate::core::error::SendonceError;
 use crate::core::fingerprint::sha256_hex;
@@ -42,7 +48,11 @@ pub fn validate_conversation_id(id: &str) -> Result<(), SendonceError> {
     Ok(())
 }
 
-/// Checks an action key of a quick reply: non-empty, at most 1000 bytes, no newline (the bot
+/// Longest action key accepted, in bytes: room for a composite key of a Slack button (message
+/// ts, block id, action id and a value of up to 2000 characters) encoded as a JSON array.
+pub const MAX_ACTION_KEY: usize = 16 * 1024;
+
+/// Checks an action key of a quick reply: non-empty, at most [`MAX_ACTION_KEY`] bytes, no newline (the bot
 /// key joins namespace, conversation and action key with `\n`, so `"a\nb"/c/d` and
 /// `"a"/b/"c\nd"` would share a key).
 ///
@@ -52,10 +62,10 @@ pub fn validate_conversation_id(id: &str) -> Result<(), SendonceError> {
 /// assert_eq!(validate_action_key("c\nd").unwrap_err().code(), "invalid_option");
 /// ```
 pub fn validate_action_key(action_key: &str) -> Result<(), SendonceError> {
-    if action_key.is_empty() || action_key.len() > 1000 {
+    if action_key.is_empty() || action_key.len() > MAX_ACTION_KEY {
         return Err(SendonceError::option(
             "actionKey",
-            "must be 1..=1000 characters",
+            format!("must be 1..={MAX_ACTION_KEY} bytes"),
         ));
     }
     if action_key.contains(['\n', '\r']) {
@@ -78,22 +88,101 @@ pub enum QuickPlan {
     Run,
 }
 
-/// Decides a tap (SPEC section 6, "Quick replies"). `stored` is the record read under the
-/// key, if any; an expired one (`now_ms` at or past `finished_at + window`) runs again.
+/// Who decides whether a stored record is still inside its window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// This page's clock, now (ms since the Unix epoch): memory, local and session storage,
+    /// whose every reader shares the clock that wrote the record. Inside while
+    /// `now < expires_at()`.
+    Clock(u64),
+    /// The shared store (a storage adapter, e.g. Redis): what marks a window was written with
+    /// the window as its time to live, so the store expires it, on its own clock; a mark the
+    /// store still returns is inside its window. No process's clock is read, so processes
+    /// whose clocks disagree still agree on every window.
+    Store,
+}
+
+impl Expiry {
+    /// True when a record that expires at `expires_at` (by the clock of whoever wrote it) and
+    /// that the store returned is still inside its window.
+    ///
+    /// ```
+    /// use sendonce::core::quick::Expiry;
+    /// assert!(Expiry::Clock(999).inside(1000));
+    /// assert!(!Expiry::Clock(1000).inside(1000));
+    /// // A store that still returns it has not expired it: whatever the writer's clock said.
+    /// assert!(Expiry::Store.inside(0));
+    /// ```
+    pub fn inside(self, expires_at: u64) -> bool {
+        match self {
+            Expiry::Clock(now) => now < expires_at,
+            Expiry::Store => true,
+        }
+    }
+}
+
+/// Decides a tap (SPEC section 6, "Quick replies"). `stored` is the record of the latest run,
+/// if any; `marked` says whether the store still holds that run's window mark (see
+/// [`window_mark`]; only read with [`Expiry::Store`]). With [`Expiry::Clock`] a record at or
+/// past `finished_at + window` runs again; with [`Expiry::Store`] a record whose mark the store
+/// has expired runs again.
 ///
 /// ```
-/// use sendonce::core::quick::{plan_quick, QuickPlan};
-/// assert_eq!(plan_quick(None, false, 0), QuickPlan::Run);
-/// assert_eq!(plan_quick(None, true, 0), QuickPlan::Join);
+/// use sendonce::core::quick::{plan_quick, Expiry, QuickPlan};
+/// assert_eq!(plan_quick(None, false, false, Expiry::Clock(0)), QuickPlan::Run);
+/// assert_eq!(plan_quick(None, false, true, Expiry::Store), QuickPlan::Join);
 /// ```
-pub fn plan_quick(stored: Option<&QuickReplyRecord>, in_flight: bool, now_ms: u64) -> QuickPlan {
+pub fn plan_quick(
+    stored: Option<&QuickReplyRecord>,
+    marked: bool,
+    in_flight: bool,
+    expiry: Expiry,
+) -> QuickPlan {
     if in_flight {
         return QuickPlan::Join;
     }
-    match stored {
-        Some(r) if now_ms < r.expires_at() => QuickPlan::Repeat(r.result.clone()),
+    match (stored, expiry) {
+        (Some(r), Expiry::Clock(now)) if now < r.expires_at() => {
+            QuickPlan::Repeat(r.result.clone())
+        }
+        (Some(r), Expiry::Store) if marked => QuickPlan::Repeat(r.result.clone()),
         _ => QuickPlan::Run,
     }
+}
+
+/// The identity of the window mark of the quick-reply run whose key is `key`: over a storage
+/// adapter, each finished run also writes a [`SeenRecord`] under this identity with the window
+/// as its time to live, and the run answers repeats while the store still has it. The record
+/// of the run itself lives for [`QUICK_RETENTION_MS`] (the next run's key is derived from it),
+/// so its presence says nothing about the window. Named after the run's key, a mark of an
+/// earlier run never vouches for a later one. (No inbound identity starts with `q\n`: they
+/// start with `id\n` or `h`.)
+///
+/// ```
+/// use sendonce::core::quick::window_mark;
+/// use sendonce::core::key::bot_key;
+/// let k = bot_key("ns", "c", "a");
+/// assert_eq!(window_mark(&k), format!("q\n{}", k.as_str()));
+/// ```
+pub fn window_mark(key: &Key) -> String {
+    format!("q\n{}", key.as_str())
+}
+
+/// The identity of an inbound message handled with `handleOnce()`: its id when it has one,
+/// else its content; the first of `identities` ([`seen_by_id`], then [`seen_by_content`]).
+/// Its lease and its key are derived from it, so every delivery of the message agrees on them.
+///
+/// The key passed to the handler: `bot_key(namespace, conversationId, "inbound\n" + identity)`,
+/// the same on every delivery and in every process.
+///
+/// ```
+/// use sendonce::core::quick::{inbound_key, seen_by_id};
+/// let a = inbound_key("ns", "c", &seen_by_id("c", "m-1"));
+/// assert_eq!(a, inbound_key("ns", "c", &seen_by_id("c", "m-1")));
+/// assert_ne!(a, inbound_key("ns", "c", &seen_by_id("c", "m-2")));
+/// ```
+pub fn inbound_key(namespace: &str, conversation_id: &str, identity: &str) -> Key {
+    bot_key(namespace, conversation_id, &format!("inbound\n{identity}"))
 }
 
 /// The key a run of a quick reply passes to its handler. The first run of a quick reply in a
@@ -155,7 +244,21 @@ pub fn seen_by_content(conversation_id: &str, text: &str) -> Option<String> {
 }
 
 /// True when any of the records found for an inbound message's identities is still inside its
-/// window: the message was already handled.
-pub fn is_seen(found: &[Option<SeenRecord>], now_ms: u64) -> bool {
-    found.iter().flatten().any(|r| now_ms < r.expires_at())
+/// window: the message was already handled. Over a storage adapter ([`Expiry::Store`]) a record
+/// the store returns is inside (it was written with the window as its time to live).
+///
+/// ```
+/// use sendonce::core::quick::{is_seen, Expiry};
+/// use sendonce::core::record::SeenRecord;
+/// let r = SeenRecord { id_or_hash: "m".into(), at: 1000, window_ms: 1000 };
+/// assert!(is_seen(&[Some(r.clone())], Expiry::Clock(1999)));
+/// assert!(!is_seen(&[Some(r.clone())], Expiry::Clock(2000)));
+/// assert!(is_seen(&[Some(r)], Expiry::Store));
+/// assert!(!is_seen(&[None], Expiry::Store));
+/// ```
+pub fn is_seen(found: &[Option<SeenRecord>], expiry: Expiry) -> bool {
+    found
+        .iter()
+        .flatten()
+        .any(|r| expiry.inside(r.expires_at()))
 }

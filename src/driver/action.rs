@@ -595,11 +595,18 @@ impl ActionCell {
     }
 
     /// Reads the action stored under `key` in the adapter (`None` when absent, unreadable or
-    /// corrupt).
+    /// corrupt). A record the adapter returns is alive: the store expires records on its own
+    /// clock (each is written with its window as its time to live), and this process's clock
+    /// never judges another process's timestamps (SPEC 4: processes whose clocks disagree by
+    /// more than the window still agree on it).
     async fn read_shared(&self, key: &crate::core::key::Key) -> Option<ActionRecord> {
         let sk = record::action_key(&self.shared.ns, key);
-        self.shared.store.get_async(&sk).await.ok()??;
-        self.shared.stored_action(key)
+        let text = self.shared.store.get_async(&sk).await.ok()??;
+        match Record::decode_stored(&self.shared.ns, &sk, &text, 0) {
+            Ok(Some(Record::Action(a))) => Some(a),
+            // Corrupt or foreign: removed and reported as any other read does.
+            _ => self.shared.stored_action(key),
+        }
     }
 
     /// One send per action data and per key across processes:
@@ -645,7 +652,10 @@ impl ActionCell {
             match named.and_then(|k| crate::core::key::validate_key(&k).ok()) {
                 Some(other) if other.as_str() != mine => {
                     let rec = self.read_shared(&other).await;
-                    let now = platform::now_ms();
+                    // The store still holds the other process's record (and the index entry
+                    // naming it): inside its window by the store's clock, whatever this
+                    // process's clock says. Plan as of the record's own time.
+                    let now = rec.as_ref().map_or(0, |r| r.created_at);
                     match (
                         &rec,
                         rec.as_ref()

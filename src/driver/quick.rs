@@ -8,7 +8,14 @@
 //! lease on its quick reply (renewed while the handler runs, released when it ends): a tap on
 //! another process waits for the stored result, and a process killed mid-handler lets another
 //! run it after the lease lapses, with the same key. `seenAsync()` claims the message's
-//! identities, so one process wins each inbound message.
+//! identities, so one process wins each inbound message (at most once: marked before it is
+//! handled); `handleOnce()` marks it in progress under a lease and done after its handler (at
+//! least once: a process that dies in between leaves it to the redelivery, same key).
+//!
+//! Windows over an adapter are the store's: a finished run writes a window mark with the
+//! window as its time to live, and repeats are answered while the store still has it; seen
+//! marks are written the same way. No process compares another's timestamps with its own
+//! clock (`core::quick::Expiry`).
 
 use crate::core::small_map::SmallMap;
 use std::cell::RefCell;
@@ -23,7 +30,7 @@ use crate::bindings::convert::{from_value, js_error, status_object, to_value};
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind};
 use crate::core::key::{bot_key, Key};
-use crate::core::quick::{self, QuickPlan, QUICK_RETENTION_MS};
+use crate::core::quick::{self, Expiry, QuickPlan, QUICK_RETENTION_MS};
 use crate::core::record::{self, QuickReplyRecord, Record, SeenRecord};
 use crate::core::status::StatusCode;
 use crate::core::window::Window;
@@ -83,6 +90,9 @@ thread_local! {
     /// same Promise, also through another `quickReplies()` object or another `Sendonce` of the
     /// same namespace in this page or process (a bot server makes one per webhook).
     static IN_FLIGHT: RefCell<SmallMap<Promise>> = RefCell::new(SmallMap::new());
+    /// Inbound messages being handled by `handleOnce()` in this process, by lease key: another
+    /// delivery of one waits until it is done here, then finds it marked (or not, and runs it).
+    static HANDLING: RefCell<SmallMap<()>> = RefCell::new(SmallMap::new());
 }
 
 impl QuickDriver {
@@ -102,10 +112,13 @@ impl QuickDriver {
         };
         Ok(
             match Record::decode_stored(&self.shared.ns, storage_key, &text, 0) {
+                // Over an adapter the store expires the record after its retention; this
+                // process's clock does not judge another process's timestamp.
                 Ok(Some(Record::Quick(q)))
                     if q.conversation_id == self.conversation_id
-                        && platform::now_ms()
-                            < q.finished_at.saturating_add(QUICK_RETENTION_MS) =>
+                        && (self.shared.store.is_adapter()
+                            || platform::now_ms()
+                                < q.finished_at.saturating_add(QUICK_RETENTION_MS)) =>
                 {
                     Some(q)
                 }
@@ -120,6 +133,41 @@ impl QuickDriver {
         )
     }
 
+    /// Who judges windows here: the store, when records go to an adapter shared with other
+    /// processes (their clocks may disagree with this one), else this page's clock.
+    fn expiry(&self) -> Expiry {
+        if self.shared.store.is_adapter() {
+            Expiry::Store
+        } else {
+            Expiry::Clock(platform::now_ms())
+        }
+    }
+
+    /// Over an adapter: whether the store still holds the window mark of the run `latest`
+    /// (written with the window as its time to live). False without an adapter (the clock
+    /// judges there) or without a run.
+    async fn marked(&self, latest: Option<&QuickReplyRecord>) -> Result<bool, SendonceError> {
+        let Some(latest) = latest else {
+            return Ok(false);
+        };
+        if !self.shared.store.is_adapter() {
+            return Ok(false);
+        }
+        let sk = record::seen_key(&self.shared.ns, &quick::window_mark(&latest.key));
+        match self.shared.store.get_async(&sk).await {
+            Ok(v) => Ok(v.is_some()),
+            Err(e) => Err(SendonceError::Storage(format!(
+                "{e}; the quick reply's handler was not run"
+            ))),
+        }
+    }
+
+    /// What a tap does now, given the latest run's record.
+    async fn plan(&self, latest: Option<&QuickReplyRecord>) -> Result<QuickPlan, SendonceError> {
+        let marked = self.marked(latest).await?;
+        Ok(quick::plan_quick(latest, marked, false, self.expiry()))
+    }
+
     async fn store(&self, storage_key: &str, text: &str, ttl_ms: u64) {
         if self.shared.store.is_adapter() {
             if let Err(reason) = self.shared.store.set_async(storage_key, text, ttl_ms).await {
@@ -131,10 +179,15 @@ impl QuickDriver {
         }
     }
 
+    /// Runs `handler` once for the quick reply `action_key` (see the module docs). `on_wait`
+    /// is called (once) as soon as this call knows it will not call the handler now: it joins
+    /// a run in flight in this process, or waits for one in another tab or process. (A bot
+    /// framework acknowledges such a tap at once instead of after the other run.)
     pub(crate) fn run(
         self: &Rc<Self>,
         action_key: String,
         handler: Function,
+        on_wait: Option<Function>,
     ) -> Result<Promise, SendonceError> {
         if self.shared.disposed.get() {
             return Err(SendonceError::Disposed("this Sendonce".into()));
@@ -147,6 +200,7 @@ impl QuickDriver {
                 self.shared
                     .event(EventKind::ClickSuppressed, &base, QUICK_ACTION),
             );
+            tell_waiting(on_wait.as_ref());
             return Ok(p);
         }
         let this = self.clone();
@@ -161,13 +215,12 @@ impl QuickDriver {
                 (None, false)
             };
             if waited {
+                tell_waiting(on_wait.as_ref());
                 // The other tab's result may reach this tab's storage a little after the lock.
                 for _ in 0..locks::SETTLE_MS / 50 {
                     let latest = this.latest(&sk).await.ok().flatten();
-                    let repeat = matches!(
-                        quick::plan_quick(latest.as_ref(), false, platform::now_ms()),
-                        QuickPlan::Repeat(_)
-                    );
+                    let repeat =
+                        matches!(this.plan(latest.as_ref()).await, Ok(QuickPlan::Repeat(_)));
                     if repeat {
                         break;
                     }
@@ -175,7 +228,8 @@ impl QuickDriver {
                 }
             }
             let result = if this.shared.store.can_claim() {
-                this.run_exclusive(&action_key, &sk, handler).await
+                this.run_exclusive(&action_key, &sk, handler, on_wait.as_ref())
+                    .await
             } else {
                 this.shared.warn_not_exclusive();
                 match this.latest(&sk).await {
@@ -199,6 +253,7 @@ impl QuickDriver {
         action_key: &str,
         storage_key: &str,
         handler: Function,
+        on_wait: Option<&Function>,
     ) -> Result<JsValue, JsValue> {
         let fail = |e: SendonceError| js_error(&e);
         let lease_key = record::lease_key(&self.shared.ns, storage_key);
@@ -207,9 +262,7 @@ impl QuickDriver {
         let mut waited = false;
         loop {
             let latest = self.latest(storage_key).await.map_err(fail)?;
-            if let QuickPlan::Repeat(_) =
-                quick::plan_quick(latest.as_ref(), false, platform::now_ms())
-            {
+            if let QuickPlan::Repeat(_) = self.plan(latest.as_ref()).await.map_err(fail)? {
                 return self
                     .run_once(action_key, storage_key, latest, handler)
                     .await;
@@ -246,6 +299,7 @@ impl QuickDriver {
                             &key,
                             QUICK_ACTION,
                         ));
+                        tell_waiting(on_wait);
                     }
                     if platform::now_ms().saturating_sub(started) > self.shared.retry.deadline_ms {
                         return Err(fail(SendonceError::Storage(format!(
@@ -266,8 +320,8 @@ impl QuickDriver {
         latest: Option<QuickReplyRecord>,
         handler: Function,
     ) -> Result<JsValue, JsValue> {
-        let now = platform::now_ms();
-        match quick::plan_quick(latest.as_ref(), false, now) {
+        let plan = self.plan(latest.as_ref()).await.map_err(|e| js_error(&e))?;
+        match plan {
             QuickPlan::Repeat(result) => {
                 if let Some(l) = &latest {
                     self.shared.emit(self.shared.event(
@@ -307,12 +361,29 @@ impl QuickDriver {
                     self.shared.max_payload_bytes,
                 )
                 .unwrap_or(crate::core::json::Value::Null);
+                let finished_at = platform::now_ms();
+                if self.shared.store.is_adapter() {
+                    // The window, kept by the store: a mark that lives exactly the window.
+                    // Written before the record, so a process that reads between the two
+                    // still derives this run's key from the previous record.
+                    let mark = Record::Seen(SeenRecord {
+                        id_or_hash: quick::window_mark(&key),
+                        at: finished_at,
+                        window_ms: self.window.ms(),
+                    });
+                    self.store(
+                        &mark.storage_key(&self.shared.ns),
+                        &mark.encode(),
+                        self.window.ms(),
+                    )
+                    .await;
+                }
                 let rec = QuickReplyRecord {
                     key,
                     action_key: action_key.to_string(),
                     conversation_id: self.conversation_id.clone(),
                     result: stored,
-                    finished_at: platform::now_ms(),
+                    finished_at,
                     window_ms: self.window.ms(),
                 };
                 self.store(
@@ -328,7 +399,13 @@ impl QuickDriver {
 
     /// Identities of an inbound message and whether any was seen inside the window; marks
     /// them seen when not.
-    async fn seen(&self, id: Option<String>, text: Option<String>) -> Result<bool, SendonceError> {
+    /// The identities of an inbound message: its id (scoped to the conversation), then a hash
+    /// of its content. At least one, or an error.
+    fn identities(
+        &self,
+        id: Option<String>,
+        text: Option<String>,
+    ) -> Result<Vec<String>, SendonceError> {
         let mut names = Vec::new();
         if let Some(id) = id.filter(|s| !s.is_empty()) {
             names.push(quick::seen_by_id(&self.conversation_id, &id));
@@ -342,21 +419,72 @@ impl QuickDriver {
                 "needs a message id or a non-empty text",
             ));
         }
-        let now = platform::now_ms();
-        let mut found = Vec::new();
-        for n in &names {
-            let sk = record::seen_key(&self.shared.ns, n);
-            self.shared
-                .store
-                .get_async(&sk)
-                .await
-                .map_err(SendonceError::Storage)?;
-            found.push(match self.shared.read(&sk) {
+        Ok(names)
+    }
+
+    /// The seen record under `storage_key`. Over an adapter it is read from the store and not
+    /// judged by this process's clock (the store expires it: [`Expiry::Store`]); a record that
+    /// does not decode is ignored and reported.
+    async fn read_seen(&self, storage_key: &str) -> Result<Option<SeenRecord>, SendonceError> {
+        if !self.shared.store.is_adapter() {
+            return Ok(match self.shared.read(storage_key) {
                 Some(Record::Seen(s)) => Some(s),
                 _ => None,
             });
         }
-        if quick::is_seen(&found, now) {
+        let text = self
+            .shared
+            .store
+            .get_async(storage_key)
+            .await
+            .map_err(SendonceError::Storage)?;
+        Ok(
+            match text.map(|t| Record::decode_stored(&self.shared.ns, storage_key, &t, 0)) {
+                Some(Ok(Some(Record::Seen(s)))) => Some(s),
+                Some(Err(e)) => {
+                    self.shared
+                        .emit(Event::new(EventKind::RecordCorrupt).with_detail(&e.to_string()));
+                    None
+                }
+                _ => None,
+            },
+        )
+    }
+
+    /// True when any identity of a message is marked seen (inside its window).
+    async fn any_seen(&self, names: &[String]) -> Result<bool, SendonceError> {
+        let mut found = Vec::new();
+        for n in names {
+            found.push(
+                self.read_seen(&record::seen_key(&self.shared.ns, n))
+                    .await?,
+            );
+        }
+        Ok(quick::is_seen(&found, self.expiry()))
+    }
+
+    /// Marks every identity of a message seen for the window (the store expires the marks).
+    async fn mark_seen(&self, names: &[String]) {
+        let now = platform::now_ms();
+        for n in names {
+            let rec = Record::Seen(SeenRecord {
+                id_or_hash: n.clone(),
+                at: now,
+                window_ms: self.window.ms(),
+            });
+            self.store(
+                &rec.storage_key(&self.shared.ns),
+                &rec.encode(),
+                self.window.ms(),
+            )
+            .await;
+        }
+    }
+
+    async fn seen(&self, id: Option<String>, text: Option<String>) -> Result<bool, SendonceError> {
+        let names = self.identities(id, text)?;
+        let now = platform::now_ms();
+        if self.any_seen(&names).await? {
             return Ok(true);
         }
         let claims = self.shared.store.can_claim();
@@ -392,6 +520,115 @@ impl QuickDriver {
         Ok(seen)
     }
 
+    /// The at-least-once form of `seenAsync()` (`qr.handleOnce(id, text, handler)`): a message
+    /// is marked in progress under a lease (renewed while the handler runs), `handler(key)`
+    /// runs, and only then is the message marked done for the window. A delivery while another
+    /// process handles it waits for the outcome: done (a duplicate), or the lease released
+    /// (the handler failed) or lapsed (its process died), and then it handles the message
+    /// itself, with the same key. A handler that throws leaves nothing marked, so the channel's
+    /// redelivery runs it again. Resolves with `{ duplicate, key, result }`.
+    async fn handle_once(&self, names: Vec<String>, handler: Function) -> Result<JsValue, JsValue> {
+        let fail = |e: SendonceError| js_error(&e);
+        let first = names.first().cloned().unwrap_or_default();
+        let key = quick::inbound_key(&self.shared.ns, &self.conversation_id, &first);
+        let lease_key =
+            record::lease_key(&self.shared.ns, &record::seen_key(&self.shared.ns, &first));
+        let claims = self.shared.store.can_claim();
+        if !claims {
+            self.shared.warn_not_exclusive();
+        }
+        let token = self.shared.lease_token().map_err(fail)?;
+        let started = platform::now_ms();
+        let mut waited = false;
+        loop {
+            // Another delivery of the message in this process: wait for it, then look again.
+            if HANDLING.with(|m| m.borrow().get(&lease_key).is_some()) {
+                platform::sleep(50).await;
+                continue;
+            }
+            if self.any_seen(&names).await.map_err(fail)? {
+                return Ok(handled(true, &key, &JsValue::UNDEFINED));
+            }
+            let lease = if claims {
+                self.shared
+                    .store
+                    .lease(&lease_key, &token, self.shared.lease_ms)
+                    .await
+                    .map_err(|e| {
+                        fail(SendonceError::Storage(format!(
+                            "{e}; the message's handler was not run"
+                        )))
+                    })?
+                    .map(Some)
+            } else {
+                Some(None)
+            };
+            let Some(lease) = lease else {
+                if !waited {
+                    waited = true;
+                    self.shared
+                        .emit(self.shared.event(EventKind::Elsewhere, &key, QUICK_ACTION));
+                }
+                if platform::now_ms().saturating_sub(started) > self.shared.retry.deadline_ms {
+                    return Err(fail(SendonceError::Storage(format!(
+                        "another process has been handling this message for more than {} ms; it was not handled here",
+                        self.shared.retry.deadline_ms
+                    ))));
+                }
+                platform::sleep(100).await;
+                continue;
+            };
+            // Held (or no claims to take): marked done by another delivery meanwhile?
+            if lease.is_some() && self.any_seen(&names).await.map_err(fail)? {
+                if let Some(l) = lease {
+                    let _ = l.release().await;
+                }
+                return Ok(handled(true, &key, &JsValue::UNDEFINED));
+            }
+            HANDLING.with(|m| m.borrow_mut().insert(lease_key.clone(), ()));
+            self.shared
+                .emit(self.shared.event(EventKind::ActionNew, &key, QUICK_ACTION));
+            let outcome = match handler.call1(&JsValue::NULL, &JsValue::from_str(key.as_str())) {
+                Ok(returned) => match platform::settle_within(returned, None).await {
+                    platform::Settled::Value(v) => Ok(v),
+                    platform::Settled::Rejected(e) => Err(e),
+                    platform::Settled::TimedOut => Ok(JsValue::UNDEFINED),
+                },
+                Err(e) => Err(e),
+            };
+            if outcome.is_ok() {
+                // Done: marked before the lease goes, so no other delivery runs it again.
+                self.mark_seen(&names).await;
+            }
+            if let Some(l) = lease {
+                if let Err(e) = l.release().await {
+                    self.shared
+                        .emit(Event::new(EventKind::StorageFallback).with_detail(&e));
+                }
+            }
+            HANDLING.with(|m| m.borrow_mut().remove(&lease_key));
+            return outcome.map(|v| handled(false, &key, &v));
+        }
+    }
+
+    /// `handleOnce()`'s Promise.
+    pub(crate) fn handle_once_promise(
+        self: &Rc<Self>,
+        id: Option<String>,
+        text: Option<String>,
+        handler: Function,
+    ) -> Promise {
+        let names = match self.identities(id, text) {
+            Ok(n) => n,
+            Err(e) => return Promise::reject(&js_error(&e)),
+        };
+        if self.shared.disposed.get() {
+            return Promise::reject(&js_error(&SendonceError::Disposed("this Sendonce".into())));
+        }
+        let inner = self.clone();
+        crate::platform::promise(async move { inner.handle_once(names, handler).await })
+    }
+
     pub(crate) fn seen_sync(
         &self,
         id: Option<String>,
@@ -414,6 +651,23 @@ impl QuickDriver {
 }
 
 use std::future::Future;
+
+/// Calls a run's `onWait` (errors it throws are its own and ignored).
+fn tell_waiting(on_wait: Option<&Function>) {
+    if let Some(f) = on_wait {
+        let _ = f.call0(&JsValue::NULL);
+    }
+}
+
+/// `{ duplicate, key, result }`: what `handleOnce()` resolves with.
+fn handled(duplicate: bool, key: &Key, result: &JsValue) -> JsValue {
+    let o = js_sys::Object::new();
+    let o: JsValue = o.into();
+    crate::platform::set(&o, "duplicate", &JsValue::from_bool(duplicate));
+    crate::platform::set(&o, "key", &JsValue::from_str(key.as_str()));
+    crate::platform::set(&o, "result", result);
+    o
+}
 
 fn noop_waker() -> std::task::Waker {
     use std::task::{RawWaker, RawWakerVTable, Waker};
@@ -474,7 +728,7 @@ impl QuickDriver {
             }
             crate::platform::dom::set_busy(&btn, true);
             report.status(&inner.shared, StatusCode::Sending);
-            let promise = match inner.run(ak.clone(), handler.clone()) {
+            let promise = match inner.run(ak.clone(), handler.clone(), None) {
                 Ok(p) => p,
                 Err(e) => Promise::reject(&js_error(&e)),
             };

@@ -230,13 +230,19 @@ impl Shared {
 
     /// Reads and decodes a record; expired records are removed, corrupt or foreign ones (a
     /// record copied under another storage key included) are removed and reported with
-    /// `record.corrupt`.
+    /// `record.corrupt`. Over a storage adapter shared with other processes an expired record
+    /// is only dropped from this process's mirror: the store expires it on its own clock, and a
+    /// process whose clock runs ahead must not delete what the others still read (SPEC 4).
     pub fn read(&self, storage_key: &str) -> Option<Record> {
         let text = self.store.get(storage_key)?;
         match Record::decode_stored(&self.ns, storage_key, &text, platform::now_ms()) {
             Ok(Some(r)) => Some(r),
             Ok(None) => {
-                self.store.delete(storage_key);
+                if self.store.is_adapter() {
+                    self.store.forget(storage_key);
+                } else {
+                    self.store.delete(storage_key);
+                }
                 None
             }
             Err(e) => {

@@ -198,6 +198,12 @@ impl Store {
             .insert(key.to_string(), value.to_string());
     }
 
+    /// Drops `key` from this process's memory only (an adapter's mirror), without telling the
+    /// adapter.
+    pub fn forget(&self, key: &str) {
+        self.memory.borrow_mut().remove(key);
+    }
+
     /// Reads through the adapter (awaiting its Promise), refreshing the mirror. For other
     /// backends the same as [`Store::get`].
     pub async fn get_async(&self, key: &str) -> Result<Option<String>, String> {

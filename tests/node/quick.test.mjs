@@ -138,3 +138,64 @@ test("the default storage falls back to memory in Node, with an event", () => {
   assert.ok(events.includes("storage.fallback"));
   assert.equal(so.quickReplies({ conversationId: "c" }).seen("e-1", null), false);
 });
+
+test("handleOnce: at least once; a handler that throws marks nothing (the redelivery runs it again, same key); done = duplicate after", async () => {
+  const so = new Sendonce({ namespace: "inbound", storage: "memory" });
+  const qr = so.quickReplies({ conversationId: "c-1", window: "1m" });
+  const keys = [];
+  await assert.rejects(
+    qr.handleOnce("m-1", "refund please", (key) => {
+      keys.push(key);
+      throw new Error("CRM down");
+    }),
+    /CRM down/,
+  );
+  const second = await qr.handleOnce("m-1", "refund please", (key) => {
+    keys.push(key);
+    return "T-1";
+  });
+  assert.deepEqual(second, { duplicate: false, key: keys[0], result: "T-1" });
+  assert.equal(keys[1], keys[0], "the same key on every delivery");
+  const third = await qr.handleOnce("m-1", "refund please", () => keys.push("again"));
+  assert.equal(third.duplicate, true);
+  assert.equal(third.key, keys[0]);
+  assert.equal(keys.length, 2);
+  // The same text under another id (a channel that re-ids its retries) is a duplicate too.
+  assert.equal((await qr.handleOnce("m-2", "refund please", () => keys.push("again"))).duplicate, true);
+  // Two deliveries at once in one process: one handler call, the other waits and is a duplicate.
+  let calls = 0;
+  const slow = async () => {
+    calls += 1;
+    await new Promise((r) => setTimeout(r, 30));
+    return "ok";
+  };
+  const both = await Promise.all([qr.handleOnce("m-3", null, slow), qr.handleOnce("m-3", null, slow)]);
+  assert.equal(calls, 1);
+  assert.deepEqual(both.map((r) => r.duplicate).sort(), [false, true]);
+  // seenAsync (at most once) and handleOnce agree on what is done.
+  assert.equal(await qr.seenAsync("m-1", null), true);
+  await assert.rejects(qr.handleOnce(null, "  ", () => 1), (e) => e.name === "SendonceError");
+  await assert.rejects(qr.handleOnce("m-9", null, 42), (e) => e.name === "SendonceError");
+});
+
+test("run(): onWait is called at once when a tap joins the run in flight, never for the tap that runs", async () => {
+  const so = new Sendonce({ namespace: "wait", storage: "memory" });
+  const qr = so.quickReplies({ conversationId: "c-1" });
+  const order = [];
+  let release;
+  const gate = new Promise((r) => (release = r));
+  const first = qr.run("t", async () => {
+    order.push("handler");
+    await gate;
+    return 1;
+  }, { onWait: () => order.push("first waits") });
+  const second = qr.run("t", () => order.push("second ran"), {
+    onWait: () => {
+      order.push("second waits");
+      release();
+    },
+  });
+  assert.deepEqual(await Promise.all([first, second]), [1, 1]);
+  assert.deepEqual([...order].sort(), ["handler", "second waits"], "the joining tap was told at once (it released the handler)");
+  await assert.rejects(qr.run("u", () => 1, { onWait: 5 }), (e) => e.name === "SendonceError");
+});

@@ -63,6 +63,23 @@ test("bot chaos, small: SIGKILLs mid-handler and redeliveries -> 0 duplicate eff
   assert.equal(f.lostWebhooks, 0);
 });
 
+test("bot chaos with clock skew (processes at 0, +6 s, -6 s; window 5 s), SIGKILLs and at-least-once inbound messages: one effect each, no extra runs, nothing lost", { timeout: 180_000 }, async () => {
+  const f = await botChaos({ processes: 3, taps: 15, deliveries: 4, webhooks: 5, inbound: 10, kills: 2, seed: 11, skewMs: 6000 });
+  assert.deepEqual(f.skews, [0, 6000, -6000]);
+  assert.equal(f.window, "5s");
+  assert.equal(f.lateRepeats, 15);
+  assert.equal(f.extraRuns, 0, "no process ran a tap again because its clock said the window was over");
+  assert.deepEqual(f.keysPerTap, { 1: 15 });
+  assert.equal(f.duplicateEffects, 0);
+  assert.equal(f.lostTaps, 0);
+  assert.equal(f.webhookDuplicates, 0);
+  assert.equal(f.lostWebhooks, 0);
+  // Inbound messages handled at least once (handleOnce): none lost to a kill, one effect each.
+  assert.equal(f.lostInbound, 0);
+  assert.equal(f.inboundDuplicates, 0);
+  assert.ok(f.inboundRuns >= 10 && f.inboundRuns <= 10 + f.inboundCutOff, "one run per message, plus one per run a kill cut off");
+});
+
 test("a webhook redelivered to every process is handled once (seenAsync with claims)", { timeout: 60_000 }, async () => {
   const list = await bots(3, "hook1:");
   const event = { conversationId: "c-1", eventId: "evt-77", text: "I want a refund" };
@@ -330,5 +347,142 @@ test("an ioredis client works the same: claims, release, renew, SCAN, and one ru
     assert.ok((await storage.keys("io:v1:q:")).length === 1, "SCAN finds the stored result");
   } finally {
     io.disconnect();
+  }
+});
+
+/** Taps `tap` on each bot in turn (one after the other: a user tapping again), returning the
+ * answers. */
+async function tapInTurn(list, tap) {
+  const out = [];
+  for (const b of list) out.push(await b.post("/tap", tap));
+  return out;
+}
+
+for (const skew of [6000, -6000]) {
+  test(`clock skew ${skew > 0 ? "+" : ""}${skew / 1000} s between two processes (window 5 s): a repeated tap runs once, one effect`, { timeout: 60_000 }, async () => {
+    const prefix = `skew${skew > 0 ? "p" : "m"}:`;
+    const [right] = await bots(1, prefix, { WINDOW: "5s" });
+    const [skewed] = await bots(1, prefix, { WINDOW: "5s", CLOCK_SKEW_MS: String(skew) });
+    const clocks = await Promise.all([right.post("/now", {}), skewed.post("/now", {})]);
+    assert.ok(Math.abs(clocks[1].now - clocks[0].now - skew) < 1000, "the second process's clock is off by the skew");
+    // Both orders: the process with the right clock first, then the skewed one first.
+    for (const [name, order] of [["a", [right, skewed, right]], ["b", [skewed, right, skewed]]]) {
+      const tap = { conversationId: "c-1", actionKey: `createTicket|order=${name}` };
+      const answers = await tapInTurn(order, tap);
+      assert.deepEqual(answers.map((a) => a.ranHere), [true, false, false], `order ${name}: only the first tap ran the handler`);
+      const id = `c-1|${tap.actionKey}`;
+      assert.equal((await cmd("SMEMBERS", `${prefix}effects:${id}`)).length, 1, `order ${name}: one backend effect`);
+      assert.equal((await cmd("SMEMBERS", `${prefix}runkeys:${id}`)).length, 1, `order ${name}: one key`);
+    }
+    assert.equal(Number(await cmd("GET", `${prefix}runs`)), 2, "one handler run per tap");
+  });
+}
+
+test("clock skew: the window still ends, when the store expires it (not when a clock says)", { timeout: 60_000 }, async () => {
+  const prefix = "skewend:";
+  const [right] = await bots(1, prefix, { WINDOW: "2s" });
+  const [behind] = await bots(1, prefix, { WINDOW: "2s", CLOCK_SKEW_MS: "-6000" });
+  const tap = { conversationId: "c-2", actionKey: "ping" };
+  const first = await right.post("/tap", tap);
+  assert.equal(first.ranHere, true);
+  const t0 = Date.now();
+  // The process whose clock is 6 s behind would think the window lasts 8 s more; the store
+  // ends it after 2 s.
+  let again = await behind.post("/tap", tap);
+  while (!again.ranHere && Date.now() - t0 < 20_000) {
+    await sleep(100);
+    again = await behind.post("/tap", tap);
+  }
+  assert.equal(again.ranHere, true, "after the window a tap is a new action");
+  assert.ok(Date.now() - t0 < 6_000, "ended by the store's 2 s, not the skewed clock's 8 s");
+  assert.notEqual(again.result.key, first.result.key, "with a new key (a new action on purpose)");
+});
+
+test("clock skew: a lease is the store's (a handler longer than the lease, on a process 6 s behind, keeps it)", { timeout: 60_000 }, async () => {
+  const prefix = "skewlease:";
+  const [behind] = await bots(1, prefix, { CLOCK_SKEW_MS: "-6000" });
+  const [ahead] = await bots(1, prefix, { CLOCK_SKEW_MS: "6000" });
+  const tap = { conversationId: "c-3", actionKey: "report" };
+  const startedKey = new Promise((resolve) => (behind.onStart = resolve));
+  const first = behind.post("/tap", { ...tap, sleepMs: 4000 });
+  await startedKey;
+  // Taps on the process 12 s ahead while the handler runs (3x the 1.5 s lease): they wait.
+  const second = await ahead.post("/tap", tap);
+  const one = await first;
+  assert.equal(one.ranHere, true);
+  assert.equal(second.ranHere, false, "the other process waited for the lease holder's result");
+  assert.equal(second.result.key, one.result.key);
+  assert.equal(Number(await cmd("GET", `${prefix}runs`)), 1);
+});
+
+test("handleOnce: SIGKILL mid-handler, the redelivery on another process runs it again with the same key; later ones are duplicates", { timeout: 60_000 }, async () => {
+  const [a, b] = await bots(2, "inb1:");
+  const message = { conversationId: "c-5", eventId: "evt-5", text: "Cancel my order" };
+  const startedKey = new Promise((resolve) => (a.onStart = resolve));
+  const first = a.post("/inbound", { ...message, sleepMs: 30_000 }).catch((e) => e);
+  const key = await startedKey;
+  // The channel redelivers (no answer yet) to the other process, which waits: in progress.
+  const redelivery = b.post("/inbound", message);
+  await sleep(2500);
+  assert.equal(Number(await cmd("GET", "inb1:inbound-runs:evt-5")), 1, "the redelivery waits while the first handles it (longer than the lease)");
+  await a.kill();
+  assert.ok((await first) instanceof Error, "the first delivery got no answer");
+  const second = await redelivery;
+  assert.equal(second.duplicate, false, "the message was not lost: the redelivery handled it");
+  assert.equal(second.key, key, "with the same key");
+  assert.equal(Number(await cmd("GET", "inb1:inbound-runs:evt-5")), 2);
+  assert.deepEqual(await cmd("SMEMBERS", "inb1:inbound-effects:evt-5"), [key], "one effect");
+  // Done now: any further delivery, by id or by the same text, is a duplicate.
+  const third = await b.post("/inbound", message);
+  assert.equal(third.duplicate, true);
+  assert.equal(third.key, key);
+  const sameText = await b.post("/inbound", { ...message, eventId: "evt-5b" });
+  assert.equal(sameText.duplicate, true);
+  assert.equal(Number(await cmd("GET", "inb1:inbound-runs:evt-5")), 2);
+});
+
+test("redisStorage as the README shows it writes each key once under the namespace (no doubled prefix)", { timeout: 30_000 }, async () => {
+  const so = new Sendonce({ namespace: "shop-bot", storage: redisStorage(client) });
+  const qr = so.quickReplies({ conversationId: "c-1" });
+  await qr.run("createTicket", () => "T-1");
+  await qr.seenAsync("m-1", "hello");
+  const keys = await cmd("KEYS", "*shop-bot*");
+  assert.ok(keys.length >= 3);
+  for (const k of keys) assert.match(k, /^shop-bot:v1:/, `${k} starts with the namespace, once`);
+  // The prefix option goes in front, for a Redis shared with other apps.
+  const tenant = new Sendonce({ namespace: "shop-bot", storage: redisStorage(client, { prefix: "tenant-a:" }) });
+  await tenant.quickReplies({ conversationId: "c-1" }).run("createTicket", () => "T-2");
+  assert.ok((await cmd("KEYS", "tenant-a:shop-bot:v1:*")).length >= 1);
+  // Every example in the docs: no redisStorage prefix that repeats the namespace.
+  const { readFile, readdir } = await import("node:fs/promises");
+  const root = new URL("../../", import.meta.url);
+  const files = ["README.md", "js/README.md", "js/redis.d.ts", "js/redis.js"];
+  for (const f of await readdir(new URL("examples/", root))) files.push(`examples/${f}`);
+  for (const f of files) {
+    const text = await readFile(new URL(f, root), "utf8");
+    for (const m of text.matchAll(/namespace:\s*"([^"]+)"[\s\S]{0,200}?redisStorage\([^)]*prefix:\s*"([^"]*)"/g)) {
+      assert.notEqual(m[2], `${m[1]}:`, `${f}: redisStorage's prefix repeats the namespace`);
+    }
+  }
+});
+
+test("clock skew: the same action on a process whose clock is 2 min ahead (window 1 min) is answered from the store: no second request, the record left in place", { timeout: 60_000 }, async () => {
+  const api = await targetApi();
+  api.answerFromNowOn();
+  try {
+    const [right] = await bots(1, "skewact:");
+    const [ahead] = await bots(1, "skewact:", { CLOCK_SKEW_MS: "120000" });
+    const action = { name: "notifyCustomer", payload: { order: 77, text: "Shipped" }, url: api.url };
+    const first = await right.post("/act", action);
+    assert.equal(first.outcome, "done");
+    const stored = await cmd("KEYS", "skewact:bot:v1:a:*");
+    assert.equal(stored.length, 1);
+    const again = await ahead.post("/act", action);
+    assert.equal(again.key, first.key, "the same key");
+    assert.equal(again.outcome, "already_received", "inside the window by the store's clock");
+    assert.equal(api.requests.length, 1, "no second request");
+    assert.deepEqual(await cmd("KEYS", "skewact:bot:v1:a:*"), stored, "the process ahead did not delete the record the others still read");
+  } finally {
+    await api.close();
   }
 });
