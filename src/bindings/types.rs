@@ -145,7 +145,13 @@ export interface SendonceOptions {
 export interface ActionOptions {
   window?: WindowSpec;
   key?: string;
+  /** Field names left out of the fingerprint wherever they are (a captcha token). */
   exclude?: string[];
+  /** Top-level field names that change on every send without changing the action (a
+   * client's time stamp): left out of the fingerprint at the top level of the payload only.
+   * Default ["timestamp", "ts", "sentAt", "nonce", "requestId", "attempt"]; `[]` counts every
+   * field (a top-level `ts` that is data). Nested fields always count. */
+  volatile?: string[];
   /** false: the target honours no idempotency key (a chat API's sendMessage). A timeout or
    * a lost connection after the request may have left is not retried: the action rests
    * "uncertain", and only retry() sends it again. Default true. */
