@@ -64,7 +64,9 @@ export type SendonceEventType =
   | "key.rotated" | "storage.fallback" | "record.corrupt" | "status"
   | "offline" | "online" | "elsewhere" | "cors.suspect";
 
-/** A decision log entry. It never carries payload values; free text is masked. */
+/** A decision log entry. It never carries payload values; its texts (`key`, `action`,
+ * `detail`) are masked: emails, phones, cards, IBANs and 12-digit ids show as `[email]`,
+ * `[phone]`, `[card]`, `[iban]`, `[id]`. sendonce's own keys (UUIDs) show as they are. */
 export interface SendonceEvent {
   type: SendonceEventType | (string & {});
   key?: string;
