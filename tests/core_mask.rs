@@ -472,6 +472,27 @@ proptest! {
         prop_assert!(left < 13, "{text:?} -> {masked:?}");
     }
 
+    /// Addresses in any script, with any at-sign spelling and invisible characters inside,
+    /// in the places they turn up (a sentence, a URL path or query, brackets): none is left
+    /// readable.
+    #[test]
+    fn no_address_is_left_readable(
+        local in "[a-z0-9][a-z0-9._+\\-]{0,10}[a-z0-9]|[a-zé][a-zéиж]{0,6}",
+        labels in prop::collection::vec("[a-z0-9][a-z0-9\\-]{0,6}[a-z0-9]|[a-zäж中]{1,6}", 1..3),
+        tld in prop::sample::select(vec!["com", "io", "com.br", "рф", "中国", "xn--p1ai", "museum"]),
+        at in prop::sample::select(vec!["@", "\u{ff20}", "%40"]),
+        dot in prop::sample::select(vec![".", ".", "\u{3002}", "\u{ff0e}"]),
+        hidden in prop::sample::select(vec!["", "\u{200b}", "\u{ad}", "\u{2060}"]),
+        around in prop::sample::select(vec![("", ""), ("write to ", "."), ("<", ">"), ("/api/users/", "/orders"), ("?email=", "&x=1"), ("(", "),"), ("mailto:", " thanks")]),
+    ) {
+        let domain = format!("{}{dot}{tld}", labels.join(dot));
+        let text = format!("{}{local}{hidden}{at}{domain}{}", around.0, around.1);
+        let masked = mask(&text);
+        prop_assert!(masked.contains("[email]"), "{text:?} -> {masked:?}");
+        prop_assert!(!masked.contains(&format!("{at}{domain}")), "{text:?} -> {masked:?}");
+        prop_assert!(masked.ends_with(around.1), "{text:?} -> {masked:?}");
+    }
+
     #[test]
     fn masking_then_cutting_is_bounded_and_idempotent(text in "[0-9 ()+.@a-z\\-é\u{200b}/_,]{0,80}", max in 0usize..90) {
         let cut = mask_cut(&text, max);
