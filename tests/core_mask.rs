@@ -271,6 +271,9 @@ fn phones_with_invisible_characters_commas_or_an_extension_are_masked() {
         ("555-123-4567 ext. 89", "[phone] ext. 89"),
         ("+1 202 555 0143EXT12", "[phone]EXT12"),
         ("5551234567x89", "[phone]x89"),
+        // A leading `+` makes it a phone number, not a code, whatever word follows.
+        ("+1 202 555 0143x", "[phone]x"),
+        ("+5511987654321abc", "[phone]abc"),
         ("(555) 123-4567extension 4", "[phone]extension 4"),
         // German and Brazilian area codes written with a slash.
         ("Tel. 030/1234567", "Tel. [phone]"),
@@ -491,6 +494,46 @@ proptest! {
         prop_assert!(masked.contains("[email]"), "{text:?} -> {masked:?}");
         prop_assert!(!masked.contains(&format!("{at}{domain}")), "{text:?} -> {masked:?}");
         prop_assert!(masked.ends_with(around.1), "{text:?} -> {masked:?}");
+    }
+
+    /// International phone numbers however they are grouped (spaces of any kind, dashes,
+    /// dots, slashes, commas, invisible characters, the area code in parentheses) and followed
+    /// by an extension mark or not: no 7 of their digits are left readable.
+    #[test]
+    fn no_phone_number_is_left_readable(
+        country in "[1-9][0-9]{0,2}",
+        rest in prop::collection::vec("[0-9]{1,4}", 2..5),
+        paren in any::<bool>(),
+        seps in prop::collection::vec(prop::sample::select(vec![
+            " ", "-", ".", "/", ",", "\u{a0}", "\u{202f}", "\u{2011}", "\u{200b}", "\u{ad}",
+            "\u{2060}", "\u{feff}", "", " \u{200b}",
+        ]), 5),
+        before in prop::sample::select(vec!["", "call ", "tel:", "Tel. ", "(", "\n", "телефон "]),
+        after in prop::sample::select(vec!["", " now", ".", ",", ")", "ext", " ext.", "x", "\u{200b}"]),
+    ) {
+        // 7 to 15 digits in all (E.164).
+        let mut rest = rest;
+        let count = |r: &[String]| country.len() + r.iter().map(String::len).sum::<usize>();
+        while count(&rest) > 15 {
+            rest.pop();
+        }
+        while count(&rest) < 7 {
+            rest.push("55".into());
+        }
+        let mut text = format!("{before}+{country}");
+        for (i, group) in rest.iter().enumerate() {
+            let sep = seps[i % seps.len()];
+            if i == 0 && paren {
+                text.push_str(&format!(" ({group})"));
+            } else {
+                text.push_str(sep);
+                text.push_str(group);
+            }
+        }
+        text.push_str(after);
+        let masked = mask(&text);
+        let left = masked.chars().filter(|c| c.is_ascii_digit()).count();
+        prop_assert!(left < 7, "{text:?} -> {masked:?}");
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub const IBAN: &str = "[iban]";
 /// - national id: 12 digits, together or in groups of four (`1234 5678 9012`);
 /// - phone: 7 to 15 digits (the E.164 limit) grouped by spaces, dashes, dots, slashes, commas
 ///   or parentheses, with an optional leading `+` (or `%2B`), also followed by an extension
-///   (`555-123-4567ext89`, `x89`); a date such as `2024-01-15` or `1/15/2024` is not a phone,
+///   (`555-123-4567ext89`, `x89`), or by any word when it starts with `+`; a date such as `2024-01-15` or `1/15/2024` is not a phone,
 ///   nor is a number with thousands separators (`1,234,567`).
 ///
 /// Shorter digit runs glued to letters (`order7654321x`, hex hashes) are left alone: they are
@@ -622,9 +622,12 @@ fn mask_span(
             }
             h += 1;
         }
+        // A number written with a leading `+` is a phone number, not a code, even when a word
+        // follows it.
+        let plus = start < to && is_plus(chars[start].1);
         // Longest first: groups g..h, then g..h-1, down to g alone.
         while h > g {
-            let card_only = (h == groups.len() && glued) || (g == 0 && glued_start);
+            let card_only = (h == groups.len() && glued && !plus) || (g == 0 && glued_start);
             let candidate = text
                 .get(byte(start)..byte(groups[h - 1].1))
                 .unwrap_or_default();
