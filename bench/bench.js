@@ -43,13 +43,14 @@ function makeWidePayload(bytes) {
 
 // ---------- the hand-written baseline
 
-function canonical(v) {
+// Volatile names are left out of the top-level object only, as the SDK does.
+function canonical(v, top = true) {
   if (v === null || typeof v !== "object") return JSON.stringify(v);
-  if (Array.isArray(v)) return "[" + v.map(canonical).join(",") + "]";
+  if (Array.isArray(v)) return "[" + v.map((x) => canonical(x, false)).join(",") + "]";
   const keys = Object.keys(v)
-    .filter((k) => v[k] !== undefined && !VOLATILE.has(k))
+    .filter((k) => v[k] !== undefined && !(top && VOLATILE.has(k)))
     .sort();
-  return "{" + keys.map((k) => JSON.stringify(k) + ":" + canonical(v[k])).join(",") + "}";
+  return "{" + keys.map((k) => JSON.stringify(k) + ":" + canonical(v[k], false)).join(",") + "}";
 }
 
 function hex(buf) {

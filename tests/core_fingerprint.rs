@@ -4,8 +4,8 @@
 
 use proptest::prelude::*;
 use sendonce::core::fingerprint::{
-    canonical, fingerprint_body, fingerprint_form, fingerprint_json, fingerprint_value, sha256_hex,
-    FormValue, VOLATILE_FIELDS,
+    canonical, fingerprint_action, fingerprint_body, fingerprint_form, fingerprint_json,
+    fingerprint_value, sha256_hex, FormValue, VOLATILE_FIELDS,
 };
 use sendonce::core::json::{parse, Value};
 
@@ -108,15 +108,80 @@ fn one_and_one_point_zero_agree() {
 }
 
 #[test]
-fn excluded_and_nested_volatile_fields_do_not_count() {
-    let a = parse(r#"{"name":"Ana","captcha":"x1","meta":{"nonce":"a","sentAt":1}}"#).unwrap();
-    let b = parse(r#"{"name":"Ana","captcha":"y2","meta":{"nonce":"b"}}"#).unwrap();
+fn excluded_fields_do_not_count_at_any_depth() {
+    let a = parse(r#"{"name":"Ana","captcha":"x1","meta":{"captcha":"a"}}"#).unwrap();
+    let b = parse(r#"{"name":"Ana","captcha":"y2","meta":{"captcha":"b"}}"#).unwrap();
     let exclude = ["captcha".to_string()];
     assert_eq!(
         fingerprint_value(&a, &exclude),
         fingerprint_value(&b, &exclude)
     );
     assert_ne!(fingerprint_value(&a, &[]), fingerprint_value(&b, &[]));
+}
+
+/// Issue 19 item 4: `{room: 1, slot: {ts: "10:00"}}` then `"11:00"` were one fingerprint, so
+/// the second booking was answered "already received" and never sent. Volatile names are
+/// left out of the top-level object only.
+#[test]
+fn nested_volatile_names_are_data_at_every_depth() {
+    let fp = |text: &str| fingerprint_json(text, &[]).unwrap();
+    assert_ne!(
+        fp(r#"{"room":1,"slot":{"ts":"10:00"}}"#),
+        fp(r#"{"room":1,"slot":{"ts":"11:00"}}"#)
+    );
+    for name in VOLATILE_FIELDS {
+        for (one, other) in [
+            // In an object, deeper, in an array of objects, and a top-level array.
+            (r#"{"a":{"N":1}}"#, r#"{"a":{"N":2}}"#),
+            (r#"{"a":{"b":{"N":1}}}"#, r#"{"a":{"b":{"N":2}}}"#),
+            (r#"{"items":[{"N":1}]}"#, r#"{"items":[{"N":2}]}"#),
+            (r#"[{"N":1}]"#, r#"[{"N":2}]"#),
+        ] {
+            let (one, other) = (one.replace('N', name), other.replace('N', name));
+            assert_ne!(fp(&one), fp(&other), "{one} vs {other}");
+            // The tree and the text agree, and so does a server reading the body.
+            let v = parse(&one).unwrap();
+            assert_eq!(fingerprint_value(&v, &[]), fp(&one));
+            assert_eq!(
+                fingerprint_body(Some("application/json"), one.as_bytes()),
+                fp(&one).to_string()
+            );
+        }
+        // At the top level the name is a client's stamp: left out.
+        let top = |n: u32| format!(r#"{{"room":1,"{name}":{n}}}"#);
+        assert_eq!(fp(&top(1)), fp(&top(2)));
+        assert_eq!(fp(&top(1)), fp(r#"{"room":1}"#));
+    }
+}
+
+#[test]
+fn an_action_can_turn_volatile_names_off_or_name_its_own() {
+    let fp =
+        |text: &str, volatile: Option<&[String]>| fingerprint_action(text, &[], volatile).unwrap();
+    let (ten, eleven) = (r#"{"room":1,"ts":"10:00"}"#, r#"{"room":1,"ts":"11:00"}"#);
+    // Default: the top-level `ts` is left out.
+    assert_eq!(fp(ten, None), fp(eleven, None));
+    assert_eq!(fp(ten, None), fingerprint_json(ten, &[]).unwrap());
+    // `volatile: []`: every field counts.
+    assert_ne!(fp(ten, Some(&[])), fp(eleven, Some(&[])));
+    assert_eq!(fp(ten, Some(&[])), sha256_hex(ten.as_bytes()));
+    // An own list replaces the defaults, top level only.
+    let own = ["clientTime".to_string()];
+    assert_eq!(
+        fp(r#"{"a":1,"clientTime":5}"#, Some(&own)),
+        fp(r#"{"a":1,"clientTime":6}"#, Some(&own))
+    );
+    assert_ne!(
+        fp(r#"{"a":{"clientTime":5}}"#, Some(&own)),
+        fp(r#"{"a":{"clientTime":6}}"#, Some(&own))
+    );
+    assert_ne!(fp(ten, Some(&own)), fp(eleven, Some(&own)));
+    // `exclude` still reaches every depth, whatever `volatile` says.
+    let exclude = ["captcha".to_string()];
+    assert_eq!(
+        fingerprint_action(r#"{"a":{"captcha":1}}"#, &exclude, Some(&[])).unwrap(),
+        fingerprint_action(r#"{"a":{"captcha":2}}"#, &exclude, Some(&[])).unwrap()
+    );
 }
 
 fn text(name: &str, v: &str) -> (String, FormValue) {

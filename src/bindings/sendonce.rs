@@ -373,23 +373,32 @@ impl Sendonce {
         }
         // Without options (the usual call) nothing is read: every property read is a call
         // into JS with a string made from its name, on each create.
-        let (window, explicit, exclude, idempotent) = if options.is_undefined() || options.is_null()
-        {
-            (None, None, Vec::new(), true)
-        } else {
-            let o = options_object(options, "options")?;
-            reject_unknown(&o, "", ACTION_OPTIONS)?;
-            (
-                window_value(&get(&o, "window"))?,
-                opt_string(&o, "key")?
-                    .map(|k| validate_key(&k))
-                    .transpose()?,
-                string_list(&get(&o, "exclude"), "exclude")?,
-                // `idempotent: false`: the target honours no key; see
-                // `ActionConfig::idempotent`.
-                opt_bool(&o, "idempotent")?.unwrap_or(true),
-            )
-        };
+        let (window, explicit, exclude, volatile, idempotent) =
+            if options.is_undefined() || options.is_null() {
+                (None, None, Vec::new(), None, true)
+            } else {
+                let o = options_object(options, "options")?;
+                reject_unknown(&o, "", ACTION_OPTIONS)?;
+                (
+                    window_value(&get(&o, "window"))?,
+                    opt_string(&o, "key")?
+                        .map(|k| validate_key(&k))
+                        .transpose()?,
+                    string_list(&get(&o, "exclude"), "exclude")?,
+                    // `volatile`: absent keeps the default names, `[]` counts every field.
+                    {
+                        let v = get(&o, "volatile");
+                        if v.is_undefined() || v.is_null() {
+                            None
+                        } else {
+                            Some(string_list(&v, "volatile")?)
+                        }
+                    },
+                    // `idempotent: false`: the target honours no key; see
+                    // `ActionConfig::idempotent`.
+                    opt_bool(&o, "idempotent")?.unwrap_or(true),
+                )
+            };
         let body = payload_text(payload, "the payload", self.shared.max_payload_bytes)?;
         let handle = driver::start(
             &self.shared,
@@ -399,6 +408,7 @@ impl Sendonce {
                 window,
                 key: explicit,
                 exclude,
+                volatile,
                 idempotent,
                 body,
             },
@@ -410,7 +420,7 @@ impl Sendonce {
 /// Longest action name, in characters.
 const MAX_ACTION_NAME: u32 = 100;
 
-/// An optional list of field names (`exclude`): an array of at most 1000 strings. Anything
+/// An optional list of field names (`exclude`, `volatile`): an array of at most 1000 strings. Anything
 /// else (an array-like `{ length: 1e9 }` included) is a clear error.
 pub(crate) fn string_list(v: &JsValue, name: &str) -> Result<Vec<String>, SendonceError> {
     if v.is_undefined() || v.is_null() {

@@ -87,7 +87,9 @@ export type SendonceEventType =
   | "offline" | "online" | "elsewhere" | "action.incomplete" | "auth.refresh"
   | "key.adopted" | "cors.suspect";
 
-/** A decision log entry. It never carries payload values; free text is masked. */
+/** A decision log entry. It never carries payload values; its texts (`key`, `action`,
+ * `detail`) are masked: emails, phones, cards, IBANs and 12-digit ids show as `[email]`,
+ * `[phone]`, `[card]`, `[iban]`, `[id]`. sendonce's own keys (UUIDs) show as they are. */
 export interface SendonceEvent {
   type: SendonceEventType | (string & {});
   key?: string;
@@ -168,7 +170,13 @@ export interface SendonceOptions {
 export interface ActionOptions {
   window?: WindowSpec;
   key?: string;
+  /** Field names left out of the fingerprint wherever they are (a captcha token). */
   exclude?: string[];
+  /** Top-level field names that change on every send without changing the action (a
+   * client's time stamp): left out of the fingerprint at the top level of the payload only.
+   * Default ["timestamp", "ts", "sentAt", "nonce", "requestId", "attempt"]; `[]` counts every
+   * field (a top-level `ts` that is data). Nested fields always count. */
+  volatile?: string[];
   /** false: the target honours no idempotency key (a chat API's sendMessage). A timeout or
    * a lost connection after the request may have left is not retried: the action rests
    * "uncertain", and only retry() sends it again. Default true. */

@@ -1,11 +1,13 @@
 //! The decision log (`onEvent`) and the counters built from it (`stats()`), SPEC section 7.
 //!
 //! An event says what sendonce decided and why, never what the user sent: it has the key, the
-//! action's name, numbers and a status code, and at most a free-text `detail` that always
-//! goes through [`mask`] on its way out.
+//! action's name, numbers and a status code, and at most a free-text `detail`. Every text in
+//! it goes through [`mask`] on its way out: the detail, the action's name, and the key
+//! (sendonce's own UUID keys pass as they are, see [`mask_key`]; a caller's own key may hold
+//! an email).
 
 use crate::core::json::Value;
-use crate::core::mask::mask;
+use crate::core::mask::{mask, mask_key};
 use crate::core::status::StatusCode;
 
 /// What happened. The stable names ([`EventKind::as_str`]) are the `type` of the JS event.
@@ -112,8 +114,9 @@ impl EventKind {
 }
 
 /// One entry of the decision log. Build it with [`Event::new`] and the `with_*` methods.
-/// It carries no payload value; `detail` is masked by [`Event::with_detail`] and again by
-/// [`Event::to_value`], so even a detail set directly never leaves unmasked.
+/// It carries no payload value; `detail` is masked by [`Event::with_detail`], and
+/// [`Event::to_value`] masks every text (detail, action, key) again, so even a field set
+/// directly never leaves unmasked.
 ///
 /// ```
 /// use sendonce::core::events::{Event, EventKind};
@@ -122,14 +125,16 @@ impl EventKind {
 /// assert_eq!(e.detail.as_deref(), Some("timeout calling [email]"));
 /// assert_eq!(e.to_value().to_json(),
 ///     r#"{"type":"send.retry","attempt":2,"ms":600,"detail":"timeout calling [email]"}"#);
+/// let k = Event::new(EventKind::ActionNew).with_key("order:ana@example.com").with_action("create");
+/// assert_eq!(k.to_value().to_json(), r#"{"type":"action.new","key":"order:[email]","action":"create"}"#);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     /// What happened.
     pub kind: EventKind,
-    /// The idempotency key concerned, if any.
+    /// The idempotency key concerned, if any (as sent; [`Event::to_value`] masks it).
     pub key: Option<String>,
-    /// The action's name, if any.
+    /// The action's name, if any (masked by [`Event::to_value`]).
     pub action: Option<String>,
     /// The attempt number (1 for the first request).
     pub attempt: Option<u32>,
@@ -201,14 +206,15 @@ impl Event {
     }
 
     /// The event as the JS `onEvent` callback gets it: `{ type, key, action, attempt, status,
-    /// code, ms, detail }`, members that are not set left out, `detail` masked.
+    /// code, ms, detail }`, members that are not set left out, every text masked (`key` with
+    /// [`mask_key`], `action` and `detail` with [`mask`]).
     pub fn to_value(&self) -> Value {
         let mut m: Vec<(&str, Value)> = vec![("type", self.kind.as_str().into())];
         if let Some(k) = &self.key {
-            m.push(("key", k.as_str().into()));
+            m.push(("key", mask_key(k).into()));
         }
         if let Some(a) = &self.action {
-            m.push(("action", a.as_str().into()));
+            m.push(("action", mask(a).into()));
         }
         if let Some(a) = self.attempt {
             m.push(("attempt", u64::from(a).into()));

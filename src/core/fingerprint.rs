@@ -5,8 +5,11 @@
 use crate::core::json::{self, Value};
 use sha2::{Digest, Sha256};
 
-/// Fields that change on every attempt without changing the meaning of an action. They are
-/// removed (at any depth) before fingerprinting.
+/// Fields that change on every attempt without changing the meaning of an action (a client's
+/// time stamp, a nonce, an attempt counter). They are left out of the payload's top-level
+/// object only (SPEC 4): deeper down the same names are data (`{ slot: { ts: "10:00" } }` is
+/// the time booked, and a booking of another slot is another action). An action that means
+/// its top-level `ts` as data turns them off with `volatile: []`, or names its own.
 pub const VOLATILE_FIELDS: &[&str] =
     &["timestamp", "ts", "sentAt", "nonce", "requestId", "attempt"];
 
@@ -58,21 +61,29 @@ pub fn sha256_hex(bytes: &[u8]) -> Fingerprint {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// True for a member name the fingerprint leaves out: a volatile field or an `exclude`d one.
-fn skipped(name: &str, exclude: &[String]) -> bool {
-    VOLATILE_FIELDS.contains(&name) || exclude.iter().any(|e| e == name)
+/// True for a member the fingerprint leaves out: an `exclude`d name wherever it is (the caller
+/// named it), a volatile one in the top-level object only (`depth` 0). `volatile` is the
+/// action's own list; `None` means [`VOLATILE_FIELDS`].
+fn skipped(name: &str, depth: usize, exclude: &[String], volatile: Option<&[String]>) -> bool {
+    let is_volatile = depth == 0
+        && match volatile {
+            None => VOLATILE_FIELDS.contains(&name),
+            Some(names) => names.iter().any(|v| v == name),
+        };
+    is_volatile || exclude.iter().any(|e| e == name)
 }
 
-/// The canonical text of a payload: volatile and `exclude`d fields removed at any depth,
-/// object keys sorted, one spelling of numbers and strings.
+/// The canonical text of a payload: the default volatile fields removed from its top-level
+/// object, `exclude`d fields removed at any depth, object keys sorted, one spelling of numbers
+/// and strings.
 ///
 /// ```
 /// use sendonce::core::{fingerprint::canonical, json::parse};
-/// let v = parse(r#"{"b":2,"a":1,"nonce":"x9"}"#).unwrap();
-/// assert_eq!(canonical(&v, &[]), r#"{"a":1,"b":2}"#);
+/// let v = parse(r#"{"b":2,"a":1,"nonce":"x9","slot":{"ts":"10:00"}}"#).unwrap();
+/// assert_eq!(canonical(&v, &[]), r#"{"a":1,"b":2,"slot":{"ts":"10:00"}}"#);
 /// ```
 pub fn canonical(value: &Value, exclude: &[String]) -> String {
-    json::canonical_of(value, &|name| skipped(name, exclude))
+    json::canonical_of(value, &|name, depth| skipped(name, depth, exclude, None))
 }
 
 /// The fingerprint of a JSON-like payload (see [`canonical`]).
@@ -102,13 +113,36 @@ pub fn fingerprint_json(
     text: &str,
     exclude: &[String],
 ) -> Result<Fingerprint, crate::core::error::SendonceError> {
-    let canon = json::canonical_text(text, &|name| skipped(name, exclude))?;
+    fingerprint_action(text, exclude, None)
+}
+
+/// The fingerprint of an action's payload (JSON text) with the action's own volatile names:
+/// `None` for the defaults ([`VOLATILE_FIELDS`]), `Some(&[])` to count every field (the
+/// `volatile: []` option). Volatile names are left out of the top-level object only;
+/// `exclude`d names at any depth.
+///
+/// ```
+/// use sendonce::core::fingerprint::fingerprint_action;
+/// let fp = |text, volatile| fingerprint_action(text, &[], volatile).unwrap();
+/// // Nested names are data: another slot is another booking.
+/// assert_ne!(fp(r#"{"room":1,"slot":{"ts":"10:00"}}"#, None), fp(r#"{"room":1,"slot":{"ts":"11:00"}}"#, None));
+/// // A top-level `ts` is a client's stamp, unless the action says otherwise.
+/// assert_eq!(fp(r#"{"room":1,"ts":1}"#, None), fp(r#"{"room":1,"ts":2}"#, None));
+/// assert_ne!(fp(r#"{"room":1,"ts":1}"#, Some(&[])), fp(r#"{"room":1,"ts":2}"#, Some(&[])));
+/// ```
+pub fn fingerprint_action(
+    text: &str,
+    exclude: &[String],
+    volatile: Option<&[String]>,
+) -> Result<Fingerprint, crate::core::error::SendonceError> {
+    let canon = json::canonical_text(text, &|name, depth| skipped(name, depth, exclude, volatile))?;
     Ok(sha256_hex(canon.as_bytes()))
 }
 
 /// The fingerprint of a request body as a server sees it: JSON bodies by their canonical form
 /// (so the server computes what the browser computed for the payload), anything else by its
-/// bytes. Returns hex text.
+/// bytes. Returns hex text. The default volatile names are left out of the top-level object,
+/// as the SDK does for an action without a `volatile` option.
 ///
 /// ```
 /// use sendonce::core::fingerprint::{fingerprint_body, fingerprint_value};
@@ -169,7 +203,8 @@ impl FormValue {
 }
 
 /// The canonical value of a form: an object of field name -> array of its values in DOM
-/// order (repeated names keep their order), with `exclude`d and volatile names removed.
+/// order (repeated names keep their order), with `exclude`d and volatile names removed (a
+/// form's field names are its top level).
 pub fn form_value(fields: &[(String, FormValue)], exclude: &[String]) -> Value {
     let mut members: Vec<(String, Value)> = Vec::new();
     for (name, value) in fields {

@@ -104,7 +104,7 @@ impl Value {
     /// assert_eq!(a.canonical(), b.canonical());
     /// ```
     pub fn canonical(&self) -> String {
-        canonical_of(self, &|_| false)
+        canonical_of(self, &|_, _| false)
     }
 
     /// A shorthand to build an object from pairs.
@@ -348,24 +348,29 @@ fn sort_by_name<T>(items: &mut [T], name: impl Fn(&T) -> &str) -> usize {
 const SMALL_OBJECT: usize = 16;
 
 /// The canonical text of the JSON `text`: members of every object sorted by name (the last of
-/// repeated names kept) and those `skip` names left out, at any depth; numbers and strings
-/// in their one spelling. Written straight from the text, without the tree [`parse`] builds
+/// repeated names kept) and the members for which `skip(name, depth)` is true left out;
+/// numbers and strings in their one spelling. `depth` is how deep the member's object is: 0
+/// for the members of the top-level object, 1 for an object inside it (or inside a top-level
+/// array), and so on. Written straight from the text, without the tree [`parse`] builds
 /// (every create fingerprints its payload: the tree's allocations were most of that).
 /// Accepts and refuses exactly what [`parse`] does, with the same errors.
 ///
 /// ```
 /// use sendonce::core::json::canonical_text;
-/// let text = r#"{"b": [1.0, "\u0078"], "a": {"z": null, "y": true}, "ts": 5}"#;
-/// let canon = canonical_text(text, &|name| name == "ts").unwrap();
-/// assert_eq!(canon, r#"{"a":{"y":true,"z":null},"b":[1,"x"]}"#);
-/// assert_eq!(canonical_text("[1,", &|_| false).unwrap_err().code(), "invalid_json");
+/// let text = r#"{"b": [1.0, "\u0078"], "a": {"z": null, "y": true, "ts": 4}, "ts": 5}"#;
+/// let canon = canonical_text(text, &|name, depth| depth == 0 && name == "ts").unwrap();
+/// assert_eq!(canon, r#"{"a":{"ts":4,"y":true,"z":null},"b":[1,"x"]}"#);
+/// assert_eq!(canonical_text("[1,", &|_, _| false).unwrap_err().code(), "invalid_json");
 /// ```
-pub fn canonical_text(text: &str, skip: &dyn Fn(&str) -> bool) -> Result<String, SendonceError> {
+pub fn canonical_text(
+    text: &str,
+    skip: &dyn Fn(&str, usize) -> bool,
+) -> Result<String, SendonceError> {
     canonicalize(text, skip, MAX_DEPTH)
 }
 
 /// The canonical text of a value (see [`canonical_text`]), at any depth.
-pub(crate) fn canonical_of(v: &Value, skip: &dyn Fn(&str) -> bool) -> String {
+pub(crate) fn canonical_of(v: &Value, skip: &dyn Fn(&str, usize) -> bool) -> String {
     let text = v.to_json();
     // `to_json` writes JSON that parses; the error is not reachable.
     canonicalize(&text, skip, usize::MAX).unwrap_or(text)
@@ -374,7 +379,7 @@ pub(crate) fn canonical_of(v: &Value, skip: &dyn Fn(&str) -> bool) -> String {
 /// [`canonical_text`] with nesting refused from `max_depth` on.
 fn canonicalize(
     text: &str,
-    skip: &dyn Fn(&str) -> bool,
+    skip: &dyn Fn(&str, usize) -> bool,
     max_depth: usize,
 ) -> Result<String, SendonceError> {
     let mut p = Parser {
@@ -407,14 +412,14 @@ struct Canon<'a, 's> {
     members: Vec<(Cow<'a, str>, usize, usize)>,
     /// Buffers an object is put in order in, kept for the next object.
     spare: Vec<String>,
-    skip: &'s dyn Fn(&str) -> bool,
+    skip: &'s dyn Fn(&str, usize) -> bool,
     max_depth: usize,
 }
 
 impl Canon<'_, '_> {
     /// Puts the object that starts at `start` in `out`, whose members are `members[first..]`,
-    /// in canonical order.
-    fn close_object(&mut self, first: usize, start: usize) {
+    /// in canonical order. `depth` is the object's nesting (0 for the top-level value).
+    fn close_object(&mut self, first: usize, start: usize, depth: usize) {
         let Some(members) = self.members.get_mut(first..) else {
             return;
         };
@@ -424,7 +429,7 @@ impl Canon<'_, '_> {
         buf.push('{');
         let mut any = false;
         for (name, from, to) in &members[..kept] {
-            if (self.skip)(name) {
+            if (self.skip)(name, depth) {
                 continue;
             }
             if any {
@@ -644,7 +649,7 @@ impl<'a> Parser<'a> {
                         Some(b',') => self.pos += 1,
                         Some(b'}') => {
                             self.pos += 1;
-                            c.close_object(first, start);
+                            c.close_object(first, start, depth);
                             return Ok(());
                         }
                         _ => return Err(self.err("',' or '}'")),

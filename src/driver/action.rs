@@ -20,7 +20,7 @@ use crate::bindings::convert::{
 use crate::core::action::{adopt_elsewhere, ActionMachine, Input, Outcome, Output};
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind};
-use crate::core::fingerprint::fingerprint_json;
+use crate::core::fingerprint::fingerprint_action;
 use crate::core::key::Key;
 use crate::core::record::{self, ActionPlan, ActionRecord, Record, StoredRequest};
 use crate::core::status::StatusCode;
@@ -787,8 +787,11 @@ pub(crate) struct NewAction<'a> {
     pub window: Option<Window>,
     /// An explicit `key` option.
     pub key: Option<Key>,
-    /// Field names left out of the fingerprint.
+    /// Field names left out of the fingerprint, at any depth.
     pub exclude: Vec<String>,
+    /// The `volatile` option: names left out of the payload's top level (`None`: the
+    /// defaults, `core::fingerprint::VOLATILE_FIELDS`).
+    pub volatile: Option<Vec<String>>,
     /// `idempotent: false`: the target honours no key; see `ActionConfig::idempotent`.
     pub idempotent: bool,
     /// The payload's JSON text (the body sent).
@@ -805,11 +808,12 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
         window,
         key: explicit,
         exclude,
+        volatile,
         idempotent,
         body,
     } = new;
     let window = window.unwrap_or_else(|| shared.windows.for_kind(kind));
-    let fingerprint = fingerprint_json(&body, &exclude)?;
+    let fingerprint = fingerprint_action(&body, &exclude, volatile.as_deref())?;
     let config = |key: Key, fingerprint: crate::core::fingerprint::Fingerprint| {
         let mut cfg = shared.config(key, name, kind, fingerprint, window);
         cfg.idempotent = idempotent;

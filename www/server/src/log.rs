@@ -131,16 +131,17 @@ impl RequestLog {
         entry.at = now_ms();
         ring.next_seq += 1;
         if !self.quiet {
+            // The path and a client's key may hold personal data: masked, as trace lines are.
             eprintln!(
                 "#{} {} {} -> {}{}{}{}",
                 entry.seq,
                 entry.method,
-                entry.path,
+                sendonce::core::mask::mask(&entry.path),
                 entry.status,
                 entry
                     .key
                     .as_deref()
-                    .map(|k| format!(" key={k}"))
+                    .map(|k| format!(" key={}", sendonce::core::mask::mask_key(k)))
                     .unwrap_or_default(),
                 entry
                     .fault

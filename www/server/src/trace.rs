@@ -4,14 +4,17 @@
 //!
 //! Lines carry the key and free text that went through `sendonce::core::mask` first, so that
 //! an email, a phone number, a card number or a national id typed by a user never reaches a
-//! log (the UX brief: "the logs preserve the request id without exposing personal data").
+//! log (the UX brief: "the logs preserve the request id without exposing personal data"). The
+//! key and the scope (its request path) are masked too when a line is written out: a client's
+//! key or a path may hold an email (`/api/users/ana@example.com/orders`). Free text is masked
+//! first and cut after: cut first, an address split at the cut is no longer recognised.
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Mutex;
 
-use sendonce::core::mask::mask;
-use serde::Serialize;
+use sendonce::core::mask::{mask, mask_cut, mask_key};
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::clock::now_ms;
@@ -66,11 +69,15 @@ pub struct TraceLine {
     pub seq: u64,
     /// Milliseconds since the Unix epoch.
     pub at: i64,
-    /// The idempotency key the line is about.
+    /// The idempotency key the line is about (masked when written out; kept as sent, so that
+    /// [`TraceLog::chain`] finds it).
+    #[serde(serialize_with = "masked_key")]
     pub key: String,
     /// The decision.
     pub event: Decision,
-    /// Where: the key's scope (`POST /api/jobs`), or `worker` / `queue`.
+    /// Where: the key's scope (`POST /api/jobs`), or `worker` / `queue` (masked when written
+    /// out: a path may hold personal data).
+    #[serde(serialize_with = "masked")]
     pub scope: String,
     /// The HTTP status answered, for request decisions.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -83,6 +90,14 @@ pub struct TraceLine {
     /// A piece of the payload's free text (masked), when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+}
+
+fn masked_key<S: Serializer>(key: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&mask_key(key))
+}
+
+fn masked<S: Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&mask(text))
 }
 
 /// What a caller says about a decision; [`TraceLog::record`] adds the rest.
@@ -138,7 +153,7 @@ impl TraceLog {
             status: note.status,
             job: note.job,
             detail: mask(&note.detail),
-            text: note.text.as_deref().map(mask),
+            text: note.text.as_deref().map(|t| mask_cut(t, MAX_TEXT_CHARS)),
         };
         ring.next_seq += 1;
         if !self.quiet {
@@ -169,18 +184,14 @@ impl TraceLog {
     }
 }
 
-/// The free text a payload carries (the first of [`TEXT_FIELDS`] that is a string), cut to
-/// [`MAX_TEXT_CHARS`]. Not masked yet: [`TraceLog::record`] masks everything it keeps.
+/// The free text a payload carries (the first of [`TEXT_FIELDS`] that is a string), whole.
+/// Not masked or cut yet: [`TraceLog::record`] masks it, then cuts it to [`MAX_TEXT_CHARS`].
 pub fn payload_text(body: &[u8]) -> Option<String> {
     let value: Value = serde_json::from_slice(body).ok()?;
     let text = TEXT_FIELDS
         .iter()
         .find_map(|f| value.get(f).and_then(Value::as_str))?;
-    let mut out: String = text.chars().take(MAX_TEXT_CHARS).collect();
-    if text.chars().count() > MAX_TEXT_CHARS {
-        out.push('…');
-    }
-    Some(out)
+    Some(text.to_string())
 }
 
 #[cfg(test)]
@@ -231,9 +242,54 @@ mod tests {
             Some("a")
         );
         let long = format!(r#"{{"text":"{}"}}"#, "x".repeat(500));
-        assert_eq!(
-            payload_text(long.as_bytes()).unwrap().chars().count(),
-            MAX_TEXT_CHARS + 1
+        let line = TraceLog::new(true).record(
+            "k",
+            Decision::New,
+            "POST /api/x",
+            Note {
+                text: payload_text(long.as_bytes()),
+                ..Note::default()
+            },
         );
+        assert_eq!(line.text.unwrap().chars().count(), MAX_TEXT_CHARS + 1);
+    }
+
+    /// Issue 19 item 15: the text was cut at 120 characters before masking, so an address
+    /// across the cut showed as `ana.silva@example.c...`; the key and the path were never
+    /// masked.
+    #[test]
+    fn text_is_masked_before_the_cut_and_key_and_path_are_masked() {
+        let log = TraceLog::new(true);
+        for pad in 100..MAX_TEXT_CHARS + 5 {
+            let body = format!(
+                r#"{{"title":"{} ana.silva@example.com +55 11 98765-4321 4111 1111 1111 1111"}}"#,
+                "x".repeat(pad)
+            );
+            let line = log.record(
+                "order:ana.silva@example.com",
+                Decision::New,
+                "POST /api/users/ana.silva@example.com/cards/4111111111111111",
+                Note {
+                    text: payload_text(body.as_bytes()),
+                    ..Note::default()
+                },
+            );
+            let json = serde_json::to_string(&line).unwrap();
+            for personal in ["ana.", "silva", "98765", "4321", "1111"] {
+                assert!(!json.contains(personal), "{personal} in {json}");
+            }
+            assert!(json.contains(r#""key":"order:[email]""#), "{json}");
+            assert!(
+                json.contains(r#""scope":"POST /api/users/[email]/cards/[card]""#),
+                "{json}"
+            );
+        }
+        // The key as sent still finds its chain.
+        assert!(!log.chain("order:ana.silva@example.com").is_empty());
+        // sendonce's own keys (UUIDs) are written as they are.
+        let uuid = "12345678-1234-4123-8123-123456789012";
+        let line = log.record(uuid, Decision::New, "POST /api/x", Note::default());
+        let json = serde_json::to_string(&line).unwrap();
+        assert!(json.contains(uuid), "{json}");
     }
 }
