@@ -62,7 +62,7 @@ export type SendonceEventType =
   | "action.new" | "action.repeat" | "action.resume" | "click.suppressed"
   | "send.attempt" | "send.retry" | "reply.replayed" | "reply.conflict"
   | "key.rotated" | "storage.fallback" | "record.corrupt" | "status"
-  | "offline" | "online" | "elsewhere" | "cors.suspect";
+  | "offline" | "online" | "elsewhere" | "cors.suspect" | "key.header_ignored";
 
 /** A decision log entry. It never carries payload values; free text is masked. */
 export interface SendonceEvent {
@@ -123,7 +123,11 @@ export interface SendonceOptions {
    * (a token refresh). It may return a Promise. A hook that throws fails the attempt like a
    * network error (retried with the same key); a Promise that does not settle within
    * `retry.timeoutMs` ends the attempt like a timeout (retried with the same key). The hook
-   * and the request share that timeout: what the hook takes, the request does not get.
+   * and the request share that timeout: what the hook takes, the request does not get. A hook
+   * that returns something that is not headers (a number, a string) is a programming error:
+   * nothing is sent, the action rests "failed" and `send()` rejects with a `SendonceError`
+   * "invalid_hook". The key header (`headerName`, any letter case) is sendonce's alone: one
+   * returned by the hook is not sent (a `key.header_ignored` event); the action's key is.
    */
   headers?: (request: HeadersHookRequest) => HeadersInit | undefined | Promise<HeadersInit | undefined>;
   /** Largest payload (as JSON, in bytes) an action or chat message may have; a bigger one is
@@ -146,15 +150,18 @@ export interface ActionOptions {
   window?: WindowSpec;
   key?: string;
   exclude?: string[];
-  /** false: the target honours no idempotency key (a chat API's sendMessage). A timeout or
-   * a lost connection after the request may have left is not retried: the action rests
-   * "uncertain", and only retry() sends it again. Default true. */
+  /** false: the target honours no idempotency key (a chat API's sendMessage). One request:
+   * any ending that does not prove the target did nothing (a timeout, a lost connection, 408
+   * or any 5xx) is not retried: the action rests "uncertain", and only retry() sends it
+   * again. 429, 409 and 425 prove nothing was done and are retried. Default true. */
   idempotent?: boolean;
 }
 
 /** `action.send(url, init)`. */
 export interface SendInit {
   method?: string;
+  /** Extra request headers; credentials (Authorization, Cookie...) are never stored. A key
+   * header (`headerName`, any letter case) is ignored, with a `key.header_ignored` event. */
   headers?: HeadersInit;
 }
 
