@@ -1566,3 +1566,37 @@ fn adopting_a_not_idempotent_action_cut_off_mid_attempt_rests_uncertain_and_send
     assert!(d.sent.is_empty());
     assert_eq!(d.outcome().code, Uncertain);
 }
+
+#[test]
+fn an_attempt_never_made_is_retried_even_without_a_key_and_never_uncertain() {
+    // A `headers` hook that threw or did not settle: no request left, so even a target that
+    // honours no key is safe to ask again (before, a not-idempotent action rested `uncertain`
+    // without ever having sent anything).
+    use sendonce::core::action::Output;
+    let mut cfg = config(policy());
+    cfg.idempotent = false;
+    let mut m = ActionMachine::new(cfg, T0);
+    m.handle(Input::Send(Some(request())), T0, 0);
+    while m.poll().is_some() {}
+    m.handle(Input::Unsent, T0 + 5, 0);
+    let mut outs = Vec::new();
+    while let Some(o) = m.poll() {
+        outs.push(o);
+    }
+    assert!(
+        !outs.iter().any(|o| matches!(
+            o,
+            Output::Status {
+                code: Uncertain,
+                ..
+            }
+        )),
+        "{outs:?}"
+    );
+    assert_eq!(m.status(), Retrying);
+    let mut d = Driver::with_machine(m, Server::new(vec![]));
+    d.run();
+    assert_eq!(d.sent.len(), 1);
+    assert_eq!(d.outcome().code, Done);
+    assert_eq!(d.server.effects_of(KEY), 1);
+}

@@ -72,6 +72,12 @@ pub enum Input {
     NetworkError,
     /// The attempt in flight timed out and was aborted.
     AttemptTimeout,
+    /// The attempt handed out with `Transmit` was not made, for a reason that may pass: the
+    /// `headers` hook threw, rejected or did not settle within the attempt's timeout (a token
+    /// service that is down). Nothing left, so it is retried like a network failure (and
+    /// comes to rest `offline`), and never ends `uncertain`, even for a target that honours
+    /// no key.
+    Unsent,
     /// The attempt handed out with `Transmit` could not be made, for a reason that retrying
     /// cannot fix: a programming error of the page, such as a `headers` hook that returned
     /// something that is not headers. Nothing was sent, so the attempt does not count; the
@@ -355,7 +361,10 @@ impl ActionMachine {
                 self.on_reply(reply, now_ms, random)
             }
             Input::NetworkError | Input::AttemptTimeout if self.phase == Phase::InFlight => {
-                self.on_network_failure(now_ms, random)
+                self.on_network_failure(now_ms, random, true)
+            }
+            Input::Unsent if self.phase == Phase::InFlight => {
+                self.on_network_failure(now_ms, random, false)
             }
             Input::NotSent(error) if self.phase == Phase::InFlight => {
                 // Nothing left: the attempt is not counted (a non-idempotent action restored
@@ -428,7 +437,11 @@ impl ActionMachine {
             }
             Input::Adopt { key, record } => self.adopt(key, record),
             // A late reply or failure for an attempt that is no longer in flight.
-            Input::Reply(_) | Input::NetworkError | Input::AttemptTimeout | Input::NotSent(_) => {}
+            Input::Reply(_)
+            | Input::NetworkError
+            | Input::AttemptTimeout
+            | Input::Unsent
+            | Input::NotSent(_) => {}
         }
     }
 
@@ -687,9 +700,11 @@ impl ActionMachine {
         }
     }
 
-    fn on_network_failure(&mut self, now_ms: u64, random: u32) {
+    /// An attempt ended without an answer; `may_have_left` is false when it was never made
+    /// (see [`Input::Unsent`]).
+    fn on_network_failure(&mut self, now_ms: u64, random: u32, may_have_left: bool) {
         self.failures += 1;
-        if !self.cfg.idempotent {
+        if !self.cfg.idempotent && may_have_left {
             // The request may have reached a target that honours no key: another attempt
             // could do it twice. Rest here, keep the key (24 h, like `failed`) and let a
             // person decide.

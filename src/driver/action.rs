@@ -252,14 +252,14 @@ impl ActionCell {
 
     /// The `headers` hook's headers for this attempt (`Ok(vec![])` without a hook). Called
     /// before every attempt, also after a reload; its headers are sent, never stored. A hook
-    /// that throws or rejects (a token service that is down) fails this attempt like a
-    /// network error (retried with the same key), told in a `send.retry` event's detail. A
+    /// that throws or rejects (a token service that is down) fails this attempt without a
+    /// request (`Unsent`: retried with the same key like a network error, never `uncertain`),
+    /// told in a `send.retry` event's detail. A
     /// hook that returns something that is not headers is a programming error that retrying
     /// cannot fix: `NotSent` with an `invalid_hook` error (the action rests `failed` and the
     /// send rejects, saying so). A hook whose Promise does not settle within the attempt's
-    /// timeout ends the attempt as a timeout (`AttemptTimeout`, the transport's own path): it
-    /// can never leave the action sending for ever. `Err` is the input that ends the attempt;
-    /// nothing was sent.
+    /// timeout ends the attempt the same way (`Unsent`): it can never leave the action
+    /// sending for ever. `Err` is the input that ends the attempt; nothing was sent.
     async fn hook_headers(
         &self,
         request: &StoredRequest,
@@ -303,11 +303,11 @@ impl ActionCell {
             }),
             platform::Settled::Rejected(e) => {
                 failed(&crate::platform::storage::describe(&e));
-                Err(Input::NetworkError)
+                Err(Input::Unsent)
             }
             platform::Settled::TimedOut => {
                 failed(&format!("did not settle within {timeout_ms} ms"));
-                Err(Input::AttemptTimeout)
+                Err(Input::Unsent)
             }
         }
     }

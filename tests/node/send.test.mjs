@@ -168,3 +168,21 @@ test("a headers hook returning something that is not headers: the send rejects a
   assert.equal((await so.action("x", { a: 1 }).send("/api/orders")).outcome, "done");
   assert.equal(calls.length, 1);
 });
+
+test("idempotent: false and a headers hook that fails once: nothing had left, so it is retried, not uncertain", async () => {
+  const { calls, fetch } = scriptedFetch(() => 201);
+  let n = 0;
+  const so = new Sendonce({
+    storage: "memory",
+    fetch,
+    retry: fast,
+    headers: () => {
+      n += 1;
+      if (n === 1) throw new Error("token service down");
+      return { Authorization: "Bearer t" };
+    },
+  });
+  const reply = await so.action("sendMessage", { text: "hi" }, { idempotent: false }).send("/api/chat");
+  assert.equal(reply.outcome, "done");
+  assert.equal(calls.length, 1);
+});
