@@ -476,10 +476,12 @@ impl ActionMachine {
     /// Takes the first request offered and, while nothing runs, writes it into the record
     /// (without credentials or key header). True when the record changed.
     ///
-    /// Every request enters here, whatever it comes from (`send()`'s init, a form's options,
-    /// a chat message, a restored record): a key header in it is dropped, with a
-    /// `key.header_ignored` event. The key header is sendonce's alone (SPEC section 4); the
-    /// `headers` hook's go through [`add_hook_headers`].
+    /// Every request a caller offers enters here, whatever it comes from (`send()`'s init, a
+    /// form's options, a chat message): a key header in it is dropped, with a
+    /// `key.header_ignored` event. The key header is sendonce's alone (SPEC section 4): a
+    /// restored request was stored without it (`StoredRequest::storable`), each attempt adds
+    /// the action's key (`transmit`), and the `headers` hook's go through
+    /// [`add_hook_headers`].
     fn keep_request(&mut self, request: Option<StoredRequest>) -> bool {
         // A request restored from storage that lacks private values or headers is replaced by
         // the complete one of the user's next submission (the same visible data, same key).
