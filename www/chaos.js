@@ -17,8 +17,16 @@ const stamping = new Sendonce({
 // A target that honours no key (a chat API's sendMessage), imitated in front of the
 // reference server: every request reaches it under a key of its own, so the server cannot
 // tell a retry from a new request and a blind retry after a 5xx or a drop is a second effect.
-// Actions to it are `{ idempotent: false }`.
-const keylessFetch = (url, init) => fetch(url, { ...init, headers: { ...init.headers, "Idempotency-Key": crypto.randomUUID() } });
+// A gateway in front of it answers 504 to every third request that the target did carry out
+// (it timed out waiting for the answer): the classic "it may have happened". Actions to it
+// are `{ idempotent: false }`.
+let keylessCalls = 0;
+const keylessFetch = async (url, init) => {
+  const reply = await fetch(url, { ...init, headers: { ...init.headers, "Idempotency-Key": crypto.randomUUID() } });
+  keylessCalls += 1;
+  if (reply.ok && keylessCalls % 3 === 0) return new Response("upstream request timeout", { status: 504 });
+  return reply;
+};
 const keyless = new Sendonce({ namespace: "chaos-keyless", retry, fetch: keylessFetch });
 
 const chat = so.chat({ conversationId: "chaos", url: "/api/conversations/chaos/messages" });
