@@ -8,7 +8,10 @@ export type SendonceErrorCode =
   | "weak_random"
   | "not_initialized"
   | "storage"
-  | "disposed";
+  | "disposed"
+  | "invalid_hook"
+  | "http_error"
+  | "network";
 
 /**
  * A clear error about bad input or misuse, thrown before anything is sent or stored (a method

@@ -12,11 +12,18 @@
 // capped), cross-checked against the request log read page by page as the run goes.
 //
 // A lost action is one that is neither confirmed by the server nor shown to the user as
-// failed/offline with its request kept for a retry.
+// failed/offline with its request kept for a retry, nor as `uncertain` ("We are not sure this
+// was sent"): an action to a target that honours no key that may have happened.
+//
+// Adversities besides the server's faults: page reloads in flight, second tabs (a moment
+// later, and in the same millisecond), a `headers` hook that stamps every request with a key
+// of its own (`hook-key`: a shared API client), and `{ idempotent: false }` actions to a
+// target that honours no key (`not-idempotent`: every request reaches the server under a key
+// of its own, so a blind retry after a 5xx or a drop is a second effect).
 import { startServer, launchBrowser, openPage } from "../tests/e2e/harness.mjs";
 
 /** The kinds of user action, by `i % 10`. */
-export const MODES = ["plain", "chat", "quick-reply", "reload", "plain", "chat", "plain", "two-tabs", "quick-reply", "two-tabs-0ms"];
+export const MODES = ["plain", "chat", "quick-reply", "reload", "hook-key", "chat", "not-idempotent", "two-tabs", "quick-reply", "two-tabs-0ms"];
 
 const confirmed = (o) => o === "done" || o === "already_received" || o === "accepted";
 
@@ -91,19 +98,28 @@ export async function chaos({ actions = 60, rate = 0.3, seed = 7, only, log: say
       } else if (mode === "quick-reply") {
         const r = await page.evaluate(([n, r]) => window.chaos.quick(n, r), [i, run]);
         results.set(i, { ...r, mode });
+      } else if (mode === "hook-key") {
+        const r = await page.evaluate(([n, r]) => window.chaos.orderStamped(n, r), [i, run]);
+        results.set(i, { ...r, mode });
+      } else if (mode === "not-idempotent") {
+        const r = await page.evaluate(([n, r]) => window.chaos.orderKeyless(n, r), [i, run]);
+        results.set(i, { ...r, mode });
       } else {
         const r = await page.evaluate(([n, r]) => window.chaos.order(n, r), [i, run]);
         results.set(i, { ...r, mode });
       }
-      // What a user does with "Connection lost. Retry?" / "Something went wrong. Retry?".
-      for (let tries = 0; tries < 3 && !confirmed(results.get(i).outcome); tries += 1) {
+      // What a user does with "Connection lost. Retry?" / "Something went wrong. Retry?"; an
+      // `uncertain` action ("We are not sure this was sent. Check before sending again.") is
+      // not sent again blindly.
+      for (let tries = 0; tries < 3 && !confirmed(results.get(i).outcome) && results.get(i).outcome !== "uncertain"; tries += 1) {
         const { mode: m, key } = results.get(i);
+        const retryFn = { "hook-key": "retryStamped", "not-idempotent": "retryKeyless" }[m] ?? "retry";
         const r =
           m === "chat"
             ? await page.evaluate((id) => window.chaos.retryMessage(id), key)
             : m === "quick-reply"
               ? await page.evaluate(([n, r]) => window.chaos.quick(n, r), [i, run])
-              : await page.evaluate(([n, r]) => window.chaos.retry(n, r), [i, run]);
+              : await page.evaluate(([f, n, r]) => window.chaos[f](n, r), [retryFn, i, run]);
         results.set(i, { ...results.get(i), ...r, retried: tries + 1 });
       }
       // Page through the log as the run goes, so no entry can fall off the ring unread.
@@ -168,8 +184,15 @@ function figures({ actions, rate, seed, ref, results, pending, log, counts, effe
     doubled: doubled.join("; ") || "none",
     confirmed: all.filter(([, r]) => confirmed(r.outcome)).length,
     confirmedWithoutEffect: all.filter(([i, r]) => confirmed(r.outcome) && !perRef.get(ref(i))).length,
-    shownFailedAndKept: all.filter(([, r]) => !confirmed(r.outcome) && pending.has(r.key)).length,
-    lostActions: all.filter(([, r]) => !confirmed(r.outcome) && !pending.has(r.key)).length,
+    shownFailedAndKept: all.filter(([, r]) => !confirmed(r.outcome) && r.outcome !== "uncertain" && pending.has(r.key)).length,
+    // `{ idempotent: false }` actions told "We are not sure this was sent": with the effect
+    // the server has for them (1: it happened; 0: it did not) and the requests they made (one
+    // each: never a blind retry).
+    uncertain: all.filter(([, r]) => r.outcome === "uncertain").length,
+    uncertainWithEffect: all.filter(([i, r]) => r.outcome === "uncertain" && perRef.get(ref(i))).length,
+    notIdempotentRequests: all.filter(([, r]) => r.mode === "not-idempotent").reduce((a, [, r]) => a + (r.requests ?? 0), 0),
+    hookKeyActions: all.filter(([, r]) => r.mode === "hook-key").length,
+    lostActions: all.filter(([, r]) => !confirmed(r.outcome) && r.outcome !== "uncertain" && !pending.has(r.key)).length,
     // Reloads and second tabs that ended with another key than the first (the same-millisecond
     // pairs apart: there either tab may be first, and what counts is one effect).
     keyChanges: all.filter(([, r]) => r.gapMs === undefined && ((r.otherKey && r.otherKey !== r.key) || (r.againKey && r.againKey !== r.key))).length,
@@ -189,6 +212,8 @@ function figures({ actions, rate, seed, ref, results, pending, log, counts, effe
   if (f.effectsOfOtherRefs > 0) failures.push(`${f.effectsOfOtherRefs} effect(s) for references no action made`);
   if (f.confirmedWithoutEffect > 0) failures.push(`${f.confirmedWithoutEffect} action(s) shown as confirmed have no effect on the server`);
   if (f.lostActions > 0) failures.push(`${f.lostActions} action(s) lost`);
+  const uncertainNotKeyless = all.filter(([, r]) => r.outcome === "uncertain" && r.mode !== "not-idempotent").length;
+  if (uncertainNotKeyless > 0) failures.push(`${uncertainNotKeyless} action(s) with a key the server honours ended uncertain`);
   // Cross-check: when the log was read whole, it must agree with the server's totals.
   if (log.missed === 0) {
     const posts = log.entries.filter((e) => e.key && !e.internal);

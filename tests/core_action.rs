@@ -1151,6 +1151,8 @@ fn a_key_header_from_the_caller_is_replaced_by_the_action_key() {
     req.headers
         .push(("idempotency-key".into(), "someone-else".into()));
     let mut d = Driver::new(policy(), Server::new(vec![Fault::Status(500)]));
+    d.input(Input::Send(Some(req.clone())));
+    // A second send of the same request joins: told once.
     d.input(Input::Send(Some(req)));
     d.run();
     assert_eq!(d.sent.len(), 2);
@@ -1163,6 +1165,159 @@ fn a_key_header_from_the_caller_is_replaced_by_the_action_key() {
         assert_eq!(keys.len(), 1);
         assert_eq!(keys[0].1, KEY);
     }
+    let told = d
+        .events()
+        .iter()
+        .filter(|e| **e == "key.header_ignored")
+        .count();
+    assert_eq!(told, 1);
+    for stored in d.persisted().into_iter().filter_map(|r| r.request) {
+        assert!(!stored.headers.iter().any(|(_, v)| v == "someone-else"));
+    }
+}
+
+/// Runs a machine to rest as the driver does with a `headers` hook: every `Transmit` gets
+/// the hook's headers (`hook(call)`) through `add_hook_headers` before it leaves. Returns the
+/// requests as the server saw them and how many times the hook's key was ignored.
+fn run_with_hook(
+    m: &mut ActionMachine,
+    server: &mut Server,
+    key_header: &str,
+    hook: impl Fn(usize) -> Vec<(String, String)>,
+) -> (Vec<sendonce::core::record::StoredRequest>, usize) {
+    use sendonce::core::action::{add_hook_headers, Output};
+    let mut now = T0;
+    let mut seen = Vec::new();
+    let mut ignored = 0;
+    for _ in 0..10_000 {
+        match m.poll() {
+            Some(Output::Transmit { mut request, .. }) => {
+                if add_hook_headers(&mut request, hook(seen.len()), key_header) {
+                    ignored += 1;
+                }
+                let input = match server.handle(&request) {
+                    NetResult::Reply(r) => Input::Reply(r),
+                    NetResult::NetworkError => Input::NetworkError,
+                    NetResult::Timeout => Input::AttemptTimeout,
+                };
+                seen.push(request);
+                now += LATENCY_MS;
+                m.handle(input, now, 0);
+            }
+            Some(_) => {}
+            None => match m.poll_timeout() {
+                Some(at) => {
+                    now = now.max(at);
+                    m.handle_timeout(now);
+                }
+                None => return (seen, ignored),
+            },
+        }
+    }
+    panic!("the machine never came to rest");
+}
+
+#[test]
+fn a_headers_hook_that_stamps_its_own_key_never_replaces_the_action_key() {
+    // Issue 19 item 1: a shared API client's hook returns a fresh `Idempotency-Key` (in any
+    // letter case) on every call. With one dropped answer that made two orders.
+    for name in ["Idempotency-Key", "idempotency-key", "IDEMPOTENCY-KEY"] {
+        let mut cfg = config(policy());
+        cfg.headers_hook = true;
+        let mut m = ActionMachine::new(cfg, T0);
+        let mut server = Server::new(vec![Fault::DropAfterCommit]);
+        m.handle(Input::Send(Some(request())), T0, 0);
+        let (seen, ignored) = run_with_hook(&mut m, &mut server, KEY_HEADER, |call| {
+            vec![
+                (name.to_string(), format!("client-key-{call}")),
+                ("Authorization".into(), "Bearer t".into()),
+            ]
+        });
+        assert_eq!(seen.len(), 2, "{name}");
+        assert_eq!(server.effects_of(KEY), 1, "{name}: one order");
+        assert_eq!(server.effects.values().sum::<u32>(), 1, "{name}");
+        for r in &seen {
+            let keys: Vec<_> = r
+                .headers
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case(KEY_HEADER))
+                .collect();
+            assert_eq!(keys.len(), 1, "{name}");
+            assert_eq!(keys[0].1, KEY, "{name}: the key sent is action.key");
+            assert!(r
+                .headers
+                .contains(&("Authorization".into(), "Bearer t".into())));
+        }
+        assert_eq!(ignored, 2, "{name}: told on every attempt");
+        assert_eq!(m.status(), AlreadyReceived);
+    }
+}
+
+#[test]
+fn a_configured_header_name_is_the_one_protected() {
+    let mut cfg = config(policy());
+    cfg.header_name = "X-Request-Key".into();
+    let mut m = ActionMachine::new(cfg, T0);
+    let mut server = Server::new(vec![]);
+    let mut req = request();
+    req.headers
+        .push(("x-request-key".into(), "from-init".into()));
+    m.handle(Input::Send(Some(req)), T0, 0);
+    let (seen, ignored) = run_with_hook(&mut m, &mut server, "X-Request-Key", |_| {
+        vec![("X-REQUEST-KEY".into(), "from-hook".into())]
+    });
+    assert_eq!(ignored, 1);
+    let keys: Vec<_> = seen[0]
+        .headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("x-request-key"))
+        .collect();
+    assert_eq!(keys, vec![&("X-Request-Key".to_string(), KEY.to_string())]);
+}
+
+#[test]
+fn an_attempt_that_could_not_be_made_is_failed_uncounted_and_says_why() {
+    // A `headers` hook that returned something that is not headers (issue 19 item 22): a
+    // programming error, not "Connection lost". Nothing was sent.
+    use sendonce::core::action::Output;
+    use sendonce::core::error::SendonceError;
+    let mut cfg = config(policy());
+    cfg.idempotent = false;
+    let mut m = ActionMachine::new(cfg, T0);
+    m.handle(Input::Send(Some(request())), T0, 0);
+    let mut transmits = 0;
+    while let Some(o) = m.poll() {
+        transmits += usize::from(matches!(o, Output::Transmit { .. }));
+    }
+    assert_eq!(transmits, 1);
+    let err = SendonceError::InvalidHook("the `headers` hook returned a number".into());
+    m.handle(Input::NotSent(err.clone()), T0 + 1, 0);
+    let mut settled = None;
+    let mut transmits = 0;
+    while let Some(o) = m.poll() {
+        match o {
+            Output::Settled(out) => settled = Some(out),
+            Output::Transmit { .. } => transmits += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(transmits, 0, "no retry of a programming error");
+    let out = settled.expect("settled");
+    assert_eq!(out.code, Failed);
+    assert_eq!(out.error.as_ref().map(|e| e.code()), Some("invalid_hook"));
+    assert_eq!(out.attempts, 0, "nothing left");
+    assert_eq!(m.record().attempts, 0);
+    // Restored after a restart it is not taken for an attempt cut off mid-flight.
+    let restored = ActionMachine::restore(config(policy()), m.record().clone());
+    assert_eq!(restored.status(), Failed);
+    // Once fixed, `retry()` sends with the same key; the error is not reported again.
+    let mut d = Driver::with_machine(m, Server::new(vec![]));
+    d.input(Input::Send(None));
+    d.run();
+    assert_eq!(d.sent.len(), 1);
+    assert_eq!(d.sent[0].key.as_deref(), Some(KEY));
+    assert_eq!(d.outcome().code, Done);
+    assert_eq!(d.outcome().error, None);
 }
 
 // ---- `uncertain`: targets that honour no key (`{ idempotent: false }`) ----
@@ -1207,13 +1362,83 @@ fn idempotent_default_still_retries_the_same_timeout() {
 }
 
 #[test]
-fn not_idempotent_http_answers_are_handled_as_usual() {
-    // A 503 is an answer: the target did not do it, so a retry is safe.
+fn not_idempotent_replies_that_prove_nothing_happened_are_retried() {
+    // 429 (a rate limiter refused it) and 409/425 (refused for now) prove the target did not
+    // do it: a retry with the same bytes cannot make a second effect.
+    for fault in [
+        Fault::Status(429),
+        Fault::RetryAfter(429, "1".into()),
+        Fault::InProgress {
+            retry_after: None,
+            html: false,
+        },
+    ] {
+        let mut d = not_idempotent();
+        d.server = Server::new(vec![fault.clone()]);
+        d.send();
+        assert_eq!(d.sent.len(), 2, "{fault:?}");
+        assert_eq!(d.outcome().code, Done, "{fault:?}");
+    }
+}
+
+#[test]
+fn not_idempotent_5xx_and_408_rest_uncertain_after_one_request() {
+    // Issue 19 item 3: each of these was sent four times to a target that honours no key. A
+    // 504 is the classic "it may have happened"; so is every 5xx (a proxy's 503 after the
+    // request was forwarded included, Retry-After or not) and 408.
+    let faults = [
+        Fault::Status(500),
+        Fault::Status(502),
+        Fault::Status(503),
+        Fault::Status(504),
+        Fault::Status(408),
+        Fault::Status(501),
+        Fault::RetryAfter(503, "2".into()),
+        Fault::StoredFailure(500),
+    ];
+    for fault in faults {
+        let mut d = not_idempotent();
+        d.server = Server::new(vec![fault.clone(), fault.clone(), fault.clone()]);
+        d.send();
+        assert_eq!(d.sent.len(), 1, "{fault:?}: no blind retry");
+        assert_eq!(d.statuses(), vec![Sending, Uncertain], "{fault:?}");
+        let o = d.outcome();
+        assert_eq!(o.code, Uncertain, "{fault:?}");
+        assert!(
+            o.reply.is_some(),
+            "{fault:?}: the reply is handed to the caller"
+        );
+        // Kept unfinished with its key and request: listed in pending() after a restart,
+        // never resent on its own.
+        let rec = d.persisted().pop().unwrap();
+        assert_eq!(rec.status, Uncertain);
+        assert!(rec.request.is_some() && rec.finished_at.is_none());
+        // The same send again (a handler run again) sends nothing; `retry()` does, same key.
+        d.send();
+        assert_eq!(d.sent.len(), 1, "{fault:?}");
+        d.input(Input::Send(None));
+        d.run();
+        assert_eq!(d.sent.len(), 2, "{fault:?}");
+        assert_eq!(d.sent[1].key.as_deref(), Some(KEY));
+    }
+}
+
+#[test]
+fn not_idempotent_4xx_is_rejected_after_one_request() {
     let mut d = not_idempotent();
-    d.server = Server::new(vec![Fault::Status(503)]);
+    d.server = Server::new(vec![Fault::Invalid("bad card".into())]);
     d.send();
-    assert_eq!(d.sent.len(), 2);
-    assert_eq!(d.outcome().code, Done);
+    assert_eq!(d.sent.len(), 1);
+    assert_eq!(d.outcome().code, Rejected);
+}
+
+#[test]
+fn idempotent_actions_still_retry_every_retryable_status() {
+    for s in [408, 500, 502, 503, 504] {
+        let d = run(vec![Fault::Status(s)]);
+        assert_eq!(d.sent.len(), 2, "{s}");
+        assert_eq!(d.outcome().code, Done, "{s}");
+    }
 }
 
 #[test]
@@ -1340,4 +1565,38 @@ fn adopting_a_not_idempotent_action_cut_off_mid_attempt_rests_uncertain_and_send
     d.send();
     assert!(d.sent.is_empty());
     assert_eq!(d.outcome().code, Uncertain);
+}
+
+#[test]
+fn an_attempt_never_made_is_retried_even_without_a_key_and_never_uncertain() {
+    // A `headers` hook that threw or did not settle: no request left, so even a target that
+    // honours no key is safe to ask again (before, a not-idempotent action rested `uncertain`
+    // without ever having sent anything).
+    use sendonce::core::action::Output;
+    let mut cfg = config(policy());
+    cfg.idempotent = false;
+    let mut m = ActionMachine::new(cfg, T0);
+    m.handle(Input::Send(Some(request())), T0, 0);
+    while m.poll().is_some() {}
+    m.handle(Input::Unsent, T0 + 5, 0);
+    let mut outs = Vec::new();
+    while let Some(o) = m.poll() {
+        outs.push(o);
+    }
+    assert!(
+        !outs.iter().any(|o| matches!(
+            o,
+            Output::Status {
+                code: Uncertain,
+                ..
+            }
+        )),
+        "{outs:?}"
+    );
+    assert_eq!(m.status(), Retrying);
+    let mut d = Driver::with_machine(m, Server::new(vec![]));
+    d.run();
+    assert_eq!(d.sent.len(), 1);
+    assert_eq!(d.outcome().code, Done);
+    assert_eq!(d.server.effects_of(KEY), 1);
 }

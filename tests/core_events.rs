@@ -30,6 +30,7 @@ fn event_types_have_the_spec_names() {
             "auth.refresh",
             "key.adopted",
             "cors.suspect",
+            "key.header_ignored",
         ]
     );
     for k in ALL_KINDS {

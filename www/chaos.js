@@ -3,10 +3,31 @@
 import init, { Sendonce } from "/pkg/sendonce.js";
 
 await init();
-const so = new Sendonce({
-  namespace: "chaos",
-  retry: { attempts: 6, baseDelayMs: 50, maxDelayMs: 800, timeoutMs: 4000, deadlineMs: 30000 },
+const retry = { attempts: 6, baseDelayMs: 50, maxDelayMs: 800, timeoutMs: 4000, deadlineMs: 30000 };
+const so = new Sendonce({ namespace: "chaos", retry });
+
+// A shared API client's `headers` hook that stamps every request with a fresh key of its own
+// (issue 19): the action's key must go out anyway, or a dropped answer becomes two orders.
+const stamping = new Sendonce({
+  namespace: "chaos-hook",
+  retry,
+  headers: () => ({ "Idempotency-Key": crypto.randomUUID(), "X-Api-Client": "chaos" }),
 });
+
+// A target that honours no key (a chat API's sendMessage), imitated in front of the
+// reference server: every request reaches it under a key of its own, so the server cannot
+// tell a retry from a new request and a blind retry after a 5xx or a drop is a second effect.
+// A gateway in front of it answers 504 to every third request that the target did carry out
+// (it timed out waiting for the answer): the classic "it may have happened". Actions to it
+// are `{ idempotent: false }`.
+let keylessCalls = 0;
+const keylessFetch = async (url, init) => {
+  const reply = await fetch(url, { ...init, headers: { ...init.headers, "Idempotency-Key": crypto.randomUUID() } });
+  keylessCalls += 1;
+  if (reply.ok && keylessCalls % 3 === 0) return new Response("upstream request timeout", { status: 504 });
+  return reply;
+};
+const keyless = new Sendonce({ namespace: "chaos-keyless", retry, fetch: keylessFetch });
 
 const chat = so.chat({ conversationId: "chaos", url: "/api/conversations/chaos/messages" });
 const qr = so.quickReplies({ conversationId: "chaos", window: "1m" });
@@ -87,6 +108,32 @@ window.chaos = {
     } finally {
       own.dispose();
     }
+  },
+  /** Sends order `n` from the instance whose `headers` hook stamps its own key. */
+  async orderStamped(n, run) {
+    const action = stamping.action("chaosOrder", orderData(n, run));
+    const reply = await action.send("/api/orders", { method: "POST" });
+    return summary(action, reply);
+  },
+  /** A retry of a stamped order, as the user would click it. */
+  async retryStamped(n, run) {
+    const action = stamping.action("chaosOrder", orderData(n, run));
+    const reply = await action.retry();
+    return summary(action, reply);
+  },
+  /** Sends order `n` to the target that honours no key (`{ idempotent: false }`): one
+   * request; anything that does not prove nothing happened rests `uncertain`. */
+  async orderKeyless(n, run) {
+    const action = keyless.action("chaosOrder", orderData(n, run), { idempotent: false });
+    const reply = await action.send("/api/orders", { method: "POST" });
+    return { ...summary(action, reply), requests: reply.attempts };
+  },
+  /** A retry of a keyless order that came to rest offline or failed (never of an uncertain
+   * one: the user checks before sending it again). */
+  async retryKeyless(n, run) {
+    const action = keyless.action("chaosOrder", orderData(n, run), { idempotent: false });
+    const reply = await action.retry();
+    return summary(action, reply);
   },
   /** Starts order `n` without waiting (the driver reloads the page while it is in flight). */
   start(n, run) {

@@ -69,6 +69,7 @@ pub(crate) fn create(so: &Sendonce, options: &JsValue) -> Result<Chat, SendonceE
     let url = opt_string(&o, "url")?
         .filter(|u| !u.is_empty())
         .ok_or_else(|| SendonceError::option("url", "is required (where messages are POSTed)"))?;
+    crate::core::url::check_url(&url, "url")?;
     Ok(Chat {
         inner: ChatDriver::start(shared, conversation_id, url),
     })

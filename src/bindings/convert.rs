@@ -270,6 +270,7 @@ pub fn url_arg(v: &JsValue) -> Result<String, SendonceError> {
     if url.is_empty() {
         return Err(SendonceError::option("url", "must not be empty"));
     }
+    crate::core::url::check_url(&url, "url")?;
     Ok(url)
 }
 

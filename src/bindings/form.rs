@@ -82,6 +82,7 @@ pub(crate) fn create(
         .ok_or_else(|| {
             SendonceError::option("url", "is required (or an action attribute on the form)")
         })?;
+    crate::core::url::check_url(&url, "url")?;
     let method = opt_string(&o, "method")?
         .unwrap_or_else(|| "POST".into())
         .to_ascii_uppercase();

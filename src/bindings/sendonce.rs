@@ -231,8 +231,9 @@ impl Sendonce {
     /// Actions restored from storage that are not confirmed yet (after a reload), as
     /// `{ key, action, status, attempts, createdAt, persisted, incomplete }`. `persisted` is
     /// false when storage refused the record (it will not survive a reload); `incomplete` is
-    /// true when the request needs values that are never stored (a form's private fields, or
-    /// headers without a `headers` hook): it waits for them and is never sent without them.
+    /// true when the request needs values that are never stored (a form's private fields,
+    /// secret query parameters of its URL, or headers without a `headers` hook): it waits for
+    /// them and is never sent without them.
     #[wasm_bindgen(unchecked_return_type = "PendingAction[]")]
     pub fn pending(&self) -> Array {
         pending_list(&self.shared)

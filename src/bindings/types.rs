@@ -85,7 +85,7 @@ export type SendonceEventType =
   | "send.attempt" | "send.retry" | "reply.replayed" | "reply.conflict"
   | "key.rotated" | "storage.fallback" | "record.corrupt" | "status"
   | "offline" | "online" | "elsewhere" | "action.incomplete" | "auth.refresh"
-  | "key.adopted" | "cors.suspect";
+  | "key.adopted" | "cors.suspect" | "key.header_ignored";
 
 /** A decision log entry. It never carries payload values; its texts (`key`, `action`,
  * `detail`) are masked: emails, phones, cards, IBANs and 12-digit ids show as `[email]`,
@@ -146,9 +146,14 @@ export interface SendonceOptions {
    * Called before every attempt (also after a reload, for a resumed action); its headers are
    * sent and never stored. A 401 calls it once more and repeats the attempt with the same key
    * (a token refresh). It may return a Promise. A hook that throws fails the attempt like a
-   * network error (retried with the same key); a Promise that does not settle within
-   * `retry.timeoutMs` ends the attempt like a timeout (retried with the same key). The hook
-   * and the request share that timeout: what the hook takes, the request does not get.
+   * network error (retried with the same key; nothing was sent, so never "uncertain"); a
+   * Promise that does not settle within `retry.timeoutMs` ends the attempt the same way. The
+   * hook and the request share that timeout: what the hook takes, the request does not get. A
+   * hook that returns something that is not headers (a number, a string) is a programming
+   * error: nothing is sent, the action rests "failed" and `send()` rejects with a
+   * `SendonceError` "invalid_hook". The key header (`headerName`, any letter case) is
+   * sendonce's alone: one returned by the hook is not sent (a `key.header_ignored` event); the
+   * action's key is.
    */
   headers?: (request: HeadersHookRequest) => HeadersInit | undefined | Promise<HeadersInit | undefined>;
   /** Largest payload (as JSON, in bytes) an action or chat message may have; a bigger one is
@@ -177,15 +182,18 @@ export interface ActionOptions {
    * Default ["timestamp", "ts", "sentAt", "nonce", "requestId", "attempt"]; `[]` counts every
    * field (a top-level `ts` that is data). Nested fields always count. */
   volatile?: string[];
-  /** false: the target honours no idempotency key (a chat API's sendMessage). A timeout or
-   * a lost connection after the request may have left is not retried: the action rests
-   * "uncertain", and only retry() sends it again. Default true. */
+  /** false: the target honours no idempotency key (a chat API's sendMessage). One request:
+   * any ending that does not prove the target did nothing (a timeout, a lost connection, 408
+   * or any 5xx) is not retried: the action rests "uncertain", and only retry() sends it
+   * again. 429, 409 and 425 prove nothing was done and are retried. Default true. */
   idempotent?: boolean;
 }
 
 /** `action.send(url, init)`. */
 export interface SendInit {
   method?: string;
+  /** Extra request headers; credentials (Authorization, Cookie...) are never stored. A key
+   * header (`headerName`, any letter case) is ignored, with a `key.header_ignored` event. */
   headers?: HeadersInit;
 }
 
@@ -209,8 +217,9 @@ export interface PendingAction {
   /** False when storage refused the record: it will not survive a reload. */
   persisted: boolean;
   /**
-   * True when it needs values that are never stored (a form's private fields, or headers
-   * without a `headers` hook): it waits for them, and is never sent without them.
+   * True when it needs values that are never stored (a form's private fields, secret query
+   * parameters of its URL, or headers without a `headers` hook): it waits for them (the
+   * page's next send of the same data), and is never sent without them.
    */
   incomplete: boolean;
 }

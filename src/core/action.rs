@@ -8,10 +8,13 @@
 
 use std::collections::VecDeque;
 
+use crate::core::error::SendonceError;
 use crate::core::fingerprint::Fingerprint;
 use crate::core::key::Key;
 use crate::core::record::{ActionRecord, StoredReply, StoredRequest};
-use crate::core::reply::{classify_reply, job_state, reason, JobState, Reply, ReplyClass};
+use crate::core::reply::{
+    classify_reply, job_state, may_have_happened, reason, JobState, Reply, ReplyClass,
+};
 use crate::core::retry::{decide, parse_retry_after, Decision, RetryPolicy};
 use crate::core::status::StatusCode;
 use crate::core::window::{ActionKind, Window};
@@ -44,8 +47,11 @@ pub struct ActionConfig {
     /// more and repeats the attempt with the same key (a token refresh).
     pub headers_hook: bool,
     /// False when the target honours no key (`{ idempotent: false }`, e.g. a chat API's
-    /// `sendMessage`): a timeout or a lost connection after the request may have left is not
-    /// retried; the action rests `uncertain` (SPEC section 5).
+    /// `sendMessage`): the server cannot tell a retry from a new request, so one request is
+    /// made, and every ending that does not prove the target did nothing rests `uncertain`
+    /// (SPEC section 5): a timeout, a lost connection, 408 and every 5xx (see
+    /// [`may_have_happened`]). Replies that prove it did nothing are handled as usual: 429
+    /// and 409/425 are retried with the same bytes, other 4xx are `rejected`.
     pub idempotent: bool,
 }
 
@@ -66,6 +72,18 @@ pub enum Input {
     NetworkError,
     /// The attempt in flight timed out and was aborted.
     AttemptTimeout,
+    /// The attempt handed out with `Transmit` was not made, for a reason that may pass: the
+    /// `headers` hook threw, rejected or did not settle within the attempt's timeout (a token
+    /// service that is down). Nothing left, so it is retried like a network failure (and
+    /// comes to rest `offline`), and never ends `uncertain`, even for a target that honours
+    /// no key.
+    Unsent,
+    /// The attempt handed out with `Transmit` could not be made, for a reason that retrying
+    /// cannot fix: a programming error of the page, such as a `headers` hook that returned
+    /// something that is not headers. Nothing was sent, so the attempt does not count; the
+    /// action rests `failed` (a `retry()` after the fix sends with the same key) and the
+    /// sends waiting on it get this error ([`Outcome::error`]).
+    NotSent(SendonceError),
     /// The reply to a job status poll.
     PollReply(Reply),
     /// A job status poll failed in the network.
@@ -94,7 +112,7 @@ pub enum Input {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Note {
     /// Event type (`send.attempt`, `send.retry`, `reply.replayed`, `reply.conflict`,
-    /// `action.repeat`, `offline`, `online`, `elsewhere`).
+    /// `action.repeat`, `offline`, `online`, `elsewhere`, `key.header_ignored`).
     pub kind: &'static str,
     /// Attempt number, when it concerns an attempt.
     pub attempt: Option<u32>,
@@ -117,6 +135,9 @@ pub struct Outcome {
     pub replayed: bool,
     /// Attempts made so far.
     pub attempts: u32,
+    /// Set when the send ended on a programming error of the page ([`Input::NotSent`]): the
+    /// waiting sends reject with it instead of resolving with a reply.
+    pub error: Option<SendonceError>,
 }
 
 /// What the driver must do next.
@@ -190,6 +211,8 @@ pub struct ActionMachine {
     replayed: bool,
     /// This run already repeated an attempt after a 401 with refreshed headers.
     auth_refreshed: bool,
+    /// The programming error that ended the attempt in flight, for the next `Settled`.
+    error: Option<SendonceError>,
     outputs: VecDeque<Output>,
 }
 
@@ -252,6 +275,7 @@ impl ActionMachine {
             reason: None,
             last_reply,
             auth_refreshed: false,
+            error: None,
             outputs: VecDeque::new(),
         }
     }
@@ -337,7 +361,18 @@ impl ActionMachine {
                 self.on_reply(reply, now_ms, random)
             }
             Input::NetworkError | Input::AttemptTimeout if self.phase == Phase::InFlight => {
-                self.on_network_failure(now_ms, random)
+                self.on_network_failure(now_ms, random, true)
+            }
+            Input::Unsent if self.phase == Phase::InFlight => {
+                self.on_network_failure(now_ms, random, false)
+            }
+            Input::NotSent(error) if self.phase == Phase::InFlight => {
+                // Nothing left: the attempt is not counted (a non-idempotent action restored
+                // later is not taken for one cut off mid-attempt).
+                self.run_attempts = self.run_attempts.saturating_sub(1);
+                self.record.attempts = self.record.attempts.saturating_sub(1);
+                self.error = Some(error);
+                self.finish(StatusCode::Failed, None, now_ms);
             }
             Input::PollReply(reply) => self.on_poll_reply(reply, now_ms, random),
             // Only the poll in flight can fail; a stray failure must not push the next poll back.
@@ -402,7 +437,11 @@ impl ActionMachine {
             }
             Input::Adopt { key, record } => self.adopt(key, record),
             // A late reply or failure for an attempt that is no longer in flight.
-            Input::Reply(_) | Input::NetworkError | Input::AttemptTimeout => {}
+            Input::Reply(_)
+            | Input::NetworkError
+            | Input::AttemptTimeout
+            | Input::Unsent
+            | Input::NotSent(_) => {}
         }
     }
 
@@ -436,6 +475,13 @@ impl ActionMachine {
 
     /// Takes the first request offered and, while nothing runs, writes it into the record
     /// (without credentials or key header). True when the record changed.
+    ///
+    /// Every request a caller offers enters here, whatever it comes from (`send()`'s init, a
+    /// form's options, a chat message): a key header in it is dropped, with a
+    /// `key.header_ignored` event. The key header is sendonce's alone (SPEC section 4): a
+    /// restored request was stored without it (`StoredRequest::storable`), each attempt adds
+    /// the action's key (`transmit`), and the `headers` hook's go through
+    /// [`add_hook_headers`].
     fn keep_request(&mut self, request: Option<StoredRequest>) -> bool {
         // A request restored from storage that lacks private values or headers is replaced by
         // the complete one of the user's next submission (the same visible data, same key).
@@ -443,6 +489,14 @@ impl ActionMachine {
             .request
             .as_ref()
             .is_some_and(|r| !r.is_complete(self.cfg.headers_hook));
+        let mut request = request;
+        let taken = self.request.is_none() || incomplete;
+        if let Some(r) = &mut request {
+            // Told once per request taken (a joined send's copy is not).
+            if drop_key_header(&mut r.headers, &self.cfg.header_name) && taken {
+                self.note("key.header_ignored", None, None, None);
+            }
+        }
         if self.request.is_none() || (incomplete && request.is_some()) {
             if incomplete && request.is_some() && self.record.request.is_some() {
                 self.record.request = None;
@@ -553,6 +607,13 @@ impl ActionMachine {
     }
 
     fn on_reply(&mut self, reply: Reply, now_ms: u64, random: u32) {
+        if !self.cfg.idempotent && may_have_happened(reply.status) {
+            // No key the target honours: a 504, a 500 or a 408 may come after the action was
+            // done, and a retry could do it twice. One request, then a person decides.
+            self.last_reply = Some(reply);
+            self.finish(StatusCode::Uncertain, None, now_ms);
+            return;
+        }
         if reply.status == 401 && self.cfg.headers_hook && !self.auth_refreshed {
             // A token that expired: the `headers` hook is called again before the repeated
             // attempt (same key, same bytes), once per run.
@@ -641,9 +702,11 @@ impl ActionMachine {
         }
     }
 
-    fn on_network_failure(&mut self, now_ms: u64, random: u32) {
+    /// An attempt ended without an answer; `may_have_left` is false when it was never made
+    /// (see [`Input::Unsent`]).
+    fn on_network_failure(&mut self, now_ms: u64, random: u32, may_have_left: bool) {
         self.failures += 1;
-        if !self.cfg.idempotent {
+        if !self.cfg.idempotent && may_have_left {
             // The request may have reached a target that honours no key: another attempt
             // could do it twice. Rest here, keep the key (24 h, like `failed`) and let a
             // person decide.
@@ -821,6 +884,7 @@ impl ActionMachine {
             reply: self.last_reply.clone(),
             replayed: self.replayed,
             attempts: self.record.attempts,
+            error: self.error.take(),
         }));
     }
 
@@ -838,6 +902,58 @@ impl ActionMachine {
             ms,
         }));
     }
+}
+
+/// Drops every header named `key_header` (in any letter case) from `headers`; true when one
+/// was there. The key header is sendonce's alone: only [`ActionMachine`] adds it, with the
+/// action's key, to each attempt.
+///
+/// ```
+/// use sendonce::core::action::drop_key_header;
+/// let mut h = vec![("IDEMPOTENCY-KEY".to_string(), "mine".to_string()), ("Accept".into(), "*/*".into())];
+/// assert!(drop_key_header(&mut h, "Idempotency-Key"));
+/// assert_eq!(h, vec![("Accept".to_string(), "*/*".to_string())]);
+/// ```
+pub fn drop_key_header(headers: &mut Vec<(String, String)>, key_header: &str) -> bool {
+    let before = headers.len();
+    headers.retain(|(k, _)| !k.eq_ignore_ascii_case(key_header));
+    headers.len() != before
+}
+
+/// Adds the `headers` hook's headers to an attempt's request (its `Transmit`, key included):
+/// a hook header replaces the request's header of the same name (in any letter case), except
+/// the key header, which is sendonce's alone (SPEC section 4): the hook's is dropped and the
+/// action's key is sent. True when the hook tried to set the key header (the driver tells
+/// the page with a `key.header_ignored` event). A shared API client that stamps every request
+/// with its own `Idempotency-Key` would otherwise send a new key on every attempt.
+///
+/// ```
+/// use sendonce::core::action::add_hook_headers;
+/// use sendonce::core::record::StoredRequest;
+/// let mut r = StoredRequest {
+///     headers: vec![("Idempotency-Key".into(), "k-action".into())],
+///     ..Default::default()
+/// };
+/// let hook = vec![
+///     ("idempotency-key".to_string(), "k-client".to_string()),
+///     ("Authorization".to_string(), "Bearer t".to_string()),
+/// ];
+/// assert!(add_hook_headers(&mut r, hook, "Idempotency-Key"));
+/// assert_eq!(r.headers[0], ("Idempotency-Key".to_string(), "k-action".to_string()));
+/// assert_eq!(r.headers.len(), 2);
+/// ```
+pub fn add_hook_headers(
+    request: &mut StoredRequest,
+    hook: Vec<(String, String)>,
+    key_header: &str,
+) -> bool {
+    let mut hook = hook;
+    let ignored = drop_key_header(&mut hook, key_header);
+    for (k, v) in hook {
+        request.headers.retain(|(h, _)| !h.eq_ignore_ascii_case(&k));
+        request.headers.push((k, v));
+    }
+    ignored
 }
 
 /// The status a stored record stands in once read back (after a restart, or from another

@@ -49,9 +49,24 @@ pub enum SendonceError {
     /// The storage refused a read or a write.
     #[error("storage error: {0}")]
     Storage(String),
-    /// The request could not be made or the transport failed.
+    /// The network failed and retrying did not help (a reply stream that kept breaking, no
+    /// `fetch` to send with). Not the caller's input: trying again later may work.
     #[error("network error: {0}")]
     Network(String),
+    /// The server answered with an HTTP error status where sendonce needed an answer (a reply
+    /// stream answering 404 or 401). Not the caller's input: the server or the URL's target
+    /// decides.
+    #[error("{what}: the server answered HTTP {status}")]
+    Http {
+        /// What was asked (`"the reply stream"`).
+        what: String,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// A programming error in a callback the page gave sendonce: a `headers` hook that
+    /// returned something that is not headers. Nothing was sent; fix the callback.
+    #[error("programming error: {0}")]
+    InvalidHook(String),
     /// The object was used after `dispose()` or `forget()`.
     #[error("{0} was disposed")]
     Disposed(String),
@@ -86,6 +101,8 @@ impl SendonceError {
             SendonceError::CorruptRecord(_) => "corrupt_record",
             SendonceError::Storage(_) => "storage",
             SendonceError::Network(_) => "network",
+            SendonceError::Http { .. } => "http_error",
+            SendonceError::InvalidHook(_) => "invalid_hook",
             SendonceError::Disposed(_) => "disposed",
             SendonceError::PayloadTooLarge { .. } => "payload_too_large",
             SendonceError::WeakRandom(_) => "weak_random",

@@ -56,10 +56,14 @@ pub enum EventKind {
     /// `cors.suspect`: requests to another origin fail at once, the way a browser refuses a
     /// cross-origin request; `detail` says which headers the server must allow and expose.
     CorsSuspect,
+    /// `key.header_ignored`: a key header (`headerName`, any letter case) came from somewhere
+    /// else than sendonce (the `headers` hook, `send()`'s init, a form's options): it was not
+    /// sent; the action's own key was.
+    KeyHeaderIgnored,
 }
 
 /// Every event kind, in the SPEC's order.
-pub const ALL_KINDS: [EventKind; 19] = [
+pub const ALL_KINDS: [EventKind; 20] = [
     EventKind::ActionNew,
     EventKind::ActionRepeat,
     EventKind::ActionResume,
@@ -79,6 +83,7 @@ pub const ALL_KINDS: [EventKind; 19] = [
     EventKind::AuthRefresh,
     EventKind::KeyAdopted,
     EventKind::CorsSuspect,
+    EventKind::KeyHeaderIgnored,
 ];
 
 impl EventKind {
@@ -104,6 +109,7 @@ impl EventKind {
             EventKind::AuthRefresh => "auth.refresh",
             EventKind::KeyAdopted => "key.adopted",
             EventKind::CorsSuspect => "cors.suspect",
+            EventKind::KeyHeaderIgnored => "key.header_ignored",
         }
     }
 
@@ -318,7 +324,8 @@ impl Stats {
             | EventKind::ActionIncomplete
             | EventKind::AuthRefresh
             | EventKind::KeyAdopted
-            | EventKind::CorsSuspect => {}
+            | EventKind::CorsSuspect
+            | EventKind::KeyHeaderIgnored => {}
         }
     }
 

@@ -25,4 +25,5 @@ pub mod retry;
 mod sha1;
 pub mod status;
 pub(crate) mod text;
+pub mod url;
 pub mod window;

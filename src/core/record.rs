@@ -59,12 +59,17 @@ pub struct StoredRequest {
     /// Headers outside [`STORED_HEADERS`] were left out of storage: after a reload they come
     /// from the `headers` hook, or the request waits.
     pub memory_headers: bool,
+    /// Secret query parameters of `url` (`access_token`, `api_key`...) were left out of
+    /// storage (see [`crate::core::url::storable_url`]): the stored URL is not the one sent,
+    /// so a request restored from it waits for the page to send the action again.
+    pub secret_url: bool,
 }
 
 impl StoredRequest {
     /// The request as it may be written to storage: the allowed headers only, the visible body
-    /// instead of one with private values, and flags saying what was left out. The key header
-    /// `key_header` is dropped too (it is added per attempt).
+    /// instead of one with private values, the URL without its fragment and secret query
+    /// parameters, and flags saying what was left out. The key header `key_header` is dropped
+    /// too (it is added per attempt).
     ///
     /// ```
     /// use sendonce::core::record::StoredRequest;
@@ -88,19 +93,22 @@ impl StoredRequest {
             .cloned()
             .collect();
         let kept = stored_headers(&headers);
+        let (url, secret_url) = crate::core::url::storable_url(&self.url);
         StoredRequest {
-            url: self.url.clone(),
+            url,
             method: self.method.clone(),
             memory_headers: self.memory_headers || kept.len() != headers.len(),
             headers: kept,
             body: self.visible_body.clone().or_else(|| self.body.clone()),
             visible_body: None,
             private_body: self.private_body || self.visible_body.is_some(),
+            secret_url: self.secret_url || secret_url,
         }
     }
 
-    /// True when this request can be sent as it is: nothing private is missing from its body,
-    /// and headers left out of storage come from a `headers` hook (`has_headers_hook`).
+    /// True when this request can be sent as it is: nothing private is missing from its body
+    /// or its URL, and headers left out of storage come from a `headers` hook
+    /// (`has_headers_hook`).
     ///
     /// ```
     /// use sendonce::core::record::StoredRequest;
@@ -109,7 +117,7 @@ impl StoredRequest {
     /// assert!(r.is_complete(true));
     /// ```
     pub fn is_complete(&self, has_headers_hook: bool) -> bool {
-        !self.private_body && (!self.memory_headers || has_headers_hook)
+        !self.private_body && !self.secret_url && (!self.memory_headers || has_headers_hook)
     }
 }
 
@@ -481,7 +489,9 @@ impl Record {
                     w.str("o", code);
                 }
                 w.num("a", r.at);
-                w.str("u", &r.url);
+                // Never the URL's secrets (SPEC 5): the live chat gives them again when it
+                // delivers the message (`core::url::live_url`).
+                w.str("u", &crate::core::url::storable_url(&r.url).0);
             }
             Record::Quick(r) => {
                 w.str("k", r.key.as_str());
@@ -694,7 +704,9 @@ impl<'o> Members<'o> {
 }
 
 fn encode_request(mut w: Members, q: &StoredRequest) {
-    w.str("u", &q.url);
+    // The last gate before storage: a URL's secrets never pass it, whoever built the request.
+    let (url, secret_url) = crate::core::url::storable_url(&q.url);
+    w.str("u", &url);
     w.str("m", &q.method);
     if !q.headers.is_empty() {
         let out = w.name("h");
@@ -719,6 +731,9 @@ fn encode_request(mut w: Members, q: &StoredRequest) {
     }
     if q.memory_headers {
         w.flag("x");
+    }
+    if q.secret_url || secret_url {
+        w.flag("s");
     }
     w.close();
 }
@@ -1067,6 +1082,7 @@ fn check_request(v: &Value) -> Result<(), SendonceError> {
         ("b", Member::OptStr),
         ("p", Member::Flag),
         ("x", Member::Flag),
+        ("s", Member::Flag),
     ])
 }
 
@@ -1082,6 +1098,7 @@ fn build_request(v: &Value) -> StoredRequest {
         visible_body: None,
         private_body: o.get("p").flag(),
         memory_headers: o.get("x").flag(),
+        secret_url: o.get("s").flag(),
     }
 }
 

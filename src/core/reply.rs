@@ -200,6 +200,28 @@ pub fn classify_reply(reply: &Reply, replay_header: &str) -> ReplyClass {
     }
 }
 
+/// True when a reply leaves open whether the request was carried out: 408 and every 5xx. A
+/// gateway answers 504 or 502 when the application took too long or broke off, often after
+/// it did the work; a 500 can come after the effect was written; 503 comes from proxies that
+/// lost the connection after forwarding the request (Envoy's "upstream reset"), Retry-After
+/// or not; some proxies answer 408 for a request they already forwarded.
+///
+/// With an idempotency key this does not matter (the retry is answered from the stored
+/// result). For a target that honours no key (`{ idempotent: false }`) such a reply ends the
+/// action `uncertain`, never retried blindly. The replies that prove the request was not
+/// carried out, and so are safe to send again without a key: 429 (a rate limiter refused it),
+/// 409 and 425 (the server refused to process it now); other 4xx are final (`rejected`).
+///
+/// ```
+/// use sendonce::core::reply::may_have_happened;
+/// assert!(may_have_happened(504) && may_have_happened(500) && may_have_happened(408));
+/// assert!(may_have_happened(503));
+/// assert!(!may_have_happened(429) && !may_have_happened(201) && !may_have_happened(400));
+/// ```
+pub fn may_have_happened(status: u16) -> bool {
+    status == 408 || (500..=599).contains(&status)
+}
+
 /// A short reason from a problem+json or JSON error body, or from a short plain-text body.
 pub fn reason(reply: &Reply) -> Option<String> {
     let text = match reply.json() {

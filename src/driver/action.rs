@@ -17,7 +17,9 @@ use super::shared::Shared;
 use crate::bindings::convert::{
     headers_list, js_error, opt_string, options_object, reply_object, status_object,
 };
-use crate::core::action::{adopt_elsewhere, ActionMachine, Input, Outcome, Output};
+use crate::core::action::{
+    add_hook_headers, adopt_elsewhere, ActionMachine, Input, Outcome, Output,
+};
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind};
 use crate::core::fingerprint::fingerprint_action;
@@ -250,10 +252,13 @@ impl ActionCell {
 
     /// The `headers` hook's headers for this attempt (`Ok(vec![])` without a hook). Called
     /// before every attempt, also after a reload; its headers are sent, never stored. A hook
-    /// that throws, rejects or returns something that is not headers fails this attempt like
-    /// a network error (retried with the same key), told in a `send.retry` event's detail. A
-    /// hook whose Promise does not settle within the attempt's timeout ends the attempt as a
-    /// timeout (`AttemptTimeout`, the transport's own path): it can never leave the action
+    /// that throws or rejects (a token service that is down) fails this attempt without a
+    /// request (`Unsent`: retried with the same key like a network error, never `uncertain`),
+    /// told in a `send.retry` event's detail. A
+    /// hook that returns something that is not headers is a programming error that retrying
+    /// cannot fix: `NotSent` with an `invalid_hook` error (the action rests `failed` and the
+    /// send rejects, saying so). A hook whose Promise does not settle within the attempt's
+    /// timeout ends the attempt the same way (`Unsent`): it can never leave the action
     /// sending for ever. `Err` is the input that ends the attempt; nothing was sent.
     async fn hook_headers(
         &self,
@@ -283,16 +288,26 @@ impl ActionCell {
         };
         match value {
             platform::Settled::Value(v) => headers_list(&v).map_err(|e| {
-                failed(&e.to_string());
-                Input::NetworkError
+                let what = if v.is_object() {
+                    "an object that is not headers".to_string()
+                } else {
+                    format!("a {}", v.js_typeof().as_string().unwrap_or_default())
+                };
+                let why = match e {
+                    SendonceError::InvalidOption { reason, .. } => reason,
+                    other => other.to_string(),
+                };
+                Input::NotSent(SendonceError::InvalidHook(format!(
+                    "the `headers` hook returned {what} (headers {why}); nothing was sent"
+                )))
             }),
             platform::Settled::Rejected(e) => {
                 failed(&crate::platform::storage::describe(&e));
-                Err(Input::NetworkError)
+                Err(Input::Unsent)
             }
             platform::Settled::TimedOut => {
                 failed(&format!("did not settle within {timeout_ms} ms"));
-                Err(Input::AttemptTimeout)
+                Err(Input::Unsent)
             }
         }
     }
@@ -313,9 +328,13 @@ impl ActionCell {
                     let input = match self.hook_headers(&request, attempt, timeout_ms).await {
                         Err(input) => input,
                         Ok(extra) => {
-                            for (k, v) in extra {
-                                request.headers.retain(|(h, _)| !h.eq_ignore_ascii_case(&k));
-                                request.headers.push((k, v));
+                            // Never the hook's key header: the action's key is sent.
+                            let header = &self.shared.header_name;
+                            if add_hook_headers(&mut request, extra, header) {
+                                self.shared.emit(
+                                    self.event(EventKind::KeyHeaderIgnored)
+                                        .with_detail("from the headers hook"),
+                                );
                             }
                             let form_data = self.form_data.borrow().clone();
                             let started = platform::now_ms();
@@ -381,8 +400,13 @@ impl ActionCell {
                         outcome.attempts,
                         &self.key(),
                     );
-                    for (resolve, _) in self.waiters.borrow_mut().drain(..) {
-                        let _ = resolve.call1(&JsValue::NULL, &reply);
+                    for (resolve, reject) in self.waiters.borrow_mut().drain(..) {
+                        // A programming error of the page rejects, saying so; anything the
+                        // server or the network did resolves with the reply.
+                        let _ = match &outcome.error {
+                            Some(e) => reject.call1(&JsValue::NULL, &js_error(e)),
+                            None => resolve.call1(&JsValue::NULL, &reply),
+                        };
                     }
                     // At rest (final, offline or accepted): tell the tabs waiting for this
                     // key when it was confirmed (all they can adopt), then let them have it.
@@ -522,6 +546,9 @@ impl ActionHandle {
         if url.is_empty() {
             return Err(SendonceError::option("url", "must not be empty"));
         }
+        // Every action request (a send, a form's submit) passes here: credentials in its URL
+        // are refused before anything is stored (`core::url`).
+        crate::core::url::check_url(url, "url")?;
         let init = options_object(init, "init")?;
         let method = opt_string(&init, "method")?
             .unwrap_or_else(|| "POST".into())

@@ -244,7 +244,8 @@ impl ChatDriver {
     async fn deliver(&self, entry: &OutboxEntry) -> StatusCode {
         let body = chat::message_body(entry);
         let request = StoredRequest {
-            url: entry.url.clone(),
+            // Stored without its URL's secrets: the live chat's URL gives them back.
+            url: crate::core::url::live_url(&entry.url, &self.url),
             method: "POST".into(),
             headers: vec![("Content-Type".into(), "application/json".into())],
             body: Some(body.to_json()),
@@ -431,9 +432,8 @@ impl ChatDriver {
                     Ok(StreamEnd::Dropped) => {
                         reconnects += 1;
                         let Some(ms) = chat::reconnect_delay(reconnects) else {
-                            return Err(js_error(&SendonceError::option(
-                                "streamReply",
-                                "the reply stream kept breaking; gave up",
+                            return Err(js_error(&SendonceError::Network(
+                                "the reply stream kept breaking; gave up".into(),
                             )));
                         };
                         shared.emit(
@@ -445,9 +445,7 @@ impl ChatDriver {
                         );
                         platform::sleep(ms).await;
                     }
-                    Err(reason) => {
-                        return Err(js_error(&SendonceError::option("streamReply", reason)))
-                    }
+                    Err(e) => return Err(js_error(&e)),
                 }
             }
         })

@@ -9,6 +9,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::{get, global, set, storage::describe};
 use crate::core::chat::{SseEvent, SseParser};
+use crate::core::error::SendonceError;
 
 /// How one connection ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -21,13 +22,15 @@ pub enum StreamEnd {
 
 /// Reads one connection of the stream at `url`, sending `Last-Event-ID` when the parser has
 /// one, and hands every event but `done` to `on_event`. `Err` is an answer that is not a
-/// stream (an HTTP error status): reconnecting would not help.
+/// stream, where reconnecting would not help: an HTTP error status (`http_error`), a reply
+/// without a readable body (`network`), or no `fetch` at all (`invalid_option`, the `fetch`
+/// option). Never a bad-input code for what the server or the network did.
 pub async fn read_once(
     fetch: &JsValue,
     url: &str,
     parser: &mut SseParser,
     on_event: &mut dyn FnMut(&SseEvent),
-) -> Result<StreamEnd, String> {
+) -> Result<StreamEnd, SendonceError> {
     let init = Object::new();
     set(&init, "method", &JsValue::from_str("GET"));
     set(&init, "cache", &JsValue::from_str("no-store"));
@@ -37,14 +40,18 @@ pub async fn read_once(
         set(&headers, "Last-Event-ID", &JsValue::from_str(id));
     }
     set(&init, "headers", &headers);
-    let f: Function = if fetch.is_function() {
-        fetch.clone().unchecked_into()
-    } else {
-        match get(&global(), "fetch").dyn_into() {
-            Ok(f) => f,
-            Err(_) => return Err("there is no fetch() here".into()),
-        }
-    };
+    let f: Function =
+        if fetch.is_function() {
+            fetch.clone().unchecked_into()
+        } else {
+            match get(&global(), "fetch").dyn_into() {
+                Ok(f) => f,
+                Err(_) => return Err(SendonceError::option(
+                    "fetch",
+                    "there is no fetch() here to read the reply stream: pass one in the options",
+                )),
+            }
+        };
     let called = match f.call2(&JsValue::NULL, &JsValue::from_str(url), &init) {
         Ok(p) => p,
         Err(_) => return Ok(StreamEnd::Dropped),
@@ -58,14 +65,22 @@ pub async fn read_once(
         return Ok(StreamEnd::Dropped);
     }
     if !(200..300).contains(&status) {
-        return Err(format!("the reply stream answered HTTP {status}"));
+        return Err(SendonceError::Http {
+            what: "the reply stream".into(),
+            status,
+        });
     }
     let body = get(&response, "body");
     let reader = match call0(&body, "getReader") {
         Some(r) => r,
-        None => return Err("the reply stream has no readable body".into()),
+        None => {
+            return Err(SendonceError::Network(
+                "the reply stream has no readable body".into(),
+            ))
+        }
     };
-    let decoder = new_text_decoder().ok_or("there is no TextDecoder here")?;
+    let decoder = new_text_decoder()
+        .ok_or_else(|| SendonceError::Network("there is no TextDecoder here".into()))?;
     let stream_opt = Object::new();
     set(&stream_opt, "stream", &JsValue::TRUE);
     loop {
