@@ -79,6 +79,7 @@ function label(code: StatusCode): string {
     case "rejected":
     case "failed":
     case "uncertain":
+    case "incomplete":
       return code;
   }
 }
