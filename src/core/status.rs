@@ -289,8 +289,8 @@ impl Messages {
             .unwrap_or_else(|| self.locale.text(code));
         if crate::core::text::contains(template, "{reason}") {
             if code == StatusCode::Incomplete {
-                // Sendonce's own words (the names of what to add again), not a server's.
-                return crate::core::text::replace(template, "{reason}", reason.unwrap_or(""));
+                // Never a server's words: what to add again, named by `incomplete_text`.
+                return crate::core::text::replace(template, "{reason}", self.what_it_needs());
             }
             let reason = reason
                 .filter(|r| self.show_server_reason && !r.trim().is_empty())
@@ -303,6 +303,42 @@ impl Messages {
             crate::core::text::replace(template, "{reason}", reason)
         } else {
             template.to_string()
+        }
+    }
+}
+
+impl Messages {
+    /// The `incomplete` text naming what to add again (`"receipt.pdf, password"`: file and
+    /// field names, never values), with the `messages` override applied.
+    ///
+    /// ```
+    /// use sendonce::core::status::{Locale, Messages, StatusCode};
+    /// let m = Messages::new(Locale::parse("en"));
+    /// assert_eq!(m.incomplete_text("receipt.pdf"), "To finish sending, add again: receipt.pdf");
+    /// assert_eq!(m.text(StatusCode::Incomplete, Some("server words")), "To finish sending, add again: the files and passwords it needs");
+    /// ```
+    pub fn incomplete_text(&self, missing: &str) -> String {
+        let template = self
+            .overrides
+            .iter()
+            .find(|(k, _)| *k == StatusCode::Incomplete)
+            .map(|(_, t)| t.as_str())
+            .unwrap_or_else(|| self.locale.text(StatusCode::Incomplete));
+        let missing = if missing.trim().is_empty() {
+            self.what_it_needs()
+        } else {
+            missing
+        };
+        crate::core::text::replace(template, "{reason}", missing)
+    }
+
+    /// The locale's words for what an `incomplete` submission needs, when no names are known.
+    fn what_it_needs(&self) -> &'static str {
+        match self.locale {
+            Locale::En => "the files and passwords it needs",
+            Locale::PtBr => "os arquivos e senhas de que precisa",
+            Locale::Es => "los archivos y contraseñas que necesita",
+            Locale::Ru => "нужные файлы и пароли",
         }
     }
 }

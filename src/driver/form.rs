@@ -705,10 +705,11 @@ impl FormDriver {
 
     /// Sets the waiting status (shown by the caller, `submit`).
     fn show_waiting_quietly(&self, missing: &[String]) {
-        let status = status_object(
-            &self.shared.messages,
-            StatusCode::Incomplete,
-            Some(&missing_text(missing)),
+        let status = status_object(&self.shared.messages, StatusCode::Incomplete, None);
+        set(
+            &status,
+            "text",
+            &JsValue::from_str(&self.shared.messages.incomplete_text(&missing_text(missing))),
         );
         let list: js_sys::Array = missing.iter().map(|m| JsValue::from_str(m)).collect();
         set(&status, "waitingFor", &list);
