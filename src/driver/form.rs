@@ -331,9 +331,10 @@ impl FormDriver {
             } else if !rec.status.is_final() {
                 // It waits for what a reload lost (its files, a password): the status says
                 // what, by name, until the user adds it and submits again (same key).
+                // (Not its headers: the form sends its own `headers` option with the next
+                // submission; a person has nothing to add for them.)
                 if let Some(r) = rec.request.as_ref() {
-                    let missing = r.waits_for(self.shared.headers_hook.is_some());
-                    self.show_waiting(&missing);
+                    self.show_waiting(&r.waits_for(true));
                 }
             }
         }
