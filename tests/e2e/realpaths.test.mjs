@@ -143,6 +143,8 @@ test("after a reload, a pending login waits for the user (never resent without i
   assert.equal(before[0].persisted, true);
   await bindLogin(page, "wait");
   assert.equal(await page.locator("input[name=user]").inputValue(), "ada", "the draft is restored");
+  assert.deepEqual(before[0].waitingFor, ["field:password"], "what it waits for, by name");
+  assert.equal(await page.locator("#st").textContent(), "To finish sending, add again: password");
   assert.equal(await page.locator("input[name=password]").inputValue(), "");
   await page.evaluate(() => new sendonce.Sendonce({ namespace: "wait" }).resumePending());
   await page.waitForTimeout(800);
