@@ -20,10 +20,25 @@
 // of its own (`hook-key`: a shared API client), and `{ idempotent: false }` actions to a
 // target that honours no key (`not-idempotent`: every request reaches the server under a key
 // of its own, so a blind retry after a 5xx or a drop is a second effect).
+import { mkdtempSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startServer, launchBrowser, openPage } from "../tests/e2e/harness.mjs";
 
 /** The kinds of user action, by `i % 10`. */
 export const MODES = ["plain", "chat", "quick-reply", "reload", "hook-key", "chat", "not-idempotent", "two-tabs", "quick-reply", "two-tabs-0ms"];
+/** Kinds run only with `--only`: a payment form with a file, reloaded while it sends (the
+ * browser clears the file input; the user presses Pay without it, then attaches it again). */
+export const EXTRA_MODES = ["file-reload"];
+
+/** The receipt of order `n` on disk, with a fixed modification time: attached again after a
+ * reload it is the same file. */
+function receipt(dir, n) {
+  const file = join(dir, `receipt-${n}.txt`);
+  writeFileSync(file, `paid order ${n}`);
+  utimesSync(file, new Date("2026-01-02T03:04:05Z"), new Date("2026-01-02T03:04:05Z"));
+  return file;
+}
 
 const confirmed = (o) => o === "done" || o === "already_received" || o === "accepted";
 
@@ -41,7 +56,10 @@ async function readLog(server, log) {
 
 /** Runs the chaos scenario; resolves with the figures (`pass` and `failures` say the verdict). */
 export async function chaos({ actions = 60, rate = 0.3, seed = 7, only, log: say = () => {}, beforeVerdict } = {}) {
-  if (only && !MODES.includes(only)) throw new Error(`--only wants one of ${[...new Set(MODES)].join(", ")}`);
+  if (only && !MODES.includes(only) && !EXTRA_MODES.includes(only)) {
+    throw new Error(`--only wants one of ${[...new Set([...MODES, ...EXTRA_MODES])].join(", ")}`);
+  }
+  const files = mkdtempSync(join(tmpdir(), "sendonce-chaos-"));
   const server = await startServer();
   const browser = await launchBrowser();
   try {
@@ -73,6 +91,24 @@ export async function chaos({ actions = 60, rate = 0.3, seed = 7, only, log: say
         // Not pending any more: it finished before the reload. The user submits again and is
         // answered from the stored result.
         const again = mine ?? (await page.evaluate(([n, r]) => window.chaos.order(n, r), [i, run]));
+        results.set(i, { key, outcome: again.outcome, againKey: again.key, mode });
+      } else if (mode === "file-reload") {
+        const key = await page.evaluate(([n, r]) => window.chaos.fileForm(n, r), [i, run]);
+        const file = receipt(files, i);
+        const pay = () => page.locator(`#pay-${i} button`).click();
+        await page.locator(`#pay-${i} input[name=receipt]`).setInputFiles(file);
+        await pay();
+        await new Promise((r) => setTimeout(r, 5 + (i % 7) * 10));
+        await page.reload();
+        await page.waitForFunction(() => window.sendonceReady === true);
+        await page.evaluate(([n, r]) => window.chaos.fileForm(n, r), [i, run]);
+        // Still pending: the browser cleared the file; Pay without it must send nothing under
+        // another key (it says what it waits for).
+        if ((await page.evaluate(() => window.chaos.filePending())).some((p) => p.key === key)) await pay();
+        await page.locator(`#pay-${i} input[name=receipt]`).setInputFiles(file);
+        await pay();
+        await page.waitForFunction(() => window.chaos.fileState().replies.length > 0, null, { timeout: 60_000 });
+        const again = await page.evaluate(() => window.chaos.fileState().replies.at(-1));
         results.set(i, { key, outcome: again.outcome, againKey: again.key, mode });
       } else if (mode === "two-tabs") {
         // A second tab sends the same data a moment later.
@@ -119,7 +155,9 @@ export async function chaos({ actions = 60, rate = 0.3, seed = 7, only, log: say
             ? await page.evaluate((id) => window.chaos.retryMessage(id), key)
             : m === "quick-reply"
               ? await page.evaluate(([n, r]) => window.chaos.quick(n, r), [i, run])
-              : await page.evaluate(([f, n, r]) => window.chaos[f](n, r), [retryFn, i, run]);
+              : m === "file-reload"
+                ? await page.evaluate(() => window.chaos.fileRetry())
+                : await page.evaluate(([f, n, r]) => window.chaos[f](n, r), [retryFn, i, run]);
         results.set(i, { ...results.get(i), ...r, retried: tries + 1 });
       }
       // Page through the log as the run goes, so no entry can fall off the ring unread.
@@ -128,6 +166,7 @@ export async function chaos({ actions = 60, rate = 0.3, seed = 7, only, log: say
     }
 
     const pending = new Set((await page.evaluate(() => window.chaos.pending())).map((p) => p.key));
+    for (const p of await page.evaluate(() => window.chaos.filePending())) pending.add(p.key);
     for (const r of results.values()) {
       if (r.mode === "chat" && (await page.evaluate((id) => window.chaos.kept(id), r.key))) pending.add(r.key);
     }

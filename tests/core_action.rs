@@ -1520,6 +1520,29 @@ fn a_fresh_action_adopts_a_confirmed_action_of_another_process_and_sends_nothing
 }
 
 #[test]
+fn a_fresh_action_never_adopts_an_action_that_is_done_with() {
+    // Refused (a wrong password's 401), or confirmed with its window over (`window: 0`): the
+    // same data now is a new action, even while that action's claim is still held.
+    let mut refused = confirmed_record();
+    refused.status = Rejected;
+    let mut over = confirmed_record();
+    over.window_ms = 0;
+    for other in [refused, over] {
+        let mut cfg = config(policy());
+        cfg.key = sendonce::core::key::validate_key("k-mine").unwrap();
+        let mut d = Driver::with_machine(ActionMachine::new(cfg, T0), Server::new(vec![]));
+        d.input(Input::Adopt {
+            key: other.key.clone(),
+            record: Some(other.clone()),
+        });
+        assert_eq!(d.machine.key().as_str(), "k-mine", "{:?}", other.status);
+        d.send();
+        assert_eq!(d.sent.len(), 1);
+        assert_eq!(d.sent[0].key.as_deref(), Some("k-mine"));
+    }
+}
+
+#[test]
 fn a_fresh_action_adopts_the_key_of_an_unfinished_action_and_sends_with_it() {
     let mut cfg = config(policy());
     cfg.key = sendonce::core::key::validate_key("k-mine").unwrap();

@@ -78,6 +78,47 @@ fn passwords_card_numbers_codes_marked_and_excluded_fields_are_private() {
 }
 
 #[test]
+fn private_autocomplete_tokens_are_read_as_html_reads_a_token_list() {
+    let none: Vec<String> = Vec::new();
+    let private = |ac: &str| is_private(&field("f", "text", ac, false), &none);
+    for ac in [
+        "current-password",
+        "new-password",
+        "cc-exp",
+        "cc-exp-month",
+        "cc-exp-year",
+        "one-time-code",
+        "cc-number",
+        "cc-csc",
+        // A section, a shipping/billing part, a contact kind, `webauthn`, any letter case,
+        // any ASCII whitespace.
+        "section-x shipping cc-number",
+        "billing new-password",
+        "section-signup New-Password",
+        "username current-password webauthn",
+        "billing CC-EXP",
+        "\tcc-exp-month\n",
+        "section-pay\x0cbilling\rcc-exp-year",
+    ] {
+        assert!(private(ac), "{ac:?} is private");
+    }
+    for ac in [
+        "",
+        "on",
+        "off",
+        "username",
+        "email",
+        "cc-name",
+        "cc-type",
+        "billing street-address",
+        "new-password-hint",
+        "section-new-password email",
+    ] {
+        assert!(!private(ac), "{ac:?} is not private");
+    }
+}
+
+#[test]
 fn the_body_has_strings_for_single_values_and_arrays_for_repeated_names_in_dom_order() {
     let mut fields = text(&[
         ("item", "tea"),
@@ -110,10 +151,11 @@ fn plan(
     now_ms: u64,
 ) -> Submission {
     plan_submission(
-        &fingerprint_form(fields, &[]),
+        &form_identity(fields, &[], None),
         draft_key,
         record_of_that_key,
         indexed,
+        None,
         now_ms,
     )
 }
@@ -121,8 +163,8 @@ fn plan(
 #[test]
 fn a_draft_key_never_sent_is_kept() {
     let k = key("k-1");
-    let fp = fingerprint_form(&text(&[("a", "1")]), &[]);
-    let plan = plan_submission(&fp, Some(&k), None, None, 5_000);
+    let id = form_identity(&text(&[("a", "1")]), &[], None);
+    let plan = plan_submission(&id, Some(&k), None, None, None, 5_000);
     assert_eq!(plan, Submission::Send(k));
 }
 
@@ -233,5 +275,244 @@ fn a_new_draft_key_with_data_confirmed_inside_the_window_is_a_local_repeat() {
     assert_eq!(
         plan(&f, Some(&fresh), None, Some(&other), 3_000),
         Submission::Send(fresh)
+    );
+}
+
+const SECRET: [u8; 32] = [42; 32];
+
+/// The identity of a login with `user` visible and `password` private, as the driver makes it.
+fn login(user: &str, password: &str, secret: &[u8]) -> FormIdentity {
+    let visible = text(&[("user", user)]);
+    let private = text(&[("password", password)]);
+    let names: Vec<String> = if password.is_empty() {
+        vec![]
+    } else {
+        vec!["password".into()]
+    };
+    form_identity(
+        &visible,
+        &names,
+        private_digest(secret, &private).as_deref(),
+    )
+}
+
+fn record_of(
+    k: &Key,
+    id: &FormIdentity,
+    status: StatusCode,
+    finished: Option<u64>,
+) -> ActionRecord {
+    ActionRecord {
+        fingerprint: id.fingerprint.clone(),
+        ..sent(k, &[], status, finished)
+    }
+}
+
+#[test]
+fn a_private_value_counts_for_identity_without_being_readable() {
+    let a = login("ada", "wrong-pw", &SECRET);
+    let b = login("ada", "right-pw", &SECRET);
+    assert_eq!(a.visible, b.visible, "the visible data is the same");
+    assert_ne!(
+        a.fingerprint, b.fingerprint,
+        "another password is another action"
+    );
+    assert_eq!(
+        a,
+        login("ada", "wrong-pw", &SECRET),
+        "the same password, the same action"
+    );
+    // Another page life (another secret): the same password cannot be recognised.
+    assert_ne!(
+        a.fingerprint,
+        login("ada", "wrong-pw", &[1; 32]).fingerprint
+    );
+    // A blank password holds no secret: the visible fingerprint alone.
+    let blank = login("ada", "", &SECRET);
+    assert_eq!(blank.fingerprint, blank.visible);
+    // Nothing of the password in what is stored.
+    for id in [&a, &b] {
+        assert!(!id.fingerprint.as_str().contains("pw"));
+    }
+}
+
+#[test]
+fn a_wrong_password_then_the_right_one_is_a_new_key_never_the_refused_one() {
+    let k = key("k-1");
+    let wrong = login("ada", "wrong-pw", &SECRET);
+    let refused = record_of(&k, &wrong, StatusCode::Rejected, Some(2_000));
+    let right = login("ada", "right-pw", &SECRET);
+    assert_eq!(
+        plan_submission(
+            &right,
+            Some(&k),
+            Some(&refused),
+            Some(&refused),
+            None,
+            2_500
+        ),
+        Submission::NewKey { rotated: true }
+    );
+    // Unfinished (offline) with the wrong password, then the right one: a new key too.
+    let waiting = record_of(&k, &wrong, StatusCode::Offline, None);
+    assert_eq!(
+        plan_submission(
+            &right,
+            Some(&k),
+            Some(&waiting),
+            Some(&waiting),
+            None,
+            2_500
+        ),
+        Submission::NewKey { rotated: true }
+    );
+    // The same password again while it is unfinished: the same key.
+    assert_eq!(
+        plan_submission(
+            &wrong,
+            Some(&k),
+            Some(&waiting),
+            Some(&waiting),
+            None,
+            2_500
+        ),
+        Submission::Send(k)
+    );
+}
+
+fn waiting_request(needs: &[&str]) -> sendonce::core::record::StoredRequest {
+    sendonce::core::record::StoredRequest {
+        url: "/login".into(),
+        method: "POST".into(),
+        body: Some(r#"{"user":"ada"}"#.into()),
+        private_body: true,
+        waiting_for: needs.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn after_a_reload_a_waiting_login_keeps_its_key_once_the_password_is_typed_again() {
+    let k = key("k-1");
+    let before = login("ada", "pw-1", &SECRET);
+    let mut rec = record_of(&k, &before, StatusCode::Offline, None);
+    rec.request = Some(waiting_request(&["field:password"]));
+    let earlier = EarlierLife::of(&text(&[("user", "ada")]));
+    // A new page life: another secret.
+    let after = login("ada", "pw-1", &[9; 32]);
+    let mut continued = rec.clone();
+    continued.fingerprint = after.fingerprint.clone();
+    assert_eq!(
+        plan_submission(&after, Some(&k), Some(&rec), None, Some(&earlier), 5_000),
+        Submission::Continue(continued)
+    );
+    // Without the password: it waits, nothing is sent, the key is kept.
+    assert_eq!(
+        plan_submission(
+            &login("ada", "", &[9; 32]),
+            Some(&k),
+            Some(&rec),
+            None,
+            Some(&earlier),
+            5_000
+        ),
+        Submission::Wait {
+            key: k.clone(),
+            missing: vec!["field:password".into()]
+        }
+    );
+    // Other visible data: a new action (the old one stays pending, listed).
+    assert_eq!(
+        plan_submission(
+            &login("bob", "pw-1", &[9; 32]),
+            Some(&k),
+            Some(&rec),
+            None,
+            Some(&earlier),
+            5_000
+        ),
+        Submission::NewKey { rotated: true }
+    );
+}
+
+#[test]
+fn after_a_reload_a_finished_login_is_never_a_local_repeat() {
+    let k = key("k-1");
+    let before = login("ada", "pw-1", &SECRET);
+    let done = record_of(&k, &before, StatusCode::Done, Some(2_000));
+    let earlier = EarlierLife::of(&text(&[("user", "ada")]));
+    let after = login("ada", "pw-1", &[9; 32]);
+    assert_eq!(
+        plan_submission(&after, Some(&k), Some(&done), None, Some(&earlier), 3_000),
+        Submission::NewKey { rotated: true }
+    );
+}
+
+fn file(name: &str) -> FormValue {
+    FormValue::File {
+        name: name.into(),
+        mime: "application/pdf".into(),
+        size: 10,
+        last_modified: 1_767_323_045_000,
+    }
+}
+
+#[test]
+fn after_a_reload_a_file_form_waits_for_its_file_by_name_and_keeps_its_key() {
+    let k = key("k-1");
+    let mut with_file = text(&[("item", "tea")]);
+    with_file.push(("receipt".into(), file("receipt.pdf")));
+    let sent_id = form_identity(&with_file, &[], None);
+    let mut rec = record_of(&k, &sent_id, StatusCode::Sending, None);
+    rec.request = Some(waiting_request(
+        &waiting_for(&with_file, &[])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    ));
+    assert_eq!(waiting_for(&with_file, &[]), ["file:receipt.pdf"]);
+    let earlier = EarlierLife::of(&with_file);
+    // The browser cleared the file input: Pay sends nothing and says what it waits for.
+    let cleared = form_identity(&text(&[("item", "tea")]), &[], None);
+    assert_eq!(
+        plan_submission(&cleared, Some(&k), Some(&rec), None, Some(&earlier), 5_000),
+        Submission::Wait {
+            key: k.clone(),
+            missing: vec!["file:receipt.pdf".into()]
+        }
+    );
+    assert_eq!(missing_text(&["file:receipt.pdf".into()]), "receipt.pdf");
+    // The same file attached again: the same key.
+    assert_eq!(
+        plan_submission(&sent_id, Some(&k), Some(&rec), None, Some(&earlier), 5_000),
+        Submission::Continue(rec.clone())
+    );
+    // In the page that sent it (no earlier life) nothing waits: the plan is the usual one.
+    assert_eq!(
+        plan_submission(&sent_id, Some(&k), Some(&rec), None, None, 5_000),
+        Submission::Send(k.clone())
+    );
+}
+
+#[test]
+fn a_multipart_body_has_one_boundary_per_action_and_escapes_as_html_does() {
+    let k = key("k-1");
+    assert_eq!(multipart_boundary(&k), multipart_boundary(&key("k-1")));
+    assert_ne!(multipart_boundary(&k), multipart_boundary(&key("k-2")));
+    let b = multipart_boundary(&k);
+    assert_eq!(
+        multipart_text_part(&b, "a\"b\nc", "x\ry\r\nz"),
+        format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"a%22b%0D%0Ac\"\r\n\r\nx\r\ny\r\nz\r\n"
+        )
+    );
+    assert_eq!(
+        multipart_file_head(&b, "receipt", "r.pdf", "application/pdf"),
+        format!("--{b}\r\nContent-Disposition: form-data; name=\"receipt\"; filename=\"r.pdf\"\r\nContent-Type: application/pdf\r\n\r\n")
+    );
+    assert_eq!(multipart_end(&b), format!("--{b}--\r\n"));
+    assert_eq!(
+        multipart_content_type(&b),
+        format!("multipart/form-data; boundary={b}")
     );
 }

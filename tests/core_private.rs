@@ -181,3 +181,81 @@ fn a_401_without_a_hook_is_rejected_at_once() {
     assert!(transmits(&outputs(&mut m)).is_empty());
     assert_eq!(m.status(), StatusCode::Rejected);
 }
+
+/// A confirmed login, as storage holds it, restored for a repeat in the window.
+fn confirmed_login(body: &str) -> ActionMachine {
+    let mut m = ActionMachine::new(config(RetryPolicy::default()), T0);
+    m.handle(Input::Send(Some(login_request())), T0, 1);
+    m.handle(
+        Input::Reply(Reply {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.into(),
+        }),
+        T0 + 5,
+        1,
+    );
+    let out = outputs(&mut m);
+    let text = stored_texts(&out).pop().expect("persisted");
+    assert!(
+        !text.contains("tok-1"),
+        "a reply to private values is never stored: {text}"
+    );
+    let Ok(Some(Record::Action(rec))) = Record::decode(&text, T0 + 10) else {
+        panic!("decodes")
+    };
+    assert_eq!(rec.status, StatusCode::Done);
+    assert_eq!(rec.reply, None, "no reply kept");
+    ActionMachine::restore(config(RetryPolicy::default()), rec)
+}
+
+#[test]
+fn a_repeat_that_kept_no_reply_asks_the_server_with_the_same_key() {
+    let mut m = confirmed_login(r#"{"token":"tok-1"}"#);
+    m.handle(Input::Send(Some(login_request())), T0 + 20, 1);
+    let sent = transmits(&outputs(&mut m));
+    assert_eq!(
+        sent.len(),
+        1,
+        "asked the server, not answered without a body"
+    );
+    assert!(sent[0]
+        .headers
+        .iter()
+        .any(|(k, v)| k == KEY_HEADER && v == KEY));
+    assert_eq!(sent[0].body.as_deref(), Some(FULL), "the same bytes");
+    m.handle(
+        Input::Reply(Reply {
+            status: 200,
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("idempotent-replayed".into(), "true".into()),
+            ],
+            body: r#"{"token":"tok-1"}"#.into(),
+        }),
+        T0 + 25,
+        1,
+    );
+    let out = outputs(&mut m);
+    let outcome = out
+        .iter()
+        .find_map(|o| match o {
+            Output::Settled(s) => Some(s.clone()),
+            _ => None,
+        })
+        .expect("settled");
+    assert_eq!(outcome.code, StatusCode::AlreadyReceived);
+    assert_eq!(
+        outcome.reply.unwrap().body,
+        r#"{"token":"tok-1"}"#,
+        "the token reaches the page"
+    );
+    // Without a request to send (a bare `retry()`), the status alone answers, as before.
+    let mut m = confirmed_login(r#"{"token":"tok-1"}"#);
+    m.handle(Input::Send(None), T0 + 20, 1);
+    let out = outputs(&mut m);
+    assert!(transmits(&out).is_empty());
+    assert!(out
+        .iter()
+        .any(|o| matches!(o, Output::Settled(s) if s.code == StatusCode::AlreadyReceived)));
+}

@@ -105,7 +105,8 @@ fn codes_are_stable() {
             "changed",
             "rejected",
             "failed",
-            "uncertain"
+            "uncertain",
+            "incomplete"
         ]
     );
     for c in ALL_CODES {

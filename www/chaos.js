@@ -29,6 +29,14 @@ const keylessFetch = async (url, init) => {
 };
 const keyless = new Sendonce({ namespace: "chaos-keyless", retry, fetch: keylessFetch });
 
+// Payment forms with a file (the file-reload mode), in a namespace of their own.
+const files = new Sendonce({
+  namespace: "chaos-files",
+  retry,
+});
+let payForm = null;
+let payReplies = [];
+
 const chat = so.chat({ conversationId: "chaos", url: "/api/conversations/chaos/messages" });
 const qr = so.quickReplies({ conversationId: "chaos", window: "1m" });
 
@@ -186,6 +194,30 @@ window.chaos = {
       return { key: qr.key(`createTicket|n=${n}|${run}`), outcome: "failed", error: String(e.message) };
     }
   },
+  /** Binds the payment form of order `n` (a file input for the receipt): after a reload it
+   * restores its draft and says what it waits for. Returns its key. */
+  fileForm(n, run) {
+    document.querySelector("form.pay")?.remove();
+    document.querySelector("main").insertAdjacentHTML(
+      "beforeend",
+      `<form class="pay" id="pay-${n}"><input name="orderRef" value="${ref(n, run)}"><input name="n" value="${n}">
+        <input name="receipt" type="file"><button type="submit">Pay</button><p class="st"></p></form>`,
+    );
+    payReplies = [];
+    payForm = files.form(`#pay-${n}`, { action: "chaosPay", url: "/api/orders", status: `#pay-${n} .st` });
+    payForm.onReply((r) => payReplies.push({ key: r.key, outcome: r.outcome }));
+    return payForm.key;
+  },
+  /** The payment form's replies so far, and its status. */
+  fileState: () => ({ replies: payReplies, status: payForm?.status }),
+  /** "Retry?" on the payment form: same key. Resolves with its next reply. */
+  async fileRetry() {
+    const before = payReplies.length;
+    await payForm.retry();
+    while (payReplies.length === before) await new Promise((r) => setTimeout(r, 20));
+    return payReplies[payReplies.length - 1];
+  },
+  filePending: () => files.pending(),
   stats: () => so.stats(),
 };
 window.sendonceReady = true;

@@ -27,13 +27,13 @@ export interface FormOptions {
   method?: string;
   /** The button to guard; defaults to the form's first submit button. */
   button?: HTMLElement | string;
-  /** Where to show the status text (textContent, role="status", aria-live="polite"); "offline" and "failed" get a Retry button in it. */
+  /** Where to show the status text (textContent, role="status", aria-live="polite"); "offline" and "failed" get a Retry button in it. Always a calm text of the status table: a submission refused before sending (payload_too_large...) shows "failed", its error goes to the status's `error` and the `status` event. */
   status?: HTMLElement | string;
   /** Re-enable the button after this many ms if still pending (a click then joins). Default 2000. */
   reenableAfterMs?: number;
-  /** The repeat window, default the `windows.form` option ("10m"). */
+  /** The repeat window, default the `windows.form` option ("10m"); `0` turns local repeats off (a login form). */
   window?: WindowSpec;
-  /** Field names that are sent but never stored, fingerprinted or put in an event (besides passwords, cc-number, cc-csc, cc-exp, one-time-code, current-password, new-password, data-sendonce-private). */
+  /** Field names that are sent but never stored, fingerprinted or put in an event (besides passwords, cc-number, cc-csc, cc-exp, cc-exp-month, cc-exp-year, one-time-code, current-password, new-password, data-sendonce-private). */
   exclude?: string[];
   /** The button's label while a submission is under way (e.g. "Placing order..."); the button's own label comes back when it settles. */
   busyLabel?: string;

@@ -229,11 +229,12 @@ impl Sendonce {
     }
 
     /// Actions restored from storage that are not confirmed yet (after a reload), as
-    /// `{ key, action, status, attempts, createdAt, persisted, incomplete }`. `persisted` is
-    /// false when storage refused the record (it will not survive a reload); `incomplete` is
-    /// true when the request needs values that are never stored (a form's private fields,
-    /// secret query parameters of its URL, or headers without a `headers` hook): it waits for
-    /// them and is never sent without them.
+    /// `{ key, action, status, attempts, createdAt, persisted, incomplete, waitingFor }`.
+    /// `persisted` is false when storage refused the record (it will not survive a reload);
+    /// `incomplete` is true when the request needs values that are never stored (a form's
+    /// files and private fields, secret query parameters of its URL, or headers without a `headers` hook): it waits for them and
+    /// is never sent without them; `waitingFor` names them (`"file:receipt.pdf"`,
+    /// `"field:password"`, `"url"`, `"headers"`).
     #[wasm_bindgen(unchecked_return_type = "PendingAction[]")]
     pub fn pending(&self) -> Array {
         pending_list(&self.shared)
@@ -262,6 +263,15 @@ fn pending_list(shared: &Rc<Shared>) -> Array {
                 .as_ref()
                 .is_some_and(|r| r.is_complete(shared.headers_hook.is_some()));
             set(&o, "incomplete", &JsValue::from_bool(!complete));
+            let waits: Array = rec
+                .request
+                .as_ref()
+                .map(|r| r.waits_for(shared.headers_hook.is_some()))
+                .unwrap_or_default()
+                .iter()
+                .map(|w| JsValue::from_str(w))
+                .collect();
+            set(&o, "waitingFor", &waits);
             out.push(&o);
         }
         out

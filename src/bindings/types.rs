@@ -28,12 +28,18 @@ const SHARED_TYPES: &'static str = r#"
 /** A stable status code (see the status table); the text is the locale's. */
 export type StatusCode =
   | "idle" | "sending" | "retrying" | "accepted" | "elsewhere" | "done"
-  | "already_received" | "offline" | "changed" | "rejected" | "failed" | "uncertain";
+  | "already_received" | "offline" | "changed" | "rejected" | "failed" | "uncertain"
+  | "incomplete";
 
 /** What a status listener gets: the code and the text to show (never HTML). */
 export interface Status {
   code: StatusCode;
   text: string;
+  /** A form's `incomplete` status: what to add again, by name (as `PendingAction.waitingFor`). */
+  waitingFor?: string[];
+  /** A form's submission refused before anything was sent (`failed`): the developer's error
+   * (`payload_too_large`...); the text stays the calm one of the status table. */
+  error?: Error & { code: string };
 }
 
 /** What `send()` resolves with. */
@@ -54,7 +60,7 @@ export interface Reply {
   key: string;
 }
 
-/** A window: ms, or "500ms", "10s", "5m", "2h", "1d" (1 s to 24 h). */
+/** A window: ms, or "500ms", "10s", "5m", "2h", "1d" (1 s to 24 h), or 0: no local repeats (a login form). */
 export type WindowSpec = number | `${number}${"ms" | "s" | "m" | "h" | "d"}`;
 
 /** A storage adapter; each method may return a value or a Promise. Every call is given at
@@ -222,6 +228,13 @@ export interface PendingAction {
    * page's next send of the same data), and is never sent without them.
    */
   incomplete: boolean;
+  /**
+   * What an incomplete action waits for, by name, never by value: `"file:receipt.pdf"` for a
+   * file a reload cleared, `"field:password"` for a private field, `"url"` for secret query
+   * parameters left out of the stored URL, `"headers"` for headers left out of storage
+   * without a `headers` hook. Empty when it is complete.
+   */
+  waitingFor: string[];
 }
 
 /** Counters of `so.stats()`. */

@@ -20,7 +20,7 @@ use crate::core::status::StatusCode;
 use crate::core::window::{ActionKind, Window};
 
 /// Largest reply body kept in storage with a finished action. Bigger bodies are still returned
-/// to the caller, but a later local repeat gets the status without the body.
+/// to the caller, but no reply is kept: a later repeat asks the server with the same key.
 pub const MAX_STORED_BODY: usize = 2_048;
 
 /// What an action is, fixed at birth.
@@ -435,7 +435,7 @@ impl ActionMachine {
                     self.settle();
                 }
             }
-            Input::Adopt { key, record } => self.adopt(key, record),
+            Input::Adopt { key, record } => self.adopt(key, record, now_ms),
             // A late reply or failure for an attempt that is no longer in flight.
             Input::Reply(_)
             | Input::NetworkError
@@ -445,12 +445,23 @@ impl ActionMachine {
         }
     }
 
-    fn adopt(&mut self, key: Key, record: Option<ActionRecord>) {
+    fn adopt(&mut self, key: Key, record: Option<ActionRecord>, now_ms: u64) {
         let fresh = self.phase == Phase::Idle && self.record.attempts == 0;
         if !fresh || (key == self.cfg.key && record.is_none()) {
             return;
         }
         let record = record.filter(|r| r.key == key && r.fingerprint == self.cfg.fingerprint);
+        // A finished action that is done with (its window passed, at once with `window: 0`, or
+        // it ended refused or changed) is not taken over: the same data now is a new action
+        // with its own key (SPEC section 4, `record::plan_action`), even while its data claim
+        // is still held a moment after it settled.
+        if record.as_ref().is_some_and(|r| {
+            r.is_finished()
+                && crate::core::record::plan_action(Some(r), &self.cfg.fingerprint, now_ms)
+                    == crate::core::record::ActionPlan::New
+        }) {
+            return;
+        }
         self.cfg.key = key.clone();
         self.record.key = key;
         let Some(rec) = record else {
@@ -524,6 +535,15 @@ impl ActionMachine {
         self.keep_request(request);
         match self.phase.clone() {
             Phase::InFlight | Phase::Waiting { .. } | Phase::Polling { .. } => {}
+            // A repeat of a confirmed action that kept no reply (its body was private or too
+            // large to store): a local answer would have no body (a login without its token),
+            // so the server is asked with the same key and answers with its stored result
+            // (SPEC section 4). Without a request to send, the status alone answers.
+            Phase::Resting(code)
+                if code.is_confirmed() && self.last_reply.is_none() && self.request.is_some() =>
+            {
+                self.start_run(now_ms);
+            }
             Phase::Resting(code) if code.is_confirmed() => {
                 // A repeat of a confirmed action: the stored result, no request.
                 self.note("action.repeat", None, None, None);
@@ -840,21 +860,22 @@ impl ActionMachine {
             self.record.finished_at = Some(now_ms);
         }
         // A reply to a request that carried private values (a form's password) may echo
-        // them: its body is not stored (a local repeat gets the status without it).
+        // them or carry a token, and a big one does not fit: such a reply is not kept, and a
+        // repeat asks the server with the same key instead of answering without a body.
         let private = self
             .request
             .as_ref()
             .is_some_and(|r| r.visible_body.is_some() || r.private_body);
-        self.record.reply = self.last_reply.as_ref().map(|r| StoredReply {
-            status: r.status,
-            content_type: r.header("content-type").map(str::to_string),
-            body: if r.body.len() <= MAX_STORED_BODY && !private {
-                r.body.clone()
-            } else {
-                String::new()
-            },
-            replayed: self.replayed,
-        });
+        self.record.reply = self
+            .last_reply
+            .as_ref()
+            .filter(|r| r.body.len() <= MAX_STORED_BODY && !private)
+            .map(|r| StoredReply {
+                status: r.status,
+                content_type: r.header("content-type").map(str::to_string),
+                body: r.body.clone(),
+                replayed: self.replayed,
+            });
         if code.is_confirmed() {
             // The request is no longer needed to resend anything.
             self.record.request = None;

@@ -2,13 +2,25 @@
 //! which key a submission uses. The DOM binding (`src/bindings/form.rs`) only reads the
 //! fields and calls these.
 
-use crate::core::fingerprint::{Fingerprint, FormValue};
-use crate::core::json::Value;
+use crate::core::fingerprint::{fingerprint_form, sha256_hex, Fingerprint, FormValue};
+use crate::core::json::{self, Value};
 use crate::core::key::Key;
 use crate::core::record::{form_key, plan_action, ActionPlan, ActionRecord, FormKeyChoice};
+use sha2::{Digest, Sha256};
 
-/// `autocomplete` tokens whose fields are never stored, fingerprinted or sent in the body.
-pub const PRIVATE_AUTOCOMPLETE: &[&str] = &["cc-number", "cc-csc", "one-time-code"];
+/// `autocomplete` field names whose fields are sent but never stored or put in an event:
+/// passwords (a sign-up form's "show password" makes a `new-password` field a text field),
+/// one-time codes, card numbers, codes and expiry dates.
+pub const PRIVATE_AUTOCOMPLETE: &[&str] = &[
+    "current-password",
+    "new-password",
+    "one-time-code",
+    "cc-number",
+    "cc-csc",
+    "cc-exp",
+    "cc-exp-month",
+    "cc-exp-year",
+];
 
 /// What the binding knows about one form control, enough to decide whether it is private.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,23 +36,45 @@ pub struct FieldInfo {
 }
 
 /// True when the field must never leave the page through sendonce: passwords, card numbers,
-/// card codes, one-time codes, fields marked `data-sendonce-private`, names in `exclude`.
-/// `autocomplete` may hold several tokens (`"section-pay cc-number"`); any private token counts.
+/// card codes and expiry dates, one-time codes, fields marked `data-sendonce-private`, names
+/// in `exclude`.
+///
+/// `autocomplete` is read the way HTML reads it: a list of tokens separated by ASCII
+/// whitespace, compared without regard to ASCII letter case, where the field name comes after
+/// an optional `section-*` token, an optional `shipping` / `billing` and an optional contact
+/// kind, and may be followed by `webauthn` (`"section-pay billing cc-exp"`,
+/// `"username new-password webauthn"`). Any token that names a private field counts, also in a
+/// list HTML would call invalid: leaving a value out of storage is always the safe mistake.
 ///
 /// ```
 /// use sendonce::core::form::{is_private, FieldInfo};
 /// let f = FieldInfo { name: "pw".into(), kind: "password".into(), ..Default::default() };
 /// assert!(is_private(&f, &[]));
+/// let shown = FieldInfo { name: "pw".into(), kind: "text".into(), autocomplete: "section-a billing New-Password".into(), ..Default::default() };
+/// assert!(is_private(&shown, &[]));
 /// ```
 pub fn is_private(field: &FieldInfo, exclude: &[String]) -> bool {
     field.kind.eq_ignore_ascii_case("password")
         || field.marked_private
         || exclude.contains(&field.name)
-        || field.autocomplete.split_ascii_whitespace().any(|t| {
-            PRIVATE_AUTOCOMPLETE
-                .iter()
-                .any(|p| t.eq_ignore_ascii_case(p))
-        })
+        || private_autocomplete(&field.autocomplete)
+}
+
+/// True when an `autocomplete` attribute names a private field (see [`is_private`]).
+///
+/// ```
+/// use sendonce::core::form::private_autocomplete;
+/// assert!(private_autocomplete("section-x shipping cc-number"));
+/// assert!(private_autocomplete("\tCC-EXP-MONTH\n"));
+/// assert!(!private_autocomplete("cc-name"));
+/// ```
+pub fn private_autocomplete(autocomplete: &str) -> bool {
+    // ASCII whitespace as HTML defines it: space, tab, LF, FF, CR (`split_ascii_whitespace`).
+    autocomplete.split_ascii_whitespace().any(|t| {
+        PRIVATE_AUTOCOMPLETE
+            .iter()
+            .any(|p| t.eq_ignore_ascii_case(p))
+    })
 }
 
 /// The JSON body a form sends: one member per field name in DOM order; a name with one value
@@ -132,6 +166,106 @@ fn percent_encode(s: &str, out: &mut String) {
     }
 }
 
+/// The `multipart/form-data` boundary of the action with key `key`: chosen once per action
+/// (derived from its key), so every attempt, and a resend after a reload with the same data
+/// and files, carries the same bytes (SPEC section 5). Browsers pick a new boundary for every
+/// `fetch` of a `FormData`, and a server that fingerprints the raw body then answers 422 to the
+/// retry of an order it placed. 32 hex digits of SHA-256 never occur in a text by accident.
+///
+/// ```
+/// use sendonce::core::form::multipart_boundary;
+/// use sendonce::core::key::validate_key;
+/// let b = multipart_boundary(&validate_key("k-1").unwrap());
+/// assert_eq!(b, multipart_boundary(&validate_key("k-1").unwrap()));
+/// assert!(b.starts_with("----sendonce-") && b.len() == 45);
+/// ```
+pub fn multipart_boundary(key: &Key) -> String {
+    let digest = sha256_hex(key.as_str().as_bytes());
+    format!("----sendonce-{}", &digest.as_str()[..32])
+}
+
+/// The `Content-Type` of a multipart body with `boundary`.
+pub fn multipart_content_type(boundary: &str) -> String {
+    format!("multipart/form-data; boundary={boundary}")
+}
+
+/// Line breaks as CRLF, the way HTML's multipart/form-data encoding writes names and values.
+fn crlf(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                out.push_str("\r\n");
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+            }
+            '\n' => out.push_str("\r\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A name or file name in a `Content-Disposition` header, escaped as HTML does: LF as `%0A`,
+/// CR as `%0D`, `"` as `%22`.
+fn disposition_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("%0A"),
+            '\r' => out.push_str("%0D"),
+            '"' => out.push_str("%22"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One text part of a multipart body, with its delimiter and closing line break.
+///
+/// ```
+/// use sendonce::core::form::multipart_text_part;
+/// assert_eq!(multipart_text_part("B", "note", "a\nb"),
+///     "--B\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\na\r\nb\r\n");
+/// ```
+pub fn multipart_text_part(boundary: &str, name: &str, value: &str) -> String {
+    format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{}\r\n",
+        disposition_text(&crlf(name)),
+        crlf(value)
+    )
+}
+
+/// The head of one file part (the file's bytes follow, then [`MULTIPART_PART_END`]).
+///
+/// ```
+/// use sendonce::core::form::multipart_file_head;
+/// assert_eq!(multipart_file_head("B", "f", "a\"b.txt", ""),
+///     "--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a%22b.txt\"\r\nContent-Type: application/octet-stream\r\n\r\n");
+/// ```
+pub fn multipart_file_head(boundary: &str, name: &str, file_name: &str, mime: &str) -> String {
+    let mime = if mime.is_empty() {
+        "application/octet-stream"
+    } else {
+        mime
+    };
+    format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: {mime}\r\n\r\n",
+        disposition_text(&crlf(name)),
+        disposition_text(file_name)
+    )
+}
+
+/// What follows a file's bytes.
+pub const MULTIPART_PART_END: &str = "\r\n";
+
+/// The closing delimiter of a multipart body.
+pub fn multipart_end(boundary: &str) -> String {
+    format!("--{boundary}--\r\n")
+}
+
 /// A number input's value as JSON: a number, `null` when empty, the text when it is not a
 /// number (HTML's `.5` and `-.5` spellings included).
 fn number_value(text: &str) -> Value {
@@ -150,6 +284,185 @@ fn number_value(text: &str) -> Value {
     }
 }
 
+/// HMAC-SHA256 of `message` under `key` (RFC 2104), as 64 lowercase hex digits.
+fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
+    const BLOCK: usize = 64;
+    let mut block = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let pad = |byte: u8| block.map(|b| b ^ byte);
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(message)
+        .finalize();
+    let outer = Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize();
+    let mut hex = String::with_capacity(64);
+    for b in outer.iter() {
+        hex.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+        hex.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+    }
+    hex
+}
+
+/// The keyed digest of a form's private values (passwords, card numbers...), or `None` when
+/// none holds a value (a blank password holds no secret). `secret` is random, made once per
+/// page life and kept only in memory: the digest lets the form tell "the same password" from
+/// "another password" while the page lives, and it is useless to anyone who reads storage (it
+/// cannot be checked against guesses without the secret, which is never stored or sent).
+///
+/// ```
+/// use sendonce::core::form::private_digest;
+/// use sendonce::core::fingerprint::FormValue;
+/// let pw = |s: &str| vec![("password".to_string(), FormValue::Text(s.into()))];
+/// let secret = [7u8; 32];
+/// assert_eq!(private_digest(&secret, &pw("")), None);
+/// assert_ne!(private_digest(&secret, &pw("a")), private_digest(&secret, &pw("b")));
+/// assert_ne!(private_digest(&secret, &pw("a")), private_digest(&[8u8; 32], &pw("a")));
+/// ```
+pub fn private_digest(secret: &[u8], private: &[(String, FormValue)]) -> Option<String> {
+    let mut message = String::new();
+    for (name, value) in private {
+        if matches!(value, FormValue::Text(t) if t.is_empty()) {
+            continue;
+        }
+        json::write_string(&mut message, name);
+        message.push(':');
+        message.push_str(&value.to_value().to_json());
+        message.push('\n');
+    }
+    (!message.is_empty()).then(|| hmac_sha256_hex(secret, message.as_bytes()))
+}
+
+/// Who a form submission is: the fingerprint of its visible fields, the same without file
+/// entries, the names of the attached files and of the private fields that hold a value, and
+/// the action's fingerprint, which is the visible one when nothing private holds a value and
+/// otherwise mixes in the keyed digest of the private values ([`private_digest`]): another
+/// password is another action, and the fingerprint in storage reveals nothing of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormIdentity {
+    /// The action's fingerprint (stored with its record, used for its index and claims).
+    pub fingerprint: Fingerprint,
+    /// The fingerprint of the visible fields (files as metadata).
+    pub visible: Fingerprint,
+    /// The fingerprint of the visible fields without their files.
+    pub without_files: Fingerprint,
+    /// The attached files' names, in DOM order.
+    pub files: Vec<String>,
+    /// The names of the private fields that hold a value.
+    pub private_names: Vec<String>,
+}
+
+/// The [`FormIdentity`] of a submission: `visible` fields (as stored and restored), the names
+/// of the private fields holding a value, and the digest of their values.
+///
+/// ```
+/// use sendonce::core::form::{form_identity, private_digest};
+/// use sendonce::core::fingerprint::FormValue;
+/// let visible = vec![("user".to_string(), FormValue::Text("ada".into()))];
+/// let pw = |s: &str| vec![("password".to_string(), FormValue::Text(s.into()))];
+/// let plain = form_identity(&visible, &[], None);
+/// assert_eq!(plain.fingerprint, plain.visible);
+/// let a = form_identity(&visible, &["password".into()], private_digest(&[1; 32], &pw("a")).as_deref());
+/// let b = form_identity(&visible, &["password".into()], private_digest(&[1; 32], &pw("b")).as_deref());
+/// assert_eq!(a.visible, b.visible);
+/// assert_ne!(a.fingerprint, b.fingerprint);
+/// ```
+pub fn form_identity(
+    visible: &[(String, FormValue)],
+    private_names: &[String],
+    digest: Option<&str>,
+) -> FormIdentity {
+    let visible_fp = fingerprint_form(visible, &[]);
+    let without: Vec<(String, FormValue)> = visible
+        .iter()
+        .filter(|(_, v)| matches!(v, FormValue::Text(_)))
+        .cloned()
+        .collect();
+    let files = visible
+        .iter()
+        .filter_map(|(_, v)| match v {
+            FormValue::File { name, .. } => Some(name.clone()),
+            FormValue::Text(_) => None,
+        })
+        .collect();
+    let fingerprint = match digest {
+        Some(d) => sha256_hex(format!("{visible_fp}\n{d}").as_bytes()),
+        None => visible_fp.clone(),
+    };
+    FormIdentity {
+        fingerprint,
+        visible: visible_fp,
+        without_files: fingerprint_form(&without, &[]),
+        files,
+        private_names: private_names.to_vec(),
+    }
+}
+
+/// What a form's stored request waits for after a reload, by name (see
+/// `StoredRequest::waiting_for`): `"file:{name}"` for each file among the `visible` fields,
+/// `"field:{name}"` for each private field that held a value.
+///
+/// ```
+/// use sendonce::core::form::waiting_for;
+/// use sendonce::core::fingerprint::FormValue;
+/// let f = vec![("receipt".to_string(), FormValue::File { name: "r.pdf".into(), mime: String::new(), size: 1, last_modified: 0 })];
+/// assert_eq!(waiting_for(&f, &["pin".into()]), ["file:r.pdf", "field:pin"]);
+/// ```
+pub fn waiting_for(visible: &[(String, FormValue)], private_names: &[String]) -> Vec<String> {
+    let files = visible.iter().filter_map(|(_, v)| match v {
+        FormValue::File { name, .. } => Some(format!("file:{name}")),
+        FormValue::Text(_) => None,
+    });
+    let fields = private_names.iter().map(|n| format!("field:{n}"));
+    files.chain(fields).collect()
+}
+
+/// The draft a form restored when it was bound (after a reload): its key's action was made in
+/// an earlier page life, so its private part (if any) cannot be checked any more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarlierLife {
+    /// The fingerprint of the restored draft's visible fields.
+    pub visible: Fingerprint,
+    /// The same without file entries.
+    pub without_files: Fingerprint,
+}
+
+impl EarlierLife {
+    /// From the restored draft's fields.
+    pub fn of(fields: &[(String, FormValue)]) -> EarlierLife {
+        let id = form_identity(fields, &[], None);
+        EarlierLife {
+            visible: id.visible,
+            without_files: id.without_files,
+        }
+    }
+}
+
+/// The user words for what a waiting request needs (`"file:r.pdf"` -> `"r.pdf"`,
+/// `"field:password"` -> `"password"`), joined for a status text.
+///
+/// ```
+/// use sendonce::core::form::missing_text;
+/// assert_eq!(missing_text(&["file:r.pdf".into(), "field:password".into()]), "r.pdf, password");
+/// ```
+pub fn missing_text(missing: &[String]) -> String {
+    let words: Vec<&str> = missing
+        .iter()
+        .map(|m| {
+            m.strip_prefix("file:")
+                .or_else(|| m.strip_prefix("field:"))
+                .unwrap_or(m)
+        })
+        .collect();
+    words.join(", ")
+}
+
 /// What a submission does.
 // Made once per submission and matched at once.
 #[allow(clippy::large_enum_variant)]
@@ -157,6 +470,19 @@ fn number_value(text: &str) -> Value {
 pub enum Submission {
     /// Send with the draft's key (never sent, or sent with the same data and unfinished).
     Send(Key),
+    /// Continue this unfinished action, restored after a reload, with its key: the visible
+    /// data is unchanged and the user supplied again what is never stored. The record carries
+    /// the submission's fingerprint (its private part is this page life's).
+    Continue(ActionRecord),
+    /// The unfinished action of the draft's key, restored after a reload, still lacks what is
+    /// never stored (`missing`, as in `StoredRequest::waiting_for`) and the rest of the data is
+    /// unchanged: nothing is sent, the key is kept, the user is told what to add.
+    Wait {
+        /// The draft's key.
+        key: Key,
+        /// What the user must add again.
+        missing: Vec<String>,
+    },
     /// The same data was confirmed inside the window: answer "already received" locally.
     Repeat(ActionRecord),
     /// Send with a new key. `rotated` is true when the draft's key had already been sent with
@@ -168,33 +494,75 @@ pub enum Submission {
     },
 }
 
-/// Plans a submission whose fields (already without private fields) have `fingerprint`
-/// ([`fingerprint_form`]), given the draft's key, the stored action of that key, and the
-/// latest action of this form's action name with the same fingerprint (from the index; `None`
-/// if none).
-///
-/// [`fingerprint_form`]: crate::core::fingerprint::fingerprint_form
+/// Plans a submission whose identity is `identity` ([`form_identity`]), given the draft's key,
+/// the stored action of that key, the latest action of this form's action name with the same
+/// fingerprint (from the index; `None` if none), and, when the draft's key comes from an
+/// earlier page life (a reload), that draft ([`EarlierLife`]).
 ///
 /// The index matters when the draft's key is new: after a confirmed success the draft is
 /// cleared, so a reload starts a draft with a new key; the same data submitted again inside the
 /// window must still be "already received", and an unfinished send of it continues with its
 /// own key (see `record::plan_action`).
 ///
+/// After a reload the private part of an action cannot be checked (the digest's secret lived
+/// in the page that is gone). An unfinished action that waits for what is never stored keeps
+/// its key when the visible data is unchanged and the user supplied it again (SPEC section 6;
+/// if the password differs, the server's 422 is the backstop), and waits, sending nothing,
+/// while a file or private value it needs is missing and the rest is unchanged. A finished
+/// action of an earlier page life with private values is never repeated locally: its
+/// fingerprint cannot match, so the same login after a reload is a new one.
+///
 /// ```
-/// use sendonce::core::fingerprint::fingerprint_form;
-/// use sendonce::core::form::{plan_submission, Submission};
+/// use sendonce::core::form::{form_identity, plan_submission, Submission};
 /// use sendonce::core::key::validate_key;
 /// let k = validate_key("k-1").unwrap();
-/// let plan = plan_submission(&fingerprint_form(&[], &[]), Some(&k), None, None, 0);
+/// let plan = plan_submission(&form_identity(&[], &[], None), Some(&k), None, None, None, 0);
 /// assert_eq!(plan, Submission::Send(k));
 /// ```
 pub fn plan_submission(
-    fingerprint: &Fingerprint,
+    identity: &FormIdentity,
     draft_key: Option<&Key>,
     record_of_that_key: Option<&ActionRecord>,
     indexed: Option<&ActionRecord>,
+    earlier: Option<&EarlierLife>,
     now_ms: u64,
 ) -> Submission {
+    if let (Some(key), Some(rec), Some(earlier)) = (draft_key, record_of_that_key, earlier) {
+        let waits = rec.key == *key
+            && !rec.is_finished()
+            && now_ms < rec.expires_at()
+            && rec.request.as_ref().is_some_and(|r| r.private_body);
+        if waits {
+            let needed = rec
+                .request
+                .as_ref()
+                .map(|r| r.waiting_for.as_slice())
+                .unwrap_or_default();
+            let missing: Vec<String> = needed
+                .iter()
+                .filter(
+                    |n| match (n.strip_prefix("file:"), n.strip_prefix("field:")) {
+                        (Some(file), _) => !identity.files.iter().any(|f| f == file),
+                        (_, Some(field)) => !identity.private_names.iter().any(|f| f == field),
+                        _ => false,
+                    },
+                )
+                .cloned()
+                .collect();
+            if !missing.is_empty() && identity.without_files == earlier.without_files {
+                return Submission::Wait {
+                    key: key.clone(),
+                    missing,
+                };
+            }
+            if missing.is_empty() && identity.visible == earlier.visible {
+                let mut rec = rec.clone();
+                rec.fingerprint = identity.fingerprint.clone();
+                return Submission::Continue(rec);
+            }
+        }
+    }
+    let fingerprint = &identity.fingerprint;
     let draft_key_sent = draft_key.is_some() && record_of_that_key.is_some();
     match form_key(draft_key, record_of_that_key, fingerprint, now_ms) {
         FormKeyChoice::Repeat(r) => Submission::Repeat(r),

@@ -63,6 +63,10 @@ pub struct StoredRequest {
     /// storage (see [`crate::core::url::storable_url`]): the stored URL is not the one sent,
     /// so a request restored from it waits for the page to send the action again.
     pub secret_url: bool,
+    /// What a form's request needs that is never stored, by name, so that a page after a
+    /// reload can say what it waits for: `"file:receipt.pdf"` for each attached file,
+    /// `"field:password"` for each private field that held a value. Names only, never values.
+    pub waiting_for: Vec<String>,
 }
 
 impl StoredRequest {
@@ -103,6 +107,7 @@ impl StoredRequest {
             visible_body: None,
             private_body: self.private_body || self.visible_body.is_some(),
             secret_url: self.secret_url || secret_url,
+            waiting_for: self.waiting_for.clone(),
         }
     }
 
@@ -118,6 +123,37 @@ impl StoredRequest {
     /// ```
     pub fn is_complete(&self, has_headers_hook: bool) -> bool {
         !self.private_body && !self.secret_url && (!self.memory_headers || has_headers_hook)
+    }
+
+    /// What this request waits for before it can be sent again (empty when it is complete):
+    /// the files and private fields of [`StoredRequest::waiting_for`], and `"headers"` when
+    /// headers were left out of storage and there is no `headers` hook, `"url"` when secret
+    /// query parameters of its URL were left out. A request that lacks
+    /// private values but does not know which (stored by an older version) says
+    /// `"private values"`.
+    ///
+    /// ```
+    /// use sendonce::core::record::StoredRequest;
+    /// let r = StoredRequest { private_body: true, memory_headers: true,
+    ///     waiting_for: vec!["file:receipt.pdf".into()], ..Default::default() };
+    /// assert_eq!(r.waits_for(false), ["file:receipt.pdf", "headers"]);
+    /// assert_eq!(r.waits_for(true), ["file:receipt.pdf"]);
+    /// ```
+    pub fn waits_for(&self, has_headers_hook: bool) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.private_body {
+            if self.waiting_for.is_empty() {
+                out.push("private values".to_string());
+            }
+            out.extend(self.waiting_for.iter().cloned());
+        }
+        if self.secret_url {
+            out.push("url".to_string());
+        }
+        if self.memory_headers && !has_headers_hook {
+            out.push("headers".to_string());
+        }
+        out
     }
 }
 
@@ -735,6 +771,17 @@ fn encode_request(mut w: Members, q: &StoredRequest) {
     if q.secret_url || secret_url {
         w.flag("s");
     }
+    if !q.waiting_for.is_empty() {
+        let out = w.name("w");
+        out.push('[');
+        for (i, item) in q.waiting_for.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json::write_string(out, item);
+        }
+        out.push(']');
+    }
     w.close();
 }
 
@@ -1083,7 +1130,12 @@ fn check_request(v: &Value) -> Result<(), SendonceError> {
         ("p", Member::Flag),
         ("x", Member::Flag),
         ("s", Member::Flag),
-    ])
+    ])?;
+    match o.opt("w") {
+        None => Ok(()),
+        Some(Value::Array(items)) if items.iter().all(|i| i.as_str().is_some()) => Ok(()),
+        Some(_) => Err(wrong_type("w")),
+    }
 }
 
 fn build_request(v: &Value) -> StoredRequest {
@@ -1099,6 +1151,13 @@ fn build_request(v: &Value) -> StoredRequest {
         private_body: o.get("p").flag(),
         memory_headers: o.get("x").flag(),
         secret_url: o.get("s").flag(),
+        waiting_for: match o.opt("w") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        },
     }
 }
 

@@ -33,10 +33,14 @@ pub enum StatusCode {
     /// lost its connection after the request may have left: it is not retried blindly, and a
     /// person or the handler decides.
     Uncertain,
+    /// A form's unfinished submission, restored after a reload, needs what is never stored
+    /// (its files, a password): it waits, unsent, with its key, and the text names what to add
+    /// again (`{reason}`: "receipt.pdf, password").
+    Incomplete,
 }
 
 /// Every status code, in the order of the SPEC's table.
-pub const ALL_CODES: [StatusCode; 12] = [
+pub const ALL_CODES: [StatusCode; 13] = [
     StatusCode::Idle,
     StatusCode::Sending,
     StatusCode::Retrying,
@@ -49,6 +53,7 @@ pub const ALL_CODES: [StatusCode; 12] = [
     StatusCode::Rejected,
     StatusCode::Failed,
     StatusCode::Uncertain,
+    StatusCode::Incomplete,
 ];
 
 impl StatusCode {
@@ -67,6 +72,7 @@ impl StatusCode {
             StatusCode::Rejected => "rejected",
             StatusCode::Failed => "failed",
             StatusCode::Uncertain => "uncertain",
+            StatusCode::Incomplete => "incomplete",
         }
     }
 
@@ -143,6 +149,7 @@ impl Locale {
                 Rejected => "Could not send: {reason}",
                 Failed => "Something went wrong. Retry?",
                 Uncertain => "We are not sure this was sent. Check before sending again.",
+                Incomplete => "To finish sending, add again: {reason}",
             },
             Locale::PtBr => match code {
                 Idle => "",
@@ -156,6 +163,7 @@ impl Locale {
                 Rejected => "Não foi possível enviar: {reason}",
                 Failed => "Algo deu errado. Tentar de novo?",
                 Uncertain => "Não temos certeza de que isto foi enviado. Verifique antes de enviar de novo.",
+                Incomplete => "Para concluir o envio, adicione de novo: {reason}",
             },
             Locale::Es => match code {
                 Idle => "",
@@ -169,6 +177,7 @@ impl Locale {
                 Rejected => "No se pudo enviar: {reason}",
                 Failed => "Algo salió mal. ¿Reintentar?",
                 Uncertain => "No estamos seguros de que esto se haya enviado. Compruébalo antes de volver a enviarlo.",
+                Incomplete => "Para terminar el envío, vuelve a añadir: {reason}",
             },
             Locale::Ru => match code {
                 Idle => "",
@@ -182,6 +191,7 @@ impl Locale {
                 Rejected => "Не удалось отправить: {reason}",
                 Failed => "Что-то пошло не так. Повторить?",
                 Uncertain => "Мы не уверены, что это отправлено. Проверьте, прежде чем отправлять снова.",
+                Incomplete => "Чтобы завершить отправку, добавьте снова: {reason}",
             },
         }
     }
@@ -278,6 +288,10 @@ impl Messages {
             .map(|(_, t)| t.as_str())
             .unwrap_or_else(|| self.locale.text(code));
         if crate::core::text::contains(template, "{reason}") {
+            if code == StatusCode::Incomplete {
+                // Never a server's words: what to add again, named by `incomplete_text`.
+                return crate::core::text::replace(template, "{reason}", self.what_it_needs());
+            }
             let reason = reason
                 .filter(|r| self.show_server_reason && !r.trim().is_empty())
                 .unwrap_or(match self.locale {
@@ -289,6 +303,42 @@ impl Messages {
             crate::core::text::replace(template, "{reason}", reason)
         } else {
             template.to_string()
+        }
+    }
+}
+
+impl Messages {
+    /// The `incomplete` text naming what to add again (`"receipt.pdf, password"`: file and
+    /// field names, never values), with the `messages` override applied.
+    ///
+    /// ```
+    /// use sendonce::core::status::{Locale, Messages, StatusCode};
+    /// let m = Messages::new(Locale::parse("en"));
+    /// assert_eq!(m.incomplete_text("receipt.pdf"), "To finish sending, add again: receipt.pdf");
+    /// assert_eq!(m.text(StatusCode::Incomplete, Some("server words")), "To finish sending, add again: the files and passwords it needs");
+    /// ```
+    pub fn incomplete_text(&self, missing: &str) -> String {
+        let template = self
+            .overrides
+            .iter()
+            .find(|(k, _)| *k == StatusCode::Incomplete)
+            .map(|(_, t)| t.as_str())
+            .unwrap_or_else(|| self.locale.text(StatusCode::Incomplete));
+        let missing = if missing.trim().is_empty() {
+            self.what_it_needs()
+        } else {
+            missing
+        };
+        crate::core::text::replace(template, "{reason}", missing)
+    }
+
+    /// The locale's words for what an `incomplete` submission needs, when no names are known.
+    fn what_it_needs(&self) -> &'static str {
+        match self.locale {
+            Locale::En => "the files and passwords it needs",
+            Locale::PtBr => "os arquivos e senhas de que precisa",
+            Locale::Es => "los archivos y contraseñas que necesita",
+            Locale::Ru => "нужные файлы и пароли",
         }
     }
 }

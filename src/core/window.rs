@@ -8,7 +8,8 @@ pub const MIN_WINDOW_MS: u64 = 1_000;
 /// Longest window accepted: 24 h, the retention of keys on the server.
 pub const MAX_WINDOW_MS: u64 = 86_400_000;
 
-/// A window length in milliseconds, within [`MIN_WINDOW_MS`]..=[`MAX_WINDOW_MS`].
+/// A window length in milliseconds, within [`MIN_WINDOW_MS`]..=[`MAX_WINDOW_MS`], or `0`:
+/// no local repeats at all (every submission is a new action once the last one finished).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Window(u64);
 
@@ -18,7 +19,8 @@ impl Window {
         self.0
     }
 
-    /// A window from milliseconds, refused outside 1 s..=24 h.
+    /// A window from milliseconds, refused outside 1 s..=24 h unless it is `0` (no local
+    /// repeats).
     pub fn from_ms(ms: f64) -> Result<Self, SendonceError> {
         let err = |reason: &str| SendonceError::InvalidWindow {
             input: crate::core::json::Value::Number(ms).to_json(),
@@ -27,8 +29,11 @@ impl Window {
         if !ms.is_finite() || ms.fract() != 0.0 {
             return Err(err("a window is a whole number of milliseconds"));
         }
-        if ms < MIN_WINDOW_MS as f64 || ms > MAX_WINDOW_MS as f64 {
-            return Err(err("a window is between 1s and 24h"));
+        // `0` is no window at all: local repeats off (a login form, SPEC section 4).
+        if ms != 0.0 && (ms < MIN_WINDOW_MS as f64 || ms > MAX_WINDOW_MS as f64) {
+            return Err(err(
+                "a window is 0 (no local repeats) or between 1s and 24h",
+            ));
         }
         Ok(Window(ms as u64))
     }

@@ -417,11 +417,25 @@ impl ActionCell {
                     self.lock.borrow_mut().take();
                     // The data claim outlives the send a moment: a tab that comes with the same
                     // data before this tab's records reach its storage still finds the key.
+                    // Not when the action is done with (refused, changed, or its window over
+                    // at once with `window: 0`): the same data next is a new action, whose own
+                    // key must not be traded for this one.
                     if let Some(claim) = self.claim.borrow_mut().take() {
-                        crate::platform::spawn(async move {
-                            platform::sleep(locks::SETTLE_MS).await;
+                        let done_with = {
+                            let m = self.machine.borrow();
+                            let r = m.record();
+                            r.is_finished()
+                                && record::plan_action(Some(r), &r.fingerprint, platform::now_ms())
+                                    == ActionPlan::New
+                        };
+                        if done_with {
                             drop(claim);
-                        });
+                        } else {
+                            crate::platform::spawn(async move {
+                                platform::sleep(locks::SETTLE_MS).await;
+                                drop(claim);
+                            });
+                        }
                     }
                     // Released after the final record was written (above, awaited).
                     self.lease.borrow_mut().take();
@@ -449,8 +463,11 @@ pub(crate) struct ActionHandle {
     /// The body to store when `body` holds private values (a form's password): sent, never
     /// stored.
     visible_body: Option<String>,
-    /// A form's `FormData` (files), sent instead of `body`; never stored.
+    /// A form's multipart body (files), sent instead of `body`; never stored.
     form_data: Option<JsValue>,
+    /// What the stored request will lack after a reload, by name (a form's files and private
+    /// fields; see `StoredRequest::waiting_for`).
+    waiting_for: Vec<String>,
 }
 
 impl ActionHandle {
@@ -460,23 +477,27 @@ impl ActionHandle {
             body,
             visible_body: None,
             form_data: None,
+            waiting_for: Vec::new(),
         }
     }
 
     /// A form's action: `body` is sent; `visible_body` is stored instead when `body` holds
-    /// private values; `form_data` (multipart, files) is sent instead of `body` and makes the
-    /// stored request wait for the user after a reload.
+    /// private values; `form_data` (a multipart body with files) is sent instead of `body` and
+    /// makes the stored request wait for the user after a reload; `waiting_for` names what it
+    /// then waits for.
     pub(crate) fn for_form(
         cell: Rc<ActionCell>,
         body: String,
         visible_body: Option<String>,
         form_data: Option<JsValue>,
+        waiting_for: Vec<String>,
     ) -> ActionHandle {
         ActionHandle {
             cell,
             body,
             visible_body,
             form_data,
+            waiting_for,
         }
     }
 
@@ -575,6 +596,7 @@ impl ActionHandle {
             headers,
             body: has_body.then(|| self.body.clone()),
             visible_body: self.visible_body.clone().filter(|_| has_body),
+            waiting_for: self.waiting_for.clone(),
             ..Default::default()
         })
     }

@@ -38,9 +38,11 @@ use crate::bindings::convert::{headers_list, status_object};
 use crate::core::action::ActionMachine;
 use crate::core::error::SendonceError;
 use crate::core::events::EventKind;
-use crate::core::fingerprint::{fingerprint_form, Fingerprint, FormValue};
+use crate::core::fingerprint::{Fingerprint, FormValue};
 use crate::core::form::{
-    form_body, form_urlencoded, is_private, plan_submission, FieldInfo, Submission,
+    form_body, form_identity, form_urlencoded, is_private, missing_text, multipart_boundary,
+    multipart_content_type, plan_submission, private_digest, waiting_for, EarlierLife, FieldInfo,
+    Submission,
 };
 use crate::core::key::Key;
 use crate::core::record::{self, DraftRecord, Record};
@@ -56,6 +58,11 @@ struct FormFields {
     visible: Vec<(String, FormValue)>,
     /// Names of number inputs: JSON numbers in the body.
     numbers: Vec<String>,
+    /// The private fields (sent, never stored): only their keyed digest counts for the
+    /// action's identity.
+    private: Vec<(String, FormValue)>,
+    /// The names of the private fields that hold a value (what a reload loses).
+    private_names: Vec<String>,
     /// A private field holds a value (an empty one, a blank password, holds no secret: the
     /// request is then complete without it and resumes on its own after a reload).
     secret: bool,
@@ -74,6 +81,26 @@ pub(crate) enum Encoding {
 
 /// How long after the last input the draft is saved.
 const DRAFT_DEBOUNCE_MS: u32 = 300;
+
+thread_local! {
+    /// The secret of this page life's private-value digests (`core::form::private_digest`):
+    /// random, made once, kept only in this memory, never stored or sent. A reload makes
+    /// another, so the digests of an earlier page life can no longer be checked.
+    static PAGE_SECRET: std::cell::OnceCell<Option<[u8; 32]>> = const { std::cell::OnceCell::new() };
+}
+
+/// This page life's digest secret; `None` without a CSPRNG (then no key can be made either).
+fn page_secret() -> Option<[u8; 32]> {
+    PAGE_SECRET.with(|s| {
+        *s.get_or_init(|| {
+            let (a, b) = (platform::random_bytes()?, platform::random_bytes()?);
+            let mut out = [0u8; 32];
+            out[..16].copy_from_slice(&a);
+            out[16..].copy_from_slice(&b);
+            Some(out)
+        })
+    })
+}
 
 /// The form's options, normalised once (by the bindings).
 pub(crate) struct FormOptions {
@@ -123,6 +150,17 @@ pub(crate) struct FormDriver {
     dom_listeners: RefCell<Vec<DomListener>>,
     save_timer: RefCell<Option<Timeout>>,
     reenable_timer: RefCell<Option<Timeout>>,
+    /// The draft restored at bind time, while its key's action comes from an earlier page life
+    /// (cleared by the first submission that is planned here).
+    earlier: RefCell<Option<EarlierLife>>,
+    /// The status of a restored submission that waits for what is never stored (`incomplete`),
+    /// shown until the next submission.
+    waiting: RefCell<Option<JsValue>>,
+    /// The `Content-Type` (with its boundary) of the current action's multipart body.
+    multipart_type: RefCell<Option<String>>,
+    /// Watches the fields' `type`, `autocomplete` and `data-sendonce-private`: a field that
+    /// becomes private leaves the stored draft at once, not at the next input.
+    observer: RefCell<Option<JsValue>>,
     disposed: Cell<bool>,
 }
 
@@ -161,6 +199,10 @@ impl FormDriver {
             dom_listeners: RefCell::new(Vec::new()),
             save_timer: RefCell::new(None),
             reenable_timer: RefCell::new(None),
+            observer: RefCell::new(None),
+            earlier: RefCell::new(None),
+            waiting: RefCell::new(None),
+            multipart_type: RefCell::new(None),
             disposed: Cell::new(false),
         });
         inner.note_passwords(form);
@@ -195,6 +237,7 @@ impl FormDriver {
                 dom::WeakEl::new(&cb),
             ));
         }
+        inner.watch_privacy(form);
         inner.load()?;
         Ok(inner)
     }
@@ -206,6 +249,9 @@ impl FormDriver {
 
     /// The current status, `{ code, text }` (`idle` before the first submission).
     pub(crate) fn status(&self) -> JsValue {
+        if let Some(waiting) = self.waiting.borrow().as_ref() {
+            return waiting.clone();
+        }
         match self.current.borrow().as_ref() {
             Some(a) => a.status(),
             None => status_object(&self.shared.messages, StatusCode::Idle, None),
@@ -232,6 +278,9 @@ impl FormDriver {
         }
         self.save_timer.borrow_mut().take();
         self.reenable_timer.borrow_mut().take();
+        if let Some(observer) = self.observer.borrow_mut().take() {
+            dom::disconnect(&observer);
+        }
         if let Some(off) = self.current_off.borrow_mut().take() {
             let _ = off.call0(&JsValue::NULL);
         }
@@ -249,6 +298,7 @@ impl FormDriver {
                 self.restore_fields(&d.fields);
                 *self.key.borrow_mut() = d.key.clone();
                 *self.fingerprint.borrow_mut() = d.fingerprint.clone();
+                *self.earlier.borrow_mut() = Some(EarlierLife::of(&d.fields));
             }
             _ => {}
         }
@@ -278,6 +328,14 @@ impl FormDriver {
                 let action =
                     self.action_for(self.shared.adopt(ActionMachine::restore(cfg, rec)), &fields);
                 self.begin(action);
+            } else if !rec.status.is_final() {
+                // It waits for what a reload lost (its files, a password): the status says
+                // what, by name, until the user adds it and submits again (same key).
+                // (Not its headers: the form sends its own `headers` option with the next
+                // submission; a person has nothing to add for them.)
+                if let Some(r) = rec.request.as_ref() {
+                    self.show_waiting(&r.waits_for(true));
+                }
             }
         }
         Ok(())
@@ -304,13 +362,43 @@ impl FormDriver {
             for v in dom::control_values(el, &info) {
                 if !private {
                     out.visible.push((info.name.clone(), v.clone()));
-                } else if !matches!(&v, FormValue::Text(t) if t.is_empty()) {
-                    out.secret = true;
+                } else {
+                    if !matches!(&v, FormValue::Text(t) if t.is_empty()) {
+                        out.secret = true;
+                        if !out.private_names.contains(&info.name) {
+                            out.private_names.push(info.name.clone());
+                        }
+                    }
+                    out.private.push((info.name.clone(), v.clone()));
                 }
                 out.all.push((info.name.clone(), v));
             }
         }
         out
+    }
+
+    /// A field that becomes private after it was saved (a "hide password" toggle turns a text
+    /// field into a password, a script adds `autocomplete="new-password"` or
+    /// `data-sendonce-private`) must not wait in storage for the next input: the draft is
+    /// written again at once, without it.
+    fn watch_privacy(self: &Rc<Self>, form: &JsValue) {
+        let weak = Rc::downgrade(self);
+        let cb = Closure::<dyn FnMut(JsValue)>::new(move |_records: JsValue| {
+            let Some(f) = weak.upgrade() else { return };
+            if f.disposed.get() {
+                return;
+            }
+            if let Some(form) = f.form.get() {
+                f.note_passwords(&form);
+            }
+            f.save_draft();
+        })
+        .into_js_value();
+        *self.observer.borrow_mut() = dom::observe_attributes(
+            form,
+            &["type", "autocomplete", "data-sendonce-private"],
+            cb.unchecked_ref(),
+        );
     }
 
     fn is_private(&self, info: &FieldInfo) -> bool {
@@ -348,18 +436,34 @@ impl FormDriver {
             Encoding::Urlencoded => form_urlencoded(&fields.visible),
             _ => form_body(&fields.visible, &fields.numbers).to_json(),
         };
+        *self.multipart_type.borrow_mut() = None;
         let (body, form_data) = match self.opts.encoding {
             Encoding::Json => (form_body(&fields.all, &fields.numbers).to_json(), None),
             Encoding::Urlencoded => (form_urlencoded(&fields.all), None),
-            // The files go as they are; the stored request (the visible fields as JSON) waits
-            // for the user after a reload, as one with private values does.
-            Encoding::Multipart => (
-                String::new(),
-                self.form.get().and_then(|f| dom::form_data(&f)),
-            ),
+            // The files go as they are, in a body written once with the action's own boundary
+            // (same bytes on every attempt); the stored request (the visible fields as JSON)
+            // waits for the user after a reload, as one with private values does.
+            Encoding::Multipart => {
+                let boundary = crate::core::key::validate_key(&cell.key())
+                    .map(|k| multipart_boundary(&k))
+                    .unwrap_or_else(|_| multipart_boundary(&Key::from_checked("sendonce")));
+                let body = self
+                    .form
+                    .get()
+                    .and_then(|f| dom::multipart_body(&f, &boundary));
+                if body.is_some() {
+                    *self.multipart_type.borrow_mut() = Some(multipart_content_type(&boundary));
+                }
+                (String::new(), body)
+            }
         };
         let stored = (fields.secret || form_data.is_some()).then(visible);
-        let action = ActionHandle::for_form(cell, body, stored, form_data);
+        let needs = if stored.is_some() {
+            waiting_for(&fields.visible, &fields.private_names)
+        } else {
+            Vec::new()
+        };
+        let action = ActionHandle::for_form(cell, body, stored, form_data, needs);
         action.coordinate_by_data();
         Rc::new(action)
     }
@@ -455,24 +559,48 @@ impl FormDriver {
             dom::set_text(&el, "");
         }
         match self.prepare() {
-            Ok(action) => self.begin(action),
+            Ok(Some(action)) => self.begin(action),
+            Ok(None) => {
+                // It waits for what the user must add again: the status says what.
+                self.pending.set(false);
+                self.set_busy(false);
+                if let Some(status) = self.waiting.borrow().clone() {
+                    self.show_status(&status);
+                }
+            }
             Err(e) => {
                 self.pending.set(false);
                 self.set_busy(false);
-                let status = Object::new();
-                set(
-                    &status,
-                    "code",
-                    &JsValue::from_str(StatusCode::Failed.as_str()),
-                );
-                set(&status, "text", &JsValue::from_str(&e.to_string()));
-                self.show_status(&status.into());
+                // A person reads the calm text of the status table; the developer's detail
+                // (code and message) goes to the status's `error` and to the `status` event.
+                let status = status_object(&self.shared.messages, StatusCode::Failed, None);
+                set(&status, "error", &crate::bindings::convert::js_error(&e));
+                if let Some(k) = self.key.borrow().as_ref() {
+                    self.shared.emit(
+                        self.shared
+                            .event(EventKind::Status, k, &self.opts.action)
+                            .with_code(StatusCode::Failed)
+                            .with_detail(&format!("{}: {e}", e.code())),
+                    );
+                }
+                self.show_status(&status);
             }
         }
     }
 
-    /// The action of this submission.
-    fn prepare(&self) -> Result<Rc<ActionHandle>, SendonceError> {
+    /// Shows that the restored submission waits for `missing` (as in
+    /// `StoredRequest::waiting_for`), in the status element and in `status`.
+    fn show_waiting(self: &Rc<Self>, missing: &[String]) {
+        self.show_waiting_quietly(missing);
+        let status = self.waiting.borrow().clone();
+        if let Some(status) = status {
+            self.show_status(&status);
+        }
+    }
+
+    /// The action of this submission, or `None` when it waits for what the user must add again
+    /// (the waiting status is set).
+    fn prepare(self: &Rc<Self>) -> Result<Option<Rc<ActionHandle>>, SendonceError> {
         let form_fields = self.fields();
         // `maxPayloadBytes` bounds the fields' text (files travel as they are, in multipart).
         crate::core::json::check_payload_size(
@@ -481,11 +609,18 @@ impl FormDriver {
                 .len(),
             self.shared.max_payload_bytes,
         )?;
-        let fields = &form_fields.visible;
         let now = platform::now_ms();
         let draft_key = self.key.borrow().clone();
         let existing = draft_key.as_ref().and_then(|k| self.shared.read_action(k));
-        let fp = fingerprint_form(fields, &[]);
+        // Private values count for the action's identity through a keyed digest whose secret
+        // lives only in this page's memory.
+        let digest = page_secret().and_then(|s| private_digest(&s, &form_fields.private));
+        let identity = form_identity(
+            &form_fields.visible,
+            &form_fields.private_names,
+            digest.as_deref(),
+        );
+        let fp = identity.fingerprint.clone();
         let index = record::index_key(&self.shared.ns, &self.opts.action, &fp);
         let indexed = self
             .shared
@@ -493,13 +628,22 @@ impl FormDriver {
             .get(&index)
             .and_then(|k| crate::core::key::validate_key(&k).ok())
             .and_then(|k| self.shared.read_action(&k));
+        let earlier = self.earlier.borrow().clone();
         let plan = plan_submission(
-            &fp,
+            &identity,
             draft_key.as_ref(),
             existing.as_ref(),
             indexed.as_ref(),
+            earlier.as_ref(),
             now,
         );
+        if let Submission::Wait { missing, .. } = &plan {
+            self.show_waiting_quietly(missing);
+            return Ok(None);
+        }
+        // From here on this key's identity is this page life's.
+        *self.earlier.borrow_mut() = None;
+        self.waiting.borrow_mut().take();
         let cfg = |key: Key| {
             self.shared.config(
                 key,
@@ -511,6 +655,16 @@ impl FormDriver {
         };
         let machine = match plan {
             Submission::Repeat(rec) => ActionMachine::restore(cfg(rec.key.clone()), rec),
+            Submission::Continue(rec) => {
+                self.shared.emit(self.shared.event(
+                    EventKind::ActionResume,
+                    &rec.key,
+                    &self.opts.action,
+                ));
+                ActionMachine::restore(cfg(rec.key.clone()), rec)
+            }
+            // Answered above.
+            Submission::Wait { key, .. } => ActionMachine::new(cfg(key), now),
             Submission::Send(key) => {
                 let rec = match existing.filter(|r| r.key == key && r.fingerprint == fp) {
                     Some(r) => Some(r),
@@ -541,10 +695,26 @@ impl FormDriver {
         self.shared
             .put(&index, machine.key().as_str(), self.opts.window.ms());
         *self.key.borrow_mut() = Some(machine.key().clone());
-        *self.fingerprint.borrow_mut() = Some(fp);
+        // The draft keeps the visible fingerprint only (the private part is this page's).
+        *self.fingerprint.borrow_mut() = Some(identity.visible);
         // The key is in the draft before the request leaves: a reload finds it.
         self.save_draft();
-        Ok(self.action_for(self.shared.adopt(machine), &form_fields))
+        Ok(Some(
+            self.action_for(self.shared.adopt(machine), &form_fields),
+        ))
+    }
+
+    /// Sets the waiting status (shown by the caller, `submit`).
+    fn show_waiting_quietly(&self, missing: &[String]) {
+        let status = status_object(&self.shared.messages, StatusCode::Incomplete, None);
+        set(
+            &status,
+            "text",
+            &JsValue::from_str(&self.shared.messages.incomplete_text(&missing_text(missing))),
+        );
+        let list: js_sys::Array = missing.iter().map(|m| JsValue::from_str(m)).collect();
+        set(&status, "waitingFor", &list);
+        *self.waiting.borrow_mut() = Some(status);
     }
 
     /// Shows the action's statuses and runs its send.
@@ -594,6 +764,9 @@ impl FormDriver {
                 "Content-Type",
                 &JsValue::from_str("application/x-www-form-urlencoded"),
             );
+        }
+        if let Some(ct) = self.multipart_type.borrow().as_ref() {
+            set(&headers, "Content-Type", &JsValue::from_str(ct));
         }
         set(&init, "headers", &headers);
         // The action takes the cross-tab lock itself (one send per key across tabs).

@@ -279,3 +279,66 @@ pub fn form_data(form: &JsValue) -> Option<JsValue> {
     let ctor = get(&global(), "FormData").dyn_into::<Function>().ok()?;
     Reflect::construct(&ctor, &Array::of1(form)).ok()
 }
+
+/// Watches the attributes `names` of `target` and of every element inside it
+/// (`MutationObserver`), calling `f` after each batch of changes. Returns the observer (for
+/// [`disconnect`]), or `None` where there is no `MutationObserver`.
+pub fn observe_attributes(target: &JsValue, names: &[&str], f: &Function) -> Option<JsValue> {
+    let ctor = get(&global(), "MutationObserver")
+        .dyn_into::<Function>()
+        .ok()?;
+    let observer = Reflect::construct(&ctor, &Array::of1(f)).ok()?;
+    let options = js_sys::Object::new();
+    set(&options, "attributes", &JsValue::TRUE);
+    set(&options, "subtree", &JsValue::TRUE);
+    let filter: Array = names.iter().map(|n| JsValue::from_str(n)).collect();
+    set(&options, "attributeFilter", &filter);
+    call(&observer, "observe", &[target.clone(), options.into()]).ok()?;
+    Some(observer)
+}
+
+/// Stops a `MutationObserver` made by [`observe_attributes`].
+pub fn disconnect(observer: &JsValue) {
+    let _ = call(observer, "disconnect", &[]);
+}
+
+/// The form's fields as a `multipart/form-data` body with `boundary`, as a `Blob` whose bytes
+/// never change: every entry of `new FormData(form)` in order (text parts and the files
+/// themselves), written the way the core writes parts (`core::form::multipart_*`). Sent on
+/// every attempt, it carries the same bytes each time, where a `FormData` handed to `fetch`
+/// gets a new boundary per request. `None` where `FormData` or `Blob` is missing.
+pub fn multipart_body(form: &JsValue, boundary: &str) -> Option<JsValue> {
+    use crate::core::form::{
+        multipart_end, multipart_file_head, multipart_text_part, MULTIPART_PART_END,
+    };
+    let fd = form_data(form)?;
+    let entries = call(&fd, "entries", &[]).ok()?;
+    let parts = Array::new();
+    for item in js_sys::try_iter(&entries).ok()?? {
+        let item = item.ok()?;
+        let name = Reflect::get_u32(&item, 0)
+            .ok()?
+            .as_string()
+            .unwrap_or_default();
+        let value = Reflect::get_u32(&item, 1).ok()?;
+        match value.as_string() {
+            Some(text) => {
+                parts.push(&JsValue::from_str(&multipart_text_part(
+                    boundary, &name, &text,
+                )));
+            }
+            None => {
+                let file_name = get(&value, "name").as_string().unwrap_or_default();
+                let mime = get(&value, "type").as_string().unwrap_or_default();
+                parts.push(&JsValue::from_str(&multipart_file_head(
+                    boundary, &name, &file_name, &mime,
+                )));
+                parts.push(&value);
+                parts.push(&JsValue::from_str(MULTIPART_PART_END));
+            }
+        }
+    }
+    parts.push(&JsValue::from_str(&multipart_end(boundary)));
+    let blob = get(&global(), "Blob").dyn_into::<Function>().ok()?;
+    Reflect::construct(&blob, &Array::of1(&parts)).ok()
+}

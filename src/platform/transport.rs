@@ -24,9 +24,10 @@ pub enum Failure {
     Network,
 }
 
-/// Sends one attempt and reads the reply. `form_data` (a `FormData` of a form with files) is
-/// sent instead of the request's text body: the browser writes the `multipart/form-data`
-/// boundary and its `Content-Type`.
+/// Sends one attempt and reads the reply. `form_data` (a form's multipart body, a `Blob`
+/// written once with the action's boundary, whose `Content-Type` is among the request's
+/// headers) is sent instead of the request's text body. A `FormData` is sent as it is, without
+/// a `Content-Type`: the browser writes its boundary (a new one on every attempt).
 pub async fn send(
     fetch: &JsValue,
     request: &StoredRequest,
@@ -36,8 +37,9 @@ pub async fn send(
     let init = Object::new();
     set(&init, "method", &JsValue::from_str(&request.method));
     let headers = Object::new();
+    let browser_boundary = form_data.is_some_and(|fd| get(fd, "append").is_function());
     for (k, v) in &request.headers {
-        if form_data.is_some() && k.eq_ignore_ascii_case("content-type") {
+        if browser_boundary && k.eq_ignore_ascii_case("content-type") {
             continue;
         }
         set(&headers, k, &JsValue::from_str(v));

@@ -30,6 +30,16 @@ test("chaos: 60 actions at 30 % faults, same-data tabs 0 ms apart included -> on
   assert.equal(figures.pass, true);
 });
 
+test("a payment form with a file, reloaded while it sends, 6 times at 30 % faults: Pay without the file sends nothing, one order each, same key", { timeout: 300_000 }, async () => {
+  const figures = await chaos({ actions: 6, rate: 0.3, seed: 13, only: "file-reload" });
+  console.log(JSON.stringify(figures));
+  assert.equal(figures.duplicateEffects, 0, `double orders: ${figures.doubled}`);
+  assert.equal(figures.lostActions, 0);
+  assert.equal(figures.keyChanges, 0, "the same data and file keep the key across the reload");
+  assert.equal(figures.effects, 6);
+  assert.equal(figures.pass, true, figures.failures.join("; "));
+});
+
 test("two tabs submit the same order in the same millisecond, 12 times: one order each time, under one key", { timeout: 300_000 }, async () => {
   const figures = await chaos({ actions: 12, rate: 0, seed: 12, only: "two-tabs-0ms" });
   console.log(JSON.stringify(figures));

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openPage, useEnvironment } from "./harness.mjs";
+import { openPage, startServer, useEnvironment } from "./harness.mjs";
 
 const env = useEnvironment();
 
@@ -143,6 +143,8 @@ test("after a reload, a pending login waits for the user (never resent without i
   assert.equal(before[0].persisted, true);
   await bindLogin(page, "wait");
   assert.equal(await page.locator("input[name=user]").inputValue(), "ada", "the draft is restored");
+  assert.deepEqual(before[0].waitingFor, ["field:password"], "what it waits for, by name");
+  assert.equal(await page.locator("#st").textContent(), "To finish sending, add again: password");
   assert.equal(await page.locator("input[name=password]").inputValue(), "");
   await page.evaluate(() => new sendonce.Sendonce({ namespace: "wait" }).resumePending());
   await page.waitForTimeout(800);
@@ -157,6 +159,33 @@ test("after a reload, a pending login waits for the user (never resent without i
   assert.equal(posts[0].headers["idempotency-key"], before[0].key, "the same visible data keeps its key");
   assert.match(posts[0].body, /pw-reload-1/);
   assert.equal(await env.server.orders(), 1);
+});
+
+test("autocomplete tokens of passwords and card expiry keep text fields out of storage; a field switched to password leaves the draft at once", async () => {
+  const page = await blank();
+  await page.evaluate(() => {
+    document.querySelector("#root").innerHTML = `<form id="signup">
+      <input name="user" value="ada">
+      <input name="pw" autocomplete="section-signup billing New-Password">
+      <input name="cur" autocomplete="username CURRENT-PASSWORD webauthn">
+      <input name="exp" autocomplete="cc-exp">
+      <input name="expm" autocomplete="shipping cc-exp-month">
+      <input name="expy" autocomplete="section-pay CC-EXP-YEAR">
+      <input name="pin">
+      <button id="go" type="submit">Sign up</button><p id="st"></p></form>`;
+    new sendonce.Sendonce({ namespace: "ac" }).form("#signup", { action: "signup", url: "/api/orders", status: "#st" });
+  });
+  const secrets = { pw: "S-new-pw-1", cur: "S-cur-pw-2", exp: "12/29", expm: "S-month-11", expy: "S-year-2031" };
+  for (const [name, value] of Object.entries(secrets)) await page.locator(`input[name=${name}]`).fill(value);
+  await page.locator("input[name=pin]").fill("S-pin-7788");
+  await page.waitForFunction(() => Object.values(localStorage).some((v) => v.includes("S-pin-7788")));
+  const stored = await everythingStored(page);
+  assert.match(stored, /"ada"/, "the visible fields are saved");
+  for (const value of Object.values(secrets)) assert.ok(!stored.includes(value), `${value} reached storage: ${stored}`);
+  // "Hide PIN": the field becomes a password; the draft is rewritten without it, with no input.
+  await page.evaluate(() => (document.querySelector("input[name=pin]").type = "password"));
+  await page.waitForFunction(() => !Object.values(localStorage).some((v) => v.includes("S-pin-7788")), null, { timeout: 5_000 });
+  assert.match(await everythingStored(page), /"ada"/, "the draft itself stays");
 });
 
 const CREDENTIALS = {
@@ -484,4 +513,196 @@ test("qr.bind() with a failing handler reports it (status element, onStatus, onE
     text: "Something went wrong. Retry?",
     busy: null,
   });
+});
+
+const LOGIN_ONLY = `<form id="signin"><input name="user" value="ada"><input name="password" type="password">
+  <button id="go" type="submit">Log in</button><p id="st"></p></form>`;
+
+/** A login form whose replies go to `window.replies`; `options` are the form's. */
+async function bindSignin(page, ns, options = {}) {
+  await page.evaluate(
+    ({ html, ns, options }) => {
+      document.querySelector("#root").innerHTML = html;
+      window.replies = [];
+      const so = new sendonce.Sendonce({ namespace: ns });
+      so.form("#signin", { action: "login", url: "/api/orders", status: "#st", ...options }).onReply((r) =>
+        window.replies.push({ outcome: r.outcome, body: r.body, key: r.key }),
+      );
+    },
+    { html: LOGIN_ONLY, ns, options },
+  );
+}
+
+test("a login form: a wrong password (401), then the right one, is a new request; a repeat without a kept reply asks the server; after a reload it logs in again", async () => {
+  const page = await blank();
+  const posts = watchPosts(page);
+  // A login endpoint in front of the reference server: it records every attempt (so a key
+  // reused with another password is a 422 there) and answers 401 to a wrong password.
+  await page.route("**/api/orders", async (route) => {
+    const response = await route.fetch();
+    const wrong = route.request().method() === "POST" && !(route.request().postData() ?? "").includes("right-pw");
+    if (wrong) await route.fulfill({ status: 401, contentType: "application/problem+json", body: '{"title":"wrong password"}' });
+    else await route.fulfill({ response });
+  });
+  await bindSignin(page, "login401");
+  await page.locator("input[name=password]").fill("wrong-pw");
+  await page.locator("#go").click();
+  await page.waitForFunction(() => window.replies.length === 1);
+  await page.locator("input[name=password]").fill("right-pw");
+  await page.locator("#go").click();
+  await page.waitForFunction(() => window.replies.length === 2);
+  const [first, second] = await page.evaluate(() => window.replies);
+  assert.equal(first.outcome, "rejected");
+  assert.equal(second.outcome, "done", JSON.stringify(second));
+  assert.notEqual(posts[1].headers["idempotency-key"], posts[0].headers["idempotency-key"], "another password is another request");
+  assert.ok(second.body, "the server's answer reaches the page");
+  // The same login again: the reply was not stored (it may hold a token); the live action
+  // answers from memory, or the server is asked with the same key: the body comes back.
+  await page.locator("#go").click();
+  await page.waitForFunction(() => window.replies.length === 3);
+  const third = (await page.evaluate(() => window.replies))[2];
+  for (const p of posts.slice(2)) assert.equal(p.headers["idempotency-key"], posts[1].headers["idempotency-key"]);
+  assert.equal(third.outcome, "already_received");
+  assert.deepEqual(third.body, second.body, "the reply's body, not null");
+  // The same from another binding (no live action): storage kept no reply to give, so the
+  // server is asked with the same key and its replay carries the body.
+  await bindSignin(page, "login401");
+  await page.locator("input[name=password]").fill("right-pw");
+  await page.locator("#go").click();
+  await page.waitForFunction(() => window.replies.length === 1);
+  const fourth = (await page.evaluate(() => window.replies))[0];
+  assert.equal(fourth.outcome, "already_received", JSON.stringify(fourth));
+  assert.deepEqual(fourth.body, second.body, "the replay's body, not null");
+  assert.ok(!(await everythingStored(page)).includes("right-pw"));
+  // After a reload the page cannot tell whether the password is the same: a new login.
+  await page.reload();
+  await page.waitForFunction(() => window.sendonceReady === true);
+  await bindSignin(page, "login401");
+  await page.locator("input[name=password]").fill("right-pw");
+  await page.locator("#go").click();
+  await page.waitForFunction(() => window.replies.length === 1);
+  const again = (await page.evaluate(() => window.replies))[0];
+  assert.equal(again.outcome, "done", JSON.stringify(again));
+  assert.ok(again.body, "a body, not null");
+  assert.equal(await env.server.orders(), 3, "three logins the server made: wrong, right, after the reload");
+});
+
+test("window: 0 turns a form's local repeats off: the same login twice is two requests", async () => {
+  const page = await blank();
+  const posts = watchPosts(page);
+  await bindSignin(page, "login0", { window: 0 });
+  await page.locator("input[name=password]").fill("right-pw");
+  await page.locator("#go").click();
+  await page.waitForFunction(() => window.replies.length === 1);
+  await page.locator("#go").click();
+  await page.waitForFunction(() => window.replies.length === 2);
+  const replies = await page.evaluate(() => window.replies);
+  assert.deepEqual(replies.map((r) => r.outcome), ["done", "done"]);
+  assert.equal(posts.length, 2);
+  assert.notEqual(replies[0].key, replies[1].key);
+});
+
+/** A file on disk with a fixed modification time (the same file chosen again matches). */
+function receiptFile() {
+  const dir = mkdtempSync(join(tmpdir(), "sendonce-upload-"));
+  const file = join(dir, "receipt.txt");
+  writeFileSync(file, "paid 12.50");
+  utimesSync(file, new Date("2026-01-02T03:04:05Z"), new Date("2026-01-02T03:04:05Z"));
+  return file;
+}
+
+async function bindUpload(page, ns) {
+  await page.evaluate((ns) => {
+    document.querySelector("#root").innerHTML = `<form id="pay"><input name="item" value="tea">
+      <input name="receipt" type="file"><button id="go" type="submit">Pay</button><p id="st"></p></form>`;
+    window.statuses = [];
+    const so = new sendonce.Sendonce({ namespace: ns });
+    so.form("#pay", { action: "pay", url: "/api/orders", status: "#st" }).onStatus((s) => window.statuses.push(s));
+  }, ns);
+}
+
+test("multipart retries send the same bytes: a server that fingerprints the raw body replays the order", async () => {
+  const strict = await startServer({ args: ["--quirks", "order-sensitive"] });
+  try {
+    const page = await openPage(env.context, strict.url + "/e2e.html");
+    const posts = [];
+    page.on("request", (r) => {
+      if (r.method() === "POST" && new URL(r.url()).pathname === "/api/orders") posts.push(r);
+    });
+    await bindUpload(page, "bytes");
+    await page.locator("input[name=receipt]").setInputFiles(receiptFile());
+    await strict.arm("/api/orders", ["drop"]);
+    await page.locator("#go").click();
+    await statusIs(page, "We already received this request");
+    assert.equal(posts.length, 2, "a dropped answer, then the retry");
+    assert.equal(await strict.orders(), 1);
+    const [a, b] = posts.map((r) => r.headers()["content-type"]);
+    assert.match(a, /^multipart\/form-data; boundary=/);
+    assert.equal(a, b, "one boundary for the action");
+  } finally {
+    await strict.cleanup();
+  }
+});
+
+test("a file form reloaded mid-send waits for its file by name, and Pay without it sends nothing; with it, the same key", async () => {
+  let page = await blank();
+  const posts = watchPosts(page);
+  await bindUpload(page, "reload-file");
+  const file = receiptFile();
+  await page.locator("input[name=receipt]").setInputFiles(file);
+  await env.server.arm("/api/orders", ["delay=1500"]);
+  await page.locator("#go").click();
+  await page.waitForFunction(() => window.statuses.some((s) => s.code === "sending"));
+  await page.reload();
+  await page.waitForFunction(() => window.sendonceReady === true);
+  await bindUpload(page, "reload-file");
+  const pending = await page.evaluate(() => new sendonce.Sendonce({ namespace: "reload-file" }).pending());
+  assert.equal(pending.length, 1);
+  assert.equal(pending[0].incomplete, true);
+  assert.deepEqual(pending[0].waitingFor, ["file:receipt.txt"]);
+  await page.waitForFunction(() => document.querySelector("#st").textContent.includes("receipt.txt"));
+  // Pay again without the file: nothing is sent, the status still names the file.
+  await page.locator("#go").click();
+  await page.waitForFunction(() => window.statuses.length > 0);
+  await page.waitForTimeout(300);
+  assert.equal(posts.length, 1, "nothing sent without the file");
+  assert.match(await page.locator("#st").textContent(), /receipt\.txt/);
+  assert.equal(await page.evaluate(() => new sendonce.Sendonce({ namespace: "reload-file" }).pending().length), 1);
+  await page.locator("input[name=receipt]").setInputFiles(file);
+  await page.locator("#go").click();
+  await page.waitForFunction(() => /Sent|already received/.test(document.querySelector("#st").textContent), null, { timeout: 15_000 });
+  // (A 409 "still in progress" for the request cut by the reload may come first: retried.)
+  assert.ok(posts.length >= 2);
+  for (const p of posts) assert.equal(p.headers["idempotency-key"], pending[0].key, "the same data and file keep the key");
+  assert.equal(await env.server.orders(), 1, "one order");
+  assert.equal(await page.evaluate(() => new sendonce.Sendonce({ namespace: "reload-file" }).pending().length), 0);
+});
+
+test("a form refused before sending shows a calm status; the developer detail goes to onStatus's error and the event", async () => {
+  const page = await blank();
+  const posts = watchPosts(page);
+  const seen = await page.evaluate(() => {
+    document.querySelector("#root").innerHTML = `<form id="big"><textarea name="note"></textarea>
+      <button id="go" type="submit">Send</button><p id="st"></p></form>`;
+    window.events = [];
+    window.seen = [];
+    const so = new sendonce.Sendonce({ namespace: "big", maxPayloadBytes: 64, onEvent: (e) => window.events.push(e) });
+    so.form("#big", { action: "note", url: "/api/orders", status: "#st" }).onStatus((s) =>
+      window.seen.push({ code: s.code, text: s.text, error: s.error && { name: s.error.name, code: s.error.code, message: s.error.message } }),
+    );
+    document.querySelector("textarea").value = "x".repeat(200);
+    document.querySelector("#go").click();
+    return window.seen;
+  });
+  assert.equal(posts.length, 0);
+  const text = await page.locator("#st").textContent();
+  assert.equal(text, "Something went wrong. Retry?");
+  assert.doesNotMatch(text, /payload|maxPayloadBytes/);
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0].code, "failed");
+  assert.equal(seen[0].error?.code, "payload_too_large");
+  assert.match(seen[0].error.message, /maxPayloadBytes/);
+  const events = await page.evaluate(() => window.events.filter((e) => e.type === "status" && e.code === "failed"));
+  assert.equal(events.length, 1);
+  assert.match(events[0].detail ?? "", /payload_too_large/);
 });

@@ -80,6 +80,7 @@ function label(code: StatusCode): string {
     case "rejected":
     case "failed":
     case "uncertain":
+    case "incomplete":
       return code;
   }
 }
