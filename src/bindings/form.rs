@@ -67,11 +67,7 @@ pub(crate) fn create(
         })?;
     let o = options_object(options, "options")?;
     super::options::reject_unknown(&o, "", crate::core::options::FORM_OPTIONS)?;
-    let action = opt_string(&o, "action")?
-        .filter(|a| !a.is_empty() && a.len() <= 100)
-        .ok_or_else(|| {
-            SendonceError::option("action", "the action name (1..=100 characters) is required")
-        })?;
+    let action = crate::core::options::action_name(opt_string(&o, "action")?)?;
     let url = opt_string(&o, "url")?
         .filter(|u| !u.is_empty())
         .or_else(|| dom::attr(&form, "action").filter(|a| !a.is_empty()))

@@ -563,6 +563,7 @@ impl ActionMachine {
             return;
         }
         let class = classify_reply(&reply, &self.cfg.replay_header);
+        let shown = status_after(&class);
         let status = reply.status;
         let retry_after = reply
             .header("retry-after")
@@ -571,21 +572,18 @@ impl ActionMachine {
         match class {
             ReplyClass::Success { replayed } => {
                 self.replayed = replayed;
-                let code = if replayed {
+                if replayed {
                     self.note(
                         "reply.replayed",
                         Some(self.record.attempts),
                         Some(status),
                         None,
                     );
-                    StatusCode::AlreadyReceived
-                } else {
-                    StatusCode::Done
-                };
-                self.finish(code, None, now_ms);
+                }
+                self.finish(shown, None, now_ms);
             }
             ReplyClass::Accepted { poll_url } => {
-                self.set_status(StatusCode::Accepted, None);
+                self.set_status(shown, None);
                 match poll_url {
                     Some(url) => {
                         self.phase = Phase::Polling {
@@ -610,7 +608,7 @@ impl ActionMachine {
                     Some(status),
                     None,
                 );
-                self.set_status(StatusCode::Accepted, None);
+                self.set_status(shown, None);
                 self.retry_or(now_ms, random, retry_after, false, StatusCode::Accepted);
             }
             ReplyClass::Changed => {
@@ -620,7 +618,7 @@ impl ActionMachine {
                     Some(status),
                     None,
                 );
-                self.finish(StatusCode::Changed, None, now_ms);
+                self.finish(shown, None, now_ms);
             }
             ReplyClass::Retryable => {
                 self.failures += 1;
@@ -634,10 +632,10 @@ impl ActionMachine {
                     Some(status),
                     None,
                 );
-                self.finish(StatusCode::Failed, None, now_ms);
+                self.finish(shown, None, now_ms);
             }
-            ReplyClass::ServerFailure => self.finish(StatusCode::Failed, None, now_ms),
-            ReplyClass::Rejected { reason } => self.finish(StatusCode::Rejected, reason, now_ms),
+            ReplyClass::ServerFailure => self.finish(shown, None, now_ms),
+            ReplyClass::Rejected { reason } => self.finish(shown, reason, now_ms),
         }
     }
 
@@ -837,6 +835,31 @@ impl ActionMachine {
             http_status,
             ms,
         }));
+    }
+}
+
+/// The status an action shows right after a reply of this class: the one mapping from a
+/// server's answer to what a person sees, used by the machine ([`ActionMachine`]) and by
+/// `sendonce check` (through `classifyReply`). A retryable reply shows "retrying" while
+/// attempts remain (and `failed` once they are spent); "still in progress" shows `accepted`
+/// while sendonce asks again with the same key.
+///
+/// ```
+/// use sendonce::core::action::status_after;
+/// use sendonce::core::reply::ReplyClass;
+/// use sendonce::core::status::StatusCode;
+/// assert_eq!(status_after(&ReplyClass::Success { replayed: true }), StatusCode::AlreadyReceived);
+/// assert_eq!(status_after(&ReplyClass::InProgress), StatusCode::Accepted);
+/// ```
+pub fn status_after(class: &ReplyClass) -> StatusCode {
+    match class {
+        ReplyClass::Success { replayed: true } => StatusCode::AlreadyReceived,
+        ReplyClass::Success { replayed: false } => StatusCode::Done,
+        ReplyClass::Accepted { .. } | ReplyClass::InProgress => StatusCode::Accepted,
+        ReplyClass::Changed => StatusCode::Changed,
+        ReplyClass::Retryable => StatusCode::Retrying,
+        ReplyClass::ReplayedFailure | ReplyClass::ServerFailure => StatusCode::Failed,
+        ReplyClass::Rejected { .. } => StatusCode::Rejected,
     }
 }
 

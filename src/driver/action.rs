@@ -523,15 +523,9 @@ impl ActionHandle {
             return Err(SendonceError::option("url", "must not be empty"));
         }
         let init = options_object(init, "init")?;
-        let method = opt_string(&init, "method")?
-            .unwrap_or_else(|| "POST".into())
-            .to_ascii_uppercase();
-        if !method.bytes().all(|b| b.is_ascii_alphabetic()) || method.is_empty() {
-            return Err(SendonceError::option(
-                "method",
-                "must be an HTTP method like \"POST\"",
-            ));
-        }
+        let method = crate::core::http::method(
+            &opt_string(&init, "method")?.unwrap_or_else(|| "POST".into()),
+        )?;
         let mut headers = headers_list(&get(&init, "headers"))?;
         if self.form_data.is_none()
             && !headers
