@@ -19,7 +19,7 @@ use crate::platform::{dom, get};
 const FORM_TYPES: &'static str = r#"
 /** `so.form(formElement | selector, options)`. */
 export interface FormOptions {
-  /** The action's name, e.g. "createOrder". */
+  /** The action's name, e.g. "createOrder": 1..=100 characters, as for `so.action`. */
   action: string;
   /** Where to send; defaults to the form's `action` attribute. */
   url?: string;

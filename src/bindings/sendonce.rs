@@ -215,7 +215,8 @@ impl Sendonce {
 
     /// Starts (or finds) the action `name` for `payload`. A confirmed repeat inside the window
     /// answers locally; an unfinished one with the same data keeps its key; anything else gets
-    /// a new key. `options`: `{ window, key }`.
+    /// a new key. `name` is 1..=100 characters (not bytes; the same rule as a form's
+    /// `action`). `options`: `{ window, key }`.
     pub fn action(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
