@@ -377,18 +377,13 @@ export async function runCheck(opts) {
   /** The request limit: --timeout-ms, or less near the end of the check. */
   const limit = () => Math.max(1, Math.min(opts.timeoutMs, HARD_LIMIT_MS - elapsed()));
   const userHeaders = opts.headers;
-  const hasContentType = userHeaders.some(([k]) => k.toLowerCase() === "content-type");
   let replayHeader = null; // a header the server marks replays with, once seen
   let slowest = 0;
   let timedOut = 0;
   const rules = [];
 
-  const baseHeaders = (key, extra = []) => [
-    ...(hasContentType ? [] : [["Content-Type", "application/json"]]),
-    ...userHeaders,
-    ...(key ? [[headerName, key]] : []),
-    ...extra,
-  ];
+  // The headers sendonce sends with a JSON body (the core's: a Content-Type unless given).
+  const baseHeaders = (key, extra = []) => [...opts.core.headers, ...(key ? [[headerName, key]] : []), ...extra];
   const request = async (key, payload, more = {}) => {
     const r = await send(more.url ?? opts.url, {
       method: opts.method,

@@ -63,6 +63,9 @@ export interface ReplyPage {
 export interface CheckedRequest {
   /** The method, upper case. */
   method: string;
+  /** The headers sent with a JSON body: the caller's, and `Content-Type: application/json`
+   * unless they name one (the key header comes on top). */
+  headers: Array<[string, string]>;
   /** The default key header (`Idempotency-Key`) and replay header (`Idempotent-Replayed`). */
   headerName: string;
   replayHeader: string;
@@ -239,9 +242,19 @@ fn check_request(method: JsValue, headers: JsValue) -> Result<JsValue, SendonceE
             ));
         }
     }
-    let names: Vec<String> = headers.into_iter().map(|(k, _)| k).collect();
+    let mut names = Vec::new();
+    let sent = Array::new();
+    for (k, _) in &headers {
+        names.push(k.clone());
+    }
+    let mut headers = headers;
+    http::json_content_type(&mut headers);
+    for (k, v) in &headers {
+        sent.push(&Array::of2(&JsValue::from_str(k), &JsValue::from_str(v)));
+    }
     let o = Object::new();
     set(&o, "method", &JsValue::from_str(&method));
+    set(&o, "headers", &sent);
     set(&o, "headerName", &JsValue::from_str(DEFAULT_KEY_HEADER));
     set(
         &o,

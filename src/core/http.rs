@@ -54,6 +54,27 @@ pub fn method(text: &str) -> Result<String, SendonceError> {
     Ok(text.to_ascii_uppercase())
 }
 
+/// Adds `Content-Type: application/json` (a JSON body is what sendonce sends) unless the
+/// caller's headers name a content type already.
+///
+/// ```
+/// use sendonce::core::http::json_content_type;
+/// let mut h = vec![("Authorization".to_string(), "Bearer x".to_string())];
+/// json_content_type(&mut h);
+/// assert_eq!(h[1], ("Content-Type".to_string(), "application/json".to_string()));
+/// let mut own = vec![("content-type".to_string(), "text/plain".to_string())];
+/// json_content_type(&mut own);
+/// assert_eq!(own.len(), 1);
+/// ```
+pub fn json_content_type(headers: &mut Vec<(String, String)>) {
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
+        headers.push(("Content-Type".into(), "application/json".into()));
+    }
+}
+
 /// A comma-separated header value as a list: trimmed, lower-cased, without empty items
 /// (how `Access-Control-Allow-Headers` and its siblings are read).
 pub fn list(value: Option<&str>) -> Vec<String> {

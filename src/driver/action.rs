@@ -527,12 +527,8 @@ impl ActionHandle {
             &opt_string(&init, "method")?.unwrap_or_else(|| "POST".into()),
         )?;
         let mut headers = headers_list(&get(&init, "headers"))?;
-        if self.form_data.is_none()
-            && !headers
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-        {
-            headers.push(("Content-Type".into(), "application/json".into()));
+        if self.form_data.is_none() {
+            crate::core::http::json_content_type(&mut headers);
         }
         *self.cell.form_data.borrow_mut() = self.form_data.clone();
         let has_body = method != "GET" && method != "HEAD";

@@ -742,6 +742,8 @@ test("the check's rules are the core's: same JSON canonically, method and header
   assert.equal(req.method, "PATCH");
   assert.deepEqual([req.headerName, req.replayHeader, req.maxBodyBytes, req.maxPayloadBytes], ["Idempotency-Key", "Idempotent-Replayed", 1 << 20, 1 << 20]);
   assert.deepEqual(req.corsHeaders, ["content-type", "idempotency-key", "authorization"]);
+  assert.deepEqual(req.headers, [["Authorization", "Bearer x"], ["Content-Type", "application/json"]], "the SDK's Content-Type default");
+  assert.deepEqual(checkRequest("POST", [["content-type", "text/plain"]]).headers, [["content-type", "text/plain"]]);
   for (const bad of [() => checkRequest("PO ST", []), () => checkRequest("POST", [["Bad Name", "x"]]), () => checkRequest("POST", [["X-A", "a\r\nX-B: b"]]), () => checkRequest("POST", [["idempotency-key", "k"]])]) {
     assert.throws(bad, (e) => e.name === "SendonceError" && e.code === "invalid_option");
   }
