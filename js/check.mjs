@@ -841,7 +841,7 @@ export async function runCheck(opts) {
         const key = keyFor("cors-exposes-replay");
         const a = await request(key, opts.body, { headers: [["Origin", opts.origin]] });
         const r = await request(key, opts.body, { headers: [["Origin", opts.origin]] });
-        corsSeen = { r, reading: r.status ? cors(r) : null };
+        corsSeen = { r, reading: r.status ? cors(r) : null, name: replayHeader ?? defaultReplay };
         const hidden = [a, r].find((x) => x.status && !cors(x).originAllowed);
         const ok = preOk && !hidden && Boolean(a.status && r.status);
         const allowOrigin = (x) => shown(x, "access-control-allow-origin") ?? "(none)";
@@ -872,17 +872,15 @@ export async function runCheck(opts) {
       observed: () => corsSeen !== null,
       run: async () => {
         if (!corsSeen) return notSeen("not seen: cors-allows-key did not run");
-        const { r, reading } = corsSeen;
-        const name = replayHeader ?? defaultReplay;
-        const hiddenNames = (reading?.notExposed ?? []).map((h) => h.toLowerCase());
-        const ok = Boolean(r.status && !hiddenNames.includes(name.toLowerCase()));
-        const alsoMissing = (reading?.notExposed ?? []).filter((h) => h.toLowerCase() !== name.toLowerCase());
-        // What the page reads: only the headers the browser exposes to it.
-        const pageView = () => r.headers.filter(([k]) => !hiddenNames.includes(k.toLowerCase()));
+        // `reading` is the core's, made with the replay header `name`.
+        const { r, reading, name } = corsSeen;
+        const ok = Boolean(r.status && reading && !reading.notExposed.includes(name));
+        const alsoMissing = (reading?.notExposed ?? []).filter((h) => h !== name);
         return {
           ok,
           saw: r.status ? `replay from ${opts.origin}: Allow-Origin ${shown(r, "access-control-allow-origin") ?? "(none)"}, Expose-Headers ${shown(r, "access-control-expose-headers") || "(none)"}` : describe(r),
-          users: !r.status ? shows(r) : ok ? shows(r) : `"${classifyReply(r.status, pageView(), r.body, name).status.text}" on a repeat: the page cannot read the replay header`,
+          // What the page reads: the core's reading without the headers the browser hides.
+          users: !r.status ? shows(r) : ok ? shows(r) : `"${reading.pageStatus.text}" on a repeat: the page cannot read the replay header`,
           fix: `${ok ? "" : `Access-Control-Expose-Headers: ${name}`}${alsoMissing.length ? `${ok ? "" : "; "}also expose ${alsoMissing.map((h) => h.toLowerCase()).join(", ")} (Retry-After is honoured only when exposed)` : ""}`,
         };
       },

@@ -18,7 +18,7 @@ use crate::core::http::{self, DEFAULT_KEY_HEADER, DEFAULT_REPLAY_HEADER};
 use crate::core::json::{self, DEFAULT_MAX_PAYLOAD_BYTES};
 use crate::core::reply::{classify_reply, Reply, ReplyClass, MAX_BODY_BYTES};
 use crate::core::retry::parse_retry_after;
-use crate::core::status::{Locale, Messages};
+use crate::core::status::{Locale, Messages, StatusCode};
 use crate::platform::{get, now_ms, set};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -84,6 +84,9 @@ export interface CorsReading {
   methodAllowed: boolean;
   /** Of the replay header, Retry-After and Location, those the page cannot read. */
   notExposed: string[];
+  /** The status sendonce in that page shows after this reply: read without the headers the
+   * page cannot read (a replay mark that is not exposed is not seen). */
+  pageStatus: Status;
 }
 "#;
 
@@ -306,6 +309,18 @@ fn cors(reply: &Reply, page: &JsValue, replay_header: &str) -> Result<JsValue, S
     set(&o, "headersMissing", &strings(&c.headers_missing));
     set(&o, "methodAllowed", &JsValue::from_bool(c.method_allowed));
     set(&o, "notExposed", &strings(&c.not_exposed));
+    // What sendonce in that page shows: the reply without the headers the page cannot read.
+    let view = http::page_view(reply);
+    let (shown, reason) = match classify_reply(&view, replay_header) {
+        ReplyClass::Rejected { reason } => (StatusCode::Rejected, reason),
+        class => (status_after(&class), None),
+    };
+    let messages = Messages::new(Locale::parse("en"));
+    set(
+        &o,
+        "pageStatus",
+        &status_object(&messages, shown, reason.as_deref()),
+    );
     Ok(o.into())
 }
 

@@ -144,6 +144,51 @@ pub fn cors_request_headers(key_header: &str, extra: &[String]) -> Vec<String> {
     out
 }
 
+/// Response headers a page on another origin reads without `Access-Control-Expose-Headers`
+/// (the CORS-safelisted response header names).
+pub const SAFELISTED_RESPONSE_HEADERS: [&str; 7] = [
+    "cache-control",
+    "content-language",
+    "content-length",
+    "content-type",
+    "expires",
+    "last-modified",
+    "pragma",
+];
+
+/// The reply as a page on another origin reads it: only the safelisted headers and those
+/// `Access-Control-Expose-Headers` lists (every one with `*`). sendonce in that page reads a
+/// replay mark or a `Retry-After` only when it is exposed.
+///
+/// ```
+/// use sendonce::core::http::page_view;
+/// use sendonce::core::reply::Reply;
+/// let h = |k: &str, v: &str| (k.to_string(), v.to_string());
+/// let r = Reply { status: 201, body: String::new(), headers: vec![
+///     h("Content-Type", "application/json"), h("Idempotent-Replayed", "true"), h("Retry-After", "1"),
+///     h("Access-Control-Expose-Headers", "retry-after"),
+/// ] };
+/// let seen: Vec<_> = page_view(&r).headers.into_iter().map(|(k, _)| k).collect();
+/// assert_eq!(seen, ["Content-Type", "Retry-After"]);
+/// ```
+pub fn page_view(reply: &Reply) -> Reply {
+    let exposed = list(reply.header("access-control-expose-headers"));
+    let mut headers = Vec::new();
+    for (k, v) in &reply.headers {
+        let name = k.to_ascii_lowercase();
+        if SAFELISTED_RESPONSE_HEADERS.contains(&name.as_str())
+            || exposed.iter().any(|x| x == "*" || *x == name)
+        {
+            headers.push((k.clone(), v.clone()));
+        }
+    }
+    Reply {
+        status: reply.status,
+        headers,
+        body: reply.body.clone(),
+    }
+}
+
 /// How a browser reads one reply's CORS headers for a page on `origin`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CorsReading {

@@ -749,9 +749,16 @@ test("the check's rules are the core's: same JSON canonically, method and header
   }
   const page = { origin: "https://shop.example", method: "PUT", requestHeaders: req.corsHeaders };
   const pre = classifyReply(204, [["Access-Control-Allow-Origin", "https://shop.example"], ["Access-Control-Allow-Headers", "Content-Type"], ["Access-Control-Expose-Headers", "Idempotent-Replayed"]], "", null, page).cors;
-  assert.deepEqual({ ...pre }, { originAllowed: true, headersMissing: ["idempotency-key", "authorization"], methodAllowed: false, notExposed: ["Retry-After", "Location"] });
+  const { pageStatus, ...lists } = pre;
+  assert.deepEqual(lists, { originAllowed: true, headersMissing: ["idempotency-key", "authorization"], methodAllowed: false, notExposed: ["Retry-After", "Location"] });
+  assert.equal(pageStatus.code, "done");
   assert.equal(classifyReply(201, [["access-control-allow-origin", "*"]], "", null, { ...page, method: "POST" }).cors.originAllowed, true);
   assert.equal(classifyReply(201, [], "").cors, undefined, "no page, no CORS reading");
+  // What sendonce in the page shows: a replay mark the page cannot read is not seen.
+  const hidden = classifyReply(201, [["Idempotent-Replayed", "true"], ["Access-Control-Allow-Origin", "*"]], "{}", null, { ...page, method: "POST" });
+  assert.deepEqual([hidden.status.code, hidden.cors.pageStatus.code], ["already_received", "done"]);
+  const exposed = classifyReply(201, [["Idempotent-Replayed", "true"], ["Access-Control-Expose-Headers", "Idempotent-Replayed"]], "{}", null, { ...page, method: "POST" });
+  assert.equal(exposed.cors.pageStatus.code, "already_received");
   assert.throws(() => classifyReply(201, [], "", null, { origin: "https://x.example", method: "POST", requestHeaders: "x" }), (e) => e.code === "invalid_option");
 });
 
