@@ -36,9 +36,15 @@ export function initSync(input) {
 }
 
 /** How sendonce reads one server reply (`sendonce check` uses it); see the package README. */
-export function classifyReply(status, headers, body, replayHeader) {
+export function classifyReply(status, headers, body, replayHeader, page) {
   if (!ready) throw notInitialized("classifyReply()");
-  return wasm.classifyReply(status, headers, body, replayHeader);
+  return wasm.classifyReply(status, headers, body, replayHeader, page);
+}
+
+/** A request checked by sendonce's rules (`sendonce check` uses it); see the package README. */
+export function checkRequest(method, headers) {
+  if (!ready) throw notInitialized("checkRequest()");
+  return wasm.checkRequest(method, headers);
 }
 
 /** The entry point of the API; see the package README. */

@@ -1512,6 +1512,7 @@ fn a_fresh_action_adopts_a_confirmed_action_of_another_process_and_sends_nothing
     d.input(Input::Adopt {
         key: other.key.clone(),
         record: Some(other.clone()),
+        vouched: false,
     });
     assert_eq!(d.machine.key(), &other.key);
     d.send();
@@ -1534,11 +1535,57 @@ fn a_fresh_action_never_adopts_an_action_that_is_done_with() {
         d.input(Input::Adopt {
             key: other.key.clone(),
             record: Some(other.clone()),
+            vouched: false,
         });
         assert_eq!(d.machine.key().as_str(), "k-mine", "{:?}", other.status);
         d.send();
         assert_eq!(d.sent.len(), 1);
         assert_eq!(d.sent[0].key.as_deref(), Some("k-mine"));
+    }
+}
+
+#[test]
+fn a_record_the_shared_store_vouches_for_is_adopted_whatever_this_clock_says() {
+    // Another process confirmed it; this process's clock runs 2 min ahead of that one's, so by
+    // its own clock the 1 min window has passed. The store still keeps the record (it expires
+    // what is past the window), so it is inside its window: one key, no second request.
+    // The same record from this tab's own storage is judged by this clock: a new action.
+    // One that ended refused is never taken over, vouched or not.
+    let mut ahead = confirmed_record();
+    ahead.created_at = T0 - 125_000;
+    ahead.finished_at = Some(T0 - 120_000);
+    let mut refused = ahead.clone();
+    refused.status = Rejected;
+    for (other, vouched, adopted) in [
+        (ahead.clone(), true, true),
+        (ahead, false, false),
+        (refused, true, false),
+    ] {
+        let mut cfg = config(policy());
+        cfg.key = sendonce::core::key::validate_key("k-mine").unwrap();
+        let mut d = Driver::with_machine(ActionMachine::new(cfg, T0), Server::new(vec![]));
+        d.input(Input::Adopt {
+            key: other.key.clone(),
+            record: Some(other.clone()),
+            vouched,
+        });
+        d.send();
+        if adopted {
+            assert_eq!(d.machine.key(), &other.key);
+            assert!(
+                d.sent.is_empty(),
+                "answered from the other process's result"
+            );
+            assert_eq!(d.outcome().code, AlreadyReceived);
+        } else {
+            assert_eq!(
+                d.machine.key().as_str(),
+                "k-mine",
+                "{vouched} {:?}",
+                other.status
+            );
+            assert_eq!(d.sent.len(), 1);
+        }
     }
 }
 
@@ -1550,6 +1597,7 @@ fn a_fresh_action_adopts_the_key_of_an_unfinished_action_and_sends_with_it() {
     d.input(Input::Adopt {
         key: key(),
         record: None,
+        vouched: false,
     });
     d.send();
     assert_eq!(d.sent.len(), 1);
@@ -1562,6 +1610,7 @@ fn an_action_that_already_sent_never_changes_its_key() {
     d.input(Input::Adopt {
         key: sendonce::core::key::validate_key("k-other").unwrap(),
         record: None,
+        vouched: false,
     });
     assert_eq!(d.machine.key().as_str(), KEY);
 }
@@ -1584,6 +1633,7 @@ fn adopting_a_not_idempotent_action_cut_off_mid_attempt_rests_uncertain_and_send
     d.input(Input::Adopt {
         key: key(),
         record: rec,
+        vouched: false,
     });
     d.send();
     assert!(d.sent.is_empty());

@@ -19,7 +19,7 @@ use crate::platform::{dom, get};
 const FORM_TYPES: &'static str = r#"
 /** `so.form(formElement | selector, options)`. */
 export interface FormOptions {
-  /** The action's name, e.g. "createOrder". */
+  /** The action's name, e.g. "createOrder": 1..=100 characters, as for `so.action`. */
   action: string;
   /** Where to send; defaults to the form's `action` attribute. */
   url?: string;
@@ -71,11 +71,7 @@ pub(crate) fn create(
         })?;
     let o = options_object(options, "options")?;
     super::options::reject_unknown(&o, "", crate::core::options::FORM_OPTIONS)?;
-    let action = opt_string(&o, "action")?
-        .filter(|a| !a.is_empty() && a.len() <= 100)
-        .ok_or_else(|| {
-            SendonceError::option("action", "the action name (1..=100 characters) is required")
-        })?;
+    let action = crate::core::options::action_name(opt_string(&o, "action")?)?;
     let url = opt_string(&o, "url")?
         .filter(|u| !u.is_empty())
         .or_else(|| dom::attr(&form, "action").filter(|a| !a.is_empty()))

@@ -123,8 +123,9 @@ impl Sendonce {
             }
         }
         messages.set_show_server_reason(opt_bool(&o, "showServerReason")?.unwrap_or(false));
-        let header_name = header_option(&o, "headerName", "Idempotency-Key")?;
-        let replay_header = header_option(&o, "replayHeader", "Idempotent-Replayed")?;
+        let header_name = header_option(&o, "headerName", crate::core::http::DEFAULT_KEY_HEADER)?;
+        let replay_header =
+            header_option(&o, "replayHeader", crate::core::http::DEFAULT_REPLAY_HEADER)?;
         let key_format = match opt_string(&o, "keyFormat")? {
             Some(s) => KeyFormat::parse(&s)?,
             None => KeyFormat::default(),
@@ -214,7 +215,8 @@ impl Sendonce {
 
     /// Starts (or finds) the action `name` for `payload`. A confirmed repeat inside the window
     /// answers locally; an unfinished one with the same data keeps its key; anything else gets
-    /// a new key. `options`: `{ window, key }`.
+    /// a new key. `name` is 1..=100 characters (not bytes; the same rule as a form's
+    /// `action`). `options`: `{ window, key }`.
     pub fn action(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
@@ -222,9 +224,9 @@ impl Sendonce {
         options: Option<super::options::ActionOptionsArg>,
     ) -> Result<Action, JsValue> {
         let options = super::convert::arg(options);
-        // Twice the limit in UTF-16 units: every name of 100 characters fits; the real check
-        // is start_action's.
-        let name = js(string_arg(&name, "action", 2 * MAX_ACTION_NAME))?;
+        // A bound on the copy, four times the limit in UTF-16 units: a name just past the
+        // limit gets the core's words (`core::options::action_name`, in start_action).
+        let name = js(string_arg(&name, "action", 4 * MAX_ACTION_NAME))?;
         js(self.start_action(&name, &payload, &options, ActionKind::Default))
     }
 
@@ -376,12 +378,7 @@ impl Sendonce {
         if self.shared.disposed.get() {
             return Err(SendonceError::Disposed("this Sendonce".into()));
         }
-        if name.is_empty() || name.chars().count() > MAX_ACTION_NAME as usize {
-            return Err(SendonceError::option(
-                "action",
-                "the action name must be 1..=100 characters",
-            ));
-        }
+        crate::core::options::action_name(Some(name.to_string()))?;
         // Without options (the usual call) nothing is read: every property read is a call
         // into JS with a string made from its name, on each create.
         let (window, explicit, exclude, volatile, idempotent) =
@@ -428,8 +425,8 @@ impl Sendonce {
     }
 }
 
-/// Longest action name, in characters.
-const MAX_ACTION_NAME: u32 = 100;
+/// Longest action name, in characters (`core::options::MAX_ACTION_NAME_CHARS`).
+const MAX_ACTION_NAME: u32 = crate::core::options::MAX_ACTION_NAME_CHARS as u32;
 
 /// An optional list of field names (`exclude`, `volatile`): an array of at most 1000 strings. Anything
 /// else (an array-like `{ length: 1e9 }` included) is a clear error.
@@ -452,11 +449,7 @@ pub(crate) fn string_list(v: &JsValue, name: &str) -> Result<Vec<String>, Sendon
 
 fn header_option(o: &JsValue, name: &str, default: &str) -> Result<String, SendonceError> {
     let v = opt_string(o, name)?.unwrap_or_else(|| default.to_string());
-    if v.is_empty()
-        || !v
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-    {
+    if !crate::core::http::is_header_name(&v) {
         return Err(SendonceError::option(
             name,
             "must be a valid HTTP header name",

@@ -105,6 +105,11 @@ pub enum Input {
         key: Key,
         /// Its record, when it could be read (same fingerprint).
         record: Option<ActionRecord>,
+        /// The record was read from a shared store that expires what is past its window
+        /// (another process's): the store's keeping it vouches that it is inside its window,
+        /// so this process's clock, which may disagree, does not judge that (SPEC section 4).
+        /// False for a record of this tab's own storage, judged by its clock.
+        vouched: bool,
     },
 }
 
@@ -435,7 +440,11 @@ impl ActionMachine {
                     self.settle();
                 }
             }
-            Input::Adopt { key, record } => self.adopt(key, record, now_ms),
+            Input::Adopt {
+                key,
+                record,
+                vouched,
+            } => self.adopt(key, record, now_ms, vouched),
             // A late reply or failure for an attempt that is no longer in flight.
             Input::Reply(_)
             | Input::NetworkError
@@ -445,7 +454,7 @@ impl ActionMachine {
         }
     }
 
-    fn adopt(&mut self, key: Key, record: Option<ActionRecord>, now_ms: u64) {
+    fn adopt(&mut self, key: Key, record: Option<ActionRecord>, now_ms: u64, vouched: bool) {
         let fresh = self.phase == Phase::Idle && self.record.attempts == 0;
         if !fresh || (key == self.cfg.key && record.is_none()) {
             return;
@@ -454,10 +463,12 @@ impl ActionMachine {
         // A finished action that is done with (its window passed, at once with `window: 0`, or
         // it ended refused or changed) is not taken over: the same data now is a new action
         // with its own key (SPEC section 4, `record::plan_action`), even while its data claim
-        // is still held a moment after it settled.
+        // is still held a moment after it settled. A record the shared store vouches for is
+        // judged as of its own time: only how it ended counts, never another clock.
         if record.as_ref().is_some_and(|r| {
+            let as_of = if vouched { r.created_at } else { now_ms };
             r.is_finished()
-                && crate::core::record::plan_action(Some(r), &self.cfg.fingerprint, now_ms)
+                && crate::core::record::plan_action(Some(r), &self.cfg.fingerprint, as_of)
                     == crate::core::record::ActionPlan::New
         }) {
             return;
@@ -644,6 +655,7 @@ impl ActionMachine {
             return;
         }
         let class = classify_reply(&reply, &self.cfg.replay_header);
+        let shown = status_after(&class);
         let status = reply.status;
         let retry_after = reply
             .header("retry-after")
@@ -652,21 +664,18 @@ impl ActionMachine {
         match class {
             ReplyClass::Success { replayed } => {
                 self.replayed = replayed;
-                let code = if replayed {
+                if replayed {
                     self.note(
                         "reply.replayed",
                         Some(self.record.attempts),
                         Some(status),
                         None,
                     );
-                    StatusCode::AlreadyReceived
-                } else {
-                    StatusCode::Done
-                };
-                self.finish(code, None, now_ms);
+                }
+                self.finish(shown, None, now_ms);
             }
             ReplyClass::Accepted { poll_url } => {
-                self.set_status(StatusCode::Accepted, None);
+                self.set_status(shown, None);
                 match poll_url {
                     Some(url) => {
                         self.phase = Phase::Polling {
@@ -691,7 +700,7 @@ impl ActionMachine {
                     Some(status),
                     None,
                 );
-                self.set_status(StatusCode::Accepted, None);
+                self.set_status(shown, None);
                 self.retry_or(now_ms, random, retry_after, false, StatusCode::Accepted);
             }
             ReplyClass::Changed => {
@@ -701,7 +710,7 @@ impl ActionMachine {
                     Some(status),
                     None,
                 );
-                self.finish(StatusCode::Changed, None, now_ms);
+                self.finish(shown, None, now_ms);
             }
             ReplyClass::Retryable => {
                 self.failures += 1;
@@ -715,10 +724,10 @@ impl ActionMachine {
                     Some(status),
                     None,
                 );
-                self.finish(StatusCode::Failed, None, now_ms);
+                self.finish(shown, None, now_ms);
             }
-            ReplyClass::ServerFailure => self.finish(StatusCode::Failed, None, now_ms),
-            ReplyClass::Rejected { reason } => self.finish(StatusCode::Rejected, reason, now_ms),
+            ReplyClass::ServerFailure => self.finish(shown, None, now_ms),
+            ReplyClass::Rejected { reason } => self.finish(shown, reason, now_ms),
         }
     }
 
@@ -975,6 +984,31 @@ pub fn add_hook_headers(
         request.headers.push((k, v));
     }
     ignored
+}
+
+/// The status an action shows right after a reply of this class: the one mapping from a
+/// server's answer to what a person sees, used by the machine ([`ActionMachine`]) and by
+/// `sendonce check` (through `classifyReply`). A retryable reply shows "retrying" while
+/// attempts remain (and `failed` once they are spent); "still in progress" shows `accepted`
+/// while sendonce asks again with the same key.
+///
+/// ```
+/// use sendonce::core::action::status_after;
+/// use sendonce::core::reply::ReplyClass;
+/// use sendonce::core::status::StatusCode;
+/// assert_eq!(status_after(&ReplyClass::Success { replayed: true }), StatusCode::AlreadyReceived);
+/// assert_eq!(status_after(&ReplyClass::InProgress), StatusCode::Accepted);
+/// ```
+pub fn status_after(class: &ReplyClass) -> StatusCode {
+    match class {
+        ReplyClass::Success { replayed: true } => StatusCode::AlreadyReceived,
+        ReplyClass::Success { replayed: false } => StatusCode::Done,
+        ReplyClass::Accepted { .. } | ReplyClass::InProgress => StatusCode::Accepted,
+        ReplyClass::Changed => StatusCode::Changed,
+        ReplyClass::Retryable => StatusCode::Retrying,
+        ReplyClass::ReplayedFailure | ReplyClass::ServerFailure => StatusCode::Failed,
+        ReplyClass::Rejected { .. } => StatusCode::Rejected,
+    }
 }
 
 /// The status a stored record stands in once read back (after a restart, or from another

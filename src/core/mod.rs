@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 pub mod fingerprint;
 pub mod form;
+pub mod http;
 pub mod json;
 pub mod key;
 pub mod mask;

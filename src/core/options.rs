@@ -152,3 +152,28 @@ fn distance(a: &[char], b: &[char]) -> usize {
     }
     d[n][m]
 }
+
+/// Longest action name (`so.action(name, ...)` and a form's `action` option), counted in
+/// characters (Unicode scalar values), not bytes, so that a name in any script gets the same
+/// room: 100 emoji are as good a name as 100 ASCII letters.
+pub const MAX_ACTION_NAME_CHARS: usize = 100;
+
+/// The one rule for an action name, for actions and forms alike: given, not empty, at most
+/// [`MAX_ACTION_NAME_CHARS`] characters.
+///
+/// ```
+/// use sendonce::core::options::action_name;
+/// assert_eq!(action_name(Some("checkout".into())).unwrap(), "checkout");
+/// assert!(action_name(Some("😀".repeat(100))).is_ok());
+/// assert!(action_name(Some("a".repeat(101))).is_err());
+/// assert!(action_name(Some(String::new())).is_err() && action_name(None).is_err());
+/// ```
+pub fn action_name(name: Option<String>) -> Result<String, SendonceError> {
+    name.filter(|n| !n.is_empty() && n.chars().count() <= MAX_ACTION_NAME_CHARS)
+        .ok_or_else(|| {
+            SendonceError::option(
+                "action",
+                format!("the action name must be 1..={MAX_ACTION_NAME_CHARS} characters"),
+            )
+        })
+}

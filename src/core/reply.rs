@@ -151,8 +151,8 @@ pub enum ReplyClass {
     },
 }
 
-/// True when the header value says "replayed": `true`, `1` or `yes`, in any letter case.
-fn truthy(v: &str) -> bool {
+/// True when the header value says "replayed": `true`, `1`, `yes` or `?1`, in any letter case.
+pub fn truthy(v: &str) -> bool {
     matches!(
         v.trim().to_ascii_lowercase().as_str(),
         "true" | "1" | "yes" | "?1"

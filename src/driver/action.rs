@@ -183,7 +183,7 @@ impl ActionCell {
                     // this tab's storage has it already).
                     let old = self.machine.borrow().key().clone();
                     let stored = self.shared.stored_action(&other);
-                    self.adopt_key(other, stored);
+                    self.adopt_key(other, stored, false);
                     if *self.machine.borrow().key() != old {
                         self.shared
                             .store
@@ -571,22 +571,12 @@ impl ActionHandle {
         // are refused before anything is stored (`core::url`).
         crate::core::url::check_url(url, "url")?;
         let init = options_object(init, "init")?;
-        let method = opt_string(&init, "method")?
-            .unwrap_or_else(|| "POST".into())
-            .to_ascii_uppercase();
-        if !method.bytes().all(|b| b.is_ascii_alphabetic()) || method.is_empty() {
-            return Err(SendonceError::option(
-                "method",
-                "must be an HTTP method like \"POST\"",
-            ));
-        }
+        let method = crate::core::http::method(
+            &opt_string(&init, "method")?.unwrap_or_else(|| "POST".into()),
+        )?;
         let mut headers = headers_list(&get(&init, "headers"))?;
-        if self.form_data.is_none()
-            && !headers
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-        {
-            headers.push(("Content-Type".into(), "application/json".into()));
+        if self.form_data.is_none() {
+            crate::core::http::json_content_type(&mut headers);
         }
         *self.cell.form_data.borrow_mut() = self.form_data.clone();
         let has_body = method != "GET" && method != "HEAD";
@@ -628,9 +618,18 @@ impl ActionCell {
     }
 
     /// Feeds `Adopt` and moves this cell to the adopted key in the registry of live actions.
-    fn adopt_key(self: &Rc<Self>, key: crate::core::key::Key, record: Option<ActionRecord>) {
+    fn adopt_key(
+        self: &Rc<Self>,
+        key: crate::core::key::Key,
+        record: Option<ActionRecord>,
+        vouched: bool,
+    ) {
         let old = self.key();
-        self.feed(Input::Adopt { key, record });
+        self.feed(Input::Adopt {
+            key,
+            record,
+            vouched,
+        });
         let new = self.key();
         if new != old {
             let mut live = self.shared.live.borrow_mut();
@@ -712,9 +711,11 @@ impl ActionCell {
                     ) {
                         // The other process is about to write it, or is sending it.
                         (None, _) | (_, Some(record::ActionPlan::Resume(_))) => {
-                            self.adopt_key(other, rec)
+                            self.adopt_key(other, rec, true)
                         }
-                        (_, Some(record::ActionPlan::Repeat(r))) => self.adopt_key(other, Some(r)),
+                        (_, Some(record::ActionPlan::Repeat(r))) => {
+                            self.adopt_key(other, Some(r), true)
+                        }
                         // Finished without a confirmation, or expired: this action's own key.
                         _ => {
                             let _ = store.set_async(&index, &mine, window_ms).await;
@@ -819,6 +820,7 @@ impl ActionCell {
             self.feed(Input::Adopt {
                 key: rec.key.clone(),
                 record: Some(rec),
+                vouched: true,
             });
         } else {
             self.feed(Input::LockedElsewhere);

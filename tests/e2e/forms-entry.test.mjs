@@ -43,3 +43,32 @@ test("the forms entry: five fast clicks on a bound form make one order, and the 
   assert.ok(forms > 0, "the forms entry loaded sendonce_forms_bg.wasm");
   if (full) assert.ok(forms < full * 0.9, `forms wasm ${forms} B is at least 10 % smaller than the full ${full} B`);
 });
+
+test("an action name is at most 100 characters, in so.form as in so.action (one rule in the core; not 100 bytes)", async () => {
+  const page = await openPage(env.context, env.server.url + "/e2e.html");
+  const out = await page.evaluate(async (html) => {
+    const m = await import("/pkg/sendonce.js");
+    await m.default();
+    document.querySelector("#root").innerHTML = html;
+    const so = new m.Sendonce({ namespace: "nameLimit" });
+    const name = "😀".repeat(100); // 100 characters, 400 bytes
+    const attempt = (f) => {
+      try {
+        f();
+        return "ok";
+      } catch (e) {
+        return `${e.code}: ${e.message}`;
+      }
+    };
+    return {
+      form101: attempt(() => so.form("#order", { action: `${name}x`, url: "/api/orders" })),
+      action101: attempt(() => so.action(`${name}x`, {})),
+      form100: attempt(() => so.form("#order", { action: name, url: "/api/orders" })),
+      action100: attempt(() => so.action(name, {})),
+    };
+  }, FORM);
+  assert.equal(out.form100, "ok");
+  assert.equal(out.action100, "ok");
+  assert.match(out.form101, /^invalid_option: .*1\.\.=100 characters/);
+  assert.equal(out.form101, out.action101, "the same rule and the same words for both");
+});

@@ -96,7 +96,10 @@ test("the bin is declared in the package and the faithful reference server passe
 test("plain `sendonce check <url>` against the reference server: pass, a table, well under a minute; CORS fails without --cors-origin", async () => {
   const server = await startServer();
   try {
-    const run = await check(["check", `${server.url}/api/orders`]);
+    // The server's test header holds the first request of each key in flight for 300 ms, so
+    // the bursts of in-flight-409 meet a request in flight however loaded the machine is (a
+    // fast server may finish each before the next arrives: that rule is then inconclusive).
+    const run = await check(["check", `${server.url}/api/orders`, "--header", "X-Sendonce-Fault: delay=300"]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /^cors-allows-key\s+skip\s+skipped: no --origin given/m);
     assert.match(run.stdout, /^rule\s+verdict\s+what it saw$/m);
@@ -264,7 +267,8 @@ test("a server that marks replays with its own header, in its own letter case: f
     for (const r of run.report.rules) assert.equal(r.ok || r.inconclusive || r.skipped, true, `${r.id}: ${r.detail}`);
     const inFlight = byId(run.report)["in-flight-409"];
     assert.deepEqual([inFlight.ok, inFlight.inconclusive], [false, true]);
-    assert.match(inFlight.detail, /^not seen: the server finished each request before the next arrived/);
+    assert.match(inFlight.detail, /^not seen: no request arrived while another with its key ran/);
+    assert.equal(inFlight.verdict, "inconclusive");
     assert.equal(run.report.options.replayHeader, "X-Idempotency-Replayed");
     const marked = byId(run.report)["replay-marked"];
     assert.equal(marked.ok, true);
@@ -670,5 +674,153 @@ test("--data @/dev/zero reads a bounded amount and says why it stops", async () 
     assert.match(run2.stderr, /the file is larger than 1048576 bytes/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** The replies both readings are fed: every class, a mark under another name, Retry-After as
+ * seconds and as an HTTP date, a reason from a problem body. */
+function sampleReplies() {
+  const inOneSecond = new Date(Date.now() + 1500).toUTCString();
+  return [
+    { status: 201, headers: [["Content-Type", "application/json"]], body: '{"id":1}' },
+    { status: 201, headers: [["Content-Type", "application/json"], ["IDEMPOTENT-REPLAYED", "TRUE"]], body: '{"id":1}' },
+    { status: 200, headers: [["X-Replayed", "1"]], body: '{"id":1}', replayHeader: "X-Replayed" },
+    { status: 202, headers: [["Location", "/api/jobs/7"]], body: "" },
+    { status: 409, headers: [["Retry-After", "1"]], body: "<html>busy</html>" },
+    { status: 425, headers: [], body: "" },
+    { status: 422, headers: [["Content-Type", "application/problem+json"]], body: '{"title":"key reused"}' },
+    { status: 417, headers: [], body: "" },
+    { status: 429, headers: [["Retry-After", inOneSecond]], body: "" },
+    { status: 503, headers: [["Retry-After", "120"]], body: "" },
+    { status: 500, headers: [["Idempotent-Replayed", "true"]], body: "" },
+    { status: 501, headers: [], body: "" },
+    { status: 403, headers: [["Content-Type", "application/json"]], body: '{"detail":"not yours"}' },
+    { status: 404, headers: [["Content-Type", "text/plain"]], body: "no such order" },
+  ];
+}
+
+test("the SDK and the check read the same replies the same way (one action with an injected fetch vs classifyReply)", async () => {
+  const { default: init, Sendonce, classifyReply } = await import("../../pkg/node.js");
+  await init();
+  for (const [i, reply] of sampleReplies().entries()) {
+    const fetch = async () => new Response(reply.body || null, { status: reply.status, headers: reply.headers });
+    const so = new Sendonce({ storage: "memory", namespace: `same-${i}`, fetch, retry: { attempts: 2 }, ...(reply.replayHeader ? { replayHeader: reply.replayHeader } : {}) });
+    try {
+      const action = so.action("same-reading", { n: i });
+      // The first status the action shows after the reply (it may go on retrying after).
+      const first = new Promise((resolve) => {
+        action.onStatus((s) => {
+          if (!["idle", "sending"].includes(s.code)) resolve(s);
+        });
+      });
+      action.send("http://127.0.0.1/orders", { method: "POST" }).catch(() => {});
+      const sdk = await first;
+      const check = classifyReply(reply.status, reply.headers, reply.body, reply.replayHeader);
+      assert.deepEqual([check.status.code, check.status.text], [sdk.code, sdk.text], `HTTP ${reply.status} ${JSON.stringify(reply.headers)}`);
+    } finally {
+      so.dispose();
+    }
+  }
+  // Retry-After, as the core reads it: seconds or an HTTP date (the check used to read seconds only).
+  const [, , , , busy, , , , dated, later] = sampleReplies().map((r) => classifyReply(r.status, r.headers, r.body, r.replayHeader));
+  assert.equal(busy.retryAfterMs, 1000);
+  assert.equal(later.retryAfterMs, 120_000);
+  assert.ok(dated.retryAfterMs > 0 && dated.retryAfterMs <= 1500, `an HTTP date 1.5 s ahead: ${dated.retryAfterMs} ms`);
+  // The mark under another name is found on any status, as the SDK reads it.
+  assert.equal(classifyReply(201, [["X-Idempotency-Replayed", "yes"]], "").marker, "X-Idempotency-Replayed");
+  assert.equal(classifyReply(201, [["X-Replay-Count", "2"]], "").marker, null, "a value that does not say true is no mark");
+});
+
+test("the check's rules are the core's: same JSON canonically, method and header grammar, CORS lists", async () => {
+  const { default: init, checkRequest, classifyReply } = await import("../../pkg/node.js");
+  await init();
+  const canonical = (body) => classifyReply(200, [], body).canonicalBody;
+  assert.equal(canonical('{"id":1,"total":12.5}'), canonical('{ "total": 12.50, "id": 1 }'));
+  assert.notEqual(canonical("[1,2]"), canonical("[2,1]"));
+  assert.equal(canonical("<html>"), null);
+  const req = checkRequest("patch", [["Authorization", "Bearer x"]]);
+  assert.equal(req.method, "PATCH");
+  assert.deepEqual([req.headerName, req.replayHeader, req.maxBodyBytes, req.maxPayloadBytes], ["Idempotency-Key", "Idempotent-Replayed", 1 << 20, 1 << 20]);
+  assert.deepEqual(req.corsHeaders, ["content-type", "idempotency-key", "authorization"]);
+  assert.deepEqual(req.headers, [["Authorization", "Bearer x"], ["Content-Type", "application/json"]], "the SDK's Content-Type default");
+  assert.deepEqual(checkRequest("POST", [["content-type", "text/plain"]]).headers, [["content-type", "text/plain"]]);
+  for (const bad of [() => checkRequest("PO ST", []), () => checkRequest("POST", [["Bad Name", "x"]]), () => checkRequest("POST", [["X-A", "a\r\nX-B: b"]]), () => checkRequest("POST", [["idempotency-key", "k"]])]) {
+    assert.throws(bad, (e) => e.name === "SendonceError" && e.code === "invalid_option");
+  }
+  const page = { origin: "https://shop.example", method: "PUT", requestHeaders: req.corsHeaders };
+  const pre = classifyReply(204, [["Access-Control-Allow-Origin", "https://shop.example"], ["Access-Control-Allow-Headers", "Content-Type"], ["Access-Control-Expose-Headers", "Idempotent-Replayed"]], "", null, page).cors;
+  const { pageStatus, ...lists } = pre;
+  assert.deepEqual(lists, { originAllowed: true, headersMissing: ["idempotency-key", "authorization"], methodAllowed: false, notExposed: ["Retry-After", "Location"] });
+  assert.equal(pageStatus.code, "done");
+  assert.equal(classifyReply(201, [["access-control-allow-origin", "*"]], "", null, { ...page, method: "POST" }).cors.originAllowed, true);
+  assert.equal(classifyReply(201, [], "").cors, undefined, "no page, no CORS reading");
+  // What sendonce in the page shows: a replay mark the page cannot read is not seen.
+  const hidden = classifyReply(201, [["Idempotent-Replayed", "true"], ["Access-Control-Allow-Origin", "*"]], "{}", null, { ...page, method: "POST" });
+  assert.deepEqual([hidden.status.code, hidden.cors.pageStatus.code], ["already_received", "done"]);
+  const exposed = classifyReply(201, [["Idempotent-Replayed", "true"], ["Access-Control-Expose-Headers", "Idempotent-Replayed"]], "{}", null, { ...page, method: "POST" });
+  assert.equal(exposed.cors.pageStatus.code, "already_received");
+  assert.throws(() => classifyReply(201, [], "", null, { origin: "https://x.example", method: "POST", requestHeaders: "x" }), (e) => e.code === "invalid_option");
+});
+
+/** A server that ignores the key but serialises requests: each waits for the one before it,
+ * so no two ever overlap, and every one makes an effect. */
+async function serialisingServer() {
+  let effects = 0;
+  let queue = Promise.resolve();
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      if (req.method === "GET") {
+        res.writeHead(200, { "Content-Type": "application/json" });
+        return res.end(JSON.stringify({ effects }));
+      }
+      queue = queue.then(
+        () =>
+          new Promise((done) =>
+            setTimeout(() => {
+              effects += 1;
+              res.writeHead(201, { "Content-Type": "application/json" });
+              res.end(JSON.stringify({ id: effects }));
+              done();
+            }, 20),
+          ),
+      );
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${server.address().port}`, effects: () => effects, close: () => new Promise((r) => server.close(r)) };
+}
+
+test("a server that ignores the key but serialises requests: in-flight-409 is inconclusive (not seen), never ok", async () => {
+  const server = await serialisingServer();
+  try {
+    const run = await check(["check", `${server.url}/orders`]);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.match(run.stdout, /^in-flight-409\s+inconclusive\s+not seen: no request arrived while another with its key ran/m);
+    assert.match(run.stdout, /^repeat-immediate\s+FAIL\s/m);
+    assert.match(run.stdout, /^verdict: fail \(.* 1 not observed/m);
+    const json = await check(["check", `${server.url}/orders`, "--json"]);
+    const inFlight = byId(json.report)["in-flight-409"];
+    assert.deepEqual([inFlight.verdict, inFlight.ok, inFlight.inconclusive], ["inconclusive", false, true]);
+    assert.ok(server.effects() > 20, "every request made an effect");
+  } finally {
+    await server.close();
+  }
+});
+
+test("replays with the same JSON spelled differently (members in another order, 12.50 for 12.5) are the same body", async () => {
+  const server = await keyedServer({
+    answer: (n) => JSON.stringify({ id: n, total: 12.5 }),
+    write: (res, text, replayed) => res.end(replayed ? `{ "total": 12.50, "id": ${JSON.parse(text).id} }` : text),
+  });
+  try {
+    const run = await check(["check", `${server.url}/orders`, "--effects", `${server.url}/count`, "--effects-pointer", "/effects", "--json"]);
+    const rules = byId(run.report);
+    assert.equal(rules["replay-same-body"].ok, true, rules["replay-same-body"].detail);
+    assert.match(rules["replay-same-body"].detail, /the same JSON, spelled differently/);
+    assert.equal(rules["repeat-immediate"].ok, true, rules["repeat-immediate"].detail);
+  } finally {
+    await server.close();
   }
 });
