@@ -1521,6 +1521,64 @@ pub fn plan_action(
     }
 }
 
+/// How a stored action stands after a reload (or in another process): what `pending()` shows
+/// and whether `resumePending()` / `autoResume` may send it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingView {
+    /// The status it is restored in ([`restored_status`]): a non-idempotent action cut off
+    /// mid-attempt is `uncertain`.
+    ///
+    /// [`restored_status`]: crate::core::action::restored_status
+    pub status: StatusCode,
+    /// Its request needs values that are never stored (a form's private fields, headers
+    /// without a `headers` hook): it waits for the user.
+    pub incomplete: bool,
+    /// Sent again by `resumePending()` and `autoResume`: complete, and not resting in a status
+    /// that only a person may end (`uncertain`: the target may have done it and honours no
+    /// key; `failed`: the server answered with a failure, it is sent again when the user
+    /// submits or retries).
+    pub resend: bool,
+}
+
+/// Which stored actions are pending, and which of them may be resent on their own (SPEC
+/// section 3, `pending()`, and section 5, `{ idempotent: false }`). Every action with a key
+/// still in use is listed, so that a page after a reload can show it: sending, retrying,
+/// accepted, offline, failed and uncertain. A finished action (done, already received,
+/// changed, rejected: nothing more will happen to its key) and one without a request (nothing
+/// to send) are not. `has_headers_hook`: the instance has a `headers` hook, so headers left
+/// out of storage can be supplied again.
+///
+/// ```
+/// use sendonce::core::record::{pending_view, ActionRecord, StoredRequest};
+/// use sendonce::core::{fingerprint::sha256_hex, key::validate_key, status::StatusCode};
+/// use sendonce::core::window::ActionKind;
+/// let mut r = ActionRecord {
+///     key: validate_key("k-1").unwrap(), action: "sendMessage".into(), kind: ActionKind::Default,
+///     fingerprint: sha256_hex(b"x"), request: Some(StoredRequest::default()),
+///     status: StatusCode::Uncertain, attempts: 1, created_at: 0, finished_at: None,
+///     window_ms: 60_000, reply: None, idempotent: false,
+/// };
+/// let v = pending_view(&r, false).unwrap();
+/// assert_eq!((v.status, v.resend), (StatusCode::Uncertain, false));
+/// r.status = StatusCode::Offline;
+/// r.idempotent = true;
+/// assert!(pending_view(&r, false).unwrap().resend);
+/// ```
+pub fn pending_view(record: &ActionRecord, has_headers_hook: bool) -> Option<PendingView> {
+    let request = record.request.as_ref()?;
+    let status = crate::core::action::restored_status(record);
+    if record.is_finished() || status.is_confirmed() {
+        return None;
+    }
+    let incomplete = !request.is_complete(has_headers_hook);
+    Some(PendingView {
+        status,
+        incomplete,
+        // `is_final` here is `failed` or `uncertain`: nothing more is sent on its own.
+        resend: !incomplete && !status.is_final(),
+    })
+}
+
 /// What a form does with the key kept in its draft when it is submitted.
 // One plan is made per submission and matched at once, never stored in bulk: boxing the
 // record would only add an allocation.

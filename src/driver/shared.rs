@@ -63,6 +63,11 @@ pub(crate) struct Shared {
     on_event: Option<Function>,
     stats: RefCell<Stats>,
     pub live: RefCell<SmallMap<Weak<ActionCell>>>,
+    /// Actions that rest `offline` and wait for the `online` event: held here, strongly,
+    /// because nothing else may (a page that keeps neither the action nor this instance). An
+    /// instance lives while it has such work: the actions hold it, and it holds them until
+    /// they leave `offline` or `dispose()` ends them.
+    waiting_online: RefCell<SmallMap<Rc<ActionCell>>>,
     pub disposed: Cell<bool>,
     /// The page saw `offline` more recently than `online` (a real one, or one a page
     /// dispatched): a new submission then pauses as `offline` at once.
@@ -310,15 +315,38 @@ impl Shared {
         cell
     }
 
-    /// Feeds `input` to every live action (online / offline).
-    fn broadcast(&self, input: Input) {
-        let cells: Vec<Rc<ActionCell>> = self
-            .live
+    /// Holds `cell` while it rests `offline` (`waits` true), lets it go otherwise (see
+    /// `waiting_online`). A disposed instance holds nothing, nor one without online events
+    /// (Node: nothing would ever resume it but `retry()` or `resumePending()`, which find it
+    /// in storage).
+    pub fn hold_while_offline(&self, cell: &Rc<ActionCell>, waits: bool) {
+        let key = cell.key();
+        let listening = !self.listeners.borrow().is_empty();
+        let mut held = self.waiting_online.borrow_mut();
+        if waits && listening && !self.disposed.get() {
+            if held.get(&key).is_none() {
+                held.insert(key, cell.clone());
+            }
+        } else if held.get(&key).is_some() {
+            // Dropped after the borrow ends: the last holder of the cell may be this map.
+            let gone = held.remove(&key);
+            drop(held);
+            drop(gone);
+        }
+    }
+
+    /// The live actions of this instance.
+    fn live_cells(&self) -> Vec<Rc<ActionCell>> {
+        self.live
             .borrow()
             .values()
             .filter_map(Weak::upgrade)
-            .collect();
-        for cell in cells {
+            .collect()
+    }
+
+    /// Feeds `input` to every live action (online / offline).
+    fn broadcast(&self, input: Input) {
+        for cell in self.live_cells() {
             cell.feed(input.clone());
         }
     }
@@ -360,6 +388,7 @@ impl Shared {
             on_event,
             stats: RefCell::new(Stats::default()),
             live: RefCell::new(SmallMap::new()),
+            waiting_online: RefCell::new(SmallMap::new()),
             disposed: Cell::new(false),
             offline_event: Cell::new(false),
             listeners: RefCell::new(Vec::new()),
@@ -418,20 +447,52 @@ impl Shared {
         self.stats.borrow()
     }
 
-    /// Refuses further use, stops listening to online/offline events and closes the cross-tab
-    /// channel.
+    /// Refuses further use and ends everything this instance does: it stops listening to
+    /// online/offline events, closes the cross-tab channel, and ends every live action (no
+    /// request leaves for it any more; retries waiting, offline actions and polls stop, and the
+    /// `send()`s waiting on them reject with `disposed`). What storage holds stays for the next
+    /// page: an action that was not confirmed is listed in its `pending()`, same key.
     pub fn dispose(&self) {
-        self.disposed.set(true);
+        if self.disposed.replace(true) {
+            return;
+        }
+        self.remove_listeners();
+        self.channel.borrow_mut().take();
+        let held: Vec<Rc<ActionCell>> = {
+            let mut map = self.waiting_online.borrow_mut();
+            let cells = map.values().cloned().collect();
+            *map = SmallMap::new();
+            cells
+        };
+        for cell in self.live_cells().into_iter().chain(held) {
+            cell.end_disposed();
+        }
+    }
+
+    fn remove_listeners(&self) {
+        let listeners: Vec<WindowListener> = self.listeners.borrow_mut().drain(..).collect();
+        if listeners.is_empty() {
+            return;
+        }
         let remove = get(&platform::global(), "removeEventListener");
         if let Ok(f) = remove.dyn_into::<Function>() {
-            for (name, cb) in self.listeners.borrow_mut().drain(..) {
+            for (name, cb) in &listeners {
                 let _ = f.call2(
                     &platform::global(),
-                    &JsValue::from_str(&name),
+                    &JsValue::from_str(name),
                     cb.as_ref().unchecked_ref(),
                 );
             }
         }
-        self.channel.borrow_mut().take();
+    }
+}
+
+impl Drop for Shared {
+    /// An instance the page let go of (its JS object collected) with no work left: its
+    /// online/offline listeners go with it. Without this, their closures were freed while
+    /// still registered, and the next `online` event threw "closure invoked recursively or
+    /// after being dropped".
+    fn drop(&mut self) {
+        self.remove_listeners();
     }
 }
