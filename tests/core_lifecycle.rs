@@ -1,6 +1,6 @@
 //! An action's life across reloads and restarts, decided by the core: which stored actions
 //! `pending()` lists and which `resumePending()` / `autoResume` may send again on their own
-//! (an `uncertain` one never).
+//! (an `uncertain` one never), and the eviction ranks a full store keeps next to its records.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod sim;
@@ -110,6 +110,30 @@ fn an_uncertain_action_is_listed_after_a_restart_and_never_resent_on_its_own() {
         .sent
         .iter()
         .all(|s| s.key.as_deref() == Some(sim::KEY)));
+}
+
+#[test]
+fn a_store_keeps_ranks_that_order_records_as_decoding_them_does() {
+    let done = ActionRecord {
+        finished_at: Some(T0 + 5),
+        status: StatusCode::Done,
+        ..record(StatusCode::Done)
+    };
+    let offline = record(StatusCode::Offline);
+    for r in [Record::Action(done.clone()), Record::Action(offline)] {
+        assert_eq!(EvictionRank::of_text(&r.encode(), T0), r.eviction_rank());
+    }
+    // Corrupt, foreign or expired when read: offered first.
+    assert_eq!(EvictionRank::of_text("{not json", T0), EvictionRank::GONE);
+    let expired = Record::Action(done.clone()).encode();
+    assert_eq!(
+        EvictionRank::of_text(&expired, done.expires_at()),
+        EvictionRank::GONE
+    );
+    // An unfinished action is never offered, even long after.
+    let rank = Record::Action(record(StatusCode::Offline)).eviction_rank();
+    let entries = vec![("p".to_string(), rank)];
+    assert!(eviction_order_ranked(&entries, u64::MAX - 1).is_empty());
 }
 
 #[test]

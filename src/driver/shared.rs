@@ -131,42 +131,8 @@ impl Shared {
     /// Writes `value` under the storage key `key` (a record's text or an index entry), the
     /// way [`Shared::write`] does.
     pub fn put(&self, key: &str, value: &str, ttl: u64) {
-        let result = self
-            .store
-            .set(key, value, ttl, &|store| self.victims(store));
-        if let WriteResult::FellBack(reason) = result {
+        if let WriteResult::FellBack(reason) = self.store.set(key, value, ttl) {
             self.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
-        }
-    }
-
-    /// The storage keys to remove, in order, when `store` is full (the core's eviction order,
-    /// index entries with their action). One function, called through a `&dyn` from the write
-    /// path, so that its body is not copied into every write.
-    #[inline(never)]
-    fn victims(&self, store: &platform::storage::Store) -> Vec<String> {
-        {
-            let now = platform::now_ms();
-            let (index_keys, record_keys): (Vec<String>, Vec<String>) = store
-                .keys(&record::prefix(&self.ns))
-                .into_iter()
-                .partition(|k| record::is_index_key(&self.ns, k));
-            let mut entries: Vec<(String, Record)> = Vec::new();
-            for k in record_keys {
-                let Some(text) = store.get(&k) else { continue };
-                match Record::decode_stored(&self.ns, &k, &text, now) {
-                    Ok(Some(r)) => entries.push((k, r)),
-                    // Expired or corrupt: removed at once.
-                    _ => store.delete(&k),
-                }
-            }
-            let index: Vec<(String, String)> = index_keys
-                .into_iter()
-                .filter_map(|k| store.get(&k).map(|v| (k, v)))
-                .collect();
-            // What stays in storage: index entries naming anything else point nowhere.
-            let kept: Vec<String> = entries.iter().map(|(k, _)| k.clone()).collect();
-            let order = record::eviction_order(&entries, now);
-            record::evict_with_index(&self.ns, order, &index, &kept)
         }
     }
 
@@ -410,6 +376,11 @@ impl Shared {
         if let Some(reason) = fallback {
             shared.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
         }
+        // A full store makes room in the core's eviction order.
+        let ns = shared.ns.clone();
+        shared
+            .store
+            .set_evictor(Rc::new(move |store: &Store| victims(&ns, store)));
         // An adapter that refuses a background write: the record stays in memory for this
         // page, and the page is told.
         let weak = Rc::downgrade(&shared);
@@ -495,4 +466,38 @@ impl Drop for Shared {
     fn drop(&mut self) {
         self.remove_listeners();
     }
+}
+
+/// The storage keys to remove, in order, when `store` is full: the core's eviction order, index
+/// entries with their action. Web storage is read and decoded (another tab may have written
+/// it; expired and corrupt records are removed on the way). The in-memory map (the memory
+/// store, an adapter's mirror) keeps each entry's rank, worked out once per value written
+/// ([`Store::memory_victims`]): a pass decodes no record twice, and removes nothing itself
+/// (from a mirror, what is evicted stays in the adapter).
+fn victims(ns: &str, store: &Store) -> Vec<String> {
+    let now = platform::now_ms();
+    if !store.is_web() {
+        return store.memory_victims(ns, now);
+    }
+    let (index_keys, record_keys): (Vec<String>, Vec<String>) = store
+        .keys(&record::prefix(ns))
+        .into_iter()
+        .partition(|k| record::is_index_key(ns, k));
+    let mut entries: Vec<(String, Record)> = Vec::new();
+    for k in record_keys {
+        let Some(text) = store.get(&k) else { continue };
+        match Record::decode_stored(ns, &k, &text, now) {
+            Ok(Some(r)) => entries.push((k, r)),
+            // Expired or corrupt: removed at once.
+            _ => store.delete(&k),
+        }
+    }
+    let index: Vec<(String, String)> = index_keys
+        .into_iter()
+        .filter_map(|k| store.get(&k).map(|v| (k, v)))
+        .collect();
+    // What stays in storage: index entries naming anything else point nowhere.
+    let kept: Vec<String> = entries.iter().map(|(k, _)| k.clone()).collect();
+    let order = record::eviction_order(&entries, now);
+    record::evict_with_index(ns, order, &index, &kept)
 }
