@@ -152,3 +152,107 @@ fn a_restored_machine_with_outputs_sends_nothing_for_an_uncertain_record() {
         assert!(!matches!(out, Output::Transmit { .. }), "{out:?}");
     }
 }
+
+/// A seeded world for the lifecycle simulation: a fault on some of the first 40 requests.
+fn world(seed: u64) -> sim::Lifecycle {
+    let mut w = sim::Lifecycle::new(seed, Vec::new());
+    let faults = [
+        Fault::DropBefore,
+        Fault::DropAfterCommit,
+        Fault::Status(503),
+        Fault::TimeoutAfterCommit,
+    ];
+    w.server.script = (0..40)
+        .map(|_| match w.below(8) {
+            n @ 0..=3 => faults[n as usize].clone(),
+            _ => Fault::None,
+        })
+        .collect();
+    w
+}
+
+/// Runs one seed: random clicks, reloads (with and without `autoResume`), disposes,
+/// offline/online and `resumePending()`, then a last calm page that resumes what is left.
+fn run_seed(seed: u64) -> sim::Lifecycle {
+    let mut w = world(seed);
+    for _ in 0..200 {
+        match w.below(100) {
+            0..=14 if w.actions.len() < 8 => {
+                let idempotent = w.below(4) != 0;
+                w.new_action(idempotent);
+            }
+            15..=21 => {
+                let auto_resume = w.below(2) == 0;
+                w.new_page(auto_resume);
+            }
+            22..=25 => w.page_gone(),
+            26..=33 => {
+                let offline = !w.offline;
+                w.set_offline(offline);
+            }
+            34..=37 => w.resume_pending(),
+            _ => {
+                w.step();
+            }
+        }
+    }
+    // The network is back and calm; two more pages with `autoResume`.
+    w.server.script.clear();
+    w.set_offline(false);
+    w.settle();
+    for _ in 0..2 {
+        w.new_page(true);
+        w.settle();
+    }
+    w
+}
+
+#[test]
+fn reloads_auto_resume_offline_and_dispose_keep_one_effect_per_action_and_lose_nothing() {
+    let mut resent = 0;
+    let mut uncertain = 0;
+    for seed in 1..=400u64 {
+        let w = run_seed(seed);
+        for (_, key, idempotent) in &w.actions {
+            let effects = w.server.effects_of(key);
+            assert!(effects <= 1, "seed {seed}: {effects} effects for {key}");
+            let rec = w
+                .store
+                .get(key)
+                .unwrap_or_else(|| panic!("seed {seed}: {key} was lost from storage"));
+            let listed = pending_view(rec, false);
+            match (rec.status.is_confirmed(), listed) {
+                // Confirmed: done once.
+                (true, _) => assert_eq!(effects, 1, "seed {seed}: {key} confirmed without effect"),
+                // Not confirmed: still listed, where only a person may end it.
+                (false, Some(v)) => {
+                    assert!(
+                        !v.resend,
+                        "seed {seed}: {key} left {:?} after the calm pages",
+                        v.status
+                    );
+                    if *idempotent {
+                        assert_eq!(v.status, StatusCode::Failed, "seed {seed}: {key}");
+                    } else {
+                        assert!(
+                            matches!(v.status, StatusCode::Uncertain | StatusCode::Failed),
+                            "seed {seed}: {key} {:?}",
+                            v.status
+                        );
+                    }
+                }
+                (false, None) => panic!(
+                    "seed {seed}: {key} ({:?}) is neither confirmed nor listed",
+                    rec.status
+                ),
+            }
+            if w.requests.get(key).copied().unwrap_or(0) > 1 {
+                resent += 1;
+            }
+        }
+        uncertain += w.uncertain.len();
+    }
+    // The runs did exercise resends and uncertain actions.
+    assert!(resent > 50, "{resent} actions were resent");
+    assert!(uncertain > 20, "{uncertain} uncertain actions");
+}
