@@ -16,7 +16,7 @@
 import { startServer, launchBrowser, openPage } from "../tests/e2e/harness.mjs";
 
 /** The kinds of user action, by `i % 10`. */
-export const MODES = ["plain", "chat", "quick-reply", "reload", "plain", "chat", "plain", "two-tabs", "quick-reply", "two-tabs-0ms"];
+export const MODES = ["plain", "chat", "quick-reply", "reload", "plain", "chat", "auto-resume", "two-tabs", "quick-reply", "two-tabs-0ms"];
 
 const confirmed = (o) => o === "done" || o === "already_received" || o === "accepted";
 
@@ -67,6 +67,15 @@ export async function chaos({ actions = 60, rate = 0.3, seed = 7, only, log: say
         // answered from the stored result.
         const again = mine ?? (await page.evaluate(([n, r]) => window.chaos.order(n, r), [i, run]));
         results.set(i, { key, outcome: again.outcome, againKey: again.key, mode });
+      } else if (mode === "auto-resume") {
+        // Reload while the request is in flight; the next page only creates an instance with
+        // `autoResume: true`, which sends the action again by itself (same key).
+        const key = await page.evaluate(([n, r]) => window.chaos.start(n, r), [i, run]);
+        await new Promise((r) => setTimeout(r, 5 + (i % 7) * 10));
+        await page.reload();
+        await page.waitForFunction(() => window.sendonceReady === true);
+        const again = await page.evaluate(([n, r, k]) => window.chaos.autoResumed(n, r, k), [i, run, key]);
+        results.set(i, { key, outcome: again.outcome, againKey: again.key, mode, stalled: again.stalled });
       } else if (mode === "two-tabs") {
         // A second tab sends the same data a moment later.
         const second = await openPage(context, server.url + "/chaos.html");
@@ -180,6 +189,8 @@ function figures({ actions, rate, seed, ref, results, pending, log, counts, effe
     sameMsPairsWithTwoKeys: all.filter(([, r]) => r.gapMs !== undefined && r.otherKey !== r.key).length,
     logEntriesRead: log.entries.length,
     logEntriesMissed: log.missed,
+    // `autoResume: true` pages whose pending order was still not under way after 10 s.
+    autoResumeStalled: all.filter(([, r]) => r.stalled).length,
   };
   const failures = [];
   if (f.effects > f.actions) failures.push(`${f.effects} effects for ${f.actions} actions`);
@@ -189,6 +200,7 @@ function figures({ actions, rate, seed, ref, results, pending, log, counts, effe
   if (f.effectsOfOtherRefs > 0) failures.push(`${f.effectsOfOtherRefs} effect(s) for references no action made`);
   if (f.confirmedWithoutEffect > 0) failures.push(`${f.confirmedWithoutEffect} action(s) shown as confirmed have no effect on the server`);
   if (f.lostActions > 0) failures.push(`${f.lostActions} action(s) lost`);
+  if (f.autoResumeStalled > 0) failures.push(`${f.autoResumeStalled} pending action(s) not resent by autoResume: true`);
   // Cross-check: when the log was read whole, it must agree with the server's totals.
   if (log.missed === 0) {
     const posts = log.entries.filter((e) => e.key && !e.internal);
