@@ -196,7 +196,7 @@ test("dispose() ends retries in flight: no request after it, and the send reject
   kept.dispose();
 });
 
-test("dispose() ends an action waiting for a 202 job and an action waiting for another process's lease", async () => {
+test("dispose() ends an action polling a 202 job: no poll after it", async () => {
   const polls = { n: 0 };
   const fetch = async (url) => {
     if (url.includes("/jobs/")) {
