@@ -125,7 +125,12 @@ impl Shared {
     pub fn write(&self, record: &Record) {
         let key = record.storage_key(&self.ns);
         let ttl = record.expires_at().saturating_sub(platform::now_ms());
-        self.put(&key, &record.encode(), ttl);
+        let rank = Some(record.eviction_rank());
+        if let WriteResult::FellBack(reason) =
+            self.store.set_record(&key, &record.encode(), ttl, rank)
+        {
+            self.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
+        }
     }
 
     /// Writes `value` under the storage key `key` (a record's text or an index entry), the
@@ -147,7 +152,12 @@ impl Shared {
         }
         let key = record.storage_key(&self.ns);
         let ttl = record.expires_at().saturating_sub(platform::now_ms());
-        if let Err(reason) = self.store.set_async(&key, &record.encode(), ttl).await {
+        let rank = Some(record.eviction_rank());
+        if let Err(reason) = self
+            .store
+            .set_record_async(&key, &record.encode(), ttl, rank)
+            .await
+        {
             self.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
         }
     }

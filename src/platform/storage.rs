@@ -160,9 +160,8 @@ impl Store {
             }
         }
         crate::core::order::sort_by(&mut order, |a, b| a.cmp(b));
-        let mut over = mem
-            .used
-            .saturating_sub(record::refill_mark(self.memory_quota()));
+        // What this pass must free (set by the write that asked for it, its own size included).
+        let mut over = mem.to_free;
         let mut out = Vec::new();
         let entries: Vec<(&String, &Entry)> = mem.map.iter().collect();
         for (_, _, _, _, at) in order {
@@ -302,7 +301,7 @@ impl Store {
     /// Writes to this process's memory only (an adapter's mirror): what a later synchronous
     /// read here should find, without telling the adapter.
     pub fn remember(&self, key: &str, value: &str) {
-        self.set_in_memory(key, value);
+        self.set_in_memory(key, value, None);
     }
 
     /// Reads through the adapter (awaiting its Promise), refreshing the mirror. For other
@@ -322,7 +321,7 @@ impl Store {
             js_sys::JSON::stringify(&v).ok().and_then(|s| s.as_string())
         };
         match &v {
-            Some(s) => self.set_in_memory(key, s),
+            Some(s) => self.set_in_memory(key, s, None),
             None => self.memory.borrow_mut().remove(key),
         };
         Ok(v)
@@ -332,15 +331,27 @@ impl Store {
     /// instance sharing the adapter reads the value right after. For other backends the same
     /// as [`Store::set`].
     pub async fn set_async(&self, key: &str, value: &str, ttl_ms: u64) -> Result<(), String> {
+        self.set_record_async(key, value, ttl_ms, None).await
+    }
+
+    /// [`Store::set_async`] for a record whose eviction rank the writer knows (`None`: worked
+    /// out from the text when a pass needs it).
+    pub async fn set_record_async(
+        &self,
+        key: &str,
+        value: &str,
+        ttl_ms: u64,
+        rank: Option<EvictionRank>,
+    ) -> Result<(), String> {
         let adapter = match &*self.backend.borrow() {
             Backend::Adapter(a) => a.clone(),
             _ => JsValue::UNDEFINED,
         };
         if adapter.is_undefined() {
-            self.set(key, value, ttl_ms);
+            self.set_record(key, value, ttl_ms, rank);
             return Ok(());
         }
-        self.set_in_memory(key, value);
+        self.set_in_memory(key, value, rank);
         let args = [
             JsValue::from_str(key),
             JsValue::from_str(value),
@@ -353,6 +364,18 @@ impl Store {
     /// remove, in order, when the backend is full; if it is still full, the store falls back
     /// to memory.
     pub fn set(&self, key: &str, value: &str, ttl_ms: u64) -> WriteResult {
+        self.set_record(key, value, ttl_ms, None)
+    }
+
+    /// [`Store::set`] for a record whose eviction rank the writer knows: kept with it, so that
+    /// an eviction pass never decodes it (`None`: worked out from the text when needed).
+    pub fn set_record(
+        &self,
+        key: &str,
+        value: &str,
+        ttl_ms: u64,
+        rank: Option<EvictionRank>,
+    ) -> WriteResult {
         let adapter = match &*self.backend.borrow() {
             Backend::Adapter(a) => Some(a.clone()),
             _ => None,
@@ -361,7 +384,7 @@ impl Store {
             // The mirror is bounded like the memory store: without it, a bot process kept
             // every record it ever wrote (0.9 KB per finished action, for ever). What it drops
             // stays in the adapter, which a read goes back to.
-            self.set_in_memory(key, value);
+            self.set_in_memory(key, value, rank);
             let args = vec![
                 JsValue::from_str(key),
                 JsValue::from_str(value),
@@ -375,7 +398,7 @@ impl Store {
             Backend::Memory | Backend::Adapter(_) => None,
         };
         let Some(storage) = web else {
-            self.set_in_memory(key, value);
+            self.set_in_memory(key, value, rank);
             return WriteResult::Stored;
         };
         let first = match storage.set_item(key, value) {
@@ -399,7 +422,7 @@ impl Store {
         self.fall_back_to_memory(&storage);
         self.memory
             .borrow_mut()
-            .insert(key.to_string(), value.to_string());
+            .insert(key.to_string(), value.to_string(), None);
         WriteResult::FellBack(first)
     }
 
@@ -424,7 +447,7 @@ impl Store {
     /// user's words, and the next pass waits until another eighth of the quota has been
     /// written. Before, a store full of such records listed and decoded every record on every
     /// write (78-359 ms per `so.action()`).
-    fn set_in_memory(&self, key: &str, value: &str) {
+    fn set_in_memory(&self, key: &str, value: &str, rank: Option<EvictionRank>) {
         let quota = self.memory_quota();
         let mark = record::refill_mark(quota);
         let need = record::stored_size(key, value);
@@ -439,6 +462,11 @@ impl Store {
             !mem.stuck || mem.written_since_pass >= quota - mark
         };
         if due && over(quota) {
+            {
+                let mut mem = self.memory.borrow_mut();
+                let replaced = mem.get(key).map_or(0, |v| record::stored_size(key, v));
+                mem.to_free = (mem.used - replaced + need).saturating_sub(mark);
+            }
             for victim in self.victims() {
                 if !over(mark) {
                     break;
@@ -450,9 +478,10 @@ impl Store {
             mem.written_since_pass = 0;
             mem.stuck = stuck;
         }
+        let kind = rank.map(EntryKind::Record);
         self.memory
             .borrow_mut()
-            .insert(key.to_string(), value.to_string());
+            .insert(key.to_string(), value.to_string(), kind);
     }
 
     fn fall_back_to_memory(&self, storage: &web_sys::Storage) {
@@ -462,7 +491,7 @@ impl Store {
             if let Ok(Some(k)) = storage.key(i) {
                 if k.starts_with("sendonce") || crate::core::text::contains(&k, ":v1:") {
                     if let Ok(Some(v)) = storage.get_item(&k) {
-                        mem.insert(k, v);
+                        mem.insert(k, v, None);
                     }
                 }
             }
@@ -541,6 +570,9 @@ struct Memory {
     written_since_pass: usize,
     /// The last pass could not get under the refill mark (only protected entries were left).
     stuck: bool,
+    /// What the pass under way must free to reach the refill mark, the write that asked for
+    /// it included.
+    to_free: usize,
 }
 
 /// One value of the in-memory map and, once worked out, what it is for eviction.
@@ -554,10 +586,17 @@ impl Memory {
         self.map.get(key).map(|e| &e.value)
     }
 
-    fn insert(&mut self, key: String, value: String) {
+    fn insert(&mut self, key: String, value: String, kind: Option<EntryKind>) {
         let key_size = record::stored_size(&key, "");
         self.used += key_size + record::stored_size("", &value);
-        let entry = Entry { value, kind: None };
+        // The same text read back (an adapter's mirror refreshed): its rank still holds.
+        let kind = kind.or_else(|| {
+            self.map
+                .get(&key)
+                .filter(|e| e.value == value)
+                .and_then(|e| e.kind)
+        });
+        let entry = Entry { value, kind };
         if let Some(old) = self.map.insert(key, entry) {
             self.used -= key_size + record::stored_size("", &old.value);
         }
