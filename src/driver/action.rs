@@ -440,7 +440,9 @@ impl ActionCell {
                     let wake = self.machine.borrow().poll_timeout();
                     match wake {
                         Some(at) => {
-                            platform::sleep(at.saturating_sub(platform::now_ms())).await;
+                            self.shared
+                                .sleep(at.saturating_sub(platform::now_ms()))
+                                .await;
                             self.machine.borrow_mut().handle_timeout(platform::now_ms());
                         }
                         None => return,
@@ -762,13 +764,17 @@ impl ActionCell {
                             return;
                         }
                     }
+                    if self.shared.disposed.get() {
+                        self.locking.set(false);
+                        return;
+                    }
                     if platform::now_ms().saturating_sub(started) > self.shared.retry.deadline_ms {
                         self.shared.emit(self.event(EventKind::StorageFallback).with_detail(
                             "another process held this key past the deadline; sending with the same key",
                         ));
                         break;
                     }
-                    platform::sleep(100).await;
+                    self.shared.sleep(100).await;
                 }
                 Err(e) => {
                     self.shared.emit(

@@ -82,6 +82,8 @@ pub(crate) struct Shared {
     pub lease_ms: u64,
     /// The "runs across processes are not exclusive" event was given (once per instance).
     warned_not_exclusive: Cell<bool>,
+    /// Aborted by `dispose()`: ends the waits of this instance's actions at once.
+    ended: Option<web_sys::AbortController>,
 }
 
 impl Shared {
@@ -372,6 +374,7 @@ impl Shared {
             cors: RefCell::new(CorsWatch::default()),
             lease_ms,
             warned_not_exclusive: Cell::new(false),
+            ended: web_sys::AbortController::new().ok(),
         });
         if locks::available() {
             // Only where tabs can wait for each other's locks.
@@ -423,6 +426,15 @@ impl Shared {
         shared
     }
 
+    /// Waits `ms` milliseconds, or until `dispose()` (which clears the timer: a disposed
+    /// instance keeps no Node process alive for a retry's wait).
+    pub async fn sleep(&self, ms: u64) {
+        match &self.ended {
+            Some(c) => platform::sleep_unless(ms, &c.signal()).await,
+            None => platform::sleep(ms).await,
+        }
+    }
+
     /// The counters of the events so far (borrowed: read them before the next event).
     pub fn stats(&self) -> std::cell::Ref<'_, Stats> {
         self.stats.borrow()
@@ -439,6 +451,9 @@ impl Shared {
         }
         self.remove_listeners();
         self.channel.borrow_mut().take();
+        if let Some(c) = &self.ended {
+            c.abort();
+        }
         let held: Vec<Rc<ActionCell>> = {
             let mut map = self.waiting_online.borrow_mut();
             let cells = map.values().cloned().collect();

@@ -228,3 +228,27 @@ test("dispose() ends an action polling a 202 job: no poll after it", async () =>
   so2.dispose();
   await watch.catch(() => {});
 });
+
+test("a Node process that disposes its instance at shutdown exits at once, while a retry waits 30 s", async () => {
+  const { execFile } = await import("node:child_process");
+  const pkg = new URL("../../pkg/node.js", import.meta.url).href;
+  const script = `
+    import init, { Sendonce } from ${JSON.stringify(pkg)};
+    await init();
+    const busy = async () => new Response("{}", { status: 503, headers: { "retry-after": "30", "content-type": "application/json" } });
+    const so = new Sendonce({ storage: "memory", fetch: busy });
+    const sent = so.action("createOrder", { n: 1 }).send("/api/orders").catch((e) => e.code);
+    await new Promise((r) => setTimeout(r, 300));
+    so.dispose();
+    console.log(await sent);
+  `;
+  const t0 = Date.now();
+  const out = await new Promise((resolve, reject) =>
+    execFile(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 }, (e, stdout) =>
+      e ? reject(e) : resolve(stdout),
+    ),
+  );
+  assert.equal(out.trim(), "disposed");
+  // Before, the retry's 30 s timer kept the process alive after dispose().
+  assert.ok(Date.now() - t0 < 15_000, `the process took ${Date.now() - t0} ms to exit`);
+});
