@@ -1,9 +1,11 @@
 // Wasm memory and per-action time in Node (the same V8 as Chromium), for one package entry:
 // 100,000 actions (create + send to a stub that answers 201 at once, memory storage, each
 // action freed after its send), then the largest payload `maxPayloadBytes` allows at its
-// default (1 MiB), and a check that one byte more is refused. wasm memory never shrinks, so
-// each figure is the high-water mark.
+// default (1 MiB), and a check that one byte more is refused; then the same actions over an
+// async storage adapter, and creates on a memory store over its quota (issue 19). wasm memory
+// never shrinks, so each figure is the high-water mark.
 // Prints one JSON line. Usage: node bench/memory.mjs [entry (pkg/node.js)] [actions (100000)]
+import { execFileSync } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join, resolve } from "node:path";
 
@@ -18,6 +20,33 @@ const reply = () => new Response('{"id":1}', { status: 201, headers: { "content-
 const fetch = async () => reply();
 const so = new mod.Sendonce({ storage: "memory", namespace: "mem", fetch });
 const order = (i) => ({ id: i, customer: { name: "Ana Souza" }, items: [{ sku: "SKU-1", qty: 2, price: 9.5 }], note: "x".repeat(200) });
+
+if (process.argv[4] === "adapter") {
+  const map = new Map();
+  const adapter = {
+    get: async (k) => (map.has(k) ? map.get(k) : null),
+    set: async (k, v) => void map.set(k, v),
+    delete: async (k) => void map.delete(k),
+    keys: async (p) => [...map.keys()].filter((k) => k.startsWith(p)),
+  };
+  const bot = new mod.Sendonce({ storage: adapter, namespace: "bot", fetch, windows: { default: "24h" } });
+  const third = Math.max(1, Math.floor(actions / 3));
+  const run = async (from, to) => {
+    for (let i = from; i < to; i += 1) {
+      const a = bot.action("order", order(i));
+      await a.send("/api/orders", { method: "POST" });
+      a.free();
+    }
+  };
+  const t0 = performance.now();
+  await run(0, 2 * third);
+  const afterTwoThirdsMiB = mib();
+  await run(2 * third, 3 * third);
+  const afterMiB = mib();
+  const msPerAction = (performance.now() - t0) / (3 * third);
+  console.log(JSON.stringify({ actions: 3 * third, afterTwoThirdsMiB, afterMiB, msPerAction }));
+  process.exit(0);
+}
 
 const start = mib();
 const times = [];
@@ -61,6 +90,46 @@ try {
 }
 big.dispose();
 
+// Issue 19: over an async storage adapter (the Node bot set-up), wasm memory after 2N/3 and
+// after N actions, in a process of its own (wasm memory is a high-water mark: the memory
+// store's figures above would hide it), and what the last third added (the adapter's
+// in-memory mirror is bounded: nothing once it is full); then a memory store over its quota
+// with records it may not evict (orders paused offline): the median create there against the
+// median create on an empty store.
+const adapterRun = JSON.parse(
+  execFileSync(process.execPath, [fileURLToPath(import.meta.url), entry, String(actions), "adapter"], {
+    encoding: "utf8",
+    maxBuffer: 1 << 20,
+  }),
+);
+
+const offline = new mod.Sendonce({
+  storage: "memory",
+  namespace: "full",
+  fetch: async () => {
+    throw new TypeError("fetch failed");
+  },
+  retry: { attempts: 1 },
+});
+const medianCreate = (tag) => {
+  const t = [];
+  for (let i = 0; i < 500; i += 1) {
+    const s0 = performance.now();
+    offline.action("probe", { tag, i }).free();
+    t.push(performance.now() - s0);
+  }
+  t.sort((x, y) => x - y);
+  return t[250];
+};
+const emptyCreate = medianCreate("empty");
+for (let i = 0; i < 300; i += 1) {
+  const a = offline.action("order", { i, note: "n".repeat(20_000) });
+  await a.send("/api/orders");
+  a.free();
+}
+const fullCreate = medianCreate("full");
+offline.dispose();
+
 times.sort((x, y) => x - y);
 const at = (q) => times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)];
 console.log(
@@ -73,6 +142,8 @@ console.log(
     largestBytes,
     oneByteMore: refused,
     msPerAction: { mean: elapsed / actions, median: at(0.5), p99: at(0.99) },
+    adapter: adapterRun,
+    overQuota: { emptyCreateMs: emptyCreate, fullCreateMs: fullCreate, ratio: fullCreate / emptyCreate },
     stats,
   }),
 );

@@ -137,6 +137,13 @@ for (const m of memory) {
   p(`   ${m.entry.padEnd(19)} ${`${m.startMiB.toFixed(1)} MiB`.padEnd(9)} ${`${m.afterActionsMiB.toFixed(1)} MiB (N=${m.actions})`.padEnd(18)} ${`${m.afterLargestMiB.toFixed(1)} MiB (${m.largestBytes} B)`.padEnd(23)} ${ms(m.msPerAction.median)} / ${ms(m.msPerAction.p99)}`);
 }
 p("   (create + send to a stub, each action freed; memory storage holds at most 5 MiB of records, as localStorage does)");
+p("   entry               adapter: after 2N/3 -> after N (the last third added)   ms/action   over-quota create / empty (median)");
+for (const m of memory) {
+  const a = m.adapter;
+  const q = m.overQuota;
+  p(`   ${m.entry.padEnd(19)} ${`${a.afterTwoThirdsMiB.toFixed(1)} -> ${a.afterMiB.toFixed(1)} MiB (+${(a.afterMiB - a.afterTwoThirdsMiB).toFixed(2)}, N=${a.actions})`.padEnd(55)} ${ms(a.msPerAction).padEnd(11)} ${ms(q.fullCreateMs)} / ${ms(q.emptyCreateMs)} ms = ${x(q.ratio)}`);
+}
+p("   (an async storage adapter keeps a mirror of at most 1 MiB; the over-quota store holds 6 MiB of orders paused offline, which it may not evict)");
 p();
 const click = r.clickToDisabled.find((c) => c.entry === "full");
 const targets = [

@@ -30,6 +30,23 @@ export function sleep(ms) {
 }
 
 /**
+ * `sleep(ms)` that also resolves, with its timer cleared, as soon as `signal` aborts (an
+ * instance's `dispose()`): a disposed instance keeps no Node process alive for a retry's wait.
+ */
+export function sleepUnless(ms, signal) {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.min(ms, 2147483647));
+    signal.addEventListener("abort", done);
+  });
+}
+
+/**
  * Awaits a caller's value (a Promise or any thenable) for at most `ms` milliseconds
  * (`undefined`: no bound). The timer is cleared once it settles, so a finished call does not
  * keep a Node process alive.

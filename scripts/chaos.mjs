@@ -26,7 +26,7 @@ import { join } from "node:path";
 import { startServer, launchBrowser, openPage } from "../tests/e2e/harness.mjs";
 
 /** The kinds of user action, by `i % 10`. */
-export const MODES = ["plain", "chat", "quick-reply", "reload", "hook-key", "chat", "not-idempotent", "two-tabs", "quick-reply", "two-tabs-0ms"];
+export const MODES = ["plain", "chat", "quick-reply", "reload", "hook-key", "auto-resume", "not-idempotent", "two-tabs", "quick-reply", "two-tabs-0ms"];
 /** Kinds run only with `--only`: a payment form with a file, reloaded while it sends (the
  * browser clears the file input; the user presses Pay without it, then attaches it again). */
 export const EXTRA_MODES = ["file-reload"];
@@ -110,6 +110,15 @@ export async function chaos({ actions = 60, rate = 0.3, seed = 7, only, log: say
         await page.waitForFunction(() => window.chaos.fileState().replies.length > 0, null, { timeout: 60_000 });
         const again = await page.evaluate(() => window.chaos.fileState().replies.at(-1));
         results.set(i, { key, outcome: again.outcome, againKey: again.key, mode });
+      } else if (mode === "auto-resume") {
+        // Reload while the request is in flight; the next page only creates an instance with
+        // `autoResume: true`, which sends the action again by itself (same key).
+        const key = await page.evaluate(([n, r]) => window.chaos.start(n, r), [i, run]);
+        await new Promise((r) => setTimeout(r, 5 + (i % 7) * 10));
+        await page.reload();
+        await page.waitForFunction(() => window.sendonceReady === true);
+        const again = await page.evaluate(([n, r, k]) => window.chaos.autoResumed(n, r, k), [i, run, key]);
+        results.set(i, { key, outcome: again.outcome, againKey: again.key, mode, stalled: again.stalled });
       } else if (mode === "two-tabs") {
         // A second tab sends the same data a moment later.
         const second = await openPage(context, server.url + "/chaos.html");
@@ -242,6 +251,8 @@ function figures({ actions, rate, seed, ref, results, pending, log, counts, effe
     sameMsPairsWithTwoKeys: all.filter(([, r]) => r.gapMs !== undefined && r.otherKey !== r.key).length,
     logEntriesRead: log.entries.length,
     logEntriesMissed: log.missed,
+    // `autoResume: true` pages whose pending order was still not under way after 10 s.
+    autoResumeStalled: all.filter(([, r]) => r.stalled).length,
   };
   const failures = [];
   if (f.effects > f.actions) failures.push(`${f.effects} effects for ${f.actions} actions`);
@@ -253,6 +264,7 @@ function figures({ actions, rate, seed, ref, results, pending, log, counts, effe
   if (f.lostActions > 0) failures.push(`${f.lostActions} action(s) lost`);
   const uncertainNotKeyless = all.filter(([, r]) => r.outcome === "uncertain" && r.mode !== "not-idempotent").length;
   if (uncertainNotKeyless > 0) failures.push(`${uncertainNotKeyless} action(s) with a key the server honours ended uncertain`);
+  if (f.autoResumeStalled > 0) failures.push(`${f.autoResumeStalled} pending action(s) not resent by autoResume: true`);
   // Cross-check: when the log was read whole, it must agree with the server's totals.
   if (log.missed === 0) {
     const posts = log.entries.filter((e) => e.key && !e.internal);

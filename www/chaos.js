@@ -149,6 +149,28 @@ window.chaos = {
     action.send("/api/orders", { method: "POST" });
     return action.key;
   },
+  /** After a reload, a page that only creates an instance with `autoResume: true`: it sends
+   * the pending order `key` again by itself. Waits until that order rests (confirmed, or
+   * paused offline / failed), then shows the user what the same data gets now: the stored
+   * result under the same key, or the resumed action itself. */
+  async autoResumed(n, run, key) {
+    const before = new Sendonce({ namespace: "chaos" }).pending().find((p) => p.key === key);
+    const auto = new Sendonce({ namespace: "chaos", autoResume: true, retry });
+    const moving = ["idle", "sending", "retrying", "accepted", "elsewhere"];
+    const stillMoving = () => auto.pending().some((p) => p.key === key && moving.includes(p.status));
+    // Under way by itself: its attempts grow, or it comes to rest.
+    const started = () => {
+      const now = auto.pending().find((p) => p.key === key);
+      return !now || !moving.includes(now.status) || now.attempts > (before?.attempts ?? 0);
+    };
+    const t0 = Date.now();
+    while (!started() && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
+    const stalled = !started();
+    while (!stalled && stillMoving() && Date.now() - t0 < 40_000) await new Promise((r) => setTimeout(r, 50));
+    const action = auto.action("chaosOrder", orderData(n, run));
+    const reply = await action.send("/api/orders", { method: "POST" });
+    return { ...summary(action, reply), stalled };
+  },
   /** After a reload: resend whatever was pending, with the same keys. */
   async resume() {
     const replies = await so.resumePending();

@@ -2,7 +2,6 @@
 //! methods. The shared state they feed (store, event log, live actions, cross-tab channel) and
 //! the action driver are in `driver::shared` and `driver::action`.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Object};
@@ -21,7 +20,7 @@ use crate::core::retry::RetryPolicy;
 use crate::core::status::{Locale, Messages};
 use crate::core::text::quoted;
 use crate::core::window::{ActionKind, Window, Windows};
-use crate::driver::action::{self as driver, NewAction, Resumed};
+use crate::driver::action::{self as driver, NewAction};
 use crate::driver::shared::{Settings, Shared};
 use crate::platform::storage::{Backend, Store};
 use crate::platform::{get, set};
@@ -34,8 +33,6 @@ pub const DEFAULT_LEASE_MS: u64 = 15_000;
 #[wasm_bindgen]
 pub struct Sendonce {
     shared: Rc<Shared>,
-    // Keeps actions resumed without a caller holding them alive until they settle.
-    resumed: Resumed,
 }
 
 #[wasm_bindgen]
@@ -203,12 +200,10 @@ impl Sendonce {
             },
             fallback,
         );
-        let so = Sendonce {
-            shared,
-            resumed: Rc::new(RefCell::new(Vec::new())),
-        };
+        let so = Sendonce { shared };
         if auto_resume {
-            so.resume_all();
+            // Sent, not only restored: the same as `resumePending()` with nobody awaiting it.
+            driver::auto_resume(&so.shared);
         }
         Ok(so)
     }
@@ -231,10 +226,12 @@ impl Sendonce {
     }
 
     /// Actions restored from storage that are not confirmed yet (after a reload), as
-    /// `{ key, action, status, attempts, createdAt, persisted, incomplete, waitingFor }`.
-    /// `persisted` is false when storage refused the record (it will not survive a reload);
-    /// `incomplete` is true when the request needs values that are never stored (a form's
-    /// files and private fields, secret query parameters of its URL, or headers without a `headers` hook): it waits for them and
+    /// `{ key, action, status, attempts, createdAt, persisted, incomplete, waitingFor }`: every
+    /// action whose key is still in use, `failed` and `uncertain` ones included (those wait for
+    /// the user: "We are not sure this was sent" is shown from here). `persisted` is false when
+    /// storage refused the record (it will not survive a reload); `incomplete` is true when the
+    /// request needs values that are never stored (a form's files and private fields, secret
+    /// query parameters of its URL, or headers without a `headers` hook): it waits for them and
     /// is never sent without them; `waitingFor` names them (`"file:receipt.pdf"`,
     /// `"field:password"`, `"url"`, `"headers"`).
     #[wasm_bindgen(unchecked_return_type = "PendingAction[]")]
@@ -246,13 +243,11 @@ impl Sendonce {
 fn pending_list(shared: &Rc<Shared>) -> Array {
     {
         let out = Array::new();
-        for rec in driver::pending_records(shared) {
+        for (rec, view) in driver::pending_records(shared) {
             let o = Object::new();
             set(&o, "key", &JsValue::from_str(rec.key.as_str()));
             set(&o, "action", &JsValue::from_str(&rec.action));
-            // A non-idempotent action cut off mid-attempt is restored as `uncertain`.
-            let status = crate::core::action::restored_status(&rec);
-            set(&o, "status", &JsValue::from_str(status.as_str()));
+            set(&o, "status", &JsValue::from_str(view.status.as_str()));
             set(&o, "attempts", &JsValue::from_f64(rec.attempts as f64));
             set(&o, "createdAt", &JsValue::from_f64(rec.created_at as f64));
             set(
@@ -260,16 +255,9 @@ fn pending_list(shared: &Rc<Shared>) -> Array {
                 "persisted",
                 &JsValue::from_bool(shared.store.is_durable()),
             );
-            let complete = rec
-                .request
-                .as_ref()
-                .is_some_and(|r| r.is_complete(shared.headers_hook.is_some()));
-            set(&o, "incomplete", &JsValue::from_bool(!complete));
-            let waits: Array = rec
-                .request
-                .as_ref()
-                .map(|r| r.waits_for(shared.headers_hook.is_some()))
-                .unwrap_or_default()
+            set(&o, "incomplete", &JsValue::from_bool(view.incomplete));
+            let waits: Array = view
+                .waiting_for
                 .iter()
                 .map(|w| JsValue::from_str(w))
                 .collect();
@@ -285,10 +273,12 @@ impl Sendonce {
     /// Resends every pending action with its own key. Resolves with their replies. Over a
     /// storage adapter it reads the adapter's action records first (a restarted bot process
     /// resumes what it had in flight); with claims, an action another live process is sending
-    /// is waited for, not sent twice.
+    /// is waited for, not sent twice. `uncertain`, `failed` and incomplete actions are not
+    /// resent (the user decides: `action.retry()`, or the same submission again). The option
+    /// `autoResume: true` does the same when the instance is created.
     #[wasm_bindgen(js_name = resumePending, unchecked_return_type = "Promise<Reply[]>")]
     pub fn resume_pending(&self) -> js_sys::Promise {
-        driver::resume_pending(&self.shared, &self.resumed)
+        driver::resume_pending(&self.shared)
     }
 
     /// `pending()` read from the storage adapter first (Node bot servers after a restart):
@@ -333,11 +323,15 @@ impl Sendonce {
         super::convert::from_value(&self.shared.stats().to_value())
     }
 
-    /// Stops listening to online/offline events and refuses further use. Pending actions stay
-    /// in storage for the next page.
+    /// Ends everything this instance does and refuses further use: no request leaves for its
+    /// actions any more (retries waiting, offline actions and job polls stop), the `send()`s
+    /// waiting on them reject with a `SendonceError` of code `disposed`, and its online/offline
+    /// listeners and cross-tab channel are removed. Unconfirmed actions stay in storage, listed
+    /// by the next page's `pending()` with their keys. An instance that is not disposed lives
+    /// while it has work (an action under way or paused offline), whether or not the page
+    /// keeps a reference to it.
     pub fn dispose(&self) {
         self.shared.dispose();
-        self.resumed.borrow_mut().clear();
     }
 }
 
@@ -362,10 +356,6 @@ impl Sendonce {
     /// What the form, chat and quick-reply bindings share with this instance.
     pub(crate) fn shared(&self) -> &Rc<Shared> {
         &self.shared
-    }
-
-    fn resume_all(&self) {
-        driver::resume_all(&self.shared, &self.resumed);
     }
 
     pub(crate) fn start_action(

@@ -1438,10 +1438,22 @@ pub fn lease_key(ns: &str, storage_key: &str) -> String {
 /// exactly as a full localStorage does.
 pub const MEMORY_QUOTA: usize = 5 * 1024 * 1024;
 
+/// The quota of a storage adapter's in-memory mirror (what a Node bot process keeps of the
+/// records it wrote or read, to answer synchronous reads): 1 MiB, counted as
+/// [`MEMORY_QUOTA`] is. The adapter holds everything; a record dropped from the mirror is
+/// read from the adapter again when needed. Without a bound the mirror kept every record a
+/// process ever wrote (0.9 KB per finished action, 26.9 MiB after 30,000).
+pub const MIRROR_QUOTA: usize = 1024 * 1024;
+
+/// How far a full store is emptied: to 7/8 of its quota (see [`MEMORY_REFILL_MARK`]).
+pub const fn refill_mark(quota: usize) -> usize {
+    quota / 8 * 7
+}
+
 /// How far a full memory store is emptied: 7/8 of [`MEMORY_QUOTA`]. Listing what to evict
 /// decodes every record; emptying an eighth at once does that once per thousand small writes,
 /// not on every write once the store is full.
-pub const MEMORY_REFILL_MARK: usize = MEMORY_QUOTA / 8 * 7;
+pub const MEMORY_REFILL_MARK: usize = refill_mark(MEMORY_QUOTA);
 
 /// The size of one storage entry as localStorage counts it against its quota: the length of
 /// the key plus the length of the value, in UTF-16 code units (JavaScript's `length`).
@@ -1472,33 +1484,96 @@ pub fn stored_size(key: &str, value: &str) -> usize {
 /// while a live finished action still answers a double click locally. `now_ms` is a parameter
 /// because expiry needs the clock and the core has none.
 pub fn eviction_order(entries: &[(String, Record)], now_ms: u64) -> Vec<String> {
-    // (group, time) sorts the candidates; the storage key breaks ties so the order is total.
-    let mut ranked: Vec<(u8, u64, &str)> = Vec::new();
-    for (storage_key, record) in entries {
-        let protected = match record {
-            Record::Action(a) => !a.is_finished(),
+    let ranked: Vec<(String, EvictionRank)> = entries
+        .iter()
+        .map(|(k, r)| (k.clone(), r.eviction_rank()))
+        .collect();
+    eviction_order_ranked(&ranked, now_ms)
+}
+
+/// Where one stored record stands in [`eviction_order`], worked out once from the record
+/// ([`Record::eviction_rank`]) so that a store can keep it next to the record's text: a full
+/// store then orders its records without decoding every one of them on every pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EvictionRank {
+    /// Never offered before this time: `u64::MAX` for an unfinished action and a chat message
+    /// not delivered, a week after its last save for a draft, 0 for everything else.
+    pub protected_until: u64,
+    /// When the record expires ([`Record::expires_at`]); from then on it goes first.
+    pub expires_at: u64,
+    /// Its group while it has not expired: 1 finished actions, 2 delivered chat messages, 3
+    /// quick-reply results and seen messages, 4 stale drafts.
+    pub group: u8,
+    /// Its time within the group (finished, delivered, handled, saved).
+    pub time: u64,
+}
+
+impl EvictionRank {
+    /// A value that is not one of our records (corrupt, foreign or expired when read): offered
+    /// before anything else.
+    pub const GONE: EvictionRank = EvictionRank {
+        protected_until: 0,
+        expires_at: 0,
+        group: 0,
+        time: 0,
+    };
+
+    /// Where a record of this rank goes in the eviction order at `now_ms`, as (group, time):
+    /// smaller goes first, ties broken by storage key; `None` while it is protected. Group 0
+    /// holds the expired records, by expiry.
+    pub fn position(&self, now_ms: u64) -> Option<(u8, u64)> {
+        if now_ms < self.protected_until {
+            None
+        } else if now_ms >= self.expires_at {
+            Some((0, self.expires_at))
+        } else {
+            Some((self.group, self.time))
+        }
+    }
+
+    /// The rank of a stored text: its record's, or [`EvictionRank::GONE`] when it does not
+    /// decode at `now_ms` (corrupt, of another schema, expired).
+    pub fn of_text(text: &str, now_ms: u64) -> EvictionRank {
+        match Record::decode(text, now_ms) {
+            Ok(Some(r)) => r.eviction_rank(),
+            _ => EvictionRank::GONE,
+        }
+    }
+}
+
+impl Record {
+    /// Where this record stands in [`eviction_order`] (see [`EvictionRank`]).
+    pub fn eviction_rank(&self) -> EvictionRank {
+        const NEVER: u64 = u64::MAX;
+        let (protected_until, group, time) = match self {
+            Record::Action(a) if !a.is_finished() => (NEVER, 1, 0),
+            Record::Action(a) => (0, 1, a.finished_at.unwrap_or(0)),
+            Record::Outbox(o) if o.status != OutboxStatus::Delivered => (NEVER, 2, o.at),
+            Record::Outbox(o) => (0, 2, o.at),
+            Record::Quick(q) => (0, 3, q.finished_at),
+            Record::Seen(s) => (0, 3, s.at),
             // A draft untouched for a week is stale: it goes after every finished record, but
             // before a pending action is refused (an order in flight outranks it).
-            Record::Draft(d) => now_ms.saturating_sub(d.saved_at) < STALE_DRAFT_MS,
-            Record::Outbox(o) => o.status != OutboxStatus::Delivered,
-            Record::Quick(_) | Record::Seen(_) => false,
+            Record::Draft(d) => (d.saved_at.saturating_add(STALE_DRAFT_MS), 4, d.saved_at),
         };
-        if protected {
-            continue;
+        EvictionRank {
+            protected_until,
+            expires_at: self.expires_at(),
+            group,
+            time,
         }
-        let expires = record.expires_at();
-        let rank = if now_ms >= expires {
-            (0, expires)
-        } else {
-            match record {
-                Record::Action(a) => (1, a.finished_at.unwrap_or(0)),
-                Record::Outbox(o) => (2, o.at),
-                Record::Quick(q) => (3, q.finished_at),
-                Record::Seen(s) => (3, s.at),
-                Record::Draft(d) => (4, d.saved_at),
-            }
-        };
-        ranked.push((rank.0, rank.1, storage_key));
+    }
+}
+
+/// [`eviction_order`] over ranks kept by a store (see [`EvictionRank`]): the same order,
+/// without a record decoded.
+pub fn eviction_order_ranked(entries: &[(String, EvictionRank)], now_ms: u64) -> Vec<String> {
+    // (group, time) sorts the candidates; the storage key breaks ties so the order is total.
+    let mut ranked: Vec<(u8, u64, &str)> = Vec::new();
+    for (storage_key, rank) in entries {
+        if let Some((group, time)) = rank.position(now_ms) {
+            ranked.push((group, time, storage_key));
+        }
     }
     crate::core::order::sort_by(&mut ranked, |a, b| a.cmp(b));
     ranked.into_iter().map(|(_, _, k)| k.to_string()).collect()
@@ -1595,6 +1670,68 @@ pub fn plan_action(
     } else {
         ActionPlan::New
     }
+}
+
+/// How a stored action stands after a reload (or in another process): what `pending()` shows
+/// and whether `resumePending()` / `autoResume` may send it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingView {
+    /// The status it is restored in ([`restored_status`]): a non-idempotent action cut off
+    /// mid-attempt is `uncertain`.
+    ///
+    /// [`restored_status`]: crate::core::action::restored_status
+    pub status: StatusCode,
+    /// Its request needs values that are never stored (a form's files and private fields,
+    /// secret query parameters of its URL, headers without a `headers` hook): it waits for
+    /// the user.
+    pub incomplete: bool,
+    /// What it waits for, by name ([`StoredRequest::waits_for`]); empty when complete.
+    pub waiting_for: Vec<String>,
+    /// Sent again by `resumePending()` and `autoResume`: complete, and not resting in a status
+    /// that only a person may end (`uncertain`: the target may have done it and honours no
+    /// key; `failed`: the server answered with a failure, it is sent again when the user
+    /// submits or retries).
+    pub resend: bool,
+}
+
+/// Which stored actions are pending, and which of them may be resent on their own (SPEC
+/// section 3, `pending()`, and section 5, `{ idempotent: false }`). Every action with a key
+/// still in use is listed, so that a page after a reload can show it: sending, retrying,
+/// accepted, offline, failed and uncertain. A finished action (done, already received,
+/// changed, rejected: nothing more will happen to its key) and one without a request (nothing
+/// to send) are not. `has_headers_hook`: the instance has a `headers` hook, so headers left
+/// out of storage can be supplied again.
+///
+/// ```
+/// use sendonce::core::record::{pending_view, ActionRecord, StoredRequest};
+/// use sendonce::core::{fingerprint::sha256_hex, key::validate_key, status::StatusCode};
+/// use sendonce::core::window::ActionKind;
+/// let mut r = ActionRecord {
+///     key: validate_key("k-1").unwrap(), action: "sendMessage".into(), kind: ActionKind::Default,
+///     fingerprint: sha256_hex(b"x"), request: Some(StoredRequest::default()),
+///     status: StatusCode::Uncertain, attempts: 1, created_at: 0, finished_at: None,
+///     window_ms: 60_000, reply: None, idempotent: false,
+/// };
+/// let v = pending_view(&r, false).unwrap();
+/// assert_eq!((v.status, v.resend), (StatusCode::Uncertain, false));
+/// r.status = StatusCode::Offline;
+/// r.idempotent = true;
+/// assert!(pending_view(&r, false).unwrap().resend);
+/// ```
+pub fn pending_view(record: &ActionRecord, has_headers_hook: bool) -> Option<PendingView> {
+    let request = record.request.as_ref()?;
+    let status = crate::core::action::restored_status(record);
+    if record.is_finished() || status.is_confirmed() {
+        return None;
+    }
+    let incomplete = !request.is_complete(has_headers_hook);
+    Some(PendingView {
+        status,
+        incomplete,
+        waiting_for: request.waits_for(has_headers_hook),
+        // `is_final` here is `failed` or `uncertain`: nothing more is sent on its own.
+        resend: !incomplete && !status.is_final(),
+    })
 }
 
 /// What a form does with the key kept in its draft when it is submitted.

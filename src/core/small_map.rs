@@ -69,6 +69,21 @@ impl<V> SmallMap<V> {
     pub fn values(&self) -> impl Iterator<Item = &V> {
         self.entries.iter().map(|(_, v)| v)
     }
+
+    /// The place of `key` in key order, if it is in the map.
+    pub fn position(&self, key: &str) -> Option<usize> {
+        self.search(key).ok()
+    }
+
+    /// The entries, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    /// The entries, in key order, with their values mutable.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut V)> {
+        self.entries.iter_mut().map(|(k, v)| (&*k, v))
+    }
 }
 
 #[cfg(test)]
@@ -91,6 +106,18 @@ mod tests {
             assert_eq!(ours.get("k7"), theirs.get("k7"));
         }
         assert!(ours.keys().eq(theirs.keys()));
+        assert!(ours.values().eq(theirs.values()));
+        assert!(ours.iter().eq(theirs.iter()));
+        for (i, k) in theirs.keys().enumerate() {
+            assert_eq!(ours.position(k), Some(i));
+        }
+        assert_eq!(ours.position("absent"), None);
+        for (_, v) in ours.iter_mut() {
+            *v += 1;
+        }
+        for v in theirs.values_mut() {
+            *v += 1;
+        }
         assert!(ours.values().eq(theirs.values()));
         ours.retain(|v| v % 2 == 0);
         theirs.retain(|_, v| *v % 2 == 0);

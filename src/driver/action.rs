@@ -101,6 +101,11 @@ impl ActionCell {
 
     /// Asks to send (joining a run in flight) and returns a Promise of the reply.
     pub fn send_promise(self: &Rc<Self>, request: Option<StoredRequest>) -> Promise {
+        if self.shared.disposed.get() {
+            // `retry()`, a resumed action, a form's submit: nothing is sent for a disposed
+            // instance.
+            return Promise::reject(&js_error(&SendonceError::Disposed("this Sendonce".into())));
+        }
         let this = self.clone();
         Promise::new(&mut |resolve, reject| {
             this.waiters.borrow_mut().push((resolve, reject));
@@ -247,7 +252,24 @@ impl ActionCell {
         crate::platform::spawn(async move {
             this.run().await;
             this.running.set(false);
+            // At rest: an action paused `offline` waits for the `online` event, and nothing
+            // else may hold it (nor the instance). Held until it leaves `offline`.
+            let offline = this.machine.borrow().status() == StatusCode::Offline;
+            this.shared.hold_while_offline(&this, offline);
         });
+    }
+
+    /// `dispose()`: this action ends here. The `send()`s waiting on it reject with
+    /// `disposed`; its driver stops before the next request, poll or wait; the locks, claims
+    /// and lease it holds are let go. Its record stays in storage as it stands.
+    pub fn end_disposed(&self) {
+        let error = js_error(&SendonceError::Disposed("this Sendonce".into()));
+        for (_, reject) in self.waiters.borrow_mut().drain(..) {
+            let _ = reject.call1(&JsValue::NULL, &error);
+        }
+        self.lock.borrow_mut().take();
+        self.claim.borrow_mut().take();
+        self.lease.borrow_mut().take();
     }
 
     /// The `headers` hook's headers for this attempt (`Ok(vec![])` without a hook). Called
@@ -315,6 +337,18 @@ impl ActionCell {
     async fn run(self: &Rc<Self>) {
         loop {
             let out = self.machine.borrow_mut().poll();
+            if self.shared.disposed.get() {
+                // Disposed: nothing more leaves. What an attempt already under way brought
+                // back is still written, so the next page resumes from the truth.
+                match out {
+                    Some(Output::Persist(record)) => {
+                        self.shared.write_async(&Record::Action(record)).await;
+                        continue;
+                    }
+                    Some(_) => continue,
+                    None => return,
+                }
+            }
             match out {
                 Some(Output::Transmit {
                     request,
@@ -444,7 +478,9 @@ impl ActionCell {
                     let wake = self.machine.borrow().poll_timeout();
                     match wake {
                         Some(at) => {
-                            platform::sleep(at.saturating_sub(platform::now_ms())).await;
+                            self.shared
+                                .sleep(at.saturating_sub(platform::now_ms()))
+                                .await;
                             self.machine.borrow_mut().handle_timeout(platform::now_ms());
                         }
                         None => return,
@@ -788,13 +824,17 @@ impl ActionCell {
                             return;
                         }
                     }
+                    if self.shared.disposed.get() {
+                        self.locking.set(false);
+                        return;
+                    }
                     if platform::now_ms().saturating_sub(started) > self.shared.retry.deadline_ms {
                         self.shared.emit(self.event(EventKind::StorageFallback).with_detail(
                             "another process held this key past the deadline; sending with the same key",
                         ));
                         break;
                     }
-                    platform::sleep(100).await;
+                    self.shared.sleep(100).await;
                 }
                 Err(e) => {
                     self.shared.emit(
@@ -943,9 +983,6 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
     Ok(action)
 }
 
-/// Actions kept alive until they settle although no caller holds them (resumed ones).
-pub(crate) type Resumed = Rc<RefCell<Vec<Rc<ActionCell>>>>;
-
 /// Reads every action record of the namespace from the storage adapter into this process.
 async fn load_actions(shared: &Rc<Shared>) -> Result<(), SendonceError> {
     if shared.disposed.get() {
@@ -971,29 +1008,32 @@ pub(crate) fn after_loading_actions(
     })
 }
 
-/// The stored actions that are not final and have a request, oldest first.
-pub(crate) fn pending_records(shared: &Rc<Shared>) -> Vec<ActionRecord> {
+/// The stored actions that are pending (the core's [`record::pending_view`]), oldest first,
+/// each with how it stands.
+pub(crate) fn pending_records(shared: &Rc<Shared>) -> Vec<(ActionRecord, record::PendingView)> {
     let prefix = record::action_prefix(&shared.ns);
-    let mut out: Vec<ActionRecord> = shared
+    let hook = shared.headers_hook.is_some();
+    let mut out: Vec<(ActionRecord, record::PendingView)> = shared
         .store
         .keys(&prefix)
         .iter()
         .filter_map(|k| match shared.read(k) {
-            Some(Record::Action(a)) if !a.status.is_final() && a.request.is_some() => Some(a),
+            Some(Record::Action(a)) => record::pending_view(&a, hook).map(|v| (a, v)),
             _ => None,
         })
         .collect();
-    crate::core::order::sort_by_key(&mut out, |a| a.created_at);
+    crate::core::order::sort_by_key(&mut out, |(a, _)| a.created_at);
     out
 }
 
-/// Restores every pending action as a live one (kept alive in `resumed` until it settles).
-pub(crate) fn resume_all(shared: &Rc<Shared>, resumed: &Resumed) -> Vec<Rc<ActionCell>> {
+/// Restores every pending action that may be resent on its own as a live one. Incomplete,
+/// failed and uncertain ones stay listed in `pending()` and wait for the user. Nothing keeps
+/// the cells but their own work: a send under way holds its cell, and one that pauses offline
+/// is held by the instance until it leaves `offline` (`Shared::hold_while_offline`).
+pub(crate) fn resume_all(shared: &Rc<Shared>) -> Vec<Rc<ActionCell>> {
     let mut cells = Vec::new();
-    let hook = shared.headers_hook.is_some();
-    for rec in pending_records(shared) {
-        // Never sent without the values that are never stored: it waits for the user.
-        if !rec.request.as_ref().is_some_and(|r| r.is_complete(hook)) {
+    for (rec, view) in pending_records(shared) {
+        if !view.resend {
             continue;
         }
         let fp = rec.fingerprint.clone();
@@ -1004,16 +1044,30 @@ pub(crate) fn resume_all(shared: &Rc<Shared>, resumed: &Resumed) -> Vec<Rc<Actio
             fp,
             Window::from_ms(rec.window_ms as f64).unwrap_or(shared.windows.default),
         );
-        let machine = ActionMachine::restore(cfg, rec);
-        if machine.status() == StatusCode::Uncertain {
-            // Not idempotent and cut off mid-attempt: a person decides (`retry()`).
-            continue;
-        }
-        let cell = shared.adopt(machine);
-        resumed.borrow_mut().push(cell.clone());
-        cells.push(cell);
+        cells.push(shared.adopt(ActionMachine::restore(cfg, rec)));
     }
     cells
+}
+
+/// `autoResume: true`: sends the pending actions again, with their keys, as `resumePending()`
+/// does, without a caller to await it. Over a storage adapter the adapter's action records are
+/// read first; when they cannot be read, `storage.fallback` says so (nothing is lost: they stay
+/// in the adapter for `resumePending()`).
+pub(crate) fn auto_resume(shared: &Rc<Shared>) {
+    let shared = shared.clone();
+    platform::spawn(async move {
+        if let Err(e) = load_actions(&shared).await {
+            if !matches!(e, SendonceError::Disposed(_)) {
+                shared.emit(Event::new(EventKind::StorageFallback).with_detail(&format!(
+                    "autoResume could not read the pending actions: {e}"
+                )));
+            }
+            return;
+        }
+        // Awaited here, so that a rejection (`disposed`, when the page disposes the instance
+        // while they are under way) is handled, never an unhandled rejection.
+        let _ = wasm_bindgen_futures::JsFuture::from(send_all(&resume_all(&shared))).await;
+    });
 }
 
 fn send_all(cells: &[Rc<ActionCell>]) -> Promise {
@@ -1026,16 +1080,14 @@ fn send_all(cells: &[Rc<ActionCell>]) -> Promise {
 
 /// Resends every pending action with its own key; a Promise of their replies. Over a storage
 /// adapter the adapter's action records are read first.
-pub(crate) fn resume_pending(shared: &Rc<Shared>, resumed: &Resumed) -> Promise {
+pub(crate) fn resume_pending(shared: &Rc<Shared>) -> Promise {
     if !shared.store.is_adapter() {
-        let cells = resume_all(shared, resumed);
-        return send_all(&cells);
+        return send_all(&resume_all(shared));
     }
     let shared = shared.clone();
-    let resumed = resumed.clone();
     platform::promise(async move {
         load_actions(&shared).await.map_err(|e| js_error(&e))?;
-        let cells = resume_all(&shared, &resumed);
+        let cells = resume_all(&shared);
         wasm_bindgen_futures::JsFuture::from(send_all(&cells)).await
     })
 }

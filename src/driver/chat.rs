@@ -223,6 +223,11 @@ impl ChatDriver {
                 let next = chat::next_to_send(&this.outbox.borrow()).cloned();
                 let Some(entry) = next else { break };
                 let code = this.deliver(&entry).await;
+                if this.shared.disposed.get() {
+                    // Ended by `dispose()`, not answered: the message stays `sending` in the
+                    // outbox, and the next page or process sends it with its id.
+                    break;
+                }
                 let (status, code) = chat::status_after(code);
                 this.update(entry.id.as_str(), |e| {
                     if e.status == OutboxStatus::Sending {

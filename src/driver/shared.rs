@@ -63,6 +63,11 @@ pub(crate) struct Shared {
     on_event: Option<Function>,
     stats: RefCell<Stats>,
     pub live: RefCell<SmallMap<Weak<ActionCell>>>,
+    /// Actions that rest `offline` and wait for the `online` event: held here, strongly,
+    /// because nothing else may (a page that keeps neither the action nor this instance). An
+    /// instance lives while it has such work: the actions hold it, and it holds them until
+    /// they leave `offline` or `dispose()` ends them.
+    waiting_online: RefCell<SmallMap<Rc<ActionCell>>>,
     pub disposed: Cell<bool>,
     /// The page saw `offline` more recently than `online` (a real one, or one a page
     /// dispatched): a new submission then pauses as `offline` at once.
@@ -77,6 +82,8 @@ pub(crate) struct Shared {
     pub lease_ms: u64,
     /// The "runs across processes are not exclusive" event was given (once per instance).
     warned_not_exclusive: Cell<bool>,
+    /// Aborted by `dispose()`: ends the waits of this instance's actions at once.
+    ended: Option<web_sys::AbortController>,
 }
 
 impl Shared {
@@ -120,48 +127,19 @@ impl Shared {
     pub fn write(&self, record: &Record) {
         let key = record.storage_key(&self.ns);
         let ttl = record.expires_at().saturating_sub(platform::now_ms());
-        self.put(&key, &record.encode(), ttl);
+        let rank = Some(record.eviction_rank());
+        if let WriteResult::FellBack(reason) =
+            self.store.set_record(&key, &record.encode(), ttl, rank)
+        {
+            self.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
+        }
     }
 
     /// Writes `value` under the storage key `key` (a record's text or an index entry), the
     /// way [`Shared::write`] does.
     pub fn put(&self, key: &str, value: &str, ttl: u64) {
-        let result = self
-            .store
-            .set(key, value, ttl, &|store| self.victims(store));
-        if let WriteResult::FellBack(reason) = result {
+        if let WriteResult::FellBack(reason) = self.store.set(key, value, ttl) {
             self.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
-        }
-    }
-
-    /// The storage keys to remove, in order, when `store` is full (the core's eviction order,
-    /// index entries with their action). One function, called through a `&dyn` from the write
-    /// path, so that its body is not copied into every write.
-    #[inline(never)]
-    fn victims(&self, store: &platform::storage::Store) -> Vec<String> {
-        {
-            let now = platform::now_ms();
-            let (index_keys, record_keys): (Vec<String>, Vec<String>) = store
-                .keys(&record::prefix(&self.ns))
-                .into_iter()
-                .partition(|k| record::is_index_key(&self.ns, k));
-            let mut entries: Vec<(String, Record)> = Vec::new();
-            for k in record_keys {
-                let Some(text) = store.get(&k) else { continue };
-                match Record::decode_stored(&self.ns, &k, &text, now) {
-                    Ok(Some(r)) => entries.push((k, r)),
-                    // Expired or corrupt: removed at once.
-                    _ => store.delete(&k),
-                }
-            }
-            let index: Vec<(String, String)> = index_keys
-                .into_iter()
-                .filter_map(|k| store.get(&k).map(|v| (k, v)))
-                .collect();
-            // What stays in storage: index entries naming anything else point nowhere.
-            let kept: Vec<String> = entries.iter().map(|(k, _)| k.clone()).collect();
-            let order = record::eviction_order(&entries, now);
-            record::evict_with_index(&self.ns, order, &index, &kept)
         }
     }
 
@@ -176,7 +154,12 @@ impl Shared {
         }
         let key = record.storage_key(&self.ns);
         let ttl = record.expires_at().saturating_sub(platform::now_ms());
-        if let Err(reason) = self.store.set_async(&key, &record.encode(), ttl).await {
+        let rank = Some(record.eviction_rank());
+        if let Err(reason) = self
+            .store
+            .set_record_async(&key, &record.encode(), ttl, rank)
+            .await
+        {
             self.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
         }
     }
@@ -316,15 +299,38 @@ impl Shared {
         cell
     }
 
-    /// Feeds `input` to every live action (online / offline).
-    fn broadcast(&self, input: Input) {
-        let cells: Vec<Rc<ActionCell>> = self
-            .live
+    /// Holds `cell` while it rests `offline` (`waits` true), lets it go otherwise (see
+    /// `waiting_online`). A disposed instance holds nothing, nor one without online events
+    /// (Node: nothing would ever resume it but `retry()` or `resumePending()`, which find it
+    /// in storage).
+    pub fn hold_while_offline(&self, cell: &Rc<ActionCell>, waits: bool) {
+        let key = cell.key();
+        let listening = !self.listeners.borrow().is_empty();
+        let mut held = self.waiting_online.borrow_mut();
+        if waits && listening && !self.disposed.get() {
+            if held.get(&key).is_none() {
+                held.insert(key, cell.clone());
+            }
+        } else if held.get(&key).is_some() {
+            // Dropped after the borrow ends: the last holder of the cell may be this map.
+            let gone = held.remove(&key);
+            drop(held);
+            drop(gone);
+        }
+    }
+
+    /// The live actions of this instance.
+    fn live_cells(&self) -> Vec<Rc<ActionCell>> {
+        self.live
             .borrow()
             .values()
             .filter_map(Weak::upgrade)
-            .collect();
-        for cell in cells {
+            .collect()
+    }
+
+    /// Feeds `input` to every live action (online / offline).
+    fn broadcast(&self, input: Input) {
+        for cell in self.live_cells() {
             cell.feed(input.clone());
         }
     }
@@ -366,6 +372,7 @@ impl Shared {
             on_event,
             stats: RefCell::new(Stats::default()),
             live: RefCell::new(SmallMap::new()),
+            waiting_online: RefCell::new(SmallMap::new()),
             disposed: Cell::new(false),
             offline_event: Cell::new(false),
             listeners: RefCell::new(Vec::new()),
@@ -373,6 +380,7 @@ impl Shared {
             cors: RefCell::new(CorsWatch::default()),
             lease_ms,
             warned_not_exclusive: Cell::new(false),
+            ended: web_sys::AbortController::new().ok(),
         });
         if locks::available() {
             // Only where tabs can wait for each other's locks.
@@ -387,6 +395,11 @@ impl Shared {
         if let Some(reason) = fallback {
             shared.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
         }
+        // A full store makes room in the core's eviction order.
+        let ns = shared.ns.clone();
+        shared
+            .store
+            .set_evictor(Rc::new(move |store: &Store| victims(&ns, store)));
         // An adapter that refuses a background write: the record stays in memory for this
         // page, and the page is told.
         let weak = Rc::downgrade(&shared);
@@ -419,25 +432,103 @@ impl Shared {
         shared
     }
 
+    /// Waits `ms` milliseconds, or until `dispose()` (which clears the timer: a disposed
+    /// instance keeps no Node process alive for a retry's wait).
+    pub async fn sleep(&self, ms: u64) {
+        match &self.ended {
+            Some(c) => platform::sleep_unless(ms, &c.signal()).await,
+            None => platform::sleep(ms).await,
+        }
+    }
+
     /// The counters of the events so far (borrowed: read them before the next event).
     pub fn stats(&self) -> std::cell::Ref<'_, Stats> {
         self.stats.borrow()
     }
 
-    /// Refuses further use, stops listening to online/offline events and closes the cross-tab
-    /// channel.
+    /// Refuses further use and ends everything this instance does: it stops listening to
+    /// online/offline events, closes the cross-tab channel, and ends every live action (no
+    /// request leaves for it any more; retries waiting, offline actions and polls stop, and the
+    /// `send()`s waiting on them reject with `disposed`). What storage holds stays for the next
+    /// page: an action that was not confirmed is listed in its `pending()`, same key.
     pub fn dispose(&self) {
-        self.disposed.set(true);
+        if self.disposed.replace(true) {
+            return;
+        }
+        self.remove_listeners();
+        self.channel.borrow_mut().take();
+        if let Some(c) = &self.ended {
+            c.abort();
+        }
+        let held: Vec<Rc<ActionCell>> = {
+            let mut map = self.waiting_online.borrow_mut();
+            let cells = map.values().cloned().collect();
+            *map = SmallMap::new();
+            cells
+        };
+        for cell in self.live_cells().into_iter().chain(held) {
+            cell.end_disposed();
+        }
+    }
+
+    fn remove_listeners(&self) {
+        let listeners: Vec<WindowListener> = self.listeners.borrow_mut().drain(..).collect();
+        if listeners.is_empty() {
+            return;
+        }
         let remove = get(&platform::global(), "removeEventListener");
         if let Ok(f) = remove.dyn_into::<Function>() {
-            for (name, cb) in self.listeners.borrow_mut().drain(..) {
+            for (name, cb) in &listeners {
                 let _ = f.call2(
                     &platform::global(),
-                    &JsValue::from_str(&name),
+                    &JsValue::from_str(name),
                     cb.as_ref().unchecked_ref(),
                 );
             }
         }
-        self.channel.borrow_mut().take();
     }
+}
+
+impl Drop for Shared {
+    /// An instance the page let go of (its JS object collected) with no work left: its
+    /// online/offline listeners go with it. Without this, their closures were freed while
+    /// still registered, and the next `online` event threw "closure invoked recursively or
+    /// after being dropped".
+    fn drop(&mut self) {
+        self.remove_listeners();
+    }
+}
+
+/// The storage keys to remove, in order, when `store` is full: the core's eviction order, index
+/// entries with their action. Web storage is read and decoded (another tab may have written
+/// it; expired and corrupt records are removed on the way). The in-memory map (the memory
+/// store, an adapter's mirror) keeps each entry's rank, worked out once per value written
+/// ([`Store::memory_victims`]): a pass decodes no record twice, and removes nothing itself
+/// (from a mirror, what is evicted stays in the adapter).
+fn victims(ns: &str, store: &Store) -> Vec<String> {
+    let now = platform::now_ms();
+    if !store.is_web() {
+        return store.memory_victims(ns, now);
+    }
+    let (index_keys, record_keys): (Vec<String>, Vec<String>) = store
+        .keys(&record::prefix(ns))
+        .into_iter()
+        .partition(|k| record::is_index_key(ns, k));
+    let mut entries: Vec<(String, Record)> = Vec::new();
+    for k in record_keys {
+        let Some(text) = store.get(&k) else { continue };
+        match Record::decode_stored(ns, &k, &text, now) {
+            Ok(Some(r)) => entries.push((k, r)),
+            // Expired or corrupt: removed at once.
+            _ => store.delete(&k),
+        }
+    }
+    let index: Vec<(String, String)> = index_keys
+        .into_iter()
+        .filter_map(|k| store.get(&k).map(|v| (k, v)))
+        .collect();
+    // What stays in storage: index entries naming anything else point nowhere.
+    let kept: Vec<String> = entries.iter().map(|(k, _)| k.clone()).collect();
+    let order = record::eviction_order(&entries, now);
+    record::evict_with_index(ns, order, &index, &kept)
 }

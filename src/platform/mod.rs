@@ -28,6 +28,8 @@ extern "C" {
     ) -> Promise;
     #[wasm_bindgen(js_name = sleep)]
     fn js_sleep(ms: f64) -> Promise;
+    #[wasm_bindgen(js_name = sleepUnless)]
+    fn js_sleep_unless(ms: f64, signal: &web_sys::AbortSignal) -> Promise;
     /// `{ ok, value }`, `{ ok: false, error }` or `{ timedOut: true }`.
     #[wasm_bindgen(js_name = settle)]
     fn js_settle(value: &JsValue, ms: Option<f64>) -> Promise;
@@ -137,6 +139,11 @@ pub(crate) async fn wait(p: js_sys::Promise) -> JsValue {
     wasm_bindgen_futures::JsFuture::from(p)
         .await
         .unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Waits `ms` milliseconds, or less: until `signal` aborts (the timer is cleared then).
+pub async fn sleep_unless(ms: u64, signal: &web_sys::AbortSignal) {
+    wait(js_sleep_unless(ms as f64, signal)).await;
 }
 
 /// `navigator.onLine`, or true where there is no navigator (Node).

@@ -10,7 +10,7 @@
 //! action key, one `seenAsync()` winner. Every adapter call is bounded
 //! ([`ADAPTER_TIMEOUT_MS`]): an adapter that never answers is an error, never a hang.
 
-use crate::core::record;
+use crate::core::record::{self, EvictionRank};
 use crate::core::small_map::SmallMap;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -38,6 +38,24 @@ pub struct Store {
     /// Told when an adapter refuses a write or a delete made in the background (the value
     /// stays in the in-memory mirror for this page).
     on_adapter_error: RefCell<Option<ErrorHook>>,
+    /// Lists the storage keys to remove, in order, when the store is full (the core's
+    /// eviction order; see [`Store::set_evictor`]).
+    evictor: RefCell<Option<Evictor>>,
+}
+
+/// Lists the storage keys to remove, most expendable first, when `store` is full.
+pub type Evictor = Rc<dyn Fn(&Store) -> Vec<String>>;
+
+/// What an entry of the in-memory map is, for eviction: worked out once per value written
+/// (see [`Store::memory_victims`]) and kept next to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EntryKind {
+    /// One of our records, with its place in the eviction order.
+    Record(EvictionRank),
+    /// An index entry (its value is an action key).
+    Index,
+    /// Not ours (another namespace's key kept after a fall-back): never evicted by us.
+    Foreign,
 }
 
 /// How long one storage adapter call may take before sendonce gives up on it (a store that went
@@ -64,7 +82,97 @@ impl Store {
             backend: RefCell::new(backend),
             memory: RefCell::new(Memory::default()),
             on_adapter_error: RefCell::new(None),
+            evictor: RefCell::new(None),
         }
+    }
+
+    /// Sets the function that lists what to evict when the store is full (without one,
+    /// nothing is evicted).
+    pub fn set_evictor(&self, evictor: Evictor) {
+        *self.evictor.borrow_mut() = Some(evictor);
+    }
+
+    fn victims(&self) -> Vec<String> {
+        let evictor = self.evictor.borrow().clone();
+        evictor.map(|f| f(self)).unwrap_or_default()
+    }
+
+    /// True for `localStorage` / `sessionStorage` (another tab may write them: what they hold
+    /// is read from them, not from a kept copy).
+    pub fn is_web(&self) -> bool {
+        matches!(*self.backend.borrow(), Backend::Web(_))
+    }
+
+    /// What to remove from the in-memory map (the memory store, or an adapter's mirror) of
+    /// namespace `ns` to bring it down to its refill mark ([`record::refill_mark`]), in the core's
+    /// eviction order ([`EvictionRank::position`]; an index entry goes first when its action is
+    /// not stored, else right after its action, never while its action stays, as
+    /// [`record::evict_with_index`] orders them). Each entry's rank is worked out once per
+    /// value written (by decoding it) and kept next to it, and only the victims' keys are
+    /// copied: a pass over a full store decodes no record twice and allocates a small table
+    /// of positions, not a copy of the store.
+    pub fn memory_victims(&self, ns: &str, now_ms: u64) -> Vec<String> {
+        let mut mem = self.memory.borrow_mut();
+        let kinds: Vec<EntryKind> = mem
+            .map
+            .iter_mut()
+            .map(|(key, entry)| {
+                *entry.kind.get_or_insert_with(|| {
+                    if !record::owns(ns, key) {
+                        EntryKind::Foreign
+                    } else if record::is_index_key(ns, key) {
+                        EntryKind::Index
+                    } else {
+                        EntryKind::Record(EvictionRank::of_text(&entry.value, now_ms))
+                    }
+                })
+            })
+            .collect();
+        // (group, time, anchor, 0 for a record / 1 for an index entry, entry): the anchor is
+        // the place in key order of the record an entry goes with, so ties break by its
+        // storage key and an index entry comes right after its action.
+        let mut order: Vec<(u8, u64, u32, u8, u32)> = Vec::new();
+        for (i, (_, entry)) in mem.map.iter().enumerate() {
+            let at = i as u32;
+            match kinds[i] {
+                EntryKind::Record(rank) => {
+                    if let Some((group, time)) = rank.position(now_ms) {
+                        order.push((group, time, at, 0, at));
+                    }
+                }
+                EntryKind::Index => {
+                    let target = crate::core::key::validate_key(&entry.value)
+                        .ok()
+                        .and_then(|k| mem.map.position(&record::action_key(ns, &k)));
+                    match target.map(|j| (j, kinds[j])) {
+                        // Its action stays (protected) or is not a record: it stays too.
+                        Some((j, EntryKind::Record(rank))) => {
+                            if let Some((group, time)) = rank.position(now_ms) {
+                                order.push((group, time, j as u32, 1, at));
+                            }
+                        }
+                        Some(_) => {}
+                        // Points nowhere: first.
+                        None => order.push((0, 0, at, 0, at)),
+                    }
+                }
+                EntryKind::Foreign => {}
+            }
+        }
+        crate::core::order::sort_by(&mut order, |a, b| a.cmp(b));
+        // What this pass must free (set by the write that asked for it, its own size included).
+        let mut over = mem.to_free;
+        let mut out = Vec::new();
+        let entries: Vec<(&String, &Entry)> = mem.map.iter().collect();
+        for (_, _, _, _, at) in order {
+            if over == 0 {
+                break;
+            }
+            let (key, entry) = entries[at as usize];
+            over = over.saturating_sub(record::stored_size(key, &entry.value));
+            out.push(key.clone());
+        }
+        out
     }
 
     /// Sets the callback for adapter errors in background writes and deletes.
@@ -193,9 +301,7 @@ impl Store {
     /// Writes to this process's memory only (an adapter's mirror): what a later synchronous
     /// read here should find, without telling the adapter.
     pub fn remember(&self, key: &str, value: &str) {
-        self.memory
-            .borrow_mut()
-            .insert(key.to_string(), value.to_string());
+        self.set_in_memory(key, value, None);
     }
 
     /// Drops `key` from this process's memory only (an adapter's mirror), without telling the
@@ -220,29 +326,38 @@ impl Store {
             // An adapter that parsed our JSON for us: write it back as text.
             js_sys::JSON::stringify(&v).ok().and_then(|s| s.as_string())
         };
-        let mut mem = self.memory.borrow_mut();
         match &v {
-            Some(s) => mem.insert(key.to_string(), s.clone()),
-            None => mem.remove(key),
+            Some(s) => self.set_in_memory(key, s, None),
+            None => self.memory.borrow_mut().remove(key),
         };
         Ok(v)
     }
 
     /// Writes through the adapter and waits for it (awaiting its Promise), so that another
     /// instance sharing the adapter reads the value right after. For other backends the same
-    /// as [`Store::set`] without eviction.
+    /// as [`Store::set`].
     pub async fn set_async(&self, key: &str, value: &str, ttl_ms: u64) -> Result<(), String> {
+        self.set_record_async(key, value, ttl_ms, None).await
+    }
+
+    /// [`Store::set_async`] for a record whose eviction rank the writer knows (`None`: worked
+    /// out from the text when a pass needs it).
+    pub async fn set_record_async(
+        &self,
+        key: &str,
+        value: &str,
+        ttl_ms: u64,
+        rank: Option<EvictionRank>,
+    ) -> Result<(), String> {
         let adapter = match &*self.backend.borrow() {
             Backend::Adapter(a) => a.clone(),
             _ => JsValue::UNDEFINED,
         };
         if adapter.is_undefined() {
-            self.set(key, value, ttl_ms, &|_| Vec::new());
+            self.set_record(key, value, ttl_ms, rank);
             return Ok(());
         }
-        self.memory
-            .borrow_mut()
-            .insert(key.to_string(), value.to_string());
+        self.set_in_memory(key, value, rank);
         let args = [
             JsValue::from_str(key),
             JsValue::from_str(value),
@@ -251,33 +366,45 @@ impl Store {
         call_adapter(&adapter, "set", &args).await.map(|_| ())
     }
 
-    /// Writes a value. `evict` is asked for storage keys to remove, in order, when the backend
-    /// is full; if it is still full, the store falls back to memory.
-    pub fn set(
+    /// Writes a value. The evictor ([`Store::set_evictor`]) is asked for storage keys to
+    /// remove, in order, when the backend is full; if it is still full, the store falls back
+    /// to memory.
+    pub fn set(&self, key: &str, value: &str, ttl_ms: u64) -> WriteResult {
+        self.set_record(key, value, ttl_ms, None)
+    }
+
+    /// [`Store::set`] for a record whose eviction rank the writer knows: kept with it, so that
+    /// an eviction pass never decodes it (`None`: worked out from the text when needed).
+    pub fn set_record(
         &self,
         key: &str,
         value: &str,
         ttl_ms: u64,
-        evict: &dyn Fn(&Store) -> Vec<String>,
+        rank: Option<EvictionRank>,
     ) -> WriteResult {
+        let adapter = match &*self.backend.borrow() {
+            Backend::Adapter(a) => Some(a.clone()),
+            _ => None,
+        };
+        if let Some(a) = adapter {
+            // The mirror is bounded like the memory store: without it, a bot process kept
+            // every record it ever wrote (0.9 KB per finished action, for ever). What it drops
+            // stays in the adapter, which a read goes back to.
+            self.set_in_memory(key, value, rank);
+            let args = vec![
+                JsValue::from_str(key),
+                JsValue::from_str(value),
+                JsValue::from_f64(ttl_ms as f64),
+            ];
+            self.call_in_background(a, "set", args);
+            return WriteResult::Stored;
+        }
         let web = match &*self.backend.borrow() {
             Backend::Web(s) => Some(s.clone()),
-            Backend::Memory => None,
-            Backend::Adapter(a) => {
-                self.memory
-                    .borrow_mut()
-                    .insert(key.to_string(), value.to_string());
-                let args = vec![
-                    JsValue::from_str(key),
-                    JsValue::from_str(value),
-                    JsValue::from_f64(ttl_ms as f64),
-                ];
-                self.call_in_background(a.clone(), "set", args);
-                return WriteResult::Stored;
-            }
+            Backend::Memory | Backend::Adapter(_) => None,
         };
         let Some(storage) = web else {
-            self.set_in_memory(key, value, evict);
+            self.set_in_memory(key, value, rank);
             return WriteResult::Stored;
         };
         let first = match storage.set_item(key, value) {
@@ -287,7 +414,7 @@ impl Store {
         // Full (QuotaExceededError) or refused: evict what the core allows, then try again.
         // Listing the victims already removes expired and corrupt records: try once before
         // removing any live one.
-        let victims = evict(self);
+        let victims = self.victims();
         if storage.set_item(key, value).is_ok() {
             return WriteResult::Stored;
         }
@@ -301,37 +428,66 @@ impl Store {
         self.fall_back_to_memory(&storage);
         self.memory
             .borrow_mut()
-            .insert(key.to_string(), value.to_string());
+            .insert(key.to_string(), value.to_string(), None);
         WriteResult::FellBack(first)
     }
 
-    /// A write to the memory backend, under a quota like localStorage's
-    /// ([`record::MEMORY_QUOTA`], counted the way localStorage counts): a write that would go
-    /// over it evicts first, through the same `evict` list as a full localStorage. Memory is
-    /// emptied down to [`record::MEMORY_REFILL_MARK`], not just enough for this write: listing
-    /// the victims decodes every record, once per thousand writes instead of on every write.
-    /// What is never listed (unfinished actions, recent drafts, chat messages not delivered)
-    /// is never removed: when only those are left, the write goes over the quota instead of
-    /// losing the user's words.
-    fn set_in_memory(&self, key: &str, value: &str, evict: &dyn Fn(&Store) -> Vec<String>) {
+    /// The quota of the in-memory map: localStorage's for the memory store, a smaller one for
+    /// an adapter's mirror (the adapter holds everything).
+    fn memory_quota(&self) -> usize {
+        if self.is_adapter() {
+            record::MIRROR_QUOTA
+        } else {
+            record::MEMORY_QUOTA
+        }
+    }
+
+    /// A write to the in-memory map (the memory backend, or an adapter's mirror), under a
+    /// quota ([`record::MEMORY_QUOTA`] like localStorage's, counted the way localStorage counts
+    /// it; [`record::MIRROR_QUOTA`] for a mirror): a write that would go over it evicts first,
+    /// in the evictor's order, exactly as a full localStorage does. Memory is emptied down to
+    /// [`record::refill_mark`], not just enough for this write, so that a pass (which goes over
+    /// every entry) comes once per eighth of the quota written, not on every write. What is
+    /// never listed (unfinished actions, recent drafts, chat messages not delivered) is never
+    /// removed: when only those are left, writes go over the quota instead of losing the
+    /// user's words, and the next pass waits until another eighth of the quota has been
+    /// written. Before, a store full of such records listed and decoded every record on every
+    /// write (78-359 ms per `so.action()`).
+    fn set_in_memory(&self, key: &str, value: &str, rank: Option<EvictionRank>) {
+        let quota = self.memory_quota();
+        let mark = record::refill_mark(quota);
         let need = record::stored_size(key, value);
         let over = |limit: usize| {
             let mem = self.memory.borrow();
             let replaced = mem.get(key).map_or(0, |v| record::stored_size(key, v));
             mem.used - replaced + need > limit
         };
-        if over(record::MEMORY_QUOTA) {
-            // Listing the victims already removes expired and corrupt records.
-            for victim in evict(self) {
-                if !over(record::MEMORY_REFILL_MARK) {
+        let due = {
+            let mut mem = self.memory.borrow_mut();
+            mem.written_since_pass = mem.written_since_pass.saturating_add(need);
+            !mem.stuck || mem.written_since_pass >= quota - mark
+        };
+        if due && over(quota) {
+            {
+                let mut mem = self.memory.borrow_mut();
+                let replaced = mem.get(key).map_or(0, |v| record::stored_size(key, v));
+                mem.to_free = (mem.used - replaced + need).saturating_sub(mark);
+            }
+            for victim in self.victims() {
+                if !over(mark) {
                     break;
                 }
                 self.memory.borrow_mut().remove(&victim);
             }
+            let stuck = over(mark);
+            let mut mem = self.memory.borrow_mut();
+            mem.written_since_pass = 0;
+            mem.stuck = stuck;
         }
+        let kind = rank.map(EntryKind::Record);
         self.memory
             .borrow_mut()
-            .insert(key.to_string(), value.to_string());
+            .insert(key.to_string(), value.to_string(), kind);
     }
 
     fn fall_back_to_memory(&self, storage: &web_sys::Storage) {
@@ -341,7 +497,7 @@ impl Store {
             if let Ok(Some(k)) = storage.key(i) {
                 if k.starts_with("sendonce") || crate::core::text::contains(&k, ":v1:") {
                     if let Ok(Some(v)) = storage.get_item(&k) {
-                        mem.insert(k, v);
+                        mem.insert(k, v, None);
                     }
                 }
             }
@@ -413,27 +569,48 @@ impl Store {
 /// The in-memory map, with the size of what it holds counted as localStorage counts it.
 #[derive(Default)]
 struct Memory {
-    map: SmallMap<String>,
+    map: SmallMap<Entry>,
     /// The sum of [`record::stored_size`] over every entry.
     used: usize,
+    /// What was written since the last eviction pass (in [`record::stored_size`] units).
+    written_since_pass: usize,
+    /// The last pass could not get under the refill mark (only protected entries were left).
+    stuck: bool,
+    /// What the pass under way must free to reach the refill mark, the write that asked for
+    /// it included.
+    to_free: usize,
+}
+
+/// One value of the in-memory map and, once worked out, what it is for eviction.
+struct Entry {
+    value: String,
+    kind: Option<EntryKind>,
 }
 
 impl Memory {
     fn get(&self, key: &str) -> Option<&String> {
-        self.map.get(key)
+        self.map.get(key).map(|e| &e.value)
     }
 
-    fn insert(&mut self, key: String, value: String) {
+    fn insert(&mut self, key: String, value: String, kind: Option<EntryKind>) {
         let key_size = record::stored_size(&key, "");
         self.used += key_size + record::stored_size("", &value);
-        if let Some(old) = self.map.insert(key, value) {
-            self.used -= key_size + record::stored_size("", &old);
+        // The same text read back (an adapter's mirror refreshed): its rank still holds.
+        let kind = kind.or_else(|| {
+            self.map
+                .get(&key)
+                .filter(|e| e.value == value)
+                .and_then(|e| e.kind)
+        });
+        let entry = Entry { value, kind };
+        if let Some(old) = self.map.insert(key, entry) {
+            self.used -= key_size + record::stored_size("", &old.value);
         }
     }
 
     fn remove(&mut self, key: &str) {
         if let Some(old) = self.map.remove(key) {
-            self.used -= record::stored_size(key, &old);
+            self.used -= record::stored_size(key, &old.value);
         }
     }
 }

@@ -599,3 +599,282 @@ impl Driver {
             .count()
     }
 }
+
+/// One action of a page as the lifecycle simulation keeps it: its machine and the request it
+/// was told to send but has not sent yet (a `Transmit` pulled and not answered).
+pub struct LiveAction {
+    /// The machine.
+    pub machine: ActionMachine,
+    /// A `Transmit` pulled from the machine, not carried out yet.
+    pub transmit: Option<Output>,
+}
+
+/// Pages (or processes) one after the other over one storage and one server, on a fake clock,
+/// driven by a seed: users create actions, the page reloads (with or without `autoResume`),
+/// goes offline and online, is disposed, resumes pending actions by hand, and the network
+/// loses requests and answers. The core decides everything (`pending_view`, `restore`,
+/// `restored_status`); this only carries out, as the wasm driver does. It checks the
+/// invariants as it goes: one key per user action for ever, one effect per key, and an
+/// uncertain action never sent again on its own.
+pub struct Lifecycle {
+    /// The fake clock.
+    pub now: u64,
+    /// The server every page talks to.
+    pub server: Server,
+    /// What storage holds: the last record written per key.
+    pub store: HashMap<String, ActionRecord>,
+    /// The live actions of the current page (none after a dispose, until the next page).
+    pub live: Vec<LiveAction>,
+    /// The page is offline: requests fail before they leave.
+    pub offline: bool,
+    /// The user's actions, by body: (key, idempotent).
+    pub actions: Vec<(String, String, bool)>,
+    /// Keys whose request may have reached a target that honours no key without an answer:
+    /// nothing may be sent for them any more (the simulation never presses "Retry").
+    pub uncertain: Vec<String>,
+    /// Requests sent per key.
+    pub requests: HashMap<String, u32>,
+    rng: Random,
+}
+
+impl Lifecycle {
+    /// An empty world at `T0`, with the server's first requests meeting `script`.
+    pub fn new(seed: u64, script: Vec<Fault>) -> Self {
+        Lifecycle {
+            now: T0,
+            server: Server::new(script),
+            store: HashMap::new(),
+            live: Vec::new(),
+            offline: false,
+            actions: Vec::new(),
+            uncertain: Vec::new(),
+            requests: HashMap::new(),
+            rng: Random::Xorshift(seed.max(1)),
+        }
+    }
+
+    /// A random number below `n`.
+    pub fn below(&mut self, n: u32) -> u32 {
+        self.rng.next() % n.max(1)
+    }
+
+    fn config(&self, key: &str, idempotent: bool) -> ActionConfig {
+        let mut cfg = config(RetryPolicy {
+            attempts: 3,
+            base_delay_ms: 100,
+            max_delay_ms: 1_000,
+            timeout_ms: 2_000,
+            deadline_ms: 20_000,
+        });
+        cfg.key = validate_key(key).unwrap();
+        cfg.idempotent = idempotent;
+        cfg
+    }
+
+    /// The user does something new: an action with its own body and a fresh key, sent at once.
+    /// Its record is written before anything else happens (the driver writes it in the same
+    /// task as the click).
+    pub fn new_action(&mut self, idempotent: bool) {
+        let n = self.actions.len();
+        let key = format!("k-{n}");
+        let mut req = request();
+        req.body = Some(format!(r#"{{"order":{n}}}"#));
+        let body = req.body.clone().unwrap();
+        self.actions.push((body, key.clone(), idempotent));
+        let mut machine = ActionMachine::new(self.config(&key, idempotent), self.now);
+        if self.offline {
+            machine.handle(Input::Offline, self.now, 0);
+        }
+        let r = self.rng.next();
+        machine.handle(Input::Send(Some(req)), self.now, r);
+        self.live.push(LiveAction {
+            machine,
+            transmit: None,
+        });
+        let i = self.live.len() - 1;
+        self.drain(i);
+    }
+
+    /// Carries out a machine's outputs until its next request (kept in `transmit`).
+    fn drain(&mut self, i: usize) {
+        while self.live[i].transmit.is_none() {
+            let Some(out) = self.live[i].machine.poll() else {
+                return;
+            };
+            match out {
+                Output::Persist(r) => {
+                    self.store.insert(r.key.to_string(), r);
+                }
+                Output::Transmit { .. } | Output::Poll { .. } => self.live[i].transmit = Some(out),
+                _ => {}
+            }
+        }
+    }
+
+    /// Carries out one request of the page: the network and the server answer it.
+    pub fn step(&mut self) -> bool {
+        let ready: Vec<usize> = (0..self.live.len())
+            .filter(|&i| self.live[i].transmit.is_some())
+            .collect();
+        if ready.is_empty() {
+            return self.advance();
+        }
+        let i = ready[self.below(ready.len() as u32) as usize];
+        let out = self.live[i].transmit.take().unwrap();
+        let input = match out {
+            Output::Transmit {
+                request,
+                timeout_ms,
+                ..
+            } => self.transmit(&request, timeout_ms),
+            Output::Poll { url, .. } => {
+                self.now += LATENCY_MS;
+                Input::PollReply(self.server.poll(&url))
+            }
+            _ => unreachable!(),
+        };
+        let r = self.rng.next();
+        self.live[i].machine.handle(input, self.now, r);
+        self.drain(i);
+        true
+    }
+
+    fn transmit(&mut self, request: &StoredRequest, timeout_ms: u64) -> Input {
+        let key = header(&request.headers, KEY_HEADER).unwrap().to_string();
+        let body = request.body.clone().unwrap();
+        let (_, own, idempotent) = self
+            .actions
+            .iter()
+            .find(|(b, _, _)| *b == body)
+            .cloned()
+            .expect("a request of no user action");
+        assert_eq!(key, own, "an action was sent under another key");
+        assert!(
+            !self.uncertain.contains(&key),
+            "an uncertain action ({key}) was sent again on its own"
+        );
+        if self.offline {
+            if !idempotent {
+                // It may have left: the machine cannot know, and rests uncertain.
+                self.uncertain.push(key);
+            }
+            self.now += LATENCY_MS;
+            return Input::NetworkError;
+        }
+        *self.requests.entry(key.clone()).or_insert(0) += 1;
+        let result = self.server.handle(request);
+        let failed = !matches!(result, NetResult::Reply(_));
+        if failed && !idempotent {
+            self.uncertain.push(key.clone());
+        }
+        assert!(self.server.effects_of(&key) <= 1, "two effects for {key}");
+        match result {
+            NetResult::Reply(r) => {
+                self.now += LATENCY_MS;
+                Input::Reply(r)
+            }
+            NetResult::NetworkError => {
+                self.now += LATENCY_MS;
+                Input::NetworkError
+            }
+            NetResult::Timeout => {
+                self.now += timeout_ms;
+                Input::AttemptTimeout
+            }
+        }
+    }
+
+    /// Time passes to the next timer of a live action. False when nothing is waiting.
+    fn advance(&mut self) -> bool {
+        let next = (0..self.live.len())
+            .filter_map(|i| self.live[i].machine.poll_timeout().map(|t| (t, i)))
+            .min();
+        let Some((at, i)) = next else { return false };
+        self.now = self.now.max(at);
+        self.live[i].machine.handle_timeout(self.now);
+        self.drain(i);
+        true
+    }
+
+    /// The page goes away (a reload, a crash, `dispose()`): every live action stops where it
+    /// is. A request pulled and not answered may or may not have reached the server.
+    pub fn page_gone(&mut self) {
+        for i in 0..self.live.len() {
+            if let Some(Output::Transmit { request, .. }) = self.live[i].transmit.take() {
+                let key = header(&request.headers, KEY_HEADER).unwrap().to_string();
+                let idempotent = self.live[i].machine.record().idempotent;
+                if self.below(2) == 0 && !self.offline {
+                    *self.requests.entry(key.clone()).or_insert(0) += 1;
+                    let _ = self.server.handle(&request);
+                }
+                if !idempotent {
+                    self.uncertain.push(key);
+                }
+            }
+        }
+        self.live.clear();
+    }
+
+    /// A new page over the same storage: `resume` true is `autoResume` (or `resumePending()`
+    /// right away): the core's `pending_view` says what is sent again.
+    pub fn new_page(&mut self, resume: bool) {
+        self.page_gone();
+        if resume {
+            self.resume_pending();
+        }
+    }
+
+    /// `resumePending()`: every stored action the core allows is restored and sent again;
+    /// those live already are left alone (the driver finds them in its registry).
+    pub fn resume_pending(&mut self) {
+        let mut records: Vec<ActionRecord> = self.store.values().cloned().collect();
+        records.sort_by_key(|r| r.key.to_string());
+        for rec in records {
+            let view = sendonce::core::record::pending_view(&rec, false);
+            if !view.is_some_and(|v| v.resend) {
+                continue;
+            }
+            if self.live.iter().any(|a| a.machine.key() == &rec.key) {
+                continue;
+            }
+            let cfg = self.config(rec.key.as_str(), rec.idempotent);
+            let mut machine = ActionMachine::restore(cfg, rec);
+            if self.offline {
+                machine.handle(Input::Offline, self.now, 0);
+            }
+            let r = self.rng.next();
+            machine.handle(Input::Send(None), self.now, r);
+            self.live.push(LiveAction {
+                machine,
+                transmit: None,
+            });
+            let i = self.live.len() - 1;
+            self.drain(i);
+        }
+    }
+
+    /// The browser goes offline or comes back (`online` resumes actions paused offline).
+    pub fn set_offline(&mut self, offline: bool) {
+        self.offline = offline;
+        let input = if offline {
+            Input::Offline
+        } else {
+            Input::Online
+        };
+        for i in 0..self.live.len() {
+            let r = self.rng.next();
+            self.live[i].machine.handle(input.clone(), self.now, r);
+            self.drain(i);
+        }
+    }
+
+    /// Runs the page until nothing is left to do.
+    pub fn settle(&mut self) {
+        for _ in 0..100_000 {
+            if !self.step() {
+                return;
+            }
+        }
+        panic!("the page never came to rest");
+    }
+}
