@@ -70,7 +70,7 @@ export async function chaos({ actions = 60, rate = 0.3, seed = 7, only, log: say
       body: JSON.stringify({ rate, seed }),
     });
     const context = await browser.newContext();
-    let page = await openPage(context, server.url + "/chaos.html");
+    let page = await openPage(context, server.url + "/test/chaos.html");
     // The other tab of the same-millisecond mode, open all along like a second window.
     let twin = null;
     const run = `r${seed}`;
@@ -121,7 +121,7 @@ export async function chaos({ actions = 60, rate = 0.3, seed = 7, only, log: say
         results.set(i, { key, outcome: again.outcome, againKey: again.key, mode, stalled: again.stalled });
       } else if (mode === "two-tabs") {
         // A second tab sends the same data a moment later.
-        const second = await openPage(context, server.url + "/chaos.html");
+        const second = await openPage(context, server.url + "/test/chaos.html");
         const first = page.evaluate(([n, r]) => window.chaos.order(n, r), [i, run]);
         await new Promise((r) => setTimeout(r, 15));
         const other = second.evaluate(([n, r]) => window.chaos.order(n, r), [i, run]);
@@ -130,7 +130,7 @@ export async function chaos({ actions = 60, rate = 0.3, seed = 7, only, log: say
         results.set(i, { ...a, mode, otherKey: b.key, otherOutcome: b.outcome });
       } else if (mode === "two-tabs-0ms") {
         // Two open tabs submit the same data in the same millisecond.
-        twin ??= await openPage(context, server.url + "/chaos.html");
+        twin ??= await openPage(context, server.url + "/test/chaos.html");
         const at = Date.now() + 250;
         const [a, b] = await Promise.all([
           page.evaluate(([n, r, t]) => window.chaos.orderAt(n, r, t), [i, run, at]),

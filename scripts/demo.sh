@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo: installs what is missing, builds pkg/, starts the reference server on 127.0.0.1
-# (SQLite file sendonce-demo.sqlite3) serving www/, and prints the URL. Ctrl-C stops it.
+# (SQLite file sendonce-demo.sqlite3) serving the demo pages in www/ (not the test pages in
+# tests/pages/), and prints the URL. Ctrl-C stops it.
 # PORT=8080 by default; extra arguments go to the server (for example --chaos 0.3). --demo lets
 # the pages show the server's effects, request log and key traces (off by default).
 set -euo pipefail

@@ -88,7 +88,7 @@ test("the gate fails on an order placed twice under two keys, and counts every r
 
 test("after a reload and a resume, the same data again keeps its key and makes no second order", async () => {
   const { server, context } = env;
-  const page = await openPage(context, server.url + "/chaos.html");
+  const page = await openPage(context, server.url + "/test/chaos.html");
   await server.arm("/api/orders", ["delay=1000"]);
   const key = await page.evaluate(() => window.chaos.start(1, "reload"));
   await page.reload();
@@ -103,7 +103,7 @@ test("after a reload and a resume, the same data again keeps its key and makes n
 
 test("a reload in the same task as the click still resumes the action with its key", async () => {
   const { server, context } = env;
-  const page = await openPage(context, server.url + "/chaos.html");
+  const page = await openPage(context, server.url + "/test/chaos.html");
   await server.arm("/api/orders", ["delay=1000"]);
   // The page goes away before the cross-tab lock can be granted.
   const reloaded = page.waitForEvent("load");
@@ -128,8 +128,8 @@ test("a reload in the same task as the click still resumes the action with its k
 
 test("two tabs send the same action: one request; the second tab shows 'elsewhere', then adopts the result", async () => {
   const { server, context } = env;
-  const one = await openPage(context, server.url + "/chaos.html");
-  const two = await openPage(context, server.url + "/chaos.html");
+  const one = await openPage(context, server.url + "/test/chaos.html");
+  const two = await openPage(context, server.url + "/test/chaos.html");
   await server.arm("/api/orders", ["delay=1500"]);
   const first = one.evaluate(() => window.chaos.orderWatched(5, "tabs"));
   // Once the first tab is sending (it holds the lock), the second tab finds the key in the
@@ -149,8 +149,8 @@ test("two tabs send the same action: one request; the second tab shows 'elsewher
 
 test("two tabs that share no storage, only a key: one request; the waiting tab adopts the result from the other tab's message", async () => {
   const { server, context } = env;
-  const one = await openPage(context, server.url + "/chaos.html");
-  const two = await openPage(context, server.url + "/chaos.html");
+  const one = await openPage(context, server.url + "/test/chaos.html");
+  const two = await openPage(context, server.url + "/test/chaos.html");
   await server.arm("/api/orders", ["delay=1500"]);
   const key = "shared-key-" + Date.now();
   const first = one.evaluate((k) => window.chaos.orderInSession(k), key);

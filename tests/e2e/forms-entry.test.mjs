@@ -16,7 +16,7 @@ const FORM = `<form id="order">
 </form>`;
 
 test("the forms entry: five fast clicks on a bound form make one order, and the page loads its smaller wasm", async () => {
-  const page = await openPage(env.context, env.server.url + "/e2e.html");
+  const page = await openPage(env.context, env.server.url + "/test/e2e.html");
   const wasmBytes = {};
   page.on("response", async (r) => {
     const path = new URL(r.url()).pathname;
@@ -45,7 +45,7 @@ test("the forms entry: five fast clicks on a bound form make one order, and the 
 });
 
 test("an action name is at most 100 characters, in so.form as in so.action (one rule in the core; not 100 bytes)", async () => {
-  const page = await openPage(env.context, env.server.url + "/e2e.html");
+  const page = await openPage(env.context, env.server.url + "/test/e2e.html");
   const out = await page.evaluate(async (html) => {
     const m = await import("/pkg/sendonce.js");
     await m.default();

@@ -1,6 +1,7 @@
 // Shared by the end-to-end tests: starts the reference server on a free loopback port with
-// a fresh SQLite file (with --demo: the tests read effects, the log and traces), and launches
-// Debian's Chromium through playwright-core.
+// a fresh SQLite file (with --demo: the tests read effects, the log and traces), serving the
+// demo (www/) at / and the test pages (tests/pages/) at /test/, and launches Debian's Chromium
+// through playwright-core.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,7 +19,7 @@ export async function startServer({ args = [], dir } = {}) {
   let proc;
   let url;
   async function start(port = 0) {
-    proc = spawn(serverBin, ["--addr", `127.0.0.1:${port}`, "--db", db, "--www", join(root, "www"), "--pkg", join(root, "pkg"), "--quiet", "--demo", ...args], {
+    proc = spawn(serverBin, ["--addr", `127.0.0.1:${port}`, "--db", db, "--www", join(root, "www"), "--test-pages", join(root, "tests/pages"), "--pkg", join(root, "pkg"), "--quiet", "--demo", ...args], {
       stdio: ["ignore", "pipe", "inherit"],
     });
     url = await new Promise((resolve, reject) => {

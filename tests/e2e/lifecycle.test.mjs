@@ -27,7 +27,7 @@ async function until(what, ok, ms = 20_000) {
 }
 
 test("autoResume: true sends the action the last page left offline, once, with its key", async () => {
-  const page = await openPage(env.context, env.server.url + "/e2e.html");
+  const page = await openPage(env.context, env.server.url + "/test/e2e.html");
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
   const posts = watchPosts(page);
@@ -60,7 +60,7 @@ test("autoResume: true sends the action the last page left offline, once, with i
 });
 
 test("an instance the page does not keep sends its offline action on online, after a garbage collection", async () => {
-  const page = await openPage(env.context, env.server.url + "/e2e.html");
+  const page = await openPage(env.context, env.server.url + "/test/e2e.html");
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
   page.on("console", (m) => {

@@ -35,7 +35,7 @@ async function everythingStored(page) {
 }
 
 async function blank(context = env.context) {
-  return openPage(context, env.server.url + "/e2e.html");
+  return openPage(context, env.server.url + "/test/e2e.html");
 }
 
 const LOGIN_FORM = `<form id="login">
@@ -624,7 +624,7 @@ async function bindUpload(page, ns) {
 test("multipart retries send the same bytes: a server that fingerprints the raw body replays the order", async () => {
   const strict = await startServer({ args: ["--quirks", "order-sensitive"] });
   try {
-    const page = await openPage(env.context, strict.url + "/e2e.html");
+    const page = await openPage(env.context, strict.url + "/test/e2e.html");
     const posts = [];
     page.on("request", (r) => {
       if (r.method() === "POST" && new URL(r.url()).pathname === "/api/orders") posts.push(r);

@@ -31,7 +31,7 @@ async function everythingStored(page) {
 }
 
 async function blank() {
-  return openPage(env.context, env.server.url + "/e2e.html");
+  return openPage(env.context, env.server.url + "/test/e2e.html");
 }
 
 async function ordersOnServer() {

@@ -22,6 +22,9 @@ pub struct Config {
     pub www: PathBuf,
     /// Directory served at `/pkg/` (the wasm-pack output).
     pub pkg: PathBuf,
+    /// Directory served at `/test/` (`--test-pages`): the pages only the end-to-end tests and
+    /// the chaos scripts open. `None` (the default) serves nothing there.
+    pub test_pages: Option<PathBuf>,
     /// How long a finished idempotency record answers repeats, in milliseconds.
     pub retention_ms: u64,
     /// Fraction (0..=1) of idempotent requests that get a random fault; 0 turns it off.
@@ -47,6 +50,7 @@ impl Default for Config {
             db: PathBuf::from("sendonce-demo.sqlite3"),
             www: PathBuf::from("www"),
             pkg: PathBuf::from("pkg"),
+            test_pages: None,
             retention_ms: DEFAULT_RETENTION_MS,
             chaos_rate: 0.0,
             seed: None,
@@ -62,7 +66,7 @@ impl Default for Config {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Run the server with this configuration.
-    Run(Config),
+    Run(Box<Config>),
     /// Print [`USAGE`] and exit successfully.
     Help,
 }
@@ -75,6 +79,8 @@ usage: sendonce-server [options]
   --db PATH          SQLite file for idempotency records and demo data (default sendonce-demo.sqlite3)
   --www DIR          static files served at / (default www)
   --pkg DIR          wasm-pack output served at /pkg/ (default pkg)
+  --test-pages DIR   pages for the end-to-end tests and chaos scripts, served at /test/
+                     (default: none; the repository's are in tests/pages)
   --retention MS     how long a finished key answers repeats (default 86400000 = 24 h)
   --chaos RATE       fraction 0..1 of idempotent requests that fail on purpose (default 0 = off)
   --seed N           seed of the random fault profile (default: from the clock)
@@ -124,6 +130,7 @@ where
             "--db" => config.db = PathBuf::from(value("--db")?),
             "--www" => config.www = PathBuf::from(value("--www")?),
             "--pkg" => config.pkg = PathBuf::from(value("--pkg")?),
+            "--test-pages" => config.test_pages = Some(PathBuf::from(value("--test-pages")?)),
             "--retention" => {
                 let v = value("--retention")?;
                 config.retention_ms =
@@ -153,7 +160,7 @@ where
             other => return Err(format!("unknown option {other:?}")),
         }
     }
-    Ok(Command::Run(config))
+    Ok(Command::Run(Box::new(config)))
 }
 
 /// Resolves `host:port` and insists on a loopback address: this server fails on purpose and
@@ -179,7 +186,7 @@ mod tests {
 
     fn run(args: &[&str]) -> Result<Config, String> {
         match parse_args(args.iter().copied())? {
-            Command::Run(c) => Ok(c),
+            Command::Run(c) => Ok(*c),
             Command::Help => Err("help".into()),
         }
     }
@@ -202,6 +209,8 @@ mod tests {
             "--www=site",
             "--pkg",
             "out",
+            "--test-pages",
+            "pages",
             "--retention",
             "500",
             "--chaos",
@@ -222,6 +231,12 @@ mod tests {
         assert_eq!(c.db, PathBuf::from("x.sqlite3"));
         assert_eq!(c.www, PathBuf::from("site"));
         assert_eq!(c.pkg, PathBuf::from("out"));
+        assert_eq!(c.test_pages, Some(PathBuf::from("pages")));
+        assert_eq!(
+            run(&[]).unwrap().test_pages,
+            None,
+            "no test pages by default"
+        );
         assert_eq!(c.retention_ms, 500);
         assert_eq!(c.chaos_rate, 0.25);
         assert_eq!(c.seed, Some(7));

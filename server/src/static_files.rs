@@ -1,4 +1,5 @@
-//! Static files: `/pkg/*` from the wasm-pack output, everything else from the site directory.
+//! Static files: `/pkg/*` from the wasm-pack output, `/test/*` from the test pages when
+//! `--test-pages` names a directory, everything else from the site directory.
 //!
 //! Written out instead of pulling in a file-serving crate because the rules are few and must
 //! be exact: `application/wasm` (browsers refuse streaming compilation otherwise),
@@ -7,10 +8,10 @@
 //!
 //! What is served stays inside its directory and is meant to be public ([`locate`]): a path is
 //! resolved with every symlink followed and must still lie inside the (equally resolved)
-//! root, so a link to `..` or `/etc` serves nothing; hidden names (`.env`, `.git`) are never
-//! served; and neither is anything inside a Cargo package (a directory with a `Cargo.toml`,
-//! the root included), which keeps this server's own crate in `www/server/` (sources, tests,
-//! Cargo files) private. Everything refused is a plain 404.
+//! root, so a link to `..` or `/etc` serves nothing; and hidden names (`.env`, `.git`) are
+//! never served. Everything refused is a plain 404. This server's own crate lives beside the
+//! served directories (in `server/`, the demo in `www/`, the test pages in `tests/pages/`),
+//! never inside them, so keeping its sources private needs no rule of its own.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -19,7 +20,7 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::problem::not_found;
-use crate::state::SharedState;
+use crate::state::{AppState, SharedState};
 
 /// The content type for a file name, by extension.
 pub fn content_type(path: &Path) -> &'static str {
@@ -85,8 +86,8 @@ pub fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
 }
 
 /// Where the file for `candidate` (from [`resolve`]) really is, or `None` when it must not be
-/// served: missing, outside `root` once symlinks are followed, hidden, or inside a Cargo
-/// package. A directory means its `index.html`.
+/// served: missing, outside `root` once symlinks are followed, or hidden. A directory means
+/// its `index.html`.
 pub async fn locate(root: &Path, candidate: &Path) -> Option<PathBuf> {
     let root = tokio::fs::canonicalize(root).await.ok()?;
     let mut file = tokio::fs::canonicalize(candidate).await.ok()?;
@@ -102,24 +103,19 @@ pub async fn locate(root: &Path, candidate: &Path) -> Option<PathBuf> {
     if hidden || !tokio::fs::metadata(&file).await.ok()?.is_file() {
         return None;
     }
-    // The root and every directory between it and the file.
-    let mut dir = root.clone();
-    let mut dirs = vec![root.clone()];
-    if let Some(parent) = inside.parent() {
-        for part in parent.components() {
-            dir.push(part);
-            dirs.push(dir.clone());
-        }
-    }
-    for dir in dirs {
-        if tokio::fs::try_exists(dir.join("Cargo.toml"))
-            .await
-            .unwrap_or(true)
-        {
-            return None;
-        }
-    }
     Some(file)
+}
+
+/// The directory a URL path is served from, and the path inside it: `/pkg/` the package,
+/// `/test/` the test pages (when there are any), the site for everything else.
+fn root_for<'a>(state: &'a AppState, url_path: &'a str) -> (&'a Path, &'a str) {
+    if let Some(rest) = url_path.strip_prefix("/pkg/") {
+        return (&state.pkg, rest);
+    }
+    if let (Some(pages), Some(rest)) = (&state.test_pages, url_path.strip_prefix("/test/")) {
+        return (pages, rest);
+    }
+    (&state.www, url_path)
 }
 
 /// Fallback handler: serves a file for GET and HEAD, 404 otherwise.
@@ -135,10 +131,7 @@ pub async fn serve(State(state): State<SharedState>, req: Request) -> Response {
         )
             .into_response();
     }
-    let (root, rest) = match url_path.strip_prefix("/pkg/") {
-        Some(rest) => (&state.pkg, rest),
-        None => (&state.www, url_path),
-    };
+    let (root, rest) = root_for(&state, url_path);
     let Some(candidate) = resolve(root, rest) else {
         return plain(StatusCode::BAD_REQUEST, "bad path");
     };

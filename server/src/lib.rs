@@ -71,6 +71,7 @@ pub async fn run(
         retention_ms,
         www: config.www.clone(),
         pkg: config.pkg.clone(),
+        test_pages: config.test_pages.clone(),
         quirks: config.quirks.clone(),
         cors_origin: config.cors_origin.clone(),
         demo: config.demo,

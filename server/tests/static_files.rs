@@ -1,4 +1,5 @@
-//! The demo site and the wasm package are served with the types browsers insist on.
+//! The demo site, the test pages and the wasm package are served with the types browsers
+//! insist on, and nothing outside their directories is.
 
 mod common;
 
@@ -85,31 +86,71 @@ fn symlinks_out_of_the_site_and_hidden_files_are_not_served() {
 }
 
 #[test]
-fn the_servers_own_sources_and_cargo_files_are_not_served() {
-    // The real site directory, which holds this server's crate in `server/`.
-    let www = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    assert!(www.join("server/src/main.rs").is_file());
+fn the_repositorys_pages_are_served_and_nothing_beside_them() {
+    // The repository's real layout: the demo in `www/`, the test pages in `tests/pages/`, and
+    // this server's crate in `server/`, beside them rather than inside.
+    let crate_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .canonicalize()
+        .unwrap();
+    let repo = crate_dir.parent().unwrap();
+    let www = repo.join("www");
+    let pages = repo.join("tests").join("pages");
+    assert!(crate_dir.join("src/main.rs").is_file());
+    for served in [&www, &pages] {
+        assert!(
+            !crate_dir.starts_with(served.canonicalize().unwrap()),
+            "the server's crate must not lie inside the served {}",
+            served.display()
+        );
+    }
     let db = TempPath::new("static-own-db");
-    let server = Server::start(&db.path, &["--www", www.to_str().unwrap()]);
+    let args = ["--www", www.to_str().unwrap()];
+    let with_pages = [&args[..], &["--test-pages", pages.to_str().unwrap()]].concat();
+    let server = Server::start(&db.path, &with_pages);
     for path in [
         "/server/src/main.rs",
-        "/server/src/static_files.rs",
         "/server/Cargo.toml",
-        "/server/README.md",
-        "/server/tests/static_files.rs",
-        "/server/",
-        "/server/src/",
-        "/%73erver/Cargo.toml",
+        "/Cargo.toml",
+        "/src/lib.rs",
+        "/../server/src/main.rs",
+        "/%2e%2e/server/src/static_files.rs",
+        "/%2e%2e/Cargo.toml",
+        "/test/../../../server/src/main.rs",
+        "/test/%2e%2e/%2e%2e/server/Cargo.toml",
+        "/test/%2e%2e/e2e/harness.mjs",
+        "/pkg/%2e%2e/server/src/main.rs",
+        "/pkg/%2e%2e/Cargo.toml",
     ] {
         let reply = server.get(path);
-        assert_eq!(reply.status, 404, "{path}: {}", reply.text());
+        assert_ne!(reply.status, 200, "{path}: {}", reply.text());
         assert!(!reply.text().contains("fn main"), "{path}");
         assert!(!reply.text().contains("[package]"), "{path}");
+        assert!(!reply.text().contains("[workspace]"), "{path}");
     }
-    // The demo pages themselves are still there.
-    assert_eq!(server.get("/chaos.html").status, 200);
-    assert_eq!(server.get("/").status, 200);
+    // The demo at `/`, the test pages at `/test/` only; the demo's styles serve both.
+    for path in [
+        "/",
+        "/chat.html",
+        "/demo.css",
+        "/test/e2e.html",
+        "/test/chaos.html",
+    ] {
+        assert_eq!(server.get(path).status, 200, "{path}");
+    }
+    let chaos = server.get("/test/chaos.js");
+    assert_eq!(chaos.status, 200);
+    assert_eq!(chaos.header("content-type"), Some("text/javascript"));
+    assert_eq!(
+        server.get("/e2e.html").status,
+        404,
+        "test pages are not demo pages"
+    );
+    assert_eq!(server.get("/chaos.html").status, 404);
+
+    // Without `--test-pages` there is nothing at `/test/`.
+    let db = TempPath::new("static-own-db-demo");
+    let demo = Server::start(&db.path, &args);
+    assert_eq!(demo.get("/").status, 200);
+    assert_eq!(demo.get("/test/e2e.html").status, 404);
+    assert_eq!(demo.get("/test/chaos.js").status, 404);
 }

@@ -24,6 +24,8 @@ pub struct AppState {
     pub www: PathBuf,
     /// Directory served at `/pkg/`.
     pub pkg: PathBuf,
+    /// Directory served at `/test/`, if any (`--test-pages`).
+    pub test_pages: Option<PathBuf>,
     /// How this server imitates real ones (`--quirks`); empty is the faithful draft.
     pub quirks: Quirks,
     /// One line per decision about a key, for `GET /api/trace/{key}`.
