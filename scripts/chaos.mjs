@@ -2,6 +2,8 @@
 // The chaos run: drives N user actions through the real SDK in headless Chromium against the
 // reference server's random fault profile, with page reloads in flight and second tabs sending
 // the same data, then prints what happened and fails if anything was done twice or lost.
+// The page it drives is tests/pages/chaos.html (with chaos.js), which the server it starts
+// serves at /test/.
 //
 //   node scripts/chaos.mjs [--actions 60] [--rate 0.3] [--seed 7] [--only MODE] [--json] [--verbose]
 //
