@@ -60,7 +60,7 @@ export interface Reply {
   key: string;
 }
 
-/** A window: ms, or "500ms", "10s", "5m", "2h", "1d" (1 s to 24 h), or 0: no local repeats (a login form). */
+/** A window: ms, or "1500ms", "10s", "5m", "2h", "1d" (1 s to 24 h), or 0: no local repeats (a login form). */
 export type WindowSpec = number | `${number}${"ms" | "s" | "m" | "h" | "d"}`;
 
 /** A storage adapter; each method may return a value or a Promise. Every call is given at
