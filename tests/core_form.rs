@@ -153,6 +153,7 @@ fn plan(
     plan_submission(
         &form_identity(fields, &[], None),
         draft_key,
+        false,
         record_of_that_key,
         indexed,
         None,
@@ -164,8 +165,30 @@ fn plan(
 fn a_draft_key_never_sent_is_kept() {
     let k = key("k-1");
     let id = form_identity(&text(&[("a", "1")]), &[], None);
-    let plan = plan_submission(&id, Some(&k), None, None, None, 5_000);
+    let plan = plan_submission(&id, Some(&k), false, None, None, None, 5_000);
     assert_eq!(plan, Submission::Send(k));
+}
+
+#[test]
+fn a_draft_key_that_was_sent_and_whose_action_is_gone_is_never_reused() {
+    // A promo code refused (or a login with `window: 0`), then the tab reloaded: the draft
+    // still holds the key it was sent with, but the refused action's record expired with its
+    // window. Corrected data, or the same data again, must not go out under that key (the
+    // server would answer 422, "This request changed"): a new key, announced as a rotation.
+    let k = key("k-1");
+    for fields in [text(&[("code", "ok")]), text(&[("code", "bad")])] {
+        let id = form_identity(&fields, &[], None);
+        assert_eq!(
+            plan_submission(&id, Some(&k), true, None, None, None, 5_000),
+            Submission::NewKey { rotated: true }
+        );
+    }
+    // Never sent: kept (the key born with the draft).
+    let id = form_identity(&text(&[("code", "ok")]), &[], None);
+    assert_eq!(
+        plan_submission(&id, Some(&k), false, None, None, None, 5_000),
+        Submission::Send(k)
+    );
 }
 
 #[test]
@@ -346,6 +369,7 @@ fn a_wrong_password_then_the_right_one_is_a_new_key_never_the_refused_one() {
         plan_submission(
             &right,
             Some(&k),
+            false,
             Some(&refused),
             Some(&refused),
             None,
@@ -359,6 +383,7 @@ fn a_wrong_password_then_the_right_one_is_a_new_key_never_the_refused_one() {
         plan_submission(
             &right,
             Some(&k),
+            false,
             Some(&waiting),
             Some(&waiting),
             None,
@@ -371,6 +396,7 @@ fn a_wrong_password_then_the_right_one_is_a_new_key_never_the_refused_one() {
         plan_submission(
             &wrong,
             Some(&k),
+            false,
             Some(&waiting),
             Some(&waiting),
             None,
@@ -403,7 +429,15 @@ fn after_a_reload_a_waiting_login_keeps_its_key_once_the_password_is_typed_again
     let mut continued = rec.clone();
     continued.fingerprint = after.fingerprint.clone();
     assert_eq!(
-        plan_submission(&after, Some(&k), Some(&rec), None, Some(&earlier), 5_000),
+        plan_submission(
+            &after,
+            Some(&k),
+            false,
+            Some(&rec),
+            None,
+            Some(&earlier),
+            5_000
+        ),
         Submission::Continue(continued)
     );
     // Without the password: it waits, nothing is sent, the key is kept.
@@ -411,6 +445,7 @@ fn after_a_reload_a_waiting_login_keeps_its_key_once_the_password_is_typed_again
         plan_submission(
             &login("ada", "", &[9; 32]),
             Some(&k),
+            false,
             Some(&rec),
             None,
             Some(&earlier),
@@ -426,6 +461,7 @@ fn after_a_reload_a_waiting_login_keeps_its_key_once_the_password_is_typed_again
         plan_submission(
             &login("bob", "pw-1", &[9; 32]),
             Some(&k),
+            false,
             Some(&rec),
             None,
             Some(&earlier),
@@ -443,7 +479,15 @@ fn after_a_reload_a_finished_login_is_never_a_local_repeat() {
     let earlier = EarlierLife::of(&text(&[("user", "ada")]));
     let after = login("ada", "pw-1", &[9; 32]);
     assert_eq!(
-        plan_submission(&after, Some(&k), Some(&done), None, Some(&earlier), 3_000),
+        plan_submission(
+            &after,
+            Some(&k),
+            false,
+            Some(&done),
+            None,
+            Some(&earlier),
+            3_000
+        ),
         Submission::NewKey { rotated: true }
     );
 }
@@ -475,7 +519,15 @@ fn after_a_reload_a_file_form_waits_for_its_file_by_name_and_keeps_its_key() {
     // The browser cleared the file input: Pay sends nothing and says what it waits for.
     let cleared = form_identity(&text(&[("item", "tea")]), &[], None);
     assert_eq!(
-        plan_submission(&cleared, Some(&k), Some(&rec), None, Some(&earlier), 5_000),
+        plan_submission(
+            &cleared,
+            Some(&k),
+            false,
+            Some(&rec),
+            None,
+            Some(&earlier),
+            5_000
+        ),
         Submission::Wait {
             key: k.clone(),
             missing: vec!["file:receipt.pdf".into()]
@@ -484,12 +536,20 @@ fn after_a_reload_a_file_form_waits_for_its_file_by_name_and_keeps_its_key() {
     assert_eq!(missing_text(&["file:receipt.pdf".into()]), "receipt.pdf");
     // The same file attached again: the same key.
     assert_eq!(
-        plan_submission(&sent_id, Some(&k), Some(&rec), None, Some(&earlier), 5_000),
+        plan_submission(
+            &sent_id,
+            Some(&k),
+            false,
+            Some(&rec),
+            None,
+            Some(&earlier),
+            5_000
+        ),
         Submission::Continue(rec.clone())
     );
     // In the page that sent it (no earlier life) nothing waits: the plan is the usual one.
     assert_eq!(
-        plan_submission(&sent_id, Some(&k), Some(&rec), None, None, 5_000),
+        plan_submission(&sent_id, Some(&k), false, Some(&rec), None, None, 5_000),
         Submission::Send(k.clone())
     );
 }

@@ -495,7 +495,8 @@ pub enum Submission {
 }
 
 /// Plans a submission whose identity is `identity` ([`form_identity`]), given the draft's key,
-/// the stored action of that key, the latest action of this form's action name with the same
+/// whether that key was used (sent: the draft keeps the fingerprint it was sent with), the
+/// stored action of that key, the latest action of this form's action name with the same
 /// fingerprint (from the index; `None` if none), and, when the draft's key comes from an
 /// earlier page life (a reload), that draft ([`EarlierLife`]).
 ///
@@ -516,12 +517,13 @@ pub enum Submission {
 /// use sendonce::core::form::{form_identity, plan_submission, Submission};
 /// use sendonce::core::key::validate_key;
 /// let k = validate_key("k-1").unwrap();
-/// let plan = plan_submission(&form_identity(&[], &[], None), Some(&k), None, None, None, 0);
+/// let plan = plan_submission(&form_identity(&[], &[], None), Some(&k), false, None, None, None, 0);
 /// assert_eq!(plan, Submission::Send(k));
 /// ```
 pub fn plan_submission(
     identity: &FormIdentity,
     draft_key: Option<&Key>,
+    draft_key_used: bool,
     record_of_that_key: Option<&ActionRecord>,
     indexed: Option<&ActionRecord>,
     earlier: Option<&EarlierLife>,
@@ -563,7 +565,11 @@ pub fn plan_submission(
         }
     }
     let fingerprint = &identity.fingerprint;
-    let draft_key_sent = draft_key.is_some() && record_of_that_key.is_some();
+    let draft_key_sent = draft_key.is_some() && (record_of_that_key.is_some() || draft_key_used);
+    // A key the draft says was sent, whose action is gone from storage (its window passed, or
+    // its 24 h retention), is done with: never reused, whatever data comes now. Reusing it
+    // sent a corrected form under a refused key (the server's 422, "This request changed").
+    let draft_key = draft_key.filter(|_| record_of_that_key.is_some() || !draft_key_used);
     match form_key(draft_key, record_of_that_key, fingerprint, now_ms) {
         FormKeyChoice::Repeat(r) => Submission::Repeat(r),
         // The draft's own key, sent with this data and unfinished: continue it.

@@ -629,9 +629,12 @@ impl FormDriver {
             .and_then(|k| crate::core::key::validate_key(&k).ok())
             .and_then(|k| self.shared.read_action(&k));
         let earlier = self.earlier.borrow().clone();
+        // The draft keeps the fingerprint its key was sent with: set, that key was used.
+        let draft_key_used = self.fingerprint.borrow().is_some();
         let plan = plan_submission(
             &identity,
             draft_key.as_ref(),
+            draft_key_used,
             existing.as_ref(),
             indexed.as_ref(),
             earlier.as_ref(),

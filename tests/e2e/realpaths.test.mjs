@@ -602,6 +602,47 @@ test("window: 0 turns a form's local repeats off: the same login twice is two re
   assert.notEqual(replies[0].key, replies[1].key);
 });
 
+test("a refused submit, a reload, then corrected data: a new key, never the refused one (no 'This request changed')", async () => {
+  // A promo code refused with 400; the refused action's record is gone with its window
+  // (`window: 0`, or any window after it passed) while the draft, which outlives it, still
+  // holds the key it was sent with. The reference server behind the route records each key
+  // with its body, so the refused key with another body would be its 422.
+  const page = await blank();
+  const posts = watchPosts(page);
+  await page.route("**/api/orders", async (route) => {
+    const response = await route.fetch();
+    const bad = route.request().method() === "POST" && (route.request().postData() ?? "").includes("bad-code");
+    if (bad) await route.fulfill({ status: 400, contentType: "application/problem+json", body: '{"title":"unknown code"}' });
+    else await route.fulfill({ response });
+  });
+  const bind = () =>
+    page.evaluate(() => {
+      document.querySelector("#root").innerHTML = `<form id="promo"><input name="code">
+        <button id="go" type="submit">Apply</button><p id="st"></p></form>`;
+      window.replies = [];
+      const so = new sendonce.Sendonce({ namespace: "promo" });
+      so.form("#promo", { action: "applyCode", url: "/api/orders", status: "#st", window: 0 }).onReply((r) =>
+        window.replies.push({ outcome: r.outcome, key: r.key }),
+      );
+    });
+  await bind();
+  await page.locator("input[name=code]").fill("bad-code");
+  await page.locator("#go").click();
+  await page.waitForFunction(() => window.replies.length === 1);
+  assert.equal((await page.evaluate(() => window.replies))[0].outcome, "rejected");
+  await page.reload();
+  await page.waitForFunction(() => window.sendonceReady === true);
+  await bind();
+  await page.locator("input[name=code]").fill("good-code");
+  await page.locator("#go").click();
+  await page.waitForFunction(() => window.replies.length === 1);
+  const after = (await page.evaluate(() => window.replies))[0];
+  assert.equal(after.outcome, "done", JSON.stringify(after));
+  assert.equal(await page.locator("#st").textContent(), "Sent");
+  assert.equal(posts.length, 2);
+  assert.notEqual(posts[1].headers["idempotency-key"], posts[0].headers["idempotency-key"], "the refused key is not reused");
+});
+
 /** A file on disk with a fixed modification time (the same file chosen again matches). */
 function receiptFile() {
   const dir = mkdtempSync(join(tmpdir(), "sendonce-upload-"));
