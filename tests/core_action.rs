@@ -6,6 +6,7 @@ mod sim;
 
 use proptest::prelude::*;
 use sendonce::core::action::{ActionMachine, Input};
+use sendonce::core::events::EventKind;
 use sendonce::core::record::{ActionRecord, StoredReply};
 use sendonce::core::reply::Reply;
 use sendonce::core::retry::{RetryPolicy, MAX_RETRY_AFTER_MS, MIN_ATTEMPT_MS};
@@ -347,7 +348,7 @@ fn retry_after_seconds_is_honoured() {
     let wait = d
         .notes()
         .iter()
-        .find(|n| n.kind == "send.retry")
+        .find(|n| n.kind == EventKind::SendRetry)
         .unwrap()
         .ms;
     assert_eq!(wait, Some(2_000));

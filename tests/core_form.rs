@@ -576,3 +576,134 @@ fn a_multipart_body_has_one_boundary_per_action_and_escapes_as_html_does() {
         format!("multipart/form-data; boundary={b}")
     );
 }
+
+// `FormConfig::normalize`: the form's defaults and rules are the core's; the binding reads
+// the options and the form element and nothing more.
+
+fn form_input() -> FormInput {
+    FormInput {
+        action: Some("signup".into()),
+        url: Some("/api/signup".into()),
+        ..Default::default()
+    }
+}
+
+fn ten_minutes() -> sendonce::core::window::Window {
+    sendonce::core::window::Window::parse("10m").unwrap()
+}
+
+fn form_ok(input: FormInput) -> FormConfig {
+    FormConfig::normalize(input, ten_minutes()).unwrap()
+}
+
+fn form_err(input: FormInput) -> String {
+    let e = FormConfig::normalize(input, ten_minutes()).unwrap_err();
+    assert_eq!(e.code(), "invalid_option");
+    e.to_string()
+}
+
+#[test]
+fn a_form_without_options_gets_the_documented_defaults() {
+    let c = form_ok(form_input());
+    assert_eq!(c.method, "POST");
+    assert_eq!(c.encoding, Encoding::Json);
+    assert_eq!(c.reenable_after_ms, DEFAULT_REENABLE_AFTER_MS);
+    assert_eq!(c.reenable_after_ms, 2_000);
+    assert!(!c.keep_draft);
+    assert_eq!(c.window, ten_minutes());
+    assert_eq!(c.busy_label, None);
+}
+
+#[test]
+fn the_encoding_follows_the_option_else_the_file_inputs() {
+    let with = |encoding: Option<&str>, has_file_input| FormInput {
+        encoding: encoding.map(String::from),
+        has_file_input,
+        ..form_input()
+    };
+    assert_eq!(form_ok(with(None, true)).encoding, Encoding::Multipart);
+    assert_eq!(form_ok(with(Some("json"), true)).encoding, Encoding::Json);
+    assert_eq!(
+        form_ok(with(Some("urlencoded"), false)).encoding,
+        Encoding::Urlencoded
+    );
+    assert_eq!(
+        form_ok(with(Some("multipart"), false)).encoding,
+        Encoding::Multipart
+    );
+    assert_eq!(
+        form_err(with(Some("xml"), false)),
+        "invalid option `encoding`: must be \"json\", \"urlencoded\" or \"multipart\""
+    );
+}
+
+#[test]
+fn the_draft_identity_is_the_id_else_the_name_else_the_action() {
+    let ids = |id: Option<&str>, name: Option<&str>| FormInput {
+        form_id: id.map(String::from),
+        form_name: name.map(String::from),
+        ..form_input()
+    };
+    assert_eq!(form_ok(ids(Some("f1"), Some("n1"))).draft_id, "f1");
+    assert_eq!(form_ok(ids(Some(""), Some("n1"))).draft_id, "n1");
+    assert_eq!(form_ok(ids(Some(""), Some(""))).draft_id, "signup");
+    assert_eq!(form_ok(ids(None, None)).draft_id, "signup");
+}
+
+#[test]
+fn url_method_and_reenable_are_decided_here() {
+    let c = form_ok(FormInput {
+        url: Some(String::new()),
+        action_attribute: Some("/from-attribute".into()),
+        method: Some("put".into()),
+        reenable_after_ms: Some(1e12),
+        keep_draft: Some(true),
+        ..form_input()
+    });
+    assert_eq!(
+        (c.url.as_str(), c.method.as_str()),
+        ("/from-attribute", "PUT")
+    );
+    assert_eq!(c.reenable_after_ms, u32::MAX);
+    assert!(c.keep_draft);
+    assert_eq!(
+        form_err(FormInput {
+            url: None,
+            action_attribute: Some(String::new()),
+            ..form_input()
+        }),
+        "invalid option `url`: is required (or an action attribute on the form)"
+    );
+    assert_eq!(
+        form_err(FormInput {
+            method: Some("PO ST".into()),
+            ..form_input()
+        }),
+        "invalid option `method`: must be an HTTP method like \"POST\""
+    );
+    assert!(form_err(FormInput {
+        url: Some("https://ana:pw@example.com/x".into()),
+        ..form_input()
+    })
+    .contains("`url`"));
+}
+
+#[test]
+fn a_forms_action_name_has_the_same_limit_as_so_action() {
+    let named = |n: String| FormInput {
+        action: Some(n),
+        ..form_input()
+    };
+    assert!(FormConfig::normalize(named("😀".repeat(100)), ten_minutes()).is_ok());
+    for bad in ["a".repeat(101), String::new()] {
+        assert_eq!(
+            form_err(named(bad)),
+            "invalid option `action`: the action name must be 1..=100 characters"
+        );
+    }
+    assert!(form_err(FormInput {
+        action: None,
+        ..form_input()
+    })
+    .contains("`action`"));
+}

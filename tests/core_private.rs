@@ -6,6 +6,7 @@
 mod sim;
 
 use sendonce::core::action::{ActionMachine, Input, Output};
+use sendonce::core::events::EventKind;
 use sendonce::core::record::{Record, StoredRequest};
 use sendonce::core::reply::Reply;
 use sendonce::core::retry::RetryPolicy;
@@ -107,7 +108,7 @@ fn a_restored_request_without_its_private_values_is_never_sent_and_never_dropped
     );
     assert!(out
         .iter()
-        .any(|o| matches!(o, Output::Event(n) if n.kind == "action.incomplete")));
+        .any(|o| matches!(o, Output::Event(n) if n.kind == EventKind::ActionIncomplete)));
     assert!(!m.record().is_finished(), "still pending");
     assert!(m.record().request.is_some(), "its request is kept");
     // The user submits the same visible data again: the same key, the complete body.
@@ -163,7 +164,7 @@ fn a_401_with_a_headers_hook_repeats_the_attempt_once_with_the_same_key() {
     );
     assert!(out
         .iter()
-        .any(|o| matches!(o, Output::Event(n) if n.kind == "auth.refresh")));
+        .any(|o| matches!(o, Output::Event(n) if n.kind == EventKind::AuthRefresh)));
     // A second 401 in the same run: the token really is refused.
     m.handle(Input::Reply(reply(401)), T0 + 10, 1);
     let out = outputs(&mut m);

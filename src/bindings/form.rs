@@ -1,6 +1,7 @@
 //! `so.form(formElement | selector, options)`: a web form whose submission happens once. The
-//! options are converted and checked here; the form driver (`driver::form`) binds the form
-//! (submit and input listeners, drafts, the button guard, statuses, the Retry button).
+//! options are converted here and normalised by the core (`core::form::FormConfig`); the
+//! form driver (`driver::form`) binds the form (submit and input listeners, drafts, the
+//! button guard, statuses, the Retry button).
 
 use std::rc::Rc;
 
@@ -12,7 +13,8 @@ use super::convert::{
 };
 use super::sendonce::{window_value, Sendonce};
 use crate::core::error::SendonceError;
-use crate::driver::form::{Encoding, FormDriver, FormOptions};
+use crate::core::form::{FormConfig, FormInput};
+use crate::driver::form::{FormDriver, FormOptions};
 use crate::platform::{dom, get};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -71,26 +73,9 @@ pub(crate) fn create(
         })?;
     let o = options_object(options, "options")?;
     super::options::reject_unknown(&o, "", crate::core::options::FORM_OPTIONS)?;
-    let action = crate::core::options::action_name(opt_string(&o, "action")?)?;
-    let url = opt_string(&o, "url")?
-        .filter(|u| !u.is_empty())
-        .or_else(|| dom::attr(&form, "action").filter(|a| !a.is_empty()))
-        .ok_or_else(|| {
-            SendonceError::option("url", "is required (or an action attribute on the form)")
-        })?;
-    crate::core::url::check_url(&url, "url")?;
-    let method = opt_string(&o, "method")?
-        .unwrap_or_else(|| "POST".into())
-        .to_ascii_uppercase();
-    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
-        return Err(SendonceError::option(
-            "method",
-            "must be an HTTP method like \"POST\"",
-        ));
-    }
+    // Only the JS values are read here; the defaults and rules are `core::form`'s.
     let headers = get(&o, "headers");
     headers_list(&headers)?;
-    let window = window_value(&get(&o, "window"))?.unwrap_or(shared.windows.form);
     let exclude: Vec<String> = match get(&o, "exclude") {
         v if v.is_undefined() || v.is_null() => Vec::new(),
         v if js_sys::Array::is_array(&v) => js_sys::Array::from(&v)
@@ -108,30 +93,29 @@ pub(crate) fn create(
             ))
         }
     };
-    let keep_draft = opt_bool(&o, "keepDraft")?.unwrap_or(false);
-    let busy_label = opt_string(&o, "busyLabel")?;
-    let encoding = match opt_string(&o, "encoding")?.as_deref() {
-        Some("json") => Encoding::Json,
-        Some("urlencoded") => Encoding::Urlencoded,
-        Some("multipart") => Encoding::Multipart,
-        // A form with a file input uploads its files: multipart, as the browser would.
-        None if dom::controls(&form)
-            .iter()
-            .any(|c| dom::field_info(c).kind == "file") =>
-        {
-            Encoding::Multipart
-        }
-        None => Encoding::Json,
-        Some(_) => {
-            return Err(SendonceError::option(
-                "encoding",
-                "must be \"json\", \"urlencoded\" or \"multipart\"",
-            ))
-        }
-    };
-    let reenable_after_ms = opt_number(&o, "reenableAfterMs")?
-        .unwrap_or(2000.0)
-        .min(u32::MAX as f64) as u32;
+    let encoding = opt_string(&o, "encoding")?;
+    let c = FormConfig::normalize(
+        FormInput {
+            action: opt_string(&o, "action")?,
+            url: opt_string(&o, "url")?,
+            action_attribute: dom::attr(&form, "action"),
+            method: opt_string(&o, "method")?,
+            window: window_value(&get(&o, "window"))?,
+            exclude,
+            keep_draft: opt_bool(&o, "keepDraft")?,
+            busy_label: opt_string(&o, "busyLabel")?,
+            // Read only when it decides something (a walk over the form's controls).
+            has_file_input: encoding.is_none()
+                && dom::controls(&form)
+                    .iter()
+                    .any(|c| dom::field_info(c).kind == "file"),
+            encoding,
+            reenable_after_ms: opt_number(&o, "reenableAfterMs")?,
+            form_id: get(&form, "id").as_string(),
+            form_name: dom::attr(&form, "name"),
+        },
+        shared.windows.form,
+    )?;
     let button = match get(&o, "button") {
         v if v.is_undefined() || v.is_null() => dom::call(
             &form,
@@ -154,23 +138,18 @@ pub(crate) fn create(
                 .ok_or_else(|| SendonceError::option("status", "matches no element"))?,
         ),
     };
-    let form_id = [get(&form, "id").as_string(), dom::attr(&form, "name")]
-        .into_iter()
-        .flatten()
-        .find(|s| !s.is_empty())
-        .unwrap_or_else(|| action.clone());
     let opts = FormOptions {
-        action,
-        url,
-        method,
+        action: c.action,
+        url: c.url,
+        method: c.method,
         headers,
-        window,
-        exclude,
-        keep_draft,
-        reenable_after_ms,
-        busy_label,
-        encoding,
-        form_id,
+        window: c.window,
+        exclude: c.exclude,
+        keep_draft: c.keep_draft,
+        reenable_after_ms: c.reenable_after_ms,
+        busy_label: c.busy_label,
+        encoding: c.encoding,
+        form_id: c.draft_id,
     };
     let inner = FormDriver::bind(shared, &form, opts, button, status_el)?;
     Ok(Form { inner })

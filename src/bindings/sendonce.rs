@@ -1,6 +1,7 @@
-//! `new Sendonce(options)`: the options, converted and checked once, and the instance's
-//! methods. The shared state they feed (store, event log, live actions, cross-tab channel) and
-//! the action driver are in `driver::shared` and `driver::action`.
+//! `new Sendonce(options)`: the options, converted here and normalised once by the core
+//! (`core::config::SendonceConfig::normalize`), and the instance's methods. The shared state
+//! they feed (store, event log, live actions, cross-tab channel) and the action driver are in
+//! `driver::shared` and `driver::action`.
 
 use std::rc::Rc;
 
@@ -13,21 +14,18 @@ use super::convert::{
     string_arg, OptionsArg,
 };
 use super::options::reject_unknown;
+use crate::core::config::{
+    RetryInput, SendonceConfig, SendonceInput, StorageChoice, StorageInput, WindowsInput,
+};
 use crate::core::error::SendonceError;
-use crate::core::key::{validate_key, KeyFormat};
+use crate::core::key::validate_key;
 use crate::core::options::{ACTION_OPTIONS, RETRY_OPTIONS, SENDONCE_OPTIONS, WINDOWS_OPTIONS};
-use crate::core::retry::RetryPolicy;
-use crate::core::status::{Locale, Messages};
 use crate::core::text::quoted;
-use crate::core::window::{ActionKind, Window, Windows};
+use crate::core::window::{ActionKind, Window};
 use crate::driver::action::{self as driver, NewAction};
 use crate::driver::shared::{Settings, Shared};
 use crate::platform::storage::{Backend, Store};
 use crate::platform::{get, set};
-
-/// How long a lease across processes lasts unless renewed: 15 s. A live holder renews it every
-/// third of that; a process killed mid-handler lets another take over after at most this long.
-pub const DEFAULT_LEASE_MS: u64 = 15_000;
 
 /// The entry point: `new Sendonce(options)`.
 #[wasm_bindgen]
@@ -46,54 +44,23 @@ impl Sendonce {
     fn build(options: &JsValue) -> Result<Sendonce, SendonceError> {
         let o = options_object(options, "options")?;
         reject_unknown(&o, "", SENDONCE_OPTIONS)?;
-        let ns = opt_string(&o, "namespace")?.unwrap_or_else(|| "sendonce".into());
-        crate::core::key::validate_namespace(&ns)?;
-        let mut fallback = None;
+        // Only the JS values are read here; every default and rule is the core's
+        // (`SendonceConfig::normalize`).
         let storage_opt = get(&o, "storage");
-        let backend = if storage_opt.is_object() {
-            for m in ["get", "set", "delete"] {
-                if !get(&storage_opt, m).is_function() {
-                    return Err(SendonceError::option(
-                        "storage",
-                        format!("an adapter needs a {m}() method"),
-                    ));
-                }
+        let storage = if storage_opt.is_object() {
+            StorageInput::Adapter {
+                missing: ["get", "set", "delete"]
+                    .into_iter()
+                    .find(|m| !get(&storage_opt, m).is_function()),
             }
-            Backend::Adapter(storage_opt)
+        } else if storage_opt.is_undefined() || storage_opt.is_null() {
+            StorageInput::Absent
         } else {
-            let which = if storage_opt.is_undefined() || storage_opt.is_null() {
-                "local".to_string()
-            } else {
-                storage_opt.as_string().ok_or_else(|| {
-                    SendonceError::option(
-                        "storage",
-                        "must be \"local\", \"session\", \"memory\" or an adapter object",
-                    )
-                })?
-            };
-            match which.as_str() {
-                "memory" => Backend::Memory,
-                "local" | "session" => match Store::open_web(&which) {
-                    Ok(s) => Backend::Web(s),
-                    Err(reason) => {
-                        fallback = Some(reason);
-                        Backend::Memory
-                    }
-                },
-                other => {
-                    return Err(SendonceError::option(
-                        "storage",
-                        format!(
-                        "must be \"local\", \"session\", \"memory\" or an adapter object, got {}",
-                        quoted(other, '"')
-                    ),
-                    ))
-                }
-            }
+            storage_opt
+                .as_string()
+                .map_or(StorageInput::Other, StorageInput::Name)
         };
-        let mut messages = Messages::new(Locale::parse(
-            &opt_string(&o, "locale")?.unwrap_or_default(),
-        ));
+        let mut messages = Vec::new();
         let m = get(&o, "messages");
         if !m.is_undefined() && !m.is_null() {
             if !m.is_object() {
@@ -116,49 +83,31 @@ impl Sendonce {
                             format!("the text of {} must be a string", quoted(&k, '"')),
                         )
                     })?;
-                messages.set(&k, &v)?;
+                messages.push((k, v));
             }
         }
-        messages.set_show_server_reason(opt_bool(&o, "showServerReason")?.unwrap_or(false));
-        let header_name = header_option(&o, "headerName", crate::core::http::DEFAULT_KEY_HEADER)?;
-        let replay_header =
-            header_option(&o, "replayHeader", crate::core::http::DEFAULT_REPLAY_HEADER)?;
-        let key_format = match opt_string(&o, "keyFormat")? {
-            Some(s) => KeyFormat::parse(&s)?,
-            None => KeyFormat::default(),
-        };
         let r = options_object(&get(&o, "retry"), "retry")?;
         reject_unknown(&r, "retry.", RETRY_OPTIONS)?;
-        let d = RetryPolicy::default();
-        let num = |name: &str, default: u64| -> Result<u64, SendonceError> {
-            Ok(opt_number(&r, name)
-                .map_err(|_| {
-                    SendonceError::option(&format!("retry.{name}"), "must be a finite number >= 0")
-                })?
-                .map(|n| n as u64)
-                .unwrap_or(default))
+        let num = |name: &str| {
+            opt_number(&r, name).map_err(|_| {
+                SendonceError::option(&format!("retry.{name}"), "must be a finite number >= 0")
+            })
         };
-        let retry = RetryPolicy {
-            attempts: num("attempts", d.attempts as u64)?.min(u32::MAX as u64) as u32,
-            base_delay_ms: num("baseDelayMs", d.base_delay_ms)?,
-            max_delay_ms: num("maxDelayMs", d.max_delay_ms)?,
-            timeout_ms: num("timeoutMs", d.timeout_ms)?,
-            deadline_ms: num("deadlineMs", d.deadline_ms)?,
-        }
-        .validate()?;
+        let retry = RetryInput {
+            attempts: num("attempts")?,
+            base_delay_ms: num("baseDelayMs")?,
+            max_delay_ms: num("maxDelayMs")?,
+            timeout_ms: num("timeoutMs")?,
+            deadline_ms: num("deadlineMs")?,
+        };
         let w = options_object(&get(&o, "windows"), "windows")?;
         reject_unknown(&w, "windows.", WINDOWS_OPTIONS)?;
-        let mut windows = Windows::default();
-        for (name, slot) in [
-            ("default", &mut windows.default),
-            ("form", &mut windows.form),
-            ("chat", &mut windows.chat),
-            ("quickReply", &mut windows.quick_reply),
-        ] {
-            if let Some(win) = window_value(&get(&w, name))? {
-                *slot = win;
-            }
-        }
+        let windows = WindowsInput {
+            default: window_value(&get(&w, "default"))?,
+            form: window_value(&get(&w, "form"))?,
+            chat: window_value(&get(&w, "chat"))?,
+            quick_reply: window_value(&get(&w, "quickReply"))?,
+        };
         let fetch = get(&o, "fetch");
         if !fetch.is_undefined() && !fetch.is_null() && !fetch.is_function() {
             return Err(SendonceError::option(
@@ -166,42 +115,60 @@ impl Sendonce {
                 "must be a function like globalThis.fetch",
             ));
         }
-        let max_payload_bytes =
-            crate::core::json::payload_limit(opt_number(&o, "maxPayloadBytes")?)?;
         let on_event = opt_function(&o, "onEvent")?;
         let headers_hook = opt_function(&o, "headers")?;
-        let lease_ms = match opt_number(&o, "leaseMs")? {
-            None => DEFAULT_LEASE_MS,
-            Some(n) if (1_000.0..=600_000.0).contains(&n) => n as u64,
-            Some(_) => {
-                return Err(SendonceError::option(
-                    "leaseMs",
-                    "must be a number of ms from 1000 to 600000",
-                ))
-            }
+        let config = SendonceConfig::normalize(SendonceInput {
+            namespace: opt_string(&o, "namespace")?,
+            storage,
+            locale: opt_string(&o, "locale")?,
+            messages,
+            show_server_reason: opt_bool(&o, "showServerReason")?,
+            header_name: opt_string(&o, "headerName")?,
+            replay_header: opt_string(&o, "replayHeader")?,
+            key_format: opt_string(&o, "keyFormat")?,
+            retry,
+            windows,
+            max_payload_bytes: opt_number(&o, "maxPayloadBytes")?,
+            lease_ms: opt_number(&o, "leaseMs")?,
+            auto_resume: opt_bool(&o, "autoResume")?,
+        })?;
+        let open = |choice: StorageChoice| match choice {
+            StorageChoice::Adapter => Ok(Backend::Adapter(storage_opt.clone())),
+            StorageChoice::Memory => Ok(Backend::Memory),
+            web => Store::open_web(web.web_name().unwrap_or("local")).map(Backend::Web),
         };
-        let auto_resume = opt_bool(&o, "autoResume")?.unwrap_or(false);
+        // Storage that cannot be opened is replaced by the core's fallback (memory), with a
+        // `storage.fallback` event giving the reason.
+        let mut fallback = None;
+        let backend = open(config.storage).unwrap_or_else(|reason| {
+            fallback = Some(reason);
+            config
+                .storage
+                .fallback()
+                .and_then(|f| open(f).ok())
+                .unwrap_or(Backend::Memory)
+        });
 
         let shared = Shared::start(
             Settings {
-                ns,
+                ns: config.namespace,
                 store: Store::new(backend),
-                messages,
-                header_name,
-                replay_header,
-                key_format,
-                retry,
-                windows,
+                messages: config.messages,
+                header_name: config.header_name,
+                replay_header: config.replay_header,
+                key_format: config.key_format,
+                retry: config.retry,
+                windows: config.windows,
                 fetch,
                 headers_hook,
-                max_payload_bytes,
+                max_payload_bytes: config.max_payload_bytes,
                 on_event,
-                lease_ms,
+                lease_ms: config.lease_ms,
             },
             fallback,
         );
         let so = Sendonce { shared };
-        if auto_resume {
+        if config.auto_resume {
             // Sent, not only restored: the same as `resumePending()` with nobody awaiting it.
             driver::auto_resume(&so.shared);
         }
@@ -435,17 +402,6 @@ pub(crate) fn string_list(v: &JsValue, name: &str) -> Result<Vec<String>, Sendon
     list.iter()
         .map(|x| string_arg(&x, name, 1000).map_err(|_| bad()))
         .collect()
-}
-
-fn header_option(o: &JsValue, name: &str, default: &str) -> Result<String, SendonceError> {
-    let v = opt_string(o, name)?.unwrap_or_else(|| default.to_string());
-    if !crate::core::http::is_header_name(&v) {
-        return Err(SendonceError::option(
-            name,
-            "must be a valid HTTP header name",
-        ));
-    }
-    Ok(v)
 }
 
 /// A window given as a number of ms or a string like `"10m"`.

@@ -9,6 +9,7 @@
 use std::collections::VecDeque;
 
 use crate::core::error::SendonceError;
+use crate::core::events::EventKind;
 use crate::core::fingerprint::Fingerprint;
 use crate::core::key::Key;
 use crate::core::record::{ActionRecord, StoredReply, StoredRequest};
@@ -116,9 +117,10 @@ pub enum Input {
 /// A decision log entry for `onEvent`. It never carries payload values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Note {
-    /// Event type (`send.attempt`, `send.retry`, `reply.replayed`, `reply.conflict`,
-    /// `action.repeat`, `offline`, `online`, `elsewhere`, `key.header_ignored`).
-    pub kind: &'static str,
+    /// What happened: the machine's events are `send.attempt`, `send.retry`, `auth.refresh`,
+    /// `reply.replayed`, `reply.conflict`, `action.repeat`, `action.incomplete`, `offline`,
+    /// `online`, `elsewhere` and `key.header_ignored`.
+    pub kind: EventKind,
     /// Attempt number, when it concerns an attempt.
     pub attempt: Option<u32>,
     /// HTTP status, when it concerns a reply.
@@ -402,20 +404,20 @@ impl ActionMachine {
             Input::Online => {
                 self.online = true;
                 if self.phase == Phase::Offline {
-                    self.note("online", None, None, None);
+                    self.note(EventKind::Online, None, None, None);
                     self.start_run(now_ms);
                 } else if let Phase::Polling { until, .. } = &mut self.phase {
                     // Polls paused while offline: the next one now, and the time spent offline
                     // does not count against the deadline.
                     *until = now_ms;
                     self.run_started_at = now_ms;
-                    self.note("online", None, None, None);
+                    self.note(EventKind::Online, None, None, None);
                 }
             }
             Input::LockedElsewhere => {
                 if matches!(self.phase, Phase::Idle | Phase::Resting(_) | Phase::Offline) {
                     self.phase = Phase::Elsewhere;
-                    self.note("elsewhere", None, None, None);
+                    self.note(EventKind::Elsewhere, None, None, None);
                     self.set_status(StatusCode::Elsewhere, None);
                 }
             }
@@ -516,7 +518,7 @@ impl ActionMachine {
         if let Some(r) = &mut request {
             // Told once per request taken (a joined send's copy is not).
             if drop_key_header(&mut r.headers, &self.cfg.header_name) && taken {
-                self.note("key.header_ignored", None, None, None);
+                self.note(EventKind::KeyHeaderIgnored, None, None, None);
             }
         }
         if self.request.is_none() || (incomplete && request.is_some()) {
@@ -557,7 +559,7 @@ impl ActionMachine {
             }
             Phase::Resting(code) if code.is_confirmed() => {
                 // A repeat of a confirmed action: the stored result, no request.
-                self.note("action.repeat", None, None, None);
+                self.note(EventKind::ActionRepeat, None, None, None);
                 self.replayed = true;
                 self.set_status(StatusCode::AlreadyReceived, None);
                 self.settle();
@@ -582,7 +584,7 @@ impl ActionMachine {
                     // Restored without values that are never stored (a form's password, a
                     // credential header and no `headers` hook): never sent without them, never
                     // dropped. It waits for the user's next submission.
-                    self.note("action.incomplete", None, None, None);
+                    self.note(EventKind::ActionIncomplete, None, None, None);
                     self.settle();
                 } else if !self.online {
                     self.go_offline();
@@ -628,7 +630,7 @@ impl ActionMachine {
         request
             .headers
             .push((self.cfg.header_name.clone(), self.cfg.key.to_string()));
-        self.note("send.attempt", Some(attempt), None, None);
+        self.note(EventKind::SendAttempt, Some(attempt), None, None);
         let elapsed = now_ms.saturating_sub(self.run_started_at);
         self.outputs.push_back(Output::Transmit {
             attempt,
@@ -649,7 +651,12 @@ impl ActionMachine {
             // A token that expired: the `headers` hook is called again before the repeated
             // attempt (same key, same bytes), once per run.
             self.auth_refreshed = true;
-            self.note("auth.refresh", Some(self.record.attempts), Some(401), None);
+            self.note(
+                EventKind::AuthRefresh,
+                Some(self.record.attempts),
+                Some(401),
+                None,
+            );
             self.last_reply = Some(reply);
             self.transmit(now_ms);
             return;
@@ -666,7 +673,7 @@ impl ActionMachine {
                 self.replayed = replayed;
                 if replayed {
                     self.note(
-                        "reply.replayed",
+                        EventKind::ReplyReplayed,
                         Some(self.record.attempts),
                         Some(status),
                         None,
@@ -695,7 +702,7 @@ impl ActionMachine {
             }
             ReplyClass::InProgress => {
                 self.note(
-                    "reply.conflict",
+                    EventKind::ReplyConflict,
                     Some(self.record.attempts),
                     Some(status),
                     None,
@@ -705,7 +712,7 @@ impl ActionMachine {
             }
             ReplyClass::Changed => {
                 self.note(
-                    "reply.conflict",
+                    EventKind::ReplyConflict,
                     Some(self.record.attempts),
                     Some(status),
                     None,
@@ -719,7 +726,7 @@ impl ActionMachine {
             ReplyClass::ReplayedFailure => {
                 self.replayed = true;
                 self.note(
-                    "reply.replayed",
+                    EventKind::ReplyReplayed,
                     Some(self.record.attempts),
                     Some(status),
                     None,
@@ -777,7 +784,12 @@ impl ActionMachine {
             counts,
         ) {
             Decision::Retry(ms) => {
-                self.note("send.retry", Some(self.record.attempts), None, Some(ms));
+                self.note(
+                    EventKind::SendRetry,
+                    Some(self.record.attempts),
+                    None,
+                    Some(ms),
+                );
                 if give_up != StatusCode::Accepted {
                     self.set_status(StatusCode::Retrying, None);
                 }
@@ -805,7 +817,7 @@ impl ActionMachine {
 
     fn go_offline(&mut self) {
         self.phase = Phase::Offline;
-        self.note("offline", Some(self.record.attempts), None, None);
+        self.note(EventKind::Offline, Some(self.record.attempts), None, None);
         self.set_status(StatusCode::Offline, None);
         self.persist();
         self.settle();
@@ -920,7 +932,7 @@ impl ActionMachine {
 
     fn note(
         &mut self,
-        kind: &'static str,
+        kind: EventKind,
         attempt: Option<u32>,
         http_status: Option<u16>,
         ms: Option<u64>,

@@ -1,6 +1,6 @@
 //! Pure decisions of `so.form(...)`: which fields are private, what a submission sends, and
 //! which key a submission uses. The DOM binding (`src/bindings/form.rs`) only reads the
-//! fields and calls these.
+//! fields and calls these; `FormConfig::normalize` turns its options into complete ones.
 
 use crate::core::fingerprint::{fingerprint_form, sha256_hex, Fingerprint, FormValue};
 use crate::core::json::{self, Value};
@@ -584,5 +584,150 @@ pub fn plan_submission(
                 },
             },
         },
+    }
+}
+
+/// How a form's body is written (option `encoding`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// `application/json`: one member per field (the default without file inputs).
+    Json,
+    /// `application/x-www-form-urlencoded`, as a plain HTML form posts.
+    Urlencoded,
+    /// `multipart/form-data` (the default with a file input): the files themselves.
+    Multipart,
+}
+
+/// How long after a submission starts the button is enabled again while it is still pending
+/// (a click then joins it), unless `reenableAfterMs` says otherwise.
+pub const DEFAULT_REENABLE_AFTER_MS: u32 = 2_000;
+
+/// The method of a form without a `method` option.
+pub const DEFAULT_FORM_METHOD: &str = "POST";
+
+/// The options of `so.form(form, options)` as written, with what the binding read from the
+/// form element: `None` where nothing was given. Numbers are already checked finite and
+/// `>= 0`, windows already read from their number or text.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FormInput {
+    /// `action`.
+    pub action: Option<String>,
+    /// `url`.
+    pub url: Option<String>,
+    /// The form's `action` attribute.
+    pub action_attribute: Option<String>,
+    /// `method`.
+    pub method: Option<String>,
+    /// `window`.
+    pub window: Option<crate::core::window::Window>,
+    /// `exclude`.
+    pub exclude: Vec<String>,
+    /// `keepDraft`.
+    pub keep_draft: Option<bool>,
+    /// `busyLabel`.
+    pub busy_label: Option<String>,
+    /// `encoding`.
+    pub encoding: Option<String>,
+    /// The form has a file input.
+    pub has_file_input: bool,
+    /// `reenableAfterMs`.
+    pub reenable_after_ms: Option<f64>,
+    /// The form element's `id`.
+    pub form_id: Option<String>,
+    /// The form element's `name` attribute.
+    pub form_name: Option<String>,
+}
+
+/// A form's complete options: every default applied, every value checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormConfig {
+    /// The action's name (the one rule of `core::options::action_name`).
+    pub action: String,
+    /// Where to send: the `url` option, else the form's `action` attribute.
+    pub url: String,
+    /// The method, upper-cased (default `POST`).
+    pub method: String,
+    /// The repeat window (default: the instance's `windows.form`).
+    pub window: crate::core::window::Window,
+    /// Field names sent but never stored.
+    pub exclude: Vec<String>,
+    /// Keep the draft after a confirmed success (default false).
+    pub keep_draft: bool,
+    /// The button's label while a submission is under way.
+    pub busy_label: Option<String>,
+    /// How the body is written (default JSON, or multipart for a form with a file input).
+    pub encoding: Encoding,
+    /// When the button is enabled again while pending (default
+    /// [`DEFAULT_REENABLE_AFTER_MS`]).
+    pub reenable_after_ms: u32,
+    /// The draft's identity: the form's `id`, else its `name`, else the action's name. Two
+    /// forms with the same identity share a draft (and its key).
+    pub draft_id: String,
+}
+
+impl FormConfig {
+    /// Turns the loose options into the form's complete options, or the `invalid_option`
+    /// error of the first bad one. `form_window` is the instance's `windows.form`.
+    ///
+    /// ```
+    /// use sendonce::core::form::{Encoding, FormConfig, FormInput};
+    /// use sendonce::core::window::Window;
+    /// let input = FormInput { action: Some("signup".into()), url: Some("/api".into()),
+    ///     has_file_input: true, ..Default::default() };
+    /// let c = FormConfig::normalize(input, Window::parse("10m").unwrap()).unwrap();
+    /// assert_eq!((c.method.as_str(), c.encoding, c.draft_id.as_str()), ("POST", Encoding::Multipart, "signup"));
+    /// ```
+    pub fn normalize(
+        input: FormInput,
+        form_window: crate::core::window::Window,
+    ) -> Result<FormConfig, crate::core::error::SendonceError> {
+        use crate::core::error::SendonceError;
+        let action = crate::core::options::action_name(input.action)?;
+        let url = input
+            .url
+            .filter(|u| !u.is_empty())
+            .or(input.action_attribute.filter(|a| !a.is_empty()))
+            .ok_or_else(|| {
+                SendonceError::option("url", "is required (or an action attribute on the form)")
+            })?;
+        crate::core::url::check_url(&url, "url")?;
+        let method =
+            crate::core::http::method(input.method.as_deref().unwrap_or(DEFAULT_FORM_METHOD))?;
+        let encoding = match input.encoding.as_deref() {
+            Some("json") => Encoding::Json,
+            Some("urlencoded") => Encoding::Urlencoded,
+            Some("multipart") => Encoding::Multipart,
+            // A form with a file input uploads its files: multipart, as the browser would.
+            None if input.has_file_input => Encoding::Multipart,
+            None => Encoding::Json,
+            Some(_) => {
+                return Err(SendonceError::option(
+                    "encoding",
+                    "must be \"json\", \"urlencoded\" or \"multipart\"",
+                ))
+            }
+        };
+        let reenable_after_ms = input
+            .reenable_after_ms
+            .map_or(DEFAULT_REENABLE_AFTER_MS, |n| {
+                n.min(f64::from(u32::MAX)) as u32
+            });
+        let draft_id = [input.form_id, input.form_name]
+            .into_iter()
+            .flatten()
+            .find(|s| !s.is_empty())
+            .unwrap_or_else(|| action.clone());
+        Ok(FormConfig {
+            action,
+            url,
+            method,
+            window: input.window.unwrap_or(form_window),
+            exclude: input.exclude,
+            keep_draft: input.keep_draft.unwrap_or(false),
+            busy_label: input.busy_label,
+            encoding,
+            reenable_after_ms,
+            draft_id,
+        })
     }
 }

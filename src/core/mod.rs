@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod chat;
+pub mod config;
 pub mod cors;
 pub mod error;
 pub mod events;

@@ -418,13 +418,11 @@ impl ActionCell {
                     self.shared.write_async(&Record::Action(record)).await
                 }
                 Some(Output::Event(note)) => {
-                    if let Some(kind) = EventKind::parse(note.kind) {
-                        let mut e = self.event(kind);
-                        e.attempt = note.attempt;
-                        e.status = note.http_status;
-                        e.ms = note.ms;
-                        self.shared.emit(e);
-                    }
+                    let mut e = self.event(note.kind);
+                    e.attempt = note.attempt;
+                    e.status = note.http_status;
+                    e.ms = note.ms;
+                    self.shared.emit(e);
                 }
                 Some(Output::Settled(outcome)) => {
                     let reply = reply_object(

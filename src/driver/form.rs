@@ -68,16 +68,7 @@ struct FormFields {
     secret: bool,
 }
 
-/// How a form's body is written (option `encoding`).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Encoding {
-    /// `application/json`: one member per field (the default without file inputs).
-    Json,
-    /// `application/x-www-form-urlencoded`, as a plain HTML form posts.
-    Urlencoded,
-    /// `multipart/form-data` (the default with a file input): the files themselves.
-    Multipart,
-}
+use crate::core::form::Encoding;
 
 /// How long after the last input the draft is saved.
 const DRAFT_DEBOUNCE_MS: u32 = 300;

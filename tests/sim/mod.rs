@@ -547,7 +547,7 @@ impl Driver {
         self.steps
             .iter()
             .filter_map(|s| match s {
-                Step::Event(n) => Some(n.kind),
+                Step::Event(n) => Some(n.kind.as_str()),
                 _ => None,
             })
             .collect()
