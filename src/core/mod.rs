@@ -7,6 +7,7 @@ pub mod config;
 pub mod cors;
 pub mod error;
 pub mod events;
+pub mod exclusive;
 pub mod fingerprint;
 pub mod form;
 pub mod http;
