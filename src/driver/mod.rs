@@ -11,6 +11,8 @@
 //!   eviction when full), events, the cross-tab channel, online/offline, the live actions.
 //! - [`action`]: one action's machine: its sends, retries and timers, one send per key across
 //!   tabs (Web Locks) and across processes (storage adapter claims and leases).
+//! - [`exclusive`]: carries out `core::exclusive` (one key's exclusivity across processes:
+//!   claims, renewals, releases, timers) for the action and quick-reply drivers.
 //! - [`form`]: a bound form: submit and click handling, the button guard, drafts, the status
 //!   element and its Retry button.
 //! - `chat` (feature `chat`): a conversation's outbox, delivered in order, and reply streams.
@@ -28,6 +30,7 @@
 pub(crate) mod action;
 #[cfg(feature = "chat")]
 pub(crate) mod chat;
+pub(crate) mod exclusive;
 pub(crate) mod form;
 pub(crate) mod listeners;
 #[cfg(feature = "quick-replies")]

@@ -25,10 +25,12 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
 
+use super::exclusive::{self, Acquired};
 use super::shared::Shared;
 use crate::bindings::convert::{from_value, js_error, status_object, to_value};
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind};
+use crate::core::exclusive::{Fallback, Found};
 use crate::core::key::{bot_key, Key};
 use crate::core::quick::{self, Expiry, QuickPlan, QUICK_RETENTION_MS};
 use crate::core::record::{self, QuickReplyRecord, Record, SeenRecord};
@@ -92,7 +94,7 @@ thread_local! {
     static IN_FLIGHT: RefCell<SmallMap<Promise>> = RefCell::new(SmallMap::new());
     /// Inbound messages being handled by `handleOnce()` in this process, by lease key: another
     /// delivery of one waits until it is done here, then finds it marked (or not, and runs it).
-    static HANDLING: RefCell<SmallMap<()>> = RefCell::new(SmallMap::new());
+    static HANDLING: RefCell<SmallMap<Promise>> = RefCell::new(SmallMap::new());
 }
 
 impl QuickDriver {
@@ -216,16 +218,16 @@ impl QuickDriver {
             };
             if waited {
                 tell_waiting(on_wait.as_ref());
-                // The other tab's result may reach this tab's storage a little after the lock.
-                for _ in 0..locks::SETTLE_MS / 50 {
+                // The other tab's result may reach this tab's storage a little after the lock
+                // (the run below reads it again either way).
+                exclusive::settle(&this.shared, || async {
                     let latest = this.latest(&sk).await.ok().flatten();
-                    let repeat =
-                        matches!(this.plan(latest.as_ref()).await, Ok(QuickPlan::Repeat(_)));
-                    if repeat {
-                        break;
+                    match this.plan(latest.as_ref()).await {
+                        Ok(QuickPlan::Repeat(_)) => Found::Adoptable,
+                        _ => Found::Nothing,
                     }
-                    platform::sleep(50).await;
-                }
+                })
+                .await;
             }
             let result = if this.shared.store.can_claim() {
                 this.run_exclusive(&action_key, &sk, handler, on_wait.as_ref())
@@ -257,59 +259,58 @@ impl QuickDriver {
     ) -> Result<JsValue, JsValue> {
         let fail = |e: SendonceError| js_error(&e);
         let lease_key = record::lease_key(&self.shared.ns, storage_key);
-        let token = self.shared.lease_token().map_err(fail)?;
-        let started = platform::now_ms();
-        let mut waited = false;
-        loop {
-            let latest = self.latest(storage_key).await.map_err(fail)?;
-            if let QuickPlan::Repeat(_) = self.plan(latest.as_ref()).await.map_err(fail)? {
-                return self
+        // The token is drawn first: without one, no claim (the error says why).
+        self.shared.lease_token().map_err(fail)?;
+        // What the machine's reads found: the latest run's record, and a read's error.
+        let latest: RefCell<Option<QuickReplyRecord>> = RefCell::new(None);
+        let problem: RefCell<Option<SendonceError>> = RefCell::new(None);
+        let read = || async {
+            let found = match self.latest(storage_key).await {
+                Ok(l) => l,
+                Err(e) => {
+                    let text = e.to_string();
+                    *problem.borrow_mut() = Some(e);
+                    return Err(text);
+                }
+            };
+            let plan = self.plan(found.as_ref()).await;
+            *latest.borrow_mut() = found;
+            match plan {
+                Ok(p) => Ok(matches!(p, QuickPlan::Repeat(_))),
+                Err(e) => {
+                    let text = e.to_string();
+                    *problem.borrow_mut() = Some(e);
+                    Err(text)
+                }
+            }
+        };
+        let on_waiting = || {
+            let key = bot_key(&self.shared.ns, &self.conversation_id, action_key);
+            self.shared
+                .emit(self.shared.event(EventKind::Elsewhere, &key, QUICK_ACTION));
+            tell_waiting(on_wait);
+        };
+        let config = exclusive::config(&self.shared, Fallback::Fail, Fallback::Fail);
+        let acquired =
+            exclusive::acquire(&self.shared, &lease_key, config, read, on_waiting, false).await;
+        match acquired {
+            Acquired::Adopt => {
+                let latest = latest.borrow_mut().take();
+                self.run_once(action_key, storage_key, latest, handler)
+                    .await
+            }
+            Acquired::Run(held) => {
+                let latest = latest.borrow_mut().take();
+                let result = self
                     .run_once(action_key, storage_key, latest, handler)
                     .await;
+                held.finish().await;
+                result
             }
-            let lease = self
-                .shared
-                .store
-                .lease(&lease_key, &token, self.shared.lease_ms)
-                .await
-                .map_err(|e| {
-                    fail(SendonceError::Storage(format!(
-                        "{e}; the quick reply's handler was not run"
-                    )))
-                })?;
-            match lease {
-                Some(lease) => {
-                    // Another process may have stored its result between the read and the claim.
-                    let latest = self.latest(storage_key).await.map_err(fail)?;
-                    let result = self
-                        .run_once(action_key, storage_key, latest, handler)
-                        .await;
-                    if let Err(e) = lease.release().await {
-                        self.shared
-                            .emit(Event::new(EventKind::StorageFallback).with_detail(&e));
-                    }
-                    return result;
-                }
-                None => {
-                    if !waited {
-                        waited = true;
-                        let key = bot_key(&self.shared.ns, &self.conversation_id, action_key);
-                        self.shared.emit(self.shared.event(
-                            EventKind::Elsewhere,
-                            &key,
-                            QUICK_ACTION,
-                        ));
-                        tell_waiting(on_wait);
-                    }
-                    if platform::now_ms().saturating_sub(started) > self.shared.retry.deadline_ms {
-                        return Err(fail(SendonceError::Storage(format!(
-                            "another process has been running this quick reply for more than {} ms; the handler was not run here",
-                            self.shared.retry.deadline_ms
-                        ))));
-                    }
-                    platform::sleep(100).await;
-                }
-            }
+            Acquired::Failed(e) => Err(fail(problem.borrow_mut().take().unwrap_or_else(|| {
+                SendonceError::Storage(format!("{e}; the quick reply's handler was not run"))
+            }))),
+            Acquired::Disposed => Err(fail(SendonceError::Disposed("this Sendonce".into()))),
         }
     }
 
@@ -537,78 +538,64 @@ impl QuickDriver {
         if !claims {
             self.shared.warn_not_exclusive();
         }
-        let token = self.shared.lease_token().map_err(fail)?;
-        let started = platform::now_ms();
-        let mut waited = false;
-        loop {
-            // Another delivery of the message in this process: wait for it, then look again.
-            if HANDLING.with(|m| m.borrow().get(&lease_key).is_some()) {
-                platform::sleep(50).await;
-                continue;
+        self.shared.lease_token().map_err(fail)?;
+        // Another delivery of the message in this process: wait for it to end, then look.
+        while let Some(other) = HANDLING.with(|m| m.borrow().get(&lease_key).cloned()) {
+            let _ = platform::settle_within(other.into(), None).await;
+        }
+        let held = if claims {
+            let read = || async { self.any_seen(&names).await.map_err(|e| e.to_string()) };
+            let on_waiting = || {
+                self.shared
+                    .emit(self.shared.event(EventKind::Elsewhere, &key, QUICK_ACTION));
+            };
+            let config = exclusive::config(&self.shared, Fallback::Fail, Fallback::Fail);
+            match exclusive::acquire(&self.shared, &lease_key, config, read, on_waiting, false)
+                .await
+            {
+                Acquired::Adopt => return Ok(handled(true, &key, &JsValue::UNDEFINED)),
+                Acquired::Run(held) => Some(held),
+                Acquired::Failed(e) => {
+                    return Err(fail(SendonceError::Storage(format!(
+                        "{e}; the message's handler was not run"
+                    ))))
+                }
+                Acquired::Disposed => {
+                    return Err(fail(SendonceError::Disposed("this Sendonce".into())))
+                }
             }
+        } else {
             if self.any_seen(&names).await.map_err(fail)? {
                 return Ok(handled(true, &key, &JsValue::UNDEFINED));
             }
-            let lease = if claims {
-                self.shared
-                    .store
-                    .lease(&lease_key, &token, self.shared.lease_ms)
-                    .await
-                    .map_err(|e| {
-                        fail(SendonceError::Storage(format!(
-                            "{e}; the message's handler was not run"
-                        )))
-                    })?
-                    .map(Some)
-            } else {
-                Some(None)
-            };
-            let Some(lease) = lease else {
-                if !waited {
-                    waited = true;
-                    self.shared
-                        .emit(self.shared.event(EventKind::Elsewhere, &key, QUICK_ACTION));
-                }
-                if platform::now_ms().saturating_sub(started) > self.shared.retry.deadline_ms {
-                    return Err(fail(SendonceError::Storage(format!(
-                        "another process has been handling this message for more than {} ms; it was not handled here",
-                        self.shared.retry.deadline_ms
-                    ))));
-                }
-                platform::sleep(100).await;
-                continue;
-            };
-            // Held (or no claims to take): marked done by another delivery meanwhile?
-            if lease.is_some() && self.any_seen(&names).await.map_err(fail)? {
-                if let Some(l) = lease {
-                    let _ = l.release().await;
-                }
-                return Ok(handled(true, &key, &JsValue::UNDEFINED));
-            }
-            HANDLING.with(|m| m.borrow_mut().insert(lease_key.clone(), ()));
-            self.shared
-                .emit(self.shared.event(EventKind::ActionNew, &key, QUICK_ACTION));
-            let outcome = match handler.call1(&JsValue::NULL, &JsValue::from_str(key.as_str())) {
-                Ok(returned) => match platform::settle_within(returned, None).await {
-                    platform::Settled::Value(v) => Ok(v),
-                    platform::Settled::Rejected(e) => Err(e),
-                    platform::Settled::TimedOut => Ok(JsValue::UNDEFINED),
-                },
-                Err(e) => Err(e),
-            };
-            if outcome.is_ok() {
-                // Done: marked before the lease goes, so no other delivery runs it again.
-                self.mark_seen(&names).await;
-            }
-            if let Some(l) = lease {
-                if let Err(e) = l.release().await {
-                    self.shared
-                        .emit(Event::new(EventKind::StorageFallback).with_detail(&e));
-                }
-            }
-            HANDLING.with(|m| m.borrow_mut().remove(&lease_key));
-            return outcome.map(|v| handled(false, &key, &v));
+            None
+        };
+        // Held while the handler runs: another delivery here waits for `done`.
+        let mut done_fn: Option<Function> = None;
+        let done = Promise::new(&mut |resolve, _| done_fn = Some(resolve));
+        HANDLING.with(|m| m.borrow_mut().insert(lease_key.clone(), done));
+        self.shared
+            .emit(self.shared.event(EventKind::ActionNew, &key, QUICK_ACTION));
+        let outcome = match handler.call1(&JsValue::NULL, &JsValue::from_str(key.as_str())) {
+            Ok(returned) => match platform::settle_within(returned, None).await {
+                platform::Settled::Value(v) => Ok(v),
+                platform::Settled::Rejected(e) => Err(e),
+                platform::Settled::TimedOut => Ok(JsValue::UNDEFINED),
+            },
+            Err(e) => Err(e),
+        };
+        if outcome.is_ok() {
+            // Done: marked before the lease goes, so no other delivery runs it again.
+            self.mark_seen(&names).await;
         }
+        if let Some(held) = held {
+            held.finish().await;
+        }
+        HANDLING.with(|m| m.borrow_mut().remove(&lease_key));
+        if let Some(f) = done_fn {
+            let _ = f.call0(&JsValue::NULL);
+        }
+        outcome.map(|v| handled(false, &key, &v))
     }
 
     /// `handleOnce()`'s Promise.

@@ -263,6 +263,41 @@ impl Store {
         }
     }
 
+    /// Extends `key` = `token` by `ttl_ms` if the store still holds that token: `Ok(true)` when
+    /// it did. With the adapter's `renew(key, value, ttlMs)` when it has one, else by writing
+    /// the token again after checking that it is still there (not atomic; `sendonce/redis` has
+    /// `renew`).
+    pub async fn renew(&self, key: &str, token: &str, ttl_ms: u64) -> Result<bool, String> {
+        let adapter = self
+            .adapter()
+            .ok_or_else(|| "this storage has no adapter".to_string())?;
+        let args = [
+            JsValue::from_str(key),
+            JsValue::from_str(token),
+            JsValue::from_f64(ttl_ms as f64),
+        ];
+        if get(&adapter, "renew").is_function() {
+            return call_adapter(&adapter, "renew", &args)
+                .await
+                .map(|v| v.as_bool().unwrap_or(true));
+        }
+        match call_adapter(&adapter, "get", &args[..1]).await? {
+            v if v.as_string().as_deref() == Some(token) => {
+                call_adapter(&adapter, "set", &args).await.map(|_| true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Deletes `key` if it still holds `token` (the adapter's compare-and-delete `release`).
+    pub async fn release(&self, key: &str, token: &str) -> Result<(), String> {
+        let adapter = self
+            .adapter()
+            .ok_or_else(|| "this storage has no adapter".to_string())?;
+        let args = [JsValue::from_str(key), JsValue::from_str(token)];
+        call_adapter(&adapter, "release", &args).await.map(|_| ())
+    }
+
     /// Takes a lease on `key` for `ttl_ms` with a random `token`: `Ok(Some)` when this caller
     /// holds it now, `Ok(None)` when someone else does. The lease is renewed in the background
     /// every third of its time while it is held, and released when dropped; a process that
@@ -672,15 +707,6 @@ impl Lease {
                 }
             }
         });
-    }
-
-    /// Lets go of the lease now and waits for the adapter.
-    pub async fn release(self) -> Result<(), String> {
-        self.held.set(false);
-        let args = [JsValue::from_str(&self.key), JsValue::from_str(&self.token)];
-        call_adapter(&self.adapter, "release", &args)
-            .await
-            .map(|_| ())
     }
 }
 
