@@ -16,8 +16,10 @@
 //!    unguarded [`Output::Run`], as [`Config::on_deadline`] says.
 //!
 //! The rules for what goes wrong (tested in `tests/sim`):
-//! - **No token, no claim.** Without a random token (the draw failed) the machine refuses at
-//!   once ([`Output::Fail`]): two holders must never share a token, so there is no fallback.
+//! - **No token, no claim.** Without a random token (the draw failed) the machine never
+//!   claims: two holders must never share a token, so there is no fallback token. It is
+//!   trouble like a failed claim ([`Config::on_trouble`]): refused ([`Output::Fail`]), or run
+//!   unguarded and reported ([`Output::Trouble`]).
 //! - **The store's word decides** whether a lease is held: the machine never compares a time of
 //!   another process with its own clock (clocks may disagree), only durations on its own clock.
 //! - **A holder that stalls past its lease** (a paused process, a renew that came too late):
@@ -41,6 +43,9 @@
 //!   ([`Output::Fail`]) or run without a lease ([`Output::Run`] with `guarded: false`).
 
 use std::collections::VecDeque;
+
+/// How [`Output::Trouble`] ends: what happens next.
+const UNGUARDED: &str = "; going on with the same key without a lease";
 
 /// How long a waiting process sleeps between two looks at the store, by default: 100 ms.
 pub const POLL_MS: u64 = 100;
@@ -212,7 +217,7 @@ pub struct Exclusive {
 
 impl Exclusive {
     /// A machine for one key. `token` is the lease's random token; `None` (the random draw
-    /// failed) refuses at [`Exclusive::start`]: a token is never made up.
+    /// failed) means no claim at [`Exclusive::start`]: a token is never made up.
     pub fn new(config: Config, token: Option<String>) -> Self {
         Exclusive {
             config,
@@ -228,16 +233,19 @@ impl Exclusive {
         }
     }
 
-    /// Starts at `now` (this process's clock): the first output is a read, or a refusal.
+    /// Starts at `now` (this process's clock): the first output is a read, or (no token) the
+    /// trouble rule's refusal or unguarded run.
     pub fn start(&mut self, now: u64) {
         if self.state != State::Idle {
             return;
         }
         self.started = now;
         if self.token.is_none() {
-            self.finish(Output::Fail(
-                "no random lease token could be drawn; the work was not run".into(),
-            ));
+            // Never a made-up or shared token: no claim at all.
+            self.trouble(
+                "no random lease token could be drawn, so no claim was made".into(),
+                now,
+            );
             return;
         }
         self.read();
@@ -300,7 +308,8 @@ impl Exclusive {
                     match self.config.on_deadline {
                         Fallback::Fail => self.finish(Output::Fail(reason)),
                         Fallback::Proceed => {
-                            self.out.push_back(Output::Trouble(reason));
+                            self.out
+                                .push_back(Output::Trouble(format!("{reason}{UNGUARDED}")));
                             self.run(false, now);
                         }
                     }
@@ -416,7 +425,8 @@ impl Exclusive {
             }
             Fallback::Proceed => {
                 self.release();
-                self.out.push_back(Output::Trouble(e));
+                self.out
+                    .push_back(Output::Trouble(format!("{e}{UNGUARDED}")));
                 self.run(false, now);
             }
         }

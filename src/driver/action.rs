@@ -12,6 +12,7 @@ use std::rc::{Rc, Weak};
 use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 
+use super::exclusive::Acquired;
 use super::listeners::Listeners;
 use super::shared::Shared;
 use crate::bindings::convert::{
@@ -22,6 +23,7 @@ use crate::core::action::{
 };
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind};
+use crate::core::exclusive::{Fallback, Found};
 use crate::core::fingerprint::fingerprint_action;
 use crate::core::key::Key;
 use crate::core::record::{self, ActionPlan, ActionRecord, Record, StoredRequest};
@@ -55,7 +57,7 @@ pub(crate) struct ActionCell {
     form_data: RefCell<Option<JsValue>>,
     /// Over a storage adapter with claims: the lease on this key across processes, held from
     /// the first attempt until the action rests (see `send_across_processes`).
-    lease: RefCell<Option<crate::platform::storage::Lease>>,
+    lease: RefCell<Option<super::exclusive::Held>>,
     last: RefCell<Option<Outcome>>,
 }
 
@@ -216,21 +218,29 @@ impl ActionCell {
         }
         *self.lock.borrow_mut() = guard;
         if waited {
-            // The other tab's record may reach this tab's storage a little after the lock.
+            // The other tab's record may reach this tab's storage a little after the lock
+            // (`core::exclusive::Settle`).
             let key = self.machine.borrow().key().clone();
-            for _ in 0..=locks::SETTLE_MS / 50 {
+            let found: RefCell<Option<ActionRecord>> = RefCell::new(None);
+            let adopt = super::exclusive::settle(&self.shared, || async {
                 // From storage, not from this tab's live machine: the other tab's record.
                 let rec = self.shared.stored_action(&key);
-                if adopt_elsewhere(rec.as_ref()) {
-                    if let Some(rec) = rec {
-                        self.feed(Input::ElsewhereFinished(rec));
-                    }
-                    return;
+                let seen = if adopt_elsewhere(rec.as_ref()) {
+                    Found::Adoptable
+                } else if rec.as_ref().is_some_and(|r| r.is_finished()) {
+                    Found::Finished
+                } else {
+                    Found::Nothing
+                };
+                *found.borrow_mut() = rec;
+                seen
+            })
+            .await;
+            if adopt {
+                if let Some(rec) = found.borrow_mut().take() {
+                    self.feed(Input::ElsewhereFinished(rec));
                 }
-                if rec.is_some_and(|r| r.is_finished()) {
-                    break;
-                }
-                platform::sleep(50).await;
+                return;
             }
         }
         self.feed(Input::Send(request));
@@ -784,68 +794,61 @@ impl ActionCell {
         }
         let lease_key =
             record::lease_key(&self.shared.ns, &record::action_key(&self.shared.ns, &key));
-        let token = match self.shared.lease_token() {
-            Ok(t) => t,
-            Err(_) => String::from("sendonce"),
+        // `core::exclusive`: read, claim (a random token, never a made-up one), wait while
+        // another process holds the key; past the deadline or when the store fails, send with
+        // the same key without a lease (the server's key check still holds).
+        let found: RefCell<Option<ActionRecord>> = RefCell::new(None);
+        let read = || async {
+            let rec = self.read_shared(&key).await;
+            let done = adopt_elsewhere(rec.as_ref());
+            *found.borrow_mut() = rec;
+            Ok(done)
         };
-        let started = platform::now_ms();
-        let mut waiting = false;
-        loop {
-            match store.lease(&lease_key, &token, self.shared.lease_ms).await {
-                Ok(Some(lease)) => {
-                    // It may have been confirmed by the holder that just let go.
-                    if let Some(rec) = self.read_shared(&key).await {
-                        if adopt_elsewhere(Some(&rec)) {
-                            drop(lease);
-                            self.locking.set(false);
-                            if waiting {
-                                self.feed(Input::ElsewhereFinished(rec));
-                            } else {
-                                self.adopt_confirmed(rec);
-                                self.feed(Input::Send(request));
-                            }
-                            return;
-                        }
-                    }
-                    *self.lease.borrow_mut() = Some(lease);
-                    break;
-                }
-                Ok(None) => {
-                    if !waiting {
-                        waiting = true;
-                        self.feed(Input::LockedElsewhere);
-                    }
-                    if let Some(rec) = self.read_shared(&key).await {
-                        if adopt_elsewhere(Some(&rec)) {
-                            self.locking.set(false);
-                            self.feed(Input::ElsewhereFinished(rec));
-                            return;
-                        }
-                    }
-                    if self.shared.disposed.get() {
-                        self.locking.set(false);
-                        return;
-                    }
-                    if platform::now_ms().saturating_sub(started) > self.shared.retry.deadline_ms {
-                        self.shared.emit(self.event(EventKind::StorageFallback).with_detail(
-                            "another process held this key past the deadline; sending with the same key",
-                        ));
-                        break;
-                    }
-                    self.shared.sleep(100).await;
-                }
-                Err(e) => {
-                    self.shared.emit(
-                        self.event(EventKind::StorageFallback).with_detail(&format!(
-                            "{e}; sending with the same key without a lease"
-                        )),
-                    );
-                    break;
+        let on_waiting = || self.feed(Input::LockedElsewhere);
+        let weak = Rc::downgrade(&self);
+        let report: super::exclusive::Report = Rc::new(move |reason: &str| {
+            if let Some(cell) = weak.upgrade() {
+                let ev = cell.event(EventKind::StorageFallback).with_detail(reason);
+                cell.shared.emit(ev);
+            }
+        });
+        let config = super::exclusive::config(&self.shared, Fallback::Proceed, Fallback::Proceed);
+        let acquired = super::exclusive::acquire(
+            &self.shared,
+            &lease_key,
+            config,
+            read,
+            on_waiting,
+            true,
+            report,
+        )
+        .await;
+        self.locking.set(false);
+        match acquired {
+            Acquired::Adopt { waited } => {
+                let Some(rec) = found.borrow_mut().take() else {
+                    return self.feed(Input::Send(request));
+                };
+                if waited {
+                    self.feed(Input::ElsewhereFinished(rec));
+                } else {
+                    self.adopt_confirmed(rec);
+                    self.feed(Input::Send(request));
                 }
             }
+            Acquired::Run(held) => {
+                if held.guarded() {
+                    *self.lease.borrow_mut() = Some(held);
+                }
+                self.feed(Input::Send(request));
+            }
+            Acquired::Failed(e) => {
+                self.shared
+                    .emit(self.event(EventKind::StorageFallback).with_detail(&e));
+                self.feed(Input::Send(request));
+            }
+            Acquired::Disposed => {}
         }
-        self.locking.set(false);
-        self.feed(Input::Send(request));
     }
 
     /// A confirmed record of this key written by another process: this action rests with it,

@@ -16,8 +16,8 @@ use crate::platform;
 
 /// How acquiring ended.
 pub(crate) enum Acquired {
-    /// A stored result answers.
-    Adopt,
+    /// A stored result answers; `waited`: after waiting for another holder.
+    Adopt { waited: bool },
     /// Run the work now, then [`Held::finish`].
     Run(Held),
     /// Not run here, for this reason.
@@ -37,6 +37,20 @@ pub(crate) fn config(shared: &Shared, on_deadline: Fallback, on_trouble: Fallbac
     )
 }
 
+/// Where problems with the shared store go (a lease lost, a claim that failed before an
+/// unguarded run, a release that failed).
+pub(crate) type Report = Rc<dyn Fn(&str)>;
+
+/// The usual [`Report`]: a `storage.fallback` event with the reason.
+pub(crate) fn report_to(shared: &Rc<Shared>) -> Report {
+    let weak = Rc::downgrade(shared);
+    Rc::new(move |reason: &str| {
+        if let Some(s) = weak.upgrade() {
+            s.emit(Event::new(EventKind::StorageFallback).with_detail(reason));
+        }
+    })
+}
+
 /// Runs the machine for the lease `lease_key` until it says adopt, run or fail. `read` answers
 /// "is a result stored?"; `on_waiting` is called once when another process holds the key.
 /// With `stop_when_disposed`, a wait ends at the instance's `dispose()`.
@@ -47,6 +61,7 @@ pub(crate) async fn acquire<R, RF>(
     mut read: R,
     mut on_waiting: impl FnMut(),
     stop_when_disposed: bool,
+    report: Report,
 ) -> Acquired
 where
     R: FnMut() -> RF,
@@ -70,7 +85,7 @@ where
             }
             Some(Output::Release { token }) => {
                 if let Err(e) = shared.store.release(lease_key, &token).await {
-                    report(shared, &e);
+                    report(&e);
                 }
                 None
             }
@@ -79,21 +94,23 @@ where
                 None
             }
             Some(Output::Trouble(e)) | Some(Output::LeaseLost(e)) => {
-                report(shared, &e);
+                report(&e);
                 None
             }
             Some(Output::Renew { .. }) => None,
-            Some(Output::Adopt { .. }) => return Acquired::Adopt,
+            Some(Output::Adopt { waited }) => return Acquired::Adopt { waited },
             Some(Output::Fail(e)) => return Acquired::Failed(e),
             Some(Output::Run { guarded }) => {
                 let held = Held {
                     machine: machine.clone(),
                     shared: shared.clone(),
                     lease_key: lease_key.to_string(),
+                    report: report.clone(),
+                    guarded,
                     finished: false,
                 };
                 if guarded {
-                    keep(machine, shared.clone(), lease_key.to_string());
+                    keep(machine, shared.clone(), lease_key.to_string(), report);
                 }
                 return Acquired::Run(held);
             }
@@ -121,16 +138,23 @@ pub(crate) struct Held {
     machine: Rc<RefCell<Exclusive>>,
     shared: Rc<Shared>,
     lease_key: String,
+    report: Report,
+    guarded: bool,
     finished: bool,
 }
 
 impl Held {
+    /// Whether the work runs under this process's lease (else without one).
+    pub(crate) fn guarded(&self) -> bool {
+        self.guarded
+    }
+
     /// The work is over (its result stored): lets go of the lease and waits for the store.
     pub(crate) async fn finish(mut self) {
         self.finished = true;
         let outs = finished(&self.machine);
         for out in outs {
-            carry_out_end(&self.shared, &self.lease_key, out).await;
+            carry_out_end(&self.shared, &self.lease_key, &self.report, out).await;
         }
     }
 }
@@ -145,9 +169,10 @@ impl Drop for Held {
             return;
         }
         let (shared, key) = (self.shared.clone(), self.lease_key.clone());
+        let report = self.report.clone();
         platform::spawn(async move {
             for out in outs {
-                carry_out_end(&shared, &key, out).await;
+                carry_out_end(&shared, &key, &report, out).await;
             }
         });
     }
@@ -160,21 +185,21 @@ fn finished(machine: &RefCell<Exclusive>) -> Vec<Output> {
     std::iter::from_fn(|| m.poll()).collect()
 }
 
-async fn carry_out_end(shared: &Shared, lease_key: &str, out: Output) {
+async fn carry_out_end(shared: &Shared, lease_key: &str, report: &Report, out: Output) {
     match out {
         Output::Release { token } => {
             if let Err(e) = shared.store.release(lease_key, &token).await {
-                report(shared, &e);
+                report(&e);
             }
         }
-        Output::LeaseLost(e) | Output::Trouble(e) => report(shared, &e),
+        Output::LeaseLost(e) | Output::Trouble(e) => report(&e),
         _ => {}
     }
 }
 
 /// While the work runs: wakes when the machine asks, renews, feeds the answer back, until the
 /// machine stops asking (finished, or the lease lost).
-fn keep(machine: Rc<RefCell<Exclusive>>, shared: Rc<Shared>, lease_key: String) {
+fn keep(machine: Rc<RefCell<Exclusive>>, shared: Rc<Shared>, lease_key: String, report: Report) {
     platform::spawn(async move {
         loop {
             let Some(at) = machine.borrow().poll_timeout() else {
@@ -194,7 +219,7 @@ fn keep(machine: Rc<RefCell<Exclusive>>, shared: Rc<Shared>, lease_key: String) 
                         }
                     }
                     Some(other) => {
-                        carry_out_end(&shared, &lease_key, other).await;
+                        carry_out_end(&shared, &lease_key, &report, other).await;
                         continue;
                     }
                 };
@@ -213,11 +238,6 @@ async fn wake_at(shared: &Shared, at: u64, cancellable: bool) {
     } else {
         platform::sleep(ms).await;
     }
-}
-
-/// A problem with the shared store, reported as `storage.fallback`.
-fn report(shared: &Shared, reason: &str) {
-    shared.emit(Event::new(EventKind::StorageFallback).with_detail(reason));
 }
 
 /// After waiting for another tab's Web Lock (`core::exclusive::Settle`): reads with `read`

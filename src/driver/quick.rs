@@ -291,10 +291,18 @@ impl QuickDriver {
             tell_waiting(on_wait);
         };
         let config = exclusive::config(&self.shared, Fallback::Fail, Fallback::Fail);
-        let acquired =
-            exclusive::acquire(&self.shared, &lease_key, config, read, on_waiting, false).await;
+        let acquired = exclusive::acquire(
+            &self.shared,
+            &lease_key,
+            config,
+            read,
+            on_waiting,
+            false,
+            exclusive::report_to(&self.shared),
+        )
+        .await;
         match acquired {
-            Acquired::Adopt => {
+            Acquired::Adopt { .. } => {
                 let latest = latest.borrow_mut().take();
                 self.run_once(action_key, storage_key, latest, handler)
                     .await
@@ -550,10 +558,18 @@ impl QuickDriver {
                     .emit(self.shared.event(EventKind::Elsewhere, &key, QUICK_ACTION));
             };
             let config = exclusive::config(&self.shared, Fallback::Fail, Fallback::Fail);
-            match exclusive::acquire(&self.shared, &lease_key, config, read, on_waiting, false)
-                .await
+            match exclusive::acquire(
+                &self.shared,
+                &lease_key,
+                config,
+                read,
+                on_waiting,
+                false,
+                exclusive::report_to(&self.shared),
+            )
+            .await
             {
-                Acquired::Adopt => return Ok(handled(true, &key, &JsValue::UNDEFINED)),
+                Acquired::Adopt { .. } => return Ok(handled(true, &key, &JsValue::UNDEFINED)),
                 Acquired::Run(held) => Some(held),
                 Acquired::Failed(e) => {
                     return Err(fail(SendonceError::Storage(format!(

@@ -6,13 +6,14 @@
 //! An adapter may also offer atomic claims (`claim(key, value, ttlMs)` creates the entry only
 //! when it is absent and says whether this caller created it; `release(key, value)` deletes it
 //! only while it still holds `value`; optionally `renew(key, value, ttlMs)`). With them, bot
-//! processes sharing one store take [`Lease`]s: one `run()` per quick reply, one send per
-//! action key, one `seenAsync()` winner. Every adapter call is bounded
+//! processes sharing one store take leases (`core::exclusive`, carried out by
+//! `driver::exclusive` through [`Store::claim`], [`Store::renew`] and [`Store::release`]): one
+//! `run()` per quick reply, one send per action key, one `seenAsync()` winner. Every adapter call is bounded
 //! ([`ADAPTER_TIMEOUT_MS`]): an adapter that never answers is an error, never a hang.
 
 use crate::core::record::{self, EvictionRank};
 use crate::core::small_map::SmallMap;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::Function;
@@ -296,31 +297,6 @@ impl Store {
             .ok_or_else(|| "this storage has no adapter".to_string())?;
         let args = [JsValue::from_str(key), JsValue::from_str(token)];
         call_adapter(&adapter, "release", &args).await.map(|_| ())
-    }
-
-    /// Takes a lease on `key` for `ttl_ms` with a random `token`: `Ok(Some)` when this caller
-    /// holds it now, `Ok(None)` when someone else does. The lease is renewed in the background
-    /// every third of its time while it is held, and released when dropped; a process that
-    /// dies stops renewing, and the lease lapses after `ttl_ms`.
-    pub async fn lease(
-        &self,
-        key: &str,
-        token: &str,
-        ttl_ms: u64,
-    ) -> Result<Option<Lease>, String> {
-        if !self.claim(key, token, ttl_ms).await? {
-            return Ok(None);
-        }
-        let adapter = self.adapter().unwrap_or(JsValue::UNDEFINED);
-        let lease = Lease {
-            adapter,
-            key: key.to_string(),
-            token: token.to_string(),
-            held: Rc::new(Cell::new(true)),
-            hook: self.on_adapter_error.borrow().clone(),
-        };
-        lease.keep_alive(ttl_ms);
-        Ok(Some(lease))
     }
 
     /// Reads a value. Web storage is read directly (another tab may have written it).
@@ -647,84 +623,6 @@ impl Memory {
         if let Some(old) = self.map.remove(key) {
             self.used -= record::stored_size(key, &old.value);
         }
-    }
-}
-
-/// A claim held on a storage key (see [`Store::lease`]): renewed while held, released (compare
-/// and delete: only while it still holds this lease's token) when dropped.
-pub struct Lease {
-    adapter: JsValue,
-    key: String,
-    token: String,
-    held: Rc<Cell<bool>>,
-    hook: Option<ErrorHook>,
-}
-
-impl Lease {
-    /// Renews the lease every third of `ttl_ms` while it is held: with the adapter's
-    /// `renew(key, value, ttlMs)` when it has one, else by writing the token again after
-    /// checking that it is still there (not atomic; `sendonce/redis` has `renew`).
-    fn keep_alive(&self, ttl_ms: u64) {
-        let held = self.held.clone();
-        let adapter = self.adapter.clone();
-        let key = self.key.clone();
-        let token = self.token.clone();
-        let hook = self.hook.clone();
-        crate::platform::spawn(async move {
-            loop {
-                crate::platform::sleep((ttl_ms / 3).max(100)).await;
-                if !held.get() {
-                    return;
-                }
-                let args = [
-                    JsValue::from_str(&key),
-                    JsValue::from_str(&token),
-                    JsValue::from_f64(ttl_ms as f64),
-                ];
-                let renewed = if get(&adapter, "renew").is_function() {
-                    call_adapter(&adapter, "renew", &args)
-                        .await
-                        .map(|v| v.as_bool().unwrap_or(true))
-                } else {
-                    match call_adapter(&adapter, "get", &args[..1]).await {
-                        Ok(v) if v.as_string().as_deref() == Some(token.as_str()) => {
-                            call_adapter(&adapter, "set", &args).await.map(|_| true)
-                        }
-                        Ok(_) => Ok(false),
-                        Err(e) => Err(e),
-                    }
-                };
-                if !held.get() {
-                    return;
-                }
-                let problem = match renewed {
-                    Ok(true) => continue,
-                    Ok(false) => "a lease lapsed while its holder was still running (another process may take over with the same key)".to_string(),
-                    Err(e) => format!("a lease could not be renewed: {e}"),
-                };
-                if let Some(hook) = &hook {
-                    hook(&problem);
-                }
-            }
-        });
-    }
-}
-
-impl Drop for Lease {
-    fn drop(&mut self) {
-        if !self.held.replace(false) {
-            return;
-        }
-        let adapter = self.adapter.clone();
-        let args = [JsValue::from_str(&self.key), JsValue::from_str(&self.token)];
-        let hook = self.hook.clone();
-        crate::platform::spawn(async move {
-            if let Err(e) = call_adapter(&adapter, "release", &args).await {
-                if let Some(hook) = hook {
-                    hook(&e);
-                }
-            }
-        });
     }
 }
 

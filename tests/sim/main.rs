@@ -541,18 +541,32 @@ fn a_result_lost_after_the_run_is_run_again() {
     assert!(w.procs[b].machine.is_over());
 }
 
-/// No random token: no claim at all, and a clear refusal (never a shared constant token).
+/// No random token: no claim at all, and a clear refusal (never a shared constant token), or,
+/// where trouble proceeds (an action's send), an unguarded run that says why.
 #[test]
 fn no_token_no_claim() {
     for t in [None, Some(String::new())] {
         let mut w = World::new(1, 10);
-        let a = w.add(quick_config(), t, 0, 500);
+        let a = w.add(quick_config(), t.clone(), 0, 500);
         w.at(0, Ev::Start(a));
         w.run(10_000);
         assert_eq!(w.procs[a].claims, 0);
         assert_eq!(w.procs[a].runs, 0);
         let why = w.procs[a].failed.clone().expect("a refusal");
         assert!(why.contains("token"), "{why}");
+
+        let mut m = Exclusive::new(
+            Config::new(1500, 10_000, Fallback::Proceed, Fallback::Proceed),
+            t,
+        );
+        m.start(0);
+        match m.poll() {
+            Some(Output::Trouble(why)) => assert!(why.contains("token"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(m.poll(), Some(Output::Run { guarded: false }));
+        assert_eq!(m.poll(), None);
+        assert_eq!(m.poll_timeout(), None);
     }
 }
 
@@ -609,7 +623,12 @@ fn trouble_with_the_store() {
     m.handle(Input::Read { done: false }, 1);
     assert!(matches!(m.poll(), Some(Output::Claim { .. })));
     m.handle(Input::ClaimFailed("timeout".into()), 2);
-    assert_eq!(m.poll(), Some(Output::Trouble("timeout".into())));
+    assert_eq!(
+        m.poll(),
+        Some(Output::Trouble(
+            "timeout; going on with the same key without a lease".into()
+        ))
+    );
     assert_eq!(m.poll(), Some(Output::Run { guarded: false }));
     assert_eq!(m.poll_timeout(), None, "no renewing without a lease");
     m.handle(Input::Finished, 3);
