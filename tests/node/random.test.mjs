@@ -102,3 +102,33 @@ test("a random source never gets a view of the module's memory: bytes a polyfill
   const next = so.action("createOrder", { item: "coffee" });
   assert.notEqual(next.key, key);
 });
+
+test("a send over a store with claims whose lease token cannot be drawn makes no claim with a made-up token: an event says so, and it is sent once with its key", async () => {
+  const { calls, fetch } = countingFetch();
+  const { memoryClaims } = await import("./support/claims.mjs");
+  const store = memoryClaims();
+  const claimed = [];
+  const claim = store.claim;
+  store.claim = (k, v, ttl) => {
+    claimed.push([k, v]);
+    return claim(k, v, ttl);
+  };
+  const events = [];
+  const so = new Sendonce({ storage: store, fetch, onEvent: (e) => events.push(e) });
+  const action = so.action("createOrder", { item: "tea" });
+  let reply;
+  // The key was drawn; the draws after it (the lease's token) fail.
+  await withRandom((array) => array, async () => {
+    reply = await action.send("/api/orders");
+  });
+  assert.equal(reply.outcome, "done");
+  assert.deepEqual(calls, [action.key]);
+  const leases = claimed.filter(([k]) => k.includes(":l:"));
+  assert.deepEqual(leases, [], `no lease claimed: ${JSON.stringify(claimed)}`);
+  assert.ok(claimed.every(([, v]) => v !== "sendonce"), "never the constant token");
+  assert.ok(
+    events.some((e) => e.type === "storage.fallback" && /token/.test(e.detail ?? "")),
+    JSON.stringify(events.map((e) => [e.type, e.detail])),
+  );
+  so.dispose();
+});
