@@ -5,28 +5,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer } from "../e2e/harness.mjs";
+import { installLocalStorage } from "./support/web-storage.mjs";
 
-/** A Map-backed Storage with the Web Storage interface, standing in for a page's localStorage. */
-class Storage {
-  #map = new Map();
-  get length() {
-    return this.#map.size;
-  }
-  key(i) {
-    return [...this.#map.keys()][i] ?? null;
-  }
-  getItem(k) {
-    return this.#map.has(k) ? this.#map.get(k) : null;
-  }
-  setItem(k, v) {
-    this.#map.set(String(k), String(v));
-  }
-  removeItem(k) {
-    this.#map.delete(k);
-  }
-}
-globalThis.Storage = Storage;
-globalThis.localStorage = new Storage();
+installLocalStorage();
 
 const { default: init, Sendonce } = await import("../../pkg/node.js");
 
