@@ -12,14 +12,14 @@ use super::convert::{
     arg, js, opt_bool, opt_function, opt_number, opt_string, options_object, payload_text,
     string_arg, OptionsArg,
 };
-use super::options::reject_unknown;
+use super::options::{reject_unknown, window_value};
 use crate::core::error::SendonceError;
 use crate::core::key::{validate_key, KeyFormat};
 use crate::core::options::{ACTION_OPTIONS, RETRY_OPTIONS, SENDONCE_OPTIONS, WINDOWS_OPTIONS};
 use crate::core::retry::RetryPolicy;
 use crate::core::status::{Locale, Messages};
 use crate::core::text::quoted;
-use crate::core::window::{ActionKind, Window, Windows};
+use crate::core::window::{ActionKind, Windows};
 use crate::driver::action::{self as driver, NewAction};
 use crate::driver::shared::{Settings, Shared};
 use crate::platform::storage::{Backend, Store};
@@ -294,7 +294,7 @@ impl Sendonce {
         #[wasm_bindgen(unchecked_param_type = "HTMLFormElement | string")] form: JsValue,
         #[wasm_bindgen(unchecked_param_type = "FormOptions")] options: JsValue,
     ) -> Result<super::form::Form, JsValue> {
-        js(super::form::create(self, &form, &options))
+        js(super::form::create(&self.shared, &form, &options))
     }
 
     /// A chat outbox for one conversation: `send(text)` returns the message id at once.
@@ -303,7 +303,9 @@ impl Sendonce {
         &self,
         #[wasm_bindgen(unchecked_param_type = "ChatOptions")] options: JsValue,
     ) -> Result<super::chat::Chat, JsValue> {
-        js(super::chat::create(self, &options))
+        js(self
+            .conversation_options(&options)
+            .and_then(|(shared, o, id)| super::chat::create(shared, o, id)))
     }
 
     /// Bot quick replies for one conversation, with deterministic keys.
@@ -313,7 +315,9 @@ impl Sendonce {
         &self,
         #[wasm_bindgen(unchecked_param_type = "QuickRepliesOptions")] options: JsValue,
     ) -> Result<super::quick::QuickReplies, JsValue> {
-        js(super::quick::create(self, &options))
+        js(self
+            .conversation_options(&options)
+            .and_then(|(shared, o, id)| super::quick::create(shared, o, id)))
     }
 
     /// Counters: `{ actions, sends, retries, clicksSuppressed, localRepeats, serverReplays,
@@ -351,11 +355,6 @@ impl Sendonce {
             .ok_or_else(|| SendonceError::option("conversationId", "is required"))?;
         crate::core::quick::validate_conversation_id(&conversation_id)?;
         Ok((self.shared.clone(), o, conversation_id))
-    }
-
-    /// What the form, chat and quick-reply bindings share with this instance.
-    pub(crate) fn shared(&self) -> &Rc<Shared> {
-        &self.shared
     }
 
     pub(crate) fn start_action(
@@ -446,21 +445,4 @@ fn header_option(o: &JsValue, name: &str, default: &str) -> Result<String, Sendo
         ));
     }
     Ok(v)
-}
-
-/// A window given as a number of ms or a string like `"10m"`.
-pub(crate) fn window_value(v: &JsValue) -> Result<Option<Window>, SendonceError> {
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    if let Some(n) = v.as_f64() {
-        return Window::from_ms(n).map(Some);
-    }
-    match v.as_string() {
-        Some(s) => Window::parse(&s).map(Some),
-        None => Err(SendonceError::InvalidWindow {
-            input: "(not a string or number)".into(),
-            reason: "a window is a number of ms or a string like \"10s\"".into(),
-        }),
-    }
 }

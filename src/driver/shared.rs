@@ -3,14 +3,14 @@
 //! online/offline listeners and the registry of live actions.
 
 use crate::core::small_map::SmallMap;
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
-use super::action::ActionCell;
-use crate::core::action::{adopt_elsewhere, ActionConfig, ActionMachine, Input};
+use crate::core::action::{adopt_elsewhere, ActionConfig, Input};
 use crate::core::cors::{advice, is_cross_origin, AttemptEnd, CorsWatch};
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind, Stats};
@@ -45,6 +45,21 @@ pub(crate) struct Settings {
     pub lease_ms: u64,
 }
 
+/// A live action as the instance sees it: the action driver's cell implements it, so that
+/// this file, below `driver::action`, does not name it (the driver imports this one only).
+pub(crate) trait LiveAction {
+    /// The action's key.
+    fn live_key(&self) -> String;
+    /// The action's record as its machine holds it now.
+    fn live_record(&self) -> ActionRecord;
+    /// Feeds an input and makes sure the driver runs.
+    fn live_feed(self: Rc<Self>, input: Input);
+    /// `dispose()`: the action ends here.
+    fn live_end(&self);
+    /// The cell itself, for the action driver to downcast.
+    fn into_any(self: Rc<Self>) -> Rc<dyn Any>;
+}
+
 /// Everything a `Sendonce` instance shares with its actions.
 pub(crate) struct Shared {
     pub ns: String,
@@ -62,12 +77,12 @@ pub(crate) struct Shared {
     pub max_payload_bytes: usize,
     on_event: Option<Function>,
     stats: RefCell<Stats>,
-    pub live: RefCell<SmallMap<Weak<ActionCell>>>,
+    pub live: RefCell<SmallMap<Weak<dyn LiveAction>>>,
     /// Actions that rest `offline` and wait for the `online` event: held here, strongly,
     /// because nothing else may (a page that keeps neither the action nor this instance). An
     /// instance lives while it has such work: the actions hold it, and it holds them until
     /// they leave `offline` or `dispose()` ends them.
-    waiting_online: RefCell<SmallMap<Rc<ActionCell>>>,
+    waiting_online: RefCell<SmallMap<Rc<dyn LiveAction>>>,
     pub disposed: Cell<bool>,
     /// The page saw `offline` more recently than `online` (a real one, or one a page
     /// dispatched): a new submission then pauses as `offline` at once.
@@ -94,7 +109,7 @@ impl Shared {
         if let Some(f) = &self.on_event {
             let _ = f.call1(
                 &JsValue::NULL,
-                &crate::bindings::convert::from_value(&event.to_value()),
+                &crate::platform::convert::from_value(&event.to_value()),
             );
         }
     }
@@ -207,7 +222,7 @@ impl Shared {
             .get(rec.key.as_str())
             .and_then(Weak::upgrade);
         if let Some(cell) = cell {
-            cell.feed(Input::ElsewhereFinished(rec));
+            cell.live_feed(Input::ElsewhereFinished(rec));
         }
     }
 
@@ -242,7 +257,7 @@ impl Shared {
     /// task would otherwise each find nothing and start a new action.
     pub fn read_action(&self, key: &Key) -> Option<ActionRecord> {
         if let Some(cell) = self.live.borrow().get(key.as_str()).and_then(Weak::upgrade) {
-            return Some(cell.record());
+            return Some(cell.live_record());
         }
         self.stored_action(key)
     }
@@ -286,30 +301,30 @@ impl Shared {
         Ok(new_key(self.key_format, bytes, platform::now_ms()))
     }
 
-    /// The live action with `key`, or a new cell for `machine`, registered.
-    pub fn adopt(self: &Rc<Self>, machine: ActionMachine) -> Rc<ActionCell> {
-        let key = machine.key().to_string();
-        if let Some(cell) = self.live.borrow().get(&key).and_then(Weak::upgrade) {
-            return cell;
-        }
-        let cell = ActionCell::new(self.clone(), machine);
+    /// The live action with `key` (the action driver's cell), if it is still alive.
+    pub fn live_action(&self, key: &str) -> Option<Rc<dyn Any>> {
+        let cell = self.live.borrow().get(key).and_then(Weak::upgrade)?;
+        Some(cell.into_any())
+    }
+
+    /// Registers `cell` as the live action with `key`.
+    pub fn register(&self, key: String, cell: Weak<dyn LiveAction>) {
         // Entries of actions the page has freed would keep their cells' memory for good.
         self.live.borrow_mut().retain(|w| w.strong_count() > 0);
-        self.live.borrow_mut().insert(key, Rc::downgrade(&cell));
-        cell
+        self.live.borrow_mut().insert(key, cell);
     }
 
     /// Holds `cell` while it rests `offline` (`waits` true), lets it go otherwise (see
     /// `waiting_online`). A disposed instance holds nothing, nor one without online events
     /// (Node: nothing would ever resume it but `retry()` or `resumePending()`, which find it
     /// in storage).
-    pub fn hold_while_offline(&self, cell: &Rc<ActionCell>, waits: bool) {
-        let key = cell.key();
+    pub fn hold_while_offline(&self, cell: Rc<dyn LiveAction>, waits: bool) {
+        let key = cell.live_key();
         let listening = !self.listeners.borrow().is_empty();
         let mut held = self.waiting_online.borrow_mut();
         if waits && listening && !self.disposed.get() {
             if held.get(&key).is_none() {
-                held.insert(key, cell.clone());
+                held.insert(key, cell);
             }
         } else if held.get(&key).is_some() {
             // Dropped after the borrow ends: the last holder of the cell may be this map.
@@ -320,7 +335,7 @@ impl Shared {
     }
 
     /// The live actions of this instance.
-    fn live_cells(&self) -> Vec<Rc<ActionCell>> {
+    fn live_cells(&self) -> Vec<Rc<dyn LiveAction>> {
         self.live
             .borrow()
             .values()
@@ -331,7 +346,7 @@ impl Shared {
     /// Feeds `input` to every live action (online / offline).
     fn broadcast(&self, input: Input) {
         for cell in self.live_cells() {
-            cell.feed(input.clone());
+            cell.live_feed(input.clone());
         }
     }
 }
@@ -460,14 +475,14 @@ impl Shared {
         if let Some(c) = &self.ended {
             c.abort();
         }
-        let held: Vec<Rc<ActionCell>> = {
+        let held: Vec<Rc<dyn LiveAction>> = {
             let mut map = self.waiting_online.borrow_mut();
             let cells = map.values().cloned().collect();
             *map = SmallMap::new();
             cells
         };
         for cell in self.live_cells().into_iter().chain(held) {
-            cell.end_disposed();
+            cell.live_end();
         }
     }
 
