@@ -14,8 +14,8 @@ use super::convert::{
 use crate::core::chat;
 use crate::core::error::SendonceError;
 use crate::core::json::Value;
+use crate::driver::action::Shared;
 use crate::driver::chat::ChatDriver;
-use crate::driver::shared::Shared;
 
 #[wasm_bindgen(typescript_custom_section)]
 const CHAT_TYPES: &'static str = r#"

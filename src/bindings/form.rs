@@ -12,8 +12,8 @@ use super::convert::{
 };
 use super::options::window_value;
 use crate::core::error::SendonceError;
+use crate::driver::action::Shared;
 use crate::driver::form::{Encoding, FormDriver, FormOptions};
-use crate::driver::shared::Shared;
 use crate::platform::{dom, get};
 
 #[wasm_bindgen(typescript_custom_section)]

@@ -13,8 +13,8 @@ use super::convert::{js, js_error};
 use super::options::window_value;
 use crate::core::error::SendonceError;
 use crate::core::quick;
+use crate::driver::action::Shared;
 use crate::driver::quick::{BindReport, QuickDriver};
-use crate::driver::shared::Shared;
 use crate::platform::get;
 
 #[wasm_bindgen(typescript_custom_section)]

@@ -20,8 +20,8 @@ use crate::core::retry::RetryPolicy;
 use crate::core::status::{Locale, Messages};
 use crate::core::text::quoted;
 use crate::core::window::{ActionKind, Windows};
-use crate::driver::action::{self as driver, NewAction};
-use crate::driver::shared::{Settings, Shared};
+use crate::driver::action::{self as driver, NewAction, Shared};
+use crate::driver::shared::Settings;
 use crate::platform::storage::{Backend, Store};
 use crate::platform::{get, set};
 

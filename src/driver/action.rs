@@ -7,13 +7,13 @@
 //! reload are here too; the bindings only convert their arguments.
 
 use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::listeners::Listeners;
-use super::shared::{LiveAction, Shared};
+use super::shared::{Instance, LiveAction};
 use crate::core::action::{
     add_hook_headers, adopt_elsewhere, pending_view, plan_action, ActionMachine, ActionPlan, Input,
     Outcome, Output, PendingView,
@@ -29,6 +29,10 @@ use crate::platform::convert::{
     headers_list, js_error, opt_string, options_object, reply_object, status_object,
 };
 use crate::platform::{self, get, locks, transport};
+
+/// What a `Sendonce` instance shares with its drivers (`driver::shared`), with this
+/// driver's cells as its live actions.
+pub(crate) type Shared = Instance<ActionCell>;
 
 type Waiter = (Function, Function);
 
@@ -67,21 +71,18 @@ impl LiveAction for ActionCell {
     fn live_record(&self) -> ActionRecord {
         self.record()
     }
-    fn live_feed(self: Rc<Self>, input: Input) {
+    fn live_feed(self: &Rc<Self>, input: Input) {
         self.feed(input)
     }
     fn live_end(&self) {
         self.end_disposed()
-    }
-    fn into_any(self: Rc<Self>) -> Rc<dyn std::any::Any> {
-        self
     }
 }
 
 impl ActionCell {
     /// The live action of `shared` with `key`, if it is still alive.
     pub fn live(shared: &Shared, key: &str) -> Option<Rc<ActionCell>> {
-        shared.live_action(key)?.downcast().ok()
+        shared.live_action(key)
     }
 
     /// The live action with `machine`'s key, or a new cell for `machine`, registered.
@@ -91,8 +92,7 @@ impl ActionCell {
             return cell;
         }
         let cell = ActionCell::new(shared.clone(), machine);
-        let weak: Weak<dyn LiveAction> = Rc::downgrade(&cell) as Weak<ActionCell>;
-        shared.register(key, weak);
+        shared.register(key, Rc::downgrade(&cell));
         cell
     }
 
@@ -291,7 +291,7 @@ impl ActionCell {
             // At rest: an action paused `offline` waits for the `online` event, and nothing
             // else may hold it (nor the instance). Held until it leaves `offline`.
             let offline = this.machine.borrow().status() == StatusCode::Offline;
-            this.shared.hold_while_offline(this.clone(), offline);
+            this.shared.hold_while_offline(&this, offline);
         });
     }
 
@@ -706,7 +706,7 @@ impl ActionCell {
         if new != old {
             let mut live = self.shared.live.borrow_mut();
             live.remove(&old);
-            live.insert(new.clone(), Rc::downgrade(self) as Weak<dyn LiveAction>);
+            live.insert(new.clone(), Rc::downgrade(self));
             drop(live);
             let r = self.record();
             let index = record::index_key(&self.shared.ns, &r.action, &r.fingerprint);

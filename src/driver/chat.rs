@@ -15,8 +15,8 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
 use super::action::ActionCell;
+use super::action::Shared;
 use super::listeners::Listeners;
-use super::shared::Shared;
 use crate::core::action::ActionMachine;
 use crate::core::chat::{self, Echo, MessageView, SseParser};
 use crate::core::error::SendonceError;

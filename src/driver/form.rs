@@ -31,9 +31,9 @@ use js_sys::{Function, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use super::action::Shared;
 use super::action::{ActionCell, ActionHandle};
 use super::listeners::Listeners;
-use super::shared::Shared;
 use crate::core::action::ActionMachine;
 use crate::core::error::SendonceError;
 use crate::core::events::EventKind;

@@ -25,7 +25,7 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
 
-use super::shared::Shared;
+use super::action::Shared;
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind};
 use crate::core::key::{bot_key, Key};

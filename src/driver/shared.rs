@@ -3,7 +3,6 @@
 //! online/offline listeners and the registry of live actions.
 
 use crate::core::small_map::SmallMap;
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
@@ -28,7 +27,7 @@ use crate::platform::{self, get};
 type WindowListener = (String, Closure<dyn FnMut()>);
 
 /// A `Sendonce` instance's options, normalised once by the bindings (see
-/// [`Shared::start`]).
+/// [`Instance::start`]).
 pub(crate) struct Settings {
     pub ns: String,
     pub store: Store,
@@ -47,21 +46,21 @@ pub(crate) struct Settings {
 
 /// A live action as the instance sees it: the action driver's cell implements it, so that
 /// this file, below `driver::action`, does not name it (the driver imports this one only).
+/// Statically dispatched: [`Instance`] is generic over it and has one instantiation.
 pub(crate) trait LiveAction {
     /// The action's key.
     fn live_key(&self) -> String;
     /// The action's record as its machine holds it now.
     fn live_record(&self) -> ActionRecord;
     /// Feeds an input and makes sure the driver runs.
-    fn live_feed(self: Rc<Self>, input: Input);
+    fn live_feed(self: &Rc<Self>, input: Input);
     /// `dispose()`: the action ends here.
     fn live_end(&self);
-    /// The cell itself, for the action driver to downcast.
-    fn into_any(self: Rc<Self>) -> Rc<dyn Any>;
 }
 
-/// Everything a `Sendonce` instance shares with its actions.
-pub(crate) struct Shared {
+/// Everything a `Sendonce` instance shares with its actions. `C` is the action driver's cell:
+/// `driver::action::Shared` is this with `ActionCell`, the only instantiation.
+pub(crate) struct Instance<C: LiveAction + 'static> {
     pub ns: String,
     pub store: Store,
     pub messages: Messages,
@@ -77,12 +76,12 @@ pub(crate) struct Shared {
     pub max_payload_bytes: usize,
     on_event: Option<Function>,
     stats: RefCell<Stats>,
-    pub live: RefCell<SmallMap<Weak<dyn LiveAction>>>,
+    pub live: RefCell<SmallMap<Weak<C>>>,
     /// Actions that rest `offline` and wait for the `online` event: held here, strongly,
     /// because nothing else may (a page that keeps neither the action nor this instance). An
     /// instance lives while it has such work: the actions hold it, and it holds them until
     /// they leave `offline` or `dispose()` ends them.
-    waiting_online: RefCell<SmallMap<Rc<dyn LiveAction>>>,
+    waiting_online: RefCell<SmallMap<Rc<C>>>,
     pub disposed: Cell<bool>,
     /// The page saw `offline` more recently than `online` (a real one, or one a page
     /// dispatched): a new submission then pauses as `offline` at once.
@@ -101,7 +100,7 @@ pub(crate) struct Shared {
     ended: Option<web_sys::AbortController>,
 }
 
-impl Shared {
+impl<C: LiveAction + 'static> Instance<C> {
     /// Logs an event: counts it and hands it to `onEvent` (errors in the callback are swallowed:
     /// logging never breaks sending).
     pub fn emit(&self, event: Event) {
@@ -151,7 +150,7 @@ impl Shared {
     }
 
     /// Writes `value` under the storage key `key` (a record's text or an index entry), the
-    /// way [`Shared::write`] does.
+    /// way [`Instance::write`] does.
     pub fn put(&self, key: &str, value: &str, ttl: u64) {
         if let WriteResult::FellBack(reason) = self.store.set(key, value, ttl) {
             self.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
@@ -302,13 +301,12 @@ impl Shared {
     }
 
     /// The live action with `key` (the action driver's cell), if it is still alive.
-    pub fn live_action(&self, key: &str) -> Option<Rc<dyn Any>> {
-        let cell = self.live.borrow().get(key).and_then(Weak::upgrade)?;
-        Some(cell.into_any())
+    pub fn live_action(&self, key: &str) -> Option<Rc<C>> {
+        self.live.borrow().get(key).and_then(Weak::upgrade)
     }
 
     /// Registers `cell` as the live action with `key`.
-    pub fn register(&self, key: String, cell: Weak<dyn LiveAction>) {
+    pub fn register(&self, key: String, cell: Weak<C>) {
         // Entries of actions the page has freed would keep their cells' memory for good.
         self.live.borrow_mut().retain(|w| w.strong_count() > 0);
         self.live.borrow_mut().insert(key, cell);
@@ -318,13 +316,13 @@ impl Shared {
     /// `waiting_online`). A disposed instance holds nothing, nor one without online events
     /// (Node: nothing would ever resume it but `retry()` or `resumePending()`, which find it
     /// in storage).
-    pub fn hold_while_offline(&self, cell: Rc<dyn LiveAction>, waits: bool) {
+    pub fn hold_while_offline(&self, cell: &Rc<C>, waits: bool) {
         let key = cell.live_key();
         let listening = !self.listeners.borrow().is_empty();
         let mut held = self.waiting_online.borrow_mut();
         if waits && listening && !self.disposed.get() {
             if held.get(&key).is_none() {
-                held.insert(key, cell);
+                held.insert(key, cell.clone());
             }
         } else if held.get(&key).is_some() {
             // Dropped after the borrow ends: the last holder of the cell may be this map.
@@ -335,7 +333,7 @@ impl Shared {
     }
 
     /// The live actions of this instance.
-    fn live_cells(&self) -> Vec<Rc<dyn LiveAction>> {
+    fn live_cells(&self) -> Vec<Rc<C>> {
         self.live
             .borrow()
             .values()
@@ -351,12 +349,12 @@ impl Shared {
     }
 }
 
-impl Shared {
+impl<C: LiveAction + 'static> Instance<C> {
     /// The shared state of a new instance, running: the cross-tab channel open (where tabs
     /// can wait for each other's locks), adapter errors reported, and every live action told
     /// when the page goes online or offline. `fallback`: why the storage asked for was not
     /// available (reported with `storage.fallback`).
-    pub fn start(settings: Settings, fallback: Option<String>) -> Rc<Shared> {
+    pub fn start(settings: Settings, fallback: Option<String>) -> Rc<Self> {
         let Settings {
             ns,
             store,
@@ -372,7 +370,7 @@ impl Shared {
             on_event,
             lease_ms,
         } = settings;
-        let shared = Rc::new(Shared {
+        let shared = Rc::new(Instance {
             ns,
             store,
             messages,
@@ -475,7 +473,7 @@ impl Shared {
         if let Some(c) = &self.ended {
             c.abort();
         }
-        let held: Vec<Rc<dyn LiveAction>> = {
+        let held: Vec<Rc<C>> = {
             let mut map = self.waiting_online.borrow_mut();
             let cells = map.values().cloned().collect();
             *map = SmallMap::new();
@@ -504,7 +502,7 @@ impl Shared {
     }
 }
 
-impl Drop for Shared {
+impl<C: LiveAction + 'static> Drop for Instance<C> {
     /// An instance the page let go of (its JS object collected) with no work left: its
     /// online/offline listeners go with it. Without this, their closures were freed while
     /// still registered, and the next `online` event threw "closure invoked recursively or
