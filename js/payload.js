@@ -1,4 +1,4 @@
-// The strict payload walk of src/bindings/convert.rs (`to_json`), in JS: one pass over the
+// The strict payload walk of src/platform/convert.rs (`to_json`), in JS: one pass over the
 // value on this side of the wasm boundary, instead of a boundary crossing (a `Reflect` call)
 // per key, item and type check. It decides nothing: it writes the JSON text exactly as
 // `JSON.stringify` would (same member order, numbers and escapes), reading every property once,

@@ -11,6 +11,12 @@
 //!   and carries out its outputs. Locks, retries' waits, leases and storage writes live here.
 //! - `bindings` (wasm only): the `#[wasm_bindgen]` surface that converts JS values, calls the
 //!   drivers and turns core errors into JS `Error`s.
+//!
+//! Each layer imports only the layers below it (`core` <- `platform` <- `driver` <-
+//! `bindings`), and no two files import each other: `tests/layers.rs` reads the sources and
+//! fails on an upward import or a circle of files. The JS-value converters that drivers and
+//! bindings share are in `platform::convert`; `driver::shared` holds the live actions as a
+//! type parameter that `driver::action` fills in, so it names no driver above it.
 #![deny(missing_docs)]
 // A lighter build (the `sendonce/forms` entry, without chat or quick replies) leaves helpers
 // that only those features call unused; the full build keeps the dead-code lint.

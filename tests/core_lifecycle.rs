@@ -5,6 +5,7 @@
 
 mod sim;
 
+use sendonce::core::action::pending_view;
 use sendonce::core::action::{ActionMachine, Input, Output};
 use sendonce::core::fingerprint::sha256_hex;
 use sendonce::core::key::validate_key;

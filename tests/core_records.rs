@@ -3,7 +3,9 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
+use sendonce::core::action::{plan_action, ActionPlan};
 use sendonce::core::fingerprint::{sha256_hex, Fingerprint, FormValue};
+use sendonce::core::form::{form_key, FormKeyChoice};
 use sendonce::core::json::Value;
 use sendonce::core::key::{validate_key, Key};
 use sendonce::core::record::*;

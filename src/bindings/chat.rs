@@ -11,10 +11,10 @@ use super::convert::{
     arg, callback, js, js_error, opt_string, required_callback, string_arg, to_json, to_value,
     url_arg, ExtraArg, OnChunkArg,
 };
-use super::sendonce::Sendonce;
 use crate::core::chat;
 use crate::core::error::SendonceError;
 use crate::core::json::Value;
+use crate::driver::action::Shared;
 use crate::driver::chat::ChatDriver;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -63,8 +63,13 @@ pub struct Chat {
     inner: Rc<ChatDriver>,
 }
 
-pub(crate) fn create(so: &Sendonce, options: &JsValue) -> Result<Chat, SendonceError> {
-    let (shared, o, conversation_id) = so.conversation_options(options)?;
+/// `so.chat()` with its options object and `conversationId` read (see
+/// `Sendonce::conversation_options`).
+pub(crate) fn create(
+    shared: Rc<Shared>,
+    o: JsValue,
+    conversation_id: String,
+) -> Result<Chat, SendonceError> {
     super::options::reject_unknown(&o, "", crate::core::options::CHAT_OPTIONS)?;
     let url = opt_string(&o, "url")?
         .filter(|u| !u.is_empty())

@@ -11,9 +11,10 @@ use wasm_bindgen::prelude::*;
 use super::convert::{
     headers_list, js, opt_bool, opt_number, opt_string, options_object, required_callback,
 };
-use super::sendonce::{window_value, Sendonce};
+use super::options::window_value;
 use crate::core::error::SendonceError;
 use crate::core::form::{FormConfig, FormInput};
+use crate::driver::action::Shared;
 use crate::driver::form::{FormDriver, FormOptions};
 use crate::platform::{dom, get};
 
@@ -58,11 +59,11 @@ pub struct Form {
 }
 
 pub(crate) fn create(
-    so: &Sendonce,
+    shared: &Rc<Shared>,
     el: &JsValue,
     options: &JsValue,
 ) -> Result<Form, SendonceError> {
-    let shared = so.shared().clone();
+    let shared = shared.clone();
     if shared.disposed.get() {
         return Err(SendonceError::Disposed("this Sendonce".into()));
     }

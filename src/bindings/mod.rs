@@ -7,7 +7,6 @@ mod action;
 mod chat;
 mod check;
 pub(crate) mod convert;
-mod error;
 mod form;
 mod options;
 #[cfg(feature = "quick-replies")]

@@ -6,6 +6,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::core::error::SendonceError;
 use crate::core::options::check_names;
+use crate::core::window::Window;
 
 /// Refuses an options object (already checked to be an object, or absent) that has an own
 /// property not in `known`. `prefix` names the nesting in the message (`"retry."`).
@@ -35,4 +36,21 @@ extern "C" {
     /// `SendInit`, optional.
     #[wasm_bindgen(typescript_type = "SendInit")]
     pub type SendInitArg;
+}
+
+/// A window given as a number of ms or a string like `"10m"`.
+pub(crate) fn window_value(v: &JsValue) -> Result<Option<Window>, SendonceError> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    if let Some(n) = v.as_f64() {
+        return Window::from_ms(n).map(Some);
+    }
+    match v.as_string() {
+        Some(s) => Window::parse(&s).map(Some),
+        None => Err(SendonceError::InvalidWindow {
+            input: "(not a string or number)".into(),
+            reason: "a window is a number of ms or a string like \"10s\"".into(),
+        }),
+    }
 }

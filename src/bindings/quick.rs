@@ -10,9 +10,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
 
 use super::convert::{js, js_error};
-use super::sendonce::{window_value, Sendonce};
+use super::options::window_value;
 use crate::core::error::SendonceError;
 use crate::core::quick;
+use crate::driver::action::Shared;
 use crate::driver::quick::{BindReport, QuickDriver};
 use crate::platform::get;
 
@@ -77,8 +78,13 @@ pub struct QuickReplies {
     inner: Rc<QuickDriver>,
 }
 
-pub(crate) fn create(so: &Sendonce, options: &JsValue) -> Result<QuickReplies, SendonceError> {
-    let (shared, o, conversation_id) = so.conversation_options(options)?;
+/// `so.quickReplies()` with its options object and `conversationId` read (see
+/// `Sendonce::conversation_options`).
+pub(crate) fn create(
+    shared: Rc<Shared>,
+    o: JsValue,
+    conversation_id: String,
+) -> Result<QuickReplies, SendonceError> {
     super::options::reject_unknown(&o, "", crate::core::options::QUICK_REPLIES_OPTIONS)?;
     let window = window_value(&get(&o, "window"))?.unwrap_or(shared.windows.quick_reply);
     Ok(QuickReplies {

@@ -13,7 +13,7 @@ use super::convert::{
     arg, js, opt_bool, opt_function, opt_number, opt_string, options_object, payload_text,
     string_arg, OptionsArg,
 };
-use super::options::reject_unknown;
+use super::options::{reject_unknown, window_value};
 use crate::core::config::{
     RetryInput, SendonceConfig, SendonceInput, StorageChoice, StorageInput, WindowsInput,
 };
@@ -21,9 +21,9 @@ use crate::core::error::SendonceError;
 use crate::core::key::validate_key;
 use crate::core::options::{ACTION_OPTIONS, RETRY_OPTIONS, SENDONCE_OPTIONS, WINDOWS_OPTIONS};
 use crate::core::text::quoted;
-use crate::core::window::{ActionKind, Window};
-use crate::driver::action::{self as driver, NewAction};
-use crate::driver::shared::{Settings, Shared};
+use crate::core::window::ActionKind;
+use crate::driver::action::{self as driver, NewAction, Shared};
+use crate::driver::shared::Settings;
 use crate::platform::storage::{Backend, Store};
 use crate::platform::{get, set};
 
@@ -261,7 +261,7 @@ impl Sendonce {
         #[wasm_bindgen(unchecked_param_type = "HTMLFormElement | string")] form: JsValue,
         #[wasm_bindgen(unchecked_param_type = "FormOptions")] options: JsValue,
     ) -> Result<super::form::Form, JsValue> {
-        js(super::form::create(self, &form, &options))
+        js(super::form::create(&self.shared, &form, &options))
     }
 
     /// A chat outbox for one conversation: `send(text)` returns the message id at once.
@@ -270,7 +270,9 @@ impl Sendonce {
         &self,
         #[wasm_bindgen(unchecked_param_type = "ChatOptions")] options: JsValue,
     ) -> Result<super::chat::Chat, JsValue> {
-        js(super::chat::create(self, &options))
+        js(self
+            .conversation_options(&options)
+            .and_then(|(shared, o, id)| super::chat::create(shared, o, id)))
     }
 
     /// Bot quick replies for one conversation, with deterministic keys.
@@ -280,7 +282,9 @@ impl Sendonce {
         &self,
         #[wasm_bindgen(unchecked_param_type = "QuickRepliesOptions")] options: JsValue,
     ) -> Result<super::quick::QuickReplies, JsValue> {
-        js(super::quick::create(self, &options))
+        js(self
+            .conversation_options(&options)
+            .and_then(|(shared, o, id)| super::quick::create(shared, o, id)))
     }
 
     /// Counters: `{ actions, sends, retries, clicksSuppressed, localRepeats, serverReplays,
@@ -318,11 +322,6 @@ impl Sendonce {
             .ok_or_else(|| SendonceError::option("conversationId", "is required"))?;
         crate::core::quick::validate_conversation_id(&conversation_id)?;
         Ok((self.shared.clone(), o, conversation_id))
-    }
-
-    /// What the form, chat and quick-reply bindings share with this instance.
-    pub(crate) fn shared(&self) -> &Rc<Shared> {
-        &self.shared
     }
 
     pub(crate) fn start_action(
@@ -402,21 +401,4 @@ pub(crate) fn string_list(v: &JsValue, name: &str) -> Result<Vec<String>, Sendon
     list.iter()
         .map(|x| string_arg(&x, name, 1000).map_err(|_| bad()))
         .collect()
-}
-
-/// A window given as a number of ms or a string like `"10m"`.
-pub(crate) fn window_value(v: &JsValue) -> Result<Option<Window>, SendonceError> {
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    if let Some(n) = v.as_f64() {
-        return Window::from_ms(n).map(Some);
-    }
-    match v.as_string() {
-        Some(s) => Window::parse(&s).map(Some),
-        None => Err(SendonceError::InvalidWindow {
-            input: "(not a string or number)".into(),
-            reason: "a window is a number of ms or a string like \"10s\"".into(),
-        }),
-    }
 }

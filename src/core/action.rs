@@ -464,14 +464,12 @@ impl ActionMachine {
         let record = record.filter(|r| r.key == key && r.fingerprint == self.cfg.fingerprint);
         // A finished action that is done with (its window passed, at once with `window: 0`, or
         // it ended refused or changed) is not taken over: the same data now is a new action
-        // with its own key (SPEC section 4, `record::plan_action`), even while its data claim
+        // with its own key (SPEC section 4, [`plan_action`]), even while its data claim
         // is still held a moment after it settled. A record the shared store vouches for is
         // judged as of its own time: only how it ended counts, never another clock.
         if record.as_ref().is_some_and(|r| {
             let as_of = if vouched { r.created_at } else { now_ms };
-            r.is_finished()
-                && crate::core::record::plan_action(Some(r), &self.cfg.fingerprint, as_of)
-                    == crate::core::record::ActionPlan::New
+            r.is_finished() && plan_action(Some(r), &self.cfg.fingerprint, as_of) == ActionPlan::New
         }) {
             return;
         }
@@ -1036,6 +1034,114 @@ pub fn restored_status(record: &ActionRecord) -> StatusCode {
     } else {
         record.status
     }
+}
+
+/// What to do when an action is started with a payload, given the latest action with the same
+/// action name and fingerprint (from the index).
+// One plan is made per submission and matched at once, never stored in bulk: boxing the
+// record would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionPlan {
+    /// A finished, confirmed (done or already received) action with the same fingerprint,
+    /// inside its window: answer "already received" with its stored reply, send nothing.
+    Repeat(ActionRecord),
+    /// An unfinished action with the same fingerprint, within the 24 h retention: continue it
+    /// with its key.
+    Resume(Key),
+    /// Anything else: a new action with a new key.
+    New,
+}
+
+/// Decides between repeating, resuming and starting anew (SPEC section 1, principles 1, 2
+/// and 6). A finished action that was not confirmed (changed, rejected, failed) gives `New`:
+/// the server may have stored that failure under the old key, and would replay it.
+///
+/// ```
+/// use sendonce::core::action::{plan_action, ActionPlan};
+/// use sendonce::core::fingerprint::sha256_hex;
+/// assert_eq!(plan_action(None, &sha256_hex(b"x"), 0), ActionPlan::New);
+/// ```
+pub fn plan_action(
+    existing: Option<&ActionRecord>,
+    fingerprint: &Fingerprint,
+    now_ms: u64,
+) -> ActionPlan {
+    let Some(record) = existing.filter(|r| r.fingerprint == *fingerprint) else {
+        return ActionPlan::New;
+    };
+    if now_ms >= record.expires_at() {
+        return ActionPlan::New;
+    }
+    if !record.is_finished() {
+        ActionPlan::Resume(record.key.clone())
+    } else if record.status.is_confirmed() {
+        ActionPlan::Repeat(record.clone())
+    } else {
+        ActionPlan::New
+    }
+}
+
+/// How a stored action stands after a reload (or in another process): what `pending()` shows
+/// and whether `resumePending()` / `autoResume` may send it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingView {
+    /// The status it is restored in ([`restored_status`]): a non-idempotent action cut off
+    /// mid-attempt is `uncertain`.
+    ///
+    pub status: StatusCode,
+    /// Its request needs values that are never stored (a form's files and private fields,
+    /// secret query parameters of its URL, headers without a `headers` hook): it waits for
+    /// the user.
+    pub incomplete: bool,
+    /// What it waits for, by name ([`StoredRequest::waits_for`]); empty when complete.
+    pub waiting_for: Vec<String>,
+    /// Sent again by `resumePending()` and `autoResume`: complete, and not resting in a status
+    /// that only a person may end (`uncertain`: the target may have done it and honours no
+    /// key; `failed`: the server answered with a failure, it is sent again when the user
+    /// submits or retries).
+    pub resend: bool,
+}
+
+/// Which stored actions are pending, and which of them may be resent on their own (SPEC
+/// section 3, `pending()`, and section 5, `{ idempotent: false }`). Every action with a key
+/// still in use is listed, so that a page after a reload can show it: sending, retrying,
+/// accepted, offline, failed and uncertain. A finished action (done, already received,
+/// changed, rejected: nothing more will happen to its key) and one without a request (nothing
+/// to send) are not. `has_headers_hook`: the instance has a `headers` hook, so headers left
+/// out of storage can be supplied again.
+///
+/// ```
+/// use sendonce::core::action::pending_view;
+/// use sendonce::core::record::{ActionRecord, StoredRequest};
+/// use sendonce::core::{fingerprint::sha256_hex, key::validate_key, status::StatusCode};
+/// use sendonce::core::window::ActionKind;
+/// let mut r = ActionRecord {
+///     key: validate_key("k-1").unwrap(), action: "sendMessage".into(), kind: ActionKind::Default,
+///     fingerprint: sha256_hex(b"x"), request: Some(StoredRequest::default()),
+///     status: StatusCode::Uncertain, attempts: 1, created_at: 0, finished_at: None,
+///     window_ms: 60_000, reply: None, idempotent: false,
+/// };
+/// let v = pending_view(&r, false).unwrap();
+/// assert_eq!((v.status, v.resend), (StatusCode::Uncertain, false));
+/// r.status = StatusCode::Offline;
+/// r.idempotent = true;
+/// assert!(pending_view(&r, false).unwrap().resend);
+/// ```
+pub fn pending_view(record: &ActionRecord, has_headers_hook: bool) -> Option<PendingView> {
+    let request = record.request.as_ref()?;
+    let status = restored_status(record);
+    if record.is_finished() || status.is_confirmed() {
+        return None;
+    }
+    let incomplete = !request.is_complete(has_headers_hook);
+    Some(PendingView {
+        status,
+        incomplete,
+        waiting_for: request.waits_for(has_headers_hook),
+        // `is_final` here is `failed` or `uncertain`: nothing more is sent on its own.
+        resend: !incomplete && !status.is_final(),
+    })
 }
 
 fn reply_from_stored(r: &StoredReply) -> Reply {

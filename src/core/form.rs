@@ -2,10 +2,11 @@
 //! which key a submission uses. The DOM binding (`src/bindings/form.rs`) only reads the
 //! fields and calls these; `FormConfig::normalize` turns its options into complete ones.
 
+use crate::core::action::{plan_action, ActionPlan};
 use crate::core::fingerprint::{fingerprint_form, sha256_hex, Fingerprint, FormValue};
 use crate::core::json::{self, Value};
 use crate::core::key::Key;
-use crate::core::record::{form_key, plan_action, ActionPlan, ActionRecord, FormKeyChoice};
+use crate::core::record::ActionRecord;
 use sha2::{Digest, Sha256};
 
 /// `autocomplete` field names whose fields are sent but never stored or put in an event:
@@ -503,7 +504,7 @@ pub enum Submission {
 /// The index matters when the draft's key is new: after a confirmed success the draft is
 /// cleared, so a reload starts a draft with a new key; the same data submitted again inside the
 /// window must still be "already received", and an unfinished send of it continues with its
-/// own key (see `record::plan_action`).
+/// own key (see `action::plan_action`).
 ///
 /// After a reload the private part of an action cannot be checked (the digest's secret lived
 /// in the page that is gone). An unfinished action that waits for what is never stored keeps
@@ -729,5 +730,60 @@ impl FormConfig {
             reenable_after_ms,
             draft_id,
         })
+    }
+}
+
+/// What a form does with the key kept in its draft when it is submitted.
+// One plan is made per submission and matched at once, never stored in bulk: boxing the
+// record would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormKeyChoice {
+    /// Send with this key: it was never sent, or it was sent with the same data and is not
+    /// finished yet.
+    Keep(Key),
+    /// The same data was confirmed inside the window: show "already received", send nothing.
+    Repeat(ActionRecord),
+    /// Use a new key: there is none, the data changed after the key was sent, the action was
+    /// refused or failed, or its window has passed.
+    Rotate,
+}
+
+/// Chooses the key of a form submission (SPEC section 6, "Form"): keep the draft's key while
+/// the fingerprint is unchanged or the key was never sent; repeat when unchanged, finished,
+/// confirmed and inside the window; rotate when the data changed after the key was sent, when
+/// the window (or, unfinished, the 24 h retention) has passed, or when the action finished
+/// without a confirmation.
+///
+/// `record_of_that_key` is the action stored under the draft's key, `None` if that key was
+/// never sent.
+///
+/// ```
+/// use sendonce::core::form::{form_key, FormKeyChoice};
+/// use sendonce::core::{fingerprint::sha256_hex, key::validate_key};
+/// let k = validate_key("k-1").unwrap();
+/// assert_eq!(form_key(Some(&k), None, &sha256_hex(b"x"), 0), FormKeyChoice::Keep(k));
+/// ```
+pub fn form_key(
+    draft_key: Option<&Key>,
+    record_of_that_key: Option<&ActionRecord>,
+    fingerprint: &Fingerprint,
+    now_ms: u64,
+) -> FormKeyChoice {
+    let Some(key) = draft_key else {
+        return FormKeyChoice::Rotate;
+    };
+    let Some(record) = record_of_that_key else {
+        return FormKeyChoice::Keep(key.clone());
+    };
+    if record.fingerprint != *fingerprint || now_ms >= record.expires_at() {
+        return FormKeyChoice::Rotate;
+    }
+    if !record.is_finished() {
+        FormKeyChoice::Keep(key.clone())
+    } else if record.status.is_confirmed() {
+        FormKeyChoice::Repeat(record.clone())
+    } else {
+        FormKeyChoice::Rotate
     }
 }

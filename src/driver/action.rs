@@ -7,29 +7,34 @@
 //! reload are here too; the bindings only convert their arguments.
 
 use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::exclusive::Acquired;
 use super::listeners::Listeners;
-use super::shared::Shared;
-use crate::bindings::convert::{
-    headers_list, js_error, opt_string, options_object, reply_object, status_object,
-};
+use super::shared::{Instance, LiveAction};
 use crate::core::action::{
-    add_hook_headers, adopt_elsewhere, ActionMachine, Input, Outcome, Output,
+    add_hook_headers, adopt_elsewhere, pending_view, plan_action, ActionMachine, ActionPlan, Input,
+    Outcome, Output, PendingView,
 };
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind};
 use crate::core::exclusive::{Fallback, Found};
 use crate::core::fingerprint::fingerprint_action;
 use crate::core::key::Key;
-use crate::core::record::{self, ActionPlan, ActionRecord, Record, StoredRequest};
+use crate::core::record::{self, ActionRecord, Record, StoredRequest};
 use crate::core::status::StatusCode;
 use crate::core::window::{ActionKind, Window};
+use crate::platform::convert::{
+    headers_list, js_error, opt_string, options_object, reply_object, status_object,
+};
 use crate::platform::{self, get, locks, transport};
+
+/// What a `Sendonce` instance shares with its drivers (`driver::shared`), with this
+/// driver's cells as its live actions.
+pub(crate) type Shared = Instance<ActionCell>;
 
 type Waiter = (Function, Function);
 
@@ -57,11 +62,42 @@ pub(crate) struct ActionCell {
     form_data: RefCell<Option<JsValue>>,
     /// Over a storage adapter with claims: the lease on this key across processes, held from
     /// the first attempt until the action rests (see `send_across_processes`).
-    lease: RefCell<Option<super::exclusive::Held>>,
+    lease: RefCell<Option<super::exclusive::Held<ActionCell>>>,
     last: RefCell<Option<Outcome>>,
 }
 
+impl LiveAction for ActionCell {
+    fn live_key(&self) -> String {
+        self.key()
+    }
+    fn live_record(&self) -> ActionRecord {
+        self.record()
+    }
+    fn live_feed(self: &Rc<Self>, input: Input) {
+        self.feed(input)
+    }
+    fn live_end(&self) {
+        self.end_disposed()
+    }
+}
+
 impl ActionCell {
+    /// The live action of `shared` with `key`, if it is still alive.
+    pub fn live(shared: &Shared, key: &str) -> Option<Rc<ActionCell>> {
+        shared.live_action(key)
+    }
+
+    /// The live action with `machine`'s key, or a new cell for `machine`, registered.
+    pub fn adopt(shared: &Rc<Shared>, machine: ActionMachine) -> Rc<ActionCell> {
+        let key = machine.key().to_string();
+        if let Some(cell) = ActionCell::live(shared, &key) {
+            return cell;
+        }
+        let cell = ActionCell::new(shared.clone(), machine);
+        shared.register(key, Rc::downgrade(&cell));
+        cell
+    }
+
     pub fn new(shared: Rc<Shared>, machine: ActionMachine) -> Rc<Self> {
         Rc::new(ActionCell {
             shared,
@@ -467,7 +503,7 @@ impl ActionCell {
                             let m = self.machine.borrow();
                             let r = m.record();
                             r.is_finished()
-                                && record::plan_action(Some(r), &r.fingerprint, platform::now_ms())
+                                && plan_action(Some(r), &r.fingerprint, platform::now_ms())
                                     == ActionPlan::New
                         };
                         if done_with {
@@ -751,15 +787,13 @@ impl ActionCell {
                     match (
                         &rec,
                         rec.as_ref()
-                            .map(|r| record::plan_action(Some(r), &fingerprint, now)),
+                            .map(|r| plan_action(Some(r), &fingerprint, now)),
                     ) {
                         // The other process is about to write it, or is sending it.
-                        (None, _) | (_, Some(record::ActionPlan::Resume(_))) => {
+                        (None, _) | (_, Some(ActionPlan::Resume(_))) => {
                             self.adopt_key(other, rec, true)
                         }
-                        (_, Some(record::ActionPlan::Repeat(r))) => {
-                            self.adopt_key(other, Some(r), true)
-                        }
+                        (_, Some(ActionPlan::Repeat(r))) => self.adopt_key(other, Some(r), true),
                         // Finished without a confirmation, or expired: this action's own key.
                         _ => {
                             let _ = store.set_async(&index, &mine, window_ms).await;
@@ -892,7 +926,7 @@ pub(crate) struct NewAction<'a> {
 
 /// Starts (or finds) an action: a confirmed repeat inside the window answers locally, an
 /// unfinished one with the same data keeps its key (and its live machine), anything else
-/// gets a new key. The plan is the core's (`record::plan_action`).
+/// gets a new key. The plan is the core's (`plan_action`).
 pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle, SendonceError> {
     let NewAction {
         name,
@@ -917,7 +951,7 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
     let plan = match &explicit {
         Some(k) => match shared.read_action(k) {
             Some(rec) if rec.fingerprint == fingerprint => {
-                record::plan_action(Some(&rec), &fingerprint, now)
+                plan_action(Some(&rec), &fingerprint, now)
             }
             _ => ActionPlan::New,
         },
@@ -927,7 +961,7 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
                 .get(&index)
                 .and_then(|k| crate::core::key::validate_key(&k).ok())
                 .and_then(|k| shared.read_action(&k));
-            record::plan_action(existing.as_ref(), &fingerprint, now)
+            plan_action(existing.as_ref(), &fingerprint, now)
         }
     };
     let explicit_key = explicit.clone();
@@ -936,12 +970,7 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
             let cfg = config(rec.key.clone(), fingerprint.clone());
             ActionMachine::restore(cfg, rec)
         }
-        ActionPlan::Resume(key) => match shared
-            .live
-            .borrow()
-            .get(key.as_str())
-            .and_then(Weak::upgrade)
-        {
+        ActionPlan::Resume(key) => match ActionCell::live(shared, key.as_str()) {
             Some(cell) => {
                 let action = ActionHandle::from_cell(cell, body);
                 if explicit_key.is_none() {
@@ -975,7 +1004,7 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
             ActionMachine::new(config(key, fingerprint.clone()), now)
         }
     };
-    let cell = shared.adopt(machine);
+    let cell = ActionCell::adopt(shared, machine);
     let action = ActionHandle::from_cell(cell, body);
     if explicit_key.is_none() {
         // Two tabs with the same data at the same moment: one key (see ActionCell).
@@ -1009,17 +1038,17 @@ pub(crate) fn after_loading_actions(
     })
 }
 
-/// The stored actions that are pending (the core's [`record::pending_view`]), oldest first,
+/// The stored actions that are pending (the core's [`pending_view`]), oldest first,
 /// each with how it stands.
-pub(crate) fn pending_records(shared: &Rc<Shared>) -> Vec<(ActionRecord, record::PendingView)> {
+pub(crate) fn pending_records(shared: &Rc<Shared>) -> Vec<(ActionRecord, PendingView)> {
     let prefix = record::action_prefix(&shared.ns);
     let hook = shared.headers_hook.is_some();
-    let mut out: Vec<(ActionRecord, record::PendingView)> = shared
+    let mut out: Vec<(ActionRecord, PendingView)> = shared
         .store
         .keys(&prefix)
         .iter()
         .filter_map(|k| match shared.read(k) {
-            Some(Record::Action(a)) => record::pending_view(&a, hook).map(|v| (a, v)),
+            Some(Record::Action(a)) => pending_view(&a, hook).map(|v| (a, v)),
             _ => None,
         })
         .collect();
@@ -1045,7 +1074,7 @@ pub(crate) fn resume_all(shared: &Rc<Shared>) -> Vec<Rc<ActionCell>> {
             fp,
             Window::from_ms(rec.window_ms as f64).unwrap_or(shared.windows.default),
         );
-        cells.push(shared.adopt(ActionMachine::restore(cfg, rec)));
+        cells.push(ActionCell::adopt(shared, ActionMachine::restore(cfg, rec)));
     }
     cells
 }

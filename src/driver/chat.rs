@@ -14,9 +14,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
+use super::action::ActionCell;
+use super::action::Shared;
 use super::listeners::Listeners;
-use super::shared::Shared;
-use crate::bindings::convert::js_error;
 use crate::core::action::ActionMachine;
 use crate::core::chat::{self, Echo, MessageView, SseParser};
 use crate::core::error::SendonceError;
@@ -26,6 +26,7 @@ use crate::core::json::Value;
 use crate::core::record::{self, OutboxEntry, OutboxStatus, Record, StoredRequest};
 use crate::core::status::{MessageState, StatusCode};
 use crate::core::window::ActionKind;
+use crate::platform::convert::js_error;
 use crate::platform::stream::{self, StreamEnd};
 use crate::platform::{self, get, set};
 
@@ -263,9 +264,7 @@ impl ChatDriver {
             fingerprint_value(&body, &[]),
             self.shared.windows.chat,
         );
-        let cell = self
-            .shared
-            .adopt(ActionMachine::new(cfg, platform::now_ms()));
+        let cell = ActionCell::adopt(&self.shared, ActionMachine::new(cfg, platform::now_ms()));
         let reply = JsFuture::from(cell.send_promise(Some(request))).await;
         let code = reply
             .ok()

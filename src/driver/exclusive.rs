@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
 
-use super::shared::Shared;
+use super::shared::{Instance, LiveAction};
 use crate::core::events::{Event, EventKind};
 use crate::core::exclusive::{
     Config, Exclusive, Fallback, Found, Input, Output, Settle, SettleOutput,
@@ -15,11 +15,11 @@ use crate::core::exclusive::{
 use crate::platform;
 
 /// How acquiring ended.
-pub(crate) enum Acquired {
+pub(crate) enum Acquired<C: LiveAction + 'static> {
     /// A stored result answers; `waited`: after waiting for another holder.
     Adopt { waited: bool },
     /// Run the work now, then [`Held::finish`].
-    Run(Held),
+    Run(Held<C>),
     /// Not run here, for this reason.
     Failed(String),
     /// The instance was disposed while waiting.
@@ -28,7 +28,11 @@ pub(crate) enum Acquired {
 
 /// The machine's settings for this instance: its lease time and deadline, and what to do when
 /// the wait is too long or the store fails.
-pub(crate) fn config(shared: &Shared, on_deadline: Fallback, on_trouble: Fallback) -> Config {
+pub(crate) fn config<C: LiveAction + 'static>(
+    shared: &Instance<C>,
+    on_deadline: Fallback,
+    on_trouble: Fallback,
+) -> Config {
     Config::new(
         shared.lease_ms,
         shared.retry.deadline_ms,
@@ -42,7 +46,7 @@ pub(crate) fn config(shared: &Shared, on_deadline: Fallback, on_trouble: Fallbac
 pub(crate) type Report = Rc<dyn Fn(&str)>;
 
 /// The usual [`Report`]: a `storage.fallback` event with the reason.
-pub(crate) fn report_to(shared: &Rc<Shared>) -> Report {
+pub(crate) fn report_to<C: LiveAction + 'static>(shared: &Rc<Instance<C>>) -> Report {
     let weak = Rc::downgrade(shared);
     Rc::new(move |reason: &str| {
         if let Some(s) = weak.upgrade() {
@@ -54,15 +58,15 @@ pub(crate) fn report_to(shared: &Rc<Shared>) -> Report {
 /// Runs the machine for the lease `lease_key` until it says adopt, run or fail. `read` answers
 /// "is a result stored?"; `on_waiting` is called once when another process holds the key.
 /// With `stop_when_disposed`, a wait ends at the instance's `dispose()`.
-pub(crate) async fn acquire<R, RF>(
-    shared: &Rc<Shared>,
+pub(crate) async fn acquire<C: LiveAction + 'static, R, RF>(
+    shared: &Rc<Instance<C>>,
     lease_key: &str,
     config: Config,
     mut read: R,
     mut on_waiting: impl FnMut(),
     stop_when_disposed: bool,
     report: Report,
-) -> Acquired
+) -> Acquired<C>
 where
     R: FnMut() -> RF,
     RF: Future<Output = Result<bool, String>>,
@@ -134,16 +138,16 @@ where
 
 /// The lease held while the work runs: renewed in the background (the machine's "wake at" and
 /// "renew"), released by [`Held::finish`] (or, unfinished, when dropped).
-pub(crate) struct Held {
+pub(crate) struct Held<C: LiveAction + 'static> {
     machine: Rc<RefCell<Exclusive>>,
-    shared: Rc<Shared>,
+    shared: Rc<Instance<C>>,
     lease_key: String,
     report: Report,
     guarded: bool,
     finished: bool,
 }
 
-impl Held {
+impl<C: LiveAction + 'static> Held<C> {
     /// Whether the work runs under this process's lease (else without one).
     pub(crate) fn guarded(&self) -> bool {
         self.guarded
@@ -159,7 +163,7 @@ impl Held {
     }
 }
 
-impl Drop for Held {
+impl<C: LiveAction + 'static> Drop for Held<C> {
     fn drop(&mut self) {
         if self.finished {
             return;
@@ -185,7 +189,12 @@ fn finished(machine: &RefCell<Exclusive>) -> Vec<Output> {
     std::iter::from_fn(|| m.poll()).collect()
 }
 
-async fn carry_out_end(shared: &Shared, lease_key: &str, report: &Report, out: Output) {
+async fn carry_out_end<C: LiveAction + 'static>(
+    shared: &Instance<C>,
+    lease_key: &str,
+    report: &Report,
+    out: Output,
+) {
     match out {
         Output::Release { token } => {
             if let Err(e) = shared.store.release(lease_key, &token).await {
@@ -199,7 +208,12 @@ async fn carry_out_end(shared: &Shared, lease_key: &str, report: &Report, out: O
 
 /// While the work runs: wakes when the machine asks, renews, feeds the answer back, until the
 /// machine stops asking (finished, or the lease lost).
-fn keep(machine: Rc<RefCell<Exclusive>>, shared: Rc<Shared>, lease_key: String, report: Report) {
+fn keep<C: LiveAction + 'static>(
+    machine: Rc<RefCell<Exclusive>>,
+    shared: Rc<Instance<C>>,
+    lease_key: String,
+    report: Report,
+) {
     platform::spawn(async move {
         loop {
             let Some(at) = machine.borrow().poll_timeout() else {
@@ -231,7 +245,7 @@ fn keep(machine: Rc<RefCell<Exclusive>>, shared: Rc<Shared>, lease_key: String, 
 
 /// A timer for the machine's "wake at" (this process's clock). With `cancellable`, the
 /// instance's `dispose()` ends it early.
-async fn wake_at(shared: &Shared, at: u64, cancellable: bool) {
+async fn wake_at<C: LiveAction + 'static>(shared: &Instance<C>, at: u64, cancellable: bool) {
     let ms = at.saturating_sub(platform::now_ms());
     if cancellable && !shared.disposed.get() {
         shared.sleep(ms).await;
@@ -242,7 +256,10 @@ async fn wake_at(shared: &Shared, at: u64, cancellable: bool) {
 
 /// After waiting for another tab's Web Lock (`core::exclusive::Settle`): reads with `read`
 /// until that tab's result is there or the settle time has passed. True when it is there.
-pub(crate) async fn settle<R, RF>(shared: &Shared, mut read: R) -> bool
+pub(crate) async fn settle<C: LiveAction + 'static, R, RF>(
+    shared: &Instance<C>,
+    mut read: R,
+) -> bool
 where
     R: FnMut() -> RF,
     RF: Future<Output = Found>,

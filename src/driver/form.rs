@@ -31,10 +31,9 @@ use js_sys::{Function, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use super::action::Shared;
 use super::action::{ActionCell, ActionHandle};
 use super::listeners::Listeners;
-use super::shared::Shared;
-use crate::bindings::convert::{headers_list, status_object};
 use crate::core::action::ActionMachine;
 use crate::core::error::SendonceError;
 use crate::core::events::EventKind;
@@ -48,6 +47,7 @@ use crate::core::key::Key;
 use crate::core::record::{self, DraftRecord, Record};
 use crate::core::status::StatusCode;
 use crate::core::window::{ActionKind, Window};
+use crate::platform::convert::{headers_list, status_object};
 use crate::platform::{self, dom, get, set};
 
 /// A form's fields in DOM order (name and value; a name repeats once per value): all of them,
@@ -316,8 +316,10 @@ impl FormDriver {
                     rec.fingerprint.clone(),
                     self.opts.window,
                 );
-                let action =
-                    self.action_for(self.shared.adopt(ActionMachine::restore(cfg, rec)), &fields);
+                let action = self.action_for(
+                    ActionCell::adopt(&self.shared, ActionMachine::restore(cfg, rec)),
+                    &fields,
+                );
                 self.begin(action);
             } else if !rec.status.is_final() {
                 // It waits for what a reload lost (its files, a password): the status says
@@ -565,7 +567,7 @@ impl FormDriver {
                 // A person reads the calm text of the status table; the developer's detail
                 // (code and message) goes to the status's `error` and to the `status` event.
                 let status = status_object(&self.shared.messages, StatusCode::Failed, None);
-                set(&status, "error", &crate::bindings::convert::js_error(&e));
+                set(&status, "error", &crate::platform::convert::js_error(&e));
                 if let Some(k) = self.key.borrow().as_ref() {
                     self.shared.emit(
                         self.shared
@@ -693,9 +695,10 @@ impl FormDriver {
         *self.fingerprint.borrow_mut() = Some(identity.visible);
         // The key is in the draft before the request leaves: a reload finds it.
         self.save_draft();
-        Ok(Some(
-            self.action_for(self.shared.adopt(machine), &form_fields),
-        ))
+        Ok(Some(self.action_for(
+            ActionCell::adopt(&self.shared, machine),
+            &form_fields,
+        )))
     }
 
     /// Sets the waiting status (shown by the caller, `submit`).

@@ -5,7 +5,8 @@
 //! bindings hand them checked values. The exception is a send's `init` (`method`, `headers`),
 //! read by `ActionHandle::send` because the form driver sends through it too. Both that and
 //! the JS values drivers give back (statuses, replies, events, chat messages) go through the
-//! bindings' converters (`bindings::convert`), the one place that knows their shapes.
+//! converters of `platform::convert`, the one place that knows their shapes (the bindings use
+//! them too; a driver never imports the bindings above it).
 //!
 //! - [`shared`]: what an instance shares with its drivers: storage reads and writes (with
 //!   eviction when full), events, the cross-tab channel, online/offline, the live actions.

@@ -25,9 +25,8 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
 
+use super::action::Shared;
 use super::exclusive::{self, Acquired};
-use super::shared::Shared;
-use crate::bindings::convert::{from_value, js_error, status_object, to_value};
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind};
 use crate::core::exclusive::{Fallback, Found};
@@ -36,6 +35,7 @@ use crate::core::quick::{self, Expiry, QuickPlan, QUICK_RETENTION_MS};
 use crate::core::record::{self, QuickReplyRecord, Record, SeenRecord};
 use crate::core::status::StatusCode;
 use crate::core::window::Window;
+use crate::platform::convert::{from_value, js_error, status_object, to_value};
 use crate::platform::{self, get, locks};
 
 /// The action name of quick replies in events: the action key itself can carry data

@@ -9,8 +9,7 @@ use std::rc::{Rc, Weak};
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
-use super::action::ActionCell;
-use crate::core::action::{adopt_elsewhere, ActionConfig, ActionMachine, Input};
+use crate::core::action::{adopt_elsewhere, ActionConfig, Input};
 use crate::core::cors::{advice, is_cross_origin, AttemptEnd, CorsWatch};
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind, Stats};
@@ -28,7 +27,7 @@ use crate::platform::{self, get};
 type WindowListener = (String, Closure<dyn FnMut()>);
 
 /// A `Sendonce` instance's options, normalised once by the bindings (see
-/// [`Shared::start`]).
+/// [`Instance::start`]).
 pub(crate) struct Settings {
     pub ns: String,
     pub store: Store,
@@ -45,8 +44,23 @@ pub(crate) struct Settings {
     pub lease_ms: u64,
 }
 
-/// Everything a `Sendonce` instance shares with its actions.
-pub(crate) struct Shared {
+/// A live action as the instance sees it: the action driver's cell implements it, so that
+/// this file, below `driver::action`, does not name it (the driver imports this one only).
+/// Statically dispatched: [`Instance`] is generic over it and has one instantiation.
+pub(crate) trait LiveAction {
+    /// The action's key.
+    fn live_key(&self) -> String;
+    /// The action's record as its machine holds it now.
+    fn live_record(&self) -> ActionRecord;
+    /// Feeds an input and makes sure the driver runs.
+    fn live_feed(self: &Rc<Self>, input: Input);
+    /// `dispose()`: the action ends here.
+    fn live_end(&self);
+}
+
+/// Everything a `Sendonce` instance shares with its actions. `C` is the action driver's cell:
+/// `driver::action::Shared` is this with `ActionCell`, the only instantiation.
+pub(crate) struct Instance<C: LiveAction + 'static> {
     pub ns: String,
     pub store: Store,
     pub messages: Messages,
@@ -62,12 +76,12 @@ pub(crate) struct Shared {
     pub max_payload_bytes: usize,
     on_event: Option<Function>,
     stats: RefCell<Stats>,
-    pub live: RefCell<SmallMap<Weak<ActionCell>>>,
+    pub live: RefCell<SmallMap<Weak<C>>>,
     /// Actions that rest `offline` and wait for the `online` event: held here, strongly,
     /// because nothing else may (a page that keeps neither the action nor this instance). An
     /// instance lives while it has such work: the actions hold it, and it holds them until
     /// they leave `offline` or `dispose()` ends them.
-    waiting_online: RefCell<SmallMap<Rc<ActionCell>>>,
+    waiting_online: RefCell<SmallMap<Rc<C>>>,
     pub disposed: Cell<bool>,
     /// The page saw `offline` more recently than `online` (a real one, or one a page
     /// dispatched): a new submission then pauses as `offline` at once.
@@ -86,7 +100,7 @@ pub(crate) struct Shared {
     ended: Option<web_sys::AbortController>,
 }
 
-impl Shared {
+impl<C: LiveAction + 'static> Instance<C> {
     /// Logs an event: counts it and hands it to `onEvent` (errors in the callback are swallowed:
     /// logging never breaks sending).
     pub fn emit(&self, event: Event) {
@@ -94,7 +108,7 @@ impl Shared {
         if let Some(f) = &self.on_event {
             let _ = f.call1(
                 &JsValue::NULL,
-                &crate::bindings::convert::from_value(&event.to_value()),
+                &crate::platform::convert::from_value(&event.to_value()),
             );
         }
     }
@@ -136,7 +150,7 @@ impl Shared {
     }
 
     /// Writes `value` under the storage key `key` (a record's text or an index entry), the
-    /// way [`Shared::write`] does.
+    /// way [`Instance::write`] does.
     pub fn put(&self, key: &str, value: &str, ttl: u64) {
         if let WriteResult::FellBack(reason) = self.store.set(key, value, ttl) {
             self.emit(Event::new(EventKind::StorageFallback).with_detail(&reason));
@@ -207,7 +221,7 @@ impl Shared {
             .get(rec.key.as_str())
             .and_then(Weak::upgrade);
         if let Some(cell) = cell {
-            cell.feed(Input::ElsewhereFinished(rec));
+            cell.live_feed(Input::ElsewhereFinished(rec));
         }
     }
 
@@ -242,7 +256,7 @@ impl Shared {
     /// task would otherwise each find nothing and start a new action.
     pub fn read_action(&self, key: &Key) -> Option<ActionRecord> {
         if let Some(cell) = self.live.borrow().get(key.as_str()).and_then(Weak::upgrade) {
-            return Some(cell.record());
+            return Some(cell.live_record());
         }
         self.stored_action(key)
     }
@@ -286,25 +300,24 @@ impl Shared {
         Ok(new_key(self.key_format, bytes, platform::now_ms()))
     }
 
-    /// The live action with `key`, or a new cell for `machine`, registered.
-    pub fn adopt(self: &Rc<Self>, machine: ActionMachine) -> Rc<ActionCell> {
-        let key = machine.key().to_string();
-        if let Some(cell) = self.live.borrow().get(&key).and_then(Weak::upgrade) {
-            return cell;
-        }
-        let cell = ActionCell::new(self.clone(), machine);
+    /// The live action with `key` (the action driver's cell), if it is still alive.
+    pub fn live_action(&self, key: &str) -> Option<Rc<C>> {
+        self.live.borrow().get(key).and_then(Weak::upgrade)
+    }
+
+    /// Registers `cell` as the live action with `key`.
+    pub fn register(&self, key: String, cell: Weak<C>) {
         // Entries of actions the page has freed would keep their cells' memory for good.
         self.live.borrow_mut().retain(|w| w.strong_count() > 0);
-        self.live.borrow_mut().insert(key, Rc::downgrade(&cell));
-        cell
+        self.live.borrow_mut().insert(key, cell);
     }
 
     /// Holds `cell` while it rests `offline` (`waits` true), lets it go otherwise (see
     /// `waiting_online`). A disposed instance holds nothing, nor one without online events
     /// (Node: nothing would ever resume it but `retry()` or `resumePending()`, which find it
     /// in storage).
-    pub fn hold_while_offline(&self, cell: &Rc<ActionCell>, waits: bool) {
-        let key = cell.key();
+    pub fn hold_while_offline(&self, cell: &Rc<C>, waits: bool) {
+        let key = cell.live_key();
         let listening = !self.listeners.borrow().is_empty();
         let mut held = self.waiting_online.borrow_mut();
         if waits && listening && !self.disposed.get() {
@@ -320,7 +333,7 @@ impl Shared {
     }
 
     /// The live actions of this instance.
-    fn live_cells(&self) -> Vec<Rc<ActionCell>> {
+    fn live_cells(&self) -> Vec<Rc<C>> {
         self.live
             .borrow()
             .values()
@@ -331,17 +344,17 @@ impl Shared {
     /// Feeds `input` to every live action (online / offline).
     fn broadcast(&self, input: Input) {
         for cell in self.live_cells() {
-            cell.feed(input.clone());
+            cell.live_feed(input.clone());
         }
     }
 }
 
-impl Shared {
+impl<C: LiveAction + 'static> Instance<C> {
     /// The shared state of a new instance, running: the cross-tab channel open (where tabs
     /// can wait for each other's locks), adapter errors reported, and every live action told
     /// when the page goes online or offline. `fallback`: why the storage asked for was not
     /// available (reported with `storage.fallback`).
-    pub fn start(settings: Settings, fallback: Option<String>) -> Rc<Shared> {
+    pub fn start(settings: Settings, fallback: Option<String>) -> Rc<Self> {
         let Settings {
             ns,
             store,
@@ -357,7 +370,7 @@ impl Shared {
             on_event,
             lease_ms,
         } = settings;
-        let shared = Rc::new(Shared {
+        let shared = Rc::new(Instance {
             ns,
             store,
             messages,
@@ -460,14 +473,14 @@ impl Shared {
         if let Some(c) = &self.ended {
             c.abort();
         }
-        let held: Vec<Rc<ActionCell>> = {
+        let held: Vec<Rc<C>> = {
             let mut map = self.waiting_online.borrow_mut();
             let cells = map.values().cloned().collect();
             *map = SmallMap::new();
             cells
         };
         for cell in self.live_cells().into_iter().chain(held) {
-            cell.end_disposed();
+            cell.live_end();
         }
     }
 
@@ -489,7 +502,7 @@ impl Shared {
     }
 }
 
-impl Drop for Shared {
+impl<C: LiveAction + 'static> Drop for Instance<C> {
     /// An instance the page let go of (its JS object collected) with no work left: its
     /// online/offline listeners go with it. Without this, their closures were freed while
     /// still registered, and the next `online` event threw "closure invoked recursively or

@@ -2,6 +2,7 @@
 //! page and in Node >= 20 (everything is looked up on `globalThis`, nothing needs a DOM).
 
 pub mod channel;
+pub mod convert;
 pub mod dom;
 pub mod locks;
 pub mod storage;

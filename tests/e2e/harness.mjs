@@ -134,3 +134,25 @@ export function useEnvironment() {
   });
   return env;
 }
+
+/** Records every POST the page makes to `path`, as `{ url, body, headers }`, in order. */
+export function watchPosts(page, path = "/api/orders") {
+  const posts = [];
+  page.on("request", (r) => {
+    if (r.method() === "POST" && new URL(r.url()).pathname === path) {
+      posts.push({ url: r.url(), body: r.postData() ?? "", headers: r.headers() });
+    }
+  });
+  return posts;
+}
+
+/** Every storage key and value of the page's origin, as one string. */
+export async function everythingStored(page) {
+  return page.evaluate(() => {
+    const all = [];
+    for (const s of [localStorage, sessionStorage]) {
+      for (let i = 0; i < s.length; i++) all.push(s.key(i), s.getItem(s.key(i)));
+    }
+    return all.join("\n");
+  });
+}

@@ -8,31 +8,9 @@ import assert from "node:assert/strict";
 import { mkdtempSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openPage, startServer, useEnvironment } from "./harness.mjs";
+import { openPage, startServer, useEnvironment, watchPosts, everythingStored } from "./harness.mjs";
 
 const env = useEnvironment();
-
-/** Records the POSTs the page sends to `path` (body and headers as they left the browser). */
-function watchPosts(page, path = "/api/orders") {
-  const posts = [];
-  page.on("request", (r) => {
-    if (r.method() === "POST" && new URL(r.url()).pathname === path) {
-      posts.push({ body: r.postData() ?? "", headers: r.headers() });
-    }
-  });
-  return posts;
-}
-
-/** Every storage key and value of the page's origin, as one string. */
-async function everythingStored(page) {
-  return page.evaluate(() => {
-    const all = [];
-    for (const s of [localStorage, sessionStorage]) {
-      for (let i = 0; i < s.length; i++) all.push(s.key(i), s.getItem(s.key(i)));
-    }
-    return all.join("\n");
-  });
-}
 
 async function blank(context = env.context) {
   return openPage(context, env.server.url + "/test/e2e.html");

@@ -4,31 +4,9 @@
 // Counted where users meet it: orders on the server, the key it saw, every storage value.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { openPage, useEnvironment } from "./harness.mjs";
+import { openPage, useEnvironment, watchPosts, everythingStored } from "./harness.mjs";
 
 const env = useEnvironment();
-
-/** Records the POSTs the page sends to `path` (headers as they left the browser). */
-function watchPosts(page, path = "/api/orders") {
-  const posts = [];
-  page.on("request", (r) => {
-    if (r.method() === "POST" && new URL(r.url()).pathname === path) {
-      posts.push({ url: r.url(), headers: r.headers() });
-    }
-  });
-  return posts;
-}
-
-/** Every storage key and value of the page's origin, as one string. */
-async function everythingStored(page) {
-  return page.evaluate(() => {
-    const all = [];
-    for (const s of [localStorage, sessionStorage]) {
-      for (let i = 0; i < s.length; i++) all.push(s.key(i), s.getItem(s.key(i)));
-    }
-    return all.join("\n");
-  });
-}
 
 async function blank() {
   return openPage(env.context, env.server.url + "/test/e2e.html");

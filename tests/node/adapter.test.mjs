@@ -5,25 +5,13 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import init, { Sendonce } from "../../pkg/node.js";
-import { memoryClaims } from "./support/claims.mjs";
+import { memoryClaims, asyncAdapter } from "./support/claims.mjs";
 import { otherProcess } from "./support/other-process.mjs";
 
 before(async () => {
   await init();
 });
 
-/** A store with async get/set/delete/keys and no claims. */
-function asyncAdapter() {
-  const map = new Map();
-  const later = (v) => new Promise((r) => setTimeout(() => r(v), 2));
-  return {
-    map,
-    get: (k) => later(map.has(k) ? map.get(k) : null),
-    set: (k, v) => later(void map.set(k, v)),
-    delete: (k) => later(void map.delete(k)),
-    keys: (prefix) => later([...map.keys()].filter((k) => k.startsWith(prefix))),
-  };
-}
 
 /** The store as one process sees it; after `kill()` its calls never reach it (a dead
  * process's connection). */

@@ -5,28 +5,10 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer } from "../e2e/harness.mjs";
+import { installLocalStorage } from "./support/web-storage.mjs";
+import { asyncAdapter } from "./support/claims.mjs";
 
-/** A Map-backed Storage with the Web Storage interface, standing in for a page's localStorage. */
-class Storage {
-  #map = new Map();
-  get length() {
-    return this.#map.size;
-  }
-  key(i) {
-    return [...this.#map.keys()][i] ?? null;
-  }
-  getItem(k) {
-    return this.#map.has(k) ? this.#map.get(k) : null;
-  }
-  setItem(k, v) {
-    this.#map.set(String(k), String(v));
-  }
-  removeItem(k) {
-    this.#map.delete(k);
-  }
-}
-globalThis.Storage = Storage;
-globalThis.localStorage = new Storage();
+installLocalStorage();
 
 const { default: init, Sendonce } = await import("../../pkg/node.js");
 
@@ -39,18 +21,6 @@ after(async () => {
   await server?.cleanup();
 });
 
-/** An async adapter without claims (a bot's own store). */
-function asyncAdapter() {
-  const map = new Map();
-  const later = (v) => new Promise((r) => setTimeout(() => r(v), 1));
-  return {
-    map,
-    get: (k) => later(map.has(k) ? map.get(k) : null),
-    set: (k, v) => later(void map.set(k, v)),
-    delete: (k) => later(void map.delete(k)),
-    keys: (prefix) => later([...map.keys()].filter((k) => k.startsWith(prefix))),
-  };
-}
 
 /** The network as one process sees it: `down` throws like a lost connection; otherwise the
  * real fetch, with the key of every request recorded. */
@@ -76,7 +46,7 @@ const waitFor = async (what, ok, ms = 20_000) => {
 const orders = async () => (await (await fetch(server.url + "/api/orders")).json()).count;
 
 for (const [name, storage] of [
-  ["a storage adapter (a restarted bot process)", () => asyncAdapter()],
+  ["a storage adapter (a restarted bot process)", () => asyncAdapter(1)],
   ["localStorage (a reloaded page)", () => "local"],
 ]) {
   test(`autoResume over ${name}: the action left offline reaches the server once, with its key`, async () => {
@@ -110,7 +80,7 @@ for (const [name, storage] of [
 
 for (const [name, storage] of [
   ["localStorage", () => "local"],
-  ["a storage adapter", () => asyncAdapter()],
+  ["a storage adapter", () => asyncAdapter(1)],
 ]) {
   test(`over ${name}, an uncertain action is listed after a restart and never resent on its own`, async () => {
     await fetch(server.url + "/api/reset", { method: "POST" });

@@ -3,23 +3,12 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import init, { Sendonce } from "../../pkg/node.js";
+import { asyncAdapter } from "./support/claims.mjs";
 
 before(async () => {
   await init();
 });
 
-/** A store like a bot server's (Redis, a database): every method answers asynchronously. */
-function asyncAdapter() {
-  const map = new Map();
-  const later = (v) => new Promise((r) => setTimeout(() => r(v), 2));
-  return {
-    map,
-    get: (k) => later(map.has(k) ? map.get(k) : null),
-    set: (k, v) => later(void map.set(k, v)),
-    delete: (k) => later(void map.delete(k)),
-    keys: (prefix) => later([...map.keys()].filter((k) => k.startsWith(prefix))),
-  };
-}
 
 test("loads without a DOM", () => {
   assert.equal(typeof globalThis.document, "undefined");

@@ -3,31 +3,9 @@
 // it is removed and reported with `record.corrupt`, and never listed or resent twice.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
+import { installLocalStorage } from "./support/web-storage.mjs";
 
-/** A Map-backed Storage with the Web Storage interface (getItem, setItem, key, length). */
-class Storage {
-  #map = new Map();
-  get length() {
-    return this.#map.size;
-  }
-  key(i) {
-    return [...this.#map.keys()][i] ?? null;
-  }
-  getItem(k) {
-    return this.#map.has(k) ? this.#map.get(k) : null;
-  }
-  setItem(k, v) {
-    this.#map.set(String(k), String(v));
-  }
-  removeItem(k) {
-    this.#map.delete(k);
-  }
-  clear() {
-    this.#map.clear();
-  }
-}
-globalThis.Storage = Storage;
-globalThis.localStorage = new Storage();
+installLocalStorage();
 
 const { default: init, Sendonce } = await import("../../pkg/node.js");
 

@@ -830,7 +830,7 @@ impl Lifecycle {
         let mut records: Vec<ActionRecord> = self.store.values().cloned().collect();
         records.sort_by_key(|r| r.key.to_string());
         for rec in records {
-            let view = sendonce::core::record::pending_view(&rec, false);
+            let view = sendonce::core::action::pending_view(&rec, false);
             if !view.is_some_and(|v| v.resend) {
                 continue;
             }

@@ -28,3 +28,17 @@ export function memoryClaims() {
     },
   };
 }
+
+/** A store with async get/set/delete/keys and no claims (a bot's own store without atomic
+ * operations): every method answers after `delayMs`. */
+export function asyncAdapter(delayMs = 2) {
+  const map = new Map();
+  const later = (v) => new Promise((r) => setTimeout(() => r(v), delayMs));
+  return {
+    map,
+    get: (k) => later(map.has(k) ? map.get(k) : null),
+    set: (k, v) => later(void map.set(k, v)),
+    delete: (k) => later(void map.delete(k)),
+    keys: (prefix) => later([...map.keys()].filter((k) => k.startsWith(prefix))),
+  };
+}
