@@ -375,17 +375,7 @@ impl QuickDriver {
                     // The window, kept by the store: a mark that lives exactly the window.
                     // Written before the record, so a process that reads between the two
                     // still derives this run's key from the previous record.
-                    let mark = Record::Seen(SeenRecord {
-                        id_or_hash: quick::window_mark(&key),
-                        at: finished_at,
-                        window_ms: self.window.ms(),
-                    });
-                    self.store(
-                        &mark.storage_key(&self.shared.ns),
-                        &mark.encode(),
-                        self.window.ms(),
-                    )
-                    .await;
+                    self.store_seen(quick::window_mark(&key), finished_at).await;
                 }
                 let rec = QuickReplyRecord {
                     key,
@@ -476,18 +466,24 @@ impl QuickDriver {
     async fn mark_seen(&self, names: &[String]) {
         let now = platform::now_ms();
         for n in names {
-            let rec = Record::Seen(SeenRecord {
-                id_or_hash: n.clone(),
-                at: now,
-                window_ms: self.window.ms(),
-            });
-            self.store(
-                &rec.storage_key(&self.shared.ns),
-                &rec.encode(),
-                self.window.ms(),
-            )
-            .await;
+            self.store_seen(n.clone(), now).await;
         }
+    }
+
+    /// Stores a seen mark (an inbound message's id or hash, or a run's window mark) that the
+    /// store keeps for exactly the window.
+    async fn store_seen(&self, id_or_hash: String, at: u64) {
+        let mark = Record::Seen(SeenRecord {
+            id_or_hash,
+            at,
+            window_ms: self.window.ms(),
+        });
+        self.store(
+            &mark.storage_key(&self.shared.ns),
+            &mark.encode(),
+            self.window.ms(),
+        )
+        .await;
     }
 
     async fn seen(&self, id: Option<String>, text: Option<String>) -> Result<bool, SendonceError> {
