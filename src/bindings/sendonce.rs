@@ -149,26 +149,19 @@ impl Sendonce {
                 .unwrap_or(Backend::Memory)
         });
 
+        let auto_resume = config.auto_resume;
         let shared = Shared::start(
             Settings {
-                ns: config.namespace,
+                config,
                 store: Store::new(backend),
-                messages: config.messages,
-                header_name: config.header_name,
-                replay_header: config.replay_header,
-                key_format: config.key_format,
-                retry: config.retry,
-                windows: config.windows,
                 fetch,
                 headers_hook,
-                max_payload_bytes: config.max_payload_bytes,
                 on_event,
-                lease_ms: config.lease_ms,
             },
             fallback,
         );
         let so = Sendonce { shared };
-        if config.auto_resume {
+        if auto_resume {
             // Sent, not only restored: the same as `resumePending()` with nobody awaiting it.
             driver::auto_resume(&so.shared);
         }

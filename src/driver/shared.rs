@@ -2,6 +2,7 @@
 //! store (reads, writes, the eviction call), the event log, the cross-tab channel, the
 //! online/offline listeners and the registry of live actions.
 
+use crate::core::config::SendonceConfig;
 use crate::core::small_map::SmallMap;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -26,22 +27,14 @@ use crate::platform::{self, get};
 /// An event listener on `globalThis` (name, callback), removed on `dispose()`.
 type WindowListener = (String, Closure<dyn FnMut()>);
 
-/// A `Sendonce` instance's options, normalised once by the bindings (see
-/// [`Instance::start`]).
+/// A `Sendonce` instance's options: the core's complete policies ([`SendonceConfig`],
+/// normalised once) and the JS values the bindings read beside them (see [`Instance::start`]).
 pub(crate) struct Settings {
-    pub ns: String,
+    pub config: SendonceConfig,
     pub store: Store,
-    pub messages: Messages,
-    pub header_name: String,
-    pub replay_header: String,
-    pub key_format: KeyFormat,
-    pub retry: RetryPolicy,
-    pub windows: Windows,
     pub fetch: JsValue,
     pub headers_hook: Option<Function>,
-    pub max_payload_bytes: usize,
     pub on_event: Option<Function>,
-    pub lease_ms: u64,
 }
 
 /// A live action as the instance sees it: the action driver's cell implements it, so that
@@ -356,20 +349,24 @@ impl<C: LiveAction + 'static> Instance<C> {
     /// available (reported with `storage.fallback`).
     pub fn start(settings: Settings, fallback: Option<String>) -> Rc<Self> {
         let Settings {
-            ns,
+            config,
             store,
+            fetch,
+            headers_hook,
+            on_event,
+        } = settings;
+        let SendonceConfig {
+            namespace: ns,
             messages,
             header_name,
             replay_header,
             key_format,
             retry,
             windows,
-            fetch,
-            headers_hook,
             max_payload_bytes,
-            on_event,
             lease_ms,
-        } = settings;
+            ..
+        } = config;
         let shared = Rc::new(Instance {
             ns,
             store,
