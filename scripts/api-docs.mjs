@@ -11,6 +11,7 @@ const root = new URL("../", import.meta.url);
 const entries = [
   ["sendonce", ["pkg/sendonce_wasm.d.ts", "pkg/error.d.ts"]],
   ["sendonce/react", ["pkg/react.d.ts"]],
+  ["sendonce/htmx", ["pkg/htmx.d.ts"]],
   ["sendonce/redis", ["pkg/redis.d.ts"]],
   ["sendonce/grammy", ["pkg/grammy.d.ts"]],
   ["sendonce/bolt", ["pkg/bolt.d.ts"]],

@@ -157,7 +157,7 @@ for (const [base, full] of [["sendonce", true], ["sendonce_forms", false]]) {
 }
 rmSync(`${dir}/snippets`, { recursive: true, force: true });
 
-for (const name of ["sendonce.js", "sendonce.d.ts", "error.d.ts", "node.js", "react.js", "react.d.ts", ...snippets]) {
+for (const name of ["sendonce.js", "sendonce.d.ts", "error.d.ts", "node.js", "react.js", "react.d.ts", "htmx.js", "htmx.d.ts", ...snippets]) {
   copyFileSync(js(name), `${dir}/${name}`);
 }
 // The `sendonce/forms` entry: the same hand-written entry and Node entry, over the forms glue
@@ -186,6 +186,7 @@ for (const name of [
   "forms-node.js",
   "node.js",
   "react.js",
+  "htmx.js",
   ...snippets,
 ]) {
   const path = `${dir}/${name}`;

@@ -26,6 +26,8 @@ const pkg = {
     // Actions and forms only (no chat, no quick replies): its own, smaller wasm.
     "./forms": { types: "./forms.d.ts", node: "./forms-node.js", default: "./forms.js" },
     "./react": { types: "./react.d.ts", default: "./react.js" },
+    // The htmx extension (hx-ext="sendonce"): it takes the page's htmx and Sendonce, imports neither.
+    "./htmx": { types: "./htmx.d.ts", default: "./htmx.js" },
     "./sendonce_bg.wasm": "./sendonce_bg.wasm",
     "./sendonce_forms_bg.wasm": "./sendonce_forms_bg.wasm",
     "./package.json": "./package.json",
@@ -41,6 +43,7 @@ const pkg = {
   typesVersions: {
     "*": {
       react: ["./react.d.ts"],
+      htmx: ["./htmx.d.ts"],
       forms: ["./forms.d.ts"],
       redis: ["./redis.d.ts"],
       grammy: ["./grammy.d.ts"],
@@ -70,6 +73,8 @@ const pkg = {
     "check.mjs",
     "react.js",
     "react.d.ts",
+    "htmx.js",
+    "htmx.d.ts",
     "README.md",
     "LICENSE-MIT",
     "LICENSE-APACHE",
