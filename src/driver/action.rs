@@ -44,6 +44,10 @@ pub(crate) struct ActionCell {
     machine: RefCell<ActionMachine>,
     waiters: RefCell<Vec<Waiter>>,
     listeners: Listeners,
+    /// Called with the reply each time the action comes to rest with one, also when nobody
+    /// awaits a send (an action that resumes on the `online` event after its send settled
+    /// `offline`).
+    settled_listeners: Listeners,
     running: Cell<bool>,
     /// A send is waiting for the cross-tab lock; later sends join it.
     locking: Cell<bool>,
@@ -104,6 +108,7 @@ impl ActionCell {
             machine: RefCell::new(machine),
             waiters: RefCell::new(Vec::new()),
             listeners: Listeners::default(),
+            settled_listeners: Listeners::default(),
             running: Cell::new(false),
             locking: Cell::new(false),
             lock: RefCell::new(None),
@@ -486,6 +491,9 @@ impl ActionCell {
                             None => resolve.call1(&JsValue::NULL, &reply),
                         };
                     }
+                    if outcome.error.is_none() {
+                        self.settled_listeners.call(&reply);
+                    }
                     // At rest (final, offline or accepted): tell the tabs waiting for this
                     // key when it was confirmed (all they can adopt), then let them have it.
                     if self.lock.borrow().is_some() && outcome.code.is_confirmed() {
@@ -606,6 +614,12 @@ impl ActionHandle {
     /// Calls `callback(status)` on every status change; returns the function that stops it.
     pub(crate) fn on_status(&self, callback: Function) -> Function {
         self.cell.listeners.subscribe(callback)
+    }
+
+    /// Calls `callback(reply)` each time the action comes to rest with a reply, awaited or
+    /// not; returns the function that stops it.
+    pub(crate) fn on_settled(&self, callback: Function) -> Function {
+        self.cell.settled_listeners.subscribe(callback)
     }
 
     /// The idempotency key.

@@ -127,8 +127,8 @@ pub(crate) struct FormDriver {
     key: RefCell<Option<Key>>,
     fingerprint: RefCell<Option<Fingerprint>>,
     current: RefCell<Option<Rc<ActionHandle>>>,
-    /// Stops listening to the current action's statuses.
-    current_off: RefCell<Option<Function>>,
+    /// Stops listening to the current action's statuses and replies.
+    current_off: RefCell<Vec<Function>>,
     pending: Cell<bool>,
     /// The button's own label while `busyLabel` replaces it.
     saved_label: RefCell<Option<String>>,
@@ -180,7 +180,7 @@ impl FormDriver {
             key: RefCell::new(None),
             fingerprint: RefCell::new(None),
             current: RefCell::new(None),
-            current_off: RefCell::new(None),
+            current_off: RefCell::new(Vec::new()),
             pending: Cell::new(false),
             saved_label: RefCell::new(None),
             shown: Cell::new(None),
@@ -272,7 +272,7 @@ impl FormDriver {
         if let Some(observer) = self.observer.borrow_mut().take() {
             dom::disconnect(&observer);
         }
-        if let Some(off) = self.current_off.borrow_mut().take() {
+        for off in self.current_off.borrow_mut().drain(..) {
             let _ = off.call0(&JsValue::NULL);
         }
         self.status_listeners.clear();
@@ -720,7 +720,7 @@ impl FormDriver {
         self.set_busy(true);
         let same = self.current.borrow().as_ref().map(|a| a.key()) == Some(action.key());
         if !same {
-            if let Some(off) = self.current_off.borrow_mut().take() {
+            for off in self.current_off.borrow_mut().drain(..) {
                 let _ = off.call0(&JsValue::NULL);
             }
             let weak = Rc::downgrade(self);
@@ -730,7 +730,19 @@ impl FormDriver {
                 }
             });
             let off = action.on_status(cb.into_js_value().unchecked_into());
-            *self.current_off.borrow_mut() = Some(off);
+            // A reply nobody awaits: the action resumed on its own (the `online` event after
+            // the submission settled `offline`). A submission under way gets its reply from
+            // its send (`settled`).
+            let weak = Rc::downgrade(self);
+            let on_reply = Closure::<dyn FnMut(JsValue)>::new(move |reply: JsValue| {
+                if let Some(f) = weak.upgrade() {
+                    if !f.pending.get() && !f.disposed.get() {
+                        f.reply_listeners.call(&reply);
+                    }
+                }
+            });
+            let off_reply = action.on_settled(on_reply.into_js_value().unchecked_into());
+            *self.current_off.borrow_mut() = vec![off, off_reply];
         }
         *self.current.borrow_mut() = Some(action.clone());
         let weak = Rc::downgrade(self);

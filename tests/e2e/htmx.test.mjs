@@ -169,3 +169,53 @@ test("hx-confirm: htmx decides whether it goes; declined sends nothing, accepted
   assert.equal(await env.server.orders(), 1);
   assert.equal(posts.length, 1);
 });
+
+test("a password in an htmx form is sent, and never reaches storage", async () => {
+  const page = await open();
+  const secret = "hunter2-Sup3rSecret";
+  await page.locator("#account input[name=email]").fill("ana@example.com");
+  await page.locator("#account input[name=password]").fill(secret);
+  // The draft is saved as the user types (debounced): wait until the visible field is in it.
+  await page.waitForFunction(() => JSON.stringify(localStorage).includes("ana@example.com"));
+  assert.ok(!JSON.stringify(await page.evaluate(() => ({ ...localStorage }))).includes(secret));
+  await page.locator("#account-send").click();
+  await textIs(page, "#account-status", "Sent");
+  assert.ok(!(await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }))).includes(secret));
+  // Sent all the same: the reference server echoes the order, and htmx swapped the echo in.
+  await swappedOrder(page, "#account-result");
+  assert.ok((await page.locator("#account-result").textContent()).includes(secret));
+});
+
+test("a form htmx swaps in later is guarded too: a double click makes one request with a key", async () => {
+  const page = await open();
+  const posts = watchPosts(page);
+  await page.evaluate(() =>
+    window.htmx.swap(
+      "#slot",
+      '<form id="later" hx-post="/api/orders" hx-target="#later-result" data-sendonce-action="laterOrder">' +
+        '<input name="item" value="jam"><button id="later-send">Order</button></form>',
+      { swapStyle: "innerHTML", swapDelay: 0, settleDelay: 0 },
+    ),
+  );
+  await page.waitForSelector("#later-send");
+  await env.server.arm("/api/orders", ["delay=600"]);
+  await page.locator("#later-send").click({ clickCount: 2, delay: 0 });
+  await swappedOrder(page, "#later-result");
+  assert.equal(posts.length, 1);
+  assert.match(posts[0].headers["idempotency-key"] ?? "", /^[0-9a-f-]{36}$/);
+  assert.equal(posts[0].body, "item=jam");
+});
+
+test("offline: the status says 'Connection lost. Retry?', and back online the order goes once with its key and is swapped", async () => {
+  const page = await open();
+  const posts = watchPosts(page);
+  await env.context.setOffline(true);
+  await page.locator("#send").click();
+  await textIs(page, "#status", "Connection lost. Retry?");
+  await env.context.setOffline(false);
+  await textIs(page, "#status", "Sent");
+  await swappedOrder(page, "#result");
+  assert.equal(await env.server.orders(), 1);
+  const keys = new Set(posts.map((p) => p.headers["idempotency-key"]));
+  assert.equal(keys.size, 1, "every attempt carries the same key");
+});
