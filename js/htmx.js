@@ -47,8 +47,6 @@ export function sendonceHtmx(htmx, so, options = {}) {
   const gated = new WeakSet();
   /** The submit event this extension dispatches itself (an approval htmx gave later). */
   let replaying = null;
-  /** Set by `remove()`: the gates let every submit through again (to htmx alone). */
-  let removed = false;
 
   const attr = (el, name) => api.getAttributeValue(el, name);
 
@@ -123,7 +121,6 @@ export function sendonceHtmx(htmx, so, options = {}) {
     // The gate: after htmx's listener (added when htmx processed the form), before the
     // binding's. A submission goes on to sendonce only when htmx approved it.
     const gate = (event) => {
-      if (removed) return;
       gated.add(event);
       if (!approved.has(event)) {
         event.preventDefault();
@@ -219,7 +216,6 @@ export function sendonceHtmx(htmx, so, options = {}) {
     if (api.getInternalData(form).initHash) bind(form);
   }
   return function remove() {
-    removed = true;
     htmx.removeExtension?.(NAME);
     for (const form of document.querySelectorAll("form")) unbind(form);
   };

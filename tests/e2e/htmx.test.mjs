@@ -219,3 +219,13 @@ test("offline: the status says 'Connection lost. Retry?', and back online the or
   const keys = new Set(posts.map((p) => p.headers["idempotency-key"]));
   assert.equal(keys.size, 1, "every attempt carries the same key");
 });
+
+test("the function sendonceHtmx() returns removes the extension: the form is htmx's alone again", async () => {
+  const page = await open();
+  const posts = watchPosts(page);
+  await page.evaluate(() => window.removeSendonce());
+  await page.locator("#send").click();
+  await until(() => posts.length === 1);
+  assert.equal(posts[0].headers["idempotency-key"], undefined, "htmx's own request, without a key");
+  assert.equal(await page.locator("#send").getAttribute("aria-busy"), null, "no guard");
+});
