@@ -58,4 +58,10 @@ node scripts/entry.mjs "$tmp"
 # Same file system: each rename replaces a whole file at once.
 find "$tmp" -mindepth 1 -maxdepth 1 -type f -exec mv -f {} pkg/ \;
 node scripts/package-json.mjs
+# The htmx demo page (www/htmx.html) loads htmx from the dev dependency, copied next to it
+# (ignored by git; not part of the package).
+if [ -f node_modules/htmx.org/dist/htmx.min.js ]; then
+  mkdir -p www/vendor
+  cp node_modules/htmx.org/dist/htmx.min.js www/vendor/htmx.min.js
+fi
 node scripts/size.mjs

@@ -229,3 +229,14 @@ test("the function sendonceHtmx() returns removes the extension: the form is htm
   assert.equal(posts[0].headers["idempotency-key"], undefined, "htmx's own request, without a key");
   assert.equal(await page.locator("#send").getAttribute("aria-busy"), null, "no guard");
 });
+
+test("the demo page (www/htmx.html): a double click places one order and htmx swaps the receipt", async () => {
+  const page = await openPage(env.context, env.server.url + "/htmx.html");
+  const posts = watchPosts(page);
+  await env.server.arm("/api/orders", ["delay=600"]);
+  await page.locator("#send").click({ clickCount: 2, delay: 0 });
+  await textIs(page, "#status", "Sent");
+  await swappedOrder(page, "#receipt");
+  assert.equal(posts.length, 1);
+  assert.match(posts[0].headers["idempotency-key"] ?? "", /^[0-9a-f-]{36}$/);
+});
