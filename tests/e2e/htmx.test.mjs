@@ -78,6 +78,7 @@ test("a double click on an hx-post form makes one order, with the key header, an
   const key = posts[0].headers["idempotency-key"];
   assert.match(key ?? "", /^[0-9a-f-]{36}$/, "the request carries sendonce's key");
   assert.equal(posts[0].headers["hx-request"], "true", "htmx's headers are sent too");
+  assert.equal(posts[0].headers["x-csrf-token"], "t0ken-42", "and hx-headers, inherited from <body>");
   assert.equal(posts[0].body, "item=tea&qty=2", "the fields as htmx sends them (urlencoded)");
   assert.deepEqual((await orderPosts()).map((r) => r.key), [key]);
   assert.equal((await env.server.effects()).duplicates, 0);
