@@ -67,6 +67,7 @@ writeFileSync(
           "sendonce/grammy": ["pkg/grammy.d.ts"],
           "sendonce/bolt": ["pkg/bolt.d.ts"],
           "sendonce/forms": ["pkg/forms.d.ts"],
+          "sendonce/sw": ["pkg/sw.d.ts"],
           "sendonce/package.json": ["pkg/package.json"],
         },
       },
