@@ -142,3 +142,62 @@ test("the worker is stopped mid-request: the replay (the next sync) goes out wit
   await statusIs(next, /Sent|already received/);
   assert.equal(await env.server.orders(), 1);
 });
+
+test("an order with a password never reaches the worker's store: the worker leaves it, and it waits for the page", async () => {
+  // A page of the worker's scope that is not the form, to hear how the worker's run ends.
+  const watcher = await openPage(env.context, env.server.url + "/test/e2e.html");
+  await watcher.evaluate(() => {
+    window.runs = [];
+    navigator.serviceWorker.addEventListener("message", (m) => m.data.done && window.runs.push(m.data));
+  });
+  const page = await openPage(env.context, PAGE());
+  await page.locator("input[name=password]").fill("hunter2-Sup3rSecret");
+  const key = await page.evaluate(() => window.sendonceForm.key);
+  await env.context.setOffline(true);
+  await page.locator("#send").click();
+  await statusIs(page, /Connection lost/);
+  const stored = await page.evaluate(async (k) => {
+    const { idbStorage } = await import("/pkg/sw.js");
+    const s = idbStorage();
+    const record = await s.get(`swtest:v1:a:${k}`);
+    return { record, all: JSON.stringify(await Promise.all((await s.keys("")).map((x) => s.get(x)))) };
+  }, key);
+  assert.ok(stored.record?.includes('"s":"offline"'), "the order waits in IndexedDB");
+  assert.ok(!stored.all.includes("hunter2"), "the password is in no record");
+  await page.close();
+  await env.context.setOffline(false);
+  await watcher.waitForFunction(() => window.runs.length > 0, null, { timeout: 30_000 });
+  assert.deepEqual(await watcher.evaluate(() => window.runs[0]), { done: "ok", replies: 0 }, "the worker sent nothing");
+  assert.equal((await orderPosts()).length, 0);
+  // The next page says what to add again; with it, the order goes out with its key.
+  const next = await openPage(env.context, PAGE());
+  await statusIs(next, /add again: password/);
+  await next.locator("input[name=password]").fill("hunter2-Sup3rSecret");
+  await next.locator("#send").click();
+  await statusIs(next, /Sent/);
+  const posts = await orderPosts();
+  assert.equal(posts.length, 1);
+  assert.equal(posts[0].key, key);
+});
+
+test("the demo's order form with its worker on (/?worker): placed offline, tab closed, back online: one order with its key, shown as received", async () => {
+  const page = await openPage(env.context, env.server.url + "/?worker");
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  assert.equal(await page.locator("#worker-on").isVisible(), true);
+  const key = await page.evaluate(() => window.sendonceForm.key);
+  await env.context.setOffline(true);
+  await page.locator("#send").click();
+  await statusIs(page, /Connection lost/);
+  await page.waitForFunction(async (k) => {
+    const { idbStorage } = await import("/pkg/sw.js");
+    return ((await idbStorage().get(`shop:v1:a:${k}`)) ?? "").includes('"s":"offline"');
+  }, key);
+  await page.close();
+  await env.context.setOffline(false);
+  await until(async () => (await env.server.orders()) === 1, "the worker's order");
+  const next = await openPage(env.context, env.server.url + "/?worker");
+  await statusIs(next, /Sent|already received/);
+  const posts = await orderPosts();
+  assert.equal(posts.length, 1, JSON.stringify(posts));
+  assert.equal(posts[0].key, key);
+});
