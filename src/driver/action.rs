@@ -78,15 +78,18 @@ impl LiveAction for ActionCell {
         // goes out through the lock or the lease again, as a send does, never past them (a
         // service worker's sync, or another tab, resumes the same key at the same moment).
         let resting_offline = self.machine.borrow().status() == StatusCode::Offline;
-        if matches!(input, Input::Online)
-            && resting_offline
-            && !self.locking.get()
-            && (self.needs_adapter_check() || self.needs_lock())
-        {
-            self.feed(Input::OnlineHeld);
-            // The reply goes to the action's listeners and the sends already waiting on it.
-            self.start_send(None);
-            return;
+        if matches!(input, Input::Online) && resting_offline {
+            if self.locking.get() {
+                // A send is taking the lock or the lease: it feeds `Send` once it holds it.
+                self.feed(Input::OnlineHeld);
+                return;
+            }
+            if self.needs_adapter_check() || self.needs_lock() {
+                self.feed(Input::OnlineHeld);
+                // The reply goes to the action's listeners and the sends already waiting on it.
+                self.start_send(None);
+                return;
+            }
         }
         self.feed(input)
     }
