@@ -15,6 +15,7 @@ const entries = [
   ["sendonce/redis", ["pkg/redis.d.ts"]],
   ["sendonce/grammy", ["pkg/grammy.d.ts"]],
   ["sendonce/bolt", ["pkg/bolt.d.ts"]],
+  ["sendonce/sw", ["pkg/sw.d.ts"]],
 ];
 // Inline code: doubled backticks around text that has one (template literal types).
 const code = (s) => (s.includes("`") ? `\`\` ${s} \`\`` : `\`${s}\``);

@@ -5,6 +5,10 @@ import { readFileSync, writeFileSync, copyFileSync, chmodSync } from "node:fs";
 
 /** Entries copied as they are from js/ (each with its .d.ts). */
 const NODE_ENTRIES = ["redis", "grammy", "bolt"];
+/** Web entries copied as they are from js/: `sendonce/sw` (service worker and IndexedDB store). */
+const WEB_ENTRIES = ["sw"];
+/** Modules a web entry imports, copied as they are from js/ (not entries). */
+const WEB_MODULES = ["idb.js"];
 
 const cargo = readFileSync(new URL("../Cargo.toml", import.meta.url), "utf8");
 const field = (name) => cargo.match(new RegExp(`^${name} = "(.*)"`, "m"))?.[1];
@@ -28,6 +32,9 @@ const pkg = {
     "./react": { types: "./react.d.ts", default: "./react.js" },
     // The htmx extension (hx-ext="sendonce"): it takes the page's htmx and Sendonce, imports neither.
     "./htmx": { types: "./htmx.d.ts", default: "./htmx.js" },
+    // A service worker that finishes offline actions (Background Sync), and the IndexedDB
+    // store it shares with the page.
+    "./sw": { types: "./sw.d.ts", default: "./sw.js" },
     "./sendonce_bg.wasm": "./sendonce_bg.wasm",
     "./sendonce_forms_bg.wasm": "./sendonce_forms_bg.wasm",
     "./package.json": "./package.json",
@@ -45,6 +52,7 @@ const pkg = {
       react: ["./react.d.ts"],
       htmx: ["./htmx.d.ts"],
       forms: ["./forms.d.ts"],
+      sw: ["./sw.d.ts"],
       redis: ["./redis.d.ts"],
       grammy: ["./grammy.d.ts"],
       bolt: ["./bolt.d.ts"],
@@ -79,6 +87,8 @@ const pkg = {
     "LICENSE-MIT",
     "LICENSE-APACHE",
     ...NODE_ENTRIES.flatMap((name) => [`${name}.js`, `${name}.d.ts`]),
+    ...WEB_ENTRIES.flatMap((name) => [`${name}.js`, `${name}.d.ts`]),
+    ...WEB_MODULES,
   ],
   sideEffects: false,
   // `require("sendonce")` of this ES module (documented in the README) needs Node 20.19.
@@ -112,7 +122,10 @@ for (const [from, to] of [
   copyFileSync(new URL(from, import.meta.url), new URL(to, import.meta.url));
 }
 chmodSync(new URL("../pkg/check.mjs", import.meta.url), 0o755);
-for (const name of NODE_ENTRIES) {
+for (const file of WEB_MODULES) {
+  copyFileSync(new URL(`../js/${file}`, import.meta.url), new URL(`../pkg/${file}`, import.meta.url));
+}
+for (const name of [...NODE_ENTRIES, ...WEB_ENTRIES]) {
   for (const file of [`${name}.js`, `${name}.d.ts`]) {
     copyFileSync(new URL(`../js/${file}`, import.meta.url), new URL(`../pkg/${file}`, import.meta.url));
   }

@@ -220,6 +220,30 @@ fn offline_before_send_rests_offline_without_a_request_then_sends_online() {
 }
 
 #[test]
+fn online_held_waits_offline_for_the_drivers_send_then_sends_once() {
+    // Back online while another context may resume the same key (a service worker's sync, a
+    // tab): no request until the driver holds the key's lease and feeds `Send`.
+    let mut d = Driver::new(policy(), Server::new(vec![]));
+    d.input(Input::Offline);
+    d.send();
+    assert_eq!(d.outcome().code, Offline);
+    d.input(Input::OnlineHeld);
+    d.run();
+    assert!(
+        d.sent.is_empty(),
+        "nothing leaves before the driver holds the lease"
+    );
+    assert_eq!(d.machine.status(), Offline);
+    assert!(!d.machine.is_busy());
+    assert!(d.events().contains(&"online"));
+    d.input(Input::Send(None));
+    d.run();
+    assert_eq!(d.outcome().code, Done);
+    assert_eq!(d.sent.len(), 1);
+    assert_same_bytes(&d);
+}
+
+#[test]
 fn going_offline_while_waiting_to_retry_pauses() {
     let mut d = Driver::new(policy(), Server::new(vec![]));
     d.network_down = true;

@@ -2,10 +2,23 @@
 // network do. so.form() intercepts the submit, guards the button, keeps the draft (never the
 // password) and resumes an order that was under way when the page reloaded.
 import init, { Sendonce } from "/pkg/sendonce.js";
+import { idbStorage, syncOnOffline } from "/pkg/sw.js";
 import { faultPanel, logEvent, watchServer } from "/panel.js";
 
 await init();
-const so = new Sendonce({ namespace: "shop", onEvent: logEvent });
+// "Close this tab and come back" (/?worker): the records live in IndexedDB, shared with the
+// service worker (/sw.js), which sends an order left offline when the connection returns.
+const withWorker = new URLSearchParams(location.search).has("worker") && "serviceWorker" in navigator;
+if (withWorker) {
+  await navigator.serviceWorker.register("/sw.js", { type: "module" });
+  document.querySelector("#worker-off").hidden = true;
+  document.querySelector("#worker-on").hidden = false;
+}
+const so = withWorker
+  ? new Sendonce({ namespace: "shop", storage: idbStorage(), onEvent: syncOnOffline(logEvent) })
+  : new Sendonce({ namespace: "shop", onEvent: logEvent });
+// The drafts and orders the worker shares, read before the form binds.
+if (withWorker) await so.pendingAsync();
 const form = so.form("#order", {
   action: "createOrder",
   url: "/api/orders",

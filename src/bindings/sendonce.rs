@@ -241,8 +241,9 @@ impl Sendonce {
         driver::resume_pending(&self.shared)
     }
 
-    /// `pending()` read from the storage adapter first (Node bot servers after a restart):
-    /// resolves with the same list.
+    /// `pending()` read from the storage adapter first (Node bot servers after a restart; a
+    /// page over `idbStorage()`, which also reads the forms' drafts here: await it before
+    /// `so.form()`): resolves with the same list.
     #[wasm_bindgen(js_name = pendingAsync, unchecked_return_type = "Promise<PendingAction[]>")]
     pub fn pending_async(&self) -> js_sys::Promise {
         driver::after_loading_actions(&self.shared, |shared| pending_list(shared).into())

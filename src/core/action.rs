@@ -93,6 +93,11 @@ pub enum Input {
     Offline,
     /// The browser came back online.
     Online,
+    /// The browser came back online, and this action's next request must first take its key's
+    /// lock (other tabs) or lease (other processes, a service worker): online again, but at
+    /// rest `offline` until the driver, holding it, feeds `Send`. A tab and a worker that
+    /// both resume on the connection's return then send the key once.
+    OnlineHeld,
     /// Another tab holds this key's lock: it is sending this action.
     LockedElsewhere,
     /// The other tab finished; this is its stored record.
@@ -399,6 +404,12 @@ impl ActionMachine {
                 self.online = false;
                 if let Phase::Waiting { .. } = self.phase {
                     self.go_offline();
+                }
+            }
+            Input::OnlineHeld => {
+                self.online = true;
+                if self.phase == Phase::Offline {
+                    self.note(EventKind::Online, None, None, None);
                 }
             }
             Input::Online => {

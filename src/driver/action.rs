@@ -78,6 +78,23 @@ impl LiveAction for ActionCell {
         self.record()
     }
     fn live_feed(self: &Rc<Self>, input: Input) {
+        // Back online from `offline` (which let go of the key's lock and lease): the request
+        // goes out through the lock or the lease again, as a send does, never past them (a
+        // service worker's sync, or another tab, resumes the same key at the same moment).
+        let resting_offline = self.machine.borrow().status() == StatusCode::Offline;
+        if matches!(input, Input::Online) && resting_offline {
+            if self.locking.get() {
+                // A send is taking the lock or the lease: it feeds `Send` once it holds it.
+                self.feed(Input::OnlineHeld);
+                return;
+            }
+            if self.needs_adapter_check() || self.needs_lock() {
+                self.feed(Input::OnlineHeld);
+                // The reply goes to the action's listeners and the sends already waiting on it.
+                self.start_send(None);
+                return;
+            }
+        }
         self.feed(input)
     }
     fn live_end(&self) {
@@ -152,42 +169,47 @@ impl ActionCell {
         let this = self.clone();
         Promise::new(&mut |resolve, reject| {
             this.waiters.borrow_mut().push((resolve, reject));
-            if this.machine.borrow().is_busy() {
-                let ev = this.event(EventKind::ClickSuppressed);
-                this.shared.emit(ev);
-            }
-            // `navigator.onLine`, or the last `offline` / `online` event (a page may dispatch
-            // one itself, as the demo's "Offline" switch does).
-            let online = platform::is_online() && !this.shared.offline_event.get();
-            if !online {
-                this.machine
-                    .borrow_mut()
-                    .handle(Input::Offline, platform::now_ms(), 0);
-            }
-            if this.locking.get() {
-                // The first send is waiting for the cross-tab lock: this one joins it.
-                return;
-            }
-            if this.needs_adapter_check() {
-                // Another process sharing the adapter may have this data or this key.
-                this.locking.set(true);
-                let cell = this.clone();
-                let req = request.clone();
-                crate::platform::spawn(async move { cell.send_across_processes(req).await });
-            } else if this.needs_lock() {
-                this.locking.set(true);
-                let cell = this.clone();
-                let req = request.clone();
-                crate::platform::spawn(async move { cell.send_across_tabs(req).await });
-                // The lock is granted a little later: store the request now (in this task), so
-                // that a reload in between still resumes this action with its key. Fed after
-                // the spawn above, so the lock is requested before another tab can see the
-                // record (spawned tasks start in order): the tab that wrote it is first in line.
-                this.feed(Input::Intend(request.clone()));
-            } else {
-                this.feed(Input::Send(request.clone()));
-            }
+            this.start_send(request.clone());
         })
+    }
+
+    /// Starts a send (or joins the one under way): through the key's lease across processes
+    /// or its Web Lock across tabs when one may be needed, else at once.
+    fn start_send(self: &Rc<Self>, request: Option<StoredRequest>) {
+        if self.machine.borrow().is_busy() {
+            let ev = self.event(EventKind::ClickSuppressed);
+            self.shared.emit(ev);
+        }
+        // `navigator.onLine`, or the last `offline` / `online` event (a page may dispatch
+        // one itself, as the demo's "Offline" switch does).
+        let online = platform::is_online() && !self.shared.offline_event.get();
+        if !online {
+            self.machine
+                .borrow_mut()
+                .handle(Input::Offline, platform::now_ms(), 0);
+        }
+        if self.locking.get() {
+            // The first send is waiting for the cross-tab lock: this one joins it.
+            return;
+        }
+        if self.needs_adapter_check() {
+            // Another process sharing the adapter may have this data or this key.
+            self.locking.set(true);
+            let cell = self.clone();
+            crate::platform::spawn(async move { cell.send_across_processes(request).await });
+        } else if self.needs_lock() {
+            self.locking.set(true);
+            let cell = self.clone();
+            let req = request.clone();
+            crate::platform::spawn(async move { cell.send_across_tabs(req).await });
+            // The lock is granted a little later: store the request now (in this task), so
+            // that a reload in between still resumes this action with its key. Fed after
+            // the spawn above, so the lock is requested before another tab can see the
+            // record (spawned tasks start in order): the tab that wrote it is first in line.
+            self.feed(Input::Intend(request));
+        } else {
+            self.feed(Input::Send(request));
+        }
     }
 
     /// True when a send is about to start a request and another tab may be sending the same
@@ -1027,16 +1049,25 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
     Ok(action)
 }
 
-/// Reads every action record of the namespace from the storage adapter into this process.
+/// Reads every action record of the namespace from the storage adapter into this process,
+/// and the forms' drafts (a page over a shared adapter, `idbStorage()` with a service worker,
+/// awaits `pendingAsync()` before `so.form()`: the form then restores its draft and key, and
+/// finds what the worker did with its action).
 async fn load_actions(shared: &Rc<Shared>) -> Result<(), SendonceError> {
     if shared.disposed.get() {
         return Err(SendonceError::Disposed("this Sendonce".into()));
     }
-    shared
-        .store
-        .load_adapter(&record::action_prefix(&shared.ns))
-        .await
-        .map_err(SendonceError::Storage)
+    for prefix in [
+        record::action_prefix(&shared.ns),
+        record::draft_prefix(&shared.ns),
+    ] {
+        shared
+            .store
+            .load_adapter(&prefix)
+            .await
+            .map_err(SendonceError::Storage)?;
+    }
+    Ok(())
 }
 
 /// A Promise of `then(shared)` once the storage adapter's action records are read into this

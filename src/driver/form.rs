@@ -302,7 +302,12 @@ impl FormDriver {
         if let Some(rec) = key.and_then(|k| self.shared.read_action(&k)) {
             // A request that needed private values waits for the user's next submission (the
             // restored draft is shown; the same visible data keeps the key).
-            if !rec.status.is_final() && rec.request.as_ref().is_some_and(|r| !r.private_body) {
+            // A confirmed action whose draft is still here was finished by someone else after
+            // this page's last life (a service worker's sync, another tab): its outcome is
+            // shown, answered locally, and the draft is cleared as after a success here.
+            let confirmed = crate::core::action::adopt_elsewhere(Some(&rec));
+            let complete = rec.request.as_ref().is_some_and(|r| !r.private_body);
+            if confirmed || (!rec.status.is_final() && complete) {
                 self.shared.emit(self.shared.event(
                     EventKind::ActionResume,
                     &rec.key,

@@ -208,3 +208,23 @@ test("the demo's offline toggle pauses the order through the SDK's offline path 
   await statusIs(page, /Sent|already received/);
   assert.equal(await env.server.orders(), 1);
 });
+
+test("two tabs hold the same order offline; the connection returns in both at once: one request (the lock is taken again)", async () => {
+  const a = await openPage(env.context, env.server.url + "/");
+  const b = await openPage(env.context, env.server.url + "/");
+  const key = await a.evaluate(() => window.sendonceForm.key);
+  assert.equal(await b.evaluate(() => window.sendonceForm.key), key, "both tabs restored the same draft key");
+  await env.context.setOffline(true);
+  await a.locator("#send").click();
+  await statusIs(a, "Connection lost. Retry?");
+  await b.locator("#send").click();
+  await statusIs(b, "Connection lost. Retry?");
+  await env.server.arm("/api/orders", ["delay=1000"]);
+  await env.context.setOffline(false);
+  await statusIs(a, /Sent|already received/, 20_000);
+  await statusIs(b, /Sent|already received/, 20_000);
+  const posts = await orderPosts();
+  assert.equal(posts.length, 1, "one tab sent, the other adopted its result: " + JSON.stringify(posts));
+  assert.equal(posts[0].key, key);
+  assert.equal(await env.server.orders(), 1);
+});

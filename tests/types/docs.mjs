@@ -68,6 +68,7 @@ writeFileSync(
           "sendonce/bolt": ["pkg/bolt.d.ts"],
           "sendonce/forms": ["pkg/forms.d.ts"],
           "sendonce/htmx": ["pkg/htmx.d.ts"],
+          "sendonce/sw": ["pkg/sw.d.ts"],
           "sendonce/package.json": ["pkg/package.json"],
         },
       },

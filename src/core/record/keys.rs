@@ -134,6 +134,11 @@ pub fn claimed_key(prefix: &str, name: &str) -> Option<Key> {
     validate_key(name.strip_prefix(prefix)?).ok()
 }
 
+/// The prefix of every form draft of namespace `ns`: `{ns}:v1:d:`.
+pub fn draft_prefix(ns: &str) -> String {
+    concat(&[&prefix(ns), "d:"])
+}
+
 /// The storage key of a form's draft: `{ns}:v1:d:{form}`.
 pub fn draft_key(ns: &str, form: &str) -> String {
     concat(&[&prefix(ns), "d:", &key_part(form)])
