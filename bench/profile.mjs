@@ -1,7 +1,12 @@
 // A CPU profile of the two hot paths of bench.js (create, and a click on a bound form), taken
 // with Chromium's own profiler over CDP: self time per function, largest first. A tool for
 // finding what to speed up; it measures nothing the benchmark reports.
-// Usage: node bench/profile.mjs [create|click] [entry: full|forms]
+// Usage: node bench/profile.mjs [create|click|bare] [entry: full|forms]
+//   bare: the same click on a form whose submit listener only prevents the submission (the
+//   browser's own share). Environment: ONLY_CLICK=1 counts only the samples inside
+//   button.click(); PROFILE_PKG=<dir> serves /pkg/ from another build (one whose wasm keeps
+//   its function names: wasm-bindgen's output before wasm-opt); NOPROF=1 only times;
+//   SMALL=1 creates with a tiny payload; MEMORY=1 with memory storage; TOP=n rows.
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
