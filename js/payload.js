@@ -24,7 +24,8 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
 // Engines without `isWellFormed` (before 2023) also lack look-behind: a low surrogate alone is
 // one at the start or after anything but a high one.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/;
-const wellFormed = isWellFormed ? (s) => apply(isWellFormed, s, []) : (s) => !LONE_SURROGATE.test(s);
+/** True when the string `s` has no lone surrogate (the wasm checks its string arguments here). */
+export const wellFormed = isWellFormed ? (s) => apply(isWellFormed, s, []) : (s) => !LONE_SURROGATE.test(s);
 
 // What `Object.prototype.toString` says a value is ("[object Map]" -> "Map"), remembered per
 // tag: a payload's objects give the same few tags over and over.

@@ -214,3 +214,83 @@ function cancel(reader) {
     // A reader that cannot be cancelled is left to the garbage collector.
   }
 }
+
+// ---------- the form's controls, read in one pass
+
+// A property of `o`, `undefined` when reading it throws (a page's getter, a revoked proxy):
+// what the wasm's own property reads give.
+function at(o, k) {
+  try {
+    return o[k];
+  } catch {
+    return undefined;
+  }
+}
+
+const text = (v) => (typeof v === "string" ? v : "");
+// A number as the wasm reads one (`as_f64`): anything else is 0; Infinity stays the largest.
+const num = (v) => (typeof v !== "number" ? 0 : v === Infinity ? Number.MAX_VALUE : v);
+const count = (v) => (typeof v === "number" && v > 0 ? Math.min(Math.floor(v), 4294967295) : 0);
+
+// `o.method(arg)`; `undefined` when it is not a function or throws.
+function invoke(o, method, arg) {
+  try {
+    const f = o[method];
+    return typeof f === "function" ? f.call(o, arg) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// The items of an array-like (`form.elements`, `select.options`, `input.files`).
+function items(list) {
+  const out = [];
+  const n = count(at(list, "length"));
+  for (let i = 0; i < n; i++) out.push(at(list, i));
+  return out;
+}
+
+/**
+ * What the form driver reads of each of a form's controls (`form.elements`, in DOM order;
+ * `whole` false: of the one control `target`): one call from the wasm for the whole
+ * form, where a read from Rust crossed the boundary for every property. It decides nothing
+ * (which values count, which fields are private: `src/platform/dom.rs` and the core); it
+ * reads every control the same way and gives the facts back as JSON text:
+ * `[[name, type, autocomplete, privateMark, disabled, checked, value, options, files], ...]`
+ * with `options` as `[[value, selected, disabled], ...]` and `files` as
+ * `[[name, type, size, lastModified], ...]`. A property that cannot be read is left at its
+ * empty value ("", false, 0). Never throws.
+ *
+ * @param {unknown} target A form, or one control.
+ * @param {boolean} whole
+ * @returns {string}
+ */
+export function readControls(target, whole) {
+  try {
+    const controls = whole ? items(at(target, "elements")) : [target];
+    const out = [];
+    for (const el of controls) {
+      if (el === null || typeof el !== "object") continue;
+      const options = at(el, "options");
+      const files = at(el, "files");
+      out.push([
+        text(at(el, "name")),
+        text(at(el, "type")),
+        text(invoke(el, "getAttribute", "autocomplete")),
+        invoke(el, "hasAttribute", "data-sendonce-private") === true,
+        !!at(el, "disabled"),
+        !!at(el, "checked"),
+        text(at(el, "value")),
+        options === undefined || options === null
+          ? []
+          : items(options).map((o) => [text(at(o, "value")), !!at(o, "selected"), !!at(o, "disabled")]),
+        files === undefined || files === null
+          ? []
+          : items(files).map((f) => [text(at(f, "name")), text(at(f, "type")), num(at(f, "size")), num(at(f, "lastModified"))]),
+      ]);
+    }
+    return JSON.stringify(out);
+  } catch {
+    return "[]";
+  }
+}

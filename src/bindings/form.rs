@@ -107,9 +107,9 @@ pub(crate) fn create(
             busy_label: opt_string(&o, "busyLabel")?,
             // Read only when it decides something (a walk over the form's controls).
             has_file_input: encoding.is_none()
-                && dom::controls(&form)
+                && dom::read_controls(&form, true)
                     .iter()
-                    .any(|c| dom::field_info(c).kind == "file"),
+                    .any(|c| c.info.kind == "file"),
             encoding,
             reenable_after_ms: opt_number(&o, "reenableAfterMs")?,
             form_id: get(&form, "id").as_string(),

@@ -211,7 +211,7 @@ impl FormDriver {
                     // First, before anything that could fail: the browser must never perform
                     // the native submission (a GET with every field, passwords included, in the
                     // URL). Same task as the click: nothing can start a second send after this.
-                    let _ = dom::call(&event, "preventDefault", &[]);
+                    dom::prevent_default(&event);
                     owner.submit();
                 } else {
                     // A "show password" toggle: a field typed into as a password stays private.
@@ -325,7 +325,7 @@ impl FormDriver {
                     ActionCell::adopt(&self.shared, ActionMachine::restore(cfg, rec)),
                     &fields,
                 );
-                self.begin(action);
+                self.begin(action, false);
             } else if !rec.status.is_final() {
                 // It waits for what a reload lost (its files, a password): the status says
                 // what, by name, until the user adds it and submits again (same key).
@@ -346,18 +346,19 @@ impl FormDriver {
         let Some(form) = self.form.get() else {
             return out;
         };
-        // Each control's attributes are read once (DOM reads cross into JS: about half of the
-        // time a click spends in sendonce); the password names are noted first, so a
-        // same-named text field before the password field is private too.
-        let controls = dom::controls(&form);
-        let infos = self.note_passwords_of(&controls);
-        for (el, info) in controls.iter().zip(infos) {
-            let private = self.is_private(&info);
+        // The controls are read in one call into JS (`dom::read_controls`), once per
+        // submission; the password names are noted first, so a same-named text field before
+        // the password field is private too.
+        let controls = dom::read_controls(&form, true);
+        self.note_password_names(&controls);
+        for control in &controls {
+            let info = &control.info;
+            let private = self.is_private(info);
             if matches!(info.kind.as_str(), "number" | "range") && !out.numbers.contains(&info.name)
             {
                 out.numbers.push(info.name.clone());
             }
-            for v in dom::control_values(el, &info) {
+            for v in control.values() {
                 if !private {
                     out.visible.push((info.name.clone(), v.clone()));
                 } else {
@@ -406,25 +407,18 @@ impl FormDriver {
     /// Remembers the names of password fields in `el` (a form: all its controls; a control:
     /// itself), so that they stay private after a "show password" toggle made them text.
     fn note_passwords(&self, el: &JsValue) {
-        let controls = if get(el, "elements").is_object() {
-            dom::controls(el)
-        } else {
-            vec![el.clone()]
-        };
-        self.note_passwords_of(&controls);
+        let whole = get(el, "elements").is_object();
+        self.note_password_names(&dom::read_controls(el, whole));
     }
 
-    /// Reads what each of `controls` is, remembering the names of the password fields; the
-    /// reads are given back, so a submission reads each control's attributes once.
-    fn note_passwords_of(&self, controls: &[JsValue]) -> Vec<FieldInfo> {
-        let infos: Vec<FieldInfo> = controls.iter().map(dom::field_info).collect();
+    /// Remembers the names of the password fields among `controls`.
+    fn note_password_names(&self, controls: &[dom::Control]) {
         let mut seen = self.ever_password.borrow_mut();
-        for info in &infos {
+        for info in controls.iter().map(|c| &c.info) {
             if info.kind == "password" && !info.name.is_empty() && !seen.contains(&info.name) {
                 seen.push(info.name.clone());
             }
         }
-        infos
     }
 
     /// The action of `cell` with this submission's body: all fields sent, the visible ones
@@ -469,9 +463,11 @@ impl FormDriver {
     fn restore_fields(&self, fields: &[(String, FormValue)]) {
         let mut cursors: Vec<(String, usize)> = Vec::new();
         let Some(form) = self.form.get() else { return };
-        for el in dom::controls(&form) {
-            let info = dom::field_info(&el);
-            if self.is_private(&info) {
+        // The elements to write to, and what each one is (read in one call).
+        let infos = dom::read_controls(&form, true);
+        for (el, control) in dom::controls(&form).iter().zip(&infos) {
+            let info = &control.info;
+            if self.is_private(info) {
                 continue;
             }
             let values: Vec<&str> = fields
@@ -496,7 +492,7 @@ impl FormDriver {
                 }
             };
             if let Some((_, cursor)) = cursors.get_mut(pos) {
-                dom::restore_control(&el, &info, &values, cursor);
+                dom::restore_control(el, info, &values, cursor);
             }
         }
     }
@@ -505,11 +501,19 @@ impl FormDriver {
         if self.disposed.get() {
             return;
         }
+        self.save_draft_of(self.fields().visible);
+    }
+
+    /// Saves the draft of `visible`, the visible fields just read.
+    fn save_draft_of(&self, visible: Vec<(String, FormValue)>) {
+        if self.disposed.get() {
+            return;
+        }
         self.save_timer.borrow_mut().take();
         let draft = DraftRecord {
             form: self.opts.form_id.clone(),
             action: self.opts.action.clone(),
-            fields: self.fields().visible,
+            fields: visible,
             key: self.key.borrow().clone(),
             fingerprint: self.fingerprint.borrow().clone(),
             saved_at: platform::now_ms(),
@@ -557,7 +561,7 @@ impl FormDriver {
             dom::set_text(&el, "");
         }
         match self.prepare() {
-            Ok(Some(action)) => self.begin(action),
+            Ok(Some(action)) => self.begin(action, true),
             Ok(None) => {
                 // It waits for what the user must add again: the status says what.
                 self.pending.set(false);
@@ -698,8 +702,9 @@ impl FormDriver {
         *self.key.borrow_mut() = Some(machine.key().clone());
         // The draft keeps the visible fingerprint only (the private part is this page's).
         *self.fingerprint.borrow_mut() = Some(identity.visible);
-        // The key is in the draft before the request leaves: a reload finds it.
-        self.save_draft();
+        // The key is in the draft before the request leaves: a reload finds it. (The fields
+        // read for this submission: nothing changed them since.)
+        self.save_draft_of(form_fields.visible.clone());
         Ok(Some(self.action_for(
             ActionCell::adopt(&self.shared, machine),
             &form_fields,
@@ -719,10 +724,13 @@ impl FormDriver {
         *self.waiting.borrow_mut() = Some(status);
     }
 
-    /// Shows the action's statuses and runs its send.
-    fn begin(self: &Rc<Self>, action: Rc<ActionHandle>) {
+    /// Shows the action's statuses and runs its send (guarding the button, unless `guarded`:
+    /// the submit listener did it first thing).
+    fn begin(self: &Rc<Self>, action: Rc<ActionHandle>, guarded: bool) {
         self.pending.set(true);
-        self.set_busy(true);
+        if !guarded {
+            self.set_busy(true);
+        }
         let same = self.current.borrow().as_ref().map(|a| a.key()) == Some(action.key());
         if !same {
             for off in self.current_off.borrow_mut().drain(..) {
@@ -844,7 +852,7 @@ impl FormDriver {
         let action = self.current.borrow().clone();
         if let Some(a) = action {
             if !self.pending.get() {
-                self.begin(a);
+                self.begin(a, false);
             }
         }
     }

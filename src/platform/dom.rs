@@ -8,6 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::{get, global, set};
 use crate::core::fingerprint::FormValue;
 use crate::core::form::FieldInfo;
+use crate::core::json::{self, Value};
 
 /// Calls `obj.method(...args)`; `Err` when it is not a function or throws.
 pub fn call(obj: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
@@ -15,6 +16,39 @@ pub fn call(obj: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, Js
         .dyn_into::<Function>()
         .map_err(|_| JsValue::from_str(&format!("{method} is not a function")))?;
     Reflect::apply(&f, obj, &args.iter().collect::<Array>())
+}
+
+// The DOM methods the drivers call on every click, submit and status: each one call into JS
+// (`obj.method(...)`, looked up on the object as `call` does), where `call` crossed the
+// boundary five or more times (the lookup, the type check, the argument array, the apply).
+// `catch`: a missing method or one that throws is an `Err`, never an exception through wasm.
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// Any object whose methods are called by name.
+    type Node;
+    #[wasm_bindgen(method, catch, js_name = getAttribute)]
+    fn get_attribute(this: &Node, name: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = setAttribute)]
+    fn set_attribute(this: &Node, name: &str, value: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = removeAttribute)]
+    fn remove_attribute(this: &Node, name: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = addEventListener)]
+    fn add_event_listener(this: &Node, name: &str, f: &Function) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = removeEventListener)]
+    fn remove_event_listener(this: &Node, name: &str, f: &Function) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = preventDefault)]
+    fn prevent_default_(this: &Node) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn deref(this: &Node) -> Result<JsValue, JsValue>;
+}
+
+fn node(v: &JsValue) -> &Node {
+    v.unchecked_ref()
+}
+
+/// `event.preventDefault()`, ignoring failures.
+pub fn prevent_default(event: &JsValue) {
+    let _ = node(event).prevent_default_();
 }
 
 /// `document`, if there is one.
@@ -41,23 +75,20 @@ pub fn element(v: &JsValue) -> Option<JsValue> {
 
 /// `el.getAttribute(name)`.
 pub fn attr(el: &JsValue, name: &str) -> Option<String> {
-    call(el, "getAttribute", &[JsValue::from_str(name)])
+    node(el)
+        .get_attribute(name)
         .ok()
         .and_then(|v| v.as_string())
 }
 
 /// `el.setAttribute(name, value)`, ignoring failures.
 pub fn set_attr(el: &JsValue, name: &str, value: &str) {
-    let _ = call(
-        el,
-        "setAttribute",
-        &[JsValue::from_str(name), JsValue::from_str(value)],
-    );
+    let _ = node(el).set_attribute(name, value);
 }
 
 /// `el.removeAttribute(name)`, ignoring failures.
 pub fn remove_attr(el: &JsValue, name: &str) {
-    let _ = call(el, "removeAttribute", &[JsValue::from_str(name)]);
+    let _ = node(el).remove_attribute(name);
 }
 
 /// Sets `textContent` (never `innerHTML`: status texts are never parsed as HTML).
@@ -67,20 +98,12 @@ pub fn set_text(el: &JsValue, text: &str) {
 
 /// `target.addEventListener(name, f)`.
 pub fn listen(target: &JsValue, name: &str, f: &Function) {
-    let _ = call(
-        target,
-        "addEventListener",
-        &[JsValue::from_str(name), f.into()],
-    );
+    let _ = node(target).add_event_listener(name, f);
 }
 
 /// `target.removeEventListener(name, f)`.
 pub fn unlisten(target: &JsValue, name: &str, f: &Function) {
-    let _ = call(
-        target,
-        "removeEventListener",
-        &[JsValue::from_str(name), f.into()],
-    );
+    let _ = node(target).remove_event_listener(name, f);
 }
 
 /// The form's controls in DOM order (`form.elements`).
@@ -93,26 +116,6 @@ pub fn controls(form: &JsValue) -> Vec<JsValue> {
         .collect()
 }
 
-/// What decides whether a control is private: name, type, autocomplete, the private mark.
-pub fn field_info(el: &JsValue) -> FieldInfo {
-    FieldInfo {
-        name: get(el, "name").as_string().unwrap_or_default(),
-        kind: get(el, "type")
-            .as_string()
-            .unwrap_or_default()
-            .to_ascii_lowercase(),
-        autocomplete: attr(el, "autocomplete").unwrap_or_default(),
-        marked_private: call(
-            el,
-            "hasAttribute",
-            &[JsValue::from_str("data-sendonce-private")],
-        )
-        .ok()
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false),
-    }
-}
-
 /// Controls that never carry a value of their own.
 fn is_valueless(kind: &str) -> bool {
     matches!(
@@ -121,45 +124,133 @@ fn is_valueless(kind: &str) -> bool {
     )
 }
 
-/// The values a control contributes, the way `FormData` reads them: nothing for disabled,
-/// nameless or unchecked controls and buttons; every selected option of a select; file
-/// metadata (never bytes) for a file input.
-pub fn control_values(el: &JsValue, info: &FieldInfo) -> Vec<FormValue> {
-    if info.name.is_empty() || is_valueless(&info.kind) || get(el, "disabled").is_truthy() {
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/js/platform.js")]
+extern "C" {
+    /// What is read of a form's controls (`whole`) or of one control, as JSON text; see
+    /// `readControls` in `js/platform.js`. It never throws.
+    #[wasm_bindgen(js_name = readControls)]
+    fn js_read_controls(target: &JsValue, whole: bool) -> String;
+}
+
+/// One control as [`read_controls`] reads it: the facts, before any rule is applied.
+#[derive(Debug, Default)]
+pub struct Control {
+    /// What decides whether it is private.
+    pub info: FieldInfo,
+    disabled: bool,
+    checked: bool,
+    value: String,
+    /// Its options (a select): value, selected, disabled.
+    options: Vec<(String, bool, bool)>,
+    /// Its files (a file input), by metadata.
+    files: Vec<FormValue>,
+}
+
+/// The controls of `form` in DOM order (`form.elements`; `whole` false: `target` itself), each
+/// read once: one call into JS for the whole form, where reading property by property from
+/// here crossed the boundary for every one (about half of a click's own time).
+pub fn read_controls(target: &JsValue, whole: bool) -> Vec<Control> {
+    let Ok(Value::Array(list)) = json::parse(&js_read_controls(target, whole)) else {
         return Vec::new();
+    };
+    list.into_iter().map(control).collect()
+}
+
+/// The items of a JSON array (nothing for anything else).
+fn cells(v: Value) -> std::vec::IntoIter<Value> {
+    match v {
+        Value::Array(items) => items,
+        _ => Vec::new(),
     }
-    let text = |v: &JsValue| FormValue::Text(get(v, "value").as_string().unwrap_or_default());
-    match info.kind.as_str() {
-        "checkbox" | "radio" => {
-            if get(el, "checked").is_truthy() {
-                vec![text(el)]
-            } else {
-                Vec::new()
+    .into_iter()
+}
+
+/// The next cell as a string ("" for anything else).
+fn text(cells: &mut std::vec::IntoIter<Value>) -> String {
+    match cells.next() {
+        Some(Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// The next cell as a flag (false for anything but `true`).
+fn flag(cells: &mut std::vec::IntoIter<Value>) -> bool {
+    matches!(cells.next(), Some(Value::Bool(true)))
+}
+
+/// The next cell as a size or time (0 for anything but a number; negative numbers are 0).
+fn whole_number(cells: &mut std::vec::IntoIter<Value>) -> u64 {
+    match cells.next() {
+        Some(Value::Number(n)) => n.max(0.0) as u64,
+        _ => 0,
+    }
+}
+
+/// One control's row of `readControls`.
+fn control(row: Value) -> Control {
+    let mut c = cells(row);
+    let info = FieldInfo {
+        name: text(&mut c),
+        kind: text(&mut c).to_ascii_lowercase(),
+        autocomplete: text(&mut c),
+        marked_private: flag(&mut c),
+    };
+    let disabled = flag(&mut c);
+    let checked = flag(&mut c);
+    let value = text(&mut c);
+    let options = cells(c.next().unwrap_or(Value::Null))
+        .map(|o| {
+            let mut o = cells(o);
+            (text(&mut o), flag(&mut o), flag(&mut o))
+        })
+        .collect();
+    let files = cells(c.next().unwrap_or(Value::Null))
+        .map(|f| {
+            let mut f = cells(f);
+            FormValue::File {
+                name: text(&mut f),
+                mime: text(&mut f),
+                size: whole_number(&mut f),
+                last_modified: whole_number(&mut f),
             }
+        })
+        .collect();
+    Control {
+        info,
+        disabled,
+        checked,
+        value,
+        options,
+        files,
+    }
+}
+
+impl Control {
+    /// The values it contributes, the way `FormData` reads them: nothing for disabled,
+    /// nameless or unchecked controls and buttons; every selected option of a select that is
+    /// not disabled; file metadata (never bytes) for a file input.
+    pub fn values(&self) -> Vec<FormValue> {
+        let info = &self.info;
+        if info.name.is_empty() || is_valueless(&info.kind) || self.disabled {
+            return Vec::new();
         }
-        "select-one" | "select-multiple" => {
-            let opts = get(el, "options");
-            let n = get(&opts, "length").as_f64().unwrap_or(0.0) as u32;
-            (0..n)
-                .filter_map(|i| Reflect::get_u32(&opts, i).ok())
-                .filter(|o| get(o, "selected").is_truthy() && !get(o, "disabled").is_truthy())
-                .map(|o| text(&o))
-                .collect()
+        match info.kind.as_str() {
+            "checkbox" | "radio" => {
+                if self.checked {
+                    vec![FormValue::Text(self.value.clone())]
+                } else {
+                    Vec::new()
+                }
+            }
+            "select-one" | "select-multiple" => self
+                .options
+                .iter()
+                .filter(|(_, selected, disabled)| *selected && !*disabled)
+                .map(|(v, _, _)| FormValue::Text(v.clone()))
+                .collect(),
+            "file" => self.files.clone(),
+            _ => vec![FormValue::Text(self.value.clone())],
         }
-        "file" => {
-            let files = get(el, "files");
-            let n = get(&files, "length").as_f64().unwrap_or(0.0) as u32;
-            (0..n)
-                .filter_map(|i| Reflect::get_u32(&files, i).ok())
-                .map(|f| FormValue::File {
-                    name: get(&f, "name").as_string().unwrap_or_default(),
-                    mime: get(&f, "type").as_string().unwrap_or_default(),
-                    size: get(&f, "size").as_f64().unwrap_or(0.0).max(0.0) as u64,
-                    last_modified: get(&f, "lastModified").as_f64().unwrap_or(0.0).max(0.0) as u64,
-                })
-                .collect()
-        }
-        _ => vec![text(el)],
     }
 }
 
@@ -219,7 +310,11 @@ pub fn set_busy(button: &JsValue, busy: bool) {
 /// strongly from wasm memory, or the two keep each other alive for ever. Where `WeakRef` is
 /// missing (engines before 2020) it holds the object strongly.
 #[derive(Clone)]
-pub struct WeakEl(JsValue);
+pub struct WeakEl {
+    target: JsValue,
+    /// `target` is a `WeakRef` (else the object itself).
+    weak: bool,
+}
 
 impl WeakEl {
     /// A weak reference to `target`.
@@ -229,18 +324,24 @@ impl WeakEl {
             .dyn_ref::<Function>()
             .and_then(|c| Reflect::construct(c, &Array::of1(target)).ok());
         match weak {
-            Some(w) => WeakEl(w),
-            None => WeakEl(Array::of1(target).into()),
+            Some(w) => WeakEl {
+                target: w,
+                weak: true,
+            },
+            None => WeakEl {
+                target: target.clone(),
+                weak: false,
+            },
         }
     }
 
     /// The object, while it is alive.
     pub fn get(&self) -> Option<JsValue> {
-        let v = if Array::is_array(&self.0) {
-            Reflect::get_u32(&self.0, 0).ok()
+        let v = if self.weak {
+            node(&self.target).deref().ok()?
         } else {
-            call(&self.0, "deref", &[]).ok()
-        }?;
+            self.target.clone()
+        };
         (!v.is_undefined() && !v.is_null()).then_some(v)
     }
 }
