@@ -43,8 +43,13 @@ build_wasm() { # OUT_NAME, then extra cargo arguments
   rm -f "$tmp/build.log"
   # A current wasm-opt (binaryen from npm; Debian's 108 mis-optimises reference types).
   # `--converge` repeats the passes until the module stops shrinking: 0.1 to 0.2 KB gzip for
-  # a few seconds of build (BENCHMARKS.md).
-  node_modules/.bin/wasm-opt -Oz --converge --enable-bulk-memory --enable-nontrapping-float-to-int \
+  # a few seconds of build (BENCHMARKS.md). `--low-memory-unused` lets it fold constant
+  # offsets into loads and stores, which is sound here: the module's first KB is the bottom
+  # of Rust's stack (rust-lld lays the 1 MiB stack first), and no pointer arithmetic wraps
+  # into it (0.7 KB gzip). The producers and target-features sections are for tools, which
+  # have read them by now (wasm-bindgen ran before): 0.2 KB.
+  node_modules/.bin/wasm-opt -Oz --converge --low-memory-unused --strip-producers --strip-target-features \
+    --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$tmp/$name/${name}_bg.wasm" -o "$tmp/${name}_bg.wasm"
   rm -f "$tmp/$name/${name}_bg.wasm"

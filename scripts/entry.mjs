@@ -12,7 +12,8 @@
 //   error class, the Node entry and the React hooks, with their types;
 // - the same for the `sendonce/forms` entry (sendonce_forms.js -> sendonce_forms_wasm.js, and
 //   forms.js / forms.d.ts / forms-node.js made from the hand-written entries);
-// - every JS file minified (the docs live in the .d.ts files).
+// - every JS file minified (the docs live in the .d.ts files), and the two browser entries
+//   (sendonce.js, forms.js) each bundled with their glue and its snippets into one file.
 //
 // Every edit must find what it edits: a wasm-bindgen upgrade that changes its output fails
 // the build here instead of shipping wrong types. Usage: node scripts/entry.mjs DIR
@@ -174,14 +175,37 @@ for (const [from, to, swaps] of forms) {
 }
 
 // The JS a page loads, minified (esbuild, a dev dependency): the docs stay in the .d.ts files,
-// which editors read, and in js/ in the repository. Each file stays its own ES module, so the
-// imports between them (and `import.meta.url`, which finds the .wasm) are untouched. Local
+// which editors read, and in js/ in the repository. Each other file stays its own ES module, so
+// the imports between them (and `import.meta.url`, which finds the .wasm) are untouched. Local
 // names are shortened (keeping them as written, esbuild's keepNames, measured +0.8 KB gzip).
-const { transformSync } = await import("esbuild");
+//
+// A page's two entries, `sendonce.js` and `forms.js`, are each bundled with their glue and the
+// glue's snippets (the payload walk, the web adapters) into one file: one request instead of
+// four, and one gzip stream, -0.7 KB gzip per entry (BENCHMARKS.md, "issue 21: size levers").
+// `./error.js` stays its own module, shared by both entries, so that `instanceof
+// SendonceError` holds for errors from either. The glue and snippet files still ship (the
+// package's types name the glue; the Node entries load the bundled entries).
+const { buildSync, transformSync } = await import("esbuild");
+const banner = "// sendonce (MIT OR Apache-2.0): the API and its docs are in the .d.ts files and README.md.";
+for (const name of ["sendonce.js", "forms.js"]) {
+  const path = `${dir}/${name}`;
+  const [out] = buildSync({
+    entryPoints: [path],
+    bundle: true,
+    write: false,
+    outfile: path,
+    format: "esm",
+    platform: "neutral",
+    minify: true,
+    legalComments: "none",
+    banner: { js: banner },
+    external: ["./error.js"],
+    logLevel: "silent",
+  }).outputFiles;
+  writeFileSync(path, out.text);
+}
 for (const name of [
-  "sendonce.js",
   "sendonce_wasm.js",
-  "forms.js",
   "sendonce_forms_wasm.js",
   "forms-node.js",
   "node.js",
@@ -194,7 +218,7 @@ for (const name of [
     format: "esm",
     minify: true,
     legalComments: "none",
-    banner: "// sendonce (MIT OR Apache-2.0): the API and its docs are in the .d.ts files and README.md.",
+    banner,
   });
   writeFileSync(path, code);
 }
