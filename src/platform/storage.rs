@@ -11,9 +11,8 @@
 //! `run()` per quick reply, one send per action key, one `seenAsync()` winner. Every adapter call is bounded
 //! ([`ADAPTER_TIMEOUT_MS`]): an adapter that never answers is an error, never a hang.
 
-use crate::core::record::{self, EvictionRank};
+use crate::core::record::{self, EvictionRank, Place, Victims};
 use std::cell::RefCell;
-use std::collections::BinaryHeap;
 use std::rc::Rc;
 
 use js_sys::Function;
@@ -128,17 +127,17 @@ impl Store {
                     (Some(target), Some(rank)) => {
                         // Right after its action; stays while its action is protected.
                         if let Some((group, time)) = rank.position(now_ms) {
-                            best.offer(Place(group, time, target, 1, Some(key)), meta.size);
+                            best.offer(Place::index_after(group, time, target, key), meta.size);
                         }
                     }
                     // Points nowhere: first.
-                    _ => best.offer(Place(0, 0, key, 0, None), meta.size),
+                    _ => best.offer(Place::first(key), meta.size),
                 }
             } else if let Some((group, time)) = mem
                 .rank(&key, now_ms)
                 .and_then(|rank| rank.position(now_ms))
             {
-                best.offer(Place(group, time, key, 0, None), meta.size);
+                best.offer(Place::record(group, time, key), meta.size);
             }
         }
         best.into_keys()
@@ -684,59 +683,6 @@ impl Memory {
     /// The keys that start with `prefix` (the array stays in JS).
     fn keys(&self, prefix: &str) -> js_sys::Array {
         js_memory_keys(&self.store, prefix)
-    }
-}
-
-/// A place in the eviction order of the in-memory map: (group, time, the storage key of the
-/// record it goes with, 0 for the record / 1 for an index entry after it, the index entry's
-/// own key). Smaller goes first.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Place(u8, u64, String, u8, Option<String>);
-
-impl Place {
-    fn into_key(self) -> String {
-        self.4.unwrap_or(self.2)
-    }
-}
-
-/// The shortest run from the start of the eviction order whose sizes add up to `to_free`
-/// (everything offered, when it all adds up to less), kept while the entries are offered one by
-/// one in any order: a heap of the candidates, the last in order on top, dropped while the rest
-/// still frees enough.
-struct Victims {
-    to_free: usize,
-    held: usize,
-    heap: BinaryHeap<(Place, usize)>,
-}
-
-impl Victims {
-    fn new(to_free: usize) -> Self {
-        Victims {
-            to_free,
-            held: 0,
-            heap: BinaryHeap::new(),
-        }
-    }
-
-    fn offer(&mut self, place: Place, size: usize) {
-        self.heap.push((place, size));
-        self.held += size;
-        while let Some(&(_, last)) = self.heap.peek() {
-            if self.held - last < self.to_free {
-                break;
-            }
-            self.held -= last;
-            self.heap.pop();
-        }
-    }
-
-    /// The victims' keys, in eviction order.
-    fn into_keys(self) -> Vec<String> {
-        self.heap
-            .into_sorted_vec()
-            .into_iter()
-            .map(|(place, _)| place.into_key())
-            .collect()
     }
 }
 
