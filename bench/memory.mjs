@@ -3,7 +3,9 @@
 // action freed after its send), then the largest payload `maxPayloadBytes` allows at its
 // default (1 MiB), and a check that one byte more is refused; then the same actions over an
 // async storage adapter, and creates on a memory store over its quota (issue 19). wasm memory
-// never shrinks, so each figure is the high-water mark.
+// never shrinks, so each figure is the high-water mark. `figure` is issue 21's: what N actions
+// added to the wasm memory over memory storage and over an async adapter (target: <= 4 MiB
+// each, and flat: the last third of the actions adds nothing).
 // Prints one JSON line. Usage: node bench/memory.mjs [entry (pkg/node.js)] [actions (100000)]
 import { execFileSync } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -38,20 +40,23 @@ if (process.argv[4] === "adapter") {
       a.free();
     }
   };
+  const startMiB = mib();
   const t0 = performance.now();
   await run(0, 2 * third);
   const afterTwoThirdsMiB = mib();
   await run(2 * third, 3 * third);
   const afterMiB = mib();
   const msPerAction = (performance.now() - t0) / (3 * third);
-  console.log(JSON.stringify({ actions: 3 * third, afterTwoThirdsMiB, afterMiB, msPerAction }));
+  console.log(JSON.stringify({ actions: 3 * third, startMiB, afterTwoThirdsMiB, afterMiB, msPerAction }));
   process.exit(0);
 }
 
 const start = mib();
 const times = [];
+let afterTwoThirds = start;
 const t0 = performance.now();
 for (let i = 0; i < actions; i += 1) {
+  if (i === Math.floor((2 * actions) / 3)) afterTwoThirds = mib();
   const a0 = performance.now();
   const a = so.action("order", order(i));
   await a.send("/api/orders", { method: "POST" });
@@ -131,12 +136,28 @@ const fullCreate = medianCreate("full");
 offline.dispose();
 
 times.sort((x, y) => x - y);
+// Issue 21's figure: added by N actions (MiB), and by their last third (flat: at most one
+// 64 KiB page, the granularity of wasm memory).
+const figure = {
+  memoryStorageMiB: afterActions - start,
+  memoryStorageLastThirdMiB: afterActions - afterTwoThirds,
+  adapterMiB: adapterRun.afterMiB - adapterRun.startMiB,
+  adapterLastThirdMiB: adapterRun.afterMiB - adapterRun.afterTwoThirdsMiB,
+};
+const page = 1 / 16;
+figure.met =
+  figure.memoryStorageMiB <= 4 &&
+  figure.adapterMiB <= 4 &&
+  figure.memoryStorageLastThirdMiB <= page &&
+  figure.adapterLastThirdMiB <= page;
 const at = (q) => times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)];
 console.log(
   JSON.stringify({
     entry: entry.slice(root.length + 1),
     actions,
+    figure,
     startMiB: start,
+    afterTwoThirdsMiB: afterTwoThirds,
     afterActionsMiB: afterActions,
     afterLargestMiB: afterLargest,
     largestBytes,

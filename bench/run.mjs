@@ -164,6 +164,12 @@ for (const m of memory) {
   p(`   ${m.entry.padEnd(19)} ${`${a.afterTwoThirdsMiB.toFixed(1)} -> ${a.afterMiB.toFixed(1)} MiB (+${(a.afterMiB - a.afterTwoThirdsMiB).toFixed(2)}, N=${a.actions})`.padEnd(55)} ${ms(a.msPerAction).padEnd(11)} ${ms(q.fullCreateMs)} / ${ms(q.emptyCreateMs)} ms = ${x(q.ratio)}`);
 }
 p("   (an async storage adapter keeps a mirror of at most 1 MiB; the over-quota store holds 6 MiB of orders paused offline, which it may not evict)");
+for (const m of memory) {
+  const f = m.figure;
+  if (!f) continue;
+  const mb = (v) => `+${v.toFixed(2)} MiB`;
+  p(`   ${m.entry.padEnd(19)} issue 21 figure, N actions added: memory storage ${mb(f.memoryStorageMiB)} (last third ${mb(f.memoryStorageLastThirdMiB)}), adapter ${mb(f.adapterMiB)} (last third ${mb(f.adapterLastThirdMiB)}): target <= 4 MiB, flat ${met(f.met)}`);
+}
 p();
 const click = r.clickToDisabled.find((c) => c.entry === "full");
 // Issue 21's targets (BENCHMARKS.md), then the earlier ones still in force.

@@ -294,3 +294,53 @@ export function readControls(target, whole) {
     return "[]";
   }
 }
+
+// The in-memory store (memory storage, and the copy an instance keeps of an adapter's
+// records): the values live here, in JS, where the garbage collector gives their memory back.
+// Kept in the wasm memory, which never shrinks, they held it at its high-water mark. The wasm
+// decides everything about them (the quota, what to evict and in which order): next to each
+// value it keeps a short text of its own (`meta`: the entry's size and, once worked out, its
+// place in the eviction order), which is stored here and handed back unread.
+
+/** A new, empty store. */
+export function memoryStore() {
+  return { values: new Map(), metas: new Map() };
+}
+
+/** The value of `key`, or `undefined`. */
+export function memoryGet(store, key) {
+  return store.values.get(key);
+}
+
+/** Sets `key` to `value` with its `meta`; returns the meta of the value it replaces. */
+export function memorySet(store, key, value, meta) {
+  const old = store.metas.get(key);
+  store.values.set(key, value);
+  store.metas.set(key, meta);
+  return old;
+}
+
+/** Removes `key`; returns the meta of the value removed (`undefined`: there was none). */
+export function memoryRemove(store, key) {
+  const old = store.metas.get(key);
+  store.values.delete(key);
+  store.metas.delete(key);
+  return old;
+}
+
+/** The meta of `key`, or `undefined`. */
+export function memoryMeta(store, key) {
+  return store.metas.get(key);
+}
+
+/** Replaces the meta of `key`, if it is there. */
+export function memorySetMeta(store, key, meta) {
+  if (store.metas.has(key)) store.metas.set(key, meta);
+}
+
+/** The keys that start with `prefix`, as an array (it stays in JS; the wasm reads it by index). */
+export function memoryKeys(store, prefix) {
+  const out = [];
+  for (const key of store.values.keys()) if (key.startsWith(prefix)) out.push(key);
+  return out;
+}

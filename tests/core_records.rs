@@ -612,3 +612,58 @@ proptest! {
         prop_assert_eq!(Record::decode_stored("n:s", &k, &r.encode(), at).unwrap(), Some(r));
     }
 }
+
+/// A store's entries offered one at a time, in any order, give the same victims as sorting
+/// them all and taking the shortest run from the start that frees enough (what a pass over
+/// the in-memory map did before it stopped holding a table of every entry).
+#[test]
+fn victims_offered_one_by_one_are_the_shortest_run_of_the_sorted_order() {
+    let mut seed = 0x2545_f491_u64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for round in 0..200 {
+        let count = 1 + next(60) as usize;
+        let entries: Vec<(Place, usize)> = (0..count)
+            .map(|i| {
+                let key = format!("ns:v1:a:{:04}", next(10_000) * 100 + i as u64);
+                let (group, time) = (next(4) as u8, next(5));
+                let place = match next(3) {
+                    0 => Place::record(group, time, key),
+                    1 => Place::index_after(group, time, key.clone(), format!("ns:v1:i:{key}")),
+                    _ => Place::first(format!("ns:v1:i:x{i}")),
+                };
+                (place, 1 + next(500) as usize)
+            })
+            .collect();
+        let total: usize = entries.iter().map(|(_, s)| s).sum();
+        let to_free = match round % 4 {
+            0 => 0,
+            1 => total + 1,
+            _ => next(total as u64) as usize,
+        };
+        let mut sorted = entries.clone();
+        sorted.sort();
+        let mut expected = Vec::new();
+        let mut over = to_free;
+        for (place, size) in sorted {
+            if over == 0 {
+                break;
+            }
+            over = over.saturating_sub(size);
+            expected.push(place.into_key());
+        }
+        let mut victims = Victims::new(to_free);
+        for (place, size) in entries {
+            victims.offer(place, size);
+        }
+        assert_eq!(
+            victims.into_keys(),
+            expected,
+            "round {round}, to_free {to_free}"
+        );
+    }
+}

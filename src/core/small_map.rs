@@ -61,6 +61,7 @@ impl<V> SmallMap<V> {
     }
 
     /// The keys, in order.
+    #[cfg(test)]
     pub fn keys(&self) -> impl Iterator<Item = &String> {
         self.entries.iter().map(|(k, _)| k)
     }
@@ -71,16 +72,19 @@ impl<V> SmallMap<V> {
     }
 
     /// The place of `key` in key order, if it is in the map.
+    #[cfg(test)]
     pub fn position(&self, key: &str) -> Option<usize> {
         self.search(key).ok()
     }
 
     /// The entries, in key order.
+    #[cfg(test)]
     pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 
     /// The entries, in key order, with their values mutable.
+    #[cfg(test)]
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut V)> {
         self.entries.iter_mut().map(|(k, v)| (&*k, v))
     }

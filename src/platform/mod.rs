@@ -56,13 +56,30 @@ pub fn global() -> js_sys::Object {
 }
 
 /// A property of `obj`, `undefined` when missing or when the lookup throws.
+///
+/// `Reflect.get` throws on a value that is not an object (`undefined`, a string), and every
+/// import call that throws leaks a slot of wasm-bindgen's table of JS values (4 bytes of
+/// wasm memory each, for good: the generated code returns the error before it takes the
+/// value it was handed). Looked up on `navigator` in Node, that was 4 slots per finished
+/// action. So such a value is answered here without asking JS.
 pub fn get(obj: &JsValue, name: &str) -> JsValue {
+    if !is_object(obj) {
+        return JsValue::UNDEFINED;
+    }
     Reflect::get(obj, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Sets a property, ignoring failures (frozen objects).
+/// Sets a property, ignoring failures (frozen objects, values that are not objects: see
+/// [`get`]).
 pub fn set(obj: &JsValue, name: &str, value: &JsValue) {
-    let _ = Reflect::set(obj, &JsValue::from_str(name), value);
+    if is_object(obj) {
+        let _ = Reflect::set(obj, &JsValue::from_str(name), value);
+    }
+}
+
+/// True for the values `Reflect` takes without throwing: objects and functions.
+fn is_object(v: &JsValue) -> bool {
+    v.is_object() || v.is_function()
 }
 
 /// 16 bytes from the platform's CSPRNG (`crypto.getRandomValues`), never `Math.random`.

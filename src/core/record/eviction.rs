@@ -198,3 +198,77 @@ pub fn evict_with_index(
     }
     out
 }
+
+/// A place in the eviction order of a store read one entry at a time: smaller goes first. Its
+/// fields: (group, time, the storage key of the record it goes with, 0 for the record itself /
+/// 1 for an index entry right after it, the index entry's own key).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Place(u8, u64, String, u8, Option<String>);
+
+impl Place {
+    /// The record under `key`, at its rank's (group, time) ([`EvictionRank::position`]).
+    pub fn record(group: u8, time: u64, key: String) -> Place {
+        Place(group, time, key, 0, None)
+    }
+
+    /// The index entry `key`, right after the record `target` it names, at that record's
+    /// (group, time).
+    pub fn index_after(group: u8, time: u64, target: String, key: String) -> Place {
+        Place(group, time, target, 1, Some(key))
+    }
+
+    /// An entry that goes before everything (an index entry whose action is not stored).
+    pub fn first(key: String) -> Place {
+        Place(0, 0, key, 0, None)
+    }
+
+    /// The storage key of the entry at this place.
+    pub fn into_key(self) -> String {
+        self.4.unwrap_or(self.2)
+    }
+}
+
+/// The shortest run from the start of the eviction order whose sizes add up to `to_free`
+/// (everything offered, when it all adds up to less), kept while a store's entries are offered
+/// one by one in any order: a heap of the candidates, the last in order on top, dropped while
+/// the others still free enough. A pass over a full store then holds about the entries it
+/// evicts, never a table of every entry (the wasm memory keeps its high-water mark).
+#[derive(Debug)]
+pub struct Victims {
+    to_free: usize,
+    held: usize,
+    heap: std::collections::BinaryHeap<(Place, usize)>,
+}
+
+impl Victims {
+    /// Nothing offered yet; the run must free `to_free` (0: nothing is evicted).
+    pub fn new(to_free: usize) -> Self {
+        Victims {
+            to_free,
+            held: 0,
+            heap: std::collections::BinaryHeap::new(),
+        }
+    }
+
+    /// Offers the entry at `place`, of `size` ([`stored_size`]).
+    pub fn offer(&mut self, place: Place, size: usize) {
+        self.heap.push((place, size));
+        self.held += size;
+        while let Some(&(_, last)) = self.heap.peek() {
+            if self.held - last < self.to_free {
+                break;
+            }
+            self.held -= last;
+            self.heap.pop();
+        }
+    }
+
+    /// The victims' storage keys, in eviction order.
+    pub fn into_keys(self) -> Vec<String> {
+        self.heap
+            .into_sorted_vec()
+            .into_iter()
+            .map(|(place, _)| place.into_key())
+            .collect()
+    }
+}
