@@ -91,7 +91,7 @@ export type SendonceEventType =
   | "send.attempt" | "send.retry" | "reply.replayed" | "reply.conflict"
   | "key.rotated" | "storage.fallback" | "record.corrupt" | "status"
   | "offline" | "online" | "elsewhere" | "action.incomplete" | "auth.refresh"
-  | "key.adopted" | "cors.suspect" | "key.header_ignored";
+  | "key.adopted" | "cors.suspect" | "key.header_ignored" | "send.aborted";
 
 /** A decision log entry. It never carries payload values; its texts (`key`, `action`,
  * `detail`) are masked: emails, phones, cards, IBANs and 12-digit ids show as `[email]`,
@@ -201,6 +201,16 @@ export interface SendInit {
   /** Extra request headers; credentials (Authorization, Cookie...) are never stored. A key
    * header (`headerName`, any letter case) is ignored, with a `key.header_ignored` event. */
   headers?: HeadersInit;
+  /**
+   * Cancels the send: when it aborts, this `send()` rejects with a `SendonceError` "aborted",
+   * and if no other caller waits on the action (sends joined while it runs share it), the
+   * attempts left are not made: the request in flight is aborted and a retry's wait ends. The
+   * action keeps its key and its request: a later send (or `retry()`) resumes it with the same
+   * key and the same bytes. It rests "idle" ("uncertain" for `{ idempotent: false }` when an
+   * attempt was out, as for a lost connection; "accepted" while a job was being polled). An
+   * already-aborted signal sends nothing. Not an `AbortSignal`: "invalid_option".
+   */
+  signal?: AbortSignal;
 }
 
 /** What the `headers` hook is told about the attempt it adds headers to. */

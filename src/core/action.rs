@@ -85,6 +85,22 @@ pub enum Input {
     /// action rests `failed` (a `retry()` after the fix sends with the same key) and the
     /// sends waiting on it get this error ([`Outcome::error`]).
     NotSent(SendonceError),
+    /// The caller cancelled the run (`send(url, { signal })` whose signal aborted, and no
+    /// other caller waits on the run): the attempts left are not made, and the action keeps
+    /// its key and its request, so that a later `Send` resumes it with the same key and the
+    /// same bytes. Where it rests (see [`ActionMachine::handle`]'s `Abort` arm):
+    /// - a retry's wait, or before the first attempt (waiting for the cross-tab lock, or
+    ///   another tab): `idle`, as before a send: nothing is under way;
+    /// - an attempt in flight (the driver aborts its fetch): `idle` too for an action whose
+    ///   target honours its key (the server answers the later send with what it stored, if
+    ///   the request had arrived); for `{ idempotent: false }` the request may have reached a
+    ///   target that honours no key, so it rests `uncertain`, exactly as for a lost
+    ///   connection ([`Input::NetworkError`]);
+    /// - a job poll (the server has the action): `accepted`, polls stopped.
+    ///
+    /// The waiting sends settle with [`SendonceError::Aborted`] ([`Outcome::error`]). An
+    /// action at rest (nothing under way) is left as it is.
+    Abort,
     /// The reply to a job status poll.
     PollReply(Reply),
     /// A job status poll failed in the network.
@@ -316,6 +332,18 @@ impl ActionMachine {
         )
     }
 
+    /// True while a request (an attempt or a job poll) is out and its answer not fed back.
+    pub fn request_in_flight(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::InFlight
+                | Phase::Polling {
+                    in_flight: true,
+                    ..
+                }
+        )
+    }
+
     /// The next output, if any.
     pub fn poll(&mut self) -> Option<Output> {
         self.outputs.pop_front()
@@ -381,6 +409,7 @@ impl ActionMachine {
                 self.error = Some(error);
                 self.finish(StatusCode::Failed, None, now_ms);
             }
+            Input::Abort => self.on_abort(now_ms),
             Input::PollReply(reply) => self.on_poll_reply(reply, now_ms, random),
             // Only the poll in flight can fail; a stray failure must not push the next poll back.
             Input::PollFailed
@@ -453,6 +482,48 @@ impl ActionMachine {
             | Input::AttemptTimeout
             | Input::Unsent
             | Input::NotSent(_) => {}
+        }
+    }
+
+    fn on_abort(&mut self, now_ms: u64) {
+        self.error = Some(SendonceError::Aborted(
+            "the send was cancelled by its signal; the action keeps its key, and a later send \
+             resumes it with the same key and bytes"
+                .into(),
+        ));
+        if self.is_busy() || self.phase == Phase::Idle {
+            self.note(
+                EventKind::SendAborted,
+                Some(self.record.attempts),
+                None,
+                None,
+            );
+        }
+        match self.phase {
+            Phase::InFlight if !self.cfg.idempotent => {
+                // The request may have left for a target that honours no key: the same as a
+                // lost connection (`on_network_failure`).
+                self.finish(StatusCode::Uncertain, None, now_ms);
+            }
+            Phase::Polling { .. } => {
+                // The server has it: polls stop, the action shows it was accepted.
+                self.phase = Phase::Resting(StatusCode::Accepted);
+                self.set_status(StatusCode::Accepted, None);
+                self.persist();
+                self.settle();
+            }
+            Phase::InFlight | Phase::Waiting { .. } | Phase::Elsewhere | Phase::Idle => {
+                // Nothing more is under way here: the key and the request stay in the record
+                // (unfinished, so the same data later resumes this action), shown as before a
+                // send.
+                self.phase = Phase::Idle;
+                self.set_status(StatusCode::Idle, None);
+                self.persist();
+                self.settle();
+            }
+            Phase::Offline | Phase::Resting(_) => {
+                self.error = None;
+            }
         }
     }
 
