@@ -193,6 +193,11 @@ export interface ActionOptions {
    * or any 5xx) is not retried: the action rests "uncertain", and only retry() sends it
    * again. 429, 409 and 425 prove nothing was done and are retried. Default true. */
   idempotent?: boolean;
+  /** This action's retries: each member given replaces the instance's `retry` member, the
+   * others are the instance's; checked by the same rules (a bad value is "invalid_option",
+   * naming it, e.g. `retry.attempts`). Not stored with the action: after a reload,
+   * `resumePending()` sends it under the instance's `retry`. */
+  retry?: RetryOptions;
 }
 
 /** `action.send(url, init)`. */

@@ -332,6 +332,15 @@ impl ActionMachine {
         )
     }
 
+    /// Replaces the retry policy (`so.action(name, payload, { retry })` for an action that is
+    /// already live). Ignored while a send is under way: a run keeps the policy it started
+    /// with (its deadline and attempts are counted under it); the next run uses the new one.
+    pub fn set_retry(&mut self, retry: RetryPolicy) {
+        if !self.is_busy() {
+            self.cfg.retry = retry;
+        }
+    }
+
     /// True while a request (an attempt or a job poll) is out and its answer not fed back.
     pub fn request_in_flight(&self) -> bool {
         matches!(

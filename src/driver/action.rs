@@ -1146,6 +1146,8 @@ pub(crate) struct NewAction<'a> {
     pub volatile: Option<Vec<String>>,
     /// `idempotent: false`: the target honours no key; see `ActionConfig::idempotent`.
     pub idempotent: bool,
+    /// The `retry` option, normalised over the instance's policy (`None`: the instance's).
+    pub retry: Option<crate::core::retry::RetryPolicy>,
     /// The payload's JSON text (the body sent).
     pub body: String,
 }
@@ -1162,6 +1164,7 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
         exclude,
         volatile,
         idempotent,
+        retry,
         body,
     } = new;
     let window = window.unwrap_or_else(|| shared.windows.for_kind(kind));
@@ -1169,6 +1172,9 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
     let config = |key: Key, fingerprint: crate::core::fingerprint::Fingerprint| {
         let mut cfg = shared.config(key, name, kind, fingerprint, window);
         cfg.idempotent = idempotent;
+        if let Some(policy) = retry {
+            cfg.retry = policy;
+        }
         cfg
     };
     let now = platform::now_ms();
@@ -1198,6 +1204,11 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
         }
         ActionPlan::Resume(key) => match ActionCell::live(shared, key.as_str()) {
             Some(cell) => {
+                if let Some(policy) = retry {
+                    // The same data again, with its own retry option: the next run uses it
+                    // (a run under way keeps the policy it started with).
+                    cell.machine.borrow_mut().set_retry(policy);
+                }
                 let action = ActionHandle::from_cell(cell, body);
                 if explicit_key.is_none() {
                     action.coordinate_by_data();

@@ -177,3 +177,65 @@ test("idempotent: false aborted while its request was out rests uncertain, like 
   assert.equal(calls.length, 1);
   so.dispose();
 });
+
+// ---- Per-action retry options: so.action(name, payload, { retry }) ----
+
+test("retry on one action: its own attempts over the instance's policy; another action keeps the instance's", async () => {
+  const { calls, fetch } = gatedFetch(() => 503);
+  const so = new Sendonce({ storage: "memory", fetch, retry: { attempts: 4, baseDelayMs: 1, maxDelayMs: 2 } });
+  const once = so.action("createOrder", { item: "tea" }, { retry: { attempts: 2 } });
+  const r1 = await once.send("https://shop.test/api/orders");
+  assert.equal(r1.outcome, "failed");
+  assert.equal(calls.length, 2, "the action's attempts: 2");
+  const other = so.action("createOrder", { item: "mug" });
+  const r2 = await other.send("https://shop.test/api/orders");
+  assert.equal(r2.outcome, "failed");
+  assert.equal(calls.length, 6, "the instance's attempts: 4");
+  so.dispose();
+});
+
+test("retry on one action: the members not given are the instance's (its short backoff), and bad values are refused naming the option", async () => {
+  const { calls, fetch } = gatedFetch((n) => (n < 3 ? 503 : 201));
+  const so = new Sendonce({ storage: "memory", fetch, retry: { baseDelayMs: 1, maxDelayMs: 2 } });
+  const started = Date.now();
+  const reply = await so.action("createOrder", { item: "tea" }, { retry: { attempts: 3 } }).send("https://shop.test/api/orders");
+  assert.equal(reply.outcome, "done");
+  assert.equal(calls.length, 3);
+  assert.ok(Date.now() - started < 5_000, "the instance's 1-2 ms backoff, not the default 300 ms+");
+  const refused = (name) => (e) => e instanceof SendonceError && e.code === "invalid_option" && e.message.includes(name);
+  assert.throws(() => so.action("a", { n: 1 }, { retry: { attempts: 0 } }), refused("retry.attempts"));
+  assert.throws(() => so.action("a", { n: 1 }, { retry: { attempts: "3" } }), refused("retry.attempts"));
+  assert.throws(() => so.action("a", { n: 1 }, { retry: { timeoutMs: 50 } }), refused("retry.timeoutMs"));
+  // Checked as a whole, with the instance's members: a timeout past the instance's deadline.
+  assert.throws(() => so.action("a", { n: 1 }, { retry: { timeoutMs: 90_000 } }), refused("retry.deadlineMs"));
+  assert.throws(() => so.action("a", { n: 1 }, { retry: { atempts: 2 } }), refused("did you mean `retry.attempts`?"));
+  assert.throws(() => so.action("a", { n: 1 }, { retry: 3 }), refused("retry"));
+  assert.equal(calls.length, 3, "nothing sent for a refused option");
+  so.dispose();
+});
+
+test("retry on one action is not stored: after a reload, resumePending() sends it under the instance's retry, with its key", async () => {
+  const map = new Map();
+  const storage = {
+    get: (k) => map.get(k) ?? null,
+    set: (k, v) => void map.set(k, v),
+    delete: (k) => void map.delete(k),
+    keys: (p) => [...map.keys()].filter((k) => k.startsWith(p)),
+  };
+  const first = gatedFetch(() => "hang");
+  const so = new Sendonce({ storage, fetch: first.fetch, retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
+  const order = so.action("createOrder", { item: "tea" }, { retry: { attempts: 1, timeoutMs: 100, deadlineMs: 100 } });
+  const reply = await order.send("https://shop.test/api/orders");
+  assert.equal(reply.outcome, "offline", "one attempt, timed out");
+  assert.equal(first.calls.length, 1);
+  so.dispose();
+
+  // The next page: the instance's policy (3 attempts) for the resumed action.
+  const second = gatedFetch(() => 503);
+  const next = new Sendonce({ storage, fetch: second.fetch, retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
+  const [resumed] = await next.resumePending();
+  assert.equal(resumed.outcome, "failed");
+  assert.equal(second.calls.length, 3);
+  assert.ok(second.calls.every((c) => c.key === order.key));
+  next.dispose();
+});
