@@ -1810,3 +1810,65 @@ fn abort_of_an_action_at_rest_changes_nothing() {
     assert_eq!(d.steps.len(), before);
     assert_eq!(d.machine.status(), Done);
 }
+
+// ---- "Buy again": { again: true } is a new action on purpose ----
+
+#[test]
+fn again_plans_a_new_action_even_over_a_confirmed_one_inside_its_window() {
+    use sendonce::core::action::{plan_action, plan_action_for, ActionPlan};
+    let d = run(vec![]);
+    let done = d.persisted().pop().unwrap();
+    assert_eq!(done.status, Done);
+    let fp = done.fingerprint.clone();
+    // Without `again`, the same data inside the window is answered from the stored result.
+    assert!(matches!(
+        plan_action(Some(&done), &fp, d.now + 1),
+        ActionPlan::Repeat(_)
+    ));
+    assert_eq!(
+        plan_action_for(true, Some(&done), &fp, d.now + 1),
+        ActionPlan::New
+    );
+    // An unfinished one with the same data is not resumed by `again` either.
+    let mut pending = done.clone();
+    pending.status = Offline;
+    pending.finished_at = None;
+    assert_eq!(
+        plan_action_for(true, Some(&pending), &fp, d.now + 1),
+        ActionPlan::New
+    );
+    assert_eq!(
+        plan_action_for(false, Some(&pending), &fp, d.now + 1),
+        ActionPlan::Resume(pending.key.clone())
+    );
+}
+
+#[test]
+fn an_again_action_never_takes_another_actions_key() {
+    let other = sendonce::core::key::validate_key("k-other-tab").unwrap();
+    let mut cfg = config(policy());
+    cfg.again = true;
+    let mut d = Driver::with_machine(
+        sendonce::core::action::ActionMachine::new(cfg, T0),
+        Server::new(vec![]),
+    );
+    d.input(Input::Adopt {
+        key: other.clone(),
+        record: None,
+        vouched: false,
+    });
+    assert_eq!(d.machine.key().as_str(), KEY);
+    d.input(Input::Send(Some(request())));
+    d.run();
+    assert_eq!(d.sent.len(), 1);
+    assert_eq!(d.sent[0].key.as_deref(), Some(KEY));
+    // The same input to an action without `again` takes the other key (one user input, one
+    // key across tabs).
+    let mut d = Driver::new(policy(), Server::new(vec![]));
+    d.input(Input::Adopt {
+        key: other.clone(),
+        record: None,
+        vouched: false,
+    });
+    assert_eq!(d.machine.key(), &other);
+}

@@ -317,9 +317,9 @@ impl Sendonce {
         crate::core::options::action_name(Some(name.to_string()))?;
         // Without options (the usual call) nothing is read: every property read is a call
         // into JS with a string made from its name, on each create.
-        let (window, explicit, exclude, volatile, idempotent, retry) =
+        let (window, explicit, exclude, volatile, idempotent, retry, again) =
             if options.is_undefined() || options.is_null() {
-                (None, None, Vec::new(), None, true, None)
+                (None, None, Vec::new(), None, true, None, false)
             } else {
                 let o = options_object(options, "options")?;
                 reject_unknown(&o, "", ACTION_OPTIONS)?;
@@ -350,8 +350,15 @@ impl Sendonce {
                             Some(r.over(self.shared.retry)?)
                         }
                     },
+                    opt_bool(&o, "again")?.unwrap_or(false),
                 )
             };
+        if again && explicit.is_some() {
+            return Err(SendonceError::option(
+                "again",
+                "makes a new key; it cannot be used with `key`",
+            ));
+        }
         let body = payload_text(payload, "the payload", self.shared.max_payload_bytes)?;
         let handle = driver::start(
             &self.shared,
@@ -363,6 +370,7 @@ impl Sendonce {
                 exclude,
                 volatile,
                 idempotent,
+                again,
                 retry,
                 body,
             },

@@ -198,6 +198,13 @@ export interface ActionOptions {
    * naming it, e.g. `retry.attempts`). Not stored with the action: after a reload,
    * `resumePending()` sends it under the instance's `retry`. */
   retry?: RetryOptions;
+  /** true: "buy again": the same data once more on purpose, as a new action with a new key
+   * (without it, the same data inside its window is answered "We already received this
+   * request" without a request, and an unfinished one is resumed with its key). It never takes
+   * the key another tab is sending the same data under. The same data next, without `again`,
+   * is this new action (a double click on "buy again" is one request). Not with `key`.
+   * Default false. */
+  again?: boolean;
 }
 
 /** `action.send(url, init)`. */

@@ -54,6 +54,11 @@ pub struct ActionConfig {
     /// [`may_have_happened`]). Replies that prove it did nothing are handled as usual: 429
     /// and 409/425 are retried with the same bytes, other 4xx are `rejected`.
     pub idempotent: bool,
+    /// Started with `{ again: true }` ("buy again"): the user sends the same data once more
+    /// on purpose, as a new action ([`plan_action_for`] gives it a new key). It never takes
+    /// another action's key ([`Input::Adopt`] is ignored): not the finished one with the same
+    /// data, nor one another tab or process is sending.
+    pub again: bool,
 }
 
 /// Something that happened to the action.
@@ -341,6 +346,11 @@ impl ActionMachine {
         }
     }
 
+    /// Started with `{ again: true }` (see [`ActionConfig::again`]).
+    pub fn is_again(&self) -> bool {
+        self.cfg.again
+    }
+
     /// True while a request (an attempt or a job poll) is out and its answer not fed back.
     pub fn request_in_flight(&self) -> bool {
         matches!(
@@ -538,7 +548,7 @@ impl ActionMachine {
 
     fn adopt(&mut self, key: Key, record: Option<ActionRecord>, now_ms: u64, vouched: bool) {
         let fresh = self.phase == Phase::Idle && self.record.attempts == 0;
-        if !fresh || (key == self.cfg.key && record.is_none()) {
+        if self.cfg.again || !fresh || (key == self.cfg.key && record.is_none()) {
             return;
         }
         let record = record.filter(|r| r.key == key && r.fingerprint == self.cfg.fingerprint);
@@ -1131,6 +1141,31 @@ pub enum ActionPlan {
     Resume(Key),
     /// Anything else: a new action with a new key.
     New,
+}
+
+/// [`plan_action`], or, for an action started with `{ again: true }` ("buy again": the user
+/// sends the same data once more on purpose), always [`ActionPlan::New`]: a new key, whatever
+/// the same data's latest action is (confirmed inside its window, which would answer "We
+/// already received this request" without a request; or unfinished, which would be resumed).
+/// The action after it with the same data, not marked `again`, is planned against this new
+/// one: a double click on "buy again" is one request.
+///
+/// ```
+/// use sendonce::core::action::{plan_action_for, ActionPlan};
+/// use sendonce::core::fingerprint::sha256_hex;
+/// assert_eq!(plan_action_for(true, None, &sha256_hex(b"x"), 0), ActionPlan::New);
+/// ```
+pub fn plan_action_for(
+    again: bool,
+    existing: Option<&ActionRecord>,
+    fingerprint: &Fingerprint,
+    now_ms: u64,
+) -> ActionPlan {
+    if again {
+        ActionPlan::New
+    } else {
+        plan_action(existing, fingerprint, now_ms)
+    }
 }
 
 /// Decides between repeating, resuming and starting anew (SPEC section 1, principles 1, 2

@@ -49,6 +49,7 @@ pub const ACTION_OPTIONS: &[&str] = &[
     "volatile",
     "idempotent",
     "retry",
+    "again",
 ];
 
 /// `so.chat(options)`.

@@ -16,8 +16,8 @@ use super::exclusive::Acquired;
 use super::listeners::Listeners;
 use super::shared::{Instance, LiveAction};
 use crate::core::action::{
-    add_hook_headers, adopt_elsewhere, pending_view, plan_action, ActionMachine, ActionPlan, Input,
-    Outcome, Output, PendingView,
+    add_hook_headers, adopt_elsewhere, pending_view, plan_action, plan_action_for, ActionMachine,
+    ActionPlan, Input, Outcome, Output, PendingView,
 };
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind};
@@ -967,10 +967,21 @@ impl ActionCell {
         if !claims {
             self.shared.warn_not_exclusive();
         }
-        let fresh = {
+        let (fresh, again) = {
             let m = self.machine.borrow();
-            m.record().attempts == 0 && m.status() == StatusCode::Idle
+            (
+                m.record().attempts == 0 && m.status() == StatusCode::Idle,
+                m.is_again(),
+            )
         };
+        if fresh && again {
+            // The same data once more on purpose: its own key, named by the data's index
+            // entry from now on (so that the next send of the same data repeats this one).
+            let r = self.record();
+            let index = record::index_key(&self.shared.ns, &r.action, &r.fingerprint);
+            let _ = store.set_async(&index, &self.key(), r.window_ms).await;
+        }
+        let fresh = fresh && !again;
         if fresh {
             let (action, fingerprint, window_ms) = {
                 let m = self.machine.borrow();
@@ -1146,6 +1157,9 @@ pub(crate) struct NewAction<'a> {
     pub volatile: Option<Vec<String>>,
     /// `idempotent: false`: the target honours no key; see `ActionConfig::idempotent`.
     pub idempotent: bool,
+    /// `again: true`: the same data once more on purpose, a new action with a new key
+    /// (`ActionConfig::again`).
+    pub again: bool,
     /// The `retry` option, normalised over the instance's policy (`None`: the instance's).
     pub retry: Option<crate::core::retry::RetryPolicy>,
     /// The payload's JSON text (the body sent).
@@ -1164,6 +1178,7 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
         exclude,
         volatile,
         idempotent,
+        again,
         retry,
         body,
     } = new;
@@ -1172,6 +1187,7 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
     let config = |key: Key, fingerprint: crate::core::fingerprint::Fingerprint| {
         let mut cfg = shared.config(key, name, kind, fingerprint, window);
         cfg.idempotent = idempotent;
+        cfg.again = again;
         if let Some(policy) = retry {
             cfg.retry = policy;
         }
@@ -1193,7 +1209,7 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
                 .get(&index)
                 .and_then(|k| crate::core::key::validate_key(&k).ok())
                 .and_then(|k| shared.read_action(&k));
-            plan_action(existing.as_ref(), &fingerprint, now)
+            plan_action_for(again, existing.as_ref(), &fingerprint, now)
         }
     };
     let explicit_key = explicit.clone();
@@ -1243,8 +1259,9 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
     };
     let cell = ActionCell::adopt(shared, machine);
     let action = ActionHandle::from_cell(cell, body);
-    if explicit_key.is_none() {
-        // Two tabs with the same data at the same moment: one key (see ActionCell).
+    if explicit_key.is_none() && !again {
+        // Two tabs with the same data at the same moment: one key (see ActionCell). Not for
+        // `again`: the same data once more on purpose has a key of its own.
         action.coordinate_by_data();
     }
     Ok(action)

@@ -283,6 +283,7 @@ impl<C: LiveAction + 'static> Instance<C> {
             replay_header: self.replay_header.clone(),
             headers_hook: self.headers_hook.is_some(),
             idempotent: true,
+            again: false,
         }
     }
 

@@ -239,3 +239,44 @@ test("retry on one action is not stored: after a reload, resumePending() sends i
   assert.ok(second.calls.every((c) => c.key === order.key));
   next.dispose();
 });
+
+// ---- "Buy again": so.action(name, payload, { again: true }) ----
+
+for (const where of ["memory", "an adapter"]) {
+  test(`again over ${where}: the same data once more is a new action with a new key; the same data next repeats it locally`, async () => {
+    const { calls, fetch } = gatedFetch();
+    const map = new Map();
+    const storage =
+      where === "memory"
+        ? "memory"
+        : {
+            get: (k) => map.get(k) ?? null,
+            set: (k, v) => void map.set(k, v),
+            delete: (k) => void map.delete(k),
+            keys: (p) => [...map.keys()].filter((k) => k.startsWith(p)),
+          };
+    const so = new Sendonce({ storage, fetch });
+    const first = so.action("createOrder", { item: "tea" });
+    assert.equal((await first.send("https://shop.test/api/orders")).outcome, "done");
+    const repeat = so.action("createOrder", { item: "tea" });
+    assert.equal((await repeat.send("https://shop.test/api/orders")).outcome, "already_received");
+    assert.equal(calls.length, 1);
+
+    const again = so.action("createOrder", { item: "tea" }, { again: true });
+    assert.notEqual(again.key, first.key);
+    assert.equal((await again.send("https://shop.test/api/orders")).outcome, "done");
+    assert.equal(calls.length, 2);
+    assert.equal(calls[1].key, again.key);
+
+    // The same data next, without `again`: the newest action, answered locally.
+    const next = so.action("createOrder", { item: "tea" });
+    assert.equal(next.key, again.key);
+    assert.equal((await next.send("https://shop.test/api/orders")).outcome, "already_received");
+    assert.equal(calls.length, 2);
+    assert.throws(
+      () => so.action("createOrder", { item: "tea" }, { again: true, key: "mine-1" }),
+      (e) => e instanceof SendonceError && e.code === "invalid_option" && /again/.test(e.message),
+    );
+    so.dispose();
+  });
+}
