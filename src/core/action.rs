@@ -351,18 +351,6 @@ impl ActionMachine {
         self.cfg.again
     }
 
-    /// True while a request (an attempt or a job poll) is out and its answer not fed back.
-    pub fn request_in_flight(&self) -> bool {
-        matches!(
-            self.phase,
-            Phase::InFlight
-                | Phase::Polling {
-                    in_flight: true,
-                    ..
-                }
-        )
-    }
-
     /// The next output, if any.
     pub fn poll(&mut self) -> Option<Output> {
         self.outputs.pop_front()

@@ -488,13 +488,6 @@ impl ActionCell {
         for w in waiters {
             let _ = w.reject.call1(&JsValue::NULL, &error);
         }
-        // Ends the wait before a retry at once. A request already out is not cut: what it
-        // brings back is still written (see `run`).
-        if !self.machine.borrow().request_in_flight() {
-            if let Some(c) = self.cancel.borrow().as_ref() {
-                c.abort();
-            }
-        }
         self.lock.borrow_mut().take();
         self.claim.borrow_mut().take();
         self.lease.borrow_mut().take();
@@ -728,10 +721,8 @@ impl ActionCell {
                         Some(at) => {
                             let ms = at.saturating_sub(platform::now_ms());
                             // Cut short when the run is cancelled (or the instance disposed).
-                            match self.cancel_signal() {
-                                Some(signal) => platform::sleep_unless(ms, &signal).await,
-                                None => self.shared.sleep(ms).await,
-                            }
+                            let cancel = self.cancel_signal();
+                            self.shared.sleep_or(ms, cancel.as_ref()).await;
                             self.machine.borrow_mut().handle_timeout(platform::now_ms());
                         }
                         None => return,

@@ -452,6 +452,16 @@ impl<C: LiveAction + 'static> Instance<C> {
         }
     }
 
+    /// [`Instance::sleep`], also cut short when `cancel` aborts (a send cancelled by its
+    /// caller's signal).
+    pub async fn sleep_or(&self, ms: u64, cancel: Option<&web_sys::AbortSignal>) {
+        match (&self.ended, cancel) {
+            (Some(c), Some(cancel)) => platform::sleep_unless_either(ms, &c.signal(), cancel).await,
+            (None, Some(cancel)) => platform::sleep_unless(ms, cancel).await,
+            (_, None) => self.sleep(ms).await,
+        }
+    }
+
     /// The counters of the events so far (borrowed: read them before the next event).
     pub fn stats(&self) -> std::cell::Ref<'_, Stats> {
         self.stats.borrow()
