@@ -140,7 +140,7 @@ pub enum Input {
 pub struct Note {
     /// What happened: the machine's events are `send.attempt`, `send.retry`, `auth.refresh`,
     /// `reply.replayed`, `reply.conflict`, `action.repeat`, `action.incomplete`, `offline`,
-    /// `online`, `elsewhere` and `key.header_ignored`.
+    /// `online`, `elsewhere`, `key.header_ignored` and `send.aborted`.
     pub kind: EventKind,
     /// Attempt number, when it concerns an attempt.
     pub attempt: Option<u32>,
