@@ -11,7 +11,8 @@ export type SendonceErrorCode =
   | "disposed"
   | "invalid_hook"
   | "http_error"
-  | "network";
+  | "network"
+  | "aborted";
 
 /**
  * A clear error about bad input or misuse, thrown before anything is sent or stored (a method

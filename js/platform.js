@@ -33,16 +33,18 @@ export function sleep(ms) {
  * `sleep(ms)` that also resolves, with its timer cleared, as soon as `signal` aborts (an
  * instance's `dispose()`): a disposed instance keeps no Node process alive for a retry's wait.
  */
-export function sleepUnless(ms, signal) {
+export function sleepUnless(ms, signal, other) {
   return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
+    if (signal.aborted || other?.aborted) return resolve();
     const done = () => {
       clearTimeout(timer);
       signal.removeEventListener("abort", done);
+      other?.removeEventListener("abort", done);
       resolve();
     };
     const timer = setTimeout(done, Math.min(ms, 2147483647));
     signal.addEventListener("abort", done);
+    other?.addEventListener("abort", done);
   });
 }
 
@@ -116,26 +118,40 @@ export async function lockNames(prefix) {
  *
  * @param {unknown} fetchFn The caller's fetch, or anything else for `globalThis.fetch`.
  * @param {string} url
- * @param {object} init The fetch options; `signal` is added here.
+ * @param {object} init The fetch options. Its `signal`, if any, is the action's cancel signal:
+ *   when it aborts, so does the request (`{ failure: "aborted" }`); the fetch gets a signal
+ *   of its own here.
  * @param {number} timeoutMs
  * @param {number} maxBody The most bytes of body read (UTF-16 units for a `text()` reply).
  * @param {number} maxHeaders The most header pairs read (the core's budget keeps fewer).
  * @returns {Promise<{status: unknown, headers: string[], body: string, cut: boolean} |
- *   {failure: "timeout" | "network"}>} `headers` is flat: name, value, name, value...
+ *   {failure: "timeout" | "network" | "aborted"}>} `headers` is flat: name, value, name, value...
  */
 export async function attempt(fetchFn, url, init, timeoutMs, maxBody, maxHeaders) {
   const f = typeof fetchFn === "function" ? fetchFn : globalThis.fetch;
   if (typeof f !== "function") return { failure: "network" };
+  // The action's cancel signal (a caller's `send(url, { signal })` aborted), if any.
+  const cancel = init.signal;
+  if (cancel?.aborted) return { failure: "aborted" };
   const controller = typeof AbortController === "function" ? new AbortController() : null;
   if (controller) init.signal = controller.signal;
+  else delete init.signal;
   let timedOut = false;
+  let aborted = false;
   let timer;
+  let onCancel;
   const deadline = new Promise((_, reject) => {
     timer = setTimeout(() => {
       timedOut = true;
       controller?.abort();
       reject(new Error("sendonce: timed out"));
     }, timeoutMs);
+    onCancel = () => {
+      aborted = true;
+      controller?.abort();
+      reject(new Error("sendonce: aborted"));
+    };
+    cancel?.addEventListener("abort", onCancel);
   });
   deadline.catch(() => {});
   const before = (p) => Promise.race([p, deadline]);
@@ -155,9 +171,10 @@ export async function attempt(fetchFn, url, init, timeoutMs, maxBody, maxHeaders
     const { body, cut } = await readBody(resp, before, maxBody);
     return { status: resp.status, headers, body, cut };
   } catch {
-    return { failure: timedOut ? "timeout" : "network" };
+    return { failure: aborted ? "aborted" : timedOut ? "timeout" : "network" };
   } finally {
     clearTimeout(timer);
+    cancel?.removeEventListener("abort", onCancel);
   }
 }
 

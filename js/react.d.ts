@@ -30,10 +30,11 @@ export interface SettleCallbacks<R, E = SendonceError | Status> {
 
 /** `useAction()` options: where to send, the options of `so.action()`, and what to do when a
  * send settles. */
-export interface UseActionOptions<T = unknown> extends ActionOptions, SettleCallbacks<Reply<T>> {
+export interface UseActionOptions<T = unknown> extends Omit<ActionOptions, "again">, SettleCallbacks<Reply<T>> {
   /** Where `send()` sends the payload. */
   url: string;
-  /** `method` (default "POST") and `headers` of the request. */
+  /** `method` (default "POST"), `headers` and `signal` of the request (an `AbortSignal`
+   * cancels the send: it rejects with "aborted" and the action keeps its key). */
   init?: SendInit;
 }
 
@@ -81,6 +82,11 @@ export interface ActionState<T = unknown> {
    * data), or joins the send in flight with the same data: call it in the event handler. It
    * never throws: a refused payload or option rejects the Promise (and shows as `error`). */
   send(payload?: unknown): Promise<Reply<T>>;
+  /** "Buy again": sends the same data (the hook's payload, or `payload`) once more on purpose,
+   * as a new action with a new key, even inside the window where `send()` would answer "We
+   * already received this request" without a request. While a send of that data is under way
+   * it joins it, as `send()` does: a double click is one request. */
+  again(payload?: unknown): Promise<Reply<T>>;
   /** Sends again with the same key (after "offline" or "failed"). */
   retry(): Promise<Reply<T>>;
   /** Shows nothing again (idle, no reply, no error). A send under way goes on with its key,

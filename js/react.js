@@ -124,7 +124,9 @@ function releaseLater(reg, entry) {
  * `send(payload)`, as from react-hook-form's `handleSubmit`) as the action `name` to
  * `options.url` once (sends while it runs join it, same key), and the component re-renders
  * with its `status`, `key`, `reply`, `error` and `isPending`. `send()` never throws: a payload
- * or option sendonce refuses rejects its Promise and shows as `error`.
+ * or option sendonce refuses rejects its Promise and shows as `error`. `again()` sends the same
+ * data once more on purpose ("buy again"), as a new action with a new key; while a send of
+ * that data is under way, it joins it like `send()`.
  */
 export function useAction(so, name, payload, options) {
   const latest = useRef(null);
@@ -211,8 +213,10 @@ export function useAction(so, name, payload, options) {
     return entry.promise;
   }, []);
 
-  const send = useCallback(
-    (...args) => {
+  // `send()` and `again()`: the same guard; `again` asks the core for a new action with a
+  // new key for the same data (`{ again: true }`), where `send()` repeats or resumes it.
+  const sendAs = useCallback(
+    (args, again) => {
       const { so, name, options } = latest.current;
       const payload = args.length > 0 ? args[0] : latest.current.payload;
       const id = actionId(name, payload);
@@ -225,7 +229,7 @@ export function useAction(so, name, payload, options) {
       // result inside the window, without a request.
       let fresh;
       try {
-        const action = so.action(name, payload, actionOptions);
+        const action = so.action(name, payload, again ? { ...actionOptions, again: true } : actionOptions);
         fresh = entryOf(reg, id, name, action, null);
         fresh.run = () => action.send(url, init);
       } catch (error) {
@@ -241,6 +245,8 @@ export function useAction(so, name, payload, options) {
     },
     [start],
   );
+  const send = useCallback((...args) => sendAs(args, false), [sendAs]);
+  const again = useCallback((...args) => sendAs(args, true), [sendAs]);
 
   const retry = useCallback(() => {
     const { so } = latest.current;
@@ -271,7 +277,7 @@ export function useAction(so, name, payload, options) {
   };
   const buttonProps = (props = {}) => buttonPropsOf(state.isPending, underWay, props.submit ? null : send, props);
 
-  return { ...state, send, retry, reset, buttonProps };
+  return { ...state, send, again, retry, reset, buttonProps };
 }
 
 function viewOf(entry) {

@@ -1698,3 +1698,201 @@ fn an_attempt_never_made_is_retried_even_without_a_key_and_never_uncertain() {
     assert_eq!(d.outcome().code, Done);
     assert_eq!(d.server.effects_of(KEY), 1);
 }
+
+// ---- Abort (`send(url, { signal })`): the caller cancels the attempts left ----
+
+/// Runs outputs until the machine hands out a `Transmit` (returned, not answered): an attempt
+/// in flight.
+fn until_transmit(d: &mut Driver) -> sendonce::core::record::StoredRequest {
+    loop {
+        match d.machine.poll() {
+            Some(sendonce::core::action::Output::Transmit { request, .. }) => return request,
+            Some(sendonce::core::action::Output::Status { code, reason }) => {
+                d.steps.push(Step::Status(code, reason))
+            }
+            Some(sendonce::core::action::Output::Event(n)) => d.steps.push(Step::Event(n)),
+            Some(sendonce::core::action::Output::Persist(r)) => d.steps.push(Step::Persist(r)),
+            Some(sendonce::core::action::Output::Settled(o)) => d.steps.push(Step::Settled(o)),
+            Some(other) => panic!("unexpected output {other:?}"),
+            None => match d.machine.poll_timeout() {
+                Some(at) => {
+                    d.now = d.now.max(at);
+                    d.machine.handle_timeout(d.now);
+                }
+                None => panic!("no attempt was handed out"),
+            },
+        }
+    }
+}
+
+fn key_of(r: &sendonce::core::record::StoredRequest) -> Option<String> {
+    r.headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(KEY_HEADER))
+        .map(|(_, v)| v.clone())
+}
+
+#[test]
+fn abort_during_an_attempt_rests_idle_keeps_the_key_and_a_later_send_resumes_it() {
+    let mut d = Driver::new(policy(), Server::new(vec![]));
+    d.input(Input::Send(Some(request())));
+    let first = until_transmit(&mut d);
+    d.now += 5;
+    d.input(Input::Abort);
+    d.run();
+    // A late answer to the aborted attempt changes nothing.
+    d.input(Input::NetworkError);
+    d.run();
+    assert_eq!(d.machine.status(), Idle);
+    assert!(!d.machine.is_busy());
+    assert_eq!(d.machine.poll_timeout(), None, "no retry is left waiting");
+    let o = d.outcome();
+    assert_eq!(o.code, Idle);
+    assert_eq!(o.error.as_ref().map(|e| e.code()), Some("aborted"));
+    assert!(d.events().contains(&"send.aborted"));
+    // Stored unfinished with its key and request: the same data later resumes it.
+    let stored = d.persisted().pop().unwrap();
+    assert_eq!(stored.key.as_str(), KEY);
+    assert_eq!(stored.status, Idle);
+    assert!(stored.request.is_some() && stored.finished_at.is_none());
+    assert!(matches!(
+        sendonce::core::action::plan_action(Some(&stored), &stored.fingerprint, d.now),
+        sendonce::core::action::ActionPlan::Resume(_)
+    ));
+    // A later send: one request, the same key and the same bytes.
+    d.input(Input::Send(Some(request())));
+    d.run();
+    assert_eq!(d.sent.len(), 1);
+    assert_eq!(d.sent[0].key, key_of(&first));
+    assert_eq!(d.sent[0].body, first.body);
+    assert_eq!(d.machine.status(), Done);
+    assert_eq!(d.outcome().error, None);
+}
+
+#[test]
+fn abort_during_a_retry_wait_cancels_the_retries_left() {
+    let mut d = Driver::new(policy(), Server::new(vec![Fault::Status(503); 10]));
+    d.input(Input::Send(Some(request())));
+    // The first attempt is answered 503; the machine waits to retry.
+    let _ = d.step();
+    while d.machine.poll_timeout().is_none() {
+        assert!(d.step());
+    }
+    assert_eq!(d.sent.len(), 1);
+    d.input(Input::Abort);
+    d.run();
+    assert_eq!(d.sent.len(), 1, "no attempt after the abort");
+    assert_eq!(d.machine.status(), Idle);
+    assert_eq!(d.outcome().error.map(|e| e.code()), Some("aborted"));
+    assert_eq!(d.machine.key().as_str(), KEY);
+}
+
+#[test]
+fn abort_in_flight_of_a_target_that_honours_no_key_is_uncertain_like_a_lost_connection() {
+    let mut cfg = config(policy());
+    cfg.idempotent = false;
+    let mut d = Driver::with_machine(
+        sendonce::core::action::ActionMachine::new(cfg, T0),
+        Server::new(vec![]),
+    );
+    d.input(Input::Send(Some(request())));
+    let _ = until_transmit(&mut d);
+    d.input(Input::Abort);
+    d.run();
+    assert_eq!(d.machine.status(), Uncertain);
+    assert_eq!(d.outcome().error.map(|e| e.code()), Some("aborted"));
+    // A send of the same request is not sent blindly.
+    d.input(Input::Send(Some(request())));
+    d.run();
+    assert!(d.sent.is_empty());
+}
+
+#[test]
+fn abort_while_polling_a_job_stops_the_polls_and_rests_accepted() {
+    let cfg = ServerConfig {
+        job: Some(vec!["in_progress"]),
+        ..ServerConfig::default()
+    };
+    let mut d = Driver::new(policy(), Server::with(cfg, vec![]));
+    d.input(Input::Send(Some(request())));
+    while d.polls() < 2 {
+        assert!(d.step());
+    }
+    d.input(Input::Abort);
+    d.run();
+    assert_eq!(d.polls(), 2);
+    assert_eq!(d.machine.status(), Accepted);
+    assert_eq!(d.outcome().error.map(|e| e.code()), Some("aborted"));
+}
+
+#[test]
+fn abort_of_an_action_at_rest_changes_nothing() {
+    let mut d = run(vec![]);
+    let before = d.steps.len();
+    d.input(Input::Abort);
+    d.run();
+    assert_eq!(d.steps.len(), before);
+    assert_eq!(d.machine.status(), Done);
+}
+
+// ---- "Buy again": { again: true } is a new action on purpose ----
+
+#[test]
+fn again_plans_a_new_action_even_over_a_confirmed_one_inside_its_window() {
+    use sendonce::core::action::{plan_action, plan_action_for, ActionPlan};
+    let d = run(vec![]);
+    let done = d.persisted().pop().unwrap();
+    assert_eq!(done.status, Done);
+    let fp = done.fingerprint.clone();
+    // Without `again`, the same data inside the window is answered from the stored result.
+    assert!(matches!(
+        plan_action(Some(&done), &fp, d.now + 1),
+        ActionPlan::Repeat(_)
+    ));
+    assert_eq!(
+        plan_action_for(true, Some(&done), &fp, d.now + 1),
+        ActionPlan::New
+    );
+    // An unfinished one with the same data is not resumed by `again` either.
+    let mut pending = done.clone();
+    pending.status = Offline;
+    pending.finished_at = None;
+    assert_eq!(
+        plan_action_for(true, Some(&pending), &fp, d.now + 1),
+        ActionPlan::New
+    );
+    assert_eq!(
+        plan_action_for(false, Some(&pending), &fp, d.now + 1),
+        ActionPlan::Resume(pending.key.clone())
+    );
+}
+
+#[test]
+fn an_again_action_never_takes_another_actions_key() {
+    let other = sendonce::core::key::validate_key("k-other-tab").unwrap();
+    let mut cfg = config(policy());
+    cfg.again = true;
+    let mut d = Driver::with_machine(
+        sendonce::core::action::ActionMachine::new(cfg, T0),
+        Server::new(vec![]),
+    );
+    d.input(Input::Adopt {
+        key: other.clone(),
+        record: None,
+        vouched: false,
+    });
+    assert_eq!(d.machine.key().as_str(), KEY);
+    d.input(Input::Send(Some(request())));
+    d.run();
+    assert_eq!(d.sent.len(), 1);
+    assert_eq!(d.sent[0].key.as_deref(), Some(KEY));
+    // The same input to an action without `again` takes the other key (one user input, one
+    // key across tabs).
+    let mut d = Driver::new(policy(), Server::new(vec![]));
+    d.input(Input::Adopt {
+        key: other.clone(),
+        record: None,
+        vouched: false,
+    });
+    assert_eq!(d.machine.key(), &other);
+}

@@ -189,6 +189,7 @@ fn deliver(outbox: &mut [OutboxEntry], server: Server, stop_after: usize) -> (Se
             replay_header: "Idempotent-Replayed".into(),
             headers_hook: false,
             idempotent: true,
+            again: false,
         };
         let mut d = Driver::with_machine(ActionMachine::new(cfg, T0), server);
         d.input(Input::Send(Some(request)));

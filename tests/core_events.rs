@@ -31,6 +31,7 @@ fn event_types_have_the_spec_names() {
             "key.adopted",
             "cors.suspect",
             "key.header_ignored",
+            "send.aborted",
         ]
     );
     for k in ALL_KINDS {

@@ -86,20 +86,7 @@ impl Sendonce {
                 messages.push((k, v));
             }
         }
-        let r = options_object(&get(&o, "retry"), "retry")?;
-        reject_unknown(&r, "retry.", RETRY_OPTIONS)?;
-        let num = |name: &str| {
-            opt_number(&r, name).map_err(|_| {
-                SendonceError::option(&format!("retry.{name}"), "must be a finite number >= 0")
-            })
-        };
-        let retry = RetryInput {
-            attempts: num("attempts")?,
-            base_delay_ms: num("baseDelayMs")?,
-            max_delay_ms: num("maxDelayMs")?,
-            timeout_ms: num("timeoutMs")?,
-            deadline_ms: num("deadlineMs")?,
-        };
+        let retry = retry_input(&get(&o, "retry"))?;
         let w = options_object(&get(&o, "windows"), "windows")?;
         reject_unknown(&w, "windows.", WINDOWS_OPTIONS)?;
         let windows = WindowsInput {
@@ -331,9 +318,9 @@ impl Sendonce {
         crate::core::options::action_name(Some(name.to_string()))?;
         // Without options (the usual call) nothing is read: every property read is a call
         // into JS with a string made from its name, on each create.
-        let (window, explicit, exclude, volatile, idempotent) =
+        let (window, explicit, exclude, volatile, idempotent, retry, again) =
             if options.is_undefined() || options.is_null() {
-                (None, None, Vec::new(), None, true)
+                (None, None, Vec::new(), None, true, None, false)
             } else {
                 let o = options_object(options, "options")?;
                 reject_unknown(&o, "", ACTION_OPTIONS)?;
@@ -355,8 +342,24 @@ impl Sendonce {
                     // `idempotent: false`: the target honours no key; see
                     // `ActionConfig::idempotent`.
                     opt_bool(&o, "idempotent")?.unwrap_or(true),
+                    // `retry`: over the instance's policy, for this action only.
+                    {
+                        let r = retry_input(&get(&o, "retry"))?;
+                        if r.is_empty() {
+                            None
+                        } else {
+                            Some(r.over(self.shared.retry)?)
+                        }
+                    },
+                    opt_bool(&o, "again")?.unwrap_or(false),
                 )
             };
+        if again && explicit.is_some() {
+            return Err(SendonceError::option(
+                "again",
+                "makes a new key; it cannot be used with `key`",
+            ));
+        }
         let body = payload_text(payload, "the payload", self.shared.max_payload_bytes)?;
         let handle = driver::start(
             &self.shared,
@@ -368,11 +371,32 @@ impl Sendonce {
                 exclude,
                 volatile,
                 idempotent,
+                again,
+                retry,
                 body,
             },
         )?;
         Ok(Action::new(handle))
     }
+}
+
+/// A `retry` option (of `new Sendonce()` or `so.action()`) as written: an object of finite
+/// numbers `>= 0` with known names; the core normalises it (`RetryInput::over`).
+fn retry_input(v: &JsValue) -> Result<RetryInput, SendonceError> {
+    let r = options_object(v, "retry")?;
+    reject_unknown(&r, "retry.", RETRY_OPTIONS)?;
+    let num = |name: &str| {
+        opt_number(&r, name).map_err(|_| {
+            SendonceError::option(&format!("retry.{name}"), "must be a finite number >= 0")
+        })
+    };
+    Ok(RetryInput {
+        attempts: num("attempts")?,
+        base_delay_ms: num("baseDelayMs")?,
+        max_delay_ms: num("maxDelayMs")?,
+        timeout_ms: num("timeoutMs")?,
+        deadline_ms: num("deadlineMs")?,
+    })
 }
 
 /// Longest action name, in characters (`core::options::MAX_ACTION_NAME_CHARS`).

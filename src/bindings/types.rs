@@ -91,7 +91,7 @@ export type SendonceEventType =
   | "send.attempt" | "send.retry" | "reply.replayed" | "reply.conflict"
   | "key.rotated" | "storage.fallback" | "record.corrupt" | "status"
   | "offline" | "online" | "elsewhere" | "action.incomplete" | "auth.refresh"
-  | "key.adopted" | "cors.suspect" | "key.header_ignored";
+  | "key.adopted" | "cors.suspect" | "key.header_ignored" | "send.aborted";
 
 /** A decision log entry. It never carries payload values; its texts (`key`, `action`,
  * `detail`) are masked: emails, phones, cards, IBANs and 12-digit ids show as `[email]`,
@@ -193,6 +193,18 @@ export interface ActionOptions {
    * or any 5xx) is not retried: the action rests "uncertain", and only retry() sends it
    * again. 429, 409 and 425 prove nothing was done and are retried. Default true. */
   idempotent?: boolean;
+  /** This action's retries: each member given replaces the instance's `retry` member, the
+   * others are the instance's; checked by the same rules (a bad value is "invalid_option",
+   * naming it, e.g. `retry.attempts`). Not stored with the action: after a reload,
+   * `resumePending()` sends it under the instance's `retry`. */
+  retry?: RetryOptions;
+  /** true: "buy again": the same data once more on purpose, as a new action with a new key
+   * (without it, the same data inside its window is answered "We already received this
+   * request" without a request, and an unfinished one is resumed with its key). It never takes
+   * the key another tab is sending the same data under. The same data next, without `again`,
+   * is this new action (a double click on "buy again" is one request). Not with `key`.
+   * Default false. */
+  again?: boolean;
 }
 
 /** `action.send(url, init)`. */
@@ -201,6 +213,16 @@ export interface SendInit {
   /** Extra request headers; credentials (Authorization, Cookie...) are never stored. A key
    * header (`headerName`, any letter case) is ignored, with a `key.header_ignored` event. */
   headers?: HeadersInit;
+  /**
+   * Cancels the send: when it aborts, this `send()` rejects with a `SendonceError` "aborted",
+   * and if no other caller waits on the action (sends joined while it runs share it), the
+   * attempts left are not made: the request in flight is aborted and a retry's wait ends. The
+   * action keeps its key and its request: a later send (or `retry()`) resumes it with the same
+   * key and the same bytes. It rests "idle" ("uncertain" for `{ idempotent: false }` when an
+   * attempt was out, as for a lost connection; "accepted" while a job was being polled). An
+   * already-aborted signal sends nothing. Not an `AbortSignal`: "invalid_option".
+   */
+  signal?: AbortSignal;
 }
 
 /** What the `headers` hook is told about the attempt it adds headers to. */

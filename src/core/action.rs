@@ -54,6 +54,11 @@ pub struct ActionConfig {
     /// [`may_have_happened`]). Replies that prove it did nothing are handled as usual: 429
     /// and 409/425 are retried with the same bytes, other 4xx are `rejected`.
     pub idempotent: bool,
+    /// Started with `{ again: true }` ("buy again"): the user sends the same data once more
+    /// on purpose, as a new action ([`plan_action_for`] gives it a new key). It never takes
+    /// another action's key ([`Input::Adopt`] is ignored): not the finished one with the same
+    /// data, nor one another tab or process is sending.
+    pub again: bool,
 }
 
 /// Something that happened to the action.
@@ -85,6 +90,22 @@ pub enum Input {
     /// action rests `failed` (a `retry()` after the fix sends with the same key) and the
     /// sends waiting on it get this error ([`Outcome::error`]).
     NotSent(SendonceError),
+    /// The caller cancelled the run (`send(url, { signal })` whose signal aborted, and no
+    /// other caller waits on the run): the attempts left are not made, and the action keeps
+    /// its key and its request, so that a later `Send` resumes it with the same key and the
+    /// same bytes. Where it rests (see [`ActionMachine::handle`]'s `Abort` arm):
+    /// - a retry's wait, or before the first attempt (waiting for the cross-tab lock, or
+    ///   another tab): `idle`, as before a send: nothing is under way;
+    /// - an attempt in flight (the driver aborts its fetch): `idle` too for an action whose
+    ///   target honours its key (the server answers the later send with what it stored, if
+    ///   the request had arrived); for `{ idempotent: false }` the request may have reached a
+    ///   target that honours no key, so it rests `uncertain`, exactly as for a lost
+    ///   connection ([`Input::NetworkError`]);
+    /// - a job poll (the server has the action): `accepted`, polls stopped.
+    ///
+    /// The waiting sends settle with [`SendonceError::Aborted`] ([`Outcome::error`]). An
+    /// action at rest (nothing under way) is left as it is.
+    Abort,
     /// The reply to a job status poll.
     PollReply(Reply),
     /// A job status poll failed in the network.
@@ -124,7 +145,7 @@ pub enum Input {
 pub struct Note {
     /// What happened: the machine's events are `send.attempt`, `send.retry`, `auth.refresh`,
     /// `reply.replayed`, `reply.conflict`, `action.repeat`, `action.incomplete`, `offline`,
-    /// `online`, `elsewhere` and `key.header_ignored`.
+    /// `online`, `elsewhere`, `key.header_ignored` and `send.aborted`.
     pub kind: EventKind,
     /// Attempt number, when it concerns an attempt.
     pub attempt: Option<u32>,
@@ -321,6 +342,20 @@ impl ActionMachine {
         )
     }
 
+    /// Replaces the retry policy (`so.action(name, payload, { retry })` for an action that is
+    /// already live). Ignored while a send is under way: a run keeps the policy it started
+    /// with (its deadline and attempts are counted under it); the next run uses the new one.
+    pub fn set_retry(&mut self, retry: RetryPolicy) {
+        if !self.is_busy() {
+            self.cfg.retry = retry;
+        }
+    }
+
+    /// Started with `{ again: true }` (see [`ActionConfig::again`]).
+    pub fn is_again(&self) -> bool {
+        self.cfg.again
+    }
+
     /// The next output, if any.
     pub fn poll(&mut self) -> Option<Output> {
         self.outputs.pop_front()
@@ -386,6 +421,7 @@ impl ActionMachine {
                 self.error = Some(error);
                 self.finish(StatusCode::Failed, None, now_ms);
             }
+            Input::Abort => self.on_abort(now_ms),
             Input::PollReply(reply) => self.on_poll_reply(reply, now_ms, random),
             // Only the poll in flight can fail; a stray failure must not push the next poll back.
             Input::PollFailed
@@ -467,9 +503,51 @@ impl ActionMachine {
         }
     }
 
+    fn on_abort(&mut self, now_ms: u64) {
+        self.error = Some(SendonceError::Aborted(
+            "the send was cancelled by its signal; the action keeps its key, and a later send \
+             resumes it with the same key and bytes"
+                .into(),
+        ));
+        if self.is_busy() || self.phase == Phase::Idle {
+            self.note(
+                EventKind::SendAborted,
+                Some(self.record.attempts),
+                None,
+                None,
+            );
+        }
+        match self.phase {
+            Phase::InFlight if !self.cfg.idempotent => {
+                // The request may have left for a target that honours no key: the same as a
+                // lost connection (`on_network_failure`).
+                self.finish(StatusCode::Uncertain, None, now_ms);
+            }
+            Phase::Polling { .. } => {
+                // The server has it: polls stop, the action shows it was accepted.
+                self.phase = Phase::Resting(StatusCode::Accepted);
+                self.set_status(StatusCode::Accepted, None);
+                self.persist();
+                self.settle();
+            }
+            Phase::InFlight | Phase::Waiting { .. } | Phase::Elsewhere | Phase::Idle => {
+                // Nothing more is under way here: the key and the request stay in the record
+                // (unfinished, so the same data later resumes this action), shown as before a
+                // send.
+                self.phase = Phase::Idle;
+                self.set_status(StatusCode::Idle, None);
+                self.persist();
+                self.settle();
+            }
+            Phase::Offline | Phase::Resting(_) => {
+                self.error = None;
+            }
+        }
+    }
+
     fn adopt(&mut self, key: Key, record: Option<ActionRecord>, now_ms: u64, vouched: bool) {
         let fresh = self.phase == Phase::Idle && self.record.attempts == 0;
-        if !fresh || (key == self.cfg.key && record.is_none()) {
+        if self.cfg.again || !fresh || (key == self.cfg.key && record.is_none()) {
             return;
         }
         let record = record.filter(|r| r.key == key && r.fingerprint == self.cfg.fingerprint);
@@ -1062,6 +1140,31 @@ pub enum ActionPlan {
     Resume(Key),
     /// Anything else: a new action with a new key.
     New,
+}
+
+/// [`plan_action`], or, for an action started with `{ again: true }` ("buy again": the user
+/// sends the same data once more on purpose), always [`ActionPlan::New`]: a new key, whatever
+/// the same data's latest action is (confirmed inside its window, which would answer "We
+/// already received this request" without a request; or unfinished, which would be resumed).
+/// The action after it with the same data, not marked `again`, is planned against this new
+/// one: a double click on "buy again" is one request.
+///
+/// ```
+/// use sendonce::core::action::{plan_action_for, ActionPlan};
+/// use sendonce::core::fingerprint::sha256_hex;
+/// assert_eq!(plan_action_for(true, None, &sha256_hex(b"x"), 0), ActionPlan::New);
+/// ```
+pub fn plan_action_for(
+    again: bool,
+    existing: Option<&ActionRecord>,
+    fingerprint: &Fingerprint,
+    now_ms: u64,
+) -> ActionPlan {
+    if again {
+        ActionPlan::New
+    } else {
+        plan_action(existing, fingerprint, now_ms)
+    }
 }
 
 /// Decides between repeating, resuming and starting anew (SPEC section 1, principles 1, 2

@@ -272,15 +272,42 @@ fn header(given: Option<String>, name: &str, default: &str) -> Result<String, Se
 }
 
 fn retry_policy(r: RetryInput) -> Result<RetryPolicy, SendonceError> {
-    let d = RetryPolicy::default();
-    // Whole ms; a number past u64 saturates (then `validate` judges it).
-    let ms = |n: Option<f64>, default: u64| n.map_or(default, |n| n as u64);
-    RetryPolicy {
-        attempts: ms(r.attempts, u64::from(d.attempts)).min(u64::from(u32::MAX)) as u32,
-        base_delay_ms: ms(r.base_delay_ms, d.base_delay_ms),
-        max_delay_ms: ms(r.max_delay_ms, d.max_delay_ms),
-        timeout_ms: ms(r.timeout_ms, d.timeout_ms),
-        deadline_ms: ms(r.deadline_ms, d.deadline_ms),
+    r.over(RetryPolicy::default())
+}
+
+impl RetryInput {
+    /// True when no member was given.
+    pub fn is_empty(&self) -> bool {
+        *self == RetryInput::default()
     }
-    .validate()
+
+    /// The policy these options make over `base`: each member given replaces `base`'s, the
+    /// others are kept; the result is checked as a whole by the one rule of the instance's
+    /// `retry` option ([`RetryPolicy::validate`]). `new Sendonce({ retry })` applies it over
+    /// the defaults; `so.action(name, payload, { retry })` over the instance's policy, for
+    /// that action only (not stored with its record: after a reload, `resumePending()` sends
+    /// it under the instance's policy, and `so.action()` with the option again under that).
+    ///
+    /// ```
+    /// use sendonce::core::config::RetryInput;
+    /// use sendonce::core::retry::RetryPolicy;
+    /// let instance = RetryPolicy { attempts: 8, ..RetryPolicy::default() };
+    /// let action = RetryInput { deadline_ms: Some(120_000.0), ..Default::default() };
+    /// let p = action.over(instance).unwrap();
+    /// assert_eq!((p.attempts, p.deadline_ms), (8, 120_000));
+    /// let bad = RetryInput { attempts: Some(0.0), ..Default::default() };
+    /// assert_eq!(bad.over(instance).unwrap_err().code(), "invalid_option");
+    /// ```
+    pub fn over(self, base: RetryPolicy) -> Result<RetryPolicy, SendonceError> {
+        // Whole ms; a number past u64 saturates (then `validate` judges it).
+        let ms = |n: Option<f64>, default: u64| n.map_or(default, |n| n as u64);
+        RetryPolicy {
+            attempts: ms(self.attempts, u64::from(base.attempts)).min(u64::from(u32::MAX)) as u32,
+            base_delay_ms: ms(self.base_delay_ms, base.base_delay_ms),
+            max_delay_ms: ms(self.max_delay_ms, base.max_delay_ms),
+            timeout_ms: ms(self.timeout_ms, base.timeout_ms),
+            deadline_ms: ms(self.deadline_ms, base.deadline_ms),
+        }
+        .validate()
+    }
 }

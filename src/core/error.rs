@@ -84,6 +84,11 @@ pub enum SendonceError {
     /// from it (a broken `crypto.getRandomValues` polyfill would give every user one key).
     #[error("weak random source: {0}")]
     WeakRandom(String),
+    /// The caller cancelled the send with its `AbortSignal` (`send(url, { signal })`): the
+    /// attempts left were not made, the action keeps its key, and a later send (or `retry()`)
+    /// resumes it with the same key and the same bytes. Not an input error, not a failure.
+    #[error("aborted: {0}")]
+    Aborted(String),
     /// sendonce was used before its WebAssembly module was initialised (`await init()`).
     #[error("not initialised: {0}")]
     NotInitialized(String),
@@ -107,6 +112,7 @@ impl SendonceError {
             SendonceError::PayloadTooLarge { .. } => "payload_too_large",
             SendonceError::WeakRandom(_) => "weak_random",
             SendonceError::NotInitialized(_) => "not_initialized",
+            SendonceError::Aborted(_) => "aborted",
         }
     }
 

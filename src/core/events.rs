@@ -60,10 +60,13 @@ pub enum EventKind {
     /// else than sendonce (the `headers` hook, `send()`'s init, a form's options): it was not
     /// sent; the action's own key was.
     KeyHeaderIgnored,
+    /// `send.aborted`: the caller's `AbortSignal` cancelled the send (`send(url, { signal })`):
+    /// the attempts left were not made; the action keeps its key (`attempt`: attempts so far).
+    SendAborted,
 }
 
 /// Every event kind, in the SPEC's order.
-pub const ALL_KINDS: [EventKind; 20] = [
+pub const ALL_KINDS: [EventKind; 21] = [
     EventKind::ActionNew,
     EventKind::ActionRepeat,
     EventKind::ActionResume,
@@ -84,6 +87,7 @@ pub const ALL_KINDS: [EventKind; 20] = [
     EventKind::KeyAdopted,
     EventKind::CorsSuspect,
     EventKind::KeyHeaderIgnored,
+    EventKind::SendAborted,
 ];
 
 impl EventKind {
@@ -110,6 +114,7 @@ impl EventKind {
             EventKind::KeyAdopted => "key.adopted",
             EventKind::CorsSuspect => "cors.suspect",
             EventKind::KeyHeaderIgnored => "key.header_ignored",
+            EventKind::SendAborted => "send.aborted",
         }
     }
 
@@ -325,7 +330,8 @@ impl Stats {
             | EventKind::AuthRefresh
             | EventKind::KeyAdopted
             | EventKind::CorsSuspect
-            | EventKind::KeyHeaderIgnored => {}
+            | EventKind::KeyHeaderIgnored
+            | EventKind::SendAborted => {}
         }
     }
 

@@ -42,7 +42,15 @@ pub const RETRY_OPTIONS: &[&str] = &[
 pub const WINDOWS_OPTIONS: &[&str] = &["default", "form", "chat", "quickReply"];
 
 /// `so.action(name, payload, options)`.
-pub const ACTION_OPTIONS: &[&str] = &["window", "key", "exclude", "volatile", "idempotent"];
+pub const ACTION_OPTIONS: &[&str] = &[
+    "window",
+    "key",
+    "exclude",
+    "volatile",
+    "idempotent",
+    "retry",
+    "again",
+];
 
 /// `so.chat(options)`.
 pub const CHAT_OPTIONS: &[&str] = &["conversationId", "url"];

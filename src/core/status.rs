@@ -7,7 +7,8 @@ use crate::core::text::quoted;
 /// The state of an action as a person sees it. The code is stable; the text is the locale's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StatusCode {
-    /// Before the first send.
+    /// Before the first send, or after a send cancelled by its caller's signal (the key and
+    /// request are kept; nothing is under way).
     Idle,
     /// Request in flight (first attempt).
     Sending,

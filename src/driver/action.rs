@@ -16,8 +16,8 @@ use super::exclusive::Acquired;
 use super::listeners::Listeners;
 use super::shared::{Instance, LiveAction};
 use crate::core::action::{
-    add_hook_headers, adopt_elsewhere, pending_view, plan_action, ActionMachine, ActionPlan, Input,
-    Outcome, Output, PendingView,
+    add_hook_headers, adopt_elsewhere, pending_view, plan_action, plan_action_for, ActionMachine,
+    ActionPlan, Input, Outcome, Output, PendingView,
 };
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind};
@@ -36,13 +36,79 @@ use crate::platform::{self, get, locks, transport};
 /// driver's cells as its live actions.
 pub(crate) type Shared = Instance<ActionCell>;
 
-type Waiter = (Function, Function);
+/// A caller waiting on the run: its Promise's functions, its number, and the `abort`
+/// listener on its signal (removed when the waiter goes).
+struct Waiter {
+    id: u32,
+    resolve: Function,
+    reject: Function,
+    /// Held for its `Drop`: the listener goes with the waiter.
+    _watch: Option<SignalWatch>,
+}
+
+/// An `abort` listener on a caller's `AbortSignal`, removed from the signal when dropped.
+struct SignalWatch {
+    signal: JsValue,
+    listener: Closure<dyn FnMut()>,
+}
+
+impl Drop for SignalWatch {
+    fn drop(&mut self) {
+        let remove = get(&self.signal, "removeEventListener");
+        if let Some(f) = remove.dyn_ref::<Function>() {
+            let _ = f.call2(
+                &self.signal,
+                &JsValue::from_str("abort"),
+                self.listener.as_ref().unchecked_ref(),
+            );
+        }
+    }
+}
+
+/// `send(url, { signal })`: the signal, checked. `None` without one; a value that is not an
+/// `AbortSignal` (duck-typed: an `aborted` boolean and `addEventListener`, so that a signal
+/// of another realm passes) is a clear `invalid_option` error.
+pub(crate) fn signal_option(init: &JsValue) -> Result<Option<JsValue>, SendonceError> {
+    if !init.is_object() {
+        return Ok(None);
+    }
+    let signal = get(init, "signal");
+    if signal.is_undefined() || signal.is_null() {
+        return Ok(None);
+    }
+    let is_signal = signal.is_object()
+        && get(&signal, "aborted").as_bool().is_some()
+        && get(&signal, "addEventListener").is_function()
+        && get(&signal, "removeEventListener").is_function();
+    if !is_signal {
+        return Err(SendonceError::option(
+            "signal",
+            "must be an AbortSignal (from new AbortController().signal)",
+        ));
+    }
+    Ok(Some(signal))
+}
+
+fn aborted_error() -> SendonceError {
+    SendonceError::Aborted(
+        "the send was cancelled by its signal; nothing more is sent, the action keeps its key, \
+         and a later send resumes it with the same key and bytes"
+            .into(),
+    )
+}
 
 /// One action's machine, its listeners and the callers waiting on it.
 pub(crate) struct ActionCell {
     shared: Rc<Shared>,
     machine: RefCell<ActionMachine>,
     waiters: RefCell<Vec<Waiter>>,
+    /// The number of the next waiter.
+    next_waiter: Cell<u32>,
+    /// Aborted when the run is cancelled (`send(url, { signal })`): ends the attempt in
+    /// flight (its fetch) and the wait before a retry. A fresh one for the next run.
+    cancel: RefCell<Option<web_sys::AbortController>>,
+    /// Counts cancelled runs: a lock or lease granted to a cancelled run's send sends nothing.
+    run_gen: Cell<u32>,
     listeners: Listeners,
     /// Called with the reply each time the action comes to rest with one, also when nobody
     /// awaits a send (an action that resumes on the `online` event after its send settled
@@ -124,6 +190,9 @@ impl ActionCell {
             shared,
             machine: RefCell::new(machine),
             waiters: RefCell::new(Vec::new()),
+            next_waiter: Cell::new(0),
+            cancel: RefCell::new(web_sys::AbortController::new().ok()),
+            run_gen: Cell::new(0),
             listeners: Listeners::default(),
             settled_listeners: Listeners::default(),
             running: Cell::new(false),
@@ -161,14 +230,60 @@ impl ActionCell {
 
     /// Asks to send (joining a run in flight) and returns a Promise of the reply.
     pub fn send_promise(self: &Rc<Self>, request: Option<StoredRequest>) -> Promise {
+        self.send_with_signal(request, None)
+    }
+
+    /// [`ActionCell::send_promise`] with the caller's `AbortSignal` (checked by
+    /// [`signal_option`]). When it aborts, this caller's Promise rejects with `aborted`; the
+    /// run is cancelled only when no other caller waits on it (single flight: a send joined
+    /// by another caller without a signal, or with one not aborted, goes on for them). An
+    /// already-aborted signal sends nothing.
+    pub fn send_with_signal(
+        self: &Rc<Self>,
+        request: Option<StoredRequest>,
+        signal: Option<JsValue>,
+    ) -> Promise {
         if self.shared.disposed.get() {
             // `retry()`, a resumed action, a form's submit: nothing is sent for a disposed
             // instance.
             return Promise::reject(&js_error(&SendonceError::Disposed("this Sendonce".into())));
         }
+        if signal
+            .as_ref()
+            .is_some_and(|s| get(s, "aborted").as_bool() == Some(true))
+        {
+            return Promise::reject(&js_error(&aborted_error()));
+        }
         let this = self.clone();
         Promise::new(&mut |resolve, reject| {
-            this.waiters.borrow_mut().push((resolve, reject));
+            let id = this.next_waiter.get();
+            this.next_waiter.set(id.wrapping_add(1));
+            let watch = signal.as_ref().map(|signal| {
+                let weak = Rc::downgrade(&this);
+                let listener = Closure::<dyn FnMut()>::new(move || {
+                    if let Some(cell) = weak.upgrade() {
+                        cell.abort_waiter(id);
+                    }
+                });
+                let add = get(signal, "addEventListener");
+                if let Some(f) = add.dyn_ref::<Function>() {
+                    let _ = f.call2(
+                        signal,
+                        &JsValue::from_str("abort"),
+                        listener.as_ref().unchecked_ref(),
+                    );
+                }
+                SignalWatch {
+                    signal: signal.clone(),
+                    listener,
+                }
+            });
+            this.waiters.borrow_mut().push(Waiter {
+                id,
+                resolve,
+                reject,
+                _watch: watch,
+            });
             this.start_send(request.clone());
         })
     }
@@ -192,16 +307,19 @@ impl ActionCell {
             // The first send is waiting for the cross-tab lock: this one joins it.
             return;
         }
+        let generation = self.run_gen.get();
         if self.needs_adapter_check() {
             // Another process sharing the adapter may have this data or this key.
             self.locking.set(true);
             let cell = self.clone();
-            crate::platform::spawn(async move { cell.send_across_processes(request).await });
+            crate::platform::spawn(
+                async move { cell.send_across_processes(request, generation).await },
+            );
         } else if self.needs_lock() {
             self.locking.set(true);
             let cell = self.clone();
             let req = request.clone();
-            crate::platform::spawn(async move { cell.send_across_tabs(req).await });
+            crate::platform::spawn(async move { cell.send_across_tabs(req, generation).await });
             // The lock is granted a little later: store the request now (in this task), so
             // that a reload in between still resumes this action with its key. Fed after
             // the spawn above, so the lock is requested before another tab can see the
@@ -209,6 +327,55 @@ impl ActionCell {
             self.feed(Input::Intend(request));
         } else {
             self.feed(Input::Send(request));
+        }
+    }
+
+    /// A caller's signal aborted: its Promise rejects with `aborted`. When no caller waits on
+    /// the run any more, the run is cancelled: the core decides where the action rests
+    /// (`Input::Abort`); here the fetch in flight and the wait before a retry are aborted, a
+    /// lock or lease still being taken for it sends nothing, and the locks, claim and lease
+    /// are let go (another tab or process may send the key now).
+    fn abort_waiter(self: &Rc<Self>, id: u32) {
+        let waiter = {
+            let mut waiters = self.waiters.borrow_mut();
+            let Some(at) = waiters.iter().position(|w| w.id == id) else {
+                return;
+            };
+            waiters.remove(at)
+        };
+        let _ = waiter
+            .reject
+            .call1(&JsValue::NULL, &js_error(&aborted_error()));
+        drop(waiter);
+        let under_way = self.locking.get() || self.machine.borrow().is_busy();
+        if !self.waiters.borrow().is_empty() || !under_way {
+            return;
+        }
+        self.run_gen.set(self.run_gen.get().wrapping_add(1));
+        self.locking.set(false);
+        if let Some(c) = self.cancel.replace(web_sys::AbortController::new().ok()) {
+            c.abort();
+        }
+        self.lock.borrow_mut().take();
+        self.claim.borrow_mut().take();
+        self.lease.borrow_mut().take();
+        self.feed(Input::Abort);
+    }
+
+    /// True when the run started as `generation` was not cancelled since.
+    fn current(&self, generation: u32) -> bool {
+        self.run_gen.get() == generation
+    }
+
+    /// A send whose lock (or lease) was granted: sends, unless its run was cancelled while it
+    /// waited; then the lock, claim and lease it got are let go, nothing is sent.
+    fn send_if_current(self: &Rc<Self>, generation: u32, request: Option<StoredRequest>) {
+        if self.current(generation) {
+            self.feed(Input::Send(request));
+        } else {
+            self.lock.borrow_mut().take();
+            self.claim.borrow_mut().take();
+            self.lease.borrow_mut().take();
         }
     }
 
@@ -226,7 +393,7 @@ impl ActionCell {
     /// send. If another tab holds it, shows `elsewhere`, waits, then adopts that tab's
     /// confirmed result from storage, or sends itself with the same key (the other tab
     /// vanished mid-send, or its action ended unconfirmed).
-    async fn send_across_tabs(self: Rc<Self>, request: Option<StoredRequest>) {
+    async fn send_across_tabs(self: Rc<Self>, request: Option<StoredRequest>, generation: u32) {
         // Same data in two tabs at the same moment: one key. Before the first attempt, the
         // tab takes the lock on the data, looks for another tab's claim on it (a held lock
         // whose name carries that tab's key), and adopts that key; else it claims the data
@@ -273,6 +440,12 @@ impl ActionCell {
         let name = format!("sendonce:{}:{}", self.shared.ns, self.key());
         let (guard, waited) =
             locks::acquire_or_wait(&name, || self.feed(Input::LockedElsewhere)).await;
+        if !self.current(generation) {
+            // Cancelled while it waited for the lock: nothing is sent (the guard and the data
+            // claim are let go here).
+            self.claim.borrow_mut().take();
+            return;
+        }
         self.locking.set(false);
         if waited && self.machine.borrow().status() != StatusCode::Elsewhere {
             // The other tab's message came first and this action adopted its result: nothing
@@ -306,7 +479,7 @@ impl ActionCell {
                 return;
             }
         }
-        self.feed(Input::Send(request));
+        self.send_if_current(generation, request);
     }
 
     fn event(&self, kind: EventKind) -> Event {
@@ -337,8 +510,9 @@ impl ActionCell {
     /// and lease it holds are let go. Its record stays in storage as it stands.
     pub fn end_disposed(&self) {
         let error = js_error(&SendonceError::Disposed("this Sendonce".into()));
-        for (_, reject) in self.waiters.borrow_mut().drain(..) {
-            let _ = reject.call1(&JsValue::NULL, &error);
+        let waiters: Vec<Waiter> = self.waiters.borrow_mut().drain(..).collect();
+        for w in waiters {
+            let _ = w.reject.call1(&JsValue::NULL, &error);
         }
         self.lock.borrow_mut().take();
         self.claim.borrow_mut().take();
@@ -407,6 +581,11 @@ impl ActionCell {
         }
     }
 
+    /// The signal of the current run's cancel controller.
+    fn cancel_signal(&self) -> Option<web_sys::AbortSignal> {
+        self.cancel.borrow().as_ref().map(|c| c.signal())
+    }
+
     async fn run(self: &Rc<Self>) {
         loop {
             let out = self.machine.borrow_mut().poll();
@@ -446,16 +625,21 @@ impl ActionCell {
                             let form_data = self.form_data.borrow().clone();
                             let started = platform::now_ms();
                             let left = timeout_ms.saturating_sub(started.saturating_sub(began));
+                            let cancel = self.cancel_signal();
                             let sent = transport::send(
                                 &self.shared.fetch,
                                 &request,
                                 form_data.as_ref(),
                                 left.max(1),
+                                cancel.as_ref(),
                             );
                             let input = match sent.await {
                                 Ok(reply) => Input::Reply(reply),
                                 Err(transport::Failure::Timeout) => Input::AttemptTimeout,
                                 Err(transport::Failure::Network) => Input::NetworkError,
+                                // Cancelled (`Input::Abort` was fed): nothing to tell the
+                                // core, nor the CORS watch.
+                                Err(transport::Failure::Aborted) => continue,
                             };
                             self.shared
                                 .note_attempt(&request.url, attempt_end(&input, started));
@@ -469,9 +653,13 @@ impl ActionCell {
                     );
                 }
                 Some(Output::Poll { url, timeout_ms }) => {
-                    let input = match transport::get_url(&self.shared.fetch, &url, timeout_ms).await
-                    {
+                    let cancel = self.cancel_signal();
+                    let polled =
+                        transport::get_url(&self.shared.fetch, &url, timeout_ms, cancel.as_ref())
+                            .await;
+                    let input = match polled {
                         Ok(reply) => Input::PollReply(reply),
+                        Err(transport::Failure::Aborted) => continue,
                         Err(_) => Input::PollFailed,
                     };
                     self.machine.borrow_mut().handle(
@@ -505,12 +693,20 @@ impl ActionCell {
                         outcome.attempts,
                         &self.key(),
                     );
-                    for (resolve, reject) in self.waiters.borrow_mut().drain(..) {
+                    if matches!(outcome.error, Some(SendonceError::Aborted(_))) {
+                        // A cancelled run: its callers were answered, and its locks, claim
+                        // and lease let go, when it was cancelled (`abort_waiter`). A send
+                        // that came since is a new run: its caller and its lock are its own.
+                        *self.last.borrow_mut() = Some(outcome);
+                        continue;
+                    }
+                    let waiters: Vec<Waiter> = self.waiters.borrow_mut().drain(..).collect();
+                    for w in waiters {
                         // A programming error of the page rejects, saying so; anything the
                         // server or the network did resolves with the reply.
                         let _ = match &outcome.error {
-                            Some(e) => reject.call1(&JsValue::NULL, &js_error(e)),
-                            None => resolve.call1(&JsValue::NULL, &reply),
+                            Some(e) => w.reject.call1(&JsValue::NULL, &js_error(e)),
+                            None => w.resolve.call1(&JsValue::NULL, &reply),
                         };
                     }
                     if outcome.error.is_none() {
@@ -552,9 +748,10 @@ impl ActionCell {
                     let wake = self.machine.borrow().poll_timeout();
                     match wake {
                         Some(at) => {
-                            self.shared
-                                .sleep(at.saturating_sub(platform::now_ms()))
-                                .await;
+                            let ms = at.saturating_sub(platform::now_ms());
+                            // Cut short when the run is cancelled (or the instance disposed).
+                            let cancel = self.cancel_signal();
+                            self.shared.sleep_or(ms, cancel.as_ref()).await;
                             self.machine.borrow_mut().handle_timeout(platform::now_ms());
                         }
                         None => return,
@@ -622,8 +819,12 @@ impl ActionHandle {
         if self.cell.shared.disposed.get() {
             return Promise::reject(&js_error(&SendonceError::Disposed("this Sendonce".into())));
         }
+        let signal = match signal_option(&init) {
+            Ok(s) => s,
+            Err(e) => return Promise::reject(&js_error(&e)),
+        };
         match self.request(url, &init) {
-            Ok(req) => self.cell.send_promise(Some(req)),
+            Ok(req) => self.cell.send_with_signal(Some(req), signal),
             Err(e) => Promise::reject(&js_error(&e)),
         }
     }
@@ -782,16 +983,31 @@ impl ActionCell {
     ///
     /// A claim that fails (adapter down, too slow) is reported with `storage.fallback` and the
     /// action is sent with its key anyway: the server's key check still holds.
-    async fn send_across_processes(self: Rc<Self>, request: Option<StoredRequest>) {
+    async fn send_across_processes(
+        self: Rc<Self>,
+        request: Option<StoredRequest>,
+        generation: u32,
+    ) {
         let store = &self.shared.store;
         let claims = store.can_claim();
         if !claims {
             self.shared.warn_not_exclusive();
         }
-        let fresh = {
+        let (fresh, again) = {
             let m = self.machine.borrow();
-            m.record().attempts == 0 && m.status() == StatusCode::Idle
+            (
+                m.record().attempts == 0 && m.status() == StatusCode::Idle,
+                m.is_again(),
+            )
         };
+        if fresh && again {
+            // The same data once more on purpose: its own key, named by the data's index
+            // entry from now on (so that the next send of the same data repeats this one).
+            let r = self.record();
+            let index = record::index_key(&self.shared.ns, &r.action, &r.fingerprint);
+            let _ = store.set_async(&index, &self.key(), r.window_ms).await;
+        }
+        let fresh = fresh && !again;
         if fresh {
             let (action, fingerprint, window_ms) = {
                 let m = self.machine.borrow();
@@ -845,6 +1061,10 @@ impl ActionCell {
         }
         // Adopted at rest: a confirmed result answers locally, an uncertain one is not sent
         // again by a send (only `retry()` does). Neither needs the key's lease.
+        if !self.current(generation) {
+            // Cancelled while the adapter was read: nothing is sent.
+            return;
+        }
         if self.machine.borrow().status().is_final() {
             self.locking.set(false);
             self.feed(Input::Send(request));
@@ -858,8 +1078,10 @@ impl ActionCell {
                     self.adopt_confirmed(rec);
                 }
             }
-            self.locking.set(false);
-            self.feed(Input::Send(request));
+            if self.current(generation) {
+                self.locking.set(false);
+                self.feed(Input::Send(request));
+            }
             return;
         }
         let lease_key =
@@ -893,6 +1115,11 @@ impl ActionCell {
             report,
         )
         .await;
+        if !self.current(generation) {
+            // Cancelled while the lease was taken: nothing is sent; a lease it got is let go
+            // (dropped here).
+            return;
+        }
         self.locking.set(false);
         match acquired {
             Acquired::Adopt { waited } => {
@@ -956,6 +1183,11 @@ pub(crate) struct NewAction<'a> {
     pub volatile: Option<Vec<String>>,
     /// `idempotent: false`: the target honours no key; see `ActionConfig::idempotent`.
     pub idempotent: bool,
+    /// `again: true`: the same data once more on purpose, a new action with a new key
+    /// (`ActionConfig::again`).
+    pub again: bool,
+    /// The `retry` option, normalised over the instance's policy (`None`: the instance's).
+    pub retry: Option<crate::core::retry::RetryPolicy>,
     /// The payload's JSON text (the body sent).
     pub body: String,
 }
@@ -972,6 +1204,8 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
         exclude,
         volatile,
         idempotent,
+        again,
+        retry,
         body,
     } = new;
     let window = window.unwrap_or_else(|| shared.windows.for_kind(kind));
@@ -979,6 +1213,10 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
     let config = |key: Key, fingerprint: crate::core::fingerprint::Fingerprint| {
         let mut cfg = shared.config(key, name, kind, fingerprint, window);
         cfg.idempotent = idempotent;
+        cfg.again = again;
+        if let Some(policy) = retry {
+            cfg.retry = policy;
+        }
         cfg
     };
     let now = platform::now_ms();
@@ -997,7 +1235,7 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
                 .get(&index)
                 .and_then(|k| crate::core::key::validate_key(&k).ok())
                 .and_then(|k| shared.read_action(&k));
-            plan_action(existing.as_ref(), &fingerprint, now)
+            plan_action_for(again, existing.as_ref(), &fingerprint, now)
         }
     };
     let explicit_key = explicit.clone();
@@ -1008,6 +1246,11 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
         }
         ActionPlan::Resume(key) => match ActionCell::live(shared, key.as_str()) {
             Some(cell) => {
+                if let Some(policy) = retry {
+                    // The same data again, with its own retry option: the next run uses it
+                    // (a run under way keeps the policy it started with).
+                    cell.machine.borrow_mut().set_retry(policy);
+                }
                 let action = ActionHandle::from_cell(cell, body);
                 if explicit_key.is_none() {
                     action.coordinate_by_data();
@@ -1042,8 +1285,9 @@ pub(crate) fn start(shared: &Rc<Shared>, new: NewAction) -> Result<ActionHandle,
     };
     let cell = ActionCell::adopt(shared, machine);
     let action = ActionHandle::from_cell(cell, body);
-    if explicit_key.is_none() {
-        // Two tabs with the same data at the same moment: one key (see ActionCell).
+    if explicit_key.is_none() && !again {
+        // Two tabs with the same data at the same moment: one key (see ActionCell). Not for
+        // `again`: the same data once more on purpose has a key of its own.
         action.coordinate_by_data();
     }
     Ok(action)

@@ -283,6 +283,7 @@ impl<C: LiveAction + 'static> Instance<C> {
             replay_header: self.replay_header.clone(),
             headers_hook: self.headers_hook.is_some(),
             idempotent: true,
+            again: false,
         }
     }
 
@@ -448,6 +449,16 @@ impl<C: LiveAction + 'static> Instance<C> {
         match &self.ended {
             Some(c) => platform::sleep_unless(ms, &c.signal()).await,
             None => platform::sleep(ms).await,
+        }
+    }
+
+    /// [`Instance::sleep`], also cut short when `cancel` aborts (a send cancelled by its
+    /// caller's signal).
+    pub async fn sleep_or(&self, ms: u64, cancel: Option<&web_sys::AbortSignal>) {
+        match (&self.ended, cancel) {
+            (Some(c), Some(cancel)) => platform::sleep_unless_either(ms, &c.signal(), cancel).await,
+            (None, Some(cancel)) => platform::sleep_unless(ms, cancel).await,
+            (_, None) => self.sleep(ms).await,
         }
     }
 

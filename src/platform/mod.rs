@@ -30,7 +30,11 @@ extern "C" {
     #[wasm_bindgen(js_name = sleep)]
     fn js_sleep(ms: f64) -> Promise;
     #[wasm_bindgen(js_name = sleepUnless)]
-    fn js_sleep_unless(ms: f64, signal: &web_sys::AbortSignal) -> Promise;
+    fn js_sleep_unless(
+        ms: f64,
+        signal: &web_sys::AbortSignal,
+        other: Option<&web_sys::AbortSignal>,
+    ) -> Promise;
     /// `{ ok, value }`, `{ ok: false, error }` or `{ timedOut: true }`.
     #[wasm_bindgen(js_name = settle)]
     fn js_settle(value: &JsValue, ms: Option<f64>) -> Promise;
@@ -161,7 +165,16 @@ pub(crate) async fn wait(p: js_sys::Promise) -> JsValue {
 
 /// Waits `ms` milliseconds, or less: until `signal` aborts (the timer is cleared then).
 pub async fn sleep_unless(ms: u64, signal: &web_sys::AbortSignal) {
-    wait(js_sleep_unless(ms as f64, signal)).await;
+    wait(js_sleep_unless(ms as f64, signal, None)).await;
+}
+
+/// Waits `ms` milliseconds, or less: until `signal` or `other` aborts.
+pub async fn sleep_unless_either(
+    ms: u64,
+    signal: &web_sys::AbortSignal,
+    other: &web_sys::AbortSignal,
+) {
+    wait(js_sleep_unless(ms as f64, signal, Some(other))).await;
 }
 
 /// `navigator.onLine`, or true where there is no navigator (Node).

@@ -22,19 +22,26 @@ pub enum Failure {
     Timeout,
     /// The network failed: no HTTP answer, or the body was cut.
     Network,
+    /// The caller's cancel signal aborted the attempt (`send(url, { signal })`).
+    Aborted,
 }
 
 /// Sends one attempt and reads the reply. `form_data` (a form's multipart body, a `Blob`
 /// written once with the action's boundary, whose `Content-Type` is among the request's
 /// headers) is sent instead of the request's text body. A `FormData` is sent as it is, without
-/// a `Content-Type`: the browser writes its boundary (a new one on every attempt).
+/// a `Content-Type`: the browser writes its boundary (a new one on every attempt). `cancel`
+/// aborts the attempt (its fetch included) when it aborts: [`Failure::Aborted`].
 pub async fn send(
     fetch: &JsValue,
     request: &StoredRequest,
     form_data: Option<&JsValue>,
     timeout_ms: u64,
+    cancel: Option<&web_sys::AbortSignal>,
 ) -> Result<Reply, Failure> {
     let init = Object::new();
+    if let Some(signal) = cancel {
+        set(&init, "signal", signal);
+    }
     set(&init, "method", &JsValue::from_str(&request.method));
     let headers = Object::new();
     let browser_boundary = form_data.is_some_and(|fd| get(fd, "append").is_function());
@@ -53,9 +60,17 @@ pub async fn send(
     fetch_with_timeout(fetch, &request.url, &init, timeout_ms).await
 }
 
-/// A GET (job status polls).
-pub async fn get_url(fetch: &JsValue, url: &str, timeout_ms: u64) -> Result<Reply, Failure> {
+/// A GET (job status polls); `cancel` as for [`send`].
+pub async fn get_url(
+    fetch: &JsValue,
+    url: &str,
+    timeout_ms: u64,
+    cancel: Option<&web_sys::AbortSignal>,
+) -> Result<Reply, Failure> {
     let init = Object::new();
+    if let Some(signal) = cancel {
+        set(&init, "signal", signal);
+    }
     set(&init, "method", &JsValue::from_str("GET"));
     fetch_with_timeout(fetch, url, &init, timeout_ms).await
 }
@@ -82,6 +97,7 @@ async fn fetch_with_timeout(
     }
     match get(&done, "failure").as_string().as_deref() {
         Some("timeout") => return Err(Failure::Timeout),
+        Some("aborted") => return Err(Failure::Aborted),
         Some(_) => return Err(Failure::Network),
         None => {}
     }

@@ -255,3 +255,58 @@ test("an action left offline is kept (not freed) when the hook sends other data:
   ).catch(async (e) => assert.fail(`${JSON.stringify(await requests("/api/orders"))}: ${e.message}`));
   await context.close();
 });
+
+test("useAction again(): buy again is a new order with a new key (a double click on it is one); Buy inside the window is answered locally", async () => {
+  const { context, page } = await freshPage();
+  await server.arm("/api/orders", ["delay=800"]);
+  await page.locator("#reorder-buy").click({ clickCount: 2, delay: 0 });
+  await page.waitForFunction(() => document.querySelector("#reorder-status").textContent === "done", null, { timeout: 15_000 });
+  const first = await page.locator("#reorder-key").textContent();
+  assert.equal(await server.orders(), 1, "a double click on Buy: one order");
+
+  await server.arm("/api/orders", ["delay=800"]);
+  await page.locator("#reorder-again").click({ clickCount: 2, delay: 0 });
+  await page.waitForFunction(
+    (first) => document.querySelector("#reorder-key").textContent !== first && document.querySelector("#reorder-status").textContent === "done",
+    first,
+    { timeout: 15_000 },
+  );
+  const second = await page.locator("#reorder-key").textContent();
+  assert.equal(await server.orders(), 2, "buy again: a second order; its double click: still one");
+  const posts = await requests("/api/orders");
+  assert.deepEqual(posts.map((p) => p.key), [first, second]);
+
+  // Buy now: the same data inside its window, answered from the last order without a request.
+  await page.locator("#reorder-buy").click();
+  await page.waitForFunction(() => document.querySelector("#reorder-status").textContent === "already_received");
+  assert.equal(await page.locator("#reorder-key").textContent(), second);
+  assert.equal(await server.orders(), 2);
+  assert.equal((await requests("/api/orders")).length, 2);
+  await context.close();
+});
+
+test("useAction with init.signal: Cancel aborts the send in flight (error aborted, idle); Buy later resumes it with the same key: one order", async () => {
+  const { context, page } = await freshPage();
+  await server.arm("/api/orders", ["delay=1500"]);
+  // The request has left the page (the server logs it only once answered).
+  const left = page.waitForRequest((r) => r.method() === "POST" && new URL(r.url()).pathname === "/api/orders");
+  await page.locator("#reorder-buy").click();
+  await left;
+  await page.locator("#reorder-cancel").click();
+  await page.waitForFunction(() => document.querySelector("#reorder-error").textContent === "aborted");
+  assert.equal(await page.locator("#reorder-status").textContent(), "idle");
+  assert.equal(await page.locator("#reorder-pending").textContent(), "false");
+  const key = await page.locator("#reorder-key").textContent();
+  await page.locator("#reorder-buy").click();
+  await page.waitForFunction(
+    () => ["done", "already_received"].includes(document.querySelector("#reorder-status").textContent),
+    null,
+    { timeout: 15_000 },
+  );
+  assert.equal(await page.locator("#reorder-key").textContent(), key);
+  const posts = await requests("/api/orders");
+  assert.ok(posts.length >= 2);
+  assert.ok(posts.every((p) => p.key === key), "every request with the one key");
+  assert.equal(await server.orders(), 1, "one order");
+  await context.close();
+});

@@ -116,3 +116,45 @@ test("secrets in the URL are sent, never stored; after a reload the action waits
   assert.equal(await env.server.orders(), 1);
   assert.ok(!(await everythingStored(page)).includes("SECRET"));
 });
+
+test("send(url, { signal }): an abort while the server holds the request, then a later send with the same key: one order", async () => {
+  const page = await blank();
+  const posts = watchPosts(page);
+  // The server holds the first request 1.5 s before doing it.
+  await env.server.arm("/api/orders", ["delay=1500"]);
+  await page.evaluate(() => {
+    const so = new sendonce.Sendonce({ namespace: "abort" });
+    window.order = so.action("createOrder", { item: "tea", qty: 3 });
+    window.controller = new AbortController();
+    window.first = window.order.send("/api/orders", { signal: window.controller.signal }).then(
+      () => "resolved",
+      (e) => e.code,
+    );
+  });
+  await page.waitForFunction(() => window.order.status.code === "sending");
+  while (posts.length < 1) await page.waitForTimeout(10);
+  const after = await page.evaluate(async () => {
+    window.controller.abort();
+    return { rejected: await window.first, status: window.order.status.code, key: window.order.key };
+  });
+  assert.deepEqual([after.rejected, after.status], ["aborted", "idle"]);
+  // The same data later, on the same page: the same action, the same key and bytes.
+  const later = await page.evaluate(async () => {
+    const so = new sendonce.Sendonce({ namespace: "abort" });
+    const again = so.action("createOrder", { item: "tea", qty: 3 });
+    const reply = await again.send("/api/orders");
+    return { key: again.key, outcome: reply.outcome };
+  });
+  assert.equal(later.key, after.key);
+  assert.ok(["done", "already_received"].includes(later.outcome), later.outcome);
+  // While the server still holds the first request, it answers the key "in progress" (409)
+  // and the send asks again: every request carries the one key and the same bytes.
+  assert.ok(posts.length >= 2);
+  for (const p of posts) {
+    assert.equal(p.headers["idempotency-key"], after.key);
+    assert.equal(p.body, posts[0].body);
+  }
+  const orders = await ordersOnServer();
+  assert.equal(orders.length, 1, "one order, whether the first request was done or not");
+  assert.equal(orders[0].key, after.key);
+});

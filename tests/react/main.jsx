@@ -33,6 +33,28 @@ function Pay() {
   );
 }
 
+// "Buy again": the same data once more on purpose (a new key); "Buy" again inside the window
+// is answered locally. A cancel button aborts the send in flight (init.signal).
+function Reorder() {
+  const [controller, setController] = useState(() => new AbortController());
+  const order = useAction(so, "reorder", { item: "tea", qty: 1 }, {
+    url: "/api/orders",
+    init: { signal: controller.signal },
+    onError: (e) => window.calls.errors.push(e?.code ?? "status"),
+  });
+  return (
+    <section>
+      <button id="reorder-buy" {...order.buttonProps()}>Buy</button>
+      <button id="reorder-again" type="button" onClick={() => order.again()}>Buy again</button>
+      <button id="reorder-cancel" type="button" onClick={() => { controller.abort(); setController(new AbortController()); }}>Cancel</button>
+      <p id="reorder-status">{order.status.code}</p>
+      <p id="reorder-key">{order.key ?? ""}</p>
+      <p id="reorder-pending">{String(order.isPending)}</p>
+      <p id="reorder-error">{order.error?.code ?? ""}</p>
+    </section>
+  );
+}
+
 // Payloads sendonce refuses: NaN (invalid_payload) and a BigInt (which JSON cannot write).
 function Refused() {
   const bad = useAction(so, "refused", undefined, {
@@ -164,6 +186,7 @@ function App() {
           <Chat />
           <OrderForm />
           <Pay />
+          <Reorder />
           <Refused />
           <BadTicket />
           <Bulk />

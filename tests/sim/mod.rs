@@ -310,6 +310,7 @@ pub fn config(retry: RetryPolicy) -> ActionConfig {
         replay_header: "Idempotent-Replayed".into(),
         headers_hook: false,
         idempotent: true,
+        again: false,
     }
 }
 

@@ -17,3 +17,4 @@ declare const bot: import("grammy").Bot<import("grammy").Context & import("sendo
 declare const app: import("@slack/bolt").App;
 declare function openTicket(key: string | undefined): Promise<void>;
 declare function approve(key: string | undefined): Promise<void>;
+declare const cancelButton: HTMLButtonElement;

@@ -11,6 +11,12 @@ export function Buy() {
   const reply: Reply<{ id: string }> | null = order.reply;
   const sent: Promise<Reply<{ id: string }>> = order.send();
   void sent;
+  // "Buy again": a new key for the same data; a cancel signal and per-action retries.
+  const again: Promise<Reply<{ id: string }>> = order.again();
+  void again;
+  useAction(so, "pay", { total: 1 }, { url: "/p", init: { signal: new AbortController().signal }, retry: { attempts: 2 } });
+  // @ts-expect-error: `again` is the hook's again(), not an option of every send.
+  useAction(so, "pay", { total: 1 }, { url: "/p", again: true });
   const form = useSendonceForm(so, { action: "createOrder", url: "/api/orders" });
   const chat = useChat(so, { conversationId: "c-1", url: "/m" });
   const ticket = useQuickReply(so, { conversationId: "c-1" }, "createTicket", async (k) => ({ id: k }));

@@ -99,6 +99,14 @@ export async function main(formElement: HTMLFormElement): Promise<void> {
   const outcome: StatusCode = reply.outcome;
   const replayed: boolean = reply.replayed;
   const again: Reply = await action.retry();
+  // Per-action retries and a cancel signal (issue 22).
+  const slow = so.action("pay", { order: 42 }, { retry: { timeoutMs: 30_000, deadlineMs: 120_000 } });
+  const controller = new AbortController();
+  const cancelled: Promise<Reply> = slow.send("/api/pay", { signal: controller.signal });
+  controller.abort();
+  await cancelled.catch((e: unknown) => e instanceof SendonceError && e.code === "aborted");
+  // @ts-expect-error: a signal is an AbortSignal (and invalid_option at run time).
+  slow.send("/api/pay", { signal: "stop" });
   off();
   action.forget();
 
