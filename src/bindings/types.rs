@@ -15,6 +15,7 @@ const WEB_TYPES: &'static str = r#"
 type GlobalInstance<K extends string> = typeof globalThis extends Record<K, { prototype: infer T }> ? T : never;
 type HTMLElement = GlobalInstance<"HTMLElement">;
 type HTMLFormElement = GlobalInstance<"HTMLFormElement">;
+type AbortSignal = GlobalInstance<"AbortSignal">;
 type URL = GlobalInstance<"URL">;
 type Response = GlobalInstance<"Response">;
 type RequestInfo = string | GlobalInstance<"Request">;
