@@ -40,8 +40,4 @@ export interface SendonceHtmxOptions {
  * Returns a function that removes the extension and unbinds the forms (their drafts stay in
  * storage).
  */
-export function sendonceHtmx(
-  htmx: HtmxLike,
-  so: Pick<Sendonce, "form"> | PromiseLike<Pick<Sendonce, "form">>,
-  options?: SendonceHtmxOptions,
-): () => void;
+export function sendonceHtmx(htmx: HtmxLike, so: Pick<Sendonce, "form"> | PromiseLike<Pick<Sendonce, "form">>, options?: SendonceHtmxOptions): () => void;
