@@ -112,6 +112,24 @@ test("a double click before the wasm is loaded (the extension given a promise of
   assert.equal(await env.server.orders(), 1);
 });
 
+test("the promise of the Sendonce rejects (the wasm does not load): the submit held meanwhile is sent by htmx as before, not lost", async () => {
+  let fail;
+  const failed = new Promise((r) => (fail = r));
+  await env.context.route("**/pkg/*.wasm", async (route) => {
+    await failed;
+    await route.abort();
+  });
+  const page = await env.context.newPage();
+  const posts = watchPosts(page);
+  await page.goto(env.server.url + "/test/htmx.html?early", { waitUntil: "domcontentloaded" });
+  await page.waitForFunction(() => window.sendonceDefined === true);
+  await page.locator("#send").click();
+  fail();
+  await until(() => posts.length === 1);
+  assert.equal(posts[0].headers["idempotency-key"], undefined, "htmx's own request, without a key");
+  assert.equal(posts[0].headers["hx-request"], "true");
+});
+
 test("the button is guarded in the click's task (aria-disabled, aria-busy, htmx-request) and re-enabled after the reply", async () => {
   const page = await open();
   await env.server.arm("/api/orders", ["delay=800"]);
