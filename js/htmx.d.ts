@@ -33,7 +33,11 @@ export interface SendonceHtmxOptions {
  * `sendonce:reply` event on the form (`event.detail.reply`).
  *
  * Call it once htmx is loaded; forms htmx has processed already are bound at once, new ones
- * as htmx processes them. Returns a function that removes the extension and unbinds the
- * forms (their drafts stay in storage).
+ * as htmx processes them. `so` may be a promise of the Sendonce
+ * (`init().then(() => new Sendonce(...))`): the extension is defined at once, and a submission
+ * htmx approves before the wasm is loaded waits for it (never sent by htmx without the key),
+ * then goes to the form's binding; should the promise reject, htmx sends the forms as before.
+ * Returns a function that removes the extension and unbinds the forms (their drafts stay in
+ * storage).
  */
-export function sendonceHtmx(htmx: HtmxLike, so: Pick<Sendonce, "form">, options?: SendonceHtmxOptions): () => void;
+export function sendonceHtmx(htmx: HtmxLike, so: Pick<Sendonce, "form"> | PromiseLike<Pick<Sendonce, "form">>, options?: SendonceHtmxOptions): () => void;

@@ -28,16 +28,25 @@ const CONFIRMED = new Set(["done", "already_received"]);
 const UNDER_WAY = new Set(["sending", "retrying", "accepted", "elsewhere"]);
 
 /**
- * Defines the htmx extension `sendonce` for `so`; returns a function that removes it (and
- * unbinds the forms it bound; their drafts stay in storage).
+ * Defines the htmx extension `sendonce` for `so` (a Sendonce, or a promise of one: the
+ * extension is defined at once, and the submissions htmx approves before the wasm is loaded
+ * wait for it, then go to the binding); returns a function that removes it (and unbinds the
+ * forms it bound; their drafts stay in storage).
  */
 export function sendonceHtmx(htmx, so, options = {}) {
   if (!htmx || typeof htmx.defineExtension !== "function" || typeof htmx.swap !== "function") {
     throw new TypeError("sendonceHtmx(htmx, so): htmx must be htmx 2 (with defineExtension and swap)");
   }
-  if (!so || typeof so.form !== "function") {
-    throw new TypeError("sendonceHtmx(htmx, so): so must be a Sendonce instance");
+  const isSendonce = (value) => value != null && typeof value.form === "function";
+  const later = so != null && typeof so.then === "function";
+  if (!later && !isSendonce(so)) {
+    throw new TypeError("sendonceHtmx(htmx, so): so must be a Sendonce instance or a promise of one");
   }
+  /** The Sendonce, once it is there (a promise given: once it resolved). */
+  let instance = later ? null : so;
+  /** Forms whose submission htmx approved before `instance` was there, in order. */
+  const held = [];
+  let removed = false;
   let api = null;
   /** form element -> `{ binding, gate }`: its `so.form()` binding and its gate listener. */
   const bound = new WeakMap();
@@ -114,7 +123,7 @@ export function sendonceHtmx(htmx, so, options = {}) {
    * anew, must stay before the gate.
    */
   function bind(form) {
-    if (!(form instanceof HTMLFormElement) || !applies(form)) return;
+    if (!instance || !(form instanceof HTMLFormElement) || !applies(form)) return;
     unbind(form);
     const request = verbOf(form);
     if (!request) return;
@@ -131,7 +140,7 @@ export function sendonceHtmx(htmx, so, options = {}) {
     form.addEventListener("submit", gate);
     let binding;
     try {
-      binding = so.form(form, formOptions(form, request.verb, request.path));
+      binding = instance.form(form, formOptions(form, request.verb, request.path));
     } catch (error) {
       // Bad options (a SendonceError): say so; htmx goes on sending the form as before.
       form.removeEventListener("submit", gate);
@@ -177,6 +186,12 @@ export function sendonceHtmx(htmx, so, options = {}) {
     }
     // Approved later (a trigger delay, another trigger than submit): the binding gets a
     // submit event of its own, approved in advance.
+    resubmit(form);
+    return false;
+  }
+
+  /** Gives the binding of `form` a submit event of its own, approved in advance. */
+  function resubmit(form) {
     const again = new Event("submit", { cancelable: true });
     approved.add(again);
     replaying = again;
@@ -185,7 +200,6 @@ export function sendonceHtmx(htmx, so, options = {}) {
     } finally {
       replaying = null;
     }
-    return false;
   }
 
   const extension = {
@@ -206,16 +220,43 @@ export function sendonceHtmx(htmx, so, options = {}) {
       if (name === "htmx:configRequest" && el instanceof HTMLFormElement && bound.has(el)) {
         return approve(el, event.detail);
       }
+      if (name === "htmx:configRequest" && !instance && el instanceof HTMLFormElement && verbOf(el)) {
+        // Approved before the wasm is there: not htmx's to send; it waits for the binding.
+        if (!event.detail.errors?.length) held.push(el);
+        return false;
+      }
       return true;
     },
   };
 
+  /** Binds the forms htmx has already processed, then hands each held submission to its binding. */
+  function start() {
+    for (const form of document.querySelectorAll("form")) {
+      if (api.getInternalData(form).initHash) bind(form);
+    }
+    for (const form of held.splice(0)) if (bound.has(form)) resubmit(form);
+  }
+
   htmx.defineExtension(NAME, extension);
-  // Forms htmx has already processed (the page ran this after htmx's start).
-  for (const form of document.querySelectorAll("form")) {
-    if (api.getInternalData(form).initHash) bind(form);
+  if (later) {
+    so.then(
+      (value) => {
+        if (removed) return;
+        if (!isSendonce(value)) throw new TypeError("sendonceHtmx(htmx, so): so must resolve to a Sendonce instance");
+        instance = value;
+        start();
+      },
+    ).catch((error) => {
+      // No Sendonce (the wasm did not load): htmx sends the forms as before, the held ones too.
+      console.error("sendonce/htmx: the forms are not guarded:", error);
+      htmx.removeExtension?.(NAME);
+      for (const form of held.splice(0)) if (form.isConnected) form.requestSubmit();
+    });
+  } else {
+    start();
   }
   return function remove() {
+    removed = true;
     htmx.removeExtension?.(NAME);
     for (const form of document.querySelectorAll("form")) unbind(form);
   };

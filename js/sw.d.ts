@@ -75,8 +75,10 @@ export function resumeInWorker(options?: SendonceSyncOptions): Promise<Reply[]>;
  * In the worker, for a `sync` event: when its tag is sendonce's, keeps the worker alive
  * (`event.waitUntil`) while `resumeInWorker(options)` runs, and returns that run's promise
  * (its rejection is the browser's cue to fire the sync again later); `null` for another tag.
+ * Takes the plain `Event` a listener gets too (TypeScript's worker types have no `SyncEvent`):
+ * `self.addEventListener("sync", (event) => handleSync(event, { namespace: "shop" }))`.
  */
-export function handleSync(event: SyncEventLike, options?: SendonceSyncOptions): Promise<Reply[]> | null;
+export function handleSync(event: SyncEventLike | Event, options?: SendonceSyncOptions): Promise<Reply[]> | null;
 
 /**
  * In the worker's first run (a module service worker): answers sendonce's `sync` events.

@@ -89,6 +89,47 @@ test("a double click on an hx-post form makes one order, with the key header, an
   assert.equal(await env.server.orders(), 1);
 });
 
+test("a double click before the wasm is loaded (the extension given a promise of the Sendonce): htmx sends nothing without the key, then one order with it", async () => {
+  // The wasm is held until the clicks are done: a slow phone's first seconds.
+  let release;
+  const loaded = new Promise((r) => (release = r));
+  await env.context.route("**/pkg/*.wasm", async (route) => {
+    await loaded;
+    await route.continue();
+  });
+  const page = await env.context.newPage();
+  page.on("pageerror", (e) => console.error("page error:", e.message));
+  const posts = watchPosts(page);
+  await page.goto(env.server.url + "/test/htmx.html?early", { waitUntil: "domcontentloaded" });
+  await page.waitForFunction(() => window.sendonceDefined === true && window.so === undefined);
+  await page.locator("#send").click({ clickCount: 2, delay: 0 });
+  assert.equal(await page.evaluate(() => window.so === undefined), true, "the wasm is still on its way");
+  release();
+  await textIs(page, "#status", "Sent");
+  await swappedOrder(page, "#result");
+  assert.equal(posts.length, 1, "one request left the page");
+  assert.match(posts[0].headers["idempotency-key"] ?? "", /^[0-9a-f-]{36}$/, "with sendonce's key");
+  assert.equal(await env.server.orders(), 1);
+});
+
+test("the promise of the Sendonce rejects (the wasm does not load): the submit held meanwhile is sent by htmx as before, not lost", async () => {
+  let fail;
+  const failed = new Promise((r) => (fail = r));
+  await env.context.route("**/pkg/*.wasm", async (route) => {
+    await failed;
+    await route.abort();
+  });
+  const page = await env.context.newPage();
+  const posts = watchPosts(page);
+  await page.goto(env.server.url + "/test/htmx.html?early", { waitUntil: "domcontentloaded" });
+  await page.waitForFunction(() => window.sendonceDefined === true);
+  await page.locator("#send").click();
+  fail();
+  await until(() => posts.length === 1);
+  assert.equal(posts[0].headers["idempotency-key"], undefined, "htmx's own request, without a key");
+  assert.equal(posts[0].headers["hx-request"], "true");
+});
+
 test("the button is guarded in the click's task (aria-disabled, aria-busy, htmx-request) and re-enabled after the reply", async () => {
   const page = await open();
   await env.server.arm("/api/orders", ["delay=800"]);
