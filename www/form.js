@@ -10,9 +10,15 @@ await init();
 // service worker (/sw.js), which sends an order left offline when the connection returns.
 const withWorker = new URLSearchParams(location.search).has("worker") && "serviceWorker" in navigator;
 if (withWorker) {
-  await navigator.serviceWorker.register("/sw.js", { type: "module" });
-  document.querySelector("#worker-off").hidden = true;
-  document.querySelector("#worker-on").hidden = false;
+  // Not awaited: a worker that fails to load must not keep the form unguarded (the browser
+  // would submit it itself); the page then resumes its orders on the next load, as without one.
+  navigator.serviceWorker.register("/sw.js", { type: "module" }).then(
+    () => {
+      document.querySelector("#worker-off").hidden = true;
+      document.querySelector("#worker-on").hidden = false;
+    },
+    (error) => console.error("the service worker did not load:", error),
+  );
 }
 const so = withWorker
   ? new Sendonce({ namespace: "shop", storage: idbStorage(), onEvent: syncOnOffline(logEvent) })
