@@ -24,6 +24,31 @@ export function fillRandom(bytes) {
   }
 }
 
+// Whether the last `callSafely` threw (what it returned is then the thrown value).
+let threwLast = false;
+
+/**
+ * Calls `f` with `self` as `this` and the first `n` of `a`, `b`, `c` as arguments (so a callback
+ * sees exactly the arguments it is given). An exception is returned, not thrown, and `threw()`
+ * says so: every import wasm-bindgen marks `catch` that hands back a value leaks a slot of its
+ * table of JS values (and the thrown value with it) each time it throws, so the wasm calls
+ * callers' functions through here.
+ */
+export function callSafely(f, self, n, a, b, c) {
+  threwLast = false;
+  try {
+    return n === 0 ? f.call(self) : n === 1 ? f.call(self, a) : n === 2 ? f.call(self, a, b) : f.call(self, a, b, c);
+  } catch (error) {
+    threwLast = true;
+    return error;
+  }
+}
+
+/** True when the last `callSafely` threw. */
+export function threw() {
+  return threwLast;
+}
+
 /** Resolves after `ms` milliseconds (clamped to what `setTimeout` takes, about 24.8 days). */
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, Math.min(ms, 2147483647)));

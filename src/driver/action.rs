@@ -6,6 +6,7 @@
 //! Starting an action (plan: repeat, resume or new key) and resuming the pending ones after a
 //! reload are here too; the bindings only convert their arguments.
 
+use crate::platform::invoke;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -56,10 +57,13 @@ impl Drop for SignalWatch {
     fn drop(&mut self) {
         let remove = get(&self.signal, "removeEventListener");
         if let Some(f) = remove.dyn_ref::<Function>() {
-            let _ = f.call2(
+            let _ = invoke(
+                f,
                 &self.signal,
-                &JsValue::from_str("abort"),
-                self.listener.as_ref().unchecked_ref(),
+                &[
+                    &JsValue::from_str("abort"),
+                    self.listener.as_ref().unchecked_ref(),
+                ],
             );
         }
     }
@@ -267,10 +271,13 @@ impl ActionCell {
                 });
                 let add = get(signal, "addEventListener");
                 if let Some(f) = add.dyn_ref::<Function>() {
-                    let _ = f.call2(
+                    let _ = invoke(
+                        f,
                         signal,
-                        &JsValue::from_str("abort"),
-                        listener.as_ref().unchecked_ref(),
+                        &[
+                            &JsValue::from_str("abort"),
+                            listener.as_ref().unchecked_ref(),
+                        ],
                     );
                 }
                 SignalWatch {
@@ -343,9 +350,11 @@ impl ActionCell {
             };
             waiters.remove(at)
         };
-        let _ = waiter
-            .reject
-            .call1(&JsValue::NULL, &js_error(&aborted_error()));
+        let _ = invoke(
+            &waiter.reject,
+            &JsValue::NULL,
+            &[&js_error(&aborted_error())],
+        );
         drop(waiter);
         let under_way = self.locking.get() || self.machine.borrow().is_busy();
         if !self.waiters.borrow().is_empty() || !under_way {
@@ -512,7 +521,7 @@ impl ActionCell {
         let error = js_error(&SendonceError::Disposed("this Sendonce".into()));
         let waiters: Vec<Waiter> = self.waiters.borrow_mut().drain(..).collect();
         for w in waiters {
-            let _ = w.reject.call1(&JsValue::NULL, &error);
+            let _ = invoke(&w.reject, &JsValue::NULL, &[&error]);
         }
         self.lock.borrow_mut().take();
         self.claim.borrow_mut().take();
@@ -551,7 +560,7 @@ impl ActionCell {
                     .with_detail(&format!("headers hook failed: {why}")),
             );
         };
-        let value = match hook.call1(&JsValue::NULL, &info) {
+        let value = match invoke(hook, &JsValue::NULL, &[&info]) {
             Ok(v) => platform::settle_within(v, Some(timeout_ms)).await,
             Err(e) => platform::Settled::Rejected(e),
         };
@@ -705,8 +714,8 @@ impl ActionCell {
                         // A programming error of the page rejects, saying so; anything the
                         // server or the network did resolves with the reply.
                         let _ = match &outcome.error {
-                            Some(e) => w.reject.call1(&JsValue::NULL, &js_error(e)),
-                            None => w.resolve.call1(&JsValue::NULL, &reply),
+                            Some(e) => invoke(&w.reject, &JsValue::NULL, &[&js_error(e)]),
+                            None => invoke(&w.resolve, &JsValue::NULL, &[&reply]),
                         };
                     }
                     if outcome.error.is_none() {

@@ -6,6 +6,7 @@
 //! `Last-Event-ID`. Decisions (order, statuses, echoes, the stream parser) are in
 //! `core::chat`.
 
+use crate::platform::invoke;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -202,10 +203,10 @@ impl ChatDriver {
             }
             this.pump();
         });
-        let _ = add.call2(
+        let _ = invoke(
+            &add,
             &platform::global(),
-            &JsValue::from_str("online"),
-            cb.as_ref().unchecked_ref(),
+            &[&JsValue::from_str("online"), cb.as_ref().unchecked_ref()],
         );
         *self.online.borrow_mut() = Some(cb);
     }
@@ -397,7 +398,7 @@ impl ChatDriver {
     pub(crate) fn on_change(&self, callback: Function) -> Function {
         let off = self.listeners.subscribe(callback.clone());
         // A callback that throws must not stop delivery (nor this call).
-        let _ = callback.call1(&JsValue::NULL, &self.messages());
+        let _ = invoke(&callback, &JsValue::NULL, &[&self.messages()]);
         off
     }
 
@@ -427,7 +428,7 @@ impl ChatDriver {
                         );
                         set(&o, "data", &JsValue::from_str(&e.data));
                         set(&o, "text", &JsValue::from_str(&text));
-                        let _ = f.call1(&JsValue::NULL, &o);
+                        let _ = invoke(f, &JsValue::NULL, &[&o]);
                     }
                 };
                 let end = stream::read_once(&shared.fetch, &url, &mut parser, &mut on_event).await;

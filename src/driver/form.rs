@@ -23,6 +23,7 @@
 //! - The body is a JSON object: one member per field name in DOM order, a string for one
 //!   value, an array for several (see `core::form::form_body`).
 
+use crate::platform::invoke;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -273,7 +274,7 @@ impl FormDriver {
             dom::disconnect(&observer);
         }
         for off in self.current_off.borrow_mut().drain(..) {
-            let _ = off.call0(&JsValue::NULL);
+            let _ = invoke(&off, &JsValue::NULL, &[]);
         }
         self.status_listeners.clear();
         self.reply_listeners.clear();
@@ -734,7 +735,7 @@ impl FormDriver {
         let same = self.current.borrow().as_ref().map(|a| a.key()) == Some(action.key());
         if !same {
             for off in self.current_off.borrow_mut().drain(..) {
-                let _ = off.call0(&JsValue::NULL);
+                let _ = invoke(&off, &JsValue::NULL, &[]);
             }
             let weak = Rc::downgrade(self);
             let cb = Closure::<dyn FnMut(JsValue)>::new(move |status: JsValue| {

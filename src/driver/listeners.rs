@@ -1,6 +1,7 @@
 //! The callback lists behind `onStatus`, `onReply` and `onChange`: subscribing returns the
 //! function that unsubscribes, and a callback that throws never stops sendonce.
 
+use crate::platform::invoke;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -49,7 +50,7 @@ impl Listeners {
             .map(|(_, f)| f.clone())
             .collect();
         for f in callbacks {
-            let _ = f.call1(&JsValue::NULL, value);
+            let _ = invoke(&f, &JsValue::NULL, &[value]);
         }
     }
 }

@@ -18,6 +18,7 @@
 //! clock (`core::quick::Expiry`).
 
 use crate::core::small_map::SmallMap;
+use crate::platform::invoke;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -60,7 +61,7 @@ impl BindReport {
             );
         }
         if let Some(f) = &self.on_status {
-            let _ = f.call1(&JsValue::NULL, &status);
+            let _ = invoke(f, &JsValue::NULL, &[&status]);
         }
     }
 
@@ -75,7 +76,7 @@ impl BindReport {
                 )),
         );
         if let Some(f) = &self.on_error {
-            let _ = f.call1(&JsValue::NULL, error);
+            let _ = invoke(f, &JsValue::NULL, &[error]);
         }
     }
 }
@@ -355,7 +356,11 @@ impl QuickDriver {
                 };
                 self.shared
                     .emit(self.shared.event(kind, &key, QUICK_ACTION));
-                let returned = handler.call1(&JsValue::NULL, &JsValue::from_str(key.as_str()))?;
+                let returned = invoke(
+                    &handler,
+                    &JsValue::NULL,
+                    &[&JsValue::from_str(key.as_str())],
+                )?;
                 // No bound: a handler may take as long as its backend (its lease is renewed).
                 let value = match platform::settle_within(returned, None).await {
                     platform::Settled::Value(v) => v,
@@ -588,7 +593,11 @@ impl QuickDriver {
         HANDLING.with(|m| m.borrow_mut().insert(lease_key.clone(), done));
         self.shared
             .emit(self.shared.event(EventKind::ActionNew, &key, QUICK_ACTION));
-        let outcome = match handler.call1(&JsValue::NULL, &JsValue::from_str(key.as_str())) {
+        let outcome = match invoke(
+            &handler,
+            &JsValue::NULL,
+            &[&JsValue::from_str(key.as_str())],
+        ) {
             Ok(returned) => match platform::settle_within(returned, None).await {
                 platform::Settled::Value(v) => Ok(v),
                 platform::Settled::Rejected(e) => Err(e),
@@ -605,7 +614,7 @@ impl QuickDriver {
         }
         HANDLING.with(|m| m.borrow_mut().remove(&lease_key));
         if let Some(f) = done_fn {
-            let _ = f.call0(&JsValue::NULL);
+            let _ = invoke(&f, &JsValue::NULL, &[]);
         }
         outcome.map(|v| handled(false, &key, &v))
     }
@@ -654,7 +663,7 @@ use std::future::Future;
 /// Calls a run's `onWait` (errors it throws are its own and ignored).
 fn tell_waiting(on_wait: Option<&Function>) {
     if let Some(f) = on_wait {
-        let _ = f.call0(&JsValue::NULL);
+        let _ = invoke(f, &JsValue::NULL, &[]);
     }
 }
 
@@ -719,7 +728,7 @@ impl QuickDriver {
         let inner = self.clone();
         let on_click = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
             if let Ok(pd) = get(&ev, "preventDefault").dyn_into::<Function>() {
-                let _ = pd.call0(&ev);
+                let _ = invoke(&pd, &ev, &[]);
             }
             let btn = get(&ev, "currentTarget");
             if !btn.is_object() || crate::platform::dom::is_busy(&btn) {
@@ -744,15 +753,15 @@ impl QuickDriver {
                 r.failed(&s, &e);
             });
             if let Ok(then) = get(&promise, "then").dyn_into::<Function>() {
-                let _ = then.call2(&promise, &ok, &failed);
+                let _ = invoke(&then, &promise, &[&ok, &failed]);
             }
         })
         .into_js_value();
-        let _ = add.call2(button, &JsValue::from_str("click"), &on_click);
+        let _ = invoke(add, button, &[&JsValue::from_str("click"), &on_click]);
         let btn = button.clone();
         Closure::once_into_js(move || {
             if let Ok(remove) = get(&btn, "removeEventListener").dyn_into::<Function>() {
-                let _ = remove.call2(&btn, &JsValue::from_str("click"), &on_click);
+                let _ = invoke(&remove, &btn, &[&JsValue::from_str("click"), &on_click]);
             }
         })
         .unchecked_into()

@@ -4,6 +4,7 @@
 
 use crate::core::config::SendonceConfig;
 use crate::core::small_map::SmallMap;
+use crate::platform::invoke;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
@@ -99,9 +100,10 @@ impl<C: LiveAction + 'static> Instance<C> {
     pub fn emit(&self, event: Event) {
         self.stats.borrow_mut().record(&event);
         if let Some(f) = &self.on_event {
-            let _ = f.call1(
+            let _ = invoke(
+                f,
                 &JsValue::NULL,
-                &crate::platform::convert::from_value(&event.to_value()),
+                &[&crate::platform::convert::from_value(&event.to_value())],
             );
         }
     }
@@ -432,10 +434,10 @@ impl<C: LiveAction + 'static> Instance<C> {
                     }
                 });
                 let add: Function = window.clone().unchecked_into();
-                let _ = add.call2(
+                let _ = invoke(
+                    &add,
                     &platform::global(),
-                    &JsValue::from_str(name),
-                    cb.as_ref().unchecked_ref(),
+                    &[&JsValue::from_str(name), cb.as_ref().unchecked_ref()],
                 );
                 shared.listeners.borrow_mut().push((name.to_string(), cb));
             }
@@ -500,10 +502,10 @@ impl<C: LiveAction + 'static> Instance<C> {
         let remove = get(&platform::global(), "removeEventListener");
         if let Ok(f) = remove.dyn_into::<Function>() {
             for (name, cb) in &listeners {
-                let _ = f.call2(
+                let _ = invoke(
+                    &f,
                     &platform::global(),
-                    &JsValue::from_str(name),
-                    cb.as_ref().unchecked_ref(),
+                    &[&JsValue::from_str(name), cb.as_ref().unchecked_ref()],
                 );
             }
         }

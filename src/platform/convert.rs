@@ -278,7 +278,7 @@ pub fn entries(v: &JsValue, name: &str) -> Result<js_sys::Array, SendonceError> 
     let f: Function = f
         .dyn_into()
         .map_err(|_| SendonceError::option(name, "cannot be read here"))?;
-    f.call1(&JsValue::NULL, v)
+    super::invoke(&f, &JsValue::NULL, &[v])
         .map(|a| a.unchecked_into())
         .map_err(|e| {
             SendonceError::option(
@@ -297,7 +297,7 @@ pub fn is_array(v: &JsValue) -> bool {
     get(&get(&crate::platform::global(), "Array"), "isArray")
         .dyn_into::<Function>()
         .ok()
-        .and_then(|f| f.call1(&JsValue::NULL, v).ok())
+        .and_then(|f| super::invoke(&f, &JsValue::NULL, &[v]).ok())
         .and_then(|b| b.as_bool())
         .unwrap_or(false)
 }

@@ -15,7 +15,7 @@ pub fn call(obj: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, Js
     let f = get(obj, method)
         .dyn_into::<Function>()
         .map_err(|_| JsValue::from_str(&format!("{method} is not a function")))?;
-    Reflect::apply(&f, obj, &args.iter().collect::<Array>())
+    super::invoke(&f, obj, &args.iter().collect::<Vec<_>>())
 }
 
 // The DOM methods the drivers call on every click, submit and status: each one call into JS

@@ -14,7 +14,7 @@ pub struct LockGuard {
 
 impl Drop for LockGuard {
     fn drop(&mut self) {
-        let _ = self.release.call0(&JsValue::NULL);
+        let _ = super::invoke(&self.release, &JsValue::NULL, &[]);
     }
 }
 

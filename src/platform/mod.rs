@@ -47,6 +47,36 @@ extern "C" {
     /// Fills `bytes` from `crypto.getRandomValues`: false where there is none or it throws.
     #[wasm_bindgen(js_name = fillRandom)]
     fn js_fill_random(bytes: &mut [u8]) -> bool;
+    #[wasm_bindgen(js_name = callSafely)]
+    fn js_invoke(
+        f: &js_sys::Function,
+        this: &JsValue,
+        n: u32,
+        a: &JsValue,
+        b: &JsValue,
+        c: &JsValue,
+    ) -> JsValue;
+    #[wasm_bindgen(js_name = threw)]
+    fn js_threw() -> bool;
+}
+
+/// Calls `f` with `this` and `args` (at most three: every caller here passes a fixed few):
+/// `Err` with what it threw.
+///
+/// Use this, never `Function::call*` or `Reflect::apply`, for a function that may throw (a
+/// caller's callback, an adapter's method, an injected `fetch`): wasm-bindgen's `catch` imports
+/// that return a value leak a slot of its table of JS values, and keep the thrown value alive,
+/// every time they throw (a storage adapter whose `set` threw leaked six per action).
+pub fn invoke(f: &js_sys::Function, this: &JsValue, args: &[&JsValue]) -> Result<JsValue, JsValue> {
+    debug_assert!(args.len() <= 3, "invoke takes at most three arguments");
+    let undefined = JsValue::UNDEFINED;
+    let arg = |i: usize| args.get(i).copied().unwrap_or(&undefined);
+    let v = js_invoke(f, this, args.len().min(3) as u32, arg(0), arg(1), arg(2));
+    if js_threw() {
+        Err(v)
+    } else {
+        Ok(v)
+    }
 }
 
 /// Milliseconds since the Unix epoch, from `Date.now()`.

@@ -696,9 +696,8 @@ async fn call_adapter(
     let f: Function = get(adapter, method)
         .dyn_into()
         .map_err(|_| format!("the storage adapter has no {method}() method"))?;
-    let arr: js_sys::Array = args.iter().collect();
-    let v = f
-        .apply(adapter, &arr)
+    let args: Vec<&JsValue> = args.iter().collect();
+    let v = super::invoke(&f, adapter, &args)
         .map_err(|e| format!("storage adapter {method}() threw: {}", describe(&e)))?;
     match super::settle_within(v, Some(ADAPTER_TIMEOUT_MS)).await {
         super::Settled::Value(r) => Ok(r),

@@ -52,7 +52,7 @@ pub async fn read_once(
                 )),
             }
         };
-    let called = match f.call2(&JsValue::NULL, &JsValue::from_str(url), &init) {
+    let called = match super::invoke(&f, &JsValue::NULL, &[&JsValue::from_str(url), &init]) {
         Ok(p) => p,
         Err(_) => return Ok(StreamEnd::Dropped),
     };
@@ -99,7 +99,7 @@ pub async fn read_once(
         let text = get(&decoder, "decode")
             .dyn_into::<Function>()
             .ok()
-            .and_then(|d| d.call2(&decoder, &get(&chunk, "value"), &stream_opt).ok())
+            .and_then(|d| super::invoke(&d, &decoder, &[&get(&chunk, "value"), &stream_opt]).ok())
             .and_then(|t| t.as_string())
             .unwrap_or_default();
         for event in parser.push(&text) {
@@ -115,7 +115,7 @@ pub async fn read_once(
 /// `obj[name]()`, `None` when it is missing or throws.
 fn call0(obj: &JsValue, name: &str) -> Option<JsValue> {
     let f: Function = get(obj, name).dyn_into().ok()?;
-    f.call0(obj).ok()
+    super::invoke(&f, obj, &[]).ok()
 }
 
 /// A `new TextDecoder()` (UTF-8, byte order mark dropped, bad bytes replaced, as
