@@ -273,7 +273,8 @@ impl FormDriver {
         self.reply_listeners.subscribe(callback)
     }
 
-    /// Unbinds the form: listeners removed, timers stopped. The draft stays in storage.
+    /// Unbinds the form: listeners removed, timers stopped, the marked controls disabled
+    /// again. The draft stays in storage.
     pub(crate) fn dispose(&self) {
         self.disposed.set(true);
         for (target, name, cb) in self.dom_listeners.borrow_mut().drain(..) {
