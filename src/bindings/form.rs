@@ -28,7 +28,7 @@ export interface FormOptions {
   url?: string;
   /** HTTP method, default "POST". */
   method?: string;
-  /** The button to guard; defaults to the form's first submit button. */
+  /** The button to guard; defaults to the form's first submit button. Marked `data-sendonce-enable` (as any control of the form may be), its `disabled` attribute is removed once the form is guarded, and set again by `dispose()`: the page's HTML keeps it shut until then. */
   button?: HTMLElement | string;
   /** Where to show the status text (textContent, role="status", aria-live="polite"); "offline" and "failed" get a Retry button in it. Always a calm text of the status table: a submission refused before sending (payload_too_large...) shows "failed", its error goes to the status's `error` and the `status` event. */
   status?: HTMLElement | string;
@@ -199,7 +199,8 @@ impl Form {
         js_sys::Promise::resolve(&JsValue::UNDEFINED)
     }
 
-    /// Unbinds the form: listeners removed, timers stopped. The draft stays in storage.
+    /// Unbinds the form: listeners removed, timers stopped, the controls marked
+    /// `data-sendonce-enable` disabled again. The draft stays in storage.
     pub fn dispose(&self) {
         self.inner.dispose();
     }

@@ -1,7 +1,12 @@
 //! The form driver: a bound web form (`so.form(...)`) whose submission happens once.
 //!
-//! - Submit is intercepted (`preventDefault` in the submit listener) and the button is disabled
-//!   in the same event task (`disabled`, `aria-disabled`, `aria-busy`).
+//! - Submit is intercepted (`preventDefault` in the submit listener) and the button is guarded
+//!   in the same event task (`aria-disabled`, `aria-busy`; not `disabled`, see `dom::set_busy`).
+//! - Before the binding, the form is a plain HTML form that the browser would submit itself:
+//!   a page keeps it shut in its HTML with `disabled` on its submit buttons, marked
+//!   [`ENABLE_MARKER`]. The binding enables the marked controls of its form (and its guarded
+//!   button) once it guards the form, and disables them again on `dispose()`; a control
+//!   disabled without the marker is the page's and stays as it is.
 //! - The draft (field values in DOM order, files as metadata) is saved on input, debounced
 //!   300 ms, with the key born with it, and restored on load: two tabs that restored the same
 //!   draft share its key. A draft whose action is still unfinished resumes it on load.
@@ -70,6 +75,10 @@ struct FormFields {
 }
 
 use crate::core::form::Encoding;
+
+/// The attribute that marks a control the page disabled in its HTML until a binding guards its
+/// form: the binding removes `disabled` from it, and sets it again on `dispose()`.
+pub(crate) const ENABLE_MARKER: &str = "data-sendonce-enable";
 
 /// How long after the last input the draft is saved.
 const DRAFT_DEBOUNCE_MS: u32 = 300;
@@ -153,6 +162,8 @@ pub(crate) struct FormDriver {
     /// Watches the fields' `type`, `autocomplete` and `data-sendonce-private`: a field that
     /// becomes private leaves the stored draft at once, not at the next input.
     observer: RefCell<Option<JsValue>>,
+    /// The controls marked [`ENABLE_MARKER`] that this binding enabled.
+    marked: RefCell<Vec<dom::WeakEl>>,
     disposed: Cell<bool>,
 }
 
@@ -195,6 +206,7 @@ impl FormDriver {
             earlier: RefCell::new(None),
             waiting: RefCell::new(None),
             multipart_type: RefCell::new(None),
+            marked: RefCell::new(Vec::new()),
             disposed: Cell::new(false),
         });
         inner.note_passwords(form);
@@ -231,6 +243,8 @@ impl FormDriver {
         }
         inner.watch_privacy(form);
         inner.load()?;
+        // Last: the form is guarded from here on (its submit listener is in place).
+        inner.enable_marked(form);
         Ok(inner)
     }
 
@@ -260,7 +274,8 @@ impl FormDriver {
         self.reply_listeners.subscribe(callback)
     }
 
-    /// Unbinds the form: listeners removed, timers stopped. The draft stays in storage.
+    /// Unbinds the form: listeners removed, timers stopped, the marked controls disabled
+    /// again. The draft stays in storage.
     pub(crate) fn dispose(&self) {
         self.disposed.set(true);
         for (target, name, cb) in self.dom_listeners.borrow_mut().drain(..) {
@@ -272,6 +287,12 @@ impl FormDriver {
         self.reenable_timer.borrow_mut().take();
         if let Some(observer) = self.observer.borrow_mut().take() {
             dom::disconnect(&observer);
+        }
+        // Unguarded again: the marked controls wait, disabled, for the next binding.
+        for el in self.marked.borrow_mut().drain(..).filter_map(|w| w.get()) {
+            if dom::has_attr(&el, ENABLE_MARKER) {
+                dom::set_disabled(&el, true);
+            }
         }
         for off in self.current_off.borrow_mut().drain(..) {
             let _ = invoke(&off, &JsValue::NULL, &[]);
@@ -399,6 +420,26 @@ impl FormDriver {
             &["type", "autocomplete", "data-sendonce-private"],
             cb.unchecked_ref(),
         );
+    }
+
+    /// Enables the controls of `form` marked [`ENABLE_MARKER`] (`form.elements`: a button
+    /// outside the form with `form="..."` too), and the guarded button when it carries the
+    /// marker (it may be no control of the form's). Only marked ones: a control the page
+    /// disabled for its own reasons stays disabled.
+    fn enable_marked(&self, form: &JsValue) {
+        let mut marked: Vec<JsValue> = dom::controls(form)
+            .into_iter()
+            .filter(|c| dom::has_attr(c, ENABLE_MARKER))
+            .collect();
+        if let Some(b) = self.button_el() {
+            if dom::has_attr(&b, ENABLE_MARKER) && !marked.contains(&b) {
+                marked.push(b);
+            }
+        }
+        for el in &marked {
+            dom::set_disabled(el, false);
+        }
+        *self.marked.borrow_mut() = marked.iter().map(dom::WeakEl::new).collect();
     }
 
     fn is_private(&self, info: &FieldInfo) -> bool {

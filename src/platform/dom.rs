@@ -30,6 +30,8 @@ extern "C" {
     fn get_attribute(this: &Node, name: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = setAttribute)]
     fn set_attribute(this: &Node, name: &str, value: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = hasAttribute)]
+    fn has_attribute(this: &Node, name: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = removeAttribute)]
     fn remove_attribute(this: &Node, name: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = addEventListener)]
@@ -89,6 +91,22 @@ pub fn set_attr(el: &JsValue, name: &str, value: &str) {
 /// `el.removeAttribute(name)`, ignoring failures.
 pub fn remove_attr(el: &JsValue, name: &str) {
     let _ = node(el).remove_attribute(name);
+}
+
+/// True when `el` carries the attribute `name` (with any value, or none).
+pub fn has_attr(el: &JsValue, name: &str) -> bool {
+    node(el).has_attribute(name).ok().and_then(|v| v.as_bool()) == Some(true)
+}
+
+/// Sets or removes the `disabled` attribute (a form control's own, which the browser honours
+/// before any script has run: a disabled default button also stops Enter in a field from
+/// submitting the form).
+pub fn set_disabled(el: &JsValue, disabled: bool) {
+    if disabled {
+        set_attr(el, "disabled", "");
+    } else {
+        remove_attr(el, "disabled");
+    }
 }
 
 /// Sets `textContent` (never `innerHTML`: status texts are never parsed as HTML).

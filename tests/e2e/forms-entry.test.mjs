@@ -11,11 +11,11 @@ const env = useEnvironment();
 const FORM = `<form id="order">
   <input name="item" value="tea">
   <input name="qty" value="2">
-  <button id="send" type="submit">Place order</button>
+  <button id="send" type="submit" disabled data-sendonce-enable>Place order</button>
   <p id="st"></p>
 </form>`;
 
-test("the forms entry: five fast clicks on a bound form make one order, and the page loads its smaller wasm", async () => {
+test("the forms entry: its binding enables the marked button, five fast clicks make one order, and the page loads its smaller wasm", async () => {
   const page = await openPage(env.context, env.server.url + "/test/e2e.html");
   const wasmBytes = {};
   page.on("response", async (r) => {
@@ -32,6 +32,8 @@ test("the forms entry: five fast clicks on a bound form make one order, and the 
     return { chat: typeof so.chat, quickReplies: typeof so.quickReplies, form: typeof so.form, action: typeof so.action };
   }, FORM);
   assert.deepEqual(exported, { chat: "undefined", quickReplies: "undefined", form: "function", action: "function" });
+  // Its form binding enables the button the HTML kept shut until then, as the full entry's does.
+  assert.equal(await page.locator("#send").isDisabled(), false);
   await page.locator("#send").click({ clickCount: 5, delay: 0 });
   await page.waitForFunction(() => /Sent|already received/.test(document.querySelector("#st").textContent), null, { timeout: 15_000 });
   assert.equal(await env.server.orders(), 1);

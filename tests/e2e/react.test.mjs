@@ -118,8 +118,11 @@ test("useChat bubbles show the SDK's calm status text", async () => {
   await context.close();
 });
 
-test("a useSendonceForm form under StrictMode (its ref attached, detached, attached): five submits, one order", async () => {
+test("a useSendonceForm form under StrictMode (its ref attached, detached, attached): its marked button enabled, five submits, one order", async () => {
   const { context, page } = await freshPage();
+  // `disabled data-sendonce-enable` in the JSX: the last attach (after StrictMode's detach,
+  // which disabled it again) enables it.
+  await page.waitForFunction(() => document.querySelector("#place")?.disabled === false, null, { timeout: 5_000 });
   await page.locator("#place").click({ clickCount: 5, delay: 0 });
   await page.waitForFunction(() => document.querySelector("#form-status").textContent === "done", null, { timeout: 15_000 });
   assert.equal(await server.orders(), 1);

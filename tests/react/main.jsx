@@ -163,7 +163,8 @@ function OrderForm() {
   return (
     <form ref={form.ref}>
       <input name="item" defaultValue="cocoa" />
-      <button id="place" type="submit">Place order</button>
+      {/* Shut until the binding guards the form (a server-rendered page before hydration). */}
+      <button id="place" type="submit" disabled data-sendonce-enable>Place order</button>
       <p id="form-status-text"></p>
       <p id="form-status">{form.status.code}</p>
       <p id="form-pending">{String(form.isPending)}</p>
