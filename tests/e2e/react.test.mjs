@@ -307,8 +307,10 @@ test("useAction with init.signal: Cancel aborts the send in flight (error aborte
     { timeout: 15_000 },
   );
   assert.equal(await page.locator("#reorder-key").textContent(), key);
+  // The cancelled attempt is in the log when the server read it whole before the page cut it
+  // (on a loaded machine the cut can come first): one POST at least, each with the one key.
   const posts = await requests("/api/orders");
-  assert.ok(posts.length >= 2);
+  assert.ok(posts.length >= 1);
   assert.ok(posts.every((p) => p.key === key), "every request with the one key");
   assert.equal(await server.orders(), 1, "one order");
   await context.close();
