@@ -383,6 +383,7 @@ fn canonicalize(
     max_depth: usize,
 ) -> Result<String, SendonceError> {
     let mut p = Parser {
+        text,
         bytes: text.as_bytes(),
         pos: 0,
     };
@@ -436,8 +437,18 @@ impl Canon<'_, '_> {
                 buf.push(',');
             }
             any = true;
-            write_string(&mut buf, name);
-            buf.push(':');
+            match name {
+                // A name read without escapes has none to write (`Parser::plain_string`).
+                Cow::Borrowed(plain) => {
+                    buf.push('"');
+                    buf.push_str(plain);
+                    buf.push_str("\":");
+                }
+                Cow::Owned(decoded) => {
+                    write_string(&mut buf, decoded);
+                    buf.push(':');
+                }
+            }
             buf.push_str(self.out.get(*from..*to).unwrap_or("null"));
         }
         buf.push('}');
@@ -458,6 +469,7 @@ impl Canon<'_, '_> {
 /// ```
 pub fn parse(text: &str) -> Result<Value, SendonceError> {
     let mut p = Parser {
+        text,
         bytes: text.as_bytes(),
         pos: 0,
     };
@@ -471,6 +483,8 @@ pub fn parse(text: &str) -> Result<Value, SendonceError> {
 }
 
 struct Parser<'a> {
+    /// The text, and the same as bytes.
+    text: &'a str,
     bytes: &'a [u8],
     pos: usize,
 }
@@ -657,8 +671,14 @@ impl<'a> Parser<'a> {
                 }
             }
             Some(b'-' | b'0'..=b'9') => {
-                let n = self.number()?;
-                write_number(&mut c.out, n);
+                let text = self.number_text()?;
+                if crate::core::number::is_canonical(text) {
+                    // Most numbers of a payload (counts, ids, prices) are spelt canonically
+                    // already: copied, not read and written again.
+                    c.out.push_str(text);
+                } else {
+                    write_number(&mut c.out, self.number_of(text)?);
+                }
                 Ok(())
             }
             _ => Err(self.err("a value")),
@@ -678,12 +698,25 @@ impl<'a> Parser<'a> {
                 _ => end += 1,
             }
         }
-        let s = std::str::from_utf8(self.bytes.get(start..end)?).ok()?;
+        // Both ends are next to an ASCII '"': character boundaries of the text, no check of
+        // the bytes between needed.
+        let s = self.text.get(start..end)?;
         self.pos = end + 1;
         Some(s)
     }
 
     fn number(&mut self) -> Result<f64, SendonceError> {
+        let text = self.number_text()?;
+        self.number_of(text)
+    }
+
+    /// The double that `text` (a number [`Parser::number_text`] accepted) reads as.
+    fn number_of(&self, text: &str) -> Result<f64, SendonceError> {
+        crate::core::number::parse_f64(text).ok_or_else(|| self.err("a number"))
+    }
+
+    /// The text of the number at `pos`, checked against JSON's grammar, moving past it.
+    fn number_text(&mut self) -> Result<&'a str, SendonceError> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -715,10 +748,10 @@ impl<'a> Parser<'a> {
                 return Err(self.err("exponent digits"));
             }
         }
-        // The slice is ASCII digits and signs only, so it is valid UTF-8.
-        let text =
-            std::str::from_utf8(&self.bytes[start..self.pos]).map_err(|_| self.err("a number"))?;
-        crate::core::number::parse_f64(text).ok_or_else(|| self.err("a number"))
+        // ASCII digits and signs only: both ends are on character boundaries.
+        self.text
+            .get(start..self.pos)
+            .ok_or_else(|| self.err("a number"))
     }
 
     fn hex4(&mut self) -> Result<u32, SendonceError> {

@@ -330,6 +330,43 @@ fn push_zeros(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n('0', n));
 }
 
+/// True when the text of a JSON number (already checked against JSON's grammar) is already
+/// its canonical spelling, the one [`write_f64`] gives the double it reads as: no exponent, at
+/// most 15 digits from the first non-zero one to the end (trailing zeros of an integer
+/// included), no trailing zero after a `.`, not `-0`, and between 1e-21 and 1e15. The
+/// canonical form then copies the text instead of reading and writing the number.
+///
+/// Why the spelling is the same: a decimal of at most 15 significant digits in the normal
+/// range reads back as itself when the double is rounded to 15 digits (IEEE's 15-digit
+/// guarantee), so no other decimal of 15 digits or fewer reads as the same double; the
+/// shortest digits `write_f64` finds are therefore the text's own, and `write_f64` writes
+/// them without an exponent, as the text does. Pinned by tests against the read-and-write
+/// path on random numbers (`tests/core_json.rs`, through `json::canonical_text`).
+pub(crate) fn is_canonical(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text).as_bytes();
+    let (int, frac) = match digits.iter().position(|&b| b == b'.') {
+        Some(dot) => (
+            digits.get(..dot).unwrap_or(&[]),
+            digits.get(dot + 1..).unwrap_or(&[]),
+        ),
+        None => (digits, &[][..]),
+    };
+    let plain = |part: &[u8]| part.iter().all(u8::is_ascii_digit);
+    if int.is_empty() || !plain(int) || !plain(frac) || int.len() > 15 {
+        return false;
+    }
+    if int == b"0" {
+        if frac.is_empty() {
+            // `0` is canonical, `-0` is written `0`.
+            return digits.len() == text.len();
+        }
+        // Below one: the digits from the first non-zero one, at most 20 zeros before it.
+        let zeros = frac.iter().take_while(|&&b| b == b'0').count();
+        return zeros <= 20 && frac.len() - zeros <= 15 && frac.last() != Some(&b'0');
+    }
+    frac.last() != Some(&b'0') && int.len() + frac.len() <= 15 && int.first() != Some(&b'0')
+}
+
 /// Reads the text of a JSON number (already checked against JSON's grammar by the parser) as
 /// the nearest double, as `Number(text)` and Rust's `str::parse::<f64>` both do.
 ///
