@@ -511,6 +511,14 @@ impl<'a> Parser<'a> {
     }
 
     fn eat(&mut self, literal: &str) -> Result<(), SendonceError> {
+        // `:` after every member name: one byte compared, not a slice (a `memcmp` call).
+        if let [only] = literal.as_bytes() {
+            if self.peek() == Some(*only) {
+                self.pos += 1;
+                return Ok(());
+            }
+            return Err(self.err(literal));
+        }
         if self.bytes[self.pos..].starts_with(literal.as_bytes()) {
             self.pos += literal.len();
             Ok(())
@@ -596,13 +604,9 @@ impl<'a> Parser<'a> {
             Some(b't') => self.eat("true").map(|_| c.out.push_str("true")),
             Some(b'f') => self.eat("false").map(|_| c.out.push_str("false")),
             Some(b'"') => {
-                match self.plain_string() {
+                match self.plain_quoted() {
                     // Without escapes the text is its own canonical spelling.
-                    Some(s) => {
-                        c.out.push('"');
-                        c.out.push_str(s);
-                        c.out.push('"');
-                    }
+                    Some(s) => c.out.push_str(s),
                     None => write_string(&mut c.out, &self.string()?),
                 }
                 Ok(())
@@ -689,8 +693,14 @@ impl<'a> Parser<'a> {
     /// where it was, when it has an escape or is not well formed: [`Parser::string`] then
     /// decodes it, or says what is wrong.
     fn plain_string(&mut self) -> Option<&'a str> {
-        let start = self.pos + 1;
-        let mut end = start;
+        let quoted = self.plain_quoted()?;
+        quoted.get(1..quoted.len().saturating_sub(1))
+    }
+
+    /// [`Parser::plain_string`] with its quotes: its own canonical spelling, copied at once.
+    fn plain_quoted(&mut self) -> Option<&'a str> {
+        let start = self.pos;
+        let mut end = start + 1;
         loop {
             match *self.bytes.get(end)? {
                 b'"' => break,
@@ -698,9 +708,9 @@ impl<'a> Parser<'a> {
                 _ => end += 1,
             }
         }
-        // Both ends are next to an ASCII '"': character boundaries of the text, no check of
-        // the bytes between needed.
-        let s = self.text.get(start..end)?;
+        // Both ends are ASCII '"': character boundaries of the text, no check of the bytes
+        // between needed.
+        let s = self.text.get(start..=end)?;
         self.pos = end + 1;
         Some(s)
     }

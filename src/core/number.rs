@@ -343,28 +343,39 @@ fn push_zeros(out: &mut String, n: usize) {
 /// them without an exponent, as the text does. Pinned by tests against the read-and-write
 /// path on random numbers (`tests/core_json.rs`, through `json::canonical_text`).
 pub(crate) fn is_canonical(text: &str) -> bool {
-    let digits = text.strip_prefix('-').unwrap_or(text).as_bytes();
-    let (int, frac) = match digits.iter().position(|&b| b == b'.') {
-        Some(dot) => (
-            digits.get(..dot).unwrap_or(&[]),
-            digits.get(dot + 1..).unwrap_or(&[]),
-        ),
-        None => (digits, &[][..]),
-    };
-    let plain = |part: &[u8]| part.iter().all(u8::is_ascii_digit);
-    if int.is_empty() || !plain(int) || !plain(frac) || int.len() > 15 {
+    let bytes = text.as_bytes();
+    let negative = bytes.first() == Some(&b'-');
+    let digits = bytes.get(usize::from(negative)..).unwrap_or(&[]);
+    // One pass: digits before the point, after it, the zeros that lead those after it.
+    let (mut int, mut frac, mut zeros, mut dot, mut last) = (0usize, 0usize, 0usize, false, 0u8);
+    for &b in digits {
+        match b {
+            b'0'..=b'9' if dot => {
+                if frac == zeros && b == b'0' {
+                    zeros += 1;
+                }
+                frac += 1;
+            }
+            b'0'..=b'9' => int += 1,
+            b'.' if !dot => dot = true,
+            _ => return false,
+        }
+        last = b;
+    }
+    if int == 0 || int > 15 || (dot && (frac == 0 || last == b'0')) {
         return false;
     }
-    if int == b"0" {
-        if frac.is_empty() {
+    if digits.first() == Some(&b'0') {
+        return match (int, dot) {
             // `0` is canonical, `-0` is written `0`.
-            return digits.len() == text.len();
-        }
-        // Below one: the digits from the first non-zero one, at most 20 zeros before it.
-        let zeros = frac.iter().take_while(|&&b| b == b'0').count();
-        return zeros <= 20 && frac.len() - zeros <= 15 && frac.last() != Some(&b'0');
+            (1, false) => !negative,
+            // Below one: at most 15 digits from the first non-zero one, at most 20 zeros
+            // before it.
+            (1, true) => zeros <= 20 && frac - zeros <= 15,
+            _ => false,
+        };
     }
-    frac.last() != Some(&b'0') && int.len() + frac.len() <= 15 && int.first() != Some(&b'0')
+    int + frac <= 15
 }
 
 /// Reads the text of a JSON number (already checked against JSON's grammar by the parser) as
