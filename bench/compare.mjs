@@ -2,7 +2,9 @@
 // payload) of two or more package builds and the hand-written baseline of bench/bench.js,
 // interleaved in one headless Chromium page: a before/after ratio from one run, on a shared
 // machine where separate runs differ by tens of percent.
-// Usage: node bench/compare.mjs NAME=PKG_DIR [NAME=PKG_DIR ...] [--n 2000]
+// Usage: node bench/compare.mjs NAME=PKG_DIR [NAME=PKG_DIR ...] [--n 2000] [--batch 1]
+// --batch k: each sample times k creates in a row and counts a k-th of it: the page's timer
+// has 5 us steps, a create some 50 us, so single creates give medians in 10 % steps.
 // e.g. node bench/compare.mjs before=pkg-main after=pkg (pkg-main: a copy of pkg/ built on main)
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
@@ -14,6 +16,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
 const nAt = args.indexOf("--n");
 const n = nAt >= 0 ? Number(args.splice(nAt, 2)[1]) : 2000;
+const batchAt = args.indexOf("--batch");
+const batch = batchAt >= 0 ? Math.max(1, Number(args.splice(batchAt, 2)[1]) | 0) : 1;
 const builds = Object.fromEntries(args.map((a) => a.split("=")).map(([name, dir]) => [name, resolve(dir)]));
 if (!Object.keys(builds).length) {
   console.error("usage: node bench/compare.mjs NAME=PKG_DIR [NAME=PKG_DIR ...] [--n 2000]");
@@ -23,7 +27,7 @@ const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "applic
 const PAGE = `<!doctype html><meta charset="utf-8"><script type="module">
 import { makePayload, baselineCreate } from "/bench/bench.js";
 const median = (s) => [...s].sort((a, b) => a - b)[s.length >> 1];
-window.compare = async (names, n, warmup) => {
+window.compare = async (names, n, warmup, batch) => {
   const payloadOf = makePayload(1024);
   const runs = [];
   for (const name of names) {
@@ -42,12 +46,12 @@ window.compare = async (names, n, warmup) => {
   runs.push((i) => baselineCreate("order", payloadOf(i)));
   const samples = runs.map(() => []);
   for (let i = 0; i < warmup + n; i++) {
-    if (i % 100 === 0) localStorage.clear();
+    if ((i * batch) % 100 < batch) localStorage.clear();
     const order = runs.map((_, j) => (i % 2 ? runs.length - 1 - j : j));
     for (const j of order) {
       const t0 = performance.now();
-      await runs[j](i);
-      if (i >= warmup) samples[j].push(performance.now() - t0);
+      for (let b = 0; b < batch; b++) await runs[j](i * batch + b);
+      if (i >= warmup) samples[j].push((performance.now() - t0) / batch);
     }
   }
   const base = median(samples.at(-1));
@@ -80,8 +84,8 @@ try {
   page.on("pageerror", (e) => console.error("page error:", e.message));
   await page.goto(`http://127.0.0.1:${server.address().port}/`);
   await page.waitForFunction(() => window.ready === true);
-  const rows = await page.evaluate(([names, n]) => window.compare(names, n, 100), [Object.keys(builds), n]);
-  console.log(`create, 1 KB payload, median of ${n} (interleaved, one page):`);
+  const rows = await page.evaluate(([names, n, batch]) => window.compare(names, n, 100, batch), [Object.keys(builds), n, batch]);
+  console.log(`create, 1 KB payload, median of ${n}${batch > 1 ? ` samples of ${batch} creates` : ""} (interleaved, one page):`);
   for (const r of rows) console.log(`  ${r.name.padEnd(10)} ${r.median.toFixed(3)} ms  ${r.ratio.toFixed(2)}x`);
 } finally {
   await browser.close();

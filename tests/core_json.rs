@@ -194,3 +194,188 @@ fn errors_say_where() {
     assert_eq!(err.code(), "invalid_json");
     assert!(err.to_string().contains("byte 6"), "{err}");
 }
+
+/// The canonical text as the tree gives it, with `skip(name, depth)` as `canonical_text` takes
+/// it (depth 0: the members of the top-level object).
+fn canonical_by_tree_at(
+    v: &Value,
+    depth: usize,
+    skip: &dyn Fn(&str, usize) -> bool,
+    out: &mut String,
+) {
+    match v {
+        Value::Object(members) => {
+            out.push('{');
+            let mut first = true;
+            for (k, v) in sorted_members(members) {
+                if skip(k, depth) {
+                    continue;
+                }
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                write_json(out, &Value::String(k.to_string()));
+                out.push(':');
+                canonical_by_tree_at(v, depth + 1, skip, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical_by_tree_at(item, depth + 1, skip, out);
+            }
+            out.push(']');
+        }
+        scalar => write_json(out, scalar),
+    }
+}
+
+/// A JSON number in any spelling the grammar allows: signs, leading `0.`, trailing zeros,
+/// exponents, more digits than a double holds, and the cases the canonical form must turn
+/// into another spelling (`-0`, `1e21`, `1.50`, `0.1e1`).
+fn number_text() -> impl Strategy<Value = String> {
+    let spelt = (
+        any::<bool>(),
+        prop_oneof!["0", "[1-9][0-9]{0,24}"],
+        prop::option::of("[0-9]{1,24}"),
+        prop::option::of("[eE][+-]?[0-9]{1,3}"),
+    )
+        .prop_map(|(neg, int, frac, exp)| {
+            let mut s = String::new();
+            if neg {
+                s.push('-');
+            }
+            s.push_str(&int);
+            if let Some(f) = frac {
+                s.push('.');
+                s.push_str(&f);
+            }
+            s.push_str(exp.as_deref().unwrap_or(""));
+            s
+        });
+    let special = prop::sample::select(vec![
+        "0",
+        "-0",
+        "-0.0",
+        "0.0",
+        "1e21",
+        "1e+21",
+        "-1e21",
+        "1E21",
+        "0.30000000000000004",
+        "0.1",
+        "0.2",
+        "1.5",
+        "1.50",
+        "10.10",
+        "123456789012345",
+        "1234567890123456",
+        "12345678901234567890",
+        "9007199254740993",
+        "100000000000000000000000",
+        "0.000001",
+        "0.0000001",
+        "1e-7",
+        "5e-324",
+        "4.9e-324",
+        "1.7976931348623157e308",
+        "1e308",
+        "1e400",
+        "-1e400",
+        "0.000000000000000000001",
+        "0.0000000000000000000001",
+        "999999999999999",
+        "999999999999999.9",
+        "0.1e1",
+        "100",
+        "1e2",
+        "-120",
+        "9.5",
+        "19.99",
+        "0.00000000000000000000123456789012345",
+    ])
+    .prop_map(str::to_string);
+    prop_oneof![
+        spelt,
+        special,
+        any::<f64>().prop_map(|n| format!("{n:e}")),
+        any::<f64>().prop_map(|n| format!("{n}"))
+    ]
+    .prop_filter("JSON numbers only", |s| {
+        !s.contains("inf") && !s.contains("NaN")
+    })
+}
+
+/// JSON text with numbers in any spelling, escaped and plain strings (lone surrogates, `\/`,
+/// astral characters as pairs), repeated names and the volatile names at every depth.
+fn json_text() -> impl Strategy<Value = String> {
+    let string = prop_oneof![
+        "[a-z ]{0,6}".prop_map(|s| format!("\"{s}\"")),
+        Just("\"\\u00e9\\/\\n\"".to_string()),
+        Just("\"\\ud83d\\ude00\"".to_string()),
+        Just("\"\\ud800x\"".to_string()),
+        Just("\"caf\u{e9} \u{1f600}\"".to_string()),
+        Just("\"\\\"q\\\\\"".to_string()),
+    ];
+    let leaf = prop_oneof![
+        number_text(),
+        string.clone(),
+        Just("null".to_string()),
+        Just("true".to_string()),
+        Just("false".to_string()),
+    ];
+    let name = prop_oneof![
+        prop::sample::select(vec![
+            "\"ts\"",
+            "\"nonce\"",
+            "\"a\"",
+            "\"b\"",
+            "\"\\u0061\"",
+            "\"timestamp\"",
+            "\"\u{e9}\""
+        ])
+        .prop_map(str::to_string),
+        string,
+    ];
+    leaf.prop_recursive(4, 48, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6)
+                .prop_map(|items| format!("[{}]", items.join(", "))),
+            prop::collection::vec((name.clone(), inner), 0..6).prop_map(|members| {
+                let members: Vec<String> = members
+                    .into_iter()
+                    .map(|(k, v)| format!("{k} :{v}"))
+                    .collect();
+                format!("{{{}}}", members.join(","))
+            }),
+        ]
+    })
+}
+
+proptest! {
+    /// Numbers the canonical form copies (already canonical) and numbers it reads and writes
+    /// again: the same text as the tree's, which reads every number and writes it.
+    #[test]
+    fn every_number_spelling_canonicalises_like_the_tree(n in number_text()) {
+        let mut want = String::new();
+        canonical_by_tree_at(&parse(&n).unwrap(), 0, &|_, _| false, &mut want);
+        prop_assert_eq!(canonical_text(&n, &|_, _| false).unwrap(), want, "{}", n);
+    }
+
+    /// The fingerprint straight from the text is SHA-256 of the tree's canonical form with the
+    /// default volatile names left out of the top-level object only.
+    #[test]
+    fn the_fingerprint_of_any_json_text_is_the_trees(text in json_text()) {
+        use sendonce::core::fingerprint::{fingerprint_action, sha256_hex, VOLATILE_FIELDS};
+        let volatile = |name: &str, depth: usize| depth == 0 && VOLATILE_FIELDS.contains(&name);
+        let mut want = String::new();
+        canonical_by_tree_at(&parse(&text).unwrap(), 0, &volatile, &mut want);
+        prop_assert_eq!(canonical_text(&text, &volatile).unwrap(), want.clone(), "{}", text);
+        prop_assert_eq!(fingerprint_action(&text, &[], None).unwrap(), sha256_hex(want.as_bytes()));
+    }
+}

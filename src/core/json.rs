@@ -383,6 +383,7 @@ fn canonicalize(
     max_depth: usize,
 ) -> Result<String, SendonceError> {
     let mut p = Parser {
+        text,
         bytes: text.as_bytes(),
         pos: 0,
     };
@@ -436,8 +437,18 @@ impl Canon<'_, '_> {
                 buf.push(',');
             }
             any = true;
-            write_string(&mut buf, name);
-            buf.push(':');
+            match name {
+                // A name read without escapes has none to write (`Parser::plain_string`).
+                Cow::Borrowed(plain) => {
+                    buf.push('"');
+                    buf.push_str(plain);
+                    buf.push_str("\":");
+                }
+                Cow::Owned(decoded) => {
+                    write_string(&mut buf, decoded);
+                    buf.push(':');
+                }
+            }
             buf.push_str(self.out.get(*from..*to).unwrap_or("null"));
         }
         buf.push('}');
@@ -458,6 +469,7 @@ impl Canon<'_, '_> {
 /// ```
 pub fn parse(text: &str) -> Result<Value, SendonceError> {
     let mut p = Parser {
+        text,
         bytes: text.as_bytes(),
         pos: 0,
     };
@@ -471,6 +483,8 @@ pub fn parse(text: &str) -> Result<Value, SendonceError> {
 }
 
 struct Parser<'a> {
+    /// The text, and the same as bytes.
+    text: &'a str,
     bytes: &'a [u8],
     pos: usize,
 }
@@ -497,6 +511,14 @@ impl<'a> Parser<'a> {
     }
 
     fn eat(&mut self, literal: &str) -> Result<(), SendonceError> {
+        // `:` after every member name: one byte compared, not a slice (a `memcmp` call).
+        if let [only] = literal.as_bytes() {
+            if self.peek() == Some(*only) {
+                self.pos += 1;
+                return Ok(());
+            }
+            return Err(self.err(literal));
+        }
         if self.bytes[self.pos..].starts_with(literal.as_bytes()) {
             self.pos += literal.len();
             Ok(())
@@ -582,13 +604,9 @@ impl<'a> Parser<'a> {
             Some(b't') => self.eat("true").map(|_| c.out.push_str("true")),
             Some(b'f') => self.eat("false").map(|_| c.out.push_str("false")),
             Some(b'"') => {
-                match self.plain_string() {
+                match self.plain_quoted() {
                     // Without escapes the text is its own canonical spelling.
-                    Some(s) => {
-                        c.out.push('"');
-                        c.out.push_str(s);
-                        c.out.push('"');
-                    }
+                    Some(s) => c.out.push_str(s),
                     None => write_string(&mut c.out, &self.string()?),
                 }
                 Ok(())
@@ -657,8 +675,14 @@ impl<'a> Parser<'a> {
                 }
             }
             Some(b'-' | b'0'..=b'9') => {
-                let n = self.number()?;
-                write_number(&mut c.out, n);
+                let text = self.number_text()?;
+                if crate::core::number::is_canonical(text) {
+                    // Most numbers of a payload (counts, ids, prices) are spelt canonically
+                    // already: copied, not read and written again.
+                    c.out.push_str(text);
+                } else {
+                    write_number(&mut c.out, self.number_of(text)?);
+                }
                 Ok(())
             }
             _ => Err(self.err("a value")),
@@ -669,8 +693,14 @@ impl<'a> Parser<'a> {
     /// where it was, when it has an escape or is not well formed: [`Parser::string`] then
     /// decodes it, or says what is wrong.
     fn plain_string(&mut self) -> Option<&'a str> {
-        let start = self.pos + 1;
-        let mut end = start;
+        let quoted = self.plain_quoted()?;
+        quoted.get(1..quoted.len().saturating_sub(1))
+    }
+
+    /// [`Parser::plain_string`] with its quotes: its own canonical spelling, copied at once.
+    fn plain_quoted(&mut self) -> Option<&'a str> {
+        let start = self.pos;
+        let mut end = start + 1;
         loop {
             match *self.bytes.get(end)? {
                 b'"' => break,
@@ -678,12 +708,25 @@ impl<'a> Parser<'a> {
                 _ => end += 1,
             }
         }
-        let s = std::str::from_utf8(self.bytes.get(start..end)?).ok()?;
+        // Both ends are ASCII '"': character boundaries of the text, no check of the bytes
+        // between needed.
+        let s = self.text.get(start..=end)?;
         self.pos = end + 1;
         Some(s)
     }
 
     fn number(&mut self) -> Result<f64, SendonceError> {
+        let text = self.number_text()?;
+        self.number_of(text)
+    }
+
+    /// The double that `text` (a number [`Parser::number_text`] accepted) reads as.
+    fn number_of(&self, text: &str) -> Result<f64, SendonceError> {
+        crate::core::number::parse_f64(text).ok_or_else(|| self.err("a number"))
+    }
+
+    /// The text of the number at `pos`, checked against JSON's grammar, moving past it.
+    fn number_text(&mut self) -> Result<&'a str, SendonceError> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -715,10 +758,10 @@ impl<'a> Parser<'a> {
                 return Err(self.err("exponent digits"));
             }
         }
-        // The slice is ASCII digits and signs only, so it is valid UTF-8.
-        let text =
-            std::str::from_utf8(&self.bytes[start..self.pos]).map_err(|_| self.err("a number"))?;
-        crate::core::number::parse_f64(text).ok_or_else(|| self.err("a number"))
+        // ASCII digits and signs only: both ends are on character boundaries.
+        self.text
+            .get(start..self.pos)
+            .ok_or_else(|| self.err("a number"))
     }
 
     fn hex4(&mut self) -> Result<u32, SendonceError> {

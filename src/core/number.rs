@@ -330,6 +330,54 @@ fn push_zeros(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n('0', n));
 }
 
+/// True when the text of a JSON number (already checked against JSON's grammar) is already
+/// its canonical spelling, the one [`write_f64`] gives the double it reads as: no exponent, at
+/// most 15 digits from the first non-zero one to the end (trailing zeros of an integer
+/// included), no trailing zero after a `.`, not `-0`, and between 1e-21 and 1e15. The
+/// canonical form then copies the text instead of reading and writing the number.
+///
+/// Why the spelling is the same: a decimal of at most 15 significant digits in the normal
+/// range reads back as itself when the double is rounded to 15 digits (IEEE's 15-digit
+/// guarantee), so no other decimal of 15 digits or fewer reads as the same double; the
+/// shortest digits `write_f64` finds are therefore the text's own, and `write_f64` writes
+/// them without an exponent, as the text does. Pinned by tests against the read-and-write
+/// path on random numbers (`tests/core_json.rs`, through `json::canonical_text`).
+pub(crate) fn is_canonical(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let negative = bytes.first() == Some(&b'-');
+    let digits = bytes.get(usize::from(negative)..).unwrap_or(&[]);
+    // One pass: digits before the point, after it, the zeros that lead those after it.
+    let (mut int, mut frac, mut zeros, mut dot, mut last) = (0usize, 0usize, 0usize, false, 0u8);
+    for &b in digits {
+        match b {
+            b'0'..=b'9' if dot => {
+                if frac == zeros && b == b'0' {
+                    zeros += 1;
+                }
+                frac += 1;
+            }
+            b'0'..=b'9' => int += 1,
+            b'.' if !dot => dot = true,
+            _ => return false,
+        }
+        last = b;
+    }
+    if int == 0 || int > 15 || (dot && (frac == 0 || last == b'0')) {
+        return false;
+    }
+    if digits.first() == Some(&b'0') {
+        return match (int, dot) {
+            // `0` is canonical, `-0` is written `0`.
+            (1, false) => !negative,
+            // Below one: at most 15 digits from the first non-zero one, at most 20 zeros
+            // before it.
+            (1, true) => zeros <= 20 && frac - zeros <= 15,
+            _ => false,
+        };
+    }
+    int + frac <= 15
+}
+
 /// Reads the text of a JSON number (already checked against JSON's grammar by the parser) as
 /// the nearest double, as `Number(text)` and Rust's `str::parse::<f64>` both do.
 ///
