@@ -144,6 +144,9 @@ $("#composer").addEventListener("submit", (e) => {
   input.value = "";
   input.focus();
 });
+// Shut in the HTML until here: before this listener, Enter in the field made the browser submit
+// the form itself (a GET with the message in the URL), unsent and lost.
+$("#send").disabled = false;
 
 // The server's view of the conversation: echoes merge by id, never a second bubble.
 async function poll() {
