@@ -249,6 +249,12 @@ export function sendonceHtmx(htmx, so, options = {}) {
     ).catch((error) => {
       // No Sendonce (the wasm did not load): htmx sends the forms as before, the held ones too.
       console.error("sendonce/htmx: the forms are not guarded:", error);
+      // Buttons the page shut until a binding guarded their form (`data-sendonce-enable`) open
+      // too: no binding is coming, and htmx is to send these forms as it did.
+      for (const el of api ? document.querySelectorAll("[data-sendonce-enable]") : []) {
+        const form = el.form ?? el.closest("form");
+        if (form && applies(form)) el.disabled = false;
+      }
       htmx.removeExtension?.(NAME);
       for (const form of held.splice(0)) if (form.isConnected) form.requestSubmit();
     });

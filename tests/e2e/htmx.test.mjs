@@ -123,11 +123,23 @@ test("the promise of the Sendonce rejects (the wasm does not load): the submit h
   const posts = watchPosts(page);
   await page.goto(env.server.url + "/test/htmx.html?early", { waitUntil: "domcontentloaded" });
   await page.waitForFunction(() => window.sendonceDefined === true);
+  // A button the page shut in its HTML until a binding guards its form, under the extension,
+  // and one that is not under it.
+  await page.evaluate(() => {
+    for (const id of ["confirmed-send", "plain-send"]) {
+      const b = document.getElementById(id);
+      b.disabled = true;
+      b.setAttribute("data-sendonce-enable", "");
+    }
+  });
   await page.locator("#send").click();
   fail();
   await until(() => posts.length === 1);
   assert.equal(posts[0].headers["idempotency-key"], undefined, "htmx's own request, without a key");
   assert.equal(posts[0].headers["hx-request"], "true");
+  // No binding is coming: the extension's forms open, as htmx's own again; the other stays shut.
+  await page.waitForFunction(() => document.getElementById("confirmed-send").disabled === false);
+  assert.equal(await page.locator("#plain-send").isDisabled(), true);
 });
 
 test("the button is guarded in the click's task (aria-disabled, aria-busy, htmx-request) and re-enabled after the reply", async () => {
