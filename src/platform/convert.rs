@@ -384,14 +384,8 @@ pub fn headers_list(v: &JsValue) -> Result<Vec<(String, String)>, SendonceError>
                 if out.len() >= MAX_REQUEST_HEADERS {
                     return Err(too_many());
                 }
-                let k = js_sys::Reflect::get_u32(&pair, 0)
-                    .ok()
-                    .and_then(|x| x.as_string())
-                    .ok_or_else(bad)?;
-                let val = js_sys::Reflect::get_u32(&pair, 1)
-                    .ok()
-                    .and_then(|x| x.as_string())
-                    .ok_or_else(bad)?;
+                let k = get(&pair, "0").as_string().ok_or_else(bad)?;
+                let val = get(&pair, "1").as_string().ok_or_else(bad)?;
                 out.push((k, val));
             }
             return Ok(out);
@@ -405,14 +399,8 @@ pub fn headers_list(v: &JsValue) -> Result<Vec<(String, String)>, SendonceError>
         return Err(too_many());
     }
     for entry in entries.iter() {
-        let k = js_sys::Reflect::get_u32(&entry, 0)
-            .ok()
-            .and_then(|x| x.as_string())
-            .ok_or_else(bad)?;
-        let val = js_sys::Reflect::get_u32(&entry, 1)
-            .ok()
-            .and_then(|x| x.as_string())
-            .ok_or_else(bad)?;
+        let k = get(&entry, "0").as_string().ok_or_else(bad)?;
+        let val = get(&entry, "1").as_string().ok_or_else(bad)?;
         out.push((k, val));
     }
     Ok(out)

@@ -120,3 +120,30 @@ test("callbacks that throw leave no JS value behind either: an adapter, an event
   assert.equal(outcomes.get("done"), 550, JSON.stringify([...outcomes]));
   so.dispose();
 });
+
+test("bad input refused over and over leaves no JS value behind: header pairs that are not pairs", { timeout: 60_000 }, async () => {
+  // A header pair that is not an object made `Reflect.get` throw inside the wasm's import, one
+  // leaked slot per pair; the refusal itself (invalid_option, nothing sent) is unchanged.
+  const table = Object.values(wasm).find((v) => v instanceof WebAssembly.Table);
+  let requests = 0;
+  const fetch = async () => {
+    requests += 1;
+    return new Response("{}", { status: 201, headers: { "content-type": "application/json" } });
+  };
+  const so = new Sendonce({ storage: "memory", namespace: "badpairs", fetch });
+  const refuse = async (i) => {
+    const a = so.action("order", { id: i });
+    const code = await a.send("/api/orders", { headers: [["Accept", "application/json"], "xy", 7] }).then(
+      () => "sent",
+      (e) => e.code,
+    );
+    assert.equal(code, "invalid_option");
+    a.free();
+  };
+  for (let i = 0; i < 100; i += 1) await refuse(i);
+  const early = table.length;
+  for (let i = 100; i < 2_100; i += 1) await refuse(i);
+  assert.ok(table.length <= early + 256, `the table grew from ${early} to ${table.length} slots over 2,000 refusals`);
+  assert.equal(requests, 0, "nothing was sent");
+  so.dispose();
+});
