@@ -7,7 +7,7 @@
 // the typed text stays; once bound, one click is one order.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { openPage, useEnvironment, watchPosts } from "./harness.mjs";
+import { holdWasm, openPage, useEnvironment, watchPosts } from "./harness.mjs";
 
 const env = useEnvironment();
 
@@ -19,12 +19,7 @@ async function orderPosts() {
 
 /** Opens `path` with the wasm held back; `release()` lets it load. */
 async function openHeld(path) {
-  let release;
-  const loaded = new Promise((r) => (release = r));
-  await env.context.route("**/pkg/*.wasm", async (route) => {
-    await loaded;
-    await route.continue();
-  });
+  const { release } = await holdWasm(env.context);
   const page = await env.context.newPage();
   page.on("pageerror", (e) => console.error("page error:", e.message));
   // Every request the page makes after its first load, and every navigation of the tab.

@@ -135,6 +135,17 @@ export function useEnvironment() {
   return env;
 }
 
+/**
+ * Holds back every wasm download of `context` (a slow phone's first seconds) until the
+ * returned `release()` (the download goes on) or `fail()` (it is aborted: the wasm never loads).
+ */
+export async function holdWasm(context) {
+  let settle;
+  const decided = new Promise((r) => (settle = r));
+  await context.route("**/pkg/*.wasm", async (route) => ((await decided) ? route.continue() : route.abort()));
+  return { release: () => settle(true), fail: () => settle(false) };
+}
+
 /** Records every POST the page makes to `path`, as `{ url, body, headers }`, in order. */
 export function watchPosts(page, path = "/api/orders") {
   const posts = [];

@@ -5,7 +5,7 @@
 import { test, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { openPage, useEnvironment, watchPosts } from "./harness.mjs";
+import { holdWasm, openPage, useEnvironment, watchPosts } from "./harness.mjs";
 
 const env = useEnvironment();
 const htmxFile = fileURLToPath(new URL("../../node_modules/htmx.org/dist/htmx.min.js", import.meta.url));
@@ -91,12 +91,7 @@ test("a double click on an hx-post form makes one order, with the key header, an
 
 test("a double click before the wasm is loaded (the extension given a promise of the Sendonce): htmx sends nothing without the key, then one order with it", async () => {
   // The wasm is held until the clicks are done: a slow phone's first seconds.
-  let release;
-  const loaded = new Promise((r) => (release = r));
-  await env.context.route("**/pkg/*.wasm", async (route) => {
-    await loaded;
-    await route.continue();
-  });
+  const { release } = await holdWasm(env.context);
   const page = await env.context.newPage();
   page.on("pageerror", (e) => console.error("page error:", e.message));
   const posts = watchPosts(page);
@@ -113,12 +108,7 @@ test("a double click before the wasm is loaded (the extension given a promise of
 });
 
 test("the promise of the Sendonce rejects (the wasm does not load): the submit held meanwhile is sent by htmx as before, not lost", async () => {
-  let fail;
-  const failed = new Promise((r) => (fail = r));
-  await env.context.route("**/pkg/*.wasm", async (route) => {
-    await failed;
-    await route.abort();
-  });
+  const { fail } = await holdWasm(env.context);
   const page = await env.context.newPage();
   const posts = watchPosts(page);
   await page.goto(env.server.url + "/test/htmx.html?early", { waitUntil: "domcontentloaded" });
