@@ -4,38 +4,22 @@
 // load: `button.click()` on a bound form (click to guarded), the same click on a form with a
 // bare submit listener (the browser's own share), and `so.action()` with a 1 KB payload.
 // Usage: node bench/ab.mjs <dirA> <dirB> [clicks] [creates]
-import { createServer } from "node:http";
-import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { dirname, join, resolve } from "node:path";
 import { chromium } from "playwright-core";
+import { serveFiles } from "./serve.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const [dirA, dirB] = process.argv.slice(2, 4).map((d) => resolve(d));
 const clicks = Number(process.argv[4] || 600);
 const creates = Number(process.argv[5] || 2000);
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
-const server = createServer(async (req, res) => {
-  const path = new URL(req.url, "http://x").pathname;
-  const file = path.startsWith("/a/") ? join(dirA, path.slice(3)) : path.startsWith("/b/") ? join(dirB, path.slice(3)) : join(root, path);
-  try {
-    if (path.includes("..")) throw new Error();
-    const body = await readFile(file);
-    res.writeHead(200, {
-      "Content-Type": TYPES[path.slice(path.lastIndexOf("."))] || "application/octet-stream",
-      "Cross-Origin-Opener-Policy": "same-origin",
-      "Cross-Origin-Embedder-Policy": "require-corp",
-    });
-    res.end(body);
-  } catch {
-    res.writeHead(404).end();
-  }
-});
-await new Promise((r) => server.listen(0, "127.0.0.1", r));
+const server = await serveFiles((path) =>
+  path.startsWith("/a/") ? join(dirA, path.slice(3)) : path.startsWith("/b/") ? join(dirB, path.slice(3)) : join(root, path),
+);
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
 try {
   const page = await browser.newPage();
-  await page.goto(`http://127.0.0.1:${server.address().port}/bench/bench.html`);
+  await page.goto(`${server.base}/bench/bench.html`);
   await page.waitForFunction(() => window.benchReady === true);
   const r = await page.evaluate(async ({ clicks, creates }) => {
     const { makePayload } = await import("/bench/bench.js");

@@ -7,38 +7,23 @@
 //   button.click(); PROFILE_PKG=<dir> serves /pkg/ from another build (one whose wasm keeps
 //   its function names: wasm-bindgen's output before wasm-opt); NOPROF=1 only times;
 //   SMALL=1 creates with a tiny payload; MEMORY=1 with memory storage; TOP=n rows.
-import { createServer } from "node:http";
-import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { dirname, join, normalize } from "node:path";
+import { dirname, join } from "node:path";
 import { chromium } from "playwright-core";
+import { serveFiles } from "./serve.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const what = process.argv[2] || "click";
 const entry = process.argv[3] || "full";
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
-const server = createServer(async (req, res) => {
-  const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
-  try {
-    if (!(path.startsWith("/pkg/") || path.startsWith("/bench/")) || path.includes("..")) throw new Error();
-    // PROFILE_PKG: another build's pkg/ (one whose wasm keeps its function names).
-    const file = process.env.PROFILE_PKG && path.startsWith("/pkg/") ? join(process.env.PROFILE_PKG, path.slice(5)) : join(root, path);
-    const body = await readFile(file);
-    res.writeHead(200, {
-      "Content-Type": TYPES[path.slice(path.lastIndexOf("."))] || "application/octet-stream",
-      "Cross-Origin-Opener-Policy": "same-origin",
-      "Cross-Origin-Embedder-Policy": "require-corp",
-    });
-    res.end(body);
-  } catch {
-    res.writeHead(404).end();
-  }
+const server = await serveFiles((path) => {
+  if (!(path.startsWith("/pkg/") || path.startsWith("/bench/"))) return null;
+  // PROFILE_PKG: another build's pkg/ (one whose wasm keeps its function names).
+  return process.env.PROFILE_PKG && path.startsWith("/pkg/") ? join(process.env.PROFILE_PKG, path.slice(5)) : join(root, path);
 });
-await new Promise((r) => server.listen(0, "127.0.0.1", r));
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
 try {
   const page = await browser.newPage();
-  await page.goto(`http://127.0.0.1:${server.address().port}/bench/bench.html`);
+  await page.goto(`${server.base}/bench/bench.html`);
   await page.waitForFunction(() => window.benchReady === true);
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("Profiler.enable");

@@ -3,19 +3,17 @@
 // prints a table and writes bench/results.json. Usage: node bench/run.mjs [--quick]
 // `node bench/run.mjs --sizes-only` prints only the download figures and their targets (no
 // browser, no memory run; the same figures as `node scripts/size.mjs`).
-import { createServer } from "node:http";
-import { readFile } from "node:fs/promises";
 import { existsSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { dirname, join, normalize } from "node:path";
+import { dirname, join } from "node:path";
 import os from "node:os";
 import { chromium } from "playwright-core";
+import { serveFiles } from "./serve.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const quick = process.argv.includes("--quick");
 const sizesOnly = process.argv.includes("--sizes-only");
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
 
 // Each browser entry's download: its JS closure and wasm, each file gzip -9, summed
 // (scripts/size.mjs finds the files from the entry's imports).
@@ -39,27 +37,8 @@ if (sizesOnly) {
   process.exit(0);
 }
 
-const server = createServer(async (req, res) => {
-  const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
-  const allowed = path.startsWith("/pkg/") || path.startsWith("/bench/");
-  const ext = path.slice(path.lastIndexOf("."));
-  try {
-    if (path === "/favicon.ico") return res.writeHead(204).end();
-    if (!allowed || path.includes("..")) throw new Error("not served");
-    const body = await readFile(join(root, path));
-    res.writeHead(200, {
-      "Content-Type": TYPES[ext] || "application/octet-stream",
-      "Cross-Origin-Opener-Policy": "same-origin",
-      "Cross-Origin-Embedder-Policy": "require-corp",
-      "Cache-Control": "no-store",
-    });
-    res.end(body);
-  } catch {
-    res.writeHead(404).end();
-  }
-});
-await new Promise((r) => server.listen(0, "127.0.0.1", r));
-const base = `http://127.0.0.1:${server.address().port}`;
+const server = await serveFiles((path) => (path.startsWith("/pkg/") || path.startsWith("/bench/") ? join(root, path) : null));
+const { base } = server;
 
 // wasm memory (Node, the same V8): 100,000 actions, then the largest payload maxPayloadBytes
 // allows, once per entry, each in its own process (bench/memory.mjs).
