@@ -55,20 +55,21 @@ export function sleep(ms) {
 }
 
 /**
- * `sleep(ms)` that also resolves, with its timer cleared, as soon as `signal` aborts (an
- * instance's `dispose()`): a disposed instance keeps no Node process alive for a retry's wait.
+ * `sleep(ms)` that also resolves, with its timer cleared, as soon as `signal` or `other` aborts
+ * (an instance's `dispose()`, a send cancelled by its caller): a disposed instance keeps no
+ * Node process alive for a retry's wait. Either signal may be missing.
  */
 export function sleepUnless(ms, signal, other) {
   return new Promise((resolve) => {
-    if (signal.aborted || other?.aborted) return resolve();
+    if (signal?.aborted || other?.aborted) return resolve();
     const done = () => {
       clearTimeout(timer);
-      signal.removeEventListener("abort", done);
+      signal?.removeEventListener("abort", done);
       other?.removeEventListener("abort", done);
       resolve();
     };
     const timer = setTimeout(done, Math.min(ms, 2147483647));
-    signal.addEventListener("abort", done);
+    signal?.addEventListener("abort", done);
     other?.addEventListener("abort", done);
   });
 }

@@ -138,6 +138,54 @@ pub(crate) struct ActionCell {
     /// the first attempt until the action rests (see `send_across_processes`).
     lease: RefCell<Option<super::exclusive::Held<ActionCell>>>,
     last: RefCell<Option<Outcome>>,
+    /// What the shell is carrying out for the run, so that [`ActionCell::step`] knows what
+    /// its result means.
+    doing: RefCell<Doing>,
+}
+
+/// What a run's last command asked the shell to carry out.
+enum Doing {
+    Nothing,
+    /// The `headers` hook was called for an attempt of `request`, at `began`.
+    Hook {
+        request: StoredRequest,
+        timeout_ms: u64,
+        began: u64,
+    },
+    /// The attempt's request to `url` left at `started`.
+    Attempt {
+        url: String,
+        started: u64,
+    },
+    /// A job status poll.
+    Poll,
+    /// A record's write over a storage adapter.
+    Write,
+    /// The wait for the machine's next timer.
+    Sleep,
+}
+
+#[wasm_bindgen(module = "/js/shell.js")]
+extern "C" {
+    /// Carries out `run`'s commands until it rests.
+    #[wasm_bindgen(js_name = drive)]
+    fn js_drive(run: ActionRun);
+}
+
+/// One action's run as the JS shell (`js/shell.js`) holds it: the shell calls `step` with
+/// what the last command brought back and carries out the command it answers with
+/// (`["fetch", ...]`, `["hook", ...]`, `["sleep", ...]`, `["wait", promise]`), until it
+/// answers `undefined`; then it frees the run. Internal: not part of the API.
+#[wasm_bindgen(skip_typescript)]
+pub struct ActionRun(Rc<ActionCell>);
+
+#[wasm_bindgen]
+impl ActionRun {
+    /// Feeds `done` (the result of the last command, `undefined` at first) and answers the
+    /// next command.
+    pub fn step(&self, done: JsValue) -> JsValue {
+        self.0.step(&done)
+    }
 }
 
 impl LiveAction for ActionCell {
@@ -207,6 +255,7 @@ impl ActionCell {
             form_data: RefCell::new(None),
             lease: RefCell::new(None),
             last: RefCell::new(None),
+            doing: RefCell::new(Doing::Nothing),
         })
     }
 
@@ -498,20 +547,22 @@ impl ActionCell {
             .with_action(&m.record().action)
     }
 
-    /// Runs the machine's outputs until it has nothing to do, one driver per action.
+    /// Has the machine's outputs carried out until it has nothing to do, one run per action:
+    /// the JS shell (`js/shell.js`) carries out each command [`ActionCell::step`] answers with.
     fn drive(self: &Rc<Self>) {
         if self.running.replace(true) {
             return;
         }
-        let this = self.clone();
-        crate::platform::spawn(async move {
-            this.run().await;
-            this.running.set(false);
-            // At rest: an action paused `offline` waits for the `online` event, and nothing
-            // else may hold it (nor the instance). Held until it leaves `offline`.
-            let offline = this.machine.borrow().status() == StatusCode::Offline;
-            this.shared.hold_while_offline(&this, offline);
-        });
+        js_drive(ActionRun(self.clone()));
+    }
+
+    /// The run is over: at rest, an action paused `offline` waits for the `online` event, and
+    /// nothing else may hold it (nor the instance). Held until it leaves `offline`.
+    fn rest(self: &Rc<Self>) -> JsValue {
+        self.running.set(false);
+        let offline = self.machine.borrow().status() == StatusCode::Offline;
+        self.shared.hold_while_offline(self, offline);
+        JsValue::UNDEFINED
     }
 
     /// `dispose()`: this action ends here. The `send()`s waiting on it reject with
@@ -528,43 +579,102 @@ impl ActionCell {
         self.lease.borrow_mut().take();
     }
 
-    /// The `headers` hook's headers for this attempt (`Ok(vec![])` without a hook). Called
-    /// before every attempt, also after a reload; its headers are sent, never stored. A hook
-    /// that throws or rejects (a token service that is down) fails this attempt without a
-    /// request (`Unsent`: retried with the same key like a network error, never `uncertain`),
-    /// told in a `send.retry` event's detail. A
-    /// hook that returns something that is not headers is a programming error that retrying
-    /// cannot fix: `NotSent` with an `invalid_hook` error (the action rests `failed` and the
-    /// send rejects, saying so). A hook whose Promise does not settle within the attempt's
-    /// timeout ends the attempt the same way (`Unsent`): it can never leave the action
-    /// sending for ever. `Err` is the input that ends the attempt; nothing was sent.
-    async fn hook_headers(
-        &self,
-        request: &StoredRequest,
-        attempt: u32,
-        timeout_ms: u64,
-    ) -> Result<Vec<(String, String)>, Input> {
-        let Some(hook) = &self.shared.headers_hook else {
-            return Ok(Vec::new());
+    /// What the last command brought back (`done`) goes to the machine; then the machine's
+    /// outputs are carried out, those that need no waiting here, until one needs the shell:
+    /// its command is answered (`undefined`: the run is over, see [`ActionRun`]).
+    fn step(self: &Rc<Self>, done: &JsValue) -> JsValue {
+        let input = match self.doing.replace(Doing::Nothing) {
+            Doing::Nothing | Doing::Write => None,
+            Doing::Sleep => {
+                self.machine.borrow_mut().handle_timeout(platform::now_ms());
+                None
+            }
+            Doing::Hook {
+                request,
+                timeout_ms,
+                began,
+            } => match self.hooked(done, timeout_ms) {
+                Ok(extra) => return self.attempt(request, extra, timeout_ms, began),
+                Err(input) => Some(*input),
+            },
+            Doing::Attempt { url, started } => {
+                let input = match transport::reply(done) {
+                    Ok(reply) => Input::Reply(reply),
+                    Err(transport::Failure::Timeout) => Input::AttemptTimeout,
+                    Err(transport::Failure::Network) => Input::NetworkError,
+                    // Cancelled (`Input::Abort` was fed): nothing to tell the core, nor the
+                    // CORS watch.
+                    Err(transport::Failure::Aborted) => return self.next_command(),
+                };
+                self.shared.note_attempt(&url, attempt_end(&input, started));
+                Some(input)
+            }
+            Doing::Poll => match transport::reply(done) {
+                Ok(reply) => Some(Input::PollReply(reply)),
+                Err(transport::Failure::Aborted) => None,
+                Err(_) => Some(Input::PollFailed),
+            },
         };
-        let info = js_sys::Object::new();
-        platform::set(&info, "url", &JsValue::from_str(&request.url));
-        platform::set(&info, "method", &JsValue::from_str(&request.method));
-        platform::set(&info, "key", &JsValue::from_str(&self.key()));
-        let action = self.machine.borrow().record().action.clone();
-        platform::set(&info, "action", &JsValue::from_str(&action));
-        platform::set(&info, "attempt", &JsValue::from_f64(attempt as f64));
+        if let Some(input) = input {
+            self.machine
+                .borrow_mut()
+                .handle(input, platform::now_ms(), platform::random_u32());
+        }
+        self.next_command()
+    }
+
+    /// An attempt of `request` with the `headers` hook's `extra` headers: the
+    /// shell's command for its fetch. The hook and the request share the attempt's timeout
+    /// (`began` is when the hook was called): an attempt never takes longer than
+    /// `timeout_ms`, however slowly the hook answers.
+    fn attempt(
+        &self,
+        mut request: StoredRequest,
+        extra: Vec<(String, String)>,
+        timeout_ms: u64,
+        began: u64,
+    ) -> JsValue {
+        // Never the hook's key header: the action's key is sent.
+        if add_hook_headers(&mut request, extra, &self.shared.header_name) {
+            self.shared.emit(
+                self.event(EventKind::KeyHeaderIgnored)
+                    .with_detail("from the headers hook"),
+            );
+        }
+        let started = platform::now_ms();
+        let left = timeout_ms.saturating_sub(started.saturating_sub(began));
+        let command = transport::send(
+            &self.shared.fetch,
+            &request,
+            self.form_data.borrow().as_ref(),
+            left.max(1),
+            self.cancel_signal().as_ref(),
+        );
+        *self.doing.borrow_mut() = Doing::Attempt {
+            url: request.url,
+            started,
+        };
+        command
+    }
+
+    /// What the `headers` hook gave for an attempt (`done`: what `settle` of `js/platform.js`
+    /// resolved with), checked. Called before every attempt, also after a reload; its
+    /// headers are sent, never stored. A hook that throws or rejects (a token service that is
+    /// down) fails this attempt without a request (`Unsent`: retried with the same key like a
+    /// network error, never `uncertain`), told in a `send.retry` event's detail. A hook that
+    /// returns something that is not headers is a programming error that retrying cannot
+    /// fix: `NotSent` with an `invalid_hook` error (the action rests `failed` and the send
+    /// rejects, saying so). A hook whose Promise does not settle within the attempt's timeout
+    /// ends the attempt the same way (`Unsent`): it can never leave the action sending for
+    /// ever. `Err` is the input that ends the attempt; nothing was sent.
+    fn hooked(&self, done: &JsValue, timeout_ms: u64) -> Result<Vec<(String, String)>, Box<Input>> {
         let failed = |why: &str| {
             self.shared.emit(
                 self.event(EventKind::SendRetry)
                     .with_detail(&format!("headers hook failed: {why}")),
             );
         };
-        let value = match invoke(hook, &JsValue::NULL, &[&info]) {
-            Ok(v) => platform::settle_within(v, Some(timeout_ms)).await,
-            Err(e) => platform::Settled::Rejected(e),
-        };
-        match value {
+        match platform::settled(done) {
             platform::Settled::Value(v) => headers_list(&v).map_err(|e| {
                 let what = if v.is_object() {
                     "an object that is not headers".to_string()
@@ -575,17 +685,17 @@ impl ActionCell {
                     SendonceError::InvalidOption { reason, .. } => reason,
                     other => other.to_string(),
                 };
-                Input::NotSent(SendonceError::InvalidHook(format!(
+                Box::new(Input::NotSent(SendonceError::InvalidHook(format!(
                     "the `headers` hook returned {what} (headers {why}); nothing was sent"
-                )))
+                ))))
             }),
             platform::Settled::Rejected(e) => {
                 failed(&crate::platform::storage::describe(&e));
-                Err(Input::Unsent)
+                Err(Box::new(Input::Unsent))
             }
             platform::Settled::TimedOut => {
                 failed(&format!("did not settle within {timeout_ms} ms"));
-                Err(Input::Unsent)
+                Err(Box::new(Input::Unsent))
             }
         }
     }
@@ -595,19 +705,38 @@ impl ActionCell {
         self.cancel.borrow().as_ref().map(|c| c.signal())
     }
 
-    async fn run(self: &Rc<Self>) {
+    /// Writes `record`: at once in this tab's storage; over an adapter, the shell awaits the
+    /// write (the record is there before the request leaves, and the final one before the
+    /// lease is released).
+    fn persist(&self, record: ActionRecord) -> Option<JsValue> {
+        if !self.shared.store.is_adapter() {
+            self.shared.write(&Record::Action(record));
+            return None;
+        }
+        let shared = self.shared.clone();
+        let written = platform::promise(async move {
+            shared.write_async(&Record::Action(record)).await;
+            Ok(JsValue::UNDEFINED)
+        });
+        *self.doing.borrow_mut() = Doing::Write;
+        Some(command("wait", &[written.into()]))
+    }
+
+    /// Carries out the machine's outputs until one needs the shell (its command) or none is
+    /// left (`undefined`: the run rests).
+    fn next_command(self: &Rc<Self>) -> JsValue {
         loop {
             let out = self.machine.borrow_mut().poll();
             if self.shared.disposed.get() {
                 // Disposed: nothing more leaves. What an attempt already under way brought
                 // back is still written, so the next page resumes from the truth.
                 match out {
-                    Some(Output::Persist(record)) => {
-                        self.shared.write_async(&Record::Action(record)).await;
-                        continue;
-                    }
+                    Some(Output::Persist(record)) => match self.persist(record) {
+                        Some(command) => return command,
+                        None => continue,
+                    },
                     Some(_) => continue,
-                    None => return,
+                    None => return self.rest(),
                 }
             }
             match out {
@@ -616,66 +745,37 @@ impl ActionCell {
                     timeout_ms,
                     attempt,
                 }) => {
-                    let mut request = request;
-                    // The hook and the request share the attempt's timeout: an attempt never
-                    // takes longer than `timeout_ms`, however slowly the hook answers.
                     let began = platform::now_ms();
-                    let input = match self.hook_headers(&request, attempt, timeout_ms).await {
-                        Err(input) => input,
-                        Ok(extra) => {
-                            // Never the hook's key header: the action's key is sent.
-                            let header = &self.shared.header_name;
-                            if add_hook_headers(&mut request, extra, header) {
-                                self.shared.emit(
-                                    self.event(EventKind::KeyHeaderIgnored)
-                                        .with_detail("from the headers hook"),
-                                );
-                            }
-                            let form_data = self.form_data.borrow().clone();
-                            let started = platform::now_ms();
-                            let left = timeout_ms.saturating_sub(started.saturating_sub(began));
-                            let cancel = self.cancel_signal();
-                            let sent = transport::send(
-                                &self.shared.fetch,
-                                &request,
-                                form_data.as_ref(),
-                                left.max(1),
-                                cancel.as_ref(),
-                            );
-                            let input = match sent.await {
-                                Ok(reply) => Input::Reply(reply),
-                                Err(transport::Failure::Timeout) => Input::AttemptTimeout,
-                                Err(transport::Failure::Network) => Input::NetworkError,
-                                // Cancelled (`Input::Abort` was fed): nothing to tell the
-                                // core, nor the CORS watch.
-                                Err(transport::Failure::Aborted) => continue,
-                            };
-                            self.shared
-                                .note_attempt(&request.url, attempt_end(&input, started));
-                            input
-                        }
+                    let Some(hook) = &self.shared.headers_hook else {
+                        return self.attempt(request, Vec::new(), timeout_ms, began);
                     };
-                    self.machine.borrow_mut().handle(
-                        input,
-                        platform::now_ms(),
-                        platform::random_u32(),
+                    let info = js_sys::Object::new();
+                    platform::set(&info, "url", &JsValue::from_str(&request.url));
+                    platform::set(&info, "method", &JsValue::from_str(&request.method));
+                    platform::set(&info, "key", &JsValue::from_str(&self.key()));
+                    let action = self.machine.borrow().record().action.clone();
+                    platform::set(&info, "action", &JsValue::from_str(&action));
+                    platform::set(&info, "attempt", &JsValue::from_f64(attempt as f64));
+                    let c = command(
+                        "hook",
+                        &[hook.into(), info.into(), (timeout_ms as f64).into()],
                     );
+                    *self.doing.borrow_mut() = Doing::Hook {
+                        request,
+                        timeout_ms,
+                        began,
+                    };
+                    return c;
                 }
                 Some(Output::Poll { url, timeout_ms }) => {
-                    let cancel = self.cancel_signal();
-                    let polled =
-                        transport::get_url(&self.shared.fetch, &url, timeout_ms, cancel.as_ref())
-                            .await;
-                    let input = match polled {
-                        Ok(reply) => Input::PollReply(reply),
-                        Err(transport::Failure::Aborted) => continue,
-                        Err(_) => Input::PollFailed,
-                    };
-                    self.machine.borrow_mut().handle(
-                        input,
-                        platform::now_ms(),
-                        platform::random_u32(),
+                    let c = transport::get_url(
+                        &self.shared.fetch,
+                        &url,
+                        timeout_ms,
+                        self.cancel_signal().as_ref(),
                     );
+                    *self.doing.borrow_mut() = Doing::Poll;
+                    return c;
                 }
                 Some(Output::Status { code, reason }) => {
                     let status = status_object(&self.shared.messages, code, reason.as_deref());
@@ -683,9 +783,10 @@ impl ActionCell {
                         .emit(self.event(EventKind::Status).with_code(code));
                     self.listeners.call(&status);
                 }
-                // Awaited over an adapter: the record is there before the request leaves.
                 Some(Output::Persist(record)) => {
-                    self.shared.write_async(&Record::Action(record)).await
+                    if let Some(command) = self.persist(record) {
+                        return command;
+                    }
                 }
                 Some(Output::Event(note)) => {
                     let mut e = self.event(note.kind);
@@ -694,81 +795,100 @@ impl ActionCell {
                     e.ms = note.ms;
                     self.shared.emit(e);
                 }
-                Some(Output::Settled(outcome)) => {
-                    let reply = reply_object(
-                        outcome.reply.as_ref(),
-                        outcome.code,
-                        outcome.replayed,
-                        outcome.attempts,
-                        &self.key(),
-                    );
-                    if matches!(outcome.error, Some(SendonceError::Aborted(_))) {
-                        // A cancelled run: its callers were answered, and its locks, claim
-                        // and lease let go, when it was cancelled (`abort_waiter`). A send
-                        // that came since is a new run: its caller and its lock are its own.
-                        *self.last.borrow_mut() = Some(outcome);
-                        continue;
-                    }
-                    let waiters: Vec<Waiter> = self.waiters.borrow_mut().drain(..).collect();
-                    for w in waiters {
-                        // A programming error of the page rejects, saying so; anything the
-                        // server or the network did resolves with the reply.
-                        let _ = match &outcome.error {
-                            Some(e) => invoke(&w.reject, &JsValue::NULL, &[&js_error(e)]),
-                            None => invoke(&w.resolve, &JsValue::NULL, &[&reply]),
-                        };
-                    }
-                    if outcome.error.is_none() {
-                        self.settled_listeners.call(&reply);
-                    }
-                    // At rest (final, offline or accepted): tell the tabs waiting for this
-                    // key when it was confirmed (all they can adopt), then let them have it.
-                    if self.lock.borrow().is_some() && outcome.code.is_confirmed() {
-                        self.shared.tell_other_tabs(self.machine.borrow().record());
-                    }
-                    *self.last.borrow_mut() = Some(outcome);
-                    self.lock.borrow_mut().take();
-                    // The data claim outlives the send a moment: a tab that comes with the same
-                    // data before this tab's records reach its storage still finds the key.
-                    // Not when the action is done with (refused, changed, or its window over
-                    // at once with `window: 0`): the same data next is a new action, whose own
-                    // key must not be traded for this one.
-                    if let Some(claim) = self.claim.borrow_mut().take() {
-                        let done_with = {
-                            let m = self.machine.borrow();
-                            let r = m.record();
-                            r.is_finished()
-                                && plan_action(Some(r), &r.fingerprint, platform::now_ms())
-                                    == ActionPlan::New
-                        };
-                        if done_with {
-                            drop(claim);
-                        } else {
-                            crate::platform::spawn(async move {
-                                platform::sleep(locks::SETTLE_MS).await;
-                                drop(claim);
-                            });
-                        }
-                    }
-                    // Released after the final record was written (above, awaited).
-                    self.lease.borrow_mut().take();
-                }
+                Some(Output::Settled(outcome)) => self.settled(outcome),
                 None => {
-                    let wake = self.machine.borrow().poll_timeout();
-                    match wake {
-                        Some(at) => {
-                            let ms = at.saturating_sub(platform::now_ms());
-                            // Cut short when the run is cancelled (or the instance disposed).
-                            let cancel = self.cancel_signal();
-                            self.shared.sleep_or(ms, cancel.as_ref()).await;
-                            self.machine.borrow_mut().handle_timeout(platform::now_ms());
-                        }
-                        None => return,
-                    }
+                    let Some(at) = self.machine.borrow().poll_timeout() else {
+                        return self.rest();
+                    };
+                    // Cut short when the run is cancelled or the instance disposed; the
+                    // machine is then told the time (`handle_timeout`) all the same.
+                    let ms = at.saturating_sub(platform::now_ms());
+                    let ended = self.shared.ended_signal().map(JsValue::from);
+                    let cancel = self.cancel_signal().map(JsValue::from);
+                    *self.doing.borrow_mut() = Doing::Sleep;
+                    return command(
+                        "sleep",
+                        &[
+                            (ms as f64).into(),
+                            ended.unwrap_or(JsValue::UNDEFINED),
+                            cancel.unwrap_or(JsValue::UNDEFINED),
+                        ],
+                    );
                 }
             }
         }
     }
+
+    /// The run came to rest with `outcome`: its callers are answered, the other tabs told,
+    /// and the locks, claim and lease let go.
+    fn settled(&self, outcome: Outcome) {
+        let reply = reply_object(
+            outcome.reply.as_ref(),
+            outcome.code,
+            outcome.replayed,
+            outcome.attempts,
+            &self.key(),
+        );
+        if matches!(outcome.error, Some(SendonceError::Aborted(_))) {
+            // A cancelled run: its callers were answered, and its locks, claim and lease let
+            // go, when it was cancelled (`abort_waiter`). A send that came since is a new
+            // run: its caller and its lock are its own.
+            *self.last.borrow_mut() = Some(outcome);
+            return;
+        }
+        let waiters: Vec<Waiter> = self.waiters.borrow_mut().drain(..).collect();
+        for w in waiters {
+            // A programming error of the page rejects, saying so; anything the server or
+            // the network did resolves with the reply.
+            let _ = match &outcome.error {
+                Some(e) => invoke(&w.reject, &JsValue::NULL, &[&js_error(e)]),
+                None => invoke(&w.resolve, &JsValue::NULL, &[&reply]),
+            };
+        }
+        if outcome.error.is_none() {
+            self.settled_listeners.call(&reply);
+        }
+        // At rest (final, offline or accepted): tell the tabs waiting for this key when it
+        // was confirmed (all they can adopt), then let them have it.
+        if self.lock.borrow().is_some() && outcome.code.is_confirmed() {
+            self.shared.tell_other_tabs(self.machine.borrow().record());
+        }
+        *self.last.borrow_mut() = Some(outcome);
+        self.lock.borrow_mut().take();
+        // The data claim outlives the send a moment: a tab that comes with the same data
+        // before this tab's records reach its storage still finds the key. Not when the
+        // action is done with (refused, changed, or its window over at once with
+        // `window: 0`): the same data next is a new action, whose own key must not be traded
+        // for this one.
+        if let Some(claim) = self.claim.borrow_mut().take() {
+            let done_with = {
+                let m = self.machine.borrow();
+                let r = m.record();
+                r.is_finished()
+                    && plan_action(Some(r), &r.fingerprint, platform::now_ms()) == ActionPlan::New
+            };
+            if done_with {
+                drop(claim);
+            } else {
+                crate::platform::spawn(async move {
+                    platform::sleep(locks::SETTLE_MS).await;
+                    drop(claim);
+                });
+            }
+        }
+        // Released after the final record was written (awaited before this output).
+        self.lease.borrow_mut().take();
+    }
+}
+
+/// A command for the shell: `[op, ...args]`.
+fn command(op: &str, args: &[JsValue]) -> JsValue {
+    let c = Array::new();
+    c.push(&JsValue::from_str(op));
+    for a in args {
+        c.push(a);
+    }
+    c.into()
 }
 
 /// One user action as its callers hold it: the shared cell and the bytes this caller sends.

@@ -21,12 +21,15 @@
 //!   tabs and processes, and inbound messages seen once.
 //! - [`listeners`]: the callback lists behind `onStatus`, `onReply` and `onChange`.
 //!
-//! The waits are `async fn`s over `js/platform.js`'s promises, not callbacks, by
-//! measurement (BENCHMARKS.md, "Event-driven drivers, measured and not kept"): the action
-//! driver, its locks, transport and storage adapter calls rewritten as callbacks over one
-//! promise bridge made the forms entry's wasm 2,063 bytes gzip larger, although the futures
-//! runtime left it. Each continuation is a closure type of its own, with its vtable and drop
-//! glue; an `async fn` is one state machine.
+//! An action's run (its attempts, polls, writes over an adapter and timers) is carried out by
+//! the JS shell (`js/shell.js`): the driver answers each step with a command and the shell
+//! hands back what it brought (`ActionRun`, in [`action`]); no future runs it. The other
+//! waits (locks, claims and leases, a form's draft, chat and quick replies) are still
+//! `async fn`s over `js/platform.js`'s promises, not Rust callbacks, by measurement
+//! (BENCHMARKS.md, "Event-driven drivers, measured and not kept"): rewritten as callbacks over
+//! one promise bridge they made the forms entry's wasm 2,063 bytes gzip larger (each
+//! continuation is a closure type of its own, with its vtable and drop glue). A continuation
+//! kept in JS costs neither (BENCHMARKS.md, "Issue 21: the action's run in the shell").
 
 pub(crate) mod action;
 #[cfg(feature = "chat")]

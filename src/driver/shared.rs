@@ -454,14 +454,10 @@ impl<C: LiveAction + 'static> Instance<C> {
         }
     }
 
-    /// [`Instance::sleep`], also cut short when `cancel` aborts (a send cancelled by its
-    /// caller's signal).
-    pub async fn sleep_or(&self, ms: u64, cancel: Option<&web_sys::AbortSignal>) {
-        match (&self.ended, cancel) {
-            (Some(c), Some(cancel)) => platform::sleep_unless_either(ms, &c.signal(), cancel).await,
-            (None, Some(cancel)) => platform::sleep_unless(ms, cancel).await,
-            (_, None) => self.sleep(ms).await,
-        }
+    /// The signal that aborts when the instance is disposed (`None`: it cannot be, no
+    /// `AbortController` here): the shell cuts a run's waits short with it.
+    pub fn ended_signal(&self) -> Option<web_sys::AbortSignal> {
+        self.ended.as_ref().map(|c| c.signal())
     }
 
     /// The counters of the events so far (borrowed: read them before the next event).

@@ -17,24 +17,10 @@ use wasm_bindgen::JsCast;
 // machine and the glue of its promise): `js/platform.js`. None of their promises rejects.
 #[wasm_bindgen(module = "/js/platform.js")]
 extern "C" {
-    /// One HTTP attempt: `{ status, headers, body, cut }` or `{ failure }` (see `transport`).
-    #[wasm_bindgen(js_name = attempt)]
-    fn js_attempt(
-        fetch: &JsValue,
-        url: &str,
-        init: &js_sys::Object,
-        timeout_ms: f64,
-        max_body: f64,
-        max_headers: f64,
-    ) -> Promise;
     #[wasm_bindgen(js_name = sleep)]
     fn js_sleep(ms: f64) -> Promise;
     #[wasm_bindgen(js_name = sleepUnless)]
-    fn js_sleep_unless(
-        ms: f64,
-        signal: &web_sys::AbortSignal,
-        other: Option<&web_sys::AbortSignal>,
-    ) -> Promise;
+    fn js_sleep_unless(ms: f64, signal: &web_sys::AbortSignal) -> Promise;
     /// `{ ok, value }`, `{ ok: false, error }` or `{ timedOut: true }`.
     #[wasm_bindgen(js_name = settle)]
     fn js_settle(value: &JsValue, ms: Option<f64>) -> Promise;
@@ -170,13 +156,18 @@ pub async fn settle_within(v: JsValue, ms: Option<u64>) -> Settled {
     if !(v.has_type::<js_sys::Promise>() || get(&v, "then").is_function()) {
         return Settled::Value(v);
     }
-    let r = wait(js_settle(&v, ms.map(|ms| ms as f64))).await;
-    if get(&r, "timedOut").is_truthy() {
+    settled(&wait(js_settle(&v, ms.map(|ms| ms as f64))).await)
+}
+
+/// What `settle` of `js/platform.js` resolved with (`{ ok, value }`, `{ ok: false, error }` or
+/// `{ timedOut: true }`).
+pub fn settled(r: &JsValue) -> Settled {
+    if get(r, "timedOut").is_truthy() {
         Settled::TimedOut
-    } else if get(&r, "ok").is_truthy() {
-        Settled::Value(get(&r, "value"))
+    } else if get(r, "ok").is_truthy() {
+        Settled::Value(get(r, "value"))
     } else {
-        Settled::Rejected(get(&r, "error"))
+        Settled::Rejected(get(r, "error"))
     }
 }
 
@@ -195,16 +186,7 @@ pub(crate) async fn wait(p: js_sys::Promise) -> JsValue {
 
 /// Waits `ms` milliseconds, or less: until `signal` aborts (the timer is cleared then).
 pub async fn sleep_unless(ms: u64, signal: &web_sys::AbortSignal) {
-    wait(js_sleep_unless(ms as f64, signal, None)).await;
-}
-
-/// Waits `ms` milliseconds, or less: until `signal` or `other` aborts.
-pub async fn sleep_unless_either(
-    ms: u64,
-    signal: &web_sys::AbortSignal,
-    other: &web_sys::AbortSignal,
-) {
-    wait(js_sleep_unless(ms as f64, signal, Some(other))).await;
+    wait(js_sleep_unless(ms as f64, signal)).await;
 }
 
 /// `navigator.onLine`, or true where there is no navigator (Node).

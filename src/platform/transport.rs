@@ -2,14 +2,15 @@
 //! per-attempt timeout that aborts the request (`AbortController`) and is raced with every
 //! step, so it fires even when a fetch ignores its signal; reply headers and body are read
 //! within the bounds of `core::reply`. The same URL, method, headers and body bytes
-//! go out on every attempt: the request comes from the core, already complete. The awaiting is
-//! done in JS (`js/platform.js`): one promise crosses into the wasm per attempt.
+//! go out on every attempt: the request comes from the core, already complete. Nothing here
+//! waits: [`send`] and [`get_url`] build the command the JS shell carries out
+//! (`js/shell.js`), and [`reply`] reads what it brought back.
 
 use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::{get, js_attempt, set, wait};
+use super::{get, set};
 use crate::core::record::StoredRequest;
 use crate::core::reply::{
     truncation_note, HeaderBudget, Reply, MAX_BODY_BYTES, MAX_HEADERS, TRUNCATED_HEADER,
@@ -26,18 +27,20 @@ pub enum Failure {
     Aborted,
 }
 
-/// Sends one attempt and reads the reply. `form_data` (a form's multipart body, a `Blob`
+/// The shell's command for one attempt (`js/shell.js` carries it out with `attempt` of
+/// `js/platform.js`, which races the timeout with every step and reads at most the core's
+/// limits); its result goes to [`reply`]. `form_data` (a form's multipart body, a `Blob`
 /// written once with the action's boundary, whose `Content-Type` is among the request's
 /// headers) is sent instead of the request's text body. A `FormData` is sent as it is, without
 /// a `Content-Type`: the browser writes its boundary (a new one on every attempt). `cancel`
 /// aborts the attempt (its fetch included) when it aborts: [`Failure::Aborted`].
-pub async fn send(
+pub fn send(
     fetch: &JsValue,
     request: &StoredRequest,
     form_data: Option<&JsValue>,
     timeout_ms: u64,
     cancel: Option<&web_sys::AbortSignal>,
-) -> Result<Reply, Failure> {
+) -> JsValue {
     let init = Object::new();
     if let Some(signal) = cancel {
         set(&init, "signal", signal);
@@ -57,54 +60,58 @@ pub async fn send(
         (None, Some(body)) => set(&init, "body", &JsValue::from_str(body)),
         (None, None) => {}
     }
-    fetch_with_timeout(fetch, &request.url, &init, timeout_ms).await
+    command(fetch, &request.url, &init, timeout_ms)
 }
 
-/// A GET (job status polls); `cancel` as for [`send`].
-pub async fn get_url(
+/// The shell's command for a GET (job status polls); `cancel` as for [`send`].
+pub fn get_url(
     fetch: &JsValue,
     url: &str,
     timeout_ms: u64,
     cancel: Option<&web_sys::AbortSignal>,
-) -> Result<Reply, Failure> {
+) -> JsValue {
     let init = Object::new();
     if let Some(signal) = cancel {
         set(&init, "signal", signal);
     }
     set(&init, "method", &JsValue::from_str("GET"));
-    fetch_with_timeout(fetch, url, &init, timeout_ms).await
+    command(fetch, url, &init, timeout_ms)
 }
 
-/// One attempt through the JS adapter (`js/platform.js`), which races the timeout with every
-/// step and reads at most the core's limits; the header budget is applied here, while copying.
-async fn fetch_with_timeout(
-    fetch: &JsValue,
-    url: &str,
-    init: &Object,
-    timeout_ms: u64,
-) -> Result<Reply, Failure> {
-    let done = wait(js_attempt(
-        fetch,
-        url,
-        init,
-        timeout_ms as f64,
-        MAX_BODY_BYTES as f64,
-        (4 * MAX_HEADERS) as f64,
-    ))
-    .await;
-    if done.is_undefined() {
+/// `["fetch", fetch, url, init, timeoutMs, maxBody, maxHeaders]`.
+fn command(fetch: &JsValue, url: &str, init: &Object, timeout_ms: u64) -> JsValue {
+    let c = Array::new();
+    for v in [
+        JsValue::from_str("fetch"),
+        fetch.clone(),
+        JsValue::from_str(url),
+        init.into(),
+        JsValue::from_f64(timeout_ms as f64),
+        JsValue::from_f64(MAX_BODY_BYTES as f64),
+        JsValue::from_f64((4 * MAX_HEADERS) as f64),
+    ] {
+        c.push(&v);
+    }
+    c.into()
+}
+
+/// What an attempt's command brought back (`{ status, headers, body, cut }` or
+/// `{ failure }`), read within the core's bounds; the header budget is applied here, while
+/// copying.
+pub fn reply(done: &JsValue) -> Result<Reply, Failure> {
+    if !done.is_object() {
         return Err(Failure::Network);
     }
-    match get(&done, "failure").as_string().as_deref() {
+    match get(done, "failure").as_string().as_deref() {
         Some("timeout") => return Err(Failure::Timeout),
         Some("aborted") => return Err(Failure::Aborted),
         Some(_) => return Err(Failure::Network),
         None => {}
     }
-    let status = get(&done, "status").as_f64().unwrap_or(0.0) as u16;
+    let status = get(done, "status").as_f64().unwrap_or(0.0) as u16;
     let mut headers = Vec::new();
     let mut budget = HeaderBudget::default();
-    let list: Array = get(&done, "headers").dyn_into().unwrap_or_default();
+    let list: Array = get(done, "headers").dyn_into().unwrap_or_default();
     let mut i = 0;
     while i + 1 < list.length() {
         let (k, v) = (list.get(i), list.get(i + 1));
@@ -117,8 +124,8 @@ async fn fetch_with_timeout(
             }
         }
     }
-    let mut body = get(&done, "body").as_string().unwrap_or_default();
-    let mut cut = get(&done, "cut").as_bool().unwrap_or(false);
+    let mut body = get(done, "body").as_string().unwrap_or_default();
+    let mut cut = get(done, "cut").as_bool().unwrap_or(false);
     if body.len() > MAX_BODY_BYTES {
         cut = true;
         let mut at = MAX_BODY_BYTES;
