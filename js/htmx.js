@@ -22,10 +22,6 @@
 const NAME = "sendonce";
 // The verbs whose requests change something (a GET is htmx's as before).
 const VERBS = ["post", "put", "patch", "delete"];
-// The outcomes of a reply that confirm the server has the action: htmx swaps those.
-const CONFIRMED = new Set(["done", "already_received"]);
-// The statuses of a submission still under way (htmx's `htmx-request` class).
-const UNDER_WAY = new Set(["sending", "retrying", "accepted", "elsewhere"]);
 
 /**
  * Defines the htmx extension `sendonce` for `so` (a Sendonce, or a promise of one: the
@@ -149,7 +145,8 @@ export function sendonceHtmx(htmx, so, options = {}) {
     }
     bound.set(form, { binding, gate });
     binding.onReply((reply) => swap(form, reply));
-    binding.onStatus((status) => busy(form, UNDER_WAY.has(status.code)));
+    // While the submission is under way (the wasm says so: `status.underWay`).
+    binding.onStatus((status) => busy(form, status.underWay));
   }
 
   function busy(form, on) {
@@ -162,7 +159,7 @@ export function sendonceHtmx(htmx, so, options = {}) {
   /** Hands a confirmed reply to htmx's swap, where htmx would have swapped its own reply. */
   function swap(form, reply) {
     api.triggerEvent(form, "sendonce:reply", { reply });
-    if (!CONFIRMED.has(reply.outcome) || reply.status === 204 || !form.isConnected) return;
+    if (!reply.confirmed || reply.status === 204 || !form.isConnected) return;
     const target = api.getTarget(form);
     if (!target) return;
     const body = reply.body == null ? "" : typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);

@@ -10,14 +10,10 @@
 // request is in flight find the same action, with the same key, instead of starting another.
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 
-const IDLE = Object.freeze({ code: "idle", text: "" });
-// Statuses of an action still under way (the hooks' `isPending`).
-const UNDER_WAY = new Set(["sending", "retrying", "accepted", "elsewhere"]);
-// Statuses that confirm the server has the action (`onSuccess`).
-const CONFIRMED = new Set(["done", "already_received"]);
-// Statuses an action rests in for good. Not "offline": a paused action resumes on the
-// `online` event, and its handle is what keeps it alive in this page.
-const FINAL = new Set([...CONFIRMED, "changed", "rejected", "failed", "uncertain"]);
+// What a status means (under way, resting for good) and whether a reply confirms the action
+// come with them from the wasm (`status.underWay`, `status.final`, `reply.confirmed`): these
+// hooks keep no list of codes.
+const IDLE = Object.freeze({ code: "idle", text: "", underWay: false, final: false });
 
 /** Per-instance registries: `so -> Map(name -> value)`. */
 function registry(map, so) {
@@ -87,7 +83,7 @@ function entryOf(reg, id, name, action, error) {
       entry.status = status;
       notify(entry);
       // An action that resumed on its own (after "offline") and rests now may be freed.
-      if (FINAL.has(status.code)) releaseLater(reg, entry);
+      if (status.final) releaseLater(reg, entry);
     });
   }
   return entry;
@@ -105,7 +101,7 @@ function notify(entry) {
  */
 function release(reg, entry) {
   if (entry.freed || entry.listeners.size > 0 || !entry.settled) return;
-  if (entry.action && !FINAL.has(entry.status.code)) return;
+  if (entry.action && !entry.status.final) return;
   const current = reg.get(entry.id) === entry;
   if (current && reg.get(lastOf(entry.name)) === entry.id) return;
   if (current) reg.delete(entry.id);
@@ -170,7 +166,7 @@ export function useAction(so, name, payload, options) {
       if (entry.action && !entry.freed) entry.status = entry.action.status;
       notify(entry);
       const o = latest.current.options ?? {};
-      if (reply && CONFIRMED.has(reply.outcome)) {
+      if (reply && reply.confirmed) {
         call(o.onSuccess, reply);
         call(o.onSettled, reply, null);
       } else {
@@ -287,7 +283,7 @@ function viewOf(entry) {
     key: entry.key,
     reply: entry.reply,
     error: entry.error,
-    isPending: !entry.settled || UNDER_WAY.has(entry.status.code),
+    isPending: !entry.settled || entry.status.underWay,
   };
 }
 
@@ -347,7 +343,7 @@ export function useSendonceForm(so, options) {
       const offReply = form.onReply((reply) => {
         setState((s) => formView(s.status, form.key ?? null, reply, null));
         const o = opts.current ?? {};
-        if (CONFIRMED.has(reply.outcome)) {
+        if (reply.confirmed) {
           call(o.onSuccess, reply);
           call(o.onSettled, reply, null);
         } else {
@@ -377,7 +373,7 @@ export function useSendonceForm(so, options) {
 }
 
 function formView(status, key, reply, error) {
-  return { status, key, reply, error, isPending: UNDER_WAY.has(status.code) };
+  return { status, key, reply, error, isPending: status.underWay };
 }
 
 function chatStore(so, options) {

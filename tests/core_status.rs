@@ -118,6 +118,30 @@ fn codes_are_stable() {
     assert!(StatusCode::Uncertain.is_final() && !StatusCode::Uncertain.is_confirmed());
 }
 
+/// Each code is in exactly one of four classes: under way, resting for good, paused until
+/// the network returns (`offline`), waiting for the user (`idle`, `incomplete`). The status
+/// objects carry the first two (`underWay`, `final`), so that the React hooks and the htmx
+/// extension keep no list of codes of their own.
+#[test]
+fn every_code_is_under_way_final_or_waiting() {
+    let under_way: Vec<&str> = ALL_CODES
+        .iter()
+        .filter(|c| c.is_under_way())
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(under_way, ["sending", "retrying", "accepted", "elsewhere"]);
+    let waiting: Vec<&str> = ALL_CODES
+        .iter()
+        .filter(|c| !c.is_under_way() && !c.is_final())
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(waiting, ["idle", "offline", "incomplete"]);
+    for c in ALL_CODES {
+        assert!(!(c.is_under_way() && c.is_final()), "{c:?}");
+        assert!(!c.is_confirmed() || c.is_final(), "{c:?}");
+    }
+}
+
 #[test]
 fn uncertain_has_its_text_in_the_four_locales() {
     let text = |tag: &str| Messages::new(Locale::parse(tag)).text(StatusCode::Uncertain, None);

@@ -34,7 +34,7 @@ impl Action {
         self.handle.fingerprint()
     }
 
-    /// The current status, `{ code, text }`.
+    /// The current status, `{ code, text, underWay, final }`.
     #[wasm_bindgen(getter, unchecked_return_type = "Status")]
     pub fn status(&self) -> JsValue {
         self.handle.status()
@@ -52,7 +52,7 @@ impl Action {
 
     /// Sends the action to `url` with `init` (`method`, default `POST`; `headers`). The body is
     /// the payload as JSON, the same bytes on every attempt. A send while one is under way
-    /// joins it. Resolves with `{ status, headers, body, replayed, outcome, attempts, key }`.
+    /// joins it. Resolves with `{ status, headers, body, replayed, outcome, confirmed, attempts, key }`.
     #[wasm_bindgen(js_name = send, unchecked_return_type = "Promise<Reply>")]
     pub fn send_js(
         &self,

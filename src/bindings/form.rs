@@ -165,7 +165,7 @@ impl Form {
         self.inner.key()
     }
 
-    /// The current status, `{ code, text }` (`idle` before the first submission).
+    /// The current status, `{ code, text, underWay, final }` (`idle` before the first submission).
     #[wasm_bindgen(getter, unchecked_return_type = "Status")]
     pub fn status(&self) -> JsValue {
         self.inner.status()

@@ -36,6 +36,13 @@ export type StatusCode =
 export interface Status {
   code: StatusCode;
   text: string;
+  /** Still under way: a request in flight or a retry waiting (`sending`, `retrying`), the
+   * server working on it (`accepted`), or another tab sending it (`elsewhere`). */
+  underWay: boolean;
+  /** Resting for good: nothing more is sent on its own (`done`, `already_received`,
+   * `changed`, `rejected`, `failed`, `uncertain`). Neither this nor `underWay`: waiting for
+   * the network (`offline`) or for the user (`idle`, `incomplete`). */
+  final: boolean;
   /** A form's `incomplete` status: what to add again, by name (as `PendingAction.waitingFor`). */
   waitingFor?: string[];
   /** A form's submission refused before anything was sent (`failed`): the developer's error
@@ -57,6 +64,8 @@ export interface Reply {
   replayed: boolean;
   /** The status the action rests in. */
   outcome: StatusCode;
+  /** The outcome confirms the server has the action (`done` or `already_received`). */
+  confirmed: boolean;
   attempts: number;
   key: string;
 }

@@ -101,6 +101,19 @@ impl StatusCode {
     pub fn is_confirmed(self) -> bool {
         matches!(self, StatusCode::Done | StatusCode::AlreadyReceived)
     }
+
+    /// True while the action is under way: a request in flight or a retry waiting, the server
+    /// working on it, or another tab sending it. Not `offline` (paused until the network
+    /// returns) nor `idle` or `incomplete` (waiting for the user).
+    pub fn is_under_way(self) -> bool {
+        matches!(
+            self,
+            StatusCode::Sending
+                | StatusCode::Retrying
+                | StatusCode::Accepted
+                | StatusCode::Elsewhere
+        )
+    }
 }
 
 /// A built-in locale.

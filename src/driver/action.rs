@@ -984,7 +984,7 @@ impl ActionHandle {
         self.cell.machine.borrow().record().fingerprint.to_string()
     }
 
-    /// The current status, `{ code, text }`.
+    /// The current status, `{ code, text, underWay, final }`.
     pub(crate) fn status(&self) -> JsValue {
         self.cell.status()
     }

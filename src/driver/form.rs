@@ -253,7 +253,7 @@ impl FormDriver {
         self.key.borrow().as_ref().map(|k| k.to_string())
     }
 
-    /// The current status, `{ code, text }` (`idle` before the first submission).
+    /// The current status, `{ code, text, underWay, final }` (`idle` before the first submission).
     pub(crate) fn status(&self) -> JsValue {
         if let Some(waiting) = self.waiting.borrow().as_ref() {
             return waiting.clone();

@@ -314,15 +314,20 @@ pub fn options_object(v: &JsValue, what: &str) -> Result<JsValue, SendonceError>
     }
 }
 
-/// `{ code, text }` for a status.
+/// `{ code, text, underWay, final }` for a status: what the code means comes with it
+/// (`StatusCode::is_under_way`, `StatusCode::is_final`), so that no layer above (the React
+/// hooks, the htmx extension, a page) keeps its own list of codes.
 pub fn status_object(messages: &Messages, code: StatusCode, reason: Option<&str>) -> JsValue {
     let o = Object::new();
     set(&o, "code", &JsValue::from_str(code.as_str()));
     set(&o, "text", &JsValue::from_str(&messages.text(code, reason)));
+    set(&o, "underWay", &JsValue::from_bool(code.is_under_way()));
+    set(&o, "final", &JsValue::from_bool(code.is_final()));
     o.into()
 }
 
-/// The reply object `send()` resolves with.
+/// The reply object `send()` resolves with; `confirmed` says whether its outcome confirms
+/// that the server has the action (`StatusCode::is_confirmed`).
 pub fn reply_object(
     reply: Option<&Reply>,
     code: StatusCode,
@@ -351,6 +356,7 @@ pub fn reply_object(
     set(&o, "body", &body);
     set(&o, "replayed", &JsValue::from_bool(replayed));
     set(&o, "outcome", &JsValue::from_str(code.as_str()));
+    set(&o, "confirmed", &JsValue::from_bool(code.is_confirmed()));
     set(&o, "attempts", &JsValue::from_f64(attempts as f64));
     set(&o, "key", &JsValue::from_str(key));
     o.into()

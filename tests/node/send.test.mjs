@@ -186,3 +186,51 @@ test("idempotent: false and a headers hook that fails once: nothing had left, so
   assert.equal(reply.outcome, "done");
   assert.equal(calls.length, 1);
 });
+
+test("statuses say whether the action is under way or rests for good, and replies whether the server has it", async () => {
+  // 1: 201; 2: 422 (the key reused with other data); 3 and after: the network is down.
+  const { fetch } = scriptedFetch((n) => (n === 1 ? 201 : n === 2 ? 422 : "drop"));
+  const so = new Sendonce({ storage: "memory", fetch, retry: { ...fast, attempts: 2 } });
+  const seen = [];
+  const watch = (a) => a.onStatus((s) => seen.push(`${s.code}:${s.underWay}:${s.final}`));
+
+  const first = so.action("order", { n: 1 });
+  assert.deepEqual(
+    { underWay: first.status.underWay, final: first.status.final },
+    { underWay: false, final: false },
+    "idle: nothing under way, not over",
+  );
+  watch(first);
+  const done = await first.send("https://api.example/orders");
+  assert.equal(done.outcome, "done");
+  assert.equal(done.confirmed, true);
+  // The same data again, answered locally: confirmed too.
+  const again = await so.action("order", { n: 1 }).send("https://api.example/orders");
+  assert.equal(again.outcome, "already_received");
+  assert.equal(again.confirmed, true);
+
+  const changed = so.action("order", { n: 2 });
+  watch(changed);
+  const refused = await changed.send("https://api.example/orders");
+  assert.equal(refused.outcome, "changed");
+  assert.equal(refused.confirmed, false);
+
+  const lost = so.action("order", { n: 3 });
+  watch(lost);
+  const offline = await lost.send("https://api.example/orders");
+  assert.equal(offline.outcome, "offline");
+  assert.equal(offline.confirmed, false);
+
+  assert.deepEqual(seen, [
+    "sending:true:false",
+    "done:false:true",
+    // The same data again is the same action: its listener sees the local repeat.
+    "already_received:false:true",
+    "sending:true:false",
+    "changed:false:true",
+    "sending:true:false",
+    "retrying:true:false",
+    "offline:false:false",
+  ]);
+  so.dispose();
+});

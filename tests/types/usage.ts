@@ -98,6 +98,9 @@ export async function main(formElement: HTMLFormElement): Promise<void> {
   const reply: Reply = await action.send("/api/orders", { method: "POST", headers: { "X-Trace": "1" } });
   const outcome: StatusCode = reply.outcome;
   const replayed: boolean = reply.replayed;
+  const confirmed: boolean = reply.confirmed;
+  const busy: boolean = status.underWay || !status.final;
+  console.log(confirmed, busy);
   const again: Reply = await action.retry();
   // Per-action retries and a cancel signal (issue 22).
   const slow = so.action("pay", { order: 42 }, { retry: { timeoutMs: 30_000, deadlineMs: 120_000 } });
