@@ -318,6 +318,16 @@ impl ActionMachine {
         &self.cfg.key
     }
 
+    /// The name of the header the key is sent in.
+    pub fn key_header(&self) -> &str {
+        &self.cfg.header_name
+    }
+
+    /// True when the page has a `headers` hook, called before every attempt.
+    pub fn has_headers_hook(&self) -> bool {
+        self.cfg.headers_hook
+    }
+
     /// The current status code.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -340,6 +350,12 @@ impl ActionMachine {
             self.phase,
             Phase::InFlight | Phase::Waiting { .. } | Phase::Polling { .. } | Phase::Elsewhere
         )
+    }
+
+    /// True while the machine waits for the answer to attempt `attempt` (the last
+    /// `Transmit`): not once that attempt was cancelled, timed out or answered.
+    pub fn awaits_attempt(&self, attempt: u32) -> bool {
+        self.phase == Phase::InFlight && self.record.attempts == attempt
     }
 
     /// Replaces the retry policy (`so.action(name, payload, { retry })` for an action that is

@@ -25,6 +25,7 @@ pub mod quick;
 pub mod record;
 pub mod reply;
 pub mod retry;
+pub mod run;
 mod sha1;
 pub mod status;
 pub(crate) mod text;

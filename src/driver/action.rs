@@ -17,8 +17,8 @@ use super::exclusive::Acquired;
 use super::listeners::Listeners;
 use super::shared::{Instance, LiveAction};
 use crate::core::action::{
-    add_hook_headers, adopt_elsewhere, pending_view, plan_action, plan_action_for, ActionMachine,
-    ActionPlan, Input, Outcome, Output, PendingView,
+    adopt_elsewhere, pending_view, plan_action, plan_action_for, ActionMachine, ActionPlan, Input,
+    Outcome, PendingView,
 };
 use crate::core::error::SendonceError;
 use crate::core::events::{Event, EventKind};
@@ -26,6 +26,7 @@ use crate::core::exclusive::{Fallback, Found};
 use crate::core::fingerprint::fingerprint_action;
 use crate::core::key::Key;
 use crate::core::record::{self, ActionRecord, Record, StoredRequest};
+use crate::core::run::{Command, Done, Hooked, Run};
 use crate::core::status::StatusCode;
 use crate::core::window::{ActionKind, Window};
 use crate::platform::convert::{
@@ -138,31 +139,8 @@ pub(crate) struct ActionCell {
     /// the first attempt until the action rests (see `send_across_processes`).
     lease: RefCell<Option<super::exclusive::Held<ActionCell>>>,
     last: RefCell<Option<Outcome>>,
-    /// What the shell is carrying out for the run, so that [`ActionCell::step`] knows what
-    /// its result means.
-    doing: RefCell<Doing>,
-}
-
-/// What a run's last command asked the shell to carry out.
-enum Doing {
-    Nothing,
-    /// The `headers` hook was called for an attempt of `request`, at `began`.
-    Hook {
-        request: StoredRequest,
-        timeout_ms: u64,
-        began: u64,
-    },
-    /// The attempt's request to `url` left at `started`.
-    Attempt {
-        url: String,
-        started: u64,
-    },
-    /// A job status poll.
-    Poll,
-    /// A record's write over a storage adapter.
-    Write,
-    /// The wait for the machine's next timer.
-    Sleep,
+    /// The run's steps: what is carried out next and what its result means (`core::run`).
+    run: RefCell<Run>,
 }
 
 #[wasm_bindgen(module = "/js/shell.js")]
@@ -255,7 +233,7 @@ impl ActionCell {
             form_data: RefCell::new(None),
             lease: RefCell::new(None),
             last: RefCell::new(None),
-            doing: RefCell::new(Doing::Nothing),
+            run: RefCell::new(Run::new()),
         })
     }
 
@@ -579,234 +557,92 @@ impl ActionCell {
         self.lease.borrow_mut().take();
     }
 
-    /// What the last command brought back (`done`) goes to the machine; then the machine's
-    /// outputs are carried out, those that need no waiting here, until one needs the shell:
-    /// its command is answered (`undefined`: the run is over, see [`ActionRun`]).
+    /// What the last command brought back (`done`) goes to the run ([`Run::step`]); the
+    /// commands it answers with that need no waiting are carried out here, until one needs
+    /// the shell: that command is answered (`undefined`: the run is over, see [`ActionRun`]).
     fn step(self: &Rc<Self>, done: &JsValue) -> JsValue {
-        let input = match self.doing.replace(Doing::Nothing) {
-            Doing::Nothing | Doing::Write => None,
-            Doing::Sleep => {
-                self.machine.borrow_mut().handle_timeout(platform::now_ms());
-                None
+        let mut done = {
+            let run = self.run.borrow();
+            if run.awaits_hook() {
+                Done::Hooked(hooked(done))
+            } else if run.awaits_reply() {
+                Done::Reply(transport::reply(done))
+            } else {
+                Done::Nothing
             }
-            Doing::Hook {
-                request,
-                timeout_ms,
-                began,
-            } => match self.hooked(done, timeout_ms) {
-                Ok(extra) => return self.attempt(request, extra, timeout_ms, began),
-                Err(input) => Some(*input),
-            },
-            Doing::Attempt { url, started } => {
-                let input = match transport::reply(done) {
-                    Ok(reply) => Input::Reply(reply),
-                    Err(transport::Failure::Timeout) => Input::AttemptTimeout,
-                    Err(transport::Failure::Network) => Input::NetworkError,
-                    // Cancelled (`Input::Abort` was fed): nothing to tell the core, nor the
-                    // CORS watch.
-                    Err(transport::Failure::Aborted) => return self.next_command(),
-                };
-                self.shared.note_attempt(&url, attempt_end(&input, started));
-                Some(input)
-            }
-            Doing::Poll => match transport::reply(done) {
-                Ok(reply) => Some(Input::PollReply(reply)),
-                Err(transport::Failure::Aborted) => None,
-                Err(_) => Some(Input::PollFailed),
-            },
         };
-        if let Some(input) = input {
-            self.machine
-                .borrow_mut()
-                .handle(input, platform::now_ms(), platform::random_u32());
-        }
-        self.next_command()
-    }
-
-    /// An attempt of `request` with the `headers` hook's `extra` headers: the
-    /// shell's command for its fetch. The hook and the request share the attempt's timeout
-    /// (`began` is when the hook was called): an attempt never takes longer than
-    /// `timeout_ms`, however slowly the hook answers.
-    fn attempt(
-        &self,
-        mut request: StoredRequest,
-        extra: Vec<(String, String)>,
-        timeout_ms: u64,
-        began: u64,
-    ) -> JsValue {
-        // Never the hook's key header: the action's key is sent.
-        if add_hook_headers(&mut request, extra, &self.shared.header_name) {
-            self.shared.emit(
-                self.event(EventKind::KeyHeaderIgnored)
-                    .with_detail("from the headers hook"),
-            );
-        }
-        let started = platform::now_ms();
-        let left = timeout_ms.saturating_sub(started.saturating_sub(began));
-        let command = transport::send(
-            &self.shared.fetch,
-            &request,
-            self.form_data.borrow().as_ref(),
-            left.max(1),
-            self.cancel_signal().as_ref(),
-        );
-        *self.doing.borrow_mut() = Doing::Attempt {
-            url: request.url,
-            started,
-        };
-        command
-    }
-
-    /// What the `headers` hook gave for an attempt (`done`: what `settle` of `js/platform.js`
-    /// resolved with), checked. Called before every attempt, also after a reload; its
-    /// headers are sent, never stored. A hook that throws or rejects (a token service that is
-    /// down) fails this attempt without a request (`Unsent`: retried with the same key like a
-    /// network error, never `uncertain`), told in a `send.retry` event's detail. A hook that
-    /// returns something that is not headers is a programming error that retrying cannot
-    /// fix: `NotSent` with an `invalid_hook` error (the action rests `failed` and the send
-    /// rejects, saying so). A hook whose Promise does not settle within the attempt's timeout
-    /// ends the attempt the same way (`Unsent`): it can never leave the action sending for
-    /// ever. `Err` is the input that ends the attempt; nothing was sent.
-    fn hooked(&self, done: &JsValue, timeout_ms: u64) -> Result<Vec<(String, String)>, Box<Input>> {
-        let failed = |why: &str| {
-            self.shared.emit(
-                self.event(EventKind::SendRetry)
-                    .with_detail(&format!("headers hook failed: {why}")),
-            );
-        };
-        match platform::settled(done) {
-            platform::Settled::Value(v) => headers_list(&v).map_err(|e| {
-                let what = if v.is_object() {
-                    "an object that is not headers".to_string()
-                } else {
-                    format!("a {}", v.js_typeof().as_string().unwrap_or_default())
-                };
-                let why = match e {
-                    SendonceError::InvalidOption { reason, .. } => reason,
-                    other => other.to_string(),
-                };
-                Box::new(Input::NotSent(SendonceError::InvalidHook(format!(
-                    "the `headers` hook returned {what} (headers {why}); nothing was sent"
-                ))))
-            }),
-            platform::Settled::Rejected(e) => {
-                failed(&crate::platform::storage::describe(&e));
-                Err(Box::new(Input::Unsent))
-            }
-            platform::Settled::TimedOut => {
-                failed(&format!("did not settle within {timeout_ms} ms"));
-                Err(Box::new(Input::Unsent))
-            }
-        }
-    }
-
-    /// The signal of the current run's cancel controller.
-    fn cancel_signal(&self) -> Option<web_sys::AbortSignal> {
-        self.cancel.borrow().as_ref().map(|c| c.signal())
-    }
-
-    /// Writes `record`: at once in this tab's storage; over an adapter, the shell awaits the
-    /// write (the record is there before the request leaves, and the final one before the
-    /// lease is released).
-    fn persist(&self, record: ActionRecord) -> Option<JsValue> {
-        if !self.shared.store.is_adapter() {
-            self.shared.write(&Record::Action(record));
-            return None;
-        }
-        let shared = self.shared.clone();
-        let written = platform::promise(async move {
-            shared.write_async(&Record::Action(record)).await;
-            Ok(JsValue::UNDEFINED)
-        });
-        *self.doing.borrow_mut() = Doing::Write;
-        Some(command("wait", &[written.into()]))
-    }
-
-    /// Carries out the machine's outputs until one needs the shell (its command) or none is
-    /// left (`undefined`: the run rests).
-    fn next_command(self: &Rc<Self>) -> JsValue {
         loop {
-            let out = self.machine.borrow_mut().poll();
-            if self.shared.disposed.get() {
-                // Disposed: nothing more leaves. What an attempt already under way brought
-                // back is still written, so the next page resumes from the truth.
-                match out {
-                    Some(Output::Persist(record)) => match self.persist(record) {
-                        Some(command) => return command,
-                        None => continue,
-                    },
-                    Some(_) => continue,
-                    None => return self.rest(),
-                }
-            }
-            match out {
-                Some(Output::Transmit {
-                    request,
-                    timeout_ms,
+            let command = {
+                let mut m = self.machine.borrow_mut();
+                self.run.borrow_mut().step(
+                    &mut m,
+                    done,
+                    platform::now_ms(),
+                    platform::random_u32,
+                    self.shared.disposed.get(),
+                )
+            };
+            done = Done::Nothing;
+            match command {
+                Command::Hook {
+                    url,
+                    method,
                     attempt,
-                }) => {
-                    let began = platform::now_ms();
-                    let Some(hook) = &self.shared.headers_hook else {
-                        return self.attempt(request, Vec::new(), timeout_ms, began);
+                    timeout_ms,
+                } => {
+                    let hook = match &self.shared.headers_hook {
+                        Some(f) => JsValue::from(f),
+                        None => JsValue::UNDEFINED,
                     };
                     let info = js_sys::Object::new();
-                    platform::set(&info, "url", &JsValue::from_str(&request.url));
-                    platform::set(&info, "method", &JsValue::from_str(&request.method));
+                    platform::set(&info, "url", &JsValue::from_str(&url));
+                    platform::set(&info, "method", &JsValue::from_str(&method));
                     platform::set(&info, "key", &JsValue::from_str(&self.key()));
                     let action = self.machine.borrow().record().action.clone();
                     platform::set(&info, "action", &JsValue::from_str(&action));
                     platform::set(&info, "attempt", &JsValue::from_f64(attempt as f64));
-                    let c = command(
-                        "hook",
-                        &[hook.into(), info.into(), (timeout_ms as f64).into()],
-                    );
-                    *self.doing.borrow_mut() = Doing::Hook {
-                        request,
-                        timeout_ms,
-                        began,
-                    };
-                    return c;
+                    return command_of("hook", &[hook, info.into(), (timeout_ms as f64).into()]);
                 }
-                Some(Output::Poll { url, timeout_ms }) => {
-                    let c = transport::get_url(
+                Command::Fetch {
+                    request,
+                    timeout_ms,
+                    ..
+                } => {
+                    return transport::send(
+                        &self.shared.fetch,
+                        &request,
+                        self.form_data.borrow().as_ref(),
+                        timeout_ms,
+                        self.cancel_signal().as_ref(),
+                    )
+                }
+                Command::Poll { url, timeout_ms } => {
+                    return transport::get_url(
                         &self.shared.fetch,
                         &url,
                         timeout_ms,
                         self.cancel_signal().as_ref(),
-                    );
-                    *self.doing.borrow_mut() = Doing::Poll;
-                    return c;
+                    )
                 }
-                Some(Output::Status { code, reason }) => {
-                    let status = status_object(&self.shared.messages, code, reason.as_deref());
-                    self.shared
-                        .emit(self.event(EventKind::Status).with_code(code));
-                    self.listeners.call(&status);
-                }
-                Some(Output::Persist(record)) => {
-                    if let Some(command) = self.persist(record) {
-                        return command;
+                Command::Write(record) => {
+                    // At once in this tab's storage; over an adapter, the shell awaits the
+                    // write (the record is there before the request leaves, and the final one
+                    // before the lease is released).
+                    if !self.shared.store.is_adapter() {
+                        self.shared.write(&Record::Action(record));
+                        continue;
                     }
+                    let shared = self.shared.clone();
+                    let written = platform::promise(async move {
+                        shared.write_async(&Record::Action(record)).await;
+                        Ok(JsValue::UNDEFINED)
+                    });
+                    return command_of("wait", &[written.into()]);
                 }
-                Some(Output::Event(note)) => {
-                    let mut e = self.event(note.kind);
-                    e.attempt = note.attempt;
-                    e.status = note.http_status;
-                    e.ms = note.ms;
-                    self.shared.emit(e);
-                }
-                Some(Output::Settled(outcome)) => self.settled(outcome),
-                None => {
-                    let Some(at) = self.machine.borrow().poll_timeout() else {
-                        return self.rest();
-                    };
-                    // Cut short when the run is cancelled or the instance disposed; the
-                    // machine is then told the time (`handle_timeout`) all the same.
-                    let ms = at.saturating_sub(platform::now_ms());
+                Command::Sleep(ms) => {
                     let ended = self.shared.ended_signal().map(JsValue::from);
                     let cancel = self.cancel_signal().map(JsValue::from);
-                    *self.doing.borrow_mut() = Doing::Sleep;
-                    return command(
+                    return command_of(
                         "sleep",
                         &[
                             (ms as f64).into(),
@@ -815,8 +651,23 @@ impl ActionCell {
                         ],
                     );
                 }
+                Command::Status { code, reason } => {
+                    let status = status_object(&self.shared.messages, code, reason.as_deref());
+                    self.shared
+                        .emit(self.event(EventKind::Status).with_code(code));
+                    self.listeners.call(&status);
+                }
+                Command::Event(e) => self.shared.emit(e),
+                Command::Attempted { url, end } => self.shared.note_attempt(&url, end),
+                Command::Settled(outcome) => self.settled(outcome),
+                Command::Rest => return self.rest(),
             }
         }
+    }
+
+    /// The signal of the current run's cancel controller.
+    fn cancel_signal(&self) -> Option<web_sys::AbortSignal> {
+        self.cancel.borrow().as_ref().map(|c| c.signal())
     }
 
     /// The run came to rest with `outcome`: its callers are answered, the other tabs told,
@@ -881,8 +732,35 @@ impl ActionCell {
     }
 }
 
+/// What the `headers` hook gave (`done`: what `settle` of `js/platform.js` resolved with),
+/// read: its headers, or why it gave none (`core::run::Hooked` says what each does to the
+/// attempt).
+fn hooked(done: &JsValue) -> Hooked {
+    match platform::settled(done) {
+        platform::Settled::Value(v) => match headers_list(&v) {
+            Ok(headers) => Hooked::Headers(headers),
+            Err(e) => {
+                let what = if v.is_object() {
+                    "an object that is not headers".to_string()
+                } else {
+                    format!("a {}", v.js_typeof().as_string().unwrap_or_default())
+                };
+                let why = match e {
+                    SendonceError::InvalidOption { reason, .. } => reason,
+                    other => other.to_string(),
+                };
+                Hooked::Invalid(SendonceError::InvalidHook(format!(
+                    "the `headers` hook returned {what} (headers {why}); nothing was sent"
+                )))
+            }
+        },
+        platform::Settled::Rejected(e) => Hooked::Failed(crate::platform::storage::describe(&e)),
+        platform::Settled::TimedOut => Hooked::TimedOut,
+    }
+}
+
 /// A command for the shell: `[op, ...args]`.
-fn command(op: &str, args: &[JsValue]) -> JsValue {
+fn command_of(op: &str, args: &[JsValue]) -> JsValue {
     let c = Array::new();
     c.push(&JsValue::from_str(op));
     for a in args {
@@ -1035,18 +913,6 @@ impl ActionHandle {
             waiting_for: self.waiting_for.clone(),
             ..Default::default()
         })
-    }
-}
-
-/// How an attempt ended, for the CORS watch (`core::cors`).
-fn attempt_end(input: &Input, started_ms: u64) -> crate::core::cors::AttemptEnd {
-    use crate::core::cors::AttemptEnd;
-    match input {
-        Input::NetworkError => AttemptEnd::NetworkError {
-            elapsed_ms: platform::now_ms().saturating_sub(started_ms),
-        },
-        Input::AttemptTimeout => AttemptEnd::Timeout,
-        _ => AttemptEnd::Answered,
     }
 }
 

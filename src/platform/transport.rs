@@ -15,17 +15,7 @@ use crate::core::record::StoredRequest;
 use crate::core::reply::{
     truncation_note, HeaderBudget, Reply, MAX_BODY_BYTES, MAX_HEADERS, TRUNCATED_HEADER,
 };
-
-/// Why an attempt got no HTTP answer.
-#[derive(Debug)]
-pub enum Failure {
-    /// The per-attempt timeout fired and the request was aborted.
-    Timeout,
-    /// The network failed: no HTTP answer, or the body was cut.
-    Network,
-    /// The caller's cancel signal aborted the attempt (`send(url, { signal })`).
-    Aborted,
-}
+use crate::core::run::Failure;
 
 /// The shell's command for one attempt (`js/shell.js` carries it out with `attempt` of
 /// `js/platform.js`, which races the timeout with every step and reads at most the core's

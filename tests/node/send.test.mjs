@@ -234,3 +234,34 @@ test("statuses say whether the action is under way or rests for good, and replie
   ]);
   so.dispose();
 });
+
+test("a send disposed or cancelled while its headers hook is still fetching a token: no request leaves", async () => {
+  for (const how of ["dispose", "abort"]) {
+    const { calls, fetch } = scriptedFetch(() => 201);
+    let release;
+    let asked = 0;
+    const token = new Promise((resolve) => (release = resolve));
+    const so = new Sendonce({
+      storage: "memory",
+      fetch,
+      retry: fast,
+      headers: async () => {
+        asked += 1;
+        return { Authorization: `Bearer ${await token}` };
+      },
+    });
+    const controller = new AbortController();
+    const sent = so.action("order", { how }).send("https://api.example/orders", { signal: controller.signal });
+    sent.catch(() => {});
+    // The hook is called (the attempt has begun) and waits for its token.
+    while (asked === 0) await new Promise((r) => setTimeout(r, 1));
+    if (how === "dispose") so.dispose();
+    else controller.abort();
+    release("t");
+    await assert.rejects(sent, (e) => e instanceof SendonceError && e.code === (how === "dispose" ? "disposed" : "aborted"));
+    // Give the hook's answer every chance to start a request.
+    for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 1));
+    assert.equal(calls.length, 0, `${how}: a request left after the page let go of it`);
+    so.dispose();
+  }
+});

@@ -14,11 +14,13 @@
 use std::collections::HashMap;
 
 use sendonce::core::action::{ActionConfig, ActionMachine, Input, Note, Outcome, Output};
+use sendonce::core::error::SendonceError;
 use sendonce::core::fingerprint::sha256_hex;
 use sendonce::core::key::{validate_key, Key};
 use sendonce::core::record::{ActionRecord, StoredRequest};
 use sendonce::core::reply::Reply;
 use sendonce::core::retry::RetryPolicy;
+use sendonce::core::run::{Command, Done, Failure, Hooked, Run};
 use sendonce::core::status::StatusCode;
 use sendonce::core::window::{ActionKind, Window};
 
@@ -321,6 +323,8 @@ pub struct Sent {
     pub at: u64,
     /// Attempt number the machine gave it.
     pub attempt: u32,
+    /// The timeout the request was given (what the `headers` hook left of the attempt's).
+    pub timeout_ms: u64,
     /// The key header's value.
     pub key: Option<String>,
     /// URL.
@@ -343,6 +347,8 @@ pub enum Step {
     Transmit(usize),
     /// A job poll went out.
     Poll(String),
+    /// The `headers` hook was called for this attempt.
+    Hook(u32),
     /// A record was written.
     Persist(ActionRecord),
     /// A status was shown.
@@ -396,6 +402,28 @@ pub struct Driver {
     pub network_down: bool,
     /// Steps taken by the last `run`, to catch a machine that never rests.
     pub max_steps: usize,
+    /// The run: what is carried out next (`core::run`, as the JS shell carries it out).
+    pub engine: Run,
+    /// What the last command brought back, for the next step.
+    done: Option<Done>,
+    /// What the `headers` hook answers, attempt after attempt (the machine calls it when its
+    /// config says the page has one); empty: headers `X-Hook: 1` at once.
+    pub hook_script: Vec<HookAnswer>,
+    /// The instance was disposed.
+    pub disposed: bool,
+}
+
+/// What the `headers` hook does for one attempt.
+#[derive(Debug, Clone)]
+pub enum HookAnswer {
+    /// Answers these headers after this many ms.
+    Headers(Vec<(String, String)>, u64),
+    /// Throws (a token service that is down).
+    Throws,
+    /// Never settles: the attempt's timeout ends it.
+    Hangs,
+    /// Answers something that is not headers.
+    Nonsense,
 }
 
 impl Driver {
@@ -415,6 +443,10 @@ impl Driver {
             rng: Random::Xorshift(0x9E37_79B9_7F4A_7C15),
             network_down: false,
             max_steps: 100_000,
+            engine: Run::new(),
+            done: None,
+            hook_script: Vec::new(),
+            disposed: false,
         }
     }
 
@@ -431,54 +463,62 @@ impl Driver {
         self
     }
 
-    /// Pulls outputs, answers them, and jumps the clock to the next timeout, until the machine
-    /// has nothing more to do. Panics when it never rests.
+    /// Carries out the run's commands (`core::run`, the sequence the JS shell carries out)
+    /// and jumps the clock over its waits, until it rests. Panics when it never rests.
     pub fn run(&mut self) {
         let mut steps = 0usize;
-        loop {
+        while self.step() {
             steps += 1;
             assert!(
                 steps < self.max_steps,
                 "the machine did not come to rest after {steps} steps"
             );
-            if let Some(out) = self.machine.poll() {
-                self.answer(out);
-                continue;
-            }
-            match self.machine.poll_timeout() {
-                Some(at) => {
-                    assert!(
-                        at >= self.now.saturating_sub(LATENCY_MS),
-                        "a timeout in the past"
-                    );
-                    self.now = self.now.max(at);
-                    self.machine.handle_timeout(self.now);
-                }
-                None => break,
-            }
         }
     }
 
-    /// Does one thing: answers one output, or jumps the clock to the next timeout. False when
-    /// the machine has nothing to do.
+    /// Carries out one command of the run; false when it rests.
     pub fn step(&mut self) -> bool {
-        if let Some(out) = self.machine.poll() {
-            self.answer(out);
-            return true;
-        }
-        match self.machine.poll_timeout() {
-            Some(at) => {
-                self.now = self.now.max(at);
-                self.machine.handle_timeout(self.now);
-                true
+        let done = self.done.take().unwrap_or(Done::Nothing);
+        let rng = &mut self.rng;
+        let command = self.engine.step(
+            &mut self.machine,
+            done,
+            self.now,
+            || rng.next(),
+            self.disposed,
+        );
+        match command {
+            Command::Hook {
+                attempt,
+                timeout_ms,
+                ..
+            } => {
+                self.steps.push(Step::Hook(attempt));
+                let answer = if self.hook_script.is_empty() {
+                    HookAnswer::Headers(vec![("X-Hook".into(), "1".into())], 0)
+                } else {
+                    self.hook_script.remove(0)
+                };
+                self.done = Some(Done::Hooked(match answer {
+                    HookAnswer::Headers(h, ms) => {
+                        self.now += ms.min(timeout_ms);
+                        if ms >= timeout_ms {
+                            Hooked::TimedOut
+                        } else {
+                            Hooked::Headers(h)
+                        }
+                    }
+                    HookAnswer::Throws => Hooked::Failed("token service down".into()),
+                    HookAnswer::Hangs => {
+                        self.now += timeout_ms;
+                        Hooked::TimedOut
+                    }
+                    HookAnswer::Nonsense => Hooked::Invalid(SendonceError::InvalidHook(
+                        "the `headers` hook returned a number".into(),
+                    )),
+                }));
             }
-            None => false,
-        }
-    }
-
-    fn answer(&mut self, out: Output) {
-        match out {
-            Output::Transmit {
+            Command::Fetch {
                 attempt,
                 request,
                 timeout_ms,
@@ -491,6 +531,7 @@ impl Driver {
                 self.sent.push(Sent {
                     at: self.now,
                     attempt,
+                    timeout_ms,
                     key: header(&request.headers, KEY_HEADER).map(str::to_string),
                     url: request.url.clone(),
                     method: request.method.clone(),
@@ -499,37 +540,44 @@ impl Driver {
                     result: result.clone(),
                 });
                 self.steps.push(Step::Transmit(self.sent.len() - 1));
-                let input = match result {
+                self.done = Some(Done::Reply(match result {
                     NetResult::Reply(r) => {
                         self.now += LATENCY_MS;
-                        Input::Reply(r)
+                        Ok(r)
                     }
                     NetResult::NetworkError => {
                         self.now += LATENCY_MS;
-                        Input::NetworkError
+                        Err(Failure::Network)
                     }
                     NetResult::Timeout => {
                         self.now += timeout_ms;
-                        Input::AttemptTimeout
+                        Err(Failure::Timeout)
                     }
-                };
-                self.input(input);
+                }));
             }
-            Output::Poll { url, .. } => {
+            Command::Poll { url, .. } => {
                 self.steps.push(Step::Poll(url.clone()));
                 self.now += LATENCY_MS;
-                let input = if self.network_down {
-                    Input::PollFailed
+                self.done = Some(Done::Reply(if self.network_down {
+                    Err(Failure::Network)
                 } else {
-                    Input::PollReply(self.server.poll(&url))
-                };
-                self.input(input);
+                    Ok(self.server.poll(&url))
+                }));
             }
-            Output::Persist(r) => self.steps.push(Step::Persist(r)),
-            Output::Status { code, reason } => self.steps.push(Step::Status(code, reason)),
-            Output::Event(n) => self.steps.push(Step::Event(n)),
-            Output::Settled(o) => self.steps.push(Step::Settled(o)),
+            Command::Write(r) => self.steps.push(Step::Persist(r)),
+            Command::Sleep(ms) => self.now += ms,
+            Command::Status { code, reason } => self.steps.push(Step::Status(code, reason)),
+            Command::Event(e) => self.steps.push(Step::Event(Note {
+                kind: e.kind,
+                attempt: e.attempt,
+                http_status: e.status,
+                ms: e.ms,
+            })),
+            Command::Attempted { .. } => {}
+            Command::Settled(o) => self.steps.push(Step::Settled(o)),
+            Command::Rest => return false,
         }
+        true
     }
 
     /// The statuses shown, in order.
