@@ -287,6 +287,9 @@ proptest! {
         // The user asked to send again (`retry()`): the one way a target that honours no key
         // is sent a second request after an attempt that may have reached it.
         let mut resent = false;
+        // Requests that left after the send was cancelled, before the user sent again.
+        let mut aborted = false;
+        let mut sent_after_abort = 0;
         for t in twists {
             match t {
                 Twist::Steps(n) => {
@@ -298,12 +301,23 @@ proptest! {
                         if d.disposed {
                             sent_after_dispose += d.sent.len() - before;
                         }
+                        if aborted {
+                            sent_after_abort += d.sent.len() - before;
+                        }
                     }
                 }
-                Twist::Abort => d.input(Input::Abort),
+                Twist::Abort => {
+                    // The driver cancels a run under way (a send that already settled, say
+                    // `offline`, has no caller left to cancel: it resumes when online).
+                    if d.machine.is_busy() {
+                        aborted = true;
+                        d.input(Input::Abort);
+                    }
+                }
                 Twist::Send => {
                     if !d.disposed {
                         resent = true;
+                        aborted = false;
                         d.input(Input::Send(None));
                     }
                 }
@@ -324,7 +338,11 @@ proptest! {
         if d.disposed {
             sent_after_dispose += d.sent.len() - before;
         }
+        if aborted {
+            sent_after_abort += d.sent.len() - before;
+        }
         prop_assert_eq!(sent_after_dispose, 0, "a request left after dispose");
+        prop_assert_eq!(sent_after_abort, 0, "a request left after the send was cancelled");
         let first = d.sent.first().cloned();
         for s in &d.sent {
             prop_assert_eq!(s.key.as_deref(), Some(KEY));

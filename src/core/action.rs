@@ -525,6 +525,17 @@ impl ActionMachine {
              resumes it with the same key and bytes"
                 .into(),
         ));
+        // A request or poll handed out but not carried out yet (the abort came in the same
+        // task as the send) never leaves: the attempt is not counted, and nothing may have
+        // reached the target.
+        let before = self.outputs.len();
+        self.outputs
+            .retain(|o| !matches!(o, Output::Transmit { .. } | Output::Poll { .. }));
+        let unsent = self.phase == Phase::InFlight && self.outputs.len() < before;
+        if unsent {
+            self.run_attempts = self.run_attempts.saturating_sub(1);
+            self.record.attempts = self.record.attempts.saturating_sub(1);
+        }
         if self.is_busy() || self.phase == Phase::Idle {
             self.note(
                 EventKind::SendAborted,
@@ -534,7 +545,7 @@ impl ActionMachine {
             );
         }
         match self.phase {
-            Phase::InFlight if !self.cfg.idempotent => {
+            Phase::InFlight if !self.cfg.idempotent && !unsent => {
                 // The request may have left for a target that honours no key: the same as a
                 // lost connection (`on_network_failure`).
                 self.finish(StatusCode::Uncertain, None, now_ms);

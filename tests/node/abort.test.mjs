@@ -143,6 +143,24 @@ test("the last caller's abort stops the run even when others joined and aborted 
   so.dispose();
 });
 
+test("an abort in the same task as the send: no request leaves, the key is kept, a later send goes out once with it", async () => {
+  const { calls, fetch } = gatedFetch(() => 201);
+  const so = new Sendonce({ storage: "memory", fetch });
+  const a = so.action("order", { n: 1 });
+  const controller = new AbortController();
+  const sent = a.send("https://api.example/orders", { signal: controller.signal });
+  controller.abort();
+  await assert.rejects(sent, aborted);
+  await until(() => a.status.code === "idle");
+  for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 1));
+  assert.equal(calls.length, 0, "the request left after the page cancelled it");
+  const reply = await a.send("https://api.example/orders");
+  assert.equal(reply.outcome, "done");
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0].key, a.key);
+  so.dispose();
+});
+
 test("an already-aborted signal sends nothing; a signal that is not an AbortSignal is refused", async () => {
   const { calls, fetch } = gatedFetch();
   const so = new Sendonce({ storage: "memory", fetch });
