@@ -21,9 +21,10 @@
 //!   tabs and processes, and inbound messages seen once.
 //! - [`listeners`]: the callback lists behind `onStatus`, `onReply` and `onChange`.
 //!
-//! An action's run (its attempts, polls, writes over an adapter and timers) is carried out by
-//! the JS shell (`js/shell.js`): the driver answers each step with a command and the shell
-//! hands back what it brought (`ActionRun`, in [`action`]); no future runs it. The other
+//! An action's run (its attempts, polls, writes over an adapter and timers) is decided step
+//! by step by `core::run` and carried out by the JS shell (`js/shell.js`): the driver turns
+//! each command into one for the shell and hands the shell's result back (`ActionRun`, in
+//! [`action`]); no future runs it. The other
 //! waits (locks, claims and leases, a form's draft, chat and quick replies) are still
 //! `async fn`s over `js/platform.js`'s promises, not Rust callbacks, by measurement
 //! (BENCHMARKS.md, "Event-driven drivers, measured and not kept"): rewritten as callbacks over

@@ -265,7 +265,13 @@ test("useAction again(): buy again is a new order with a new key (a double click
   await page.locator("#reorder-buy").click({ clickCount: 2, delay: 0 });
   await page.waitForFunction(() => document.querySelector("#reorder-status").textContent === "done", null, { timeout: 15_000 });
   const first = await page.locator("#reorder-key").textContent();
-  assert.equal(await server.orders(), 1, "a double click on Buy: one order");
+  // The log says which keys made the orders if this fails (a late retry of an earlier test's
+  // page reaching the server after its reset would carry a key this page never showed).
+  assert.equal(
+    await server.orders(),
+    1,
+    `a double click on Buy: one order (this page's key ${first}; ${JSON.stringify(await requests("/api/orders"))})`,
+  );
 
   await server.arm("/api/orders", ["delay=800"]);
   await page.locator("#reorder-again").click({ clickCount: 2, delay: 0 });

@@ -161,6 +161,48 @@ test("an abort in the same task as the send: no request leaves, the key is kept,
   so.dispose();
 });
 
+test("dispose() in the same task as the send, or an abort while an adapter is still writing the record: no request leaves", async () => {
+  {
+    const { calls, fetch } = gatedFetch(() => 201);
+    const so = new Sendonce({ storage: "memory", fetch });
+    const sent = so.action("order", { n: 1 }).send("https://api.example/orders");
+    so.dispose();
+    await assert.rejects(sent, (e) => e instanceof SendonceError && e.code === "disposed");
+    for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 1));
+    assert.equal(calls.length, 0, "a request left after dispose()");
+  }
+  {
+    // An adapter whose writes take a while (a remote store): the record is written before the
+    // request leaves, and the page cancels meanwhile.
+    const { calls, fetch } = gatedFetch(() => 201);
+    const map = new Map();
+    let writes = 0;
+    const slow = {
+      get: (k) => map.get(k) ?? null,
+      set: (k, v) =>
+        new Promise((resolve) => {
+          writes += 1;
+          setTimeout(() => resolve(void map.set(k, v)), 20);
+        }),
+      delete: (k) => void map.delete(k),
+      keys: (p) => [...map.keys()].filter((k) => k.startsWith(p)),
+    };
+    const so = new Sendonce({ storage: slow, fetch });
+    const a = so.action("order", { n: 2 });
+    const controller = new AbortController();
+    const sent = a.send("https://api.example/orders", { signal: controller.signal });
+    await until(() => writes > 0);
+    controller.abort();
+    await assert.rejects(sent, aborted);
+    for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(calls.length, 0, "a request left after the page cancelled it");
+    const reply = await a.send("https://api.example/orders");
+    assert.equal(reply.outcome, "done");
+    assert.deepEqual(calls.map((c) => c.key), [a.key]);
+    so.dispose();
+  }
+});
+
 test("an already-aborted signal sends nothing; a signal that is not an AbortSignal is refused", async () => {
   const { calls, fetch } = gatedFetch();
   const so = new Sendonce({ storage: "memory", fetch });
