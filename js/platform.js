@@ -1,5 +1,6 @@
 // The web adapters the wasm module awaits (src/platform/): one HTTP attempt, a timer, a
-// caller's value raced with a timer, a Web Lock. They are written here because each `await`
+// caller's value raced with a timer, a Web Lock; and the shell that carries out an action's
+// run (`drive`, at the end). They are written here because each `await`
 // in Rust costs the wasm a state machine and the glue of its promise (measured in
 // BENCHMARKS.md), where this costs a few hundred bytes of JS. They decide nothing: limits and
 // durations come from the core, and every result goes back to Rust to be judged. None of them
@@ -386,4 +387,46 @@ export function memoryKeys(store, prefix) {
   const out = [];
   for (const key of store.values.keys()) if (key.startsWith(prefix)) out.push(key);
   return out;
+}
+
+// ---------- the shell: an action's run
+//
+// Carries out what the wasm decided, for one action's run at a time. The wasm answers every
+// step with a command (`["fetch", ...]`, `["hook", ...]`, `["sleep", ...]`, `["wait",
+// promise]`) or `undefined` when the run rests; the shell carries it out with the platform's
+// objects and hands the result to the next step. It decides nothing: what to send, how long to
+// wait, what a reply means and what comes next are the core's (`core::run`, over the action's
+// machine). None of these promises rejects.
+
+/**
+ * Runs `run` (a wasm `ActionRun`) until it rests, then frees it. Starts after the caller
+ * returns, as a task the wasm spawned would.
+ */
+export async function drive(run) {
+  try {
+    await undefined;
+    let done;
+    for (let command = run.step(done); command !== undefined; command = run.step(done)) {
+      done = await carryOut(command);
+    }
+  } finally {
+    run.free();
+  }
+}
+
+function carryOut([op, a, b, c, d, e, f]) {
+  switch (op) {
+    case "fetch":
+      return attempt(a, b, c, d, e, f);
+    case "hook": {
+      // The caller's `headers` hook with the attempt's details, awaited for at most `c` ms.
+      const value = callSafely(a, null, 1, b);
+      return threw() ? { ok: false, error: value } : settle(value, c);
+    }
+    case "sleep":
+      return sleepUnless(a, b, c);
+    default:
+      // "wait": a write the wasm started (over a storage adapter).
+      return a;
+  }
 }

@@ -77,7 +77,7 @@ function optionalTails(text) {
 const snippets = new Set();
 for (const [base, full] of [["sendonce", true], ["sendonce_forms", false]]) {
   let glue = readFileSync(`${dir}/${base}.js`, "utf8");
-  // The JS modules the wasm imports (js/error.js, js/payload.js, js/platform.js, js/shell.js) ship as
+  // The JS modules the wasm imports (js/error.js, js/payload.js, js/platform.js) ship as
   // package files next to the glue. Only the `from` paths change: the wasm's import object
   // keeps the module names the wasm asks for.
   const from = /(from\s*)(['"])\.\/snippets\/[^'"]*\/js\/([\w-]+\.js)\2/g;

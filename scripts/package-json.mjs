@@ -74,11 +74,9 @@ const pkg = {
     "sendonce_forms_bg.wasm.d.ts",
     "error.js",
     "error.d.ts",
-    // The JS modules the wasm imports (`js/payload.js`, `js/platform.js`, `js/shell.js`);
-    // internal, not entries.
+    // The JS modules the wasm imports (`js/payload.js`, `js/platform.js`); internal, not entries.
     "payload.js",
     "platform.js",
-    "shell.js",
     "node.js",
     "check.mjs",
     "react.js",

@@ -1,5 +1,5 @@
 //! One action's run, step by step: what is carried out next for an [`ActionMachine`], and what
-//! what was carried out means for it. The shell (`js/shell.js`, through the action driver)
+//! what was carried out means for it. The shell (`drive` in `js/platform.js`, through the action driver)
 //! and the simulator (`tests/sim`) call [`Run::step`] with what the last command brought back
 //! and carry out the [`Command`] it answers with, until [`Command::Rest`]. Every rule of a run
 //! is here: the `headers` hook and the request share one attempt's timeout, what a hook that

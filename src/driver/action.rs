@@ -143,14 +143,14 @@ pub(crate) struct ActionCell {
     run: RefCell<Run>,
 }
 
-#[wasm_bindgen(module = "/js/shell.js")]
+#[wasm_bindgen(module = "/js/platform.js")]
 extern "C" {
     /// Carries out `run`'s commands until it rests.
     #[wasm_bindgen(js_name = drive)]
     fn js_drive(run: ActionRun);
 }
 
-/// One action's run as the JS shell (`js/shell.js`) holds it: the shell calls `step` with
+/// One action's run as the JS shell (`drive` in `js/platform.js`) holds it: the shell calls `step` with
 /// what the last command brought back and carries out the command it answers with
 /// (`["fetch", ...]`, `["hook", ...]`, `["sleep", ...]`, `["wait", promise]`), until it
 /// answers `undefined`; then it frees the run. Internal: not part of the API.
@@ -526,7 +526,7 @@ impl ActionCell {
     }
 
     /// Has the machine's outputs carried out until it has nothing to do, one run per action:
-    /// the JS shell (`js/shell.js`) carries out each command [`ActionCell::step`] answers with.
+    /// the JS shell (`drive` in `js/platform.js`) carries out each command [`ActionCell::step`] answers with.
     fn drive(self: &Rc<Self>) {
         if self.running.replace(true) {
             return;
@@ -601,7 +601,10 @@ impl ActionCell {
                     let action = self.machine.borrow().record().action.clone();
                     platform::set(&info, "action", &JsValue::from_str(&action));
                     platform::set(&info, "attempt", &JsValue::from_f64(attempt as f64));
-                    return command_of("hook", &[hook, info.into(), (timeout_ms as f64).into()]);
+                    return platform::command(
+                        "hook",
+                        &[hook, info.into(), (timeout_ms as f64).into()],
+                    );
                 }
                 Command::Fetch {
                     request,
@@ -637,12 +640,12 @@ impl ActionCell {
                         shared.write_async(&Record::Action(record)).await;
                         Ok(JsValue::UNDEFINED)
                     });
-                    return command_of("wait", &[written.into()]);
+                    return platform::command("wait", &[written.into()]);
                 }
                 Command::Sleep(ms) => {
                     let ended = self.shared.ended_signal().map(JsValue::from);
                     let cancel = self.cancel_signal().map(JsValue::from);
-                    return command_of(
+                    return platform::command(
                         "sleep",
                         &[
                             (ms as f64).into(),
@@ -757,16 +760,6 @@ fn hooked(done: &JsValue) -> Hooked {
         platform::Settled::Rejected(e) => Hooked::Failed(crate::platform::storage::describe(&e)),
         platform::Settled::TimedOut => Hooked::TimedOut,
     }
-}
-
-/// A command for the shell: `[op, ...args]`.
-fn command_of(op: &str, args: &[JsValue]) -> JsValue {
-    let c = Array::new();
-    c.push(&JsValue::from_str(op));
-    for a in args {
-        c.push(a);
-    }
-    c.into()
 }
 
 /// One user action as its callers hold it: the shared cell and the bytes this caller sends.

@@ -22,7 +22,7 @@
 //! - [`listeners`]: the callback lists behind `onStatus`, `onReply` and `onChange`.
 //!
 //! An action's run (its attempts, polls, writes over an adapter and timers) is decided step
-//! by step by `core::run` and carried out by the JS shell (`js/shell.js`): the driver turns
+//! by step by `core::run` and carried out by the JS shell (`drive` in `js/platform.js`): the driver turns
 //! each command into one for the shell and hands the shell's result back (`ActionRun`, in
 //! [`action`]); no future runs it. The other
 //! waits (locks, claims and leases, a form's draft, chat and quick replies) are still

@@ -65,6 +65,16 @@ pub fn invoke(f: &js_sys::Function, this: &JsValue, args: &[&JsValue]) -> Result
     }
 }
 
+/// A command for the JS shell (`drive` in `js/platform.js`): `[op, ...args]`.
+pub fn command(op: &str, args: &[JsValue]) -> JsValue {
+    let c = js_sys::Array::new();
+    c.push(&JsValue::from_str(op));
+    for a in args {
+        c.push(a);
+    }
+    c.into()
+}
+
 /// Milliseconds since the Unix epoch, from `Date.now()`.
 pub fn now_ms() -> u64 {
     js_sys::Date::now().max(0.0) as u64

@@ -4,7 +4,7 @@
 //! within the bounds of `core::reply`. The same URL, method, headers and body bytes
 //! go out on every attempt: the request comes from the core, already complete. Nothing here
 //! waits: [`send`] and [`get_url`] build the command the JS shell carries out
-//! (`js/shell.js`), and [`reply`] reads what it brought back.
+//! (`drive` in `js/platform.js`), and [`reply`] reads what it brought back.
 
 use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
@@ -17,8 +17,8 @@ use crate::core::reply::{
 };
 use crate::core::run::Failure;
 
-/// The shell's command for one attempt (`js/shell.js` carries it out with `attempt` of
-/// `js/platform.js`, which races the timeout with every step and reads at most the core's
+/// The shell's command for one attempt (`drive` in `js/platform.js` carries it out with
+/// `attempt`, which races the timeout with every step and reads at most the core's
 /// limits); its result goes to [`reply`]. `form_data` (a form's multipart body, a `Blob`
 /// written once with the action's boundary, whose `Content-Type` is among the request's
 /// headers) is sent instead of the request's text body. A `FormData` is sent as it is, without
@@ -70,19 +70,17 @@ pub fn get_url(
 
 /// `["fetch", fetch, url, init, timeoutMs, maxBody, maxHeaders]`.
 fn command(fetch: &JsValue, url: &str, init: &Object, timeout_ms: u64) -> JsValue {
-    let c = Array::new();
-    for v in [
-        JsValue::from_str("fetch"),
-        fetch.clone(),
-        JsValue::from_str(url),
-        init.into(),
-        JsValue::from_f64(timeout_ms as f64),
-        JsValue::from_f64(MAX_BODY_BYTES as f64),
-        JsValue::from_f64((4 * MAX_HEADERS) as f64),
-    ] {
-        c.push(&v);
-    }
-    c.into()
+    super::command(
+        "fetch",
+        &[
+            fetch.clone(),
+            JsValue::from_str(url),
+            init.into(),
+            JsValue::from_f64(timeout_ms as f64),
+            JsValue::from_f64(MAX_BODY_BYTES as f64),
+            JsValue::from_f64((4 * MAX_HEADERS) as f64),
+        ],
+    )
 }
 
 /// What an attempt's command brought back (`{ status, headers, body, cut }` or
