@@ -83,6 +83,10 @@ for (const [base, full] of [["sendonce", true], ["sendonce_forms", false]]) {
   const from = /(from\s*)(['"])\.\/snippets\/[^'"]*\/js\/([\w-]+\.js)\2/g;
   for (const [, , , name] of glue.matchAll(from)) snippets.add(name);
   glue = edit(glue, `${base}.js`, from, "$1$2./$3$2", { all: true });
+  // `ActionRun` is the handle the JS shell holds on an action's run (src/driver/action.rs),
+  // handed to `drive` by the wasm: internal, so the glue does not export it (nor does the
+  // entry's `export *`).
+  glue = edit(glue, `${base}.js`, "export class ActionRun {", "class ActionRun {");
   if (/from\s*['"]\.\/snippets\//.test(glue)) {
     console.error(`scripts/entry.mjs: ${base}.js imports a snippet that is not a file in js/`);
     process.exit(1);

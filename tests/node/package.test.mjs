@@ -91,6 +91,14 @@ test("a chat bubble has a calm status text in the user's language; the server's 
   assert.equal(chat.messages[0].statusText, "Entregue");
 });
 
+test("the entries export the API only: nothing internal (the shell's run handle) beside it", async () => {
+  for (const entry of ["../../pkg/node.js", "../../pkg/forms-node.js", "../../pkg/sendonce.js", "../../pkg/forms.js"]) {
+    const m = await import(entry);
+    assert.ok(!("ActionRun" in m), `${entry} exports ActionRun`);
+    assert.equal(typeof m.Sendonce, "function", entry);
+  }
+});
+
 test("require('sendonce') from CommonJS works through the package's exports (Node >= 20.19)", () => {
   const dir = mkdtempSync(join(tmpdir(), "sendonce-cjs-"));
   try {
