@@ -881,25 +881,6 @@ fn late_reply_after_rest_is_ignored() {
 
 // ---- properties over arbitrary fault scripts ----
 
-fn fault() -> impl Strategy<Value = Fault> {
-    prop_oneof![
-        Just(Fault::None),
-        Just(Fault::DropBefore),
-        Just(Fault::DropAfterCommit),
-        Just(Fault::Timeout),
-        Just(Fault::TimeoutAfterCommit),
-        prop::sample::select(vec![408u16, 429, 500, 502, 503, 504]).prop_map(Fault::Status),
-        (prop::sample::select(vec![429u16, 503]), 0u32..100_000)
-            .prop_map(|(s, secs)| Fault::RetryAfter(s, secs.to_string())),
-        (prop::option::of(0u32..5), any::<bool>()).prop_map(|(ra, html)| Fault::InProgress {
-            retry_after: ra.map(|s| s.to_string()),
-            html
-        }),
-        prop::sample::select(vec![500u16, 503]).prop_map(Fault::StoredFailure),
-        Just(Fault::Invalid("bad".into())),
-    ]
-}
-
 fn retry_policy() -> impl Strategy<Value = RetryPolicy> {
     (
         1u32..8,

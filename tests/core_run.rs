@@ -237,22 +237,6 @@ fn hook_answer() -> impl Strategy<Value = HookAnswer> {
     ]
 }
 
-fn fault() -> impl Strategy<Value = Fault> {
-    prop_oneof![
-        Just(Fault::None),
-        Just(Fault::DropBefore),
-        Just(Fault::DropAfterCommit),
-        Just(Fault::Timeout),
-        Just(Fault::TimeoutAfterCommit),
-        prop::sample::select(vec![429u16, 500, 503]).prop_map(Fault::Status),
-        Just(Fault::InProgress {
-            retry_after: Some("1".into()),
-            html: false
-        }),
-        Just(Fault::StoredFailure(500)),
-    ]
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 

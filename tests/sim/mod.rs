@@ -927,3 +927,24 @@ impl Lifecycle {
         panic!("the page never came to rest");
     }
 }
+
+/// Any fault the server and the network can do to one attempt, for property tests.
+pub fn fault() -> impl proptest::strategy::Strategy<Value = Fault> {
+    use proptest::prelude::*;
+    prop_oneof![
+        Just(Fault::None),
+        Just(Fault::DropBefore),
+        Just(Fault::DropAfterCommit),
+        Just(Fault::Timeout),
+        Just(Fault::TimeoutAfterCommit),
+        prop::sample::select(vec![408u16, 429, 500, 502, 503, 504]).prop_map(Fault::Status),
+        (prop::sample::select(vec![429u16, 503]), 0u32..100_000)
+            .prop_map(|(s, secs)| Fault::RetryAfter(s, secs.to_string())),
+        (prop::option::of(0u32..5), any::<bool>()).prop_map(|(ra, html)| Fault::InProgress {
+            retry_after: ra.map(|s| s.to_string()),
+            html
+        }),
+        prop::sample::select(vec![500u16, 503]).prop_map(Fault::StoredFailure),
+        Just(Fault::Invalid("bad".into())),
+    ]
+}
