@@ -6,6 +6,8 @@
 //! replay. The functions take a connection and the time, and know nothing of HTTP, so the
 //! rules can be read (and tested) in one place.
 
+use std::cell::RefCell;
+
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 /// Identifies one idempotent request: where it went, its key and what it carried.
@@ -60,6 +62,34 @@ pub struct EffectContext<'a> {
     pub key: &'a str,
     /// Time of the effect, milliseconds since the Unix epoch.
     pub now_ms: i64,
+    /// Where the effect leaves what must happen only once its transaction has committed.
+    pub after_commit: &'a AfterCommit,
+}
+
+/// Work an effect hands on for after its commit (a job put into the queue): [`complete`] gives
+/// it back only once the transaction has committed (the caller runs it when it chooses), and
+/// drops it if the transaction rolled back.
+#[derive(Default)]
+pub struct AfterCommit(RefCell<Vec<Box<dyn FnOnce()>>>);
+
+impl AfterCommit {
+    /// Adds work to run after the commit, in the order it was added.
+    pub fn push(&self, work: impl FnOnce() + 'static) {
+        self.0.borrow_mut().push(Box::new(work));
+    }
+
+    /// Runs the work added so far. Call it only after the commit.
+    pub fn run(self) {
+        for work in self.0.into_inner() {
+            work();
+        }
+    }
+}
+
+impl std::fmt::Debug for AfterCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AfterCommit({} pending)", self.0.borrow().len())
+    }
 }
 
 /// Looks the key up and, if it is free, holds it `in_flight` in the same transaction.
@@ -143,16 +173,18 @@ pub fn complete<F>(
     now_ms: i64,
     retention_ms: i64,
     effect: F,
-) -> rusqlite::Result<StoredResponse>
+) -> rusqlite::Result<(StoredResponse, AfterCommit)>
 where
     F: FnOnce(&Transaction<'_>, EffectContext<'_>) -> rusqlite::Result<StoredResponse>,
 {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let after_commit = AfterCommit::default();
     let response = effect(
         &tx,
         EffectContext {
             key: &req.key,
             now_ms,
+            after_commit: &after_commit,
         },
     )?;
     // INSERT OR REPLACE rather than UPDATE: if the record vanished meanwhile (a reset), the
@@ -186,7 +218,7 @@ where
         )?;
     }
     tx.commit()?;
-    Ok(response)
+    Ok((response, after_commit))
 }
 
 /// Gives a key back after its effect failed, so a retry can run it.
@@ -260,7 +292,7 @@ mod tests {
             claim(&mut c, &req("a"), 1001, 60_000).unwrap(),
             Claim::InFlight
         );
-        let stored = complete(&mut c, &req("a"), since, 1002, 60_000, effect).unwrap();
+        let (stored, _) = complete(&mut c, &req("a"), since, 1002, 60_000, effect).unwrap();
         assert_eq!(
             claim(&mut c, &req("a"), 1003, 60_000).unwrap(),
             Claim::Done(stored)
@@ -354,5 +386,38 @@ mod tests {
         assert_eq!(purge_expired(&mut c, 50).unwrap(), 0);
         assert_eq!(purge_expired(&mut c, 100).unwrap(), 1);
         assert_eq!(claim(&mut c, &other, 200, 100).unwrap(), Claim::InFlight);
+    }
+    #[test]
+    fn after_commit_work_is_handed_back_only_when_the_transaction_commits() {
+        use std::rc::Rc;
+        let ran = Rc::new(RefCell::new(Vec::new()));
+        let mut c = conn();
+        let Claim::Fresh { since } = claim(&mut c, &req("a"), 0, 60_000).unwrap() else {
+            panic!()
+        };
+        let log = Rc::clone(&ran);
+        let failed = complete(&mut c, &req("a"), since, 0, 60_000, |tx, ctx| {
+            let log = Rc::clone(&log);
+            ctx.after_commit
+                .push(move || log.borrow_mut().push("rolled back"));
+            effect(tx, ctx)?;
+            Err(rusqlite::Error::InvalidQuery)
+        });
+        assert!(failed.is_err());
+        assert_eq!(things(&c), 0);
+        let (_, after) = complete(&mut c, &req("a"), since, 0, 60_000, |tx, ctx| {
+            let log = Rc::clone(&log);
+            ctx.after_commit
+                .push(move || log.borrow_mut().push("committed"));
+            effect(tx, ctx)
+        })
+        .unwrap();
+        assert!(
+            ran.borrow().is_empty(),
+            "nothing runs before the caller says so"
+        );
+        after.run();
+        assert_eq!(*ran.borrow(), ["committed"]);
+        assert_eq!(things(&c), 1);
     }
 }

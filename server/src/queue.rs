@@ -1,11 +1,11 @@
 //! The job queue and its worker, carrying the idempotency key from the request to the work.
 //!
 //! `POST /api/jobs` puts a [`JobTicket`] (job id, key, masked-later free text) into the queue
-//! from inside the effect's transaction. The worker first reads the job row through the one
-//! database connection, which waits for that transaction to end: a job whose transaction
-//! rolled back is not there and never runs, and a committed one runs once. Each step writes a
-//! trace line with the key (`enqueued`, `worker_started`, `worker_finished`), so one key shows
-//! one chain from the click to the worker.
+//! once the effect's transaction has committed, before the answer leaves: a job whose
+//! transaction rolled back never enters it, and a committed one runs once. Each step writes a
+//! trace line with the key (`enqueued` when the ticket goes in, `worker_started`,
+//! `worker_finished`), so one key shows one chain from the click to the worker, in order: the
+//! `enqueued` line comes right after `new` and before any retry's `replay`.
 //!
 //! The job's state (`GET /api/jobs/{id}`) is still computed from its age, so it survives a
 //! restart; the worker keeps to the same timetable. Tickets waiting in memory are lost on a
@@ -13,13 +13,12 @@
 
 use std::time::Duration;
 
-use rusqlite::params;
 use tokio::sync::mpsc;
 
 use crate::api::jobs::{ACCEPTED_MS, FINISHED_MS};
 use crate::clock::now_ms;
 use crate::state::SharedState;
-use crate::trace::{Decision, Note};
+use crate::trace::{Decision, Note, TraceLog};
 
 /// What the worker needs to run a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,8 +48,15 @@ impl JobQueue {
         (JobQueue { tx }, rx)
     }
 
-    /// Puts a ticket into the queue. Called from the effect, before its commit.
-    pub fn push(&self, ticket: JobTicket) {
+    /// Puts a ticket into the queue and writes its `enqueued` line. Called once the job's
+    /// transaction has committed.
+    pub fn push(&self, trace: &TraceLog, ticket: JobTicket) {
+        trace.record(
+            &ticket.key,
+            Decision::Enqueued,
+            "queue",
+            note(&ticket, format!("job {} is in the queue", ticket.id)),
+        );
         // The receiver lives as long as the server; after shutdown nothing needs to run.
         let _ = self.tx.send(ticket);
     }
@@ -69,40 +75,23 @@ async fn sleep_until(at_ms: i64) {
     tokio::time::sleep(Duration::from_millis(u64::try_from(wait).unwrap_or(0))).await;
 }
 
-async fn run_job(state: SharedState, ticket: JobTicket) {
-    let (id, key) = (ticket.id, ticket.key.clone());
-    // Waits for the effect's transaction: the connection is held until it commits.
-    let committed = state
-        .db
-        .call(move |conn| {
-            Ok(conn.query_row(
-                "SELECT COUNT(*) FROM jobs WHERE id = ?1 AND key = ?2",
-                params![id, key],
-                |row| row.get::<_, i64>(0),
-            )? > 0)
-        })
-        .await;
-    if !matches!(committed, Ok(true)) {
-        return;
-    }
-    let note = |detail: String| Note {
+/// A trace line's note for a step of the ticket's job.
+fn note(ticket: &JobTicket, detail: String) -> Note {
+    Note {
         job: Some(ticket.id),
         detail,
         text: ticket.text.clone(),
         ..Note::default()
-    };
-    state.trace.record(
-        &ticket.key,
-        Decision::Enqueued,
-        "queue",
-        note(format!("job {} is in the queue", ticket.id)),
-    );
+    }
+}
+
+async fn run_job(state: SharedState, ticket: JobTicket) {
     sleep_until(ticket.created_at + ACCEPTED_MS).await;
     state.trace.record(
         &ticket.key,
         Decision::WorkerStarted,
         "worker",
-        note(format!("the worker took job {}", ticket.id)),
+        note(&ticket, format!("the worker took job {}", ticket.id)),
     );
     sleep_until(ticket.created_at + FINISHED_MS).await;
     let outcome = if ticket.fail { "error" } else { "done" };
@@ -110,6 +99,6 @@ async fn run_job(state: SharedState, ticket: JobTicket) {
         &ticket.key,
         Decision::WorkerFinished,
         "worker",
-        note(format!("job {} finished: {outcome}", ticket.id)),
+        note(&ticket, format!("job {} finished: {outcome}", ticket.id)),
     );
 }

@@ -292,9 +292,8 @@ async fn execute(
                 // Nothing committed: free the key so a retry can run the effect.
                 let _ = idem::release(conn, &req, since);
             }
-            let stored = done?;
-            // Written while the connection is still held: the worker reads its job through
-            // it, so the job's lines always come after this one.
+            let (stored, after_commit) = done?;
+            // Written before the effect's after-commit work (a job's `enqueued` line).
             let note = Note {
                 status: Some(stored.status),
                 detail: "ran the effect and stored its answer".into(),
@@ -302,6 +301,9 @@ async fn execute(
                 ..Note::default()
             };
             trace_log.record(&req.key, Decision::New, &req.scope, note);
+            // Committed: what the effect left for now (a job into the queue, with its own
+            // line) runs before the answer leaves, so a retry's line always comes after it.
+            after_commit.run();
             Ok(stored)
         })
         .await;

@@ -53,7 +53,7 @@ pub async fn create(State(state): State<SharedState>, headers: HeaderMap, body: 
         .get("fail")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let queue = state.queue.clone();
+    let (queue, trace) = (state.queue.clone(), Arc::clone(&state.trace));
     let text = payload_text(&body);
     let effect: Effect = Arc::new(move |tx, ctx| {
         tx.execute(
@@ -61,14 +61,16 @@ pub async fn create(State(state): State<SharedState>, headers: HeaderMap, body: 
             params![ctx.key, payload.to_string(), fail, ctx.now_ms],
         )?;
         let id = tx.last_insert_rowid();
-        // The key goes with the job into the queue; the worker runs it once this commits.
-        queue.push(JobTicket {
+        // The key goes with the job into the queue once this commits (never if it rolls back).
+        let (queue, trace) = (queue.clone(), Arc::clone(&trace));
+        let ticket = JobTicket {
             id,
             key: ctx.key.to_string(),
             fail,
             created_at: ctx.now_ms,
             text: text.clone(),
-        });
+        };
+        ctx.after_commit.push(move || queue.push(&trace, ticket));
         let mut stored = json_response(
             202,
             &json!({ "id": id, "state": "accepted", "statusUrl": status_url(id) }),
