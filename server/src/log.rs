@@ -90,6 +90,8 @@ struct Ring {
     counts: Counts,
     /// Method + path + key of every keyed request since the last reset.
     keys_seen: HashSet<String>,
+    /// How many resets there have been.
+    resets: u64,
 }
 
 /// Entries after `since`, and how many of those fell off the ring before they were read.
@@ -125,7 +127,20 @@ impl RequestLog {
     }
 
     /// Adds an entry, giving it the next sequence number and the current time.
-    pub fn push(&self, mut entry: LogEntry) {
+    pub fn push(&self, entry: LogEntry) {
+        let epoch = self.epoch();
+        self.push_begun(epoch, entry);
+    }
+
+    /// Which reset the log is at: what a request reads when it begins, for [`Self::push_begun`].
+    pub fn epoch(&self) -> u64 {
+        self.lock().resets
+    }
+
+    /// Adds the entry of a request that began at `epoch`. One that began before the last
+    /// reset is printed but not kept or counted: its test (or demo run) is over, and the next
+    /// one must not see it (a late request of a closed page, answered after the reset).
+    pub fn push_begun(&self, epoch: u64, mut entry: LogEntry) {
         let mut ring = self.lock();
         entry.seq = ring.next_seq;
         entry.at = now_ms();
@@ -150,6 +165,9 @@ impl RequestLog {
                     .unwrap_or_default(),
                 if entry.replayed { " replayed" } else { "" },
             );
+        }
+        if epoch != ring.resets {
+            return;
         }
         count(&mut ring, &entry);
         if ring.entries.len() == CAPACITY {
@@ -196,6 +214,7 @@ impl RequestLog {
             ..Counts::default()
         };
         ring.keys_seen = HashSet::new();
+        ring.resets += 1;
     }
 }
 
@@ -239,6 +258,9 @@ pub async fn log_requests(
     if !path.starts_with("/api/") || path == "/api/log" || path.starts_with("/api/log/") {
         return next.run(req).await;
     }
+    // A reset's own entry is the first of the log it starts; any other request that began
+    // before a reset is left out of the log after it.
+    let begun = (path != "/api/reset").then(|| log.epoch());
     let method = req.method().to_string();
     let key = req.headers().get("idempotency-key").map(|v| {
         String::from_utf8_lossy(v.as_bytes())
@@ -252,7 +274,7 @@ pub async fn log_requests(
         .get::<Outcome>()
         .cloned()
         .unwrap_or_default();
-    log.push(LogEntry {
+    let entry = LogEntry {
         seq: 0,
         at: 0,
         method,
@@ -262,7 +284,11 @@ pub async fn log_requests(
         fault: outcome.fault,
         replayed: outcome.replayed,
         internal: false,
-    });
+    };
+    match begun {
+        Some(epoch) => log.push_begun(epoch, entry),
+        None => log.push(entry),
+    }
     response
 }
 
@@ -320,6 +346,20 @@ mod tests {
             1,
             "keys are counted afresh after a reset"
         );
+    }
+
+    #[test]
+    fn a_request_that_began_before_a_reset_is_not_in_the_log_after_it() {
+        let log = RequestLog::new(true);
+        let late = log.epoch();
+        log.push(entry("/api/orders"));
+        log.clear();
+        let now = log.epoch();
+        log.push_begun(late, entry("/api/late"));
+        log.push_begun(now, entry("/api/fresh"));
+        let paths: Vec<_> = log.since(0).into_iter().map(|e| e.path).collect();
+        assert_eq!(paths, ["/api/fresh"]);
+        assert_eq!(log.counts().requests, 1);
     }
 
     #[test]

@@ -60,10 +60,13 @@ test("htmx alone: a double submit of a slow form sends two requests (what the ex
   const posts = watchPosts(page);
   await env.server.arm("/api/orders", ["delay=600"]);
   await page.locator("#plain-send").click({ clickCount: 2, delay: 0 });
-  // htmx queues the second submit and sends it when the first reply is in (the reference
-  // server refuses both: they carry no key).
-  await until(() => posts.length === 2);
+  // htmx queues the second submit and sends it when the first reply is in; the reference
+  // server refuses both (they carry no key).
+  let seen = [];
+  await until(async () => (seen = await orderPosts()).length === 2);
+  assert.equal(posts.length, 2);
   assert.equal(posts.filter((p) => p.headers["idempotency-key"]).length, 0);
+  assert.deepEqual(seen.map((r) => [r.key, r.status]), [[null, 400], [null, 400]]);
 });
 
 test("a double click on an hx-post form makes one order, with the key header, and htmx swaps the reply", async () => {

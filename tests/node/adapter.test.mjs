@@ -189,7 +189,8 @@ test("a handler that runs longer than the lease keeps it (renewed): a tap on ano
     await new Promise((r) => setTimeout(r, 3000));
     return `R-${key.slice(0, 4)}`;
   });
-  await new Promise((r) => setTimeout(r, 100));
+  // The first run holds the lease (its handler started) before the other instance taps.
+  while (calls === 0) await new Promise((r) => setTimeout(r, 5));
   const t0 = Date.now();
   const other = await b.quickReplies({ conversationId: "c" }).run("report", () => {
     calls += 1;

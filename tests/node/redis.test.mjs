@@ -306,7 +306,8 @@ test("over Redis, a handler longer than the lease keeps it (renew script): anoth
     await sleep(3000);
     return "R-1";
   });
-  await sleep(100);
+  // The first run holds the lease (its handler started) before the other instance taps.
+  while (calls === 0) await sleep(5);
   const other = await b.quickReplies({ conversationId: "c" }).run("report", () => {
     calls += 1;
     return "R-2";
