@@ -37,6 +37,18 @@ test("each entry's download counts every file the entry imports and its wasm, ea
   }
 });
 
+test("the package README's \"Which to import\" table states each entry's download as measured (within 1 KB)", () => {
+  const all = sizes();
+  const readme = readFileSync(pkg("README.md"), "utf8");
+  for (const name of ["sendonce", "sendonce/forms"]) {
+    const row = readme.split("\n").find((line) => line.startsWith(`| \`${name}\` |`));
+    assert.ok(row, `the table has a row for ${name}`);
+    const stated = Number(row.match(/\| (\d+) KB \|$/)?.[1]);
+    const measured = all[name].total.gzip / 1000;
+    assert.ok(Math.abs(stated - measured) <= 1, `${name}: the README says ${stated} KB, the build measures ${measured.toFixed(1)} KB`);
+  }
+});
+
 test("the wasm carries no str slicing panic (its message, char Debug and Unicode tables) and no tool sections", () => {
   for (const wasm of ["sendonce_bg.wasm", "sendonce_forms_bg.wasm"]) {
     const bytes = readFileSync(pkg(wasm));
