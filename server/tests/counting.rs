@@ -110,3 +110,46 @@ fn request_counts_go_past_the_log_ring_and_a_page_says_what_it_missed() {
     // Reading the counts is not itself counted.
     assert_eq!(server.get_json("/api/log/counts")["requests"], 1203);
 }
+
+#[test]
+fn a_request_running_across_a_reset_changes_nothing_after_it() {
+    // A test's page closed with its request still held by a `delay=` fault: the next test's
+    // reset must leave it no order, no effect and no log line to find.
+    let db = TempPath::new("reset-mid");
+    let server = std::sync::Arc::new(Server::start(&db.path, &[]));
+    let order = r#"{"item":"tea","qty":2}"#;
+    let held = {
+        let server = std::sync::Arc::clone(&server);
+        std::thread::spawn(move || {
+            server.post(
+                "/api/orders",
+                "late",
+                order,
+                &[("X-Sendonce-Fault", "delay=1500")],
+            )
+        })
+    };
+    server.wait_in_flight("late");
+    assert_eq!(server.request("POST", "/api/reset", &[], "").status, 200);
+    let late = held.join().unwrap();
+    assert_eq!(late.status, 503, "{}", late.text());
+    assert_eq!(
+        late.json()["type"].as_str().map(|t| t.ends_with("reset")),
+        Some(true),
+        "{}",
+        late.text()
+    );
+    assert_eq!(server.order_count(), 0);
+    assert_eq!(server.effects(), (0, 0));
+    let log = server.get_json("/api/log");
+    let orders: Vec<_> = log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["path"] == "/api/orders" && r["method"] == "POST")
+        .collect();
+    assert!(orders.is_empty(), "{log}");
+    // Its retry, after the reset, is a new action like any other.
+    assert_eq!(server.post("/api/orders", "late", order, &[]).status, 201);
+    assert_eq!(server.order_count(), 1);
+}

@@ -99,7 +99,7 @@ fn a_retry_during_a_slow_request_gets_409_then_the_replay() {
             )
         })
     };
-    std::thread::sleep(Duration::from_millis(250));
+    server.wait_in_flight("k1");
     let busy = server.post("/api/orders", "k1", ORDER, &[]);
     assert_eq!(busy.status, 409);
     assert_eq!(busy.header("retry-after"), Some("1"));

@@ -46,7 +46,7 @@ fn while_in_flight(server: &Server, path: &str, key: &str, body: &str, ms: u64) 
         )
         .expect("the first request is answered")
     });
-    thread::sleep(Duration::from_millis(ms / 3));
+    server.wait_in_flight(key);
     let second = server.post(path, key, body, &[]);
     assert_eq!(first.join().unwrap().status, 201);
     second

@@ -1,5 +1,7 @@
 //! Endpoints for demos and tests: effect counts, the request log, faults, reset.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -215,9 +217,10 @@ pub async fn set_profile(
 ///
 /// The random profile stays: it was chosen on the command line or on purpose.
 pub async fn reset(State(state): State<SharedState>) -> Response {
+    let log = Arc::clone(&state.log);
     let cleared = state
         .db
-        .call(|conn| {
+        .call(move |conn| {
             let tx = conn.transaction()?;
             tx.execute_batch(
                 "DELETE FROM orders; DELETE FROM tickets; DELETE FROM messages;
@@ -226,13 +229,15 @@ pub async fn reset(State(state): State<SharedState>) -> Response {
                  DELETE FROM sqlite_sequence;",
             )?;
             tx.commit()?;
+            // On the database's thread: a request that began before this and has not yet run
+            // its effect sees the new epoch and runs nothing (see `idempotent::execute`).
+            log.clear();
             Ok(())
         })
         .await;
     if let Err(err) = cleared {
         return internal(err);
     }
-    state.log.clear();
     state.trace.clear();
     state.faults.clear();
     Json(json!({ "reset": true })).into_response()

@@ -230,6 +230,8 @@ async fn execute(
     text: Option<String>,
 ) -> (Response, bool) {
     let retention = state.retention_ms;
+    // A reset while this runs (a test's end) means its effect belongs to what was forgotten.
+    let begun = state.log.epoch();
     // One trace line per decision, with the key and the payload's free text (masked there).
     let trace = |decision: Decision, response: &Response, detail: &str| {
         let note = Note {
@@ -281,10 +283,16 @@ async fn execute(
         // The key is held in flight during the wait, so a retry meanwhile gets a 409.
         tokio::time::sleep(Duration::from_millis(delay_ms)).await;
     }
-    let trace_log = Arc::clone(&state.trace);
+    let (trace_log, request_log) = (Arc::clone(&state.trace), Arc::clone(&state.log));
     let outcome = state
         .db
         .call(move |conn| {
+            // The reset moves the epoch on the database's thread, so this check and the
+            // reset's deletions cannot interleave.
+            if request_log.epoch() != begun {
+                let _ = idem::release(conn, &req, since);
+                return Ok(None);
+            }
             let done = idem::complete(conn, &req, since, now_ms(), retention, |tx, ctx| {
                 effect(tx, ctx)
             });
@@ -304,11 +312,20 @@ async fn execute(
             // Committed: what the effect left for now (a job into the queue, with its own
             // line) runs before the answer leaves, so a retry's line always comes after it.
             after_commit.run();
-            Ok(stored)
+            Ok(Some(stored))
         })
         .await;
     match outcome {
-        Ok(stored) => (stored_response(stored, false), false),
+        Ok(Some(stored)) => (stored_response(stored, false), false),
+        Ok(None) => (
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "reset",
+                "Reset while running",
+                "the server was reset while this request ran; nothing was done, retry",
+            ),
+            false,
+        ),
         Err(err) => (internal(err), false),
     }
 }

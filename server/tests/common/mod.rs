@@ -106,6 +106,31 @@ impl Server {
         Server::spawn(&self.db, args)
     }
 
+    /// Waits until the server holds `key` in flight (its claim is committed to the database),
+    /// instead of guessing how long a request takes to get there on a loaded machine.
+    pub fn wait_in_flight(&self, key: &str) {
+        let conn = rusqlite::Connection::open(&self.db).expect("open the server's database");
+        conn.busy_timeout(Duration::from_secs(5)).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let held: i64 = conn
+                .query_row(
+                    "SELECT COUNT(*) FROM idempotency WHERE key = ?1 AND state = 'in_flight'",
+                    [key],
+                    |row| row.get(0),
+                )
+                .unwrap_or(0);
+            if held > 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{key} never went in flight"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Sends SIGTERM and waits for the process to exit; returns whether it exited cleanly.
     pub fn terminate(mut self) -> bool {
         let pid = self.child.id().to_string();
