@@ -387,6 +387,7 @@ mod tests {
         assert_eq!(purge_expired(&mut c, 100).unwrap(), 1);
         assert_eq!(claim(&mut c, &other, 200, 100).unwrap(), Claim::InFlight);
     }
+
     #[test]
     fn after_commit_work_is_handed_back_only_when_the_transaction_commits() {
         use std::rc::Rc;
