@@ -122,6 +122,8 @@ test("the worker is stopped mid-request: the replay (the next sync) goes out wit
   await env.server.arm("/api/orders", ["delay=2000"]);
   await env.context.setOffline(false);
   await until(() => seen.length >= 1, "the worker's request to leave");
+  // It reached the server (which took the armed delay for it), and the server holds it.
+  await until(async () => (await env.server.json("/api/faults")).armed.length === 0, "the request to reach the server");
   await cdp.send("ServiceWorker.stopAllWorkers");
   assert.equal(await env.server.orders(), 0, "stopped while its request was in flight");
   // The browser would fire the failed sync again minutes later: the test fires it now.
@@ -132,7 +134,9 @@ test("the worker is stopped mid-request: the replay (the next sync) goes out wit
     tag: "sendonce",
     lastChance: false,
   });
-  await until(async () => (await orderPosts()).some((p) => p.status === 201), "the replay's answer");
+  // The first request's own answer (201 after the delay) goes to a stopped worker; the
+  // replay's is the one the sync gets.
+  await until(async () => (await orderPosts()).some((p) => p.replayed), "the replay's answer");
   const posts = await orderPosts();
   assert.deepEqual([...new Set(posts.map((p) => p.key))], [key], "every attempt carries the same key: " + JSON.stringify(posts));
   assert.ok(posts.some((p) => p.replayed), "the replay was answered with what the server stored: " + JSON.stringify(posts));
