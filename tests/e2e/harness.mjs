@@ -129,7 +129,8 @@ export function useEnvironment() {
   });
   beforeEach(async () => {
     // The last test's pages first: closed, they send nothing more (a retry, a queued submit)
-    // into the next test. (A request they sent before is left out of the log by the reset.)
+    // into the next test. (One they sent before is left out of the log and runs no effect
+    // after the reset.)
     await env.context?.close();
     await fetch(env.server.url + "/api/reset", { method: "POST" });
     env.context = await env.browser.newContext();

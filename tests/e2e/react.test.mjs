@@ -46,7 +46,8 @@ let lastContext;
 
 async function freshPage() {
   // The last test's page first (closed already, unless it failed): closed, it sends nothing
-  // more into this test. (A request it sent before is left out of the log by the reset.)
+  // more into this test. (One it sent before is left out of the log and runs no effect after
+  // the reset.)
   await lastContext?.close();
   await fetch(server.url + "/api/reset", { method: "POST" });
   const context = (lastContext = await browser.newContext());
