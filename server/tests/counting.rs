@@ -116,20 +116,9 @@ fn a_request_running_across_a_reset_changes_nothing_after_it() {
     // A test's page closed with its request still held by a `delay=` fault: the next test's
     // reset must leave it no order, no effect and no log line to find.
     let db = TempPath::new("reset-mid");
-    let server = std::sync::Arc::new(Server::start(&db.path, &[]));
+    let server = Server::start(&db.path, &[]);
     let order = r#"{"item":"tea","qty":2}"#;
-    let held = {
-        let server = std::sync::Arc::clone(&server);
-        std::thread::spawn(move || {
-            server.post(
-                "/api/orders",
-                "late",
-                order,
-                &[("X-Sendonce-Fault", "delay=1500")],
-            )
-        })
-    };
-    server.wait_in_flight("late");
+    let held = server.post_held("/api/orders", "late", order, 1500);
     assert_eq!(server.request("POST", "/api/reset", &[], "").status, 200);
     let late = held.join().unwrap();
     assert_eq!(late.status, 503, "{}", late.text());

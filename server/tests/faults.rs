@@ -87,19 +87,8 @@ fn a_429_says_when_to_come_back() {
 #[test]
 fn a_retry_during_a_slow_request_gets_409_then_the_replay() {
     let db = TempPath::new("delay");
-    let server = std::sync::Arc::new(Server::start(&db.path, &[]));
-    let slow = {
-        let server = std::sync::Arc::clone(&server);
-        std::thread::spawn(move || {
-            server.post(
-                "/api/orders",
-                "k1",
-                ORDER,
-                &[("X-Sendonce-Fault", "delay=800")],
-            )
-        })
-    };
-    server.wait_in_flight("k1");
+    let server = Server::start(&db.path, &[]);
+    let slow = server.post_held("/api/orders", "k1", ORDER, 800);
     let busy = server.post("/api/orders", "k1", ORDER, &[]);
     assert_eq!(busy.status, 409);
     assert_eq!(busy.header("retry-after"), Some("1"));

@@ -29,24 +29,7 @@ fn server(label: &str, quirks: &str) -> (TempPath, Server) {
 /// A first request held in flight for `ms` by the fault header, and a second request with the
 /// same key sent while it runs; returns the second one's answer.
 fn while_in_flight(server: &Server, path: &str, key: &str, body: &str, ms: u64) -> Reply {
-    let addr = server.addr.clone();
-    let (path1, key1, body1) = (path.to_string(), key.to_string(), body.to_string());
-    let delay = format!("delay={ms}");
-    let first = thread::spawn(move || {
-        common::request(
-            &addr,
-            "POST",
-            &path1,
-            &[
-                ("Content-Type", "application/json"),
-                ("Idempotency-Key", &key1),
-                ("X-Sendonce-Fault", &delay),
-            ],
-            body1.as_bytes(),
-        )
-        .expect("the first request is answered")
-    });
-    server.wait_in_flight(key);
+    let first = server.post_held(path, key, body, ms);
     let second = server.post(path, key, body, &[]);
     assert_eq!(first.join().unwrap().status, 201);
     second

@@ -106,6 +106,35 @@ impl Server {
         Server::spawn(&self.db, args)
     }
 
+    /// POSTs `body` with `key` on its own thread, held in flight for `ms` by the `delay` fault,
+    /// and returns once the server holds the key; join the handle for the request's answer.
+    pub fn post_held(
+        &self,
+        path: &str,
+        key: &str,
+        body: &str,
+        ms: u64,
+    ) -> std::thread::JoinHandle<Reply> {
+        let (addr, path, key_owned, body) = (
+            self.addr.clone(),
+            path.to_string(),
+            key.to_string(),
+            body.to_string(),
+        );
+        let held = std::thread::spawn(move || {
+            let delay = format!("delay={ms}");
+            let headers = [
+                ("Content-Type", "application/json"),
+                ("Idempotency-Key", key_owned.as_str()),
+                ("X-Sendonce-Fault", delay.as_str()),
+            ];
+            request(&addr, "POST", &path, &headers, body.as_bytes())
+                .unwrap_or_else(|e| panic!("POST {path} (held): no response: {e}"))
+        });
+        self.wait_in_flight(key);
+        held
+    }
+
     /// Waits until the server holds `key` in flight (its claim is committed to the database),
     /// instead of guessing how long a request takes to get there on a loaded machine.
     pub fn wait_in_flight(&self, key: &str) {
