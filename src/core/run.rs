@@ -1,11 +1,11 @@
 //! One action's run, step by step: what is carried out next for an [`ActionMachine`], and what
-//! what was carried out means for it. The shell (`drive` in `js/platform.js`, through the action driver)
-//! and the simulator (`tests/sim`) call [`Run::step`] with what the last command brought back
-//! and carry out the [`Command`] it answers with, until [`Command::Rest`]. Every rule of a run
-//! is here: the `headers` hook and the request share one attempt's timeout, what a hook that
-//! fails or answers nonsense does to the attempt, that a cancelled attempt tells the machine
-//! nothing, that a disposed instance sends nothing more but still writes what an attempt under
-//! way brought back. Time and randomness are parameters, as everywhere in the core.
+//! each result means for it. The shell (`drive` in `js/platform.js`, through the action
+//! driver) and the simulator (`tests/sim`) call [`Run::step`] with what the last command
+//! brought back and carry out the [`Command`] it answers with, until [`Command::Rest`]. Every
+//! rule of a run is here: the `headers` hook and the request share one attempt's timeout,
+//! what a hook that fails or answers nonsense does to the attempt, that a cancelled attempt
+//! tells the machine nothing, that a disposed instance sends nothing more but still writes
+//! what an attempt under way brought back. Time and randomness are parameters, as everywhere in the core.
 
 use std::collections::VecDeque;
 

@@ -150,8 +150,8 @@ extern "C" {
     fn js_drive(run: ActionRun);
 }
 
-/// One action's run as the JS shell (`drive` in `js/platform.js`) holds it: the shell calls `step` with
-/// what the last command brought back and carries out the command it answers with
+/// One action's run as the JS shell (`drive` in `js/platform.js`) holds it: the shell calls
+/// `step` with what the last command brought back and carries out the command it answers with
 /// (`["fetch", ...]`, `["hook", ...]`, `["sleep", ...]`, `["wait", promise]`), until it
 /// answers `undefined`; then it frees the run. Internal: not part of the API.
 #[wasm_bindgen(skip_typescript)]
@@ -526,7 +526,8 @@ impl ActionCell {
     }
 
     /// Has the machine's outputs carried out until it has nothing to do, one run per action:
-    /// the JS shell (`drive` in `js/platform.js`) carries out each command [`ActionCell::step`] answers with.
+    /// the JS shell (`drive` in `js/platform.js`) carries out each command
+    /// [`ActionCell::step`] answers with.
     fn drive(self: &Rc<Self>) {
         if self.running.replace(true) {
             return;

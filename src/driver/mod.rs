@@ -22,10 +22,10 @@
 //! - [`listeners`]: the callback lists behind `onStatus`, `onReply` and `onChange`.
 //!
 //! An action's run (its attempts, polls, writes over an adapter and timers) is decided step
-//! by step by `core::run` and carried out by the JS shell (`drive` in `js/platform.js`): the driver turns
-//! each command into one for the shell and hands the shell's result back (`ActionRun`, in
-//! [`action`]); no future runs it. The other
-//! waits (locks, claims and leases, a form's draft, chat and quick replies) are still
+//! by step by `core::run` and carried out by the JS shell (`drive` in `js/platform.js`): the
+//! driver turns each command into one for the shell and hands the shell's result back
+//! (`ActionRun`, in [`action`]); no future runs it. The other waits (locks, claims and
+//! leases, a form's draft, chat and quick replies) are still
 //! `async fn`s over `js/platform.js`'s promises, not Rust callbacks, by measurement
 //! (BENCHMARKS.md, "Event-driven drivers, measured and not kept"): rewritten as callbacks over
 //! one promise bridge they made the forms entry's wasm 2,063 bytes gzip larger (each
